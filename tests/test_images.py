@@ -1,0 +1,375 @@
+"""Reference images become what the API accepts, checked from what a user would notice.
+
+Every test image is drawn here with Pillow; nothing touches the network.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+from PIL import ExifTags, Image
+
+from wan26.errors import InvalidRequest
+from wan26.images import (
+    DASHSCOPE_IMAGE_RULES,
+    ImageRules,
+    PreparedImage,
+    prepare_image,
+    prepare_images,
+)
+
+RED = (255, 0, 0)
+BLUE = (0, 0, 255)
+WHITE = (255, 255, 255)
+URL = "https://example.com/cat.png"
+
+
+def encode(image: Image.Image, fmt: str, **options: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def save(tmp_path: Path, name: str, image: Image.Image, **options: object) -> Path:
+    path = tmp_path / name
+    image.save(path, **options)
+    return path
+
+
+def decoded(prepared: PreparedImage) -> Image.Image:
+    return Image.open(io.BytesIO(sent_bytes(prepared)))
+
+
+def sent_bytes(prepared: PreparedImage) -> bytes:
+    header, _, data = prepared.wire.partition(",")
+    assert header.startswith("data:image/") and header.endswith(";base64")
+    return base64.b64decode(data)
+
+
+def problems(error: pytest.ExceptionInfo[InvalidRequest]) -> dict[str, str]:
+    return {violation.field: violation.message for violation in error.value.violations}
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A valid PNG signature and IHDR claiming a size, with no pixel data at all."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body)
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
+# URLs
+
+
+@pytest.mark.parametrize("url", [URL, "http://example.com/a.jpg?sig=x&y=1"])
+def test_http_urls_pass_through_unchanged(url: str) -> None:
+    prepared = prepare_image(url, "image 1")
+
+    assert prepared == PreparedImage(wire=url, label=url, width=None, height=None, byte_size=None)
+    assert prepared.record()["url"] == url
+
+
+@pytest.mark.parametrize("source", ["ftp://example.com/a.png", "file:///tmp/a.png", "data:image/png;base64,AAAA"])
+def test_other_url_schemes_are_refused_naming_the_accepted_forms(source: str) -> None:
+    with pytest.raises(InvalidRequest) as error:
+        prepare_image(source, "image 1")
+
+    assert "http(s)://" in problems(error)["image 1"]
+
+
+def test_url_only_provider_refuses_a_path_but_passes_a_url(tmp_path: Path) -> None:
+    path = save(tmp_path, "cat.png", Image.new("RGB", (300, 300), RED))
+    rules = ImageRules(accepts_local=False)
+
+    with pytest.raises(InvalidRequest) as error:
+        prepare_images([URL, path], rules)
+
+    assert problems(error) == {
+        "image 2": "this provider takes image URLs only; upload the image somewhere public and pass its https:// URL"
+    }
+    assert prepare_images([URL], rules)[0].wire == URL
+
+
+# Images sent as they are
+
+
+def test_a_jpeg_within_limits_is_sent_byte_for_byte(tmp_path: Path) -> None:
+    path = save(tmp_path, "photo.jpg", Image.new("RGB", (640, 480), BLUE), quality=80)
+
+    prepared = prepare_image(path, "image 1")
+
+    assert prepared.wire.startswith("data:image/jpeg;base64,")
+    assert sent_bytes(prepared) == path.read_bytes()
+    assert (prepared.width, prepared.height, prepared.byte_size) == (640, 480, path.stat().st_size)
+    assert prepared.label == "photo.jpg"
+    assert prepared.adjustments == ()
+
+
+@pytest.mark.parametrize(("fmt", "mime"), [("PNG", "png"), ("BMP", "bmp"), ("WEBP", "webp")])
+def test_accepted_formats_keep_their_bytes_and_mime_type(fmt: str, mime: str) -> None:
+    data = encode(Image.new("RGB", (300, 300), RED), fmt)
+
+    prepared = prepare_image(data, "image 1")
+
+    assert prepared.wire.startswith(f"data:image/{mime};base64,")
+    assert sent_bytes(prepared) == data
+    assert prepared.label == "bytes"
+
+
+# Images that need fixing
+
+
+def test_png_transparency_is_flattened_onto_white(tmp_path: Path) -> None:
+    image = Image.new("RGBA", (300, 300), RED + (255,))
+    image.putpixel((0, 0), (0, 0, 0, 0))
+    image.putpixel((1, 0), (0, 0, 255, 128))
+
+    prepared = prepare_image(save(tmp_path, "logo.png", image), "image 1")
+
+    out = decoded(prepared)
+    assert (out.format, out.mode, out.size) == ("PNG", "RGB", (300, 300))
+    assert out.getpixel((0, 0)) == WHITE
+    assert out.getpixel((1, 0)) == pytest.approx((127, 127, 255), abs=2)
+    assert out.getpixel((150, 150)) == RED
+    assert prepared.adjustments == ("flattened transparency onto white",)
+
+
+def test_palette_png_with_a_transparent_colour_is_flattened() -> None:
+    image = Image.new("P", (300, 300), 1)
+    image.putpalette([0, 0, 0, *RED])
+    image.putpixel((0, 0), 0)
+
+    out = decoded(prepare_image(encode(image, "PNG", transparency=0), "image 1"))
+
+    assert out.mode == "RGB"
+    assert out.getpixel((0, 0)) == WHITE
+    assert out.getpixel((10, 10)) == RED
+
+
+def test_exif_orientation_6_comes_out_upright(tmp_path: Path) -> None:
+    # Stored 400 wide x 300 high with a red mark top-left; orientation 6 means "turn 90° clockwise".
+    stored = Image.new("RGB", (400, 300), BLUE)
+    stored.paste(RED, (0, 0, 40, 40))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    path = save(tmp_path, "phone.jpg", stored, exif=exif, quality=95)
+
+    prepared = prepare_image(path, "image 1")
+
+    out = decoded(prepared).convert("RGB")
+    assert out.size == (300, 400) == (prepared.width, prepared.height)
+    assert out.getpixel((280, 20)) == pytest.approx(RED, abs=10)  # now top-right
+    assert out.getpixel((20, 20)) == pytest.approx(BLUE, abs=10)
+    assert "rotated upright (EXIF)" in prepared.adjustments
+    assert out.getexif().get(ExifTags.Base.Orientation) in (None, 1)
+
+
+def test_animated_gif_becomes_a_png_of_its_first_frame(tmp_path: Path) -> None:
+    frames = [Image.new("RGB", (300, 300), RED), Image.new("RGB", (300, 300), BLUE)]
+    path = save(tmp_path, "anim.gif", frames[0], save_all=True, append_images=frames[1:])
+
+    prepared = prepare_image(path, "image 1")
+
+    out = decoded(prepared)
+    assert out.format == "PNG"
+    assert out.convert("RGB").getpixel((150, 150)) == RED
+    assert set(prepared.adjustments) == {"used the first of 2 frames", "converted GIF to PNG"}
+
+
+def test_tiff_becomes_png(tmp_path: Path) -> None:
+    path = save(tmp_path, "scan.tiff", Image.new("RGB", (300, 260), RED))
+
+    prepared = prepare_image(path, "image 1")
+
+    out = decoded(prepared)
+    assert (out.format, out.size) == ("PNG", (300, 260))
+    assert out.getpixel((0, 0)) == RED
+    assert prepared.adjustments == ("converted TIFF to PNG",)
+
+
+def test_a_pil_image_is_encoded_as_png_without_touching_the_original() -> None:
+    image = Image.new("RGBA", (300, 300), (0, 0, 0, 0))
+
+    prepared = prepare_image(image, "image 1")
+
+    assert prepared.label == "PIL image"
+    assert decoded(prepared).getpixel((5, 5)) == WHITE
+    assert image.mode == "RGBA" and image.getpixel((5, 5)) == (0, 0, 0, 0)
+
+
+def test_an_overlong_side_is_downscaled_keeping_the_aspect_ratio() -> None:
+    prepared = prepare_image(encode(Image.new("RGB", (9000, 300), RED), "PNG"), "image 1")
+
+    assert decoded(prepared).size == (8000, 267) == (prepared.width, prepared.height)
+    assert prepared.adjustments == ("downscaled from 9000x300 to 8000x267",)
+
+
+def test_an_image_over_max_bytes_is_reencoded_until_it_fits() -> None:
+    noise = Image.frombytes("RGB", (600, 600), os.urandom(600 * 600 * 3))
+    rules = ImageRules(max_bytes=150_000)
+
+    prepared = prepare_image(encode(noise, "PNG"), "image 1", rules)
+
+    out = decoded(prepared)
+    assert len(sent_bytes(prepared)) == prepared.byte_size <= rules.max_bytes
+    assert out.format == "JPEG" and out.size == (prepared.width, prepared.height)
+    assert min(out.size) >= rules.min_side
+    assert any("to stay under 146 KB" in note for note in prepared.adjustments)
+
+
+def test_a_jpeg_over_max_bytes_is_never_sent_as_is() -> None:
+    noise = Image.frombytes("RGB", (300, 300), os.urandom(300 * 300 * 3))
+    data = encode(noise, "JPEG", quality=100)
+    rules = ImageRules(max_bytes=len(data) - 1)
+
+    prepared = prepare_image(data, "image 1", rules)
+
+    assert prepared.byte_size is not None and prepared.byte_size <= rules.max_bytes
+    assert prepared.adjustments[0].startswith("re-encoded as JPEG (quality")
+
+
+# Edges and refusals
+
+
+def test_a_side_of_239_px_is_refused_and_240_px_accepted() -> None:
+    with pytest.raises(InvalidRequest) as error:
+        prepare_image(encode(Image.new("RGB", (239, 500)), "PNG"), "image 1")
+
+    assert problems(error) == {"image 1": "is 239x500 px; the smallest side must be at least 240 px"}
+    assert prepare_image(encode(Image.new("RGB", (240, 500)), "PNG"), "image 1").width == 240
+
+
+def test_a_side_too_short_after_downscaling_is_refused() -> None:
+    with pytest.raises(InvalidRequest) as error:
+        prepare_image(encode(Image.new("RGB", (16000, 300)), "PNG"), "image 1")
+
+    assert "makes it 8000x150" in problems(error)["image 1"]
+
+
+def test_non_images_are_refused_naming_which_image(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a picture")
+
+    with pytest.raises(InvalidRequest) as error:
+        prepare_images([b"\x00\x01 definitely not an image", notes])
+
+    found = problems(error)
+    assert set(found) == {"image 1", "image 2"}
+    assert all(message.startswith("not a readable image") for message in found.values())
+    assert "image 1: not a readable image" in str(error.value)
+
+
+def test_a_truncated_image_is_refused() -> None:
+    data = encode(Image.new("RGB", (300, 300), RED), "PNG")
+
+    with pytest.raises(InvalidRequest) as error:
+        prepare_image(data[: len(data) // 2], "image 1")
+
+    assert problems(error)["image 1"].startswith("not a readable image (")
+
+
+def test_a_missing_file_and_a_folder_are_refused(tmp_path: Path) -> None:
+    missing = tmp_path / "gone.png"
+
+    with pytest.raises(InvalidRequest) as error:
+        prepare_images([str(missing), tmp_path])
+
+    assert problems(error) == {
+        "image 1": f"file not found: {missing}",
+        "image 2": f"is a folder, not an image file: {tmp_path}",
+    }
+
+
+def test_a_decompression_bomb_is_refused_before_decoding() -> None:
+    # 20000x20000 claimed, no pixel data: decoding would fail as "truncated", not as a bomb.
+    with pytest.raises(InvalidRequest) as error:
+        prepare_image(png_header_only(20_000, 20_000), "image 1")
+
+    message = problems(error)["image 1"]
+    assert "decompression bomb" in message and "400000000 pixels" in message
+
+
+def test_the_bomb_bound_holds_when_the_host_app_disabled_pillows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)
+
+    with pytest.raises(InvalidRequest) as error:
+        prepare_image(png_header_only(20_000, 20_000), "image 1")
+
+    assert problems(error) == {
+        "image 1": "is 20000x20000 px = 400,000,000 pixels, over the 200,000,000 this client"
+        " will decode (it may be a decompression bomb)"
+    }
+
+
+def test_every_bad_image_is_reported_in_one_error(tmp_path: Path) -> None:
+    good = save(tmp_path, "good.png", Image.new("RGB", (300, 300), RED))
+    tiny = encode(Image.new("RGB", (100, 100)), "PNG")
+
+    with pytest.raises(InvalidRequest) as error:
+        prepare_images([good, tmp_path / "gone.png", tiny, b"junk", "ftp://x/y.png"])
+
+    assert list(problems(error)) == ["image 2", "image 3", "image 4", "image 5"]
+
+
+def test_good_images_come_back_in_order(tmp_path: Path) -> None:
+    local = save(tmp_path, "a.png", Image.new("RGB", (300, 300), RED))
+
+    prepared = prepare_images([URL, local, Image.new("RGB", (250, 250), BLUE)])
+
+    assert [p.label for p in prepared] == [URL, "a.png", "PIL image"]
+
+
+def test_a_single_string_is_not_taken_as_a_list_of_images() -> None:
+    with pytest.raises(TypeError):
+        prepare_images(URL)
+
+
+# Records
+
+
+def test_record_is_json_and_never_carries_the_image_data(tmp_path: Path) -> None:
+    image = Image.new("RGBA", (300, 300), (0, 0, 0, 0))
+    prepared = prepare_image(save(tmp_path, "logo.png", image), "image 1")
+    encoded = prepared.wire.partition(",")[2]
+
+    text = json.dumps(prepared.record())
+
+    assert encoded[:40] not in text and "base64" not in text
+    assert prepared.record() == {
+        "label": "logo.png",
+        "mime": "image/png",
+        "width": 300,
+        "height": 300,
+        "byte_size": prepared.byte_size,
+        "adjustments": ["flattened transparency onto white"],
+    }
+
+
+def test_dashscope_rules_follow_the_documented_limits() -> None:
+    rules = DASHSCOPE_IMAGE_RULES
+
+    assert (rules.min_side, rules.max_side, rules.max_bytes) == (240, 8000, 10 * 1024 * 1024)
+    assert rules.formats == {"JPEG", "PNG", "BMP", "WEBP"} and rules.accepts_local
+
+
+def test_a_lazily_opened_pil_bomb_is_refused_before_decoding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)
+    path = tmp_path / "bomb.png"
+    path.write_bytes(png_header_only(20_000, 20_000))
+
+    with Image.open(path) as lazy, pytest.raises(InvalidRequest) as error:
+        prepare_image(lazy, "image 1")
+
+    assert "decompression bomb" in problems(error)["image 1"]

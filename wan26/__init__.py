@@ -1,0 +1,77 @@
+"""wan26: Alibaba's Wan 2.6 Image model from Python, one canonical request for every provider.
+
+from wan26 import ImageRequest, Mode, generate
+result = generate(ImageRequest(Mode.TEXT_TO_IMAGE, "a lighthouse at dawn"))
+print(result.images[0].path)
+"""
+
+from wan26.client import AsyncClient, generate
+from wan26.errors import (
+    AuthenticationError,
+    BadRequest,
+    ConfigError,
+    ConnectionFailed,
+    ContentModerated,
+    DownloadError,
+    InvalidRequest,
+    NetworkError,
+    PermissionDenied,
+    ProtocolError,
+    ProviderError,
+    ProviderFailure,
+    ProviderTimeout,
+    RateLimited,
+    Violation,
+    Wan26Error,
+)
+from wan26.types import (
+    Event,
+    Finished,
+    Flow,
+    GenerationResult,
+    ImageRequest,
+    ImageSaved,
+    Mode,
+    Phase,
+    Progress,
+    SavedImage,
+    Size,
+    SizeTier,
+    TextDelta,
+    parse_size,
+)
+
+__all__ = [
+    "AsyncClient",
+    "generate",
+    "ImageRequest",
+    "Mode",
+    "Flow",
+    "Size",
+    "SizeTier",
+    "parse_size",
+    "GenerationResult",
+    "SavedImage",
+    "Event",
+    "Progress",
+    "Phase",
+    "TextDelta",
+    "ImageSaved",
+    "Finished",
+    "Wan26Error",
+    "ConfigError",
+    "InvalidRequest",
+    "Violation",
+    "ProviderError",
+    "BadRequest",
+    "AuthenticationError",
+    "PermissionDenied",
+    "ContentModerated",
+    "RateLimited",
+    "ProviderFailure",
+    "ProviderTimeout",
+    "NetworkError",
+    "ConnectionFailed",
+    "ProtocolError",
+    "DownloadError",
+]

@@ -1,0 +1,5 @@
+import sys
+
+from wan26.cli import main
+
+sys.exit(main())

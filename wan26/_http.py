@@ -1,0 +1,207 @@
+"""All network I/O: timeouts, the retry rules, error translation, SSE streams and downloads.
+
+Retry rules (never resubmit a generation that may already be running and billed):
+- a POST is retried only when it was refused unprocessed: throttled (429), or the connection
+  could not be made at all;
+- a GET (task polls, image downloads) is also retried on 5xx, timeouts and broken connections.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+
+import httpx
+
+from wan26._sse import SSEDecoder, SSEEvent
+from wan26.errors import (
+    ConnectionFailed,
+    NetworkError,
+    ProtocolError,
+    ProviderError,
+    ProviderFailure,
+    ProviderTimeout,
+    RateLimited,
+)
+from wan26.providers._base import Adapter, HttpCall, JSONObject
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Per-call limits. A direct generation answers only when its images are done (typically
+    1–2 minutes, dashscope.md §3.5; the official SDK waits 300 s); a stream waits at most
+    `generate.read` between two events."""
+
+    generate: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(10.0, read=300.0, write=60.0))
+    poll: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(10.0, read=30.0))
+    download: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(10.0, read=60.0))
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_retries: int = 3
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+    max_retry_after: float = 60.0  # a longer Retry-After is reported to the user, not waited out
+
+
+def should_retry(error: ProviderError, *, method: str, attempt: int, policy: RetryPolicy) -> bool:
+    """Whether a failed call may be repeated safely (see the module docstring)."""
+    if attempt >= policy.max_retries:
+        return False
+    if isinstance(error, RateLimited):
+        return error.retry_after is None or error.retry_after <= policy.max_retry_after
+    if isinstance(error, ConnectionFailed):
+        return True
+    return method == "GET" and isinstance(error, ProviderFailure | ProviderTimeout | NetworkError)
+
+
+def retry_delay(attempt: int, retry_after: float | None, policy: RetryPolicy) -> float:
+    """Seconds to wait before retry number `attempt + 1`: the server's word first, else backoff."""
+    if retry_after is not None and retry_after >= 0:
+        return retry_after
+    backoff = min(policy.base_delay * 2**attempt, policy.max_delay)
+    return backoff * (1 - 0.25 * random.random())  # jitter spreads out clients retrying together
+
+
+class Http:
+    """Sends an adapter's `HttpCall`s and turns every failure into a `ProviderError`."""
+
+    def __init__(
+        self, client: httpx.AsyncClient, adapter: Adapter, policy: RetryPolicy, timeouts: Timeouts, sleep: Sleep
+    ) -> None:
+        self._client = client
+        self._adapter = adapter
+        self._policy = policy
+        self.timeouts = timeouts
+        self._sleep = sleep
+
+    async def json(self, call: HttpCall, timeout: httpx.Timeout | None = None) -> tuple[JSONObject, Mapping[str, str]]:
+        """Send `call` (with retries where safe); the JSON body and headers of a 2xx answer."""
+        timeout = timeout or self.timeouts.generate
+        response = await self._with_retries(call.method, lambda: self._send_once(call, timeout))
+        return self._json_body(response), response.headers
+
+    async def stream(self, call: HttpCall) -> AsyncIterator[SSEEvent]:
+        """Open an SSE call and yield its events; only the opening is ever retried."""
+        timeout = self.timeouts.generate
+        response = await self._with_retries(call.method, lambda: self._open_stream(call, timeout))
+        try:
+            decoder = SSEDecoder()
+            async for chunk in _translated(response.aiter_bytes(), self._adapter.name, call.url):
+                for event in decoder.feed(chunk):
+                    yield event
+            for event in decoder.close():
+                yield event
+        finally:
+            await response.aclose()
+
+    async def download(self, url: str) -> bytes:
+        """GET a result file (no credentials: result URLs are pre-signed)."""
+        response = await self._with_retries("GET", lambda: self._get_file(url, self.timeouts.download))
+        return response.content
+
+    async def _with_retries(self, method: str, attempt_once: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
+        attempt = 0
+        while True:
+            try:
+                return await attempt_once()
+            except ProviderError as error:
+                if not should_retry(error, method=method, attempt=attempt, policy=self._policy):
+                    raise
+                await self._sleep(retry_delay(attempt, error.retry_after, self._policy))
+                attempt += 1
+
+    async def _send_once(self, call: HttpCall, timeout: httpx.Timeout) -> httpx.Response:
+        request = self._client.build_request(
+            call.method, call.url, headers=dict(call.headers), json=call.json, timeout=timeout
+        )
+        response = await _translated_call(self._client.send(request), self._adapter.name, call.url)
+        if response.is_success:
+            return response
+        raise self._adapter.parse_error(response.status_code, _maybe_json(response), response.headers)
+
+    async def _open_stream(self, call: HttpCall, timeout: httpx.Timeout) -> httpx.Response:
+        request = self._client.build_request(
+            call.method, call.url, headers=dict(call.headers), json=call.json, timeout=timeout
+        )
+        response = await _translated_call(self._client.send(request, stream=True), self._adapter.name, call.url)
+        if response.is_success and response.headers.get("content-type", "").startswith("text/event-stream"):
+            return response
+        await _translated_call(response.aread(), self._adapter.name, call.url)
+        await response.aclose()
+        if response.is_success:  # [U] validation errors may come as plain JSON before any stream (§2.6)
+            body = self._json_body(response)
+            raise self._adapter.parse_error(response.status_code, body, response.headers)
+        raise self._adapter.parse_error(response.status_code, _maybe_json(response), response.headers)
+
+    async def _get_file(self, url: str, timeout: httpx.Timeout) -> httpx.Response:
+        response = await _translated_call(self._client.get(url, timeout=timeout), self._adapter.name, url)
+        if response.is_success:
+            return response
+        error_cls = ProviderFailure if response.status_code >= 500 else ProtocolError
+        raise error_cls(
+            f"downloading a result image gave HTTP {response.status_code}",
+            provider=self._adapter.name,
+            status_code=response.status_code,
+        )
+
+    def _json_body(self, response: httpx.Response) -> JSONObject:
+        body = _maybe_json(response)
+        if body is None:
+            raise ProtocolError(
+                f"expected JSON, got {response.headers.get('content-type')!r}: {response.text[:200]!r}",
+                provider=self._adapter.name,
+                status_code=response.status_code,
+                request_id=response.headers.get("x-request-id"),
+            )
+        return body
+
+
+def _maybe_json(response: httpx.Response) -> JSONObject | None:
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+async def _translated_call(pending: Awaitable[httpx.Response] | Awaitable[bytes], provider: str, url: str):  # type: ignore[no-untyped-def]
+    """Await an httpx call, turning its exceptions into our tree (chained, never flattened)."""
+    try:
+        return await pending
+    except httpx.HTTPError as exc:
+        raise _transport_error(exc, provider, url) from exc
+
+
+async def _translated(chunks: AsyncIterator[bytes], provider: str, url: str) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in chunks:
+            yield chunk
+    except httpx.HTTPError as exc:
+        raise _transport_error(exc, provider, url) from exc
+
+
+def _transport_error(exc: httpx.HTTPError, provider: str, url: str) -> ProviderError:
+    where = httpx.URL(url).copy_with(query=None)  # result URLs carry signatures: keep them out of messages
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return ConnectionFailed(
+            f"could not connect to {where.host} ({exc.__class__.__name__})",
+            provider=provider,
+            hint="Check your internet connection, or the base URL if you set one.",
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        return ProviderTimeout(
+            f"no answer from {where} in time ({exc.__class__.__name__})",
+            provider=provider,
+            hint="The provider is slow or overloaded. The request may still have been received.",
+        )
+    return NetworkError(
+        f"the connection to {where.host} broke ({exc.__class__.__name__}: {exc})",
+        provider=provider,
+        hint="The request may still have been received; it was not sent again.",
+    )

@@ -1,0 +1,350 @@
+"""One generation from start to finish: check, prepare, call, poll or stream, save, record."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from wan26._http import Http
+from wan26._poll import PollPolicy, poll_states
+from wan26.errors import DownloadError, InvalidRequest, ProtocolError, ProviderError, Violation
+from wan26.images import prepare_images
+from wan26.limits import ModeLimits, check, mode_limits_for
+from wan26.providers._base import Adapter, Credentials, OutputItem, OutputText, ProviderOutput, WireRequest
+from wan26.storage import NotAnImage, RunFolder
+from wan26.types import (
+    Event,
+    Finished,
+    Flow,
+    GenerationResult,
+    ImageRequest,
+    ImageSaved,
+    ImageSegment,
+    Mode,
+    Phase,
+    Progress,
+    SavedImage,
+    Segment,
+    TextDelta,
+    TextSegment,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RunContext:
+    """What a run needs from the client that started it."""
+
+    adapter: Adapter
+    creds: Credentials
+    http: Http
+    output_dir: Path
+    poll: PollPolicy
+    sleep: Callable[[float], Awaitable[None]]
+    clock: Callable[[], float]
+
+
+class Run:
+    """The state of one generation; `events()` drives it and yields progress as it goes."""
+
+    def __init__(self, ctx: RunContext, request: ImageRequest, flow: Flow) -> None:
+        self.ctx, self.request, self.flow = ctx, request, flow
+        self.folder = RunFolder(ctx.output_dir, request.mode.value)
+        self.wire: WireRequest | None = None
+        self.images: list[SavedImage] = []
+        self.failed: list[dict[str, Any]] = []
+        self.parts: list[str | int] = []  # text runs and image indexes, in the order they came
+        self.output = ProviderOutput(())
+        self.task_id: str | None = None
+        self.started_at = datetime.now(UTC)
+        self.started = ctx.clock()
+        self.provider_s = 0.0
+        self._next_index = 1
+
+    async def events(self) -> AsyncIterator[Event]:
+        limits = self._checked_limits()
+        yield Progress(Phase.PREPARING, "Preparing reference images" if self.request.images else "Checking the request")
+        images = await asyncio.to_thread(prepare_images, self.request.images, self.ctx.adapter.image_rules)
+        self.wire = WireRequest(self.request, images, _seed(self.request, limits))
+        async for event in self._saving(self._generate(self.wire)):
+            yield event
+
+    async def fetch_events(self, task_id: str) -> AsyncIterator[Event]:
+        """Follow a task submitted earlier (its request is unknown here) and save what it made."""
+        async for event in self._saving(self.follow_task(task_id)):
+            yield event
+
+    async def _saving(self, source: AsyncIterator[Event]) -> AsyncIterator[Event]:
+        """Pass `source` on; whatever happens, what it produced is recorded beside its images."""
+        try:
+            async for event in source:
+                yield event
+            self._raise_for_failed_downloads()
+        except ProviderError as error:
+            error.partial_result = self._record(error) if self._produced_anything() else None
+            raise
+        yield Progress(Phase.DONE, f"Saved {len(self.images)} image(s) in {self.folder.path}")
+        yield Finished(self._record(None))
+
+    def _checked_limits(self) -> ModeLimits:
+        adapter = self.ctx.adapter
+        limits = mode_limits_for(dict(adapter.limits), self.request.mode, adapter.name)
+        if self.flow not in adapter.flows:
+            raise InvalidRequest([Violation("flow", f"{adapter.name} does not offer the {self.flow} flow")])
+        check(self.request, limits)
+        return limits
+
+    async def _generate(self, wire: WireRequest) -> AsyncIterator[Event]:
+        adapter, creds = self.ctx.adapter, self.ctx.creds
+        yield Progress(Phase.SUBMITTING, f"Sending the request to {adapter.title}")
+        if self.flow is Flow.TASK:
+            source = self._task_items(adapter.build_submit(wire, creds))
+        elif self.request.mode is Mode.INTERLEAVE:
+            source = self._streamed_items(adapter.build_direct(wire, creds))
+        else:
+            source = self._direct_items(adapter.build_direct(wire, creds))
+        async for event in source:
+            yield event
+
+    async def _direct_items(self, call: Any) -> AsyncIterator[Event]:
+        yield Progress(Phase.WAITING, "Generating (this usually takes 1–2 minutes)")
+        body, headers = await self.ctx.http.json(call)
+        self._took_output(self.ctx.adapter.parse_output(body, headers))
+        async for event in self._consume(self.output.items):
+            yield event
+
+    async def _streamed_items(self, call: Any) -> AsyncIterator[Event]:
+        yield Progress(Phase.WAITING, "Generating; text and images stream in as they are made")
+        async for sse in self.ctx.http.stream(call):
+            chunk = self.ctx.adapter.parse_stream_event(sse)
+            self._took_output(chunk, streamed=True)
+            async for event in self._consume(chunk.items):
+                yield event
+            if chunk.finished:
+                return
+        raise ProtocolError(
+            "the stream ended before the last event",
+            provider=self.ctx.adapter.name,
+            request_id=self.output.request_id,
+            hint="What arrived before the cut has been saved.",
+        )
+
+    async def _task_items(self, call: Any) -> AsyncIterator[Event]:
+        body, _ = await self.ctx.http.json(call)
+        submitted = self.ctx.adapter.parse_submit(body)
+        self.task_id = submitted.task_id
+        self.output = ProviderOutput((), submitted.request_id)
+        yield Progress(Phase.WAITING, f"Task {submitted.raw_status.lower()}", self.task_id, submitted.raw_status)
+        async for event in self.follow_task(self.task_id):
+            yield event
+
+    async def follow_task(self, task_id: str) -> AsyncIterator[Event]:
+        """Poll `task_id` to its end, then save what it made (also used to fetch an old task)."""
+        self.task_id = task_id
+        poll_call = self.ctx.adapter.build_poll(task_id, self.ctx.creds)
+
+        async def fetch() -> Any:
+            body, _ = await self.ctx.http.json(poll_call, self.ctx.http.timeouts.poll)
+            return self.ctx.adapter.parse_task(body, task_id)
+
+        states = poll_states(
+            fetch,
+            task_id=task_id,
+            provider=self.ctx.adapter.name,
+            policy=self.ctx.poll,
+            sleep=self.ctx.sleep,
+            clock=self.ctx.clock,
+        )
+        async for state in states:
+            if state.error is not None:
+                raise state.error
+            if state.output is None:
+                yield Progress(Phase.WAITING, f"Task {state.raw_status.lower()}", task_id, state.raw_status)
+                continue
+            self._took_output(state.output)
+            async for event in self._consume(state.output.items):
+                yield event
+
+    def _took_output(self, output: ProviderOutput, streamed: bool = False) -> None:
+        self.provider_s = self.ctx.clock() - self.started
+        items = self.output.items + output.items if streamed else output.items
+        self.output = ProviderOutput(
+            items,
+            output.request_id or self.output.request_id,
+            output.usage or self.output.usage,
+            output.size or self.output.size,
+        )
+
+    async def _consume(self, items: Sequence[OutputItem]) -> AsyncIterator[Event]:
+        """Save images as they come (runs of images download together) and pass text on, in order."""
+        for group in _runs_of_same_kind(items):
+            if isinstance(group[0], OutputText):
+                for item in group:
+                    self._add_text(item.text)  # type: ignore[union-attr]
+                    yield TextDelta(item.text)  # type: ignore[union-attr]
+                continue
+            yield Progress(Phase.DOWNLOADING, f"Downloading {len(group)} image(s)")
+            for image in await self._save_images([item.url for item in group]):  # type: ignore[union-attr]
+                yield ImageSaved(image)
+
+    def _add_text(self, text: str) -> None:
+        if self.parts and isinstance(self.parts[-1], str):
+            self.parts[-1] += text
+        else:
+            self.parts.append(text)
+
+    async def _save_images(self, urls: list[str]) -> list[SavedImage]:
+        indexes = range(self._next_index, self._next_index + len(urls))
+        self._next_index += len(urls)
+        self.parts.extend(indexes)
+        saved = await asyncio.gather(*(self._save_image(index, url) for index, url in zip(indexes, urls, strict=True)))
+        return [image for image in saved if image is not None]
+
+    async def _save_image(self, index: int, url: str) -> SavedImage | None:
+        try:
+            data = await self.ctx.http.download(url)
+            path, width, height = await asyncio.to_thread(self.folder.save_image, index, data)
+        except (ProviderError, NotAnImage) as exc:
+            self.failed.append({"index": index, "source_url": url, "error": str(exc).splitlines()[0]})
+            return None
+        image = SavedImage(index, path, url, width, height)
+        self.images.append(image)
+        return image
+
+    def _raise_for_failed_downloads(self) -> None:
+        if self.failed:
+            urls = tuple(entry["source_url"] for entry in sorted(self.failed, key=lambda e: e["index"]))
+            raise DownloadError(
+                f"{len(urls)} of {self._next_index - 1} image(s) could not be downloaded",
+                urls=urls,
+                provider=self.ctx.adapter.name,
+                request_id=self.output.request_id,
+                task_id=self.task_id,
+                hint="The other images and the run record are saved.",
+            )
+
+    def _produced_anything(self) -> bool:
+        return bool(self.parts or self.failed)
+
+    def _record(self, error: ProviderError | None) -> GenerationResult:
+        result = self._result()
+        sidecar = self.folder.write_sidecar(_sidecar(self, result, error))
+        return GenerationResult(**{**_fields(result), "sidecar": sidecar})
+
+    def _result(self) -> GenerationResult:
+        return GenerationResult(
+            mode=self.request.mode,
+            provider=self.ctx.adapter.name,
+            model=self.ctx.adapter.model_for(self.request.mode),
+            images=tuple(sorted(self.images, key=lambda image: image.index)),
+            seed=self.wire.seed if self.wire else None,
+            run_dir=self.folder.path,
+            sidecar=self.folder.path,
+            text="".join(p for p in self.parts if isinstance(p, str)),
+            segments=tuple(_segments(self.parts)),
+            request_id=self.output.request_id,
+            task_id=self.task_id,
+            size=self.output.size,
+            usage=dict(self.output.usage),
+            elapsed_s=round(self.ctx.clock() - self.started, 3),
+        )
+
+
+def _seed(request: ImageRequest, limits: ModeLimits) -> int | None:
+    """The seed to send: the user's, or a random one we draw so the run can be reproduced."""
+    if limits.seed is None:
+        return None
+    return request.seed if request.seed is not None else random.randint(limits.seed.low, limits.seed.high)
+
+
+def _runs_of_same_kind(items: Sequence[OutputItem]) -> list[list[OutputItem]]:
+    runs: list[list[OutputItem]] = []
+    for item in items:
+        if runs and type(runs[-1][0]) is type(item):
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    return runs
+
+
+def _segments(parts: list[str | int]) -> list[Segment]:
+    return [TextSegment(part) if isinstance(part, str) else ImageSegment(part) for part in parts]
+
+
+def _fields(result: GenerationResult) -> dict[str, Any]:
+    return {name: getattr(result, name) for name in result.__dataclass_fields__}
+
+
+def _sidecar(run: Run, result: GenerationResult, error: ProviderError | None) -> dict[str, Any]:
+    """The run's record beside its images: everything needed to understand or repeat it, no key."""
+    request = run.request
+    files = {image.index: image.path.name for image in result.images}
+    return {
+        "status": "failed" if error else "succeeded",
+        "mode": request.mode.value,
+        "provider": result.provider,
+        "model": result.model,
+        "flow": run.flow.value,
+        "prompt": request.prompt,
+        "negative_prompt": request.negative_prompt,
+        "parameters": _parameters(request, result.seed),
+        "seed": result.seed,
+        "size": {"requested": None if request.size is None else str(request.size), "actual": result.size},
+        "request_id": result.request_id,
+        "task_id": result.task_id,
+        "usage": result.usage,
+        "timings": {
+            "started_at": run.started_at.isoformat(timespec="milliseconds"),
+            "finished_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "elapsed_s": result.elapsed_s,
+            "provider_s": round(run.provider_s, 3),
+        },
+        "reference_images": [image.record() for image in (run.wire.images if run.wire else ())],
+        "images": [_image_record(image) for image in result.images],
+        "failed_downloads": sorted(run.failed, key=lambda entry: entry["index"]),
+        "text": result.text,
+        "segments": [_segment_record(segment, files) for segment in result.segments],
+        "error": None if error is None else _error_record(error),
+    }
+
+
+def _parameters(request: ImageRequest, seed: int | None) -> dict[str, Any]:
+    parameters: dict[str, Any] = {
+        "size": None if request.size is None else str(request.size),
+        "seed": seed,
+        "watermark": request.watermark,
+    }
+    if request.mode is Mode.INTERLEAVE:
+        return parameters | {"max_images": request.max_images}
+    return parameters | {"n": request.n, "prompt_extend": request.prompt_extend}
+
+
+def _image_record(image: SavedImage) -> dict[str, Any]:
+    return {
+        "index": image.index,
+        "file": image.path.name,
+        "width": image.width,
+        "height": image.height,
+        "source_url": image.source_url,
+    }
+
+
+def _segment_record(segment: Segment, files: dict[int, str]) -> dict[str, Any]:
+    if isinstance(segment, TextSegment):
+        return {"type": "text", "text": segment.text}
+    return {"type": "image", "index": segment.image_index, "file": files.get(segment.image_index)}
+
+
+def _error_record(error: ProviderError) -> dict[str, Any]:
+    return {
+        "type": type(error).__name__,
+        "code": error.code,
+        "message": error.message,
+        "status_code": error.status_code,
+        "request_id": error.request_id,
+        "task_id": error.task_id,
+    }

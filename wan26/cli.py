@@ -1,0 +1,223 @@
+"""`python -m wan26`: the package from a shell. Progress goes to stderr, results to stdout.
+
+Exit codes: 0 success; 1 the provider or the network failed; 2 invalid input or configuration
+(nothing was sent); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from dotenv import find_dotenv, load_dotenv
+
+from wan26.client import AsyncClient
+from wan26.errors import ConfigError, InvalidRequest, ProviderError
+from wan26.providers import PROVIDERS
+from wan26.types import (
+    Event,
+    Finished,
+    Flow,
+    GenerationResult,
+    ImageRequest,
+    ImageSaved,
+    Mode,
+    Progress,
+    Size,
+    SizeTier,
+    TextDelta,
+    parse_size,
+)
+
+EXIT_OK, EXIT_PROVIDER, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    load_dotenv(find_dotenv(usecwd=True))  # the .env of the folder the user runs from
+    args = _parser().parse_args(argv)
+    try:
+        return asyncio.run(_run(args))
+    except KeyboardInterrupt:
+        print("wan26: interrupted; a request already sent may still finish and be billed.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+async def _run(args: argparse.Namespace) -> int:
+    printer = _Printer(args.json, streams_text=args.command == Mode.INTERLEAVE.value)
+    try:
+        async with AsyncClient(args.provider, output_dir=args.out) as client:
+            if args.command == "fetch":
+                result = await client.fetch(args.task_id, Mode(args.mode), on_event=printer.show)
+            else:
+                flow = Flow.TASK if args.use_task else Flow.DIRECT
+                result = await client.generate(_request(args), flow=flow, on_event=printer.show)
+    except (ConfigError, InvalidRequest) as error:
+        return printer.failed(error, EXIT_INVALID)
+    except ProviderError as error:
+        return printer.failed(error, EXIT_PROVIDER)
+    printer.finished(result)
+    return EXIT_OK
+
+
+def _request(args: argparse.Namespace) -> ImageRequest:
+    mode = Mode(args.command)
+    images = tuple(args.image or ())
+    return ImageRequest(
+        mode,
+        args.prompt,
+        negative_prompt=args.negative,
+        images=images,
+        size=args.size,
+        n=args.n,
+        max_images=args.max_images,
+        seed=args.seed,
+        prompt_extend=args.prompt_extend,
+        watermark=args.watermark,
+    )
+
+
+class _Printer:
+    """Shows a run as it goes: progress on stderr; images (and interleaved text) on stdout."""
+
+    def __init__(self, as_json: bool, streams_text: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
+        self.as_json, self.streams_text, self.out, self.err = as_json, streams_text, out, err
+
+    def show(self, event: Event) -> None:
+        if isinstance(event, Progress):
+            status = f" [{event.task_status}]" if event.task_status else ""
+            print(f"wan26: {event.message}{status}", file=self.err, flush=True)
+        elif isinstance(event, TextDelta) and not self.as_json:
+            self.out.write(event.text)
+            self.out.flush()
+        elif isinstance(event, ImageSaved) and not self.as_json:
+            self._show_image(event)
+        elif isinstance(event, Finished) and self.streams_text and not self.as_json:
+            self.out.write("\n")
+
+    def _show_image(self, event: ImageSaved) -> None:
+        image = event.image
+        if self.streams_text:
+            self.out.write(f"\n[image {image.index}: {image.path}]\n")
+        else:
+            print(image.path, file=self.out)
+        self.out.flush()
+
+    def finished(self, result: GenerationResult) -> None:
+        print(f"wan26: seed {result.seed}; request id {result.request_id}; record {result.sidecar}", file=self.err)
+        if self.as_json:
+            print(json.dumps(_result_json(result), ensure_ascii=False), file=self.out)
+
+    def failed(self, error: Exception, code: int) -> int:
+        print(f"wan26: error: {error}", file=self.err)
+        partial = getattr(error, "partial_result", None)
+        if partial is not None:
+            print(f"wan26: what arrived before the error is saved in {partial.run_dir}", file=self.err)
+        if self.as_json:
+            body = {"error": _error_json(error), **(_result_json(partial) if partial else {})}
+            print(json.dumps(body, ensure_ascii=False), file=self.out)
+        return code
+
+
+def _result_json(result: GenerationResult) -> dict[str, Any]:
+    return {
+        "images": [str(image.path) for image in result.images],
+        "text": result.text,
+        "seed": result.seed,
+        "request_id": result.request_id,
+        "task_id": result.task_id,
+        "provider": result.provider,
+        "model": result.model,
+        "size": result.size,
+        "run_dir": str(result.run_dir),
+        "sidecar": str(result.sidecar),
+    }
+
+
+def _error_json(error: Exception) -> dict[str, Any]:
+    facts = {"type": type(error).__name__, "message": str(error)}
+    if isinstance(error, ProviderError):
+        facts |= {"code": error.code, "request_id": error.request_id, "task_id": error.task_id, "hint": error.hint}
+    if isinstance(error, InvalidRequest):
+        facts["violations"] = [{"field": v.field, "message": v.message} for v in error.violations]
+    return facts
+
+
+def _size(text: str) -> Size | SizeTier:
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m wan26", description="Generate images with Wan 2.6 Image.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_generation(commands, Mode.TEXT_TO_IMAGE, "text to image", "W×H, e.g. 1280x1280 (default)")
+    edit = _add_generation(commands, Mode.EDIT, "edit with 1–4 reference images", "1K (default), 2K or W×H")
+    edit.add_argument(
+        "--image",
+        action="append",
+        required=True,
+        metavar="PATH_OR_URL",
+        help="reference image; repeat for up to 4, in order (image 1, image 2, …)",
+    )
+    interleave = _add_generation(
+        commands, Mode.INTERLEAVE, "text and images together, streamed", "W×H; default: follow the input image"
+    )
+    interleave.add_argument("--image", action="append", metavar="PATH_OR_URL", help="optional input image")
+    interleave.add_argument("--max-images", type=int, default=5, help="at most this many images, 1–5 (default 5)")
+    _add_fetch(commands)
+    return parser
+
+
+def _add_generation(commands: Any, mode: Mode, summary: str, size_help: str) -> argparse.ArgumentParser:
+    command = commands.add_parser(mode.value, help=summary, description=f"Wan 2.6: {summary}.")
+    command.add_argument("prompt", help="what to make; say 'image 1', 'image 2' to refer to reference images")
+    command.add_argument("--size", type=_size, help=size_help)
+    if mode is not Mode.INTERLEAVE:
+        command.add_argument("-n", type=int, default=1, help="images per run, 1–4 (default 1; each is billed)")
+        command.add_argument(
+            "--no-prompt-extend",
+            dest="prompt_extend",
+            action="store_false",
+            help="send the prompt as written, without the provider's rewriting",
+        )
+    command.set_defaults(n=1, prompt_extend=True, max_images=5, image=None)
+    command.add_argument("--seed", type=int, help="0–2147483647; default: random (reported back)")
+    command.add_argument("--negative", default="", metavar="TEXT", help="what to avoid (≤500 characters)")
+    command.add_argument("--watermark", action="store_true", help="add the provider's 'AI generated' mark")
+    command.add_argument(
+        "--async",
+        dest="use_task",
+        action="store_true",
+        help="submit a task and poll it, instead of one long direct call",
+    )
+    _add_common(command)
+    return command
+
+
+def _add_fetch(commands: Any) -> None:
+    fetch = commands.add_parser("fetch", help="save the result of a task submitted earlier (ids last 24 h)")
+    fetch.add_argument("task_id")
+    fetch.add_argument(
+        "--mode",
+        choices=[mode.value for mode in Mode],
+        default=Mode.EDIT.value,
+        help="the task's mode, for the run record (default edit)",
+    )
+    _add_common(fetch)
+
+
+def _add_common(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--provider",
+        choices=list(PROVIDERS),
+        default=None,
+        help="the API vendor (default: $WAN26_PROVIDER, else dashscope)",
+    )
+    command.add_argument("--out", metavar="DIR", help="where runs are saved (default: $WAN26_OUTPUT_DIR or outputs/)")
+    command.add_argument("--json", action="store_true", help="print one JSON object on stdout at the end")

@@ -1,0 +1,109 @@
+"""The public entry point: `AsyncClient` (and the synchronous `generate`) for one provider."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+from wan26._http import Http, RetryPolicy, Timeouts
+from wan26._poll import PollPolicy
+from wan26._run import Run, RunContext
+from wan26.errors import ConfigError, ProtocolError
+from wan26.providers import DEFAULT_PROVIDER, get_adapter
+from wan26.providers._base import Adapter, Credentials
+from wan26.storage import default_output_dir
+from wan26.types import Event, Finished, Flow, GenerationResult, ImageRequest, Mode
+
+EventCallback = Callable[[Event], None]
+
+
+class AsyncClient:
+    """Generate with one provider; `async with AsyncClient() as client: await client.generate(req)`.
+
+    Keys and base URLs come from the arguments, else the environment (`DASHSCOPE_API_KEY`,
+    `DASHSCOPE_REGION`, `DASHSCOPE_BASE_URL`, `WAN26_OUTPUT_DIR`). `transport` is the test seam.
+    """
+
+    def __init__(
+        self,
+        provider: str | None = None,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        output_dir: str | os.PathLike[str] | None = None,
+        env: Mapping[str, str] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy = RetryPolicy(),
+        timeouts: Timeouts = Timeouts(),
+        poll: PollPolicy = PollPolicy(),
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        env = os.environ if env is None else env
+        self.adapter = get_adapter(provider or env.get("WAN26_PROVIDER") or DEFAULT_PROVIDER)
+        creds = _credentials(self.adapter, api_key, base_url, env)
+        self._http_client = httpx.AsyncClient(transport=transport, follow_redirects=True)
+        http = Http(self._http_client, self.adapter, retry, timeouts, sleep)
+        output = Path(output_dir) if output_dir is not None else default_output_dir(env)
+        self._ctx = RunContext(self.adapter, creds, http, output, poll, sleep, clock)
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http_client.aclose()
+
+    def events(self, request: ImageRequest, *, flow: Flow = Flow.DIRECT) -> AsyncIterator[Event]:
+        """Run `request`, yielding progress, text deltas and saved images; the last event is `Finished`."""
+        return Run(self._ctx, request, flow).events()
+
+    async def generate(
+        self, request: ImageRequest, *, flow: Flow = Flow.DIRECT, on_event: EventCallback | None = None
+    ) -> GenerationResult:
+        """Run `request` to the end and return what it saved; `on_event` sees every event on the way."""
+        return await _finish(self.events(request, flow=flow), on_event)
+
+    async def fetch(self, task_id: str, mode: Mode, *, on_event: EventCallback | None = None) -> GenerationResult:
+        """Wait for an already submitted task (say, one that outlived a deadline) and save its result."""
+        run = Run(self._ctx, ImageRequest(mode, prompt="(fetched task)"), Flow.TASK)
+        return await _finish(run.fetch_events(task_id), on_event)
+
+
+def generate(
+    request: ImageRequest, *, flow: Flow = Flow.DIRECT, on_event: EventCallback | None = None, **client_options: object
+) -> GenerationResult:
+    """Synchronous convenience: `generate(ImageRequest(Mode.TEXT_TO_IMAGE, "a red fox"))`."""
+
+    async def run() -> GenerationResult:
+        async with AsyncClient(**client_options) as client:  # type: ignore[arg-type]
+            return await client.generate(request, flow=flow, on_event=on_event)
+
+    return asyncio.run(run())
+
+
+async def _finish(events: AsyncIterator[Event], on_event: EventCallback | None) -> GenerationResult:
+    async for event in events:
+        if on_event is not None:
+            on_event(event)
+        if isinstance(event, Finished):
+            return event.result
+    raise ProtocolError("the run ended without a result", provider="wan26")
+
+
+def _credentials(adapter: Adapter, api_key: str | None, base_url: str | None, env: Mapping[str, str]) -> Credentials:
+    key = (api_key or env.get(adapter.key_env) or "").strip()
+    if not key:
+        raise ConfigError(
+            f"No API key for {adapter.title}: set {adapter.key_env} in the environment or in a .env "
+            f"file (see .env.example). {adapter.key_help}"
+        )
+    return Credentials((base_url or adapter.base_url(env)).rstrip("/"), key)

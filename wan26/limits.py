@@ -1,0 +1,146 @@
+"""Limits are data (one `ModeLimits` per provider and mode); `violations()` is a pure check.
+
+Every broken rule is reported with its field and the limit, all at once, before any network call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from wan26.errors import InvalidRequest, Violation
+from wan26.types import ImageRequest, Mode, Size, SizeTier
+
+SEED_MAX = 2_147_483_647
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """An inclusive integer range."""
+
+    low: int
+    high: int
+
+    def __contains__(self, value: object) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and self.low <= value <= self.high
+
+    def __str__(self) -> str:
+        return f"{self.low}–{self.high}"
+
+
+@dataclass(frozen=True, slots=True)
+class ModeLimits:
+    """What one provider accepts in one mode."""
+
+    prompt_max: int
+    negative_max: int
+    pixels: Range  # total output pixels for an explicit W×H
+    images: Range  # how many reference images
+    n: Range = Range(1, 1)
+    max_images: Range | None = None  # interleave's upper bound on images, where it exists
+    ratio_max: Fraction = Fraction(4)  # longest side / shortest side
+    side_multiple: int = 16
+    size_tiers: frozenset[SizeTier] = frozenset()
+    size_optional: bool = True  # False: W×H (or a tier) must be given
+    seed: Range | None = Range(0, SEED_MAX)  # None: the provider takes no seed
+    negative_prompt: bool = True
+    prompt_extend: bool = True
+    watermark: bool = True
+
+
+def violations(request: ImageRequest, limits: ModeLimits) -> list[Violation]:
+    """Every way `request` breaks `limits`; empty when it is fine."""
+    return [
+        *_prompt_violations(request, limits),
+        *_size_violations(request.size, limits),
+        *_count_violations(request, limits),
+        *_option_violations(request, limits),
+    ]
+
+
+def check(request: ImageRequest, limits: ModeLimits) -> None:
+    """Raise `InvalidRequest` listing every violation, or return when the request is fine."""
+    found = violations(request, limits)
+    if found:
+        raise InvalidRequest(found)
+
+
+def _prompt_violations(request: ImageRequest, limits: ModeLimits) -> list[Violation]:
+    found = []
+    if not request.prompt.strip():
+        found.append(Violation("prompt", "is required"))
+    # The API silently truncates over-long text (dashscope.md §2.4); refusing is kinder.
+    if len(request.prompt) > limits.prompt_max:
+        found.append(Violation("prompt", _too_long(request.prompt, limits.prompt_max)))
+    if len(request.negative_prompt) > limits.negative_max:
+        found.append(Violation("negative_prompt", _too_long(request.negative_prompt, limits.negative_max)))
+    return found
+
+
+def _too_long(text: str, limit: int) -> str:
+    return f"is {len(text)} characters; the limit is {limit}"
+
+
+def _size_violations(size: Size | SizeTier | None, limits: ModeLimits) -> list[Violation]:
+    if size is None:
+        return [] if limits.size_optional else [Violation("size", "is required (W×H)")]
+    if isinstance(size, SizeTier):
+        if size in limits.size_tiers:
+            return []
+        allowed = ", ".join(sorted(limits.size_tiers)) or "none in this mode"
+        return [Violation("size", f"{size} is not available here (tiers: {allowed}); give W×H")]
+    return _explicit_size_violations(size, limits)
+
+
+def _explicit_size_violations(size: Size, limits: ModeLimits) -> list[Violation]:
+    found = []
+    step = limits.side_multiple
+    for name, side in (("width", size.width), ("height", size.height)):
+        if side <= 0 or side % step:
+            found.append(Violation(f"size.{name}", f"{side} must be a positive multiple of {step}"))
+    if size.pixels not in limits.pixels:
+        found.append(Violation("size", f"{size} is {size.pixels:,} pixels; allowed {_pixel_range(limits)}"))
+    if min(size.width, size.height) > 0 and _ratio(size) > limits.ratio_max:
+        found.append(Violation("size", f"{size} has aspect ratio beyond 1:{limits.ratio_max} / {limits.ratio_max}:1"))
+    return found
+
+
+def _ratio(size: Size) -> Fraction:
+    return Fraction(max(size.width, size.height), min(size.width, size.height))
+
+
+def _pixel_range(limits: ModeLimits) -> str:
+    return f"{limits.pixels.low:,}–{limits.pixels.high:,} pixels in total"
+
+
+def _count_violations(request: ImageRequest, limits: ModeLimits) -> list[Violation]:
+    found = []
+    if len(request.images) not in limits.images:
+        found.append(Violation("images", f"{len(request.images)} given; this mode takes {limits.images}"))
+    if request.n not in limits.n:
+        found.append(Violation("n", f"{request.n} images per run; allowed {limits.n}"))
+    if limits.max_images is not None and request.max_images not in limits.max_images:
+        found.append(Violation("max_images", f"{request.max_images}; allowed {limits.max_images}"))
+    return found
+
+
+def _option_violations(request: ImageRequest, limits: ModeLimits) -> list[Violation]:
+    found = []
+    if request.seed is not None:
+        if limits.seed is None:
+            found.append(Violation("seed", "this provider takes no seed; leave it empty"))
+        elif request.seed not in limits.seed:
+            found.append(Violation("seed", f"{request.seed} is outside {limits.seed}"))
+    if request.negative_prompt and not limits.negative_prompt:
+        found.append(Violation("negative_prompt", "is not supported here"))
+    if request.watermark and not limits.watermark:
+        found.append(Violation("watermark", "is not supported here"))
+    return found
+
+
+def mode_limits_for(limits: dict[Mode, ModeLimits], mode: Mode, provider: str) -> ModeLimits:
+    """The limits for `mode`, or `InvalidRequest` when the provider does not offer that mode."""
+    if mode not in limits:
+        offered = ", ".join(limits) or "none"
+        raise InvalidRequest([Violation("mode", f"{provider} does not offer {mode} (it offers: {offered})")])
+    return limits[mode]

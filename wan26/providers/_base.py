@@ -1,0 +1,114 @@
+"""The contract every provider adapter meets, and the values it trades with the core.
+
+An adapter only translates: canonical request in, `HttpCall` out; wire JSON in, canonical
+`ProviderOutput` / `TaskState` / `ProviderError` out. All I/O lives in `wan26._http`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+from wan26._sse import SSEEvent
+from wan26.errors import ProviderError
+from wan26.images import ImageRules, PreparedImage
+from wan26.limits import ModeLimits
+from wan26.types import Flow, ImageRequest, Mode
+
+JSONObject = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    base_url: str
+    api_key: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class WireRequest:
+    """A checked request with its images prepared and its seed fixed: ready to translate."""
+
+    request: ImageRequest
+    images: tuple[PreparedImage, ...]
+    seed: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class HttpCall:
+    method: str
+    url: str
+    headers: Mapping[str, str] = field(repr=False)  # holds the key
+    json: JSONObject | None = None
+    stream: bool = False  # the answer is Server-Sent Events
+
+
+@dataclass(frozen=True, slots=True)
+class OutputText:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutputImage:
+    url: str
+
+
+OutputItem = OutputText | OutputImage
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderOutput:
+    """Generated content in order, plus the facts the provider reported about it."""
+
+    items: tuple[OutputItem, ...]
+    request_id: str | None = None
+    usage: JSONObject = field(default_factory=dict)
+    size: str | None = None
+    finished: bool = True
+
+
+class TaskStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self not in (TaskStatus.QUEUED, TaskStatus.RUNNING)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskState:
+    task_id: str
+    status: TaskStatus
+    raw_status: str
+    request_id: str | None = None
+    output: ProviderOutput | None = None  # set when SUCCEEDED
+    error: ProviderError | None = None  # set when FAILED, CANCELED or UNKNOWN
+
+
+class Adapter(Protocol):
+    """One provider: what it offers, and how to speak its wire format."""
+
+    name: str
+    title: str
+    key_env: str
+    key_help: str
+    flows: frozenset[Flow]
+    limits: Mapping[Mode, ModeLimits]
+    image_rules: ImageRules
+
+    def model_for(self, mode: Mode) -> str: ...
+    def base_url(self, env: Mapping[str, str]) -> str: ...
+    def build_direct(self, wire: WireRequest, creds: Credentials) -> HttpCall: ...
+    def build_submit(self, wire: WireRequest, creds: Credentials) -> HttpCall: ...
+    def build_poll(self, task_id: str, creds: Credentials) -> HttpCall: ...
+    def parse_output(self, body: JSONObject, headers: Mapping[str, str]) -> ProviderOutput: ...
+    def parse_stream_event(self, event: SSEEvent) -> ProviderOutput: ...
+    def parse_submit(self, body: JSONObject) -> TaskState: ...
+    def parse_task(self, body: JSONObject, task_id: str) -> TaskState: ...
+    def parse_error(self, status: int, body: JSONObject | None, headers: Mapping[str, str]) -> ProviderError: ...

@@ -1,0 +1,156 @@
+"""DashScope error codes -> causes and plain-language hints (dashscope.md §4, §3.4, §3.5).
+
+Source: https://www.alibabacloud.com/help/en/model-studio/error-code
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from wan26.errors import (
+    AuthenticationError,
+    BadRequest,
+    ContentModerated,
+    PermissionDenied,
+    ProviderError,
+    ProviderFailure,
+    ProviderTimeout,
+    RateLimited,
+    error_class_for_status,
+)
+from wan26.providers._base import JSONObject, TaskStatus
+
+_KEY = (
+    "Check DASHSCOPE_API_KEY, and that the key's region matches DASHSCOPE_REGION (intl, cn or us): "
+    "each region has its own keys."
+)
+_MODERATION = (
+    "The prompt, a reference image or the result was flagged as inappropriate. Rephrase the prompt or use other images."
+)
+_IP = (
+    "Suspected intellectual-property infringement. Prompt rewriting can cause this: "
+    "try again with prompt rewriting off (--no-prompt-extend)."
+)
+_BILLING = "Your Alibaba Cloud account is in arrears: settle the bill or top up in the console, then try again."
+_ACCESS = (
+    "This key may not use this model or call it this way: check the model is activated for your account and region."
+)
+_THROTTLED = (
+    "Too many requests at once (about 5 per second and 5 running tasks per account). Wait a little and try again."
+)
+_QUOTA = "The allocated quota is used up. Wait, or raise the quota in the Model Studio console."
+_SERVER = "A problem on Alibaba's side. Try again in a moment."
+_UNAVAILABLE = "The model is temporarily unavailable. Try again later."
+
+_CODES: dict[str, tuple[type[ProviderError], str]] = {
+    "InvalidApiKey": (AuthenticationError, _KEY),
+    "invalid_api_key": (AuthenticationError, _KEY),
+    "InvalidParameter": (BadRequest, "The provider refused a parameter; the message says which."),
+    "BadRequest.InputDownloadFailed": (
+        BadRequest,
+        "The provider could not download a reference image URL: make it public, or pass a local file.",
+    ),
+    "DataInspectionFailed": (ContentModerated, _MODERATION),
+    "data_inspection_failed": (ContentModerated, _MODERATION),
+    "IPInfringementSuspect": (ContentModerated, _IP),
+    "Arrearage": (PermissionDenied, _BILLING),
+    "AccessDenied": (PermissionDenied, _ACCESS),
+    "AccessDenied.Unpurchased": (
+        PermissionDenied,
+        "The model is not activated for this account: activate it in the console.",
+    ),
+    "Model.AccessDenied": (PermissionDenied, _ACCESS),
+    "Workspace.AccessDenied": (PermissionDenied, "The key's workspace has no access to this model."),
+    "AllocationQuota.FreeTierOnly": (
+        PermissionDenied,
+        "The free quota is used up and the account is set to free tier only: turn that off to pay per image.",
+    ),
+    "ModelNotFound": (BadRequest, "The model is not available here: check DASHSCOPE_REGION."),
+    "model_not_found": (BadRequest, "The model is not available here: check DASHSCOPE_REGION."),
+    "Model.NotExist": (BadRequest, "The model is not available here: check DASHSCOPE_REGION."),
+    "Throttling": (RateLimited, _THROTTLED),
+    "Throttling.RateQuota": (RateLimited, _THROTTLED),
+    "Throttling.BurstRate": (RateLimited, "Requests rose too quickly. Slow down and try again."),
+    "Throttling.AllocationQuota": (RateLimited, _QUOTA),
+    "InternalError": (ProviderFailure, _SERVER),
+    "InternalError.Algo": (ProviderFailure, _SERVER),
+    "SystemError": (ProviderFailure, _SERVER),
+    "ModelServiceFailed": (ProviderFailure, _SERVER),
+    "ModelServingError": (ProviderFailure, _UNAVAILABLE),
+    "ModelUnavailable": (ProviderFailure, _UNAVAILABLE),
+    "ServiceUnavailable": (ProviderFailure, _UNAVAILABLE),
+    "RequestTimeOut": (ProviderTimeout, _SERVER),
+    "GatewayTimeout": (ProviderTimeout, _SERVER),
+    "InternalError.Timeout": (ProviderTimeout, "The task ran past the provider's 3-hour limit and was dropped."),
+}
+
+_FALLBACK_HINTS: dict[type[ProviderError], str] = {
+    AuthenticationError: _KEY,
+    PermissionDenied: _ACCESS,
+    RateLimited: _THROTTLED,
+    ProviderFailure: _SERVER,
+    ProviderTimeout: _SERVER,
+    BadRequest: "The provider refused the request; the message says why.",
+}
+
+
+def to_error(
+    status: int | None, body: JSONObject, headers: Mapping[str, str], *, provider: str, request_id: str | None = None
+) -> ProviderError:
+    """The error for a refused call (by code first, then HTTP status), or a failed task (status None)."""
+    code = _text(body.get("code"))
+    cls, hint = _CODES.get(code or "", (None, None))
+    cls = cls or (error_class_for_status(status) if status else ProviderFailure)
+    return cls(
+        _text(body.get("message")) or f"HTTP {status} with no message",
+        provider=provider,
+        status_code=status,
+        code=code,
+        request_id=_text(body.get("request_id")) or headers.get("x-request-id") or request_id,
+        hint=hint or _FALLBACK_HINTS.get(cls),
+        retry_after=_retry_after(headers),
+    )
+
+
+def task_error(
+    status: TaskStatus, body: JSONObject, output: JSONObject, *, provider: str, task_id: str
+) -> ProviderError | None:
+    """Why a task ended without images, or None if it did not fail."""
+    request_id = _text(body.get("request_id"))
+    if status is TaskStatus.FAILED:
+        # [D] code/message sit in `output` in most documented shapes, at top level in others (§3.4).
+        failure = output if output.get("code") else body
+        error = to_error(None, failure, {}, provider=provider, request_id=request_id)
+        error.task_id = task_id
+        return error
+    if status is TaskStatus.CANCELED:
+        return ProviderFailure(
+            "The task was canceled before it finished.",
+            provider=provider,
+            request_id=request_id,
+            task_id=task_id,
+            hint="Submit it again if you still want it.",
+        )
+    if status is TaskStatus.UNKNOWN:
+        return ProviderFailure(
+            "The provider does not know this task.",
+            provider=provider,
+            request_id=request_id,
+            task_id=task_id,
+            hint="Task ids expire after 24 hours and are only visible to the key and region that created them.",
+        )
+    return None
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds from `retry-after-ms` or `retry-after` (the headers the official SDK honours)."""
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        try:
+            return float(headers[name]) * scale
+        except (KeyError, ValueError):
+            continue
+    return None
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,238 @@
+"""Alibaba Cloud DashScope (Model Studio), the model's own API.
+
+Wire reference: ../shared/reference/dashscope.md, the official docs at
+https://www.alibabacloud.com/help/en/model-studio/wan-image-generation-api-reference
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from wan26._sse import SSEEvent
+from wan26.errors import ConfigError, ProtocolError, ProviderError
+from wan26.images import DASHSCOPE_IMAGE_RULES
+from wan26.limits import ModeLimits, Range
+from wan26.providers import _dashscope_errors
+from wan26.providers._base import (
+    Credentials,
+    HttpCall,
+    JSONObject,
+    OutputImage,
+    OutputItem,
+    OutputText,
+    ProviderOutput,
+    TaskState,
+    TaskStatus,
+    WireRequest,
+)
+from wan26.types import Flow, Mode, Size, SizeTier
+
+REGION_BASE_URLS = {
+    "intl": "https://dashscope-intl.aliyuncs.com/api/v1",  # Singapore
+    "cn": "https://dashscope.aliyuncs.com/api/v1",  # Beijing
+    "us": "https://dashscope-us.aliyuncs.com/api/v1",  # Virginia
+}
+_DIRECT_PATH = "/services/aigc/multimodal-generation/generation"
+_SUBMIT_PATH = "/services/aigc/image-generation/generation"
+_MODELS = {Mode.TEXT_TO_IMAGE: "wan2.6-t2i", Mode.EDIT: "wan2.6-image", Mode.INTERLEAVE: "wan2.6-image"}
+
+# [D] The t2i docs give [1280*1280, 1440*1440] total pixels yet recommend 1104*1472 and 960*1696,
+# which are just below 1280*1280; we accept the documented recommendations (dashscope.md §2.7).
+_T2I_MIN_PIXELS = 1104 * 1472
+
+LIMITS = {  # dashscope.md §2.4, §2.7, §5 (the newer docs where versions disagree)
+    Mode.TEXT_TO_IMAGE: ModeLimits(
+        prompt_max=2100,
+        negative_max=500,
+        pixels=Range(_T2I_MIN_PIXELS, 1440 * 1440),
+        images=Range(0, 0),
+        n=Range(1, 4),
+    ),
+    Mode.EDIT: ModeLimits(
+        prompt_max=2000,
+        negative_max=500,
+        pixels=Range(768 * 768, 2048 * 2048),
+        images=Range(1, 4),
+        n=Range(1, 4),
+        size_tiers=frozenset(SizeTier),
+    ),
+    Mode.INTERLEAVE: ModeLimits(
+        prompt_max=2000,
+        negative_max=500,
+        pixels=Range(768 * 768, 1280 * 1280),
+        images=Range(0, 1),
+        max_images=Range(1, 5),
+        prompt_extend=False,
+    ),
+}
+
+_TASK_STATUSES = {  # dashscope.md §3.5; CANCELLED is a spelling seen once in the docs
+    "PENDING": TaskStatus.QUEUED,
+    "RUNNING": TaskStatus.RUNNING,
+    "SUCCEEDED": TaskStatus.SUCCEEDED,
+    "FAILED": TaskStatus.FAILED,
+    "CANCELED": TaskStatus.CANCELED,
+    "CANCELLED": TaskStatus.CANCELED,
+    "UNKNOWN": TaskStatus.UNKNOWN,
+}
+
+
+class DashScope:
+    name = "dashscope"
+    title = "Alibaba Cloud DashScope"
+    key_env = "DASHSCOPE_API_KEY"
+    key_help = (
+        "Create a key in Alibaba Cloud Model Studio: https://www.alibabacloud.com/help/en/model-studio/get-api-key"
+    )
+    flows = frozenset(Flow)
+    limits = LIMITS
+    image_rules = DASHSCOPE_IMAGE_RULES
+
+    def model_for(self, mode: Mode) -> str:
+        return _MODELS[mode]
+
+    def base_url(self, env: Mapping[str, str]) -> str:
+        if env.get("DASHSCOPE_BASE_URL"):
+            return env["DASHSCOPE_BASE_URL"].rstrip("/")
+        region = env.get("DASHSCOPE_REGION") or "intl"
+        if region not in REGION_BASE_URLS:
+            raise ConfigError(f"DASHSCOPE_REGION must be one of {', '.join(REGION_BASE_URLS)}, not {region!r}")
+        return REGION_BASE_URLS[region]
+
+    def build_direct(self, wire: WireRequest, creds: Credentials) -> HttpCall:
+        body = self._body(wire)
+        if wire.request.mode is not Mode.INTERLEAVE:
+            return HttpCall("POST", creds.base_url + _DIRECT_PATH, _headers(creds), body)
+        # Interleaved output is streaming-only on the direct endpoint (dashscope.md §2.3).
+        body["parameters"]["stream"] = True
+        headers = {**_headers(creds), "X-DashScope-Sse": "enable", "Accept": "text/event-stream"}
+        return HttpCall("POST", creds.base_url + _DIRECT_PATH, headers, body, stream=True)
+
+    def build_submit(self, wire: WireRequest, creds: Credentials) -> HttpCall:
+        headers = {**_headers(creds), "X-DashScope-Async": "enable"}  # required, dashscope.md §3.1
+        return HttpCall("POST", creds.base_url + _SUBMIT_PATH, headers, self._body(wire))
+
+    def build_poll(self, task_id: str, creds: Credentials) -> HttpCall:
+        return HttpCall("GET", f"{creds.base_url}/tasks/{task_id}", {"Authorization": f"Bearer {creds.api_key}"})
+
+    def parse_output(self, body: JSONObject, headers: Mapping[str, str]) -> ProviderOutput:
+        self._raise_if_error(body, headers)
+        return _output(body.get("output"), body, headers)
+
+    def parse_stream_event(self, event: SSEEvent) -> ProviderOutput:
+        body = _json_object(event.data)
+        if event.event == "error":
+            raise self.parse_error(_status_from_comments(event.comments), body, {})
+        self._raise_if_error(body, {})
+        return _output(body.get("output"), body, {})
+
+    def parse_submit(self, body: JSONObject) -> TaskState:
+        return self.parse_task(body, task_id="")
+
+    def parse_task(self, body: JSONObject, task_id: str) -> TaskState:
+        output = body.get("output")
+        if not isinstance(output, dict):
+            # One documented FAILED shape has only top-level code/message (dashscope.md §3.4 a).
+            error = _dashscope_errors.to_error(None, body, {}, provider=self.name)
+            error.task_id = task_id
+            return TaskState(task_id, TaskStatus.FAILED, "FAILED", body.get("request_id"), error=error)
+        return self._task_state(body, output, task_id)
+
+    def parse_error(self, status: int, body: JSONObject | None, headers: Mapping[str, str]) -> ProviderError:
+        return _dashscope_errors.to_error(status, body or {}, headers, provider=self.name)
+
+    def _task_state(self, body: JSONObject, output: JSONObject, task_id: str) -> TaskState:
+        raw = str(output.get("task_status", ""))
+        status = _TASK_STATUSES.get(raw)
+        task_id = str(output.get("task_id") or task_id)
+        request_id = body.get("request_id")
+        if status is None:
+            raise ProtocolError(
+                f"unknown task status {raw!r}", provider=self.name, request_id=request_id, task_id=task_id
+            )
+        result = _output(output, body, {}) if status is TaskStatus.SUCCEEDED else None
+        error = _dashscope_errors.task_error(status, body, output, provider=self.name, task_id=task_id)
+        return TaskState(task_id, status, raw, request_id, output=result, error=error)
+
+    def _raise_if_error(self, body: JSONObject, headers: Mapping[str, str]) -> None:
+        # The gateway may answer HTTP 200 with a business error in the body (dashscope.md §4).
+        if body.get("code"):
+            raise self.parse_error(200, body, headers)
+
+    def _body(self, wire: WireRequest) -> JSONObject:
+        content = [{"text": wire.request.prompt}, *({"image": image.wire} for image in wire.images)]
+        return {
+            "model": self.model_for(wire.request.mode),
+            "input": {"messages": [{"role": "user", "content": content}]},
+            "parameters": _parameters(wire),
+        }
+
+
+def _parameters(wire: WireRequest) -> JSONObject:
+    """`parameters` for the request; negative_prompt and seed live here, not in input (§2.2)."""
+    request = wire.request
+    parameters: JSONObject = {"watermark": request.watermark}
+    if request.negative_prompt:
+        parameters["negative_prompt"] = request.negative_prompt
+    if wire.seed is not None:
+        parameters["seed"] = wire.seed
+    if request.size is not None:
+        parameters["size"] = _wire_size(request.size)
+    if request.mode is Mode.INTERLEAVE:
+        return parameters | {"enable_interleave": True, "max_images": request.max_images}
+    # n is always sent: the API's default is 4 images, each billed (dashscope.md §2.4).
+    parameters |= {"n": request.n, "prompt_extend": request.prompt_extend}
+    return parameters | ({"enable_interleave": False} if request.mode is Mode.EDIT else {})
+
+
+def _wire_size(size: Size | SizeTier) -> str:
+    return size.value if isinstance(size, SizeTier) else f"{size.width}*{size.height}"  # '*', not 'x'
+
+
+def _headers(creds: Credentials) -> dict[str, str]:
+    return {"Authorization": f"Bearer {creds.api_key}", "Content-Type": "application/json"}
+
+
+def _output(output: object, body: JSONObject, headers: Mapping[str, str]) -> ProviderOutput:
+    choices = output.get("choices") if isinstance(output, dict) else None
+    request_id = body.get("request_id") or headers.get("x-request-id")
+    if not isinstance(choices, list):
+        raise ProtocolError("no output.choices in the answer", provider="dashscope", request_id=request_id)
+    items = tuple(item for choice in choices for item in _choice_items(choice, request_id))
+    finished = any(isinstance(c, dict) and c.get("finish_reason") == "stop" for c in choices)
+    usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
+    return ProviderOutput(items, request_id, usage, usage.get("size"), finished)
+
+
+def _choice_items(choice: object, request_id: str | None) -> list[OutputItem]:
+    try:
+        content = choice["message"]["content"]  # type: ignore[index]
+        return [_item(entry) for entry in content]
+    except (KeyError, TypeError) as exc:
+        raise ProtocolError(f"malformed choice: {choice!r:.200}", provider="dashscope", request_id=request_id) from exc
+
+
+def _item(entry: JSONObject) -> OutputItem:
+    # Response items carry "type"; an image is always one complete URL (dashscope.md §2.6).
+    if "image" in entry:
+        return OutputImage(entry["image"])
+    return OutputText(entry["text"])
+
+
+def _json_object(data: str) -> JSONObject:
+    try:
+        value = json.loads(data)
+    except ValueError as exc:
+        raise ProtocolError(f"stream event is not JSON: {data[:200]!r}", provider="dashscope") from exc
+    if not isinstance(value, dict):
+        raise ProtocolError(f"stream event is not a JSON object: {data[:200]!r}", provider="dashscope")
+    return value
+
+
+def _status_from_comments(comments: tuple[str, ...]) -> int:
+    """`:HTTP_STATUS/400` comment lines carry the status of an in-stream error (dashscope.md §2.6)."""
+    for comment in comments:
+        if comment.startswith("HTTP_STATUS/") and comment[12:].isdigit():
+            return int(comment[12:])
+    return 400  # the official SDK's default for event:error
