@@ -1,0 +1,150 @@
+"""`python -m wan26` as a user runs it: real subprocesses against the loopback fake."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+REPO = Path(__file__).resolve().parent.parent
+GUARD = Path(__file__).resolve().parent / "subprocess_guard"
+
+
+def run_cli(*args, env, cwd):
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("DASHSCOPE_", "WAN26_"))}
+    environment |= {"PYTHONPATH": f"{GUARD}{os.pathsep}{REPO}", **env}
+    return subprocess.run(
+        [sys.executable, "-m", "wan26", *args], env=environment, cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture
+def fake_env(dashscope_fake, tmp_path):
+    return {
+        "DASHSCOPE_API_KEY": dashscope_fake.api_key,
+        "DASHSCOPE_BASE_URL": dashscope_fake.base_url,
+        "WAN26_OUTPUT_DIR": str(tmp_path / "outputs"),
+    }
+
+
+@pytest.fixture
+def photo(tmp_path):
+    path = tmp_path / "ref.jpg"
+    Image.new("RGB", (640, 480), (20, 120, 200)).save(path)
+    return path
+
+
+def test_text_to_image_json(fake_env, tmp_path, dashscope_fake):
+    done = run_cli(
+        "text_to_image",
+        "a red fox",
+        "--size",
+        "1472x1104",
+        "-n",
+        "2",
+        "--seed",
+        "7",
+        "--json",
+        env=fake_env,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)  # stdout is exactly one JSON object
+    assert len(report["images"]) == 2 and all(Path(path).is_file() for path in report["images"])
+    assert (report["seed"], report["provider"], report["model"]) == (7, "dashscope", "wan2.6-t2i")
+    assert report["request_id"] and Path(report["sidecar"]).is_file()
+    assert "wan26: Sending the request" in done.stderr
+    assert dashscope_fake.generation_requests()[0].json["parameters"]["size"] == "1472*1104"
+
+
+def test_edit_with_local_images_through_the_task_api(fake_env, tmp_path, photo, dashscope_fake):
+    done = run_cli(
+        "edit",
+        "image 1 with the sky of image 2",
+        "--image",
+        str(photo),
+        "--image",
+        str(photo),
+        "--size",
+        "2K",
+        "-n",
+        "2",
+        "--async",
+        "--json",
+        env=fake_env,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads(done.stdout)["images"]) == 2
+    assert "[RUNNING]" in done.stderr  # task status shown while waiting
+    [submit] = dashscope_fake.generation_requests()
+    assert submit.path.endswith("/image-generation/generation")
+
+
+def test_interleave_streams_text_and_image_places_to_stdout(fake_env, tmp_path, dashscope_fake):
+    dashscope_fake.sse_chunk_size = 5
+    done = run_cli("interleave", "a two-step recipe", "--max-images", "2", env=fake_env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "准备食材" in done.stdout and "café ✓" in done.stdout
+    first, second = done.stdout.index("[image 1: "), done.stdout.index("[image 2: ")
+    assert 0 < first < second
+    assert done.stdout.index("Step 2") > first  # the second paragraph comes after the first image
+
+
+def test_missing_key_exits_2_and_says_what_to_set(tmp_path, dashscope_fake):
+    done = run_cli("text_to_image", "fox", env={}, cwd=tmp_path)
+    assert done.returncode == 2
+    assert "DASHSCOPE_API_KEY" in done.stderr and ".env" in done.stderr and "get-api-key" in done.stderr
+    assert dashscope_fake.requests == []
+
+
+def test_out_of_limit_input_exits_2_naming_each_limit(fake_env, tmp_path, dashscope_fake):
+    done = run_cli("interleave", "x" * 2001, "--size", "2048x2048", "--max-images", "6", env=fake_env, cwd=tmp_path)
+    assert done.returncode == 2
+    for text in ("prompt: is 2001 characters; the limit is 2000", "1,638,400", "max_images: 6; allowed 1–5"):
+        assert text in done.stderr
+    assert dashscope_fake.requests == []
+
+
+def test_malformed_size_exits_2(fake_env, tmp_path):
+    done = run_cli("text_to_image", "fox", "--size", "huge", env=fake_env, cwd=tmp_path)
+    assert done.returncode == 2 and "size must look like 1280x1280" in done.stderr
+
+
+def test_provider_error_exits_1_with_code_hint_and_request_id(fake_env, tmp_path, dashscope_fake):
+    dashscope_fake.fail_next(
+        400, "IPInfringementSuspect", "Input data is suspected of being involved in IP infringement."
+    )
+    done = run_cli("text_to_image", "a famous mouse", "--json", env=fake_env, cwd=tmp_path)
+    assert done.returncode == 1
+    assert "[IPInfringementSuspect]" in done.stderr and "--no-prompt-extend" in done.stderr
+    error = json.loads(done.stdout)["error"]
+    assert error["code"] == "IPInfringementSuspect" and error["request_id"] in done.stderr
+
+
+def test_dotenv_in_the_working_folder_is_loaded(fake_env, tmp_path):
+    (tmp_path / ".env").write_text("".join(f"{key}={value}\n" for key, value in fake_env.items()))
+    done = run_cli("text_to_image", "fox", env={}, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert Path(done.stdout.strip()).is_file()  # without --json, stdout lists the saved files
+
+
+def test_the_key_never_appears_in_output(fake_env, tmp_path, dashscope_fake):
+    outputs = []
+    for args in (["text_to_image", "fox", "--json"], ["interleave", "recipe", "--max-images", "1"]):
+        done = run_cli(*args, env=fake_env, cwd=tmp_path)
+        outputs += [done.stdout, done.stderr]
+    done = run_cli("text_to_image", "fox", env={**fake_env, "DASHSCOPE_API_KEY": "sk-wrong-0123456789"}, cwd=tmp_path)
+    assert done.returncode == 1 and "InvalidApiKey" in done.stderr
+    outputs += [done.stdout, done.stderr]
+    assert all(dashscope_fake.api_key not in text and "sk-wrong-0123456789" not in text for text in outputs)
+
+
+def test_subprocesses_started_by_tests_are_guarded_too(tmp_path):
+    probe = "import socket; socket.getaddrinfo('guard-test.invalid', 443)"
+    environment = {**os.environ, "PYTHONPATH": f"{GUARD}{os.pathsep}{REPO}"}
+    done = subprocess.run([sys.executable, "-c", probe], env=environment, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "NetworkBlocked" in done.stderr

@@ -1,0 +1,390 @@
+"""The client end to end against the loopback DashScope fake: every mode, both flows, every fault."""
+
+import asyncio
+import json
+
+import httpx
+import pytest
+from PIL import Image
+
+import wan26
+from wan26 import (
+    AsyncClient,
+    AuthenticationError,
+    ConfigError,
+    ContentModerated,
+    DownloadError,
+    Flow,
+    ImageRequest,
+    ImageSaved,
+    InvalidRequest,
+    Mode,
+    NetworkError,
+    ProtocolError,
+    ProviderFailure,
+    ProviderTimeout,
+    Size,
+    SizeTier,
+    TextDelta,
+)
+from wan26._http import Timeouts
+from wan26._poll import PollPolicy
+
+FAST_POLL = PollPolicy(first_interval=0.01, growth=1.0, max_interval=0.01, deadline=30)
+
+
+class Clock:
+    """A clock that moves only when the code under test sleeps: deadlines without waiting."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self):
+        return self.now
+
+    async def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+@pytest.fixture
+def outputs(tmp_path):
+    return tmp_path / "outputs"
+
+
+@pytest.fixture
+def client_for(dashscope_fake, outputs):
+    """Run `scenario(client)` against the fake with a fresh AsyncClient."""
+
+    def run(scenario, **options):
+        async def go():
+            settings = {
+                "api_key": dashscope_fake.api_key,
+                "base_url": dashscope_fake.base_url,
+                "output_dir": outputs,
+                "poll": FAST_POLL,
+                **options,
+            }
+            async with AsyncClient(**settings) as client:
+                return await scenario(client)
+
+        return asyncio.run(go())
+
+    return run
+
+
+def generate(client_for, request, flow=Flow.DIRECT, **options):
+    events = []
+
+    async def scenario(client):
+        return await client.generate(request, flow=flow, on_event=events.append)
+
+    return client_for(scenario, **options), events
+
+
+@pytest.fixture
+def photo(tmp_path):
+    """A 400x300 PNG with transparency: the API refuses alpha, so the fake proves it was flattened."""
+    path = tmp_path / "photo.png"
+    Image.new("RGBA", (400, 300), (200, 30, 30, 128)).save(path)
+    return path
+
+
+def sent_parameters(fake):
+    [request] = fake.generation_requests()
+    return request.json["parameters"]
+
+
+REQUESTS = {
+    Mode.TEXT_TO_IMAGE: lambda photo: ImageRequest(Mode.TEXT_TO_IMAGE, "a lighthouse", size=Size(1280, 1280), n=2),
+    Mode.EDIT: lambda photo: ImageRequest(Mode.EDIT, "image 1 as a watercolour", images=(photo,), n=2),
+    Mode.INTERLEAVE: lambda photo: ImageRequest(Mode.INTERLEAVE, "a 2-step recipe", images=(photo,), max_images=2),
+}
+
+
+@pytest.mark.parametrize("flow", list(Flow))
+@pytest.mark.parametrize("mode", list(Mode))
+def test_every_mode_through_both_flows_saves_provider_bytes_and_a_sidecar(
+    client_for, dashscope_fake, photo, mode, flow
+):
+    result, _ = generate(client_for, REQUESTS[mode](photo), flow)
+
+    assert len(result.images) == 2
+    for image in result.images:
+        served = httpx.get(image.source_url).content
+        assert image.path.read_bytes() == served  # exactly the provider's bytes, not a re-encode
+        assert image.path.suffix == ".png" and Image.open(image.path).size == (image.width, image.height)
+    assert result.seed == sent_parameters(dashscope_fake)["seed"]
+    record = json.loads(result.sidecar.read_text())
+    assert record["status"] == "succeeded"
+    assert (record["mode"], record["provider"], record["flow"]) == (mode.value, "dashscope", flow.value)
+    assert record["seed"] == result.seed and record["request_id"] == result.request_id
+    assert [entry["file"] for entry in record["images"]] == ["01.png", "02.png"]
+    assert all(entry["source_url"].startswith("http://127.0.0.1") for entry in record["images"])
+    assert record["size"]["actual"] == result.size and record["usage"]["image_count"] == 2
+    assert (record["task_id"] is not None) is (flow is Flow.TASK)
+
+
+def test_interleave_keeps_text_and_images_in_order_through_awkward_chunks(client_for, dashscope_fake):
+    dashscope_fake.sse_chunk_size = 7  # splits events, lines and UTF-8 characters across reads
+    result, events = generate(client_for, ImageRequest(Mode.INTERLEAVE, "a recipe", max_images=2))
+
+    kinds = [type(event).__name__ for event in events if isinstance(event, TextDelta | ImageSaved)]
+    first_image = kinds.index("ImageSaved")
+    assert kinds[0] == "TextDelta" and first_image > 1 and kinds.count("ImageSaved") == 2
+    assert result.text == "".join(event.text for event in events if isinstance(event, TextDelta))
+    assert "准备食材" in result.text and "café ✓" in result.text
+    segment_kinds = [type(segment).__name__ for segment in result.segments]
+    assert segment_kinds == ["TextSegment", "ImageSegment", "TextSegment", "ImageSegment", "TextSegment"]
+    record = json.loads(result.sidecar.read_text())
+    assert record["text"] == result.text
+    assert [s.get("file") for s in record["segments"] if s["type"] == "image"] == ["01.png", "02.png"]
+
+
+def test_stream_events_reach_the_caller_before_the_stream_ends(tmp_path):
+    """The second event is held back until the caller has seen the first: buffering would deadlock."""
+    gate = asyncio.Event()
+
+    def event(text, finish):
+        payload = {
+            "output": {
+                "choices": [
+                    {
+                        "finish_reason": finish,
+                        "message": {"role": "assistant", "content": [{"type": "text", "text": text}]},
+                    }
+                ],
+                "finished": finish == "stop",
+            },
+            "usage": {},
+            "request_id": "r-1",
+        }
+        return f"id:1\nevent:result\n:HTTP_STATUS/200\ndata:{json.dumps(payload)}\n\n".encode()
+
+    class GatedStream(httpx.AsyncByteStream):
+        async def __aiter__(self):
+            yield event("first ", "null")
+            await gate.wait()
+            yield event("second", "stop")
+
+    def handler(request):
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=GatedStream())
+
+    async def go():
+        seen = []
+        async with AsyncClient(
+            api_key="k", base_url="http://fake.test/api/v1", output_dir=tmp_path, transport=httpx.MockTransport(handler)
+        ) as client:
+            async for item in client.events(ImageRequest(Mode.INTERLEAVE, "hi")):
+                if isinstance(item, TextDelta):
+                    seen.append((item.text, gate.is_set()))
+                    gate.set()
+        return seen
+
+    assert asyncio.run(asyncio.wait_for(go(), timeout=10)) == [("first ", False), ("second", True)]
+
+
+def test_explicit_seed_is_sent_and_reported(client_for, dashscope_fake):
+    result, _ = generate(client_for, ImageRequest(Mode.TEXT_TO_IMAGE, "fox", seed=42))
+    assert sent_parameters(dashscope_fake)["seed"] == 42 == result.seed
+
+
+def test_edit_reference_image_goes_as_a_flattened_data_uri(client_for, dashscope_fake, photo):
+    result, _ = generate(client_for, ImageRequest(Mode.EDIT, "image 1 at night", images=(photo,), size=SizeTier.K1))
+    [request] = dashscope_fake.generation_requests()
+    image_item = request.json["input"]["messages"][0]["content"][1]
+    assert image_item["image"].startswith("data:image/png;base64,")
+    record = json.loads(result.sidecar.read_text())
+    assert record["reference_images"][0]["label"] == "photo.png"
+    assert "base64" not in result.sidecar.read_text()
+
+
+def test_throttled_generation_waits_as_told_and_is_billed_once(client_for, dashscope_fake):
+    dashscope_fake.fail_next(429, "Throttling.RateQuota", "Requests rate limit exceeded", retry_after=1)
+    clock = Clock()
+    result, _ = generate(client_for, ImageRequest(Mode.TEXT_TO_IMAGE, "fox"), sleep=clock.sleep, clock=clock)
+    assert len(result.images) == 1
+    assert len(dashscope_fake.generation_requests()) == 2  # the first was refused unprocessed
+    assert clock.sleeps == [1.0]
+
+
+@pytest.mark.parametrize("flow", list(Flow))
+def test_generation_that_failed_on_the_server_is_not_resubmitted(client_for, dashscope_fake, flow):
+    dashscope_fake.fail_next(500, "InternalError", "An internal error has occured")
+    with pytest.raises(ProviderFailure) as caught:
+        generate(client_for, ImageRequest(Mode.TEXT_TO_IMAGE, "fox"), flow)
+    assert len(dashscope_fake.generation_requests()) == 1
+    assert caught.value.code == "InternalError" and caught.value.request_id
+    assert "Request id: " + caught.value.request_id in str(caught.value)
+
+
+def test_slow_generation_times_out_without_resubmitting(client_for, dashscope_fake):
+    dashscope_fake.delay("generate", 2.0)
+    with pytest.raises(ProviderTimeout):
+        generate(client_for, ImageRequest(Mode.TEXT_TO_IMAGE, "fox"), timeouts=Timeouts(generate=httpx.Timeout(0.3)))
+    assert len(dashscope_fake.generation_requests()) == 1
+
+
+def test_moderation_is_reported_plainly_and_nothing_is_saved(client_for, dashscope_fake, outputs):
+    dashscope_fake.fail_next(400, "DataInspectionFailed", "Input or output data may contain inappropriate content.")
+    with pytest.raises(ContentModerated) as caught:
+        generate(client_for, ImageRequest(Mode.TEXT_TO_IMAGE, "something"))
+    assert "Rephrase" in str(caught.value) and caught.value.partial_result is None
+    assert not outputs.exists()
+
+
+def test_wrong_key_says_to_check_the_region_and_never_shows_the_key(dashscope_fake, outputs):
+    async def go():
+        async with AsyncClient(
+            api_key="sk-wrong-key-123456", base_url=dashscope_fake.base_url, output_dir=outputs
+        ) as client:
+            await client.generate(ImageRequest(Mode.TEXT_TO_IMAGE, "fox"))
+
+    with pytest.raises(AuthenticationError) as caught:
+        asyncio.run(go())
+    assert "DASHSCOPE_REGION" in str(caught.value) and "sk-wrong-key-123456" not in str(caught.value)
+
+
+def test_stream_error_mid_way_keeps_what_arrived(client_for, dashscope_fake):
+    dashscope_fake.stream_fault = ("error", "DataInspectionFailed", "Output data may be inappropriate.", 20)
+    with pytest.raises(ContentModerated) as caught:
+        generate(client_for, ImageRequest(Mode.INTERLEAVE, "a recipe", max_images=3))
+    partial = caught.value.partial_result
+    assert partial is not None and partial.text and len(partial.images) >= 1
+    assert all(image.path.exists() for image in partial.images)
+    record = json.loads(partial.sidecar.read_text())
+    assert record["status"] == "failed" and record["error"]["code"] == "DataInspectionFailed"
+    assert record["text"] == partial.text
+
+
+def test_stream_cut_keeps_what_arrived(client_for, dashscope_fake):
+    dashscope_fake.stream_fault = ("cut", 20)
+    with pytest.raises((ProtocolError, NetworkError)) as caught:
+        generate(client_for, ImageRequest(Mode.INTERLEAVE, "a recipe", max_images=3))
+    partial = caught.value.partial_result
+    assert partial is not None and len(partial.images) >= 1
+    assert json.loads(partial.sidecar.read_text())["status"] == "failed"
+
+
+def test_task_reports_each_status_while_waiting(client_for, dashscope_fake):
+    dashscope_fake.task_script = ["PENDING", "RUNNING", "RUNNING", "SUCCEEDED"]
+    result, events = generate(client_for, ImageRequest(Mode.TEXT_TO_IMAGE, "fox"), Flow.TASK)
+    statuses = [event.task_status for event in events if getattr(event, "task_status", None)]
+    assert statuses == ["PENDING", "PENDING", "RUNNING", "RUNNING"]
+    assert result.task_id and len(result.images) == 1
+
+
+@pytest.mark.parametrize("shape", ["output", "top"])
+def test_failed_task_reports_code_message_and_task_id(client_for, dashscope_fake, shape):
+    dashscope_fake.task_script = ["RUNNING", "FAILED"]
+    dashscope_fake.task_failure = ("InternalError.Algo", "Algorithm error.")
+    dashscope_fake.task_failure_shape = shape
+    with pytest.raises(ProviderFailure) as caught:
+        generate(client_for, ImageRequest(Mode.TEXT_TO_IMAGE, "fox"), Flow.TASK)
+    error = caught.value
+    assert (error.code, error.message) == ("InternalError.Algo", "Algorithm error.")
+    assert error.task_id and f"Task id: {error.task_id}" in str(error)
+
+
+def test_canceled_task_ends_with_a_clear_error(client_for, dashscope_fake):
+    dashscope_fake.task_script = ["CANCELED"]
+    with pytest.raises(ProviderFailure, match="canceled"):
+        generate(client_for, ImageRequest(Mode.TEXT_TO_IMAGE, "fox"), Flow.TASK)
+
+
+def test_fetching_an_unknown_task_explains_expiry(client_for):
+    async def scenario(client):
+        return await client.fetch("no-such-task", Mode.EDIT)
+
+    with pytest.raises(ProviderFailure, match="does not know this task") as caught:
+        client_for(scenario)
+    assert "24 hours" in str(caught.value)
+
+
+def test_poll_failures_are_retried_and_the_task_is_not_resubmitted(client_for, dashscope_fake):
+    dashscope_fake.fail_next(503, "ServiceUnavailable", "try later", times=2, target="poll")
+    result, _ = generate(client_for, ImageRequest(Mode.TEXT_TO_IMAGE, "fox"), Flow.TASK)
+    assert len(result.images) == 1 and len(dashscope_fake.generation_requests()) == 1
+
+
+def test_waiting_stops_at_the_deadline_and_says_how_to_fetch_later(client_for, dashscope_fake):
+    dashscope_fake.task_script = ["RUNNING"]
+    clock = Clock()
+    poll = PollPolicy(first_interval=1, growth=2, max_interval=8, deadline=60)
+    with pytest.raises(ProviderTimeout) as caught:
+        generate(
+            client_for, ImageRequest(Mode.TEXT_TO_IMAGE, "fox"), Flow.TASK, poll=poll, sleep=clock.sleep, clock=clock
+        )
+    task_id = caught.value.task_id
+    assert task_id and f"python -m wan26 fetch {task_id}" in str(caught.value)
+    assert clock.sleeps[:5] == [1, 2, 4, 8, 8] and clock.now <= 60
+    assert len(dashscope_fake.generation_requests()) == 1
+
+    # ...and once the task has finished, `fetch` saves it.
+    dashscope_fake.tasks[task_id].script.append("SUCCEEDED")
+
+    async def later(client):
+        return await client.fetch(task_id, Mode.TEXT_TO_IMAGE)
+
+    assert len(client_for(later).images) == 1
+
+
+def test_failed_download_names_the_url_and_keeps_the_rest(client_for, dashscope_fake):
+    dashscope_fake.fail_next(404, "NotFound", "gone", target="download")
+    with pytest.raises(DownloadError) as caught:
+        generate(client_for, ImageRequest(Mode.TEXT_TO_IMAGE, "fox", n=2))
+    error = caught.value
+    assert len(error.urls) == 1 and error.urls[0] in str(error)
+    partial = error.partial_result
+    assert len(partial.images) == 1 and partial.images[0].path.exists()
+    assert json.loads(partial.sidecar.read_text())["failed_downloads"][0]["source_url"] == error.urls[0]
+
+
+def test_a_download_that_fails_once_is_retried(client_for, dashscope_fake):
+    dashscope_fake.fail_next(500, "InternalError", "blip", target="download")
+    result, _ = generate(client_for, ImageRequest(Mode.TEXT_TO_IMAGE, "fox"), sleep=Clock().sleep)
+    assert len(result.images) == 1
+
+
+def test_invalid_requests_never_reach_the_provider(client_for, dashscope_fake, tmp_path):
+    not_an_image = tmp_path / "notes.txt"
+    not_an_image.write_text("hello")
+    for request in (
+        ImageRequest(Mode.TEXT_TO_IMAGE, "x" * 2101),
+        ImageRequest(Mode.INTERLEAVE, "fox", size=Size(2048, 2048)),
+        ImageRequest(Mode.EDIT, "image 1 in blue", images=(not_an_image,)),
+    ):
+        with pytest.raises(InvalidRequest):
+            generate(client_for, request)
+    assert dashscope_fake.requests == []
+
+
+def test_runs_never_share_a_folder_and_leave_no_partial_files(client_for, outputs):
+    first, _ = generate(client_for, ImageRequest(Mode.TEXT_TO_IMAGE, "fox"))
+    second, _ = generate(client_for, ImageRequest(Mode.TEXT_TO_IMAGE, "fox"))
+    assert first.run_dir != second.run_dir
+    assert not list(outputs.rglob(".partial-*"))
+
+
+def test_the_key_is_never_written_to_disk_or_messages(client_for, dashscope_fake, outputs, photo):
+    generate(client_for, REQUESTS[Mode.EDIT](photo), Flow.TASK)
+    generate(client_for, REQUESTS[Mode.INTERLEAVE](photo))
+    dashscope_fake.fail_next(400, "InvalidParameter", "bad")
+    with pytest.raises(wan26.BadRequest) as caught:
+        generate(client_for, REQUESTS[Mode.TEXT_TO_IMAGE](photo))
+    written = b"".join(path.read_bytes() for path in outputs.rglob("*") if path.is_file())
+    assert dashscope_fake.api_key.encode() not in written
+    assert dashscope_fake.api_key not in str(caught.value) + repr(caught.value)
+
+
+def test_missing_key_is_a_config_error_naming_the_variable(monkeypatch):
+    monkeypatch.delenv("DASHSCOPE_API_KEY", raising=False)
+    with pytest.raises(ConfigError, match="DASHSCOPE_API_KEY"):
+        AsyncClient(env={})
+
+
+def test_synchronous_generate_reads_the_environment(dashscope_env, outputs):
+    result = wan26.generate(ImageRequest(Mode.TEXT_TO_IMAGE, "fox"))
+    assert result.images[0].path.is_relative_to(outputs)

@@ -1,0 +1,54 @@
+"""Saving: provider bytes unchanged, atomic writes, and a clear refusal of non-image downloads."""
+
+import io
+from datetime import datetime
+
+import pytest
+from PIL import Image
+
+from wan26.storage import NotAnImage, RunFolder, inspect_image
+
+
+def png(width=32, height=16):
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), "teal").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_saved_image_is_byte_for_byte_what_was_downloaded(tmp_path):
+    data = png()
+    path, width, height = RunFolder(tmp_path, "edit").save_image(3, data)
+    assert path.name == "03.png" and path.read_bytes() == data and (width, height) == (32, 16)
+
+
+def test_two_runs_in_the_same_second_get_different_folders(tmp_path):
+    now = datetime(2026, 11, 21, 12, 0, 0)
+    first, second = RunFolder(tmp_path, "edit", now), RunFolder(tmp_path, "edit", now)
+    assert first.path != second.path and first.path.name.startswith("20261121-120000-edit-")
+
+
+def test_nothing_is_created_until_something_is_written(tmp_path):
+    folder = RunFolder(tmp_path / "outputs", "edit")
+    assert not folder.path.exists()
+    folder.write_sidecar({"prompt": "猫"})
+    assert "猫" in (folder.path / "run.json").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "data", [b"<?xml version='1.0'?><Error><Code>AccessDenied</Code></Error>", b"", b"\x89PNG\r\n\x1a\nbroken"]
+)
+def test_an_expired_url_error_page_is_not_saved_as_an_image(data):
+    with pytest.raises(NotAnImage):
+        inspect_image(data)
+
+
+def test_a_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
+    folder = RunFolder(tmp_path, "edit")
+
+    def broken_replace(source, target):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("wan26.storage.os.replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        folder.save_image(1, png())
+    assert list(folder.path.iterdir()) == []
