@@ -5,7 +5,14 @@ tests/ has no __init__.py, so pytest puts tests/ on sys.path: import ``fakes`` a
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
+
+# Gradio reads these when first imported: no call home, and its file cache kept out of /tmp/gradio.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="wan26-tests-gradio-"))
 
 import netguard
 from fakes.dashscope import FakeDashScope

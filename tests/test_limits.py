@@ -165,3 +165,16 @@ def test_parse_size(text, parsed):
 def test_parse_size_refuses_nonsense(text):
     with pytest.raises(ValueError, match="size must look like"):
         parse_size(text)
+
+
+@pytest.mark.parametrize(("mode", "low", "high"), [(T2I, 640, 2880), (EDIT, 384, 4096), (INTER, 384, 2560)])
+def test_slider_range_reaches_exactly_the_valid_sizes(mode, low, high):
+    from wan26.limits import side_range
+
+    sides = side_range(LIMITS[mode])
+    assert (sides.low, sides.high) == (low, high)
+    # Both ends can be part of a valid size; one step beyond cannot.
+    assert fields(mode, size=Size(low, low * 4)) == []
+    assert fields(mode, size=Size(high, high // 4)) == []
+    assert "size" in fields(mode, size=Size(low - 16, (low - 16) * 4))  # too few pixels at 1:4
+    assert "size" in fields(mode, size=Size(high + 16, high // 4))  # past 4:1, or too many pixels

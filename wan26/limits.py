@@ -5,6 +5,7 @@ Every broken rule is reported with its field and the limit, all at once, before 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -136,6 +137,14 @@ def _option_violations(request: ImageRequest, limits: ModeLimits) -> list[Violat
     if request.watermark and not limits.watermark:
         found.append(Violation("watermark", "is not supported here"))
     return found
+
+
+def side_range(limits: ModeLimits) -> Range:
+    """The widths (or heights) some valid W×H can have: what a size slider should offer."""
+    step = limits.side_multiple
+    shortest = math.sqrt(limits.pixels.low / limits.ratio_max)  # the other side at the widest ratio
+    longest = math.sqrt(limits.pixels.high * limits.ratio_max)
+    return Range(math.ceil(shortest / step) * step, math.floor(longest / step) * step)
 
 
 def mode_limits_for(limits: dict[Mode, ModeLimits], mode: Mode, provider: str) -> ModeLimits:

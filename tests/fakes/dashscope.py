@@ -161,6 +161,8 @@ class FakeDashScope:
             self.sse_chunk_size: int | None = None
             self.stream_fault: tuple | None = None
             self.max_running_tasks = DEFAULT_MAX_RUNNING_TASKS
+            self.in_flight = 0  # generation requests being answered right now
+            self.max_in_flight = 0  # the most seen at once since reset: shows whether callers overlap
             self._faults: dict[str, list[_Fault]] = {target: [] for target in FAULT_TARGETS}
             self._delays: dict[str, list[_Delay]] = {target: [] for target in FAULT_TARGETS}
             self._results: dict[str, _ResultFile] = {}
@@ -305,6 +307,16 @@ class FakeDashScope:
         return await self._generation(request, submit=True)
 
     async def _generation(self, request: Request, *, submit: bool) -> Response:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return await self._generation_answer(request, submit=submit)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    async def _generation_answer(self, request: Request, *, submit: bool) -> Response:
         request_id = _new_id()
         early = await self._before_responding("generate", request_id)
         if early is not None:

@@ -15,7 +15,7 @@ from wan26._sse import SSEEvent
 from wan26.errors import ProviderError
 from wan26.images import ImageRules, PreparedImage
 from wan26.limits import ModeLimits
-from wan26.types import Flow, ImageRequest, Mode
+from wan26.types import Flow, ImageRequest, Mode, Size
 
 JSONObject = dict[str, Any]
 
@@ -100,6 +100,7 @@ class Adapter(Protocol):
     key_help: str
     flows: frozenset[Flow]
     limits: Mapping[Mode, ModeLimits]
+    recommended_sizes: Mapping[Mode, tuple[Size, ...]]
     image_rules: ImageRules
 
     def model_for(self, mode: Mode) -> str: ...

@@ -67,6 +67,21 @@ LIMITS = {  # dashscope.md §2.4, §2.7, §5 (the newer docs where versions disa
     ),
 }
 
+RECOMMENDED_SIZES = {  # the docs' recommended resolutions (dashscope.md §2.4, §2.7)
+    Mode.TEXT_TO_IMAGE: (Size(1280, 1280), Size(1104, 1472), Size(1472, 1104), Size(960, 1696), Size(1696, 960)),
+    Mode.EDIT: (
+        Size(1280, 1280),
+        Size(800, 1200),
+        Size(1200, 800),
+        Size(960, 1280),
+        Size(1280, 960),
+        Size(720, 1280),
+        Size(1280, 720),
+        Size(1344, 576),
+    ),
+}
+RECOMMENDED_SIZES[Mode.INTERLEAVE] = RECOMMENDED_SIZES[Mode.EDIT]
+
 _TASK_STATUSES = {  # dashscope.md §3.5; CANCELLED is a spelling seen once in the docs
     "PENDING": TaskStatus.QUEUED,
     "RUNNING": TaskStatus.RUNNING,
@@ -87,6 +102,7 @@ class DashScope:
     )
     flows = frozenset(Flow)
     limits = LIMITS
+    recommended_sizes = RECOMMENDED_SIZES
     image_rules = DASHSCOPE_IMAGE_RULES
 
     def model_for(self, mode: Mode) -> str:

@@ -1,0 +1,206 @@
+"""The Gradio app launched in-process and driven through gradio_client, against the DashScope fake."""
+
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError, ValidationError
+from PIL import Image
+
+import app
+
+USER_KEY = "sk-user-own-key-9876543210fedcba"
+
+
+@pytest.fixture(scope="module")
+def served(_dashscope_server, tmp_path_factory):
+    """The app on a free port with the server's key pointing at the fake; returns its URL."""
+    fake = _dashscope_server
+    settings = {
+        "DASHSCOPE_API_KEY": fake.api_key,
+        "DASHSCOPE_BASE_URL": fake.base_url,
+        "WAN26_OUTPUT_DIR": str(tmp_path_factory.mktemp("outputs")),
+    }
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    _, url, _ = app.launch(prevent_thread_lock=True, quiet=True)
+    yield url
+    app.demo.close()
+    for name, value in saved.items():
+        os.environ.pop(name) if value is None else os.environ.__setitem__(name, value)
+
+
+@contextmanager
+def connected(url, **options):
+    client = Client(url, verbose=False, **options)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def client(served, dashscope_fake):
+    with connected(served) as client:
+        yield client
+
+
+@pytest.fixture
+def reference(tmp_path):
+    path = tmp_path / "reference.png"
+    Image.new("RGB", (512, 384), (240, 180, 20)).save(path)
+    return path
+
+
+def is_png(path: str) -> bool:
+    return Path(path).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_only_the_three_runs_are_public_with_the_documented_parameters(client):
+    endpoints = client.view_api(return_format="dict", print_info=False)
+    assert set(endpoints["named_endpoints"]) == {"/text_to_image", "/edit", "/interleave"}
+    assert endpoints["unnamed_endpoints"] == {}
+    names = {
+        name: [p["parameter_name"] for p in info["parameters"]] for name, info in endpoints["named_endpoints"].items()
+    }
+    assert names == {
+        "/text_to_image": ["prompt", "negative_prompt", "width", "height", "n", "seed", "prompt_extend", "watermark"],
+        "/edit": ["prompt", "images", "negative_prompt", "size", "n", "seed", "prompt_extend", "watermark"],
+        "/interleave": ["prompt", "image", "negative_prompt", "width", "height", "max_images", "seed", "watermark"],
+    }
+    required = {
+        name: [p["parameter_name"] for p in info["parameters"] if not p["parameter_has_default"]]
+        for name, info in endpoints["named_endpoints"].items()
+    }
+    assert required == {"/text_to_image": ["prompt"], "/edit": ["prompt"], "/interleave": ["prompt"]}
+
+
+def test_text_to_image_returns_saved_pngs_with_seed_captions(client, dashscope_fake):
+    gallery, details, seed = client.predict(
+        "a red fox", n=2, seed=42, width=1104, height=1472, api_name="/text_to_image"
+    )
+    assert seed == 42 and len(gallery) == 2
+    assert all(is_png(item["image"]) and item["caption"] == "seed 42 · 1104×1472" for item in gallery)
+    assert "wan2.6-t2i" in details and "request id" in details
+    sent = dashscope_fake.generation_requests()[0].json["parameters"]
+    assert (sent["size"], sent["n"], sent["seed"]) == ("1104*1472", 2, 42)
+
+
+def test_edit_sends_the_references_in_order(client, dashscope_fake, reference, tmp_path):
+    second = tmp_path / "second.jpg"
+    Image.new("RGB", (300, 600), "navy").save(second)
+    images = [
+        {"image": handle_file(str(reference)), "caption": None},
+        {"image": handle_file(str(second)), "caption": None},
+    ]
+    gallery, details, seed = client.predict("image 1 on image 2", images, size="2K", api_name="/edit")
+    assert len(gallery) == 1 and is_png(gallery[0]["image"]) and isinstance(seed, int)
+    content = dashscope_fake.generation_requests()[0].json["input"]["messages"][0]["content"]
+    assert [item.get("image", "")[:15] for item in content[1:]] == ["data:image/png;", "data:image/jpeg"]
+
+
+def test_interleave_streams_text_then_images_in_order(client, dashscope_fake, reference):
+    job = client.submit("a two-step recipe", handle_file(str(reference)), max_images=2, api_name="/interleave")
+    updates = list(job)
+    assert len(updates) > 5  # text arrives in many pieces, not all at the end
+    answer = updates[-1][0][-1]["content"]
+    assert [part["type"] for part in answer] == ["text", "file", "text", "file", "text"]
+    assert all(is_png(part["file"]) for part in answer if part["type"] == "file")
+    partial = [update[0][-1]["content"] for update in updates[:-1]]
+    assert any(parts and parts[0].get("type") == "text" and len(parts) == 1 for parts in partial)
+    assert "2 image(s)" in updates[-1][1]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "args", "kwargs", "limit"),
+    [
+        ("/text_to_image", ("x" * 2101,), {}, "the limit is 2100"),
+        ("/text_to_image", ("fox",), {"width": 2880, "height": 2880}, "allowed 1,625,088–2,073,600 pixels"),
+        ("/text_to_image", ("fox",), {"n": 5}, "maximum value 4"),
+        ("/edit", ("image 1 in blue", []), {}, "0 given; this mode takes 1–4"),
+        ("/edit", ("image 1 in blue", None), {"size": "4000x4000"}, "allowed 589,824–4,194,304 pixels"),
+        ("/interleave", ("recipe",), {"max_images": 6}, "maximum value 5"),
+        ("/interleave", ("recipe",), {"width": 1280, "height": 1296}, "allowed 589,824–1,638,400 pixels"),
+        ("/interleave", ("recipe",), {"seed": 2_147_483_648}, "maximum value 2147483647"),
+    ],
+)
+def test_out_of_limit_inputs_are_refused_naming_the_limit_before_anything_is_sent(
+    client, dashscope_fake, reference, endpoint, args, kwargs, limit
+):
+    if endpoint == "/edit" and args[1] is None:
+        args = (args[0], [{"image": handle_file(str(reference)), "caption": None}])
+    # Our validator answers with ValidationError; Gradio's own slider/number bounds with HTTP 400.
+    with pytest.raises((ValidationError, httpx.HTTPStatusError)) as caught:
+        client.predict(*args, api_name=endpoint, **kwargs)
+    error = caught.value
+    message = error.response.text if isinstance(error, httpx.HTTPStatusError) else str(error)
+    assert limit in message
+    assert dashscope_fake.requests == []
+
+
+def test_provider_errors_reach_the_client_with_code_hint_and_request_id(client, dashscope_fake):
+    dashscope_fake.fail_next(
+        400, "IPInfringementSuspect", "Input data is suspected of being involved in IP infringement."
+    )
+    with pytest.raises(AppError) as caught:
+        client.predict("a famous mouse", api_name="/text_to_image")
+    message = str(caught.value)
+    assert caught.value.title == "Blocked by content moderation"
+    assert "[IPInfringementSuspect]" in message and "prompt rewriting" in message and "Request id: " in message
+
+
+def test_the_server_key_never_reaches_the_browser(served, client, dashscope_fake):
+    config = httpx.get(served + "config").text
+    page = httpx.get(served).text
+    result = client.predict("a fox", api_name="/text_to_image")
+    dashscope_fake.fail_next(401, "InvalidApiKey", "Invalid API-key provided.")
+    with pytest.raises(AppError) as caught:
+        client.predict("a fox", api_name="/text_to_image")
+    for text in (config, page, json.dumps(result), str(caught.value)):
+        assert dashscope_fake.api_key not in text
+
+
+def test_a_visitors_own_key_is_used_for_that_call_only(served, dashscope_fake, monkeypatch):
+    monkeypatch.setenv("DASHSCOPE_API_KEY", "sk-server-key-the-fake-refuses")
+    dashscope_fake.api_key = USER_KEY  # only the visitor's key is valid now
+    try:
+        with connected(served, headers={"X-Dashscope-Key": USER_KEY}) as own_key:
+            assert len(own_key.predict("a fox", api_name="/text_to_image")[0]) == 1
+        with connected(served) as plain, pytest.raises(AppError, match="InvalidApiKey"):
+            plain.predict("a fox", api_name="/text_to_image")
+    finally:
+        dashscope_fake.api_key = dashscope_fake.__class__().api_key
+    keys = [request.headers["authorization"] for request in dashscope_fake.generation_requests()]
+    assert keys == [f"Bearer {USER_KEY}", "Bearer sk-server-key-the-fake-refuses"]
+
+
+def test_without_any_key_the_error_says_how_to_add_one(client, dashscope_fake, monkeypatch):
+    monkeypatch.delenv("DASHSCOPE_API_KEY")
+    with pytest.raises(AppError) as caught:
+        client.predict("a fox", api_name="/text_to_image")
+    assert caught.value.title == "Setup needed" and "DASHSCOPE_API_KEY" in str(caught.value)
+    assert dashscope_fake.requests == []
+
+
+def test_users_do_not_queue_behind_each_other(served, dashscope_fake):
+    dashscope_fake.delay("generate", 1.0, times=3)
+
+    def one_run(_):
+        with connected(served) as own:
+            return own.predict("a fox", api_name="/text_to_image")
+
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(one_run, range(3)))
+    assert len(results) == 3
+    assert dashscope_fake.max_in_flight == 3  # all three were at the provider at the same time
+
+
+def test_each_run_gets_its_own_files(client):
+    first = client.predict("a fox", seed=1, api_name="/text_to_image")
+    second = client.predict("a fox", seed=1, api_name="/text_to_image")
+    assert first[1].split("in `")[-1] != second[1].split("in `")[-1]  # different run folders
