@@ -43,8 +43,13 @@ RANDOM_SEED = -1
 # time per event); the provider itself allows about 5 running tasks per account (dashscope.md §5).
 CONCURRENCY = int(os.environ.get("WAN26_CONCURRENCY", "8"))
 QUEUE_SIZE = int(os.environ.get("WAN26_QUEUE_SIZE", "64"))
-_PHASE_PROGRESS = {Phase.PREPARING: 0.05, Phase.SUBMITTING: 0.1, Phase.WAITING: 0.3, Phase.DOWNLOADING: 0.9,
-                   Phase.DONE: 1.0}
+_PHASE_PROGRESS = {
+    Phase.PREPARING: 0.05,
+    Phase.SUBMITTING: 0.1,
+    Phase.WAITING: 0.3,
+    Phase.DOWNLOADING: 0.9,
+    Phase.DONE: 1.0,
+}
 
 # ---------------------------------------------------------------------------------------------
 # Pure helpers: what the controls show
@@ -91,8 +96,10 @@ def size_check(mode: Mode, width: float | None, height: float | None) -> str:
 
 
 def preset_choices(mode: Mode) -> list[tuple[str, str]]:
-    return [(f"{_ratio_name(size)} · {size.width}×{size.height}", str(size)) for size in
-            ADAPTER.recommended_sizes.get(mode, ())]
+    return [
+        (f"{_ratio_name(size)} · {size.width}×{size.height}", str(size))
+        for size in ADAPTER.recommended_sizes.get(mode, ())
+    ]
 
 
 def _ratio_name(size: Size) -> str:
@@ -144,8 +151,10 @@ def ui_error(error: Wan26Error) -> gr.Error:
 
 def validation_for(names: list[str], found: list[Any]) -> list[dict[str, Any]]:
     """One gr.validate per input, carrying the violations that concern it."""
-    return [gr.validate(not (msgs := [str(v) for v in found if _concerns(v.field, name)]), "; ".join(msgs))
-            for name in names]
+    return [
+        gr.validate(not (msgs := [str(v) for v in found if _concerns(v.field, name)]), "; ".join(msgs))
+        for name in names
+    ]
 
 
 def _concerns(field: str, name: str) -> bool:
@@ -161,20 +170,44 @@ def _concerns(field: str, name: str) -> bool:
 
 
 def t2i_request(prompt, negative_prompt, width, height, n, seed, prompt_extend, watermark) -> ImageRequest:
-    return ImageRequest(Mode.TEXT_TO_IMAGE, prompt or "", negative_prompt or "", size=Size(int(width), int(height)),
-                        n=int(n), seed=to_seed(seed), prompt_extend=bool(prompt_extend), watermark=bool(watermark))
+    return ImageRequest(
+        Mode.TEXT_TO_IMAGE,
+        prompt or "",
+        negative_prompt or "",
+        size=Size(int(width), int(height)),
+        n=int(n),
+        seed=to_seed(seed),
+        prompt_extend=bool(prompt_extend),
+        watermark=bool(watermark),
+    )
 
 
 def edit_request(prompt, images, negative_prompt, size, n, seed, prompt_extend, watermark) -> ImageRequest:
-    return ImageRequest(Mode.EDIT, prompt or "", negative_prompt or "", images=tuple(_paths(images)),
-                        size=_parsed_size(size), n=int(n), seed=to_seed(seed), prompt_extend=bool(prompt_extend),
-                        watermark=bool(watermark))
+    return ImageRequest(
+        Mode.EDIT,
+        prompt or "",
+        negative_prompt or "",
+        images=tuple(_paths(images)),
+        size=_parsed_size(size),
+        n=int(n),
+        seed=to_seed(seed),
+        prompt_extend=bool(prompt_extend),
+        watermark=bool(watermark),
+    )
 
 
 def interleave_request(prompt, image, negative_prompt, width, height, max_images, seed, watermark) -> ImageRequest:
     size = Size(int(width), int(height)) if width and height else None  # 0 = follow the input image
-    return ImageRequest(Mode.INTERLEAVE, prompt or "", negative_prompt or "", images=(image,) if image else (),
-                        size=size, max_images=int(max_images), seed=to_seed(seed), watermark=bool(watermark))
+    return ImageRequest(
+        Mode.INTERLEAVE,
+        prompt or "",
+        negative_prompt or "",
+        images=(image,) if image else (),
+        size=size,
+        max_images=int(max_images),
+        seed=to_seed(seed),
+        watermark=bool(watermark),
+    )
 
 
 def _paths(gallery: list[Any] | None) -> list[str]:
@@ -434,9 +467,10 @@ RUN = {"concurrency_limit": CONCURRENCY, "concurrency_id": "generation"}
 CSS = "#app-container {max-width: 1280px; margin: 0 auto} .count {font-size: 0.85em; opacity: 0.8}"
 
 
-def _prompt(limit: int, placeholder: str) -> tuple[gr.Textbox, gr.Markdown]:
-    box = gr.Textbox(label="Prompt", placeholder=placeholder, lines=3, max_lines=12)
-    count = gr.Markdown(char_count("", limit), elem_classes="count")
+def _prompt(mode: Mode, placeholder: str) -> tuple[gr.Textbox, gr.Markdown]:
+    limit = LIMITS[mode].prompt_max
+    box = gr.Textbox(label="Prompt", placeholder=placeholder, lines=3, max_lines=12, elem_id=f"{mode}-prompt")
+    count = gr.Markdown(char_count("", limit), elem_classes="count", elem_id=f"{mode}-count")
     box.input(lambda text: char_count(text, limit), box, count, trigger_mode="always_last", **PRIVATE)
     return box, count
 
@@ -451,9 +485,9 @@ def _size_controls(mode: Mode, width: int, height: int, visible: bool = True):
     with gr.Group(visible=visible) as group:
         preset = gr.Dropdown(preset_choices(mode), value=None, label="Recommended sizes", allow_custom_value=False)
         with gr.Row():
-            w = gr.Slider(sides.low, sides.high, value=width, step=16, label="Width", buttons=["reset"])
-            h = gr.Slider(sides.low, sides.high, value=height, step=16, label="Height", buttons=["reset"])
-        verdict = gr.Markdown(size_check(mode, width, height), elem_classes="count")
+            w = gr.Slider(sides.low, sides.high, value=width, step=16, label="Width", elem_id=f"{mode}-width")
+            h = gr.Slider(sides.low, sides.high, value=height, step=16, label="Height", elem_id=f"{mode}-height")
+        verdict = gr.Markdown(size_check(mode, width, height), elem_classes="count", elem_id=f"{mode}-size-check")
     preset.change(apply_preset, preset, [w, h], **PRIVATE)
     for slider in (w, h):
         slider.change(lambda a, b: size_check(mode, a, b), [w, h], verdict, trigger_mode="always_last", **PRIVATE)
@@ -463,15 +497,32 @@ def _size_controls(mode: Mode, width: int, height: int, visible: bool = True):
 def _seed_controls(mode: Mode):
     with gr.Row():
         randomize = gr.Checkbox(value=True, label="Random seed", scale=1)
-        seed = gr.Number(value=RANDOM_SEED, label="Seed (-1 = random)", precision=0, minimum=RANDOM_SEED,
-                         maximum=LIMITS[mode].seed.high if LIMITS[mode].seed else 0, interactive=False, scale=2)
+        seed = gr.Number(
+            value=RANDOM_SEED,
+            label="Seed (-1 = random)",
+            precision=0,
+            minimum=RANDOM_SEED,
+            maximum=LIMITS[mode].seed.high if LIMITS[mode].seed else 0,
+            interactive=False,
+            scale=2,
+        )
     return randomize, seed
 
 
-def _results(label: str):
-    gallery = gr.Gallery(label=label, format="png", type="filepath", columns=2, height=520, object_fit="contain",
-                         buttons=["download", "download_all", "fullscreen"], interactive=False, preview=False)
-    details = gr.Markdown(label="Run details")
+def _results(mode: Mode):
+    gallery = gr.Gallery(
+        label="Results",
+        elem_id=f"{mode}-results",
+        format="png",
+        type="filepath",
+        columns=2,
+        height=520,
+        object_fit="contain",
+        buttons=["download", "download_all", "fullscreen"],
+        interactive=False,
+        preview=False,
+    )
+    details = gr.Markdown(label="Run details", elem_id=f"{mode}-details")
     with gr.Row():
         used_seed = gr.Number(label="Seed used", precision=0, interactive=False, scale=2)
         reuse = gr.Button("♻️ Reuse this seed", size="sm", scale=1)
@@ -482,11 +533,18 @@ def _results(label: str):
 def _advanced(mode: Mode):
     with gr.Accordion("Advanced", open=False):
         randomize, seed = _seed_controls(mode)
-        extend = gr.Checkbox(value=True, label="Prompt rewriting (prompt_extend)", visible=LIMITS[mode].prompt_extend,
-                             info="The provider rewrites your prompt for detail; turn off to send it as written.")
+        extend = gr.Checkbox(
+            value=True,
+            label="Prompt rewriting (prompt_extend)",
+            visible=LIMITS[mode].prompt_extend,
+            info="The provider rewrites your prompt for detail; turn off to send it as written.",
+        )
         watermark = gr.Checkbox(value=False, label="Watermark", info="Adds an 'AI generated' mark.")
-        use_task = gr.Checkbox(value=False, label="Run as a task (submit, then poll)",
-                               info="Shows the task status while waiting and survives a dropped connection.")
+        use_task = gr.Checkbox(
+            value=False,
+            label="Run as a task (submit, then poll)",
+            info="Shows the task status while waiting and survives a dropped connection.",
+        )
     task_state = gr.State(False)
     use_task.change(lambda value: value, use_task, task_state, **PRIVATE)
     return randomize, seed, extend, watermark, task_state
@@ -497,10 +555,10 @@ def _wire_seed(randomize, seed, used_seed, reuse) -> None:
     reuse.click(reuse_seed, used_seed, [seed, randomize], **PRIVATE)
 
 
-def _run_buttons():
+def _run_buttons(mode: Mode):
     with gr.Row():
-        run = gr.Button("Generate", variant="primary", scale=3)
-        stop = gr.Button("Stop", variant="stop", scale=1)
+        run = gr.Button("Generate", variant="primary", scale=3, elem_id=f"{mode}-run")
+        stop = gr.Button("Stop", variant="stop", scale=1, elem_id=f"{mode}-stop")
     return run, stop
 
 
@@ -511,13 +569,20 @@ with gr.Blocks(title="Wan 2.6 Image Studio", delete_cache=(3600, 86400)) as demo
             f"# 🎨 Wan 2.6 Image Studio\nText to image, editing with up to four references, and interleaved "
             f"text + images with Alibaba's Wan 2.6 via {ADAPTER.title}. Images are saved as the provider's PNGs."
         )
-        key_banner = gr.Markdown(no_key_help(), visible=not server_has_key())
+        key_banner = gr.Markdown(no_key_help(), visible=not server_has_key(), elem_id="no-key-help")
         with gr.Accordion("Your API key", open=not server_has_key()):
-            key_state_text = gr.Markdown(key_status(None))
+            key_state_text = gr.Markdown(key_status(None), elem_id="key-status")
             with gr.Row():
-                key_box = gr.Textbox(type="password", value="", show_label=False, scale=4, max_lines=1,
-                                     placeholder="sk-… your own key: used for this browser session only, never stored")
-                use_key = gr.Button("Use my key", scale=1)
+                key_box = gr.Textbox(
+                    elem_id="own-key",
+                    type="password",
+                    value="",
+                    show_label=False,
+                    scale=4,
+                    max_lines=1,
+                    placeholder="sk-… your own key: used for this browser session only, never stored",
+                )
+                use_key = gr.Button("Use my key", scale=1, elem_id="use-key")
                 forget_key = gr.Button("Forget", scale=1)
         key_outputs = [session_key, key_box, key_state_text, key_banner]
         for trigger in (key_box.submit, use_key.click):
@@ -527,15 +592,14 @@ with gr.Blocks(title="Wan 2.6 Image Studio", delete_cache=(3600, 86400)) as demo
         with gr.Tabs() as tabs:
             with gr.Tab("Text to image", id="t2i"), gr.Row():
                 with gr.Column(scale=1, min_width=320):
-                    t_prompt, _ = _prompt(LIMITS[Mode.TEXT_TO_IMAGE].prompt_max,
-                                          "A lighthouse at dawn, watercolour, soft light")
+                    t_prompt, _ = _prompt(Mode.TEXT_TO_IMAGE, "A lighthouse at dawn, watercolour, soft light")
                     t_negative = _negative(Mode.TEXT_TO_IMAGE)
                     _, t_width, t_height = _size_controls(Mode.TEXT_TO_IMAGE, 1280, 1280)
                     t_n = gr.Slider(1, LIMITS[Mode.TEXT_TO_IMAGE].n.high, value=1, step=1, label="Images per run")
                     t_random, t_seed, t_extend, t_mark, t_task = _advanced(Mode.TEXT_TO_IMAGE)
-                    t_run, t_stop = _run_buttons()
+                    t_run, t_stop = _run_buttons(Mode.TEXT_TO_IMAGE)
                 with gr.Column(scale=1, min_width=320):
-                    t_gallery, t_details, t_used, t_reuse, t_to_edit = _results("Results")
+                    t_gallery, t_details, t_used, t_reuse, t_to_edit = _results(Mode.TEXT_TO_IMAGE)
 
             with gr.Tab("Edit", id="edit"), gr.Row():
                 with gr.Column(scale=1, min_width=320):
@@ -544,43 +608,67 @@ with gr.Blocks(title="Wan 2.6 Image Studio", delete_cache=(3600, 86400)) as demo
                         "*image 1*, *image 2*, … e.g. “Put the hat from image 2 on the cat in image 1”. "
                         "Click an image, then move it earlier or later."
                     )
-                    e_refs = gr.Gallery(label="References: image 1 … image 4", type="filepath", interactive=True,
-                                        sources=["upload", "clipboard"], file_types=["image"], columns=4,
-                                        height=240, object_fit="contain", format="png")
+                    e_refs = gr.Gallery(
+                        elem_id="edit-references",
+                        label="References: image 1 … image 4",
+                        type="filepath",
+                        interactive=True,
+                        sources=["upload", "clipboard"],
+                        file_types=["image"],
+                        columns=4,
+                        height=240,
+                        object_fit="contain",
+                        format="png",
+                    )
                     with gr.Row():
                         e_earlier = gr.Button("◀ Move earlier", size="sm")
                         e_later = gr.Button("Move later ▶", size="sm")
-                    e_prompt, _ = _prompt(LIMITS[Mode.EDIT].prompt_max, "Image 1 as a pencil sketch")
+                    e_prompt, _ = _prompt(Mode.EDIT, "Image 1 as a pencil sketch")
                     e_negative = _negative(Mode.EDIT)
-                    e_tier = gr.Radio(["1K", "2K", "Custom"], value="1K", label="Size",
-                                      info="1K ≈ 1280×1280 and 2K ≈ 2048×2048, shaped like the last reference.")
+                    e_tier = gr.Radio(
+                        ["1K", "2K", "Custom"],
+                        value="1K",
+                        label="Size",
+                        info="1K ≈ 1280×1280 and 2K ≈ 2048×2048, shaped like the last reference.",
+                    )
                     e_group, e_width, e_height = _size_controls(Mode.EDIT, 1280, 1280, visible=False)
                     e_size = gr.Textbox(value="1K", label="Size sent", interactive=False, max_lines=1)
                     e_n = gr.Slider(1, LIMITS[Mode.EDIT].n.high, value=1, step=1, label="Images per run")
                     e_random, e_seed, e_extend, e_mark, e_task = _advanced(Mode.EDIT)
-                    e_run, e_stop = _run_buttons()
+                    e_run, e_stop = _run_buttons(Mode.EDIT)
                 with gr.Column(scale=1, min_width=320):
-                    e_gallery, e_details, e_used, e_reuse, e_to_edit = _results("Results")
+                    e_gallery, e_details, e_used, e_reuse, e_to_edit = _results(Mode.EDIT)
 
             with gr.Tab("Interleaved", id="interleave"), gr.Row():
                 with gr.Column(scale=1, min_width=320):
-                    i_prompt, _ = _prompt(LIMITS[Mode.INTERLEAVE].prompt_max,
-                                          "A three-step tutorial for tomato and egg stir-fry")
-                    i_image = gr.Image(label="Input image (optional)", type="filepath",
-                                       sources=["upload", "clipboard"], format="png")
+                    i_prompt, _ = _prompt(Mode.INTERLEAVE, "A three-step tutorial for tomato and egg stir-fry")
+                    i_image = gr.Image(
+                        label="Input image (optional)", type="filepath", sources=["upload", "clipboard"], format="png"
+                    )
                     i_negative = _negative(Mode.INTERLEAVE)
                     i_follow = gr.Checkbox(value=True, label="Size follows the input image")
                     i_group, i_slide_w, i_slide_h = _size_controls(Mode.INTERLEAVE, 1280, 1280, visible=False)
                     i_width = gr.Number(value=0, visible=False, precision=0)
                     i_height = gr.Number(value=0, visible=False, precision=0)
-                    i_max = gr.Slider(1, LIMITS[Mode.INTERLEAVE].max_images.high, value=3, step=1,
-                                      label="At most this many images", info="The model may make fewer.")
+                    i_max = gr.Slider(
+                        1,
+                        LIMITS[Mode.INTERLEAVE].max_images.high,
+                        value=3,
+                        step=1,
+                        label="At most this many images",
+                        info="The model may make fewer.",
+                    )
                     i_random, i_seed, _, i_mark, i_task = _advanced(Mode.INTERLEAVE)
-                    i_run, i_stop = _run_buttons()
+                    i_run, i_stop = _run_buttons(Mode.INTERLEAVE)
                 with gr.Column(scale=1, min_width=320):
-                    i_chat = gr.Chatbot(label="Interleaved output", height=620, buttons=["copy_all"],
-                                        allow_file_downloads=True)
-                    i_details = gr.Markdown()
+                    i_chat = gr.Chatbot(
+                        elem_id="interleave-chat",
+                        label="Interleaved output",
+                        height=620,
+                        buttons=["copy_all"],
+                        allow_file_downloads=True,
+                    )
+                    i_details = gr.Markdown(label="Run details", elem_id="interleave-details")
                     i_used = gr.Number(label="Seed used", precision=0, interactive=False)
 
     # Edit: references keep their order labels; the size sent is always 1K, 2K or W×H.
@@ -604,15 +692,36 @@ with gr.Blocks(title="Wan 2.6 Image Studio", delete_cache=(3600, 86400)) as demo
 
     # The three public endpoints.
     t_inputs = [t_prompt, t_negative, t_width, t_height, t_n, t_seed, t_extend, t_mark, session_key, t_task]
-    t_event = gr.on([t_run.click, t_prompt.submit], text_to_image, t_inputs, [t_gallery, t_details, t_used],
-                    api_name="text_to_image", validator=_validator(t2i_request, T2I_INPUTS), **RUN)
+    t_event = gr.on(
+        [t_run.click, t_prompt.submit],
+        text_to_image,
+        t_inputs,
+        [t_gallery, t_details, t_used],
+        api_name="text_to_image",
+        validator=_validator(t2i_request, T2I_INPUTS),
+        **RUN,
+    )
     e_inputs = [e_prompt, e_refs, e_negative, e_size, e_n, e_seed, e_extend, e_mark, session_key, e_task]
-    e_event = gr.on([e_run.click, e_prompt.submit], edit, e_inputs, [e_gallery, e_details, e_used],
-                    api_name="edit", validator=_validator(edit_request, EDIT_INPUTS), **RUN)
+    e_event = gr.on(
+        [e_run.click, e_prompt.submit],
+        edit,
+        e_inputs,
+        [e_gallery, e_details, e_used],
+        api_name="edit",
+        validator=_validator(edit_request, EDIT_INPUTS),
+        **RUN,
+    )
     i_inputs = [i_prompt, i_image, i_negative, i_width, i_height, i_max, i_seed, i_mark, session_key, i_task]
-    i_event = gr.on([i_run.click, i_prompt.submit], interleave, i_inputs, [i_chat, i_details, i_used],
-                    api_name="interleave", validator=_validator(interleave_request, INTERLEAVE_INPUTS),
-                    show_progress="minimal", **RUN)
+    i_event = gr.on(
+        [i_run.click, i_prompt.submit],
+        interleave,
+        i_inputs,
+        [i_chat, i_details, i_used],
+        api_name="interleave",
+        validator=_validator(interleave_request, INTERLEAVE_INPUTS),
+        show_progress="minimal",
+        **RUN,
+    )
 
     for stop, event in ((t_stop, t_event), (e_stop, e_event), (i_stop, i_event)):
         stop.click(None, None, None, cancels=[event], api_visibility="private")
@@ -630,8 +739,9 @@ demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
 def launch(**options: Any):
     """Start the app; honours GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (default 127.0.0.1:7860)."""
     output_dir = default_output_dir(os.environ).resolve()
-    return demo.launch(theme=gr.themes.Soft(), css=CSS, allowed_paths=[str(output_dir)], max_file_size="50mb",
-                       **options)
+    return demo.launch(
+        theme=gr.themes.Soft(), css=CSS, allowed_paths=[str(output_dir)], max_file_size="50mb", **options
+    )
 
 
 if __name__ == "__main__":

@@ -50,3 +50,23 @@ def dashscope_env(dashscope_fake, monkeypatch, tmp_path) -> FakeDashScope:
     monkeypatch.setenv("WAN26_OUTPUT_DIR", str(tmp_path / "outputs"))
     monkeypatch.delenv("DASHSCOPE_REGION", raising=False)
     return dashscope_fake
+
+
+@pytest.fixture(scope="session")
+def served(_dashscope_server, tmp_path_factory):
+    """The app on a free port with the server's key pointing at the fake; returns its URL."""
+    fake = _dashscope_server
+    settings = {
+        "DASHSCOPE_API_KEY": fake.api_key,
+        "DASHSCOPE_BASE_URL": fake.base_url,
+        "WAN26_OUTPUT_DIR": str(tmp_path_factory.mktemp("outputs")),
+    }
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    import app  # here, so only the tests that need the app pay for importing Gradio
+
+    _, url, _ = app.launch(prevent_thread_lock=True, quiet=True)
+    yield url
+    app.demo.close()
+    for name, value in saved.items():
+        os.environ.pop(name) if value is None else os.environ.__setitem__(name, value)

@@ -22,7 +22,8 @@ def main() -> None:
     port = parser.parse_args().port
     fake = FakeDashScope()
     fake.server_url = f"http://127.0.0.1:{port}"
-    print(f"Fake DashScope at {fake.base_url}\n  DASHSCOPE_BASE_URL={fake.base_url}\n  DASHSCOPE_API_KEY={fake.api_key}")
+    print(f"Fake DashScope at {fake.base_url}")
+    print(f"  DASHSCOPE_BASE_URL={fake.base_url}\n  DASHSCOPE_API_KEY={fake.api_key}")
     uvicorn.run(fake.app, host="127.0.0.1", port=port, log_level="warning")
 
 

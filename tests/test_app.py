@@ -1,7 +1,6 @@
 """The Gradio app launched in-process and driven through gradio_client, against the DashScope fake."""
 
 import json
-import os
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,27 +11,7 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError, ValidationError
 from PIL import Image
 
-import app
-
 USER_KEY = "sk-user-own-key-9876543210fedcba"
-
-
-@pytest.fixture(scope="module")
-def served(_dashscope_server, tmp_path_factory):
-    """The app on a free port with the server's key pointing at the fake; returns its URL."""
-    fake = _dashscope_server
-    settings = {
-        "DASHSCOPE_API_KEY": fake.api_key,
-        "DASHSCOPE_BASE_URL": fake.base_url,
-        "WAN26_OUTPUT_DIR": str(tmp_path_factory.mktemp("outputs")),
-    }
-    saved = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
-    _, url, _ = app.launch(prevent_thread_lock=True, quiet=True)
-    yield url
-    app.demo.close()
-    for name, value in saved.items():
-        os.environ.pop(name) if value is None else os.environ.__setitem__(name, value)
 
 
 @contextmanager

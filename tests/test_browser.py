@@ -1,0 +1,122 @@
+"""The app in headless Chromium, used the way a person would, against the DashScope fake.
+
+Needs Debian's `chromium` and Python's `playwright` (.ci/run installs both). Screenshots go to
+$WAN26_SCREENSHOTS (default: the test's tmp folder) so a person can look at what was tested.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+USER_KEY = "sk-browser-visitor-key-000111222333"
+
+if not Path(CHROMIUM).exists() and not os.environ.get("CI"):  # in CI a missing browser fails, never skips
+    pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, served, dashscope_fake):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    opened = context.new_page()
+    opened.goto(served)
+    expect(opened.locator("#text_to_image-prompt textarea")).to_be_visible(timeout=30_000)
+    yield opened
+    context.close()
+
+
+@pytest.fixture
+def shots(tmp_path):
+    folder = Path(os.environ.get("WAN26_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return lambda page, name: page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+def open_tab(page, name):
+    page.get_by_role("tab", name=name).click()
+
+
+def test_text_to_image_shows_the_generated_images(page, dashscope_fake, shots):
+    prompt = page.locator("#text_to_image-prompt textarea")
+    prompt.press_sequentially("a lighthouse at dawn")
+    expect(page.locator("#text_to_image-count")).to_contain_text("20 / 2,100 characters")
+    page.locator("#text_to_image-run").click()
+    expect(page.locator("#text_to_image-results img")).to_have_count(1, timeout=30_000)
+    expect(page.locator("#text_to_image-details")).to_contain_text("wan2.6-t2i")
+    shots(page, "text_to_image")
+    assert len(dashscope_fake.generation_requests()) == 1
+
+
+def test_a_size_the_api_would_refuse_is_flagged_and_never_sent(page, dashscope_fake, shots):
+    page.locator("#text_to_image-prompt textarea").fill("a fox")
+    for side in ("width", "height"):
+        box = page.locator(f"#text_to_image-{side} input[type=number]")
+        box.fill("2880")
+        box.press("Enter")
+    expect(page.locator("#text_to_image-size-check")).to_contain_text("⛔", timeout=10_000)
+    expect(page.locator("#text_to_image-size-check")).to_contain_text("allowed 1,625,088–2,073,600")
+    page.locator("#text_to_image-run").click()
+    expect(page.get_by_text("2880x2880 is 8,294,400 pixels").first).to_be_visible(timeout=10_000)
+    shots(page, "size_refused")
+    assert dashscope_fake.requests == []
+
+
+def test_edit_with_an_uploaded_reference(page, dashscope_fake, shots, tmp_path):
+    reference = tmp_path / "cat.png"
+    Image.new("RGB", (640, 480), (30, 140, 90)).save(reference)
+    open_tab(page, "Edit")
+    page.locator("#edit-references input[type=file]").set_input_files(str(reference))
+    expect(page.locator("#edit-references")).to_contain_text("Image 1", timeout=10_000)
+    page.locator("#edit-prompt textarea").fill("image 1 as a pencil sketch")
+    page.locator("#edit-run").click()
+    expect(page.locator("#edit-results img")).to_have_count(1, timeout=30_000)
+    shots(page, "edit")
+    content = dashscope_fake.generation_requests()[0].json["input"]["messages"][0]["content"]
+    assert content[1]["image"].startswith("data:image/png;base64,")
+
+
+def test_interleaved_text_and_images_appear_in_the_chat(page, dashscope_fake, shots):
+    dashscope_fake.sse_chunk_size = 9
+    open_tab(page, "Interleaved")
+    page.locator("#interleave-prompt textarea").fill("a two-step recipe")
+    page.locator("#interleave-run").click()
+    chat = page.locator("#interleave-chat")
+    expect(chat.locator("img")).to_have_count(3, timeout=30_000)  # the fake makes 3 images by default
+    expect(chat).to_contain_text("准备食材")
+    expect(page.locator("#interleave-details")).to_contain_text("3 image(s)", timeout=10_000)
+    shots(page, "interleave")
+
+
+def test_a_visitors_own_key_works_and_stays_out_of_the_page(page, served, dashscope_fake, monkeypatch, shots):
+    monkeypatch.setenv("DASHSCOPE_API_KEY", "sk-server-key-the-fake-refuses")
+    dashscope_fake.api_key = USER_KEY
+    try:
+        page.get_by_text("Your API key").click()
+        page.locator("#own-key input").fill(USER_KEY)
+        page.locator("#use-key").click()
+        expect(page.locator("#key-status")).to_contain_text("your own key", timeout=10_000)
+        expect(page.locator("#own-key input")).to_have_value("")  # not left in the page
+        page.locator("#text_to_image-prompt textarea").fill("a fox")
+        page.locator("#text_to_image-run").click()
+        expect(page.locator("#text_to_image-results img")).to_have_count(1, timeout=30_000)
+        shots(page, "own_key")
+        stored = page.evaluate("() => JSON.stringify(Object.assign({}, window.localStorage))")
+        assert "gradio:run-history" in stored  # the run history exists and was checked
+        assert USER_KEY not in stored and USER_KEY not in page.content()
+    finally:
+        dashscope_fake.api_key = type(dashscope_fake)().api_key
+    assert dashscope_fake.generation_requests()[0].headers["authorization"] == f"Bearer {USER_KEY}"
