@@ -496,8 +496,9 @@ def _size_controls(mode: Mode, width: int, height: int, visible: bool = True):
 
 def _seed_controls(mode: Mode):
     with gr.Row():
-        randomize = gr.Checkbox(value=True, label="Random seed", scale=1)
+        randomize = gr.Checkbox(value=True, label="Random seed", scale=1, elem_id=f"{mode}-random-seed")
         seed = gr.Number(
+            elem_id=f"{mode}-seed",
             value=RANDOM_SEED,
             label="Seed (-1 = random)",
             precision=0,
@@ -524,9 +525,16 @@ def _results(mode: Mode):
     )
     details = gr.Markdown(label="Run details", elem_id=f"{mode}-details")
     with gr.Row():
-        used_seed = gr.Number(label="Seed used", precision=0, interactive=False, scale=2)
-        reuse = gr.Button("♻️ Reuse this seed", size="sm", scale=1)
-        to_edit = gr.Button("↗️ Use as reference in Edit", size="sm", scale=1)
+        used_seed = gr.Number(
+            label="Seed used",
+            placeholder="shown after a run",
+            precision=0,
+            interactive=False,
+            scale=2,
+            elem_id=f"{mode}-seed-used",
+        )
+        reuse = gr.Button("♻️ Reuse this seed", size="sm", scale=1, elem_id=f"{mode}-reuse-seed")
+        to_edit = gr.Button("↗️ Use as reference in Edit", size="sm", scale=1, elem_id=f"{mode}-to-edit")
     return gallery, details, used_seed, reuse, to_edit
 
 
@@ -588,6 +596,13 @@ with gr.Blocks(title="Wan 2.6 Image Studio", delete_cache=(3600, 86400)) as demo
         for trigger in (key_box.submit, use_key.click):
             trigger(set_session_key, key_box, key_outputs, **PRIVATE)
         forget_key.click(forget_session_key, None, key_outputs, **PRIVATE)
+        # Decided per page load, so the banner follows the server's configuration as it is now.
+        demo.load(
+            lambda key: (key_status(key), gr.update(visible=not (key or server_has_key()))),
+            session_key,
+            [key_state_text, key_banner],
+            **PRIVATE,
+        )
 
         with gr.Tabs() as tabs:
             with gr.Tab("Text to image", id="t2i"), gr.Row():
@@ -669,7 +684,9 @@ with gr.Blocks(title="Wan 2.6 Image Studio", delete_cache=(3600, 86400)) as demo
                         allow_file_downloads=True,
                     )
                     i_details = gr.Markdown(label="Run details", elem_id="interleave-details")
-                    i_used = gr.Number(label="Seed used", precision=0, interactive=False)
+                    i_used = gr.Number(
+                        label="Seed used", placeholder="shown after a run", precision=0, interactive=False
+                    )
 
     # Edit: references keep their order labels; the size sent is always 1K, 2K or W×H.
     e_selected = gr.State(None)

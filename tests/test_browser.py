@@ -120,3 +120,32 @@ def test_a_visitors_own_key_works_and_stays_out_of_the_page(page, served, dashsc
     finally:
         dashscope_fake.api_key = type(dashscope_fake)().api_key
     assert dashscope_fake.generation_requests()[0].headers["authorization"] == f"Bearer {USER_KEY}"
+
+
+def test_a_result_can_seed_the_next_run_and_become_a_reference(page, dashscope_fake, shots):
+    page.locator("#text_to_image-prompt textarea").fill("a fox")
+    page.locator("#text_to_image-run").click()
+    expect(page.locator("#text_to_image-results img")).to_have_count(1, timeout=30_000)
+    used = page.locator("#text_to_image-seed-used input").input_value()
+    assert int(used) >= 0
+
+    page.locator("#text_to_image-reuse-seed").click()
+    page.get_by_text("Advanced").first.click()
+    expect(page.locator("#text_to_image-seed input")).to_have_value(used)
+    expect(page.locator("#text_to_image-random-seed input")).not_to_be_checked()
+
+    page.locator("#text_to_image-to-edit").click()
+    expect(page.get_by_role("tab", name="Edit")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#edit-references img")).to_have_count(1, timeout=10_000)
+    expect(page.locator("#edit-references")).to_contain_text("Image 1")
+    shots(page, "reference_from_result")
+
+
+def test_without_a_server_key_the_page_says_how_to_add_one(page, monkeypatch, shots):
+    monkeypatch.delenv("DASHSCOPE_API_KEY")
+    page.reload()
+    banner = page.locator("#no-key-help")
+    expect(banner).to_be_visible(timeout=15_000)
+    for advice in ("DASHSCOPE_API_KEY", ".env", "secret", "get-api-key"):
+        expect(banner).to_contain_text(advice)
+    shots(page, "no_key")
