@@ -272,7 +272,7 @@ async def text_to_image(
     Args:
         prompt: What to draw, up to 2100 characters.
         negative_prompt: What to avoid, up to 500 characters.
-        width: Output width in pixels, a multiple of 16 (total pixels 1104×1472 to 1440×1440, ratio 1:4 to 4:1).
+        width: Output width in pixels, a multiple of 16 (total pixels 1280×1280 to 1440×1440, ratio 1:4 to 4:1).
         height: Output height in pixels, a multiple of 16.
         n: Images per run, 1 to 4 (each is billed).
         seed: 0 to 2147483647 for a repeatable result, or -1 for a random seed (the seed used is returned).

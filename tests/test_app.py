@@ -99,7 +99,7 @@ def test_interleave_streams_text_then_images_in_order(client, dashscope_fake, re
     ("endpoint", "args", "kwargs", "limit"),
     [
         ("/text_to_image", ("x" * 2101,), {}, "the limit is 2100"),
-        ("/text_to_image", ("fox",), {"width": 2880, "height": 2880}, "allowed 1,625,088–2,073,600 pixels"),
+        ("/text_to_image", ("fox",), {"width": 2880, "height": 2880}, "allowed 1,638,400–2,073,600 pixels"),
         ("/text_to_image", ("fox",), {"n": 5}, "maximum value 4"),
         ("/edit", ("image 1 in blue", []), {}, "0 given; this mode takes 1–4"),
         ("/edit", ("image 1 in blue", None), {"size": "4000x4000"}, "allowed 589,824–4,194,304 pixels"),

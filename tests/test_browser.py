@@ -68,7 +68,7 @@ def test_a_size_the_api_would_refuse_is_flagged_and_never_sent(page, dashscope_f
         box.fill("2880")
         box.press("Enter")
     expect(page.locator("#text_to_image-size-check")).to_contain_text("⛔", timeout=10_000)
-    expect(page.locator("#text_to_image-size-check")).to_contain_text("allowed 1,625,088–2,073,600")
+    expect(page.locator("#text_to_image-size-check")).to_contain_text("allowed 1,638,400–2,073,600")
     page.locator("#text_to_image-run").click()
     expect(page.get_by_text("2880x2880 is 8,294,400 pixels").first).to_be_visible(timeout=10_000)
     shots(page, "size_refused")

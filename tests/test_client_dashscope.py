@@ -388,3 +388,176 @@ def test_missing_key_is_a_config_error_naming_the_variable(monkeypatch):
 def test_synchronous_generate_reads_the_environment(dashscope_env, outputs):
     result = wan26.generate(ImageRequest(Mode.TEXT_TO_IMAGE, "fox"))
     assert result.images[0].path.is_relative_to(outputs)
+
+
+def test_a_malformed_key_is_refused_before_sending_and_never_echoed(dashscope_fake, outputs):
+    for bad in ("sk-secret-AAAA\nBBBB", "sk-sécret-0000", "sk-with space"):
+        with pytest.raises(ConfigError, match="DASHSCOPE_API_KEY") as caught:
+            AsyncClient(api_key=bad, base_url=dashscope_fake.base_url, output_dir=outputs)
+        assert bad not in str(caught.value) and "AAAA" not in str(caught.value)
+
+
+def mock_client(tmp_path, handler, **options):
+    return AsyncClient(
+        api_key="sk-k",
+        base_url="http://fake.test/api/v1",
+        output_dir=tmp_path,
+        transport=httpx.MockTransport(handler),
+        sleep=Clock().sleep,
+        **options,
+    )
+
+
+def test_a_submission_refused_with_http_200_is_reported_and_never_polled(tmp_path):
+    seen = []
+
+    def handler(request):
+        seen.append(request.method)
+        return httpx.Response(
+            200, json={"code": "Arrearage", "message": "Access denied, account in arrears.", "request_id": "r-a"}
+        )
+
+    async def go():
+        async with mock_client(tmp_path, handler) as client:
+            await client.generate(ImageRequest(Mode.TEXT_TO_IMAGE, "fox"), flow=Flow.TASK)
+
+    with pytest.raises(wan26.PermissionDenied) as caught:
+        asyncio.run(go())
+    assert (caught.value.code, caught.value.request_id, seen) == ("Arrearage", "r-a", ["POST"])
+
+
+def test_image_problems_and_limit_problems_are_reported_together(client_for, dashscope_fake, tmp_path):
+    tiny, text = tmp_path / "tiny.png", tmp_path / "notes.txt"
+    Image.new("RGB", (100, 100)).save(tiny)
+    text.write_text("hello")
+    request = ImageRequest(Mode.EDIT, "x", images=(tiny, text), size=Size(4000, 4000), n=5)
+    with pytest.raises(InvalidRequest) as caught:
+        generate(client_for, request)
+    assert {v.field for v in caught.value.violations} == {"image 1", "image 2", "size", "n"}
+    assert dashscope_fake.requests == []
+
+
+def test_an_unwritable_output_folder_is_refused_before_anything_is_billed(client_for, dashscope_fake, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ConfigError, match="WAN26_OUTPUT_DIR"):
+        generate(client_for, ImageRequest(Mode.TEXT_TO_IMAGE, "fox"), output_dir=blocker / "outputs")
+    assert dashscope_fake.requests == []
+
+
+def test_all_images_of_a_result_download_at_the_same_time(tmp_path):
+    """Each download waits until both have started: downloading one after the other would hang."""
+    both_started = asyncio.Event()
+    started = []
+    choices = [
+        {
+            "finish_reason": "stop",
+            "message": {"role": "assistant", "content": [{"type": "image", "image": f"http://files.test/{n}.png"}]},
+        }
+        for n in (1, 2)
+    ]
+    png = _png_bytes()
+
+    async def handler(request):
+        if request.url.host == "files.test":
+            started.append(request.url.path)
+            if len(started) == 2:
+                both_started.set()
+            await both_started.wait()
+            return httpx.Response(200, content=png)
+        return httpx.Response(200, json={"output": {"choices": choices}, "usage": {}, "request_id": "r"})
+
+    async def go():
+        async with mock_client(tmp_path, handler) as client:
+            return await client.generate(ImageRequest(Mode.TEXT_TO_IMAGE, "fox", n=2))
+
+    result = asyncio.run(asyncio.wait_for(go(), timeout=10))
+    assert [image.index for image in result.images] == [1, 2]
+
+
+def _png_bytes():
+    import io
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16), "red").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_a_call_that_outlasts_the_overall_limit_times_out_without_resubmitting(client_for, dashscope_fake):
+    dashscope_fake.delay("generate", 2.0)
+    with pytest.raises(ProviderTimeout, match="longer than 0.5 s"):
+        generate(client_for, ImageRequest(Mode.TEXT_TO_IMAGE, "fox"), timeouts=Timeouts(total=0.5))
+    assert len(dashscope_fake.generation_requests()) == 1
+
+
+def test_a_task_still_running_at_the_deadline_is_recorded_with_its_prompt_and_seed(client_for, dashscope_fake):
+    dashscope_fake.task_script = ["RUNNING"]
+    clock = Clock()
+    with pytest.raises(ProviderTimeout) as caught:
+        generate(
+            client_for,
+            ImageRequest(Mode.EDIT, "image 1 at night", images=("https://example.com/a.png",)),
+            Flow.TASK,
+            poll=PollPolicy(deadline=30),
+            sleep=clock.sleep,
+            clock=clock,
+        )
+    error = caught.value
+    assert f"fetch {error.task_id} --mode edit" in str(error)
+    record = json.loads(error.partial_result.sidecar.read_text())
+    assert (record["status"], record["task_id"], record["prompt"]) == (
+        "still_running",
+        error.task_id,
+        "image 1 at night",
+    )
+    assert record["seed"] == dashscope_fake.generation_requests()[0].json["parameters"]["seed"]
+
+
+def test_the_run_record_holds_everything_needed_to_repeat_the_run(client_for, dashscope_fake):
+    request = ImageRequest(
+        Mode.TEXT_TO_IMAGE,
+        "a fox",
+        negative_prompt="blur",
+        size=Size(1280, 1280),
+        n=1,
+        seed=9,
+        prompt_extend=False,
+        watermark=True,
+    )
+    result, _ = generate(client_for, request)
+    record = json.loads(result.sidecar.read_text())
+    assert set(record) == {
+        "status",
+        "fetched_task",
+        "mode",
+        "provider",
+        "model",
+        "flow",
+        "prompt",
+        "negative_prompt",
+        "parameters",
+        "seed",
+        "size",
+        "request_id",
+        "task_id",
+        "usage",
+        "timings",
+        "reference_images",
+        "images",
+        "failed_downloads",
+        "text",
+        "segments",
+        "error",
+    }
+    assert (record["prompt"], record["negative_prompt"], record["model"]) == ("a fox", "blur", "wan2.6-t2i")
+    assert record["parameters"] == {"size": "1280x1280", "seed": 9, "watermark": True, "n": 1, "prompt_extend": False}
+    assert set(record["timings"]) == {"started_at", "finished_at", "elapsed_s", "provider_s"}
+    assert record["size"] == {"requested": "1280x1280", "actual": "1280*1280"}
+
+
+def test_synchronous_generate_explains_itself_inside_an_event_loop():
+    async def inside():
+        wan26.generate(ImageRequest(Mode.TEXT_TO_IMAGE, "fox"), api_key="k")
+
+    with pytest.raises(RuntimeError, match="AsyncClient"):
+        asyncio.run(inside())

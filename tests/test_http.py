@@ -133,7 +133,69 @@ def test_a_2xx_that_is_not_json_is_a_protocol_error_naming_what_came():
 
 
 def test_every_call_carries_a_timeout():
-    recorder = Recorder(OK)
-    recorder.send(POST)
-    timeout = recorder.requests[0].extensions["timeout"]
-    assert all(timeout[phase] is not None for phase in ("connect", "read", "write", "pool"))
+    """The test client has no default timeout, so only the ones wan26 sets can appear."""
+    seen = []
+
+    def handler(request):
+        seen.append(request.extensions["timeout"])
+        if request.url.path == "/stream":
+            return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=b"data:{}\n\n")
+        return httpx.Response(200, json={"ok": True}) if request.url.path != "/file.png" else httpx.Response(200)
+
+    async def go():
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler), timeout=None) as client:
+            http = Http(client, DashScope(), POLICY, Timeouts(), Recorder().sleep)
+            await http.json(POST)
+            await http.json(GET, Timeouts().poll)
+            await http.download("https://api.test/file.png")
+            [event async for event in http.stream(HttpCall("POST", "https://api.test/stream", {}, {}, stream=True))]
+
+    asyncio.run(go())
+    assert len(seen) == 4
+    assert all(timeout[phase] is not None for timeout in seen for phase in ("connect", "read", "write", "pool"))
+
+
+def test_an_sse_error_body_keeps_its_code_and_request_id():
+    error = b'{"code":"InvalidParameter","message":"bad size","request_id":"r-s"}'
+    body = b"id:1\nevent:error\n:HTTP_STATUS/400\ndata:" + error + b"\n\n"
+    recorder = Recorder(httpx.Response(400, headers={"content-type": "text/event-stream"}, content=body))
+
+    async def go():
+        async with httpx.AsyncClient(transport=httpx.MockTransport(recorder)) as client:
+            http = Http(client, DashScope(), POLICY, Timeouts(), recorder.sleep)
+            return [event async for event in http.stream(HttpCall("POST", "https://api.test/s", {}, {}, stream=True))]
+
+    from wan26 import BadRequest
+
+    with pytest.raises(BadRequest) as caught:
+        asyncio.run(go())
+    assert (caught.value.code, caught.value.message, caught.value.request_id) == ("InvalidParameter", "bad size", "r-s")
+
+
+def test_a_json_answer_on_the_streaming_path_is_used_not_dropped():
+    envelope = {"output": {"choices": []}, "request_id": "r-j"}
+    recorder = Recorder(httpx.Response(200, json=envelope))
+
+    async def go():
+        async with httpx.AsyncClient(transport=httpx.MockTransport(recorder)) as client:
+            http = Http(client, DashScope(), POLICY, Timeouts(), recorder.sleep)
+            return [event async for event in http.stream(HttpCall("POST", "https://api.test/s", {}, {}, stream=True))]
+
+    [event] = asyncio.run(go())
+    assert '"r-j"' in event.data
+
+
+def test_broken_connection_messages_never_quote_the_request():
+    recorder = Recorder(httpx.RemoteProtocolError("Illegal header value b'Bearer sk-secret'"))
+    with pytest.raises(NetworkError) as caught:
+        recorder.send(POST)
+    assert "sk-secret" not in str(caught.value)
+
+
+def test_default_polling_grows_from_1_s_to_8_s_within_15_minutes():
+    from itertools import islice
+
+    from wan26._poll import PollPolicy, intervals
+
+    assert list(islice(intervals(PollPolicy()), 7)) == [1.0, 1.5, 2.25, 3.375, 5.0625, 7.59375, 8.0]
+    assert PollPolicy().deadline == 900

@@ -5,7 +5,12 @@ result = generate(ImageRequest(Mode.TEXT_TO_IMAGE, "a lighthouse at dawn"))
 print(result.images[0].path)
 """
 
-from wan26.client import AsyncClient, generate
+import sys
+
+if sys.version_info < (3, 11):  # noqa: UP036 (say so plainly rather than fail on StrEnum)
+    raise ImportError("wan26 needs Python 3.11 or newer")
+
+from wan26.client import AsyncClient, generate  # noqa: E402
 from wan26.errors import (
     AuthenticationError,
     BadRequest,

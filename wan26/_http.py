@@ -39,6 +39,7 @@ class Timeouts:
     generate: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(10.0, read=300.0, write=60.0))
     poll: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(10.0, read=30.0))
     download: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(10.0, read=60.0))
+    total: float = 900.0  # a whole direct call or stream, however slowly it trickles
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,10 @@ class Http:
         """Open an SSE call and yield its events; only the opening is ever retried."""
         timeout = self.timeouts.generate
         response = await self._with_retries(call.method, lambda: self._open_stream(call, timeout))
+        if not _is_event_stream(response):
+            # A plain JSON answer carries the same envelope as one event: use it, never drop it.
+            yield SSEEvent("result", response.text)
+            return
         try:
             decoder = SSEDecoder()
             async for chunk in _translated(response.aiter_bytes(), self._adapter.name, call.url):
@@ -130,14 +135,16 @@ class Http:
             call.method, call.url, headers=dict(call.headers), json=call.json, timeout=timeout
         )
         response = await _translated_call(self._client.send(request, stream=True), self._adapter.name, call.url)
-        if response.is_success and response.headers.get("content-type", "").startswith("text/event-stream"):
+        if response.is_success and _is_event_stream(response):
             return response
         await _translated_call(response.aread(), self._adapter.name, call.url)
         await response.aclose()
-        if response.is_success:  # [U] validation errors may come as plain JSON before any stream (§2.6)
-            body = self._json_body(response)
-            raise self._adapter.parse_error(response.status_code, body, response.headers)
-        raise self._adapter.parse_error(response.status_code, _maybe_json(response), response.headers)
+        if response.is_success:  # [U] the answer may be plain JSON rather than a stream (dashscope.md §2.6)
+            self._json_body(response)  # a ProtocolError unless it is JSON
+            return response
+        # An SSE error body carries its JSON in the first data: line (dashscope.md §6, SSE parsing).
+        body = _first_sse_json(response.content) if _is_event_stream(response) else _maybe_json(response)
+        raise self._adapter.parse_error(response.status_code, body, response.headers)
 
     async def _get_file(self, url: str, timeout: httpx.Timeout) -> httpx.Response:
         response = await _translated_call(self._client.get(url, timeout=timeout), self._adapter.name, url)
@@ -160,6 +167,22 @@ class Http:
                 request_id=response.headers.get("x-request-id"),
             )
         return body
+
+
+def _is_event_stream(response: httpx.Response) -> bool:
+    return response.headers.get("content-type", "").startswith("text/event-stream")
+
+
+def _first_sse_json(content: bytes) -> JSONObject | None:
+    decoder = SSEDecoder()
+    for event in [*decoder.feed(content), *decoder.close()]:
+        try:
+            body = json.loads(event.data)
+        except ValueError:
+            continue
+        if isinstance(body, dict):
+            return body
+    return None
 
 
 def _maybe_json(response: httpx.Response) -> JSONObject | None:
@@ -201,7 +224,8 @@ def _transport_error(exc: httpx.HTTPError, provider: str, url: str) -> ProviderE
             hint="The provider is slow or overloaded. The request may still have been received.",
         )
     return NetworkError(
-        f"the connection to {where.host} broke ({exc.__class__.__name__}: {exc})",
+        # Only the class name: some httpx messages quote request headers, which hold the key.
+        f"the connection to {where.host} broke ({exc.__class__.__name__})",
         provider=provider,
         hint="The request may still have been received; it was not sent again.",
     )

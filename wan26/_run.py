@@ -12,10 +12,26 @@ from typing import Any
 
 from wan26._http import Http
 from wan26._poll import PollPolicy, poll_states
-from wan26.errors import DownloadError, InvalidRequest, ProtocolError, ProviderError, Violation
-from wan26.images import prepare_images
-from wan26.limits import ModeLimits, check, mode_limits_for
-from wan26.providers._base import Adapter, Credentials, OutputItem, OutputText, ProviderOutput, WireRequest
+from wan26.errors import (
+    ConfigError,
+    DownloadError,
+    InvalidRequest,
+    ProtocolError,
+    ProviderError,
+    ProviderTimeout,
+    Violation,
+)
+from wan26.images import PreparedImage, prepare_images
+from wan26.limits import ModeLimits, mode_limits_for, violations
+from wan26.providers._base import (
+    Adapter,
+    Credentials,
+    OutputImage,
+    OutputItem,
+    ProviderOutput,
+    TaskState,
+    WireRequest,
+)
 from wan26.storage import NotAnImage, RunFolder
 from wan26.types import (
     Event,
@@ -63,20 +79,45 @@ class Run:
         self.started_at = datetime.now(UTC)
         self.started = ctx.clock()
         self.provider_s = 0.0
+        self.fetched = False  # following a task submitted earlier: its request is unknown
         self._next_index = 1
 
     async def events(self) -> AsyncIterator[Event]:
-        limits = self._checked_limits()
+        limits = self._mode_limits()
         yield Progress(Phase.PREPARING, "Preparing reference images" if self.request.images else "Checking the request")
-        images = await asyncio.to_thread(prepare_images, self.request.images, self.ctx.adapter.image_rules)
+        images = await self._prepared_images(limits)
+        self._check_output_folder()
         self.wire = WireRequest(self.request, images, _seed(self.request, limits))
         async for event in self._saving(self._generate(self.wire)):
             yield event
 
     async def fetch_events(self, task_id: str) -> AsyncIterator[Event]:
         """Follow a task submitted earlier (its request is unknown here) and save what it made."""
+        self.fetched = True
+        self._check_output_folder()
         async for event in self._saving(self.follow_task(task_id)):
             yield event
+
+    async def _prepared_images(self, limits: ModeLimits) -> tuple[PreparedImage, ...]:
+        """The images ready to send, or one InvalidRequest with every limit and image problem."""
+        found = violations(self.request, limits)
+        try:
+            images = await asyncio.to_thread(prepare_images, self.request.images, self.ctx.adapter.image_rules)
+        except InvalidRequest as bad_images:
+            found, images = [*found, *bad_images.violations], ()
+        if found:
+            raise InvalidRequest(found)
+        return images
+
+    def _check_output_folder(self) -> None:
+        """Fail before anything is billed if results could not be saved."""
+        try:
+            self.folder.check_writable()
+        except OSError as exc:
+            raise ConfigError(
+                f"Cannot save results in {self.ctx.output_dir} ({exc.strerror or exc}): "
+                "set WAN26_OUTPUT_DIR or --out to a folder you can write to."
+            ) from exc
 
     async def _saving(self, source: AsyncIterator[Event]) -> AsyncIterator[Event]:
         """Pass `source` on; whatever happens, what it produced is recorded beside its images."""
@@ -85,17 +126,18 @@ class Run:
                 yield event
             self._raise_for_failed_downloads()
         except ProviderError as error:
-            error.partial_result = self._record(error) if self._produced_anything() else None
+            still_running = isinstance(error, ProviderTimeout) and error.task_id is not None
+            keep = self._produced_anything() or still_running  # a running task may yet be billed
+            error.partial_result = self._record(error) if keep else None
             raise
         yield Progress(Phase.DONE, f"Saved {len(self.images)} image(s) in {self.folder.path}")
         yield Finished(self._record(None))
 
-    def _checked_limits(self) -> ModeLimits:
+    def _mode_limits(self) -> ModeLimits:
         adapter = self.ctx.adapter
         limits = mode_limits_for(dict(adapter.limits), self.request.mode, adapter.name)
         if self.flow not in adapter.flows:
             raise InvalidRequest([Violation("flow", f"{adapter.name} does not offer the {self.flow} flow")])
-        check(self.request, limits)
         return limits
 
     async def _generate(self, wire: WireRequest) -> AsyncIterator[Event]:
@@ -112,14 +154,20 @@ class Run:
 
     async def _direct_items(self, call: Any) -> AsyncIterator[Event]:
         yield Progress(Phase.WAITING, "Generating (this usually takes 1–2 minutes)")
-        body, headers = await self.ctx.http.json(call)
+        try:
+            body, headers = await asyncio.wait_for(self.ctx.http.json(call), self.ctx.http.timeouts.total)
+        except TimeoutError as exc:
+            raise self._overall_timeout() from exc
         self._took_output(self.ctx.adapter.parse_output(body, headers))
         async for event in self._consume(self.output.items):
             yield event
 
     async def _streamed_items(self, call: Any) -> AsyncIterator[Event]:
         yield Progress(Phase.WAITING, "Generating; text and images stream in as they are made")
+        deadline = self.ctx.clock() + self.ctx.http.timeouts.total
         async for sse in self.ctx.http.stream(call):
+            if self.ctx.clock() > deadline:
+                raise self._overall_timeout()
             chunk = self.ctx.adapter.parse_stream_event(sse)
             self._took_output(chunk, streamed=True)
             async for event in self._consume(chunk.items):
@@ -136,6 +184,14 @@ class Run:
     async def _task_items(self, call: Any) -> AsyncIterator[Event]:
         body, _ = await self.ctx.http.json(call)
         submitted = self.ctx.adapter.parse_submit(body)
+        if submitted.error is not None:
+            raise submitted.error
+        if not submitted.task_id:
+            raise ProtocolError(
+                "the task was accepted without a task id",
+                provider=self.ctx.adapter.name,
+                request_id=submitted.request_id,
+            )
         self.task_id = submitted.task_id
         self.output = ProviderOutput((), submitted.request_id)
         yield Progress(Phase.WAITING, f"Task {submitted.raw_status.lower()}", self.task_id, submitted.raw_status)
@@ -159,6 +215,17 @@ class Run:
             sleep=self.ctx.sleep,
             clock=self.ctx.clock,
         )
+        try:
+            async for event in self._task_events(states, task_id):
+                yield event
+        except ProviderTimeout as error:
+            error.hint = (
+                f"It may still finish and be billed. Save it within 24 h with: "
+                f"python -m wan26 fetch {task_id} --mode {self.request.mode}"
+            )
+            raise
+
+    async def _task_events(self, states: AsyncIterator[TaskState], task_id: str) -> AsyncIterator[Event]:
         async for state in states:
             if state.error is not None:
                 raise state.error
@@ -180,16 +247,27 @@ class Run:
         )
 
     async def _consume(self, items: Sequence[OutputItem]) -> AsyncIterator[Event]:
-        """Save images as they come (runs of images download together) and pass text on, in order."""
-        for group in _runs_of_same_kind(items):
-            if isinstance(group[0], OutputText):
-                for item in group:
+        """Pass text on and save images, in order; every image in `items` downloads at once."""
+        downloads = [self._start_download(item.url) if isinstance(item, OutputImage) else None for item in items]
+        if any(downloads):
+            yield Progress(Phase.DOWNLOADING, f"Downloading {sum(map(bool, downloads))} image(s)")
+        try:
+            for item, download in zip(items, downloads, strict=True):
+                if download is None:
                     self._add_text(item.text)  # type: ignore[union-attr]
                     yield TextDelta(item.text)  # type: ignore[union-attr]
-                continue
-            yield Progress(Phase.DOWNLOADING, f"Downloading {len(group)} image(s)")
-            for image in await self._save_images([item.url for item in group]):  # type: ignore[union-attr]
-                yield ImageSaved(image)
+                    continue
+                index, task = download
+                self.parts.append(index)
+                if (image := await task) is not None:
+                    yield ImageSaved(image)
+        finally:
+            for pending in (download[1] for download in downloads if download):
+                pending.cancel()  # only unfinished ones, when the run was stopped
+
+    def _start_download(self, url: str) -> tuple[int, asyncio.Task[SavedImage | None]]:
+        index, self._next_index = self._next_index, self._next_index + 1
+        return index, asyncio.create_task(self._save_image(index, url))
 
     def _add_text(self, text: str) -> None:
         if self.parts and isinstance(self.parts[-1], str):
@@ -197,23 +275,25 @@ class Run:
         else:
             self.parts.append(text)
 
-    async def _save_images(self, urls: list[str]) -> list[SavedImage]:
-        indexes = range(self._next_index, self._next_index + len(urls))
-        self._next_index += len(urls)
-        self.parts.extend(indexes)
-        saved = await asyncio.gather(*(self._save_image(index, url) for index, url in zip(indexes, urls, strict=True)))
-        return [image for image in saved if image is not None]
-
     async def _save_image(self, index: int, url: str) -> SavedImage | None:
         try:
             data = await self.ctx.http.download(url)
             path, width, height = await asyncio.to_thread(self.folder.save_image, index, data)
-        except (ProviderError, NotAnImage) as exc:
+        except (ProviderError, NotAnImage, OSError) as exc:  # the URL is kept: the user can still fetch it
             self.failed.append({"index": index, "source_url": url, "error": str(exc).splitlines()[0]})
             return None
         image = SavedImage(index, path, url, width, height)
         self.images.append(image)
         return image
+
+    def _overall_timeout(self) -> ProviderTimeout:
+        limit = self.ctx.http.timeouts.total
+        return ProviderTimeout(
+            f"the generation took longer than {limit:g} s",
+            provider=self.ctx.adapter.name,
+            request_id=self.output.request_id,
+            hint="It may still be billed; it was not sent again.",
+        )
 
     def _raise_for_failed_downloads(self) -> None:
         if self.failed:
@@ -261,16 +341,6 @@ def _seed(request: ImageRequest, limits: ModeLimits) -> int | None:
     return request.seed if request.seed is not None else random.randint(limits.seed.low, limits.seed.high)
 
 
-def _runs_of_same_kind(items: Sequence[OutputItem]) -> list[list[OutputItem]]:
-    runs: list[list[OutputItem]] = []
-    for item in items:
-        if runs and type(runs[-1][0]) is type(item):
-            runs[-1].append(item)
-        else:
-            runs.append([item])
-    return runs
-
-
 def _segments(parts: list[str | int]) -> list[Segment]:
     return [TextSegment(part) if isinstance(part, str) else ImageSegment(part) for part in parts]
 
@@ -283,15 +353,17 @@ def _sidecar(run: Run, result: GenerationResult, error: ProviderError | None) ->
     """The run's record beside its images: everything needed to understand or repeat it, no key."""
     request = run.request
     files = {image.index: image.path.name for image in result.images}
+    known = not run.fetched  # a fetched task's prompt and parameters were never seen here
     return {
-        "status": "failed" if error else "succeeded",
+        "status": _status(error),
+        "fetched_task": run.fetched,
         "mode": request.mode.value,
         "provider": result.provider,
         "model": result.model,
         "flow": run.flow.value,
-        "prompt": request.prompt,
-        "negative_prompt": request.negative_prompt,
-        "parameters": _parameters(request, result.seed),
+        "prompt": request.prompt if known else None,
+        "negative_prompt": request.negative_prompt if known else None,
+        "parameters": _parameters(request, result.seed) if known else None,
         "seed": result.seed,
         "size": {"requested": None if request.size is None else str(request.size), "actual": result.size},
         "request_id": result.request_id,
@@ -310,6 +382,12 @@ def _sidecar(run: Run, result: GenerationResult, error: ProviderError | None) ->
         "segments": [_segment_record(segment, files) for segment in result.segments],
         "error": None if error is None else _error_record(error),
     }
+
+
+def _status(error: ProviderError | None) -> str:
+    if error is None:
+        return "succeeded"
+    return "still_running" if isinstance(error, ProviderTimeout) and error.task_id else "failed"
 
 
 def _parameters(request: ImageRequest, seed: int | None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from dotenv import find_dotenv, load_dotenv
 
 from wan26.client import AsyncClient
-from wan26.errors import ConfigError, InvalidRequest, ProviderError
+from wan26.errors import ConfigError, DownloadError, InvalidRequest, ProviderError
 from wan26.providers import PROVIDERS
 from wan26.types import (
     Event,
@@ -141,6 +141,8 @@ def _error_json(error: Exception) -> dict[str, Any]:
     facts = {"type": type(error).__name__, "message": str(error)}
     if isinstance(error, ProviderError):
         facts |= {"code": error.code, "request_id": error.request_id, "task_id": error.task_id, "hint": error.hint}
+    if isinstance(error, DownloadError):
+        facts["urls"] = list(error.urls)  # still valid for about 24 hours
     if isinstance(error, InvalidRequest):
         facts["violations"] = [{"field": v.field, "message": v.message} for v in error.violations]
     return facts
@@ -206,8 +208,8 @@ def _add_fetch(commands: Any) -> None:
     fetch.add_argument(
         "--mode",
         choices=[mode.value for mode in Mode],
-        default=Mode.EDIT.value,
-        help="the task's mode, for the run record (default edit)",
+        required=True,
+        help="the mode the task was submitted in (the timeout message names it)",
     )
     _add_common(fetch)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
@@ -21,6 +22,7 @@ from wan26.storage import default_output_dir
 from wan26.types import Event, Finished, Flow, GenerationResult, ImageRequest, Mode
 
 EventCallback = Callable[[Event], None]
+_HEADER_SAFE = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no whitespace
 
 
 class AsyncClient:
@@ -74,7 +76,7 @@ class AsyncClient:
 
     async def fetch(self, task_id: str, mode: Mode, *, on_event: EventCallback | None = None) -> GenerationResult:
         """Wait for an already submitted task (say, one that outlived a deadline) and save its result."""
-        run = Run(self._ctx, ImageRequest(mode, prompt="(fetched task)"), Flow.TASK)
+        run = Run(self._ctx, ImageRequest(mode, prompt=""), Flow.TASK)
         return await _finish(run.fetch_events(task_id), on_event)
 
 
@@ -87,7 +89,14 @@ def generate(
         async with AsyncClient(**client_options) as client:  # type: ignore[arg-type]
             return await client.generate(request, flow=flow, on_event=on_event)
 
-    return asyncio.run(run())
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # no loop running: the normal case for a script
+        return asyncio.run(run())
+    raise RuntimeError(
+        "wan26.generate() cannot run inside a running event loop (Jupyter, async apps): "
+        "use `async with AsyncClient() as client: await client.generate(request)` instead."
+    )
 
 
 async def _finish(events: AsyncIterator[Event], on_event: EventCallback | None) -> GenerationResult:
@@ -101,6 +110,12 @@ async def _finish(events: AsyncIterator[Event], on_event: EventCallback | None) 
 
 def _credentials(adapter: Adapter, api_key: str | None, base_url: str | None, env: Mapping[str, str]) -> Credentials:
     key = (api_key or env.get(adapter.key_env) or "").strip()
+    if key and not _HEADER_SAFE.fullmatch(key):
+        # httpx would refuse it inside the request and quote the header, key included, in its error.
+        raise ConfigError(
+            f"The {adapter.key_env} value is not a valid key: it contains spaces, line breaks or "
+            "non-ASCII characters. Copy the key again, on one line."
+        )
     if not key:
         raise ConfigError(
             f"No API key for {adapter.title}: set {adapter.key_env} in the environment or in a .env "

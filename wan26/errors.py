@@ -91,7 +91,7 @@ class ProviderError(Wan26Error):
         return self._render()
 
     def _render(self) -> str:
-        head = f"{self.title} from {self.provider}"
+        head = f"{self.title} ({self.provider})"
         if self.code:
             head += f" [{self.code}]"
         if self.status_code:

@@ -42,6 +42,7 @@ class ModeLimits:
     ratio_max: Fraction = Fraction(4)  # longest side / shortest side
     side_multiple: int = 16
     size_tiers: frozenset[SizeTier] = frozenset()
+    also_allowed: frozenset[Size] = frozenset()  # documented sizes outside `pixels`, accepted as they are
     size_optional: bool = True  # False: W×H (or a tier) must be given
     seed: Range | None = Range(0, SEED_MAX)  # None: the provider takes no seed
     negative_prompt: bool = True
@@ -99,7 +100,7 @@ def _explicit_size_violations(size: Size, limits: ModeLimits) -> list[Violation]
     for name, side in (("width", size.width), ("height", size.height)):
         if side <= 0 or side % step:
             found.append(Violation(f"size.{name}", f"{side} must be a positive multiple of {step}"))
-    if size.pixels not in limits.pixels:
+    if size.pixels not in limits.pixels and size not in limits.also_allowed:
         found.append(Violation("size", f"{size} is {size.pixels:,} pixels; allowed {_pixel_range(limits)}"))
     if min(size.width, size.height) > 0 and _ratio(size) > limits.ratio_max:
         found.append(Violation("size", f"{size} has aspect ratio beyond 1:{limits.ratio_max} / {limits.ratio_max}:1"))

@@ -36,6 +36,14 @@ class RunFolder:
         stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
         self.path = Path(root) / f"{stamp}-{label}-{secrets.token_hex(4)}"
 
+    def check_writable(self) -> None:
+        """Raise OSError now if this run's folder could not be written later."""
+        existing = next(folder for folder in (self.path.parent, *self.path.parent.parents) if folder.exists())
+        if not existing.is_dir():
+            raise NotADirectoryError(20, "Not a directory", str(existing))
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise PermissionError(13, "Permission denied", str(existing))
+
     def save_image(self, index: int, data: bytes) -> tuple[Path, int, int]:
         """Write image number `index` unchanged; return its path, width and height."""
         extension, width, height = inspect_image(data)

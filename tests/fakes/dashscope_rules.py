@@ -49,12 +49,15 @@ class SizeRule:
     min_pixels: int
     max_pixels: int
     presets: dict[str, int] = field(default_factory=dict)  # name -> target total pixels
+    also_allowed: frozenset[tuple[int, int]] = frozenset()  # documented sizes outside the pixel range
 
 
 SIZE_RULES: dict[Mode, SizeRule] = {
-    # §2.7 says t2i min is 1280*1280 yet recommends 1104*1472 (the smallest) and 960*1696;
-    # accept all recommended sizes. https://docs.qwencloud.com/api-reference/image-generation/wan-text-to-image-v2/create-task
-    "t2i": SizeRule(1104 * 1472, 1440 * 1440),
+    # §2.7 [D]: the minimum is 1280*1280, yet the docs recommend four sizes just below it; accept
+    # exactly those. https://docs.qwencloud.com/api-reference/image-generation/wan-text-to-image-v2/create-task
+    "t2i": SizeRule(
+        1280 * 1280, 1440 * 1440, also_allowed=frozenset({(1104, 1472), (1472, 1104), (960, 1696), (1696, 960)})
+    ),
     "edit": SizeRule(768 * 768, 2048 * 2048, {"1K": ONE_K, "2K": TWO_K}),  # §2.4 [D]: newer docs
     "interleave": SizeRule(768 * 768, 1280 * 1280),
 }
@@ -343,7 +346,7 @@ def _parse_size(size: str, mode: Mode, rule: SizeRule) -> tuple[int, int]:
     if not match:
         raise invalid("size", f'{size!r} is not "W*H" (the separator is "*"){_preset_hint(rule)}')
     width, height = int(match.group(1)), int(match.group(2))
-    if not rule.min_pixels <= width * height <= rule.max_pixels:
+    if not rule.min_pixels <= width * height <= rule.max_pixels and (width, height) not in rule.also_allowed:
         bounds = f"[{rule.min_pixels}, {rule.max_pixels}]"
         raise invalid("size", f"{size} has {width * height} pixels; {mode} allows {bounds}")
     if max(width, height) > MAX_ASPECT_RATIO * min(width, height):

@@ -39,6 +39,7 @@ _THROTTLED = (
     "Too many requests at once (about 5 per second and 5 running tasks per account). Wait a little and try again."
 )
 _QUOTA = "The allocated quota is used up. Wait, or raise the quota in the Model Studio console."
+_FREE_QUOTA = "The free quota is used up. Enable paid usage in the Model Studio console to continue."
 _SERVER = "A problem on Alibaba's side. Try again in a moment."
 _UNAVAILABLE = "The model is temporarily unavailable. Try again later."
 
@@ -100,9 +101,11 @@ def to_error(
     """The error for a refused call (by code first, then HTTP status), or a failed task (status None)."""
     code = _text(body.get("code"))
     cls, hint = _CODES.get(code or "", (None, None))
+    if code == "Throttling.AllocationQuota" and "Free allocated quota" in str(body.get("message")):
+        cls, hint = PermissionDenied, _FREE_QUOTA  # used up, not busy: waiting will not help (§4)
     cls = cls or (error_class_for_status(status) if status else ProviderFailure)
     return cls(
-        _text(body.get("message")) or f"HTTP {status} with no message",
+        _text(body.get("message")) or (f"HTTP {status} with no message" if status else "it failed without a message"),
         provider=provider,
         status_code=status,
         code=code,

@@ -37,15 +37,16 @@ _DIRECT_PATH = "/services/aigc/multimodal-generation/generation"
 _SUBMIT_PATH = "/services/aigc/image-generation/generation"
 _MODELS = {Mode.TEXT_TO_IMAGE: "wan2.6-t2i", Mode.EDIT: "wan2.6-image", Mode.INTERLEAVE: "wan2.6-image"}
 
-# [D] The t2i docs give [1280*1280, 1440*1440] total pixels yet recommend 1104*1472 and 960*1696,
-# which are just below 1280*1280; we accept the documented recommendations (dashscope.md §2.7).
-_T2I_MIN_PIXELS = 1104 * 1472
+# [D] The t2i docs give [1280*1280, 1440*1440] total pixels yet recommend four sizes just below
+# 1280*1280; we accept exactly those as well (dashscope.md §2.7).
+_T2I_BELOW_MINIMUM = frozenset({Size(1104, 1472), Size(1472, 1104), Size(960, 1696), Size(1696, 960)})
 
 LIMITS = {  # dashscope.md §2.4, §2.7, §5 (the newer docs where versions disagree)
     Mode.TEXT_TO_IMAGE: ModeLimits(
         prompt_max=2100,
         negative_max=500,
-        pixels=Range(_T2I_MIN_PIXELS, 1440 * 1440),
+        pixels=Range(1280 * 1280, 1440 * 1440),
+        also_allowed=_T2I_BELOW_MINIMUM,
         images=Range(0, 0),
         n=Range(1, 4),
     ),
