@@ -427,7 +427,8 @@ def move_reference(gallery: list[Any] | None, selected: int | None, step: int) -
     if selected is None or not 0 <= selected < len(paths) or not 0 <= selected + step < len(paths):
         return gr.skip(), gr.skip()
     paths[selected], paths[selected + step] = paths[selected + step], paths[selected]
-    return label_references(paths), selected + step
+    moved = selected + step  # keep the moved image selected, so repeated clicks keep moving it
+    return gr.Gallery(value=label_references(paths), selected_index=moved), moved
 
 
 def use_as_reference(results: list[Any] | None, selected: int | None, references: list[Any] | None):

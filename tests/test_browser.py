@@ -149,3 +149,35 @@ def test_without_a_server_key_the_page_says_how_to_add_one(page, monkeypatch, sh
     for advice in ("DASHSCOPE_API_KEY", ".env", "secret", "get-api-key"):
         expect(banner).to_contain_text(advice)
     shots(page, "no_key")
+
+
+def test_references_can_be_reordered_and_removed(page, tmp_path):
+    colours = {"red": (255, 0, 0), "green": (0, 128, 0), "blue": (0, 0, 255), "grey": (128, 128, 128)}
+    files = []
+    for name, rgb in colours.items():
+        files.append(tmp_path / f"{name}.png")
+        Image.new("RGB", (400, 300), rgb).save(files[-1])
+    open_tab(page, "Edit")
+    references = page.locator("#edit-references")
+    references.locator("input[type=file]").set_input_files([str(path) for path in files])
+    expect(references.get_by_label("Delete image")).to_have_count(4, timeout=10_000)
+
+    def order():
+        sources = references.locator("[aria-label^='Thumbnail'] img")
+        found = [sources.nth(i).get_attribute("src") for i in range(sources.count())]
+        return [next(name for name in colours if name in src) for src in found]
+
+    assert order() == ["red", "green", "blue", "grey"]
+    references.get_by_label("Delete image").nth(3).click()
+    expect(references.get_by_label("Delete image")).to_have_count(3, timeout=10_000)
+    assert order() == ["red", "green", "blue"]
+
+    references.locator("[aria-label^='Thumbnail'] img").nth(2).click()
+    page.get_by_role("button", name="◀ Move earlier").click()
+    page.wait_for_function(
+        "() => document.querySelectorAll('#edit-references [aria-label^=\"Thumbnail\"] img')[1].src.includes('blue')"
+    )
+    references.get_by_label("Close").first.click()  # leave the preview, back to the thumbnail grid
+    expect(references.get_by_label("Delete image")).to_have_count(3, timeout=10_000)
+    assert order() == ["red", "blue", "green"]
+    expect(references).to_contain_text("Image 2")
