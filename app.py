@@ -564,6 +564,20 @@ def _wire_seed(randomize, seed, used_seed, reuse) -> None:
     reuse.click(reuse_seed, used_seed, [seed, randomize], **PRIVATE)
 
 
+def _endpoint(run, prompt, fn, inputs, outputs, build, names, **options: Any):
+    """A public API endpoint named after `fn`, started by the button or Enter, validated first."""
+    return gr.on(
+        [run.click, prompt.submit],
+        fn,
+        inputs,
+        outputs,
+        api_name=fn.__name__,
+        validator=_validator(build, names),
+        **RUN,
+        **options,
+    )
+
+
 def _run_buttons(mode: Mode):
     with gr.Row():
         run = gr.Button("Generate", variant="primary", scale=3, elem_id=f"{mode}-run")
@@ -710,35 +724,15 @@ with gr.Blocks(title="Wan 2.6 Image Studio", delete_cache=(3600, 86400)) as demo
 
     # The three public endpoints.
     t_inputs = [t_prompt, t_negative, t_width, t_height, t_n, t_seed, t_extend, t_mark, session_key, t_task]
-    t_event = gr.on(
-        [t_run.click, t_prompt.submit],
-        text_to_image,
-        t_inputs,
-        [t_gallery, t_details, t_used],
-        api_name="text_to_image",
-        validator=_validator(t2i_request, T2I_INPUTS),
-        **RUN,
+    t_event = _endpoint(
+        t_run, t_prompt, text_to_image, t_inputs, [t_gallery, t_details, t_used], t2i_request, T2I_INPUTS
     )
     e_inputs = [e_prompt, e_refs, e_negative, e_size, e_n, e_seed, e_extend, e_mark, session_key, e_task]
-    e_event = gr.on(
-        [e_run.click, e_prompt.submit],
-        edit,
-        e_inputs,
-        [e_gallery, e_details, e_used],
-        api_name="edit",
-        validator=_validator(edit_request, EDIT_INPUTS),
-        **RUN,
-    )
+    e_event = _endpoint(e_run, e_prompt, edit, e_inputs, [e_gallery, e_details, e_used], edit_request, EDIT_INPUTS)
     i_inputs = [i_prompt, i_image, i_negative, i_width, i_height, i_max, i_seed, i_mark, session_key, i_task]
-    i_event = gr.on(
-        [i_run.click, i_prompt.submit],
-        interleave,
-        i_inputs,
-        [i_chat, i_details, i_used],
-        api_name="interleave",
-        validator=_validator(interleave_request, INTERLEAVE_INPUTS),
-        show_progress="minimal",
-        **RUN,
+    i_outputs = [i_chat, i_details, i_used]
+    i_event = _endpoint(
+        i_run, i_prompt, interleave, i_inputs, i_outputs, interleave_request, INTERLEAVE_INPUTS, show_progress="minimal"
     )
 
     for stop, event in ((t_stop, t_event), (e_stop, e_event), (i_stop, i_event)):
