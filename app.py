@@ -7,6 +7,7 @@ and never reach the browser; a visitor's own key lives in server-side session st
 
 import os
 from collections.abc import AsyncIterator, Callable
+from math import gcd
 from typing import Any
 
 import gradio as gr
@@ -103,8 +104,6 @@ def preset_choices(mode: Mode) -> list[tuple[str, str]]:
 
 
 def _ratio_name(size: Size) -> str:
-    from math import gcd
-
     divisor = gcd(size.width, size.height)
     return f"{size.width // divisor}:{size.height // divisor}"
 

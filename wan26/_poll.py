@@ -36,7 +36,10 @@ async def poll_states(
     sleep: Callable[[float], Awaitable[None]],
     clock: Callable[[], float],
 ) -> AsyncIterator[TaskState]:
-    """Yield each polled state until a terminal one (yielded last), or raise at the deadline."""
+    """Yield each polled state until a terminal one (yielded last), or raise at the deadline.
+
+    The caller adds the hint: only it knows how the user can pick the task up again.
+    """
     started = clock()
     for interval in intervals(policy):
         await sleep(interval)
@@ -50,5 +53,4 @@ async def poll_states(
                 provider=provider,
                 task_id=task_id,
                 request_id=state.request_id,
-                hint=f"It may still finish and be billed. Fetch it within 24 h: python -m wan26 fetch {task_id}",
             )

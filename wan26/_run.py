@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -313,7 +313,7 @@ class Run:
     def _record(self, error: ProviderError | None) -> GenerationResult:
         result = self._result()
         sidecar = self.folder.write_sidecar(_sidecar(self, result, error))
-        return GenerationResult(**{**_fields(result), "sidecar": sidecar})
+        return replace(result, sidecar=sidecar)
 
     def _result(self) -> GenerationResult:
         return GenerationResult(
@@ -343,10 +343,6 @@ def _seed(request: ImageRequest, limits: ModeLimits) -> int | None:
 
 def _segments(parts: list[str | int]) -> list[Segment]:
     return [TextSegment(part) if isinstance(part, str) else ImageSegment(part) for part in parts]
-
-
-def _fields(result: GenerationResult) -> dict[str, Any]:
-    return {name: getattr(result, name) for name in result.__dataclass_fields__}
 
 
 def _sidecar(run: Run, result: GenerationResult, error: ProviderError | None) -> dict[str, Any]:

@@ -40,6 +40,7 @@ _THROTTLED = (
 )
 _QUOTA = "The allocated quota is used up. Wait, or raise the quota in the Model Studio console."
 _FREE_QUOTA = "The free quota is used up. Enable paid usage in the Model Studio console to continue."
+_NO_MODEL = "The model is not available here: check DASHSCOPE_REGION."
 _SERVER = "A problem on Alibaba's side. Try again in a moment."
 _UNAVAILABLE = "The model is temporarily unavailable. Try again later."
 
@@ -66,9 +67,9 @@ _CODES: dict[str, tuple[type[ProviderError], str]] = {
         PermissionDenied,
         "The free quota is used up and the account is set to free tier only: turn that off to pay per image.",
     ),
-    "ModelNotFound": (BadRequest, "The model is not available here: check DASHSCOPE_REGION."),
-    "model_not_found": (BadRequest, "The model is not available here: check DASHSCOPE_REGION."),
-    "Model.NotExist": (BadRequest, "The model is not available here: check DASHSCOPE_REGION."),
+    "ModelNotFound": (BadRequest, _NO_MODEL),
+    "model_not_found": (BadRequest, _NO_MODEL),
+    "Model.NotExist": (BadRequest, _NO_MODEL),
     "Throttling": (RateLimited, _THROTTLED),
     "Throttling.RateQuota": (RateLimited, _THROTTLED),
     "Throttling.BurstRate": (RateLimited, "Requests rose too quickly. Slow down and try again."),
