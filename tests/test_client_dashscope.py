@@ -541,6 +541,7 @@ def test_the_run_record_holds_everything_needed_to_repeat_the_run(client_for, da
         "request_id",
         "task_id",
         "usage",
+        "cost_usd",
         "timings",
         "reference_images",
         "images",
@@ -553,6 +554,8 @@ def test_the_run_record_holds_everything_needed_to_repeat_the_run(client_for, da
     assert record["parameters"] == {"size": "1280x1280", "seed": 9, "watermark": True, "n": 1, "prompt_extend": False}
     assert set(record["timings"]) == {"started_at", "finished_at", "elapsed_s", "provider_s"}
     assert record["size"] == {"requested": "1280x1280", "actual": "1280*1280"}
+    assert record["cost_usd"] is None  # DashScope reports no charge
+    assert [image["seed"] for image in record["images"]] == [9]
 
 
 def test_synchronous_generate_explains_itself_inside_an_event_loop():

@@ -25,18 +25,18 @@ FAIL = {"provider": "dashscope"}
     ],
 )
 def test_what_may_be_retried(error, post, get):
-    assert should_retry(error, method="POST", attempt=0, policy=POLICY) is post
-    assert should_retry(error, method="GET", attempt=0, policy=POLICY) is get
+    assert should_retry(error, idempotent=False, attempt=0, policy=POLICY) is post
+    assert should_retry(error, idempotent=True, attempt=0, policy=POLICY) is get
 
 
 def test_retries_stop_at_the_limit():
     error = RateLimited("busy", **FAIL)
-    assert should_retry(error, method="GET", attempt=2, policy=POLICY)
-    assert not should_retry(error, method="GET", attempt=3, policy=POLICY)
+    assert should_retry(error, idempotent=True, attempt=2, policy=POLICY)
+    assert not should_retry(error, idempotent=True, attempt=3, policy=POLICY)
 
 
 def test_a_retry_after_longer_than_the_cap_is_not_waited_out():
-    assert not should_retry(RateLimited("busy", retry_after=3600, **FAIL), method="POST", attempt=0, policy=POLICY)
+    assert not should_retry(RateLimited("busy", retry_after=3600, **FAIL), idempotent=False, attempt=0, policy=POLICY)
 
 
 def test_retry_delay_honours_retry_after_else_backs_off_with_jitter():

@@ -3,7 +3,8 @@
 Retry rules (never resubmit a generation that may already be running and billed):
 - a POST is retried only when it was refused unprocessed: throttled (429), or the connection
   could not be made at all;
-- a GET (task polls, image downloads) is also retried on 5xx, timeouts and broken connections.
+- an idempotent call (a GET: task polls, image downloads; or a POST the adapter marks as a
+  status query) is also retried on 5xx, timeouts and broken connections.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class RetryPolicy:
     max_retry_after: float = 60.0  # a longer Retry-After is reported to the user, not waited out
 
 
-def should_retry(error: ProviderError, *, method: str, attempt: int, policy: RetryPolicy) -> bool:
+def should_retry(error: ProviderError, *, idempotent: bool, attempt: int, policy: RetryPolicy) -> bool:
     """Whether a failed call may be repeated safely (see the module docstring)."""
     if attempt >= policy.max_retries:
         return False
@@ -58,7 +59,7 @@ def should_retry(error: ProviderError, *, method: str, attempt: int, policy: Ret
         return error.retry_after is None or error.retry_after <= policy.max_retry_after
     if isinstance(error, ConnectionFailed):
         return True
-    return method == "GET" and isinstance(error, ProviderFailure | ProviderTimeout | NetworkError)
+    return idempotent and isinstance(error, ProviderFailure | ProviderTimeout | NetworkError)
 
 
 def retry_delay(attempt: int, retry_after: float | None, policy: RetryPolicy) -> float:
@@ -84,13 +85,13 @@ class Http:
     async def json(self, call: HttpCall, timeout: httpx.Timeout | None = None) -> tuple[JSONObject, Mapping[str, str]]:
         """Send `call` (with retries where safe); the JSON body and headers of a 2xx answer."""
         timeout = timeout or self.timeouts.generate
-        response = await self._with_retries(call.method, lambda: self._send_once(call, timeout))
+        response = await self._with_retries(call.is_idempotent, lambda: self._send_once(call, timeout))
         return self._json_body(response), response.headers
 
     async def stream(self, call: HttpCall) -> AsyncIterator[SSEEvent]:
         """Open an SSE call and yield its events; only the opening is ever retried."""
         timeout = self.timeouts.generate
-        response = await self._with_retries(call.method, lambda: self._open_stream(call, timeout))
+        response = await self._with_retries(call.is_idempotent, lambda: self._open_stream(call, timeout))
         if not _is_event_stream(response):
             # A plain JSON answer carries the same envelope as one event: use it, never drop it.
             yield SSEEvent("result", response.text)
@@ -107,16 +108,18 @@ class Http:
 
     async def download(self, url: str) -> bytes:
         """GET a result file (no credentials: result URLs are pre-signed)."""
-        response = await self._with_retries("GET", lambda: self._get_file(url, self.timeouts.download))
+        response = await self._with_retries(True, lambda: self._get_file(url, self.timeouts.download))
         return response.content
 
-    async def _with_retries(self, method: str, attempt_once: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
+    async def _with_retries(
+        self, idempotent: bool, attempt_once: Callable[[], Awaitable[httpx.Response]]
+    ) -> httpx.Response:
         attempt = 0
         while True:
             try:
                 return await attempt_once()
             except ProviderError as error:
-                if not should_retry(error, method=method, attempt=attempt, policy=self._policy):
+                if not should_retry(error, idempotent=idempotent, attempt=attempt, policy=self._policy):
                     raise
                 await self._sleep(retry_delay(attempt, error.retry_after, self._policy))
                 attempt += 1

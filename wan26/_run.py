@@ -22,7 +22,7 @@ from wan26.errors import (
     Violation,
 )
 from wan26.images import PreparedImage, prepare_images
-from wan26.limits import ModeLimits, mode_limits_for, violations
+from wan26.limits import SEED_MAX, ModeLimits, mode_limits_for, violations, with_default_size
 from wan26.providers._base import (
     Adapter,
     Credentials,
@@ -67,8 +67,8 @@ class RunContext:
 class Run:
     """The state of one generation; `events()` drives it and yields progress as it goes."""
 
-    def __init__(self, ctx: RunContext, request: ImageRequest, flow: Flow) -> None:
-        self.ctx, self.request, self.flow = ctx, request, flow
+    def __init__(self, ctx: RunContext, request: ImageRequest, flow: Flow | None = None) -> None:
+        self.ctx, self.request, self.flow = ctx, request, flow or ctx.adapter.default_flow
         self.folder = RunFolder(ctx.output_dir, request.mode.value)
         self.wire: WireRequest | None = None
         self.images: list[SavedImage] = []
@@ -76,6 +76,8 @@ class Run:
         self.parts: list[str | int] = []  # text runs and image indexes, in the order they came
         self.output = ProviderOutput(())
         self.task_id: str | None = None
+        self.cost_usd: float | None = None
+        self.seeds: dict[str, int | None] = {}  # image URL -> the seed of the call that made it
         self.started_at = datetime.now(UTC)
         self.started = ctx.clock()
         self.provider_s = 0.0
@@ -84,6 +86,7 @@ class Run:
 
     async def events(self) -> AsyncIterator[Event]:
         limits = self._mode_limits()
+        self.request = with_default_size(self.request, limits)
         yield Progress(Phase.PREPARING, "Preparing reference images" if self.request.images else "Checking the request")
         images = await self._prepared_images(limits)
         self._check_output_folder()
@@ -145,6 +148,8 @@ class Run:
         yield Progress(Phase.SUBMITTING, f"Sending the request to {adapter.title}")
         if self.flow is Flow.TASK:
             source = self._task_items(adapter.build_submit(wire, creds))
+        elif self.request.n > 1 and adapter.limits[self.request.mode].one_image_per_call:
+            source = self._fanned_out_items(wire)
         elif self.request.mode is Mode.INTERLEAVE:
             source = self._streamed_items(adapter.build_direct(wire, creds))
         else:
@@ -161,6 +166,42 @@ class Run:
         self._took_output(self.ctx.adapter.parse_output(body, headers))
         async for event in self._consume(self.output.items):
             yield event
+
+    async def _fanned_out_items(self, wire: WireRequest) -> AsyncIterator[Event]:
+        """n single-image calls at once, each with its own seed; each result saved as it lands."""
+        wires = _single_image_wires(wire)
+        seeds = ", ".join(str(one.seed) for one in wires)
+        yield Progress(
+            Phase.WAITING,
+            f"{self.ctx.adapter.title} makes one image per call: {len(wires)} calls at once (seeds {seeds})",
+        )
+        calls = {asyncio.create_task(self._one_call(one)): one.seed for one in wires}
+        failures: list[ProviderError] = []
+        try:
+            for finished in asyncio.as_completed(calls):
+                try:
+                    output = await finished
+                except ProviderError as error:
+                    failures.append(error)
+                    continue
+                async for event in self._consume(output.items):
+                    yield event
+        finally:
+            for call in calls:
+                call.cancel()
+        if failures:
+            raise _first_of(failures, len(wires))
+
+    async def _one_call(self, wire: WireRequest) -> ProviderOutput:
+        call = self.ctx.adapter.build_direct(wire, self.ctx.creds)
+        try:
+            body, headers = await asyncio.wait_for(self.ctx.http.json(call), self.ctx.http.timeouts.total)
+        except TimeoutError as exc:
+            raise self._overall_timeout() from exc
+        output = self.ctx.adapter.parse_output(body, headers)
+        items = tuple(replace(item, seed=wire.seed) if isinstance(item, OutputImage) else item for item in output.items)
+        self._took_output(replace(output, items=items), streamed=True)
+        return replace(output, items=items)
 
     async def _streamed_items(self, call: Any) -> AsyncIterator[Event]:
         yield Progress(Phase.WAITING, "Generating; text and images stream in as they are made")
@@ -186,6 +227,7 @@ class Run:
         submitted = self.ctx.adapter.parse_submit(body)
         if submitted.error is not None:
             raise submitted.error
+        self.cost_usd = submitted.cost_usd
         if not submitted.task_id:
             raise ProtocolError(
                 "the task was accepted without a task id",
@@ -202,10 +244,11 @@ class Run:
         """Poll `task_id` to its end, then save what it made (also used to fetch an old task)."""
         self.task_id = task_id
         poll_call = self.ctx.adapter.build_poll(task_id, self.ctx.creds)
+        expected = None if self.fetched or self.request.mode is Mode.INTERLEAVE else self.request.n
 
         async def fetch() -> Any:
             body, _ = await self.ctx.http.json(poll_call, self.ctx.http.timeouts.poll)
-            return self.ctx.adapter.parse_task(body, task_id)
+            return self.ctx.adapter.parse_task(body, task_id, expected)
 
         states = poll_states(
             fetch,
@@ -230,7 +273,7 @@ class Run:
             if state.error is not None:
                 raise state.error
             if state.output is None:
-                yield Progress(Phase.WAITING, f"Task {state.raw_status.lower()}", task_id, state.raw_status)
+                yield Progress(Phase.WAITING, _task_message(state), task_id, state.raw_status)
                 continue
             self._took_output(state.output)
             async for event in self._consume(state.output.items):
@@ -245,6 +288,11 @@ class Run:
             output.usage or self.output.usage,
             output.size or self.output.size,
         )
+        if output.cost_usd is not None:  # fanned-out calls each report their own share
+            self.cost_usd = (self.cost_usd or 0.0) + output.cost_usd if streamed else output.cost_usd
+        for item in output.items:
+            if isinstance(item, OutputImage):
+                self.seeds[item.url] = item.seed
 
     async def _consume(self, items: Sequence[OutputItem]) -> AsyncIterator[Event]:
         """Pass text on and save images, in order; every image in `items` downloads at once."""
@@ -282,9 +330,13 @@ class Run:
         except (ProviderError, NotAnImage, OSError) as exc:  # the URL is kept: the user can still fetch it
             self.failed.append({"index": index, "source_url": url, "error": str(exc).splitlines()[0]})
             return None
-        image = SavedImage(index, path, url, width, height)
+        seed = self.seeds.get(url)
+        image = SavedImage(index, path, url, width, height, seed if seed is not None else self._sent_seed())
         self.images.append(image)
         return image
+
+    def _sent_seed(self) -> int | None:
+        return self.wire.seed if self.wire else None
 
     def _overall_timeout(self) -> ProviderTimeout:
         limit = self.ctx.http.timeouts.total
@@ -331,6 +383,7 @@ class Run:
             size=self.output.size,
             usage=dict(self.output.usage),
             elapsed_s=round(self.ctx.clock() - self.started, 3),
+            cost_usd=None if self.cost_usd is None else round(self.cost_usd, 6),
         )
 
 
@@ -339,6 +392,27 @@ def _seed(request: ImageRequest, limits: ModeLimits) -> int | None:
     if limits.seed is None:
         return None
     return request.seed if request.seed is not None else random.randint(limits.seed.low, limits.seed.high)
+
+
+def _single_image_wires(wire: WireRequest) -> list[WireRequest]:
+    """One request per image, with consecutive seeds so every image differs and can be redone."""
+    one = replace(wire.request, n=1)
+    first = wire.seed
+    if first is None:
+        return [replace(wire, request=one) for _ in range(wire.request.n)]
+    return [replace(wire, request=one, seed=(first + i) % (SEED_MAX + 1)) for i in range(wire.request.n)]
+
+
+def _first_of(failures: list[ProviderError], calls: int) -> ProviderError:
+    error = failures[0]
+    if len(failures) < calls:
+        error.hint = f"{calls - len(failures)} of {calls} calls succeeded and are saved. {error.hint or ''}".strip()
+    return error
+
+
+def _task_message(state: TaskState) -> str:
+    message = f"Task {state.raw_status.lower()}"
+    return message if state.progress is None else f"{message} ({state.progress:.0%})"
 
 
 def _segments(parts: list[str | int]) -> list[Segment]:
@@ -365,6 +439,7 @@ def _sidecar(run: Run, result: GenerationResult, error: ProviderError | None) ->
         "request_id": result.request_id,
         "task_id": result.task_id,
         "usage": result.usage,
+        "cost_usd": result.cost_usd,
         "timings": {
             "started_at": run.started_at.isoformat(timespec="milliseconds"),
             "finished_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
@@ -400,6 +475,7 @@ def _parameters(request: ImageRequest, seed: int | None) -> dict[str, Any]:
 def _image_record(image: SavedImage) -> dict[str, Any]:
     return {
         "index": image.index,
+        "seed": image.seed,
         "file": image.path.name,
         "width": image.width,
         "height": image.height,

@@ -53,7 +53,7 @@ async def _run(args: argparse.Namespace) -> int:
             if args.command == "fetch":
                 result = await client.fetch(args.task_id, Mode(args.mode), on_event=printer.show)
             else:
-                flow = Flow.TASK if args.use_task else Flow.DIRECT
+                flow = Flow.TASK if args.use_task else None
                 result = await client.generate(_request(args), flow=flow, on_event=printer.show)
     except (ConfigError, InvalidRequest) as error:
         return printer.failed(error, EXIT_INVALID)

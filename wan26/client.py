@@ -28,8 +28,9 @@ _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no whitespace
 class AsyncClient:
     """Generate with one provider; `async with AsyncClient() as client: await client.generate(req)`.
 
-    Keys and base URLs come from the arguments, else the environment (`DASHSCOPE_API_KEY`,
-    `DASHSCOPE_REGION`, `DASHSCOPE_BASE_URL`, `WAN26_OUTPUT_DIR`). `transport` is the test seam.
+    `provider` is one of `wan26.PROVIDERS` (default `WAN26_PROVIDER`, else dashscope). Keys and base
+    URLs come from the arguments, else the environment (the adapter's `key_env` and `base_url_env`,
+    e.g. `DASHSCOPE_API_KEY`, `RUNWARE_BASE_URL`; `WAN26_OUTPUT_DIR`). `transport` is the test seam.
     """
 
     def __init__(
@@ -64,12 +65,14 @@ class AsyncClient:
     async def aclose(self) -> None:
         await self._http_client.aclose()
 
-    def events(self, request: ImageRequest, *, flow: Flow = Flow.DIRECT) -> AsyncIterator[Event]:
-        """Run `request`, yielding progress, text deltas and saved images; the last event is `Finished`."""
+    def events(self, request: ImageRequest, *, flow: Flow | None = None) -> AsyncIterator[Event]:
+        """Run `request`, yielding progress, text deltas and saved images; the last event is `Finished`.
+
+        `flow` None means the provider's `default_flow`."""
         return Run(self._ctx, request, flow).events()
 
     async def generate(
-        self, request: ImageRequest, *, flow: Flow = Flow.DIRECT, on_event: EventCallback | None = None
+        self, request: ImageRequest, *, flow: Flow | None = None, on_event: EventCallback | None = None
     ) -> GenerationResult:
         """Run `request` to the end and return what it saved; `on_event` sees every event on the way."""
         return await _finish(self.events(request, flow=flow), on_event)
@@ -81,7 +84,7 @@ class AsyncClient:
 
 
 def generate(
-    request: ImageRequest, *, flow: Flow = Flow.DIRECT, on_event: EventCallback | None = None, **client_options: object
+    request: ImageRequest, *, flow: Flow | None = None, on_event: EventCallback | None = None, **client_options: object
 ) -> GenerationResult:
     """Synchronous convenience: `generate(ImageRequest(Mode.TEXT_TO_IMAGE, "a red fox"))`."""
 

@@ -6,7 +6,7 @@ Every broken rule is reported with its field and the limit, all at once, before 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from wan26.errors import InvalidRequest, Violation
@@ -37,13 +37,15 @@ class ModeLimits:
     negative_max: int
     pixels: Range  # total output pixels for an explicit W×H
     images: Range  # how many reference images
+    side: Range | None = None  # each of width and height, where the vendor bounds them
     n: Range = Range(1, 1)
     max_images: Range | None = None  # interleave's upper bound on images, where it exists
     ratio_max: Fraction = Fraction(4)  # longest side / shortest side
     side_multiple: int = 16
     size_tiers: frozenset[SizeTier] = frozenset()
     also_allowed: frozenset[Size] = frozenset()  # documented sizes outside `pixels`, accepted as they are
-    size_optional: bool = True  # False: W×H (or a tier) must be given
+    default_size: Size | None = None  # sent when the request names no size (the vendor requires one)
+    one_image_per_call: bool = False  # n > 1 becomes n calls, each with its own seed
     seed: Range | None = Range(0, SEED_MAX)  # None: the provider takes no seed
     negative_prompt: bool = True
     prompt_extend: bool = True
@@ -85,7 +87,7 @@ def _too_long(text: str, limit: int) -> str:
 
 def _size_violations(size: Size | SizeTier | None, limits: ModeLimits) -> list[Violation]:
     if size is None:
-        return [] if limits.size_optional else [Violation("size", "is required (W×H)")]
+        return []  # the provider's default, or `limits.default_size`
     if isinstance(size, SizeTier):
         if size in limits.size_tiers:
             return []
@@ -100,6 +102,8 @@ def _explicit_size_violations(size: Size, limits: ModeLimits) -> list[Violation]
     for name, side in (("width", size.width), ("height", size.height)):
         if side <= 0 or side % step:
             found.append(Violation(f"size.{name}", f"{side} must be a positive multiple of {step}"))
+        elif limits.side is not None and side not in limits.side:
+            found.append(Violation(f"size.{name}", f"{side} is outside {limits.side} px"))
     if size.pixels not in limits.pixels and size not in limits.also_allowed:
         found.append(Violation("size", f"{size} is {size.pixels:,} pixels; allowed {_pixel_range(limits)}"))
     if min(size.width, size.height) > 0 and _ratio(size) > limits.ratio_max:
@@ -145,7 +149,16 @@ def side_range(limits: ModeLimits) -> Range:
     step = limits.side_multiple
     shortest = math.sqrt(limits.pixels.low / limits.ratio_max)  # the other side at the widest ratio
     longest = math.sqrt(limits.pixels.high * limits.ratio_max)
+    if limits.side is not None:
+        shortest, longest = max(shortest, limits.side.low), min(longest, limits.side.high)
     return Range(math.ceil(shortest / step) * step, math.floor(longest / step) * step)
+
+
+def with_default_size(request: ImageRequest, limits: ModeLimits) -> ImageRequest:
+    """`request` with the mode's default size filled in where it names none and one is needed."""
+    if request.size is None and limits.default_size is not None:
+        return replace(request, size=limits.default_size)
+    return request
 
 
 def mode_limits_for(limits: dict[Mode, ModeLimits], mode: Mode, provider: str) -> ModeLimits:

@@ -116,6 +116,7 @@ class SavedImage:
     source_url: str
     width: int
     height: int
+    seed: int | None = None  # the seed sent for (or reported with) this image, where there is one
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +155,7 @@ class GenerationResult:
     size: str | None = None
     usage: dict[str, Any] = field(default_factory=dict)
     elapsed_s: float = 0.0
+    cost_usd: float | None = None  # as the provider reported it; None where it reports none
 
 
 @dataclass(frozen=True, slots=True)

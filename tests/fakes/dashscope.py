@@ -36,6 +36,7 @@ from .dashscope_bodies import (
 )
 from .dashscope_rules import BODY_INVALID, ApiError, Job, Truncation, parse_job
 from .pngs import png_bytes
+from .vendor import FailureKind
 
 API_PREFIX = "/api/v1"
 SYNC_PATH = f"{API_PREFIX}/services/aigc/multimodal-generation/generation"
@@ -127,8 +128,22 @@ async def _trickle(chunks: list[bytes]) -> AsyncIterator[bytes]:
         await asyncio.sleep(0)  # let each chunk reach the socket on its own
 
 
+# How each common failure looks on DashScope's wire (dashscope.md §4).
+_FAILURES = {
+    FailureKind.AUTH: BAD_KEY,
+    FailureKind.CREDITS: ApiError(
+        400, "Arrearage", "Access denied, please make sure your account is in good standing."
+    ),
+    FailureKind.RATE_LIMIT: RATE_LIMITED,
+    FailureKind.MODERATION: ApiError(400, "DataInspectionFailed", "Input data may contain inappropriate content."),
+    FailureKind.SERVER: ApiError(500, "InternalError", "An internal error has occured, try again later."),
+}
+
+
 class FakeDashScope:
     """In-memory DashScope. Serve ``fake.app``, then set ``fake.server_url`` to its root URL."""
+
+    name = "dashscope"
 
     def __init__(self, api_key: str = FAKE_API_KEY) -> None:
         self.api_key = api_key
@@ -145,7 +160,15 @@ class FakeDashScope:
             raise RuntimeError("FakeDashScope is not being served: set fake.server_url first")
         return self.server_url + API_PREFIX
 
+    def env(self) -> dict[str, str]:
+        return {"DASHSCOPE_API_KEY": self.api_key, "DASHSCOPE_BASE_URL": self.base_url}
+
     # ---- knobs for tests -------------------------------------------------------------------
+
+    def fail_with(self, kind: FailureKind, times: int = 1) -> None:
+        """The contract suite's failures (`fakes.vendor.FailureKind`) in DashScope's wire format."""
+        error = _FAILURES[kind]
+        self.fail_next(error.status, error.code, error.message, times=times)
 
     def reset(self) -> None:
         """Restore every default; drop recorded requests, tasks, results, faults and delays."""

@@ -15,6 +15,7 @@ from wan26._sse import SSEEvent
 from wan26.errors import ProviderError
 from wan26.images import ImageRules, PreparedImage
 from wan26.limits import ModeLimits
+from wan26.pricing import Price
 from wan26.types import Flow, ImageRequest, Mode, Size
 
 JSONObject = dict[str, Any]
@@ -42,6 +43,11 @@ class HttpCall:
     headers: Mapping[str, str] = field(repr=False)  # holds the key
     json: JSONObject | None = None
     stream: bool = False  # the answer is Server-Sent Events
+    idempotent: bool = False  # safe to repeat (a status query); every GET is
+
+    @property
+    def is_idempotent(self) -> bool:
+        return self.idempotent or self.method == "GET"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +58,7 @@ class OutputText:
 @dataclass(frozen=True, slots=True)
 class OutputImage:
     url: str
+    seed: int | None = None  # the seed the provider reports for this image, where it does
 
 
 OutputItem = OutputText | OutputImage
@@ -66,6 +73,7 @@ class ProviderOutput:
     usage: JSONObject = field(default_factory=dict)
     size: str | None = None
     finished: bool = True
+    cost_usd: float | None = None  # what the provider says this cost, where it says
 
 
 class TaskStatus(StrEnum):
@@ -89,6 +97,8 @@ class TaskState:
     request_id: str | None = None
     output: ProviderOutput | None = None  # set when SUCCEEDED
     error: ProviderError | None = None  # set when FAILED, CANCELED or UNKNOWN
+    cost_usd: float | None = None  # some providers state the charge on submit
+    progress: float | None = None  # 0–1, where the provider reports it
 
 
 class Adapter(Protocol):
@@ -96,12 +106,15 @@ class Adapter(Protocol):
 
     name: str
     title: str
-    key_env: str
-    key_help: str
+    key_env: str  # the environment variable holding the key
+    base_url_env: str  # the environment variable that overrides the base URL
+    key_help: str  # where to get a key
     flows: frozenset[Flow]
-    limits: Mapping[Mode, ModeLimits]
+    default_flow: Flow  # the one runs use unless told otherwise
+    limits: Mapping[Mode, ModeLimits]  # the modes offered, and what each accepts
     recommended_sizes: Mapping[Mode, tuple[Size, ...]]
     image_rules: ImageRules
+    price: Price
 
     def model_for(self, mode: Mode) -> str: ...
     def base_url(self, env: Mapping[str, str]) -> str: ...
@@ -111,5 +124,5 @@ class Adapter(Protocol):
     def parse_output(self, body: JSONObject, headers: Mapping[str, str]) -> ProviderOutput: ...
     def parse_stream_event(self, event: SSEEvent) -> ProviderOutput: ...
     def parse_submit(self, body: JSONObject) -> TaskState: ...
-    def parse_task(self, body: JSONObject, task_id: str) -> TaskState: ...
+    def parse_task(self, body: JSONObject, task_id: str, expected_images: int | None = None) -> TaskState: ...
     def parse_error(self, status: int, body: JSONObject | None, headers: Mapping[str, str]) -> ProviderError: ...

@@ -13,6 +13,7 @@ from wan26._sse import SSEEvent
 from wan26.errors import ConfigError, ProtocolError, ProviderError
 from wan26.images import DASHSCOPE_IMAGE_RULES
 from wan26.limits import ModeLimits, Range
+from wan26.pricing import Price
 from wan26.providers import _dashscope_errors
 from wan26.providers._base import (
     Credentials,
@@ -98,20 +99,25 @@ class DashScope:
     name = "dashscope"
     title = "Alibaba Cloud DashScope"
     key_env = "DASHSCOPE_API_KEY"
+    base_url_env = "DASHSCOPE_BASE_URL"
     key_help = (
         "Create a key in Alibaba Cloud Model Studio: https://www.alibabacloud.com/help/en/model-studio/get-api-key"
     )
     flows = frozenset(Flow)
+    # Direct: it answers as soon as the images exist and streams interleave (README, "Flows").
+    default_flow = Flow.DIRECT
     limits = LIMITS
     recommended_sizes = RECOMMENDED_SIZES
     image_rules = DASHSCOPE_IMAGE_RULES
+    # dashscope.md §8: Singapore 0.220177 CNY ≈ US$0.03; Beijing and Virginia 0.20 CNY.
+    price = Price(0.03, "Singapore list price; 0.20 CNY in Beijing and Virginia")
 
     def model_for(self, mode: Mode) -> str:
         return _MODELS[mode]
 
     def base_url(self, env: Mapping[str, str]) -> str:
-        if env.get("DASHSCOPE_BASE_URL"):
-            return env["DASHSCOPE_BASE_URL"].rstrip("/")
+        if env.get(self.base_url_env):
+            return env[self.base_url_env].rstrip("/")
         region = env.get("DASHSCOPE_REGION") or "intl"
         if region not in REGION_BASE_URLS:
             raise ConfigError(f"DASHSCOPE_REGION must be one of {', '.join(REGION_BASE_URLS)}, not {region!r}")
@@ -145,9 +151,9 @@ class DashScope:
         return _output(body.get("output"), body, {})
 
     def parse_submit(self, body: JSONObject) -> TaskState:
-        return self.parse_task(body, task_id="")
+        return self.parse_task(body, task_id="", expected_images=None)
 
-    def parse_task(self, body: JSONObject, task_id: str) -> TaskState:
+    def parse_task(self, body: JSONObject, task_id: str, expected_images: int | None = None) -> TaskState:
         output = body.get("output")
         if not isinstance(output, dict):
             # One documented FAILED shape has only top-level code/message (dashscope.md §3.4 a).
@@ -178,12 +184,17 @@ class DashScope:
             raise self.parse_error(200, body, headers)
 
     def _body(self, wire: WireRequest) -> JSONObject:
-        content = [{"text": wire.request.prompt}, *({"image": image.wire} for image in wire.images)]
-        return {
-            "model": self.model_for(wire.request.mode),
-            "input": {"messages": [{"role": "user", "content": content}]},
-            "parameters": _parameters(wire),
-        }
+        return dashscope_body(wire, self.model_for(wire.request.mode))
+
+
+def dashscope_body(wire: WireRequest, model: str) -> JSONObject:
+    """DashScope's request body; resellers that forward it as is (Vtrix) build theirs with this."""
+    content = [{"text": wire.request.prompt}, *({"image": image.wire} for image in wire.images)]
+    return {
+        "model": model,
+        "input": {"messages": [{"role": "user", "content": content}]},
+        "parameters": _parameters(wire),
+    }
 
 
 def _parameters(wire: WireRequest) -> JSONObject:

@@ -1,0 +1,62 @@
+"""What every vendor fake offers, so one contract suite can drive them all the same way.
+
+Each fake (dashscope, aimlapi, runware, shortapi, vtrix) is a Starlette app served on 127.0.0.1
+that validates requests as strictly as its vendor's docs, answers with the vendor's own bodies,
+and serves real PNGs at the URLs it returns.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Protocol
+
+from wan26.errors import (
+    AuthenticationError,
+    ContentModerated,
+    PermissionDenied,
+    ProviderError,
+    ProviderFailure,
+    RateLimited,
+)
+
+
+class FailureKind(StrEnum):
+    """The failures every vendor can produce; each fake answers them in its own wire format."""
+
+    AUTH = "auth"  # bad or missing key
+    CREDITS = "credits"  # out of credit / overdue account
+    RATE_LIMIT = "rate_limit"  # throttled (HTTP 429)
+    MODERATION = "moderation"  # the prompt or an image was refused by content inspection
+    SERVER = "server"  # the vendor failed (5xx or a failed task)
+
+
+EXPECTED_ERROR: dict[FailureKind, type[ProviderError]] = {
+    FailureKind.AUTH: AuthenticationError,
+    FailureKind.CREDITS: PermissionDenied,
+    FailureKind.RATE_LIMIT: RateLimited,
+    FailureKind.MODERATION: ContentModerated,
+    FailureKind.SERVER: ProviderFailure,
+}
+
+
+class RecordedLike(Protocol):
+    method: str
+    path: str
+    headers: dict[str, str]
+    json: object | None
+
+
+class VendorFake(Protocol):
+    name: str  # the wan26 provider name
+    api_key: str  # the only key it accepts
+    server_url: str | None  # set once served: "http://127.0.0.1:PORT"
+    requests: list  # every request received since reset(), oldest first
+
+    @property
+    def base_url(self) -> str: ...  # the value for the vendor's <VENDOR>_BASE_URL
+
+    def env(self) -> dict[str, str]: ...  # {key_env: api_key, base_url_env: base_url}
+    def reset(self) -> None: ...
+    def generation_requests(self) -> list: ...  # the billable submissions only
+    def downloads(self) -> list: ...  # GETs of result images
+    def fail_with(self, kind: FailureKind, times: int = 1) -> None: ...  # the next `times` submissions
