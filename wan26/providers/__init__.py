@@ -1,4 +1,4 @@
-"""The provider registry: one adapter per vendor, looked up by name."""
+"""The provider registry: one adapter per vendor, looked up by name. Add a vendor here only."""
 
 from __future__ import annotations
 
@@ -6,15 +6,27 @@ from enum import StrEnum
 
 from wan26.errors import ConfigError
 from wan26.providers._base import Adapter
+from wan26.providers.aimlapi import AIMLAPI
 from wan26.providers.dashscope import DashScope
+from wan26.providers.runware import Runware
+from wan26.providers.shortapi import ShortAPI
+from wan26.providers.vtrix import Vtrix
 
 
 class ProviderName(StrEnum):
     DASHSCOPE = "dashscope"
+    AIMLAPI = "aimlapi"
+    RUNWARE = "runware"
+    SHORTAPI = "shortapi"
+    VTRIX = "vtrix"
 
 
 PROVIDERS: dict[ProviderName, Adapter] = {
     ProviderName.DASHSCOPE: DashScope(),
+    ProviderName.AIMLAPI: AIMLAPI(),
+    ProviderName.RUNWARE: Runware(),
+    ProviderName.SHORTAPI: ShortAPI(),
+    ProviderName.VTRIX: Vtrix(),
 }
 
 DEFAULT_PROVIDER = ProviderName.DASHSCOPE
