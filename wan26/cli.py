@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -17,6 +18,8 @@ from dotenv import find_dotenv, load_dotenv
 
 from wan26.client import AsyncClient
 from wan26.errors import ConfigError, DownloadError, InvalidRequest, ProviderError
+from wan26.limits import describe
+from wan26.pricing import estimate
 from wan26.providers import PROVIDERS
 from wan26.types import (
     Event,
@@ -39,6 +42,8 @@ EXIT_OK, EXIT_PROVIDER, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 def main(argv: Sequence[str] | None = None) -> int:
     load_dotenv(find_dotenv(usecwd=True))  # the .env of the folder the user runs from
     args = _parser().parse_args(argv)
+    if args.command == "providers":
+        return _list_providers()
     try:
         return asyncio.run(_run(args))
     except KeyboardInterrupt:
@@ -54,12 +59,29 @@ async def _run(args: argparse.Namespace) -> int:
                 result = await client.fetch(args.task_id, Mode(args.mode), on_event=printer.show)
             else:
                 flow = Flow.TASK if args.use_task else None
-                result = await client.generate(_request(args), flow=flow, on_event=printer.show)
+                request = _request(args)
+                printer.estimate(client.adapter.title, str(estimate(client.adapter.price, request)))
+                result = await client.generate(request, flow=flow, on_event=printer.show)
     except (ConfigError, InvalidRequest) as error:
         return printer.failed(error, EXIT_INVALID)
     except ProviderError as error:
         return printer.failed(error, EXIT_PROVIDER)
     printer.finished(result)
+    return EXIT_OK
+
+
+def _list_providers() -> int:
+    """Every vendor, whether its key is set, and what each mode accepts: all read from the adapters."""
+    for adapter in PROVIDERS.values():
+        key = "set" if os.environ.get(adapter.key_env) else "not set"
+        price = f"${adapter.price.per_image_usd:.3f}/image" if adapter.price.per_image_usd else "no published price"
+        flows = ", ".join(sorted(adapter.flows))
+        print(f"{adapter.name}: {adapter.title}; {adapter.key_env} {key}; flows {flows}; {price}")
+        for mode, limits in adapter.limits.items():
+            print(f"  {mode}: {describe(limits)}")
+        missing = [mode.value for mode in Mode if mode not in adapter.limits]
+        if missing:
+            print(f"  not offered: {', '.join(missing)}")
     return EXIT_OK
 
 
@@ -106,8 +128,15 @@ class _Printer:
             print(image.path, file=self.out)
         self.out.flush()
 
+    def estimate(self, vendor: str, estimate: str) -> None:
+        print(f"wan26: estimated cost with {vendor}: {estimate}", file=self.err, flush=True)
+
     def finished(self, result: GenerationResult) -> None:
-        print(f"wan26: seed {result.seed}; request id {result.request_id}; record {result.sidecar}", file=self.err)
+        facts = [f"seed {result.seed}" if result.seed is not None else "no seed (this vendor takes none)"]
+        if result.cost_usd is not None:
+            facts.append(f"cost ${result.cost_usd:.4f} as reported by {result.provider}")
+        facts += [f"request id {result.request_id}", f"record {result.sidecar}"]
+        print("wan26: " + "; ".join(facts), file=self.err)
         if self.as_json:
             print(json.dumps(_result_json(result), ensure_ascii=False), file=self.out)
 
@@ -127,6 +156,8 @@ def _result_json(result: GenerationResult) -> dict[str, Any]:
         "images": [str(image.path) for image in result.images],
         "text": result.text,
         "seed": result.seed,
+        "seeds": [image.seed for image in result.images],
+        "cost_usd": result.cost_usd,
         "request_id": result.request_id,
         "task_id": result.task_id,
         "provider": result.provider,
@@ -158,14 +189,14 @@ def _size(text: str) -> Size | SizeTier:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m wan26", description="Generate images with Wan 2.6 Image.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _add_generation(commands, Mode.TEXT_TO_IMAGE, "text to image", "W×H, e.g. 1280x1280 (default)")
-    edit = _add_generation(commands, Mode.EDIT, "edit with 1–4 reference images", "1K (default), 2K or W×H")
+    _add_generation(commands, Mode.TEXT_TO_IMAGE, "text to image", "W×H, e.g. 1280x1280")
+    edit = _add_generation(commands, Mode.EDIT, "edit with reference images", "W×H, or 1K/2K where offered")
     edit.add_argument(
         "--image",
         action="append",
         required=True,
         metavar="PATH_OR_URL",
-        help="reference image; repeat for up to 4, in order (image 1, image 2, …)",
+        help="reference image; repeat for more, in order (image 1, image 2, …); some vendors take URLs only",
     )
     interleave = _add_generation(
         commands, Mode.INTERLEAVE, "text and images together, streamed", "W×H; default: follow the input image"
@@ -173,6 +204,7 @@ def _parser() -> argparse.ArgumentParser:
     interleave.add_argument("--image", action="append", metavar="PATH_OR_URL", help="optional input image")
     interleave.add_argument("--max-images", type=int, default=5, help="at most this many images, 1–5 (default 5)")
     _add_fetch(commands)
+    commands.add_parser("providers", help="list the vendors, whether their key is set, and their limits")
     return parser
 
 
@@ -181,7 +213,7 @@ def _add_generation(commands: Any, mode: Mode, summary: str, size_help: str) -> 
     command.add_argument("prompt", help="what to make; say 'image 1', 'image 2' to refer to reference images")
     command.add_argument("--size", type=_size, help=size_help)
     if mode is not Mode.INTERLEAVE:
-        command.add_argument("-n", type=int, default=1, help="images per run, 1–4 (default 1; each is billed)")
+        command.add_argument("-n", type=int, default=1, help="images per run (default 1; each is billed)")
         command.add_argument(
             "--no-prompt-extend",
             dest="prompt_extend",
@@ -189,14 +221,14 @@ def _add_generation(commands: Any, mode: Mode, summary: str, size_help: str) -> 
             help="send the prompt as written, without the provider's rewriting",
         )
     command.set_defaults(n=1, prompt_extend=True, max_images=5, image=None)
-    command.add_argument("--seed", type=int, help="0–2147483647; default: random (reported back)")
+    command.add_argument("--seed", type=int, help="0–2147483647 where the vendor takes one; default: random")
     command.add_argument("--negative", default="", metavar="TEXT", help="what to avoid (≤500 characters)")
     command.add_argument("--watermark", action="store_true", help="add the provider's 'AI generated' mark")
     command.add_argument(
         "--async",
         dest="use_task",
         action="store_true",
-        help="submit a task and poll it, instead of one long direct call",
+        help="submit a task and poll it, instead of one long direct call (task-only vendors always do)",
     )
     _add_common(command)
     return command
@@ -219,7 +251,7 @@ def _add_common(command: argparse.ArgumentParser) -> None:
         "--provider",
         choices=list(PROVIDERS),
         default=None,
-        help="the API vendor (default: $WAN26_PROVIDER, else dashscope)",
+        help="the API vendor (default: $WAN26_PROVIDER, else dashscope); `providers` lists their limits",
     )
     command.add_argument("--out", metavar="DIR", help="where runs are saved (default: $WAN26_OUTPUT_DIR or outputs/)")
     command.add_argument("--json", action="store_true", help="print one JSON object on stdout at the end")

@@ -167,3 +167,26 @@ def mode_limits_for(limits: dict[Mode, ModeLimits], mode: Mode, provider: str) -
         offered = ", ".join(limits) or "none"
         raise InvalidRequest([Violation("mode", f"{provider} does not offer {mode} (it offers: {offered})")])
     return limits[mode]
+
+
+def describe(limits: ModeLimits) -> str:
+    """One line a person can read: what this mode accepts with this provider."""
+    sides = side_range(limits)
+    parts = [
+        f"prompt ≤{limits.prompt_max:,}",
+        f"reference images {limits.images}" if limits.images.high else "no reference images",
+        f"W×H {_pixel_range(limits)}, sides {sides} step {limits.side_multiple}, ratio ≤{limits.ratio_max}:1",
+    ]
+    if limits.size_tiers:
+        parts.append("or " + "/".join(sorted(limits.size_tiers)))
+    parts.append(f"max_images {limits.max_images}" if limits.max_images else f"n {limits.n}")
+    if limits.one_image_per_call and limits.n.high > 1:
+        parts[-1] += " (one call per image)"
+    options = {
+        "seed": limits.seed is not None,
+        "negative prompt": limits.negative_prompt,
+        "prompt rewriting": limits.prompt_extend,
+        "watermark": limits.watermark,
+    }
+    parts.append("options: " + (", ".join(name for name, offered in options.items() if offered) or "none"))
+    return "; ".join(parts)
