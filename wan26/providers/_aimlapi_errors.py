@@ -1,0 +1,108 @@
+"""AI/ML API error envelopes -> causes and plain-language hints (providers.md §1).
+
+The envelope is `{message, path, requestId, statusCode, timestamp}` with no error code, so the
+cause comes from the HTTP status and, where the status is shared, from the documented message:
+https://docs.aimlapi.com/errors-and-messages/general-info (and the 4xx / 5xx pages beside it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from wan26.errors import (
+    AuthenticationError,
+    BadRequest,
+    ContentModerated,
+    PermissionDenied,
+    ProviderError,
+    ProviderFailure,
+    ProviderTimeout,
+    RateLimited,
+    error_class_for_status,
+)
+from wan26.providers._base import JSONObject
+
+KEYS_URL = "https://aimlapi.com/app/keys"
+BILLING_URL = "https://aimlapi.com/app/billing/"
+
+_KEY = f"Check AIMLAPI_API_KEY: the key is missing, expired or mistyped. Create one at {KEYS_URL}"
+_CREDITS = f"Your AI/ML API balance is used up: top up or update the payment method at {BILLING_URL}"
+_FREE_TIER = f"The free tier's hourly limit is reached: wait an hour, or subscribe at {BILLING_URL}"
+_ACCESS = f"This key may not use this model: check your plan at {BILLING_URL}"
+_THROTTLED = "Too many requests at once. Wait a little and try again, or make fewer images per run."
+_MODERATION = "The prompt or a reference image was flagged as inappropriate. Rephrase the prompt or use other images."
+_VALIDATION = "AI/ML API refused a field; the message names it (Expected … received …)."
+_SERVER = "A problem at AI/ML API or at Alibaba behind it. Try again in a few minutes."
+_MAINTENANCE = "The model is under maintenance at AI/ML API. Try again later, or contact help@aimlapi.com."
+# 504 "Generation timeout": the generation may have finished upstream, and a POST is never resent.
+_GENERATION_TIMEOUT = "The generation ran past AI/ML API's time limit. It may still be billed; try again later."
+
+# [?] Moderation is undocumented: DashScope's code or message wrapped in a 400/500 message (providers.md §1).
+_MODERATION_MARKERS = {
+    "DataInspectionFailed": "DataInspectionFailed",
+    "data_inspection_failed": "DataInspectionFailed",
+    "inappropriate content": "DataInspectionFailed",
+    "IPInfringementSuspect": "IPInfringementSuspect",
+}
+
+_HINTS: dict[type[ProviderError], str] = {
+    AuthenticationError: _KEY,
+    PermissionDenied: _ACCESS,
+    RateLimited: _THROTTLED,
+    ProviderFailure: _SERVER,
+    ProviderTimeout: _GENERATION_TIMEOUT,
+    BadRequest: _VALIDATION,
+}
+
+
+def to_error(status: int, body: JSONObject, headers: Mapping[str, str], *, provider: str) -> ProviderError:
+    """The error for a refused call: by documented message first, then by HTTP status."""
+    message = _text(body.get("message")) or f"HTTP {status} with no message"
+    moderation_code = _moderation_code(message)
+    cls, hint = _by_message(message) if moderation_code is None else (ContentModerated, _MODERATION)
+    cls = cls or error_class_for_status(status)
+    return cls(
+        message,
+        provider=provider,
+        status_code=status,
+        code=moderation_code,
+        request_id=_text(body.get("requestId")) or headers.get("x-inference-id"),
+        hint=hint or _HINTS.get(cls),
+        retry_after=retry_after(headers),
+    )
+
+
+def status_of(body: JSONObject, fallback: int) -> int:
+    """The envelope's `statusCode`: [?] a number, or a string as in the docs' example (providers.md §1)."""
+    value = body.get("statusCode")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() else fallback
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds from a `Retry-After` header, when the 429 carries one (none is documented)."""
+    try:
+        return float(headers["retry-after"])
+    except (KeyError, ValueError):
+        return None
+
+
+def _by_message(message: str) -> tuple[type[ProviderError] | None, str | None]:
+    """Causes that share a status with others, told apart by the documented messages."""
+    lowered = message.lower()
+    if "run out of credits" in lowered:
+        return PermissionDenied, _CREDITS
+    if lowered.startswith("free-tier limit"):  # [I] a 429 that waiting seconds will not fix (general-info.md)
+        return PermissionDenied, _FREE_TIER
+    if "under maintenance" in lowered:
+        return ProviderFailure, _MAINTENANCE
+    return None, None
+
+
+def _moderation_code(message: str) -> str | None:
+    return next((code for marker, code in _MODERATION_MARKERS.items() if marker.lower() in message.lower()), None)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
