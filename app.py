@@ -7,6 +7,7 @@ and never reach the browser; a visitor's own key lives in server-side session st
 
 import os
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from math import gcd
 from typing import Any
 
@@ -33,15 +34,15 @@ from wan26 import (  # noqa: E402
     Wan26Error,
     parse_size,
 )
-from wan26.limits import ModeLimits, side_range, violations  # noqa: E402
-from wan26.providers import DEFAULT_PROVIDER, get_adapter  # noqa: E402
+from wan26.errors import Violation  # noqa: E402
+from wan26.limits import SEED_MAX, ModeLimits, Range, side_range, violations  # noqa: E402
+from wan26.pricing import estimate  # noqa: E402
+from wan26.providers import DEFAULT_PROVIDER, PROVIDERS, Adapter, get_adapter  # noqa: E402
 from wan26.storage import default_output_dir  # noqa: E402
 
-ADAPTER = get_adapter(os.environ.get("WAN26_PROVIDER") or DEFAULT_PROVIDER)
-LIMITS: dict[Mode, ModeLimits] = dict(ADAPTER.limits)
 RANDOM_SEED = -1
 # Runs only wait on HTTP, so users must not queue behind each other (Gradio's default is 1 at a
-# time per event); the provider itself allows about 5 running tasks per account (dashscope.md §5).
+# time per event); DashScope itself allows about 5 running tasks per account (dashscope.md §5).
 CONCURRENCY = int(os.environ.get("WAN26_CONCURRENCY", "8"))
 QUEUE_SIZE = int(os.environ.get("WAN26_QUEUE_SIZE", "64"))
 _PHASE_PROGRESS = {
@@ -51,31 +52,98 @@ _PHASE_PROGRESS = {
     Phase.DOWNLOADING: 0.9,
     Phase.DONE: 1.0,
 }
+SessionKeys = dict[str, str]  # provider name -> a visitor's own key, held in server-side session state
 
 # ---------------------------------------------------------------------------------------------
-# Pure helpers: what the controls show
+# Vendors: which ones can run, and what each one's limits mean for the controls
 
 
-def server_has_key() -> bool:
-    return bool(os.environ.get(ADAPTER.key_env, "").strip())
+def configured_default() -> str:
+    """WAN26_PROVIDER when it names a vendor, else DashScope."""
+    name = (os.environ.get("WAN26_PROVIDER") or "").strip().lower()
+    return name if name in PROVIDERS else DEFAULT_PROVIDER.value
 
 
-def key_status(session_key: str | None) -> str:
-    if session_key:
-        return "🔑 Using **your own key** for this browser session. It is kept on the server in memory only."
-    if server_has_key():
-        return "🔑 Using the server's key. You can use your own instead."
-    return "⚠️ No key yet: paste yours below."
+def server_keyed() -> list[str]:
+    return [name for name, adapter in PROVIDERS.items() if os.environ.get(adapter.key_env, "").strip()]
+
+
+def available(keys: SessionKeys | None) -> list[str]:
+    """The vendors this visitor can use: a server key or their own, in the registry's order."""
+    ready = set(server_keyed()) | set(keys or {})
+    return [name for name in PROVIDERS if name in ready]
+
+
+def preferred(keys: SessionKeys | None, current: str | None = None) -> str:
+    """The vendor to show: the current one if usable, else the configured default, else any usable."""
+    ready = available(keys)
+    for name in (current, configured_default()):
+        if name in ready:
+            return name
+    return ready[0] if ready else configured_default()
+
+
+def adapter_named(name: str | None) -> Adapter:
+    try:
+        return get_adapter(name or configured_default())
+    except Wan26Error as error:
+        raise gr.Error(str(error), title="Please check the inputs") from error
+
+
+def picker_update(keys: SessionKeys | None, current: str | None = None) -> Any:
+    mark = {name: " · your key" for name in keys or {}}
+    choices = [(PROVIDERS[name].title + mark.get(name, ""), name) for name in available(keys)]
+    return gr.update(choices=choices, value=preferred(keys, current))
+
+
+def key_status(keys: SessionKeys | None) -> str:
+    lines = [f"🔑 Using **your own {PROVIDERS[name].title} key** for this browser session." for name in keys or {}]
+    server = ", ".join(PROVIDERS[name].title for name in server_keyed())
+    lines.append(f"Server keys: {server}." if server else "⚠️ The server has no keys: paste yours below.")
+    return "  \n".join(lines) + "  \nOwn keys are kept on the server in memory only, never stored."
 
 
 def no_key_help() -> str:
+    vendors = "\n".join(f"- **{a.title}**: `{a.key_env}`. {a.key_help}." for a in PROVIDERS.values())
     return (
-        f"### ⚠️ No API key configured\n"
-        f"To generate, add a {ADAPTER.title} key in one of three ways: put `{ADAPTER.key_env}=sk-...` in a "
-        f"`.env` file next to `app.py` and restart; on a Hugging Face Space, add a **secret** named "
-        f"`{ADAPTER.key_env}`; or paste your own key in **Your API key** below (this session only). "
-        f"{ADAPTER.key_help}. Keys are regional: set `DASHSCOPE_REGION` (intl, cn, us) to match yours."
+        "### ⚠️ No API key configured\n"
+        "To generate, add a key for any one vendor: put it in a `.env` file next to `app.py` (for example "
+        "`DASHSCOPE_API_KEY=sk-...`) and restart; on a Hugging Face Space, add a **secret** with that name; "
+        "or paste your own key in **Your API key** below (this session only).\n"
+        f"{vendors}\nDashScope keys are regional: set `DASHSCOPE_REGION` (intl, cn, us) to match yours."
     )
+
+
+def limits_for(provider: str | None, mode: Mode) -> ModeLimits | None:
+    """The vendor's limits for `mode`, or None where it does not offer the mode."""
+    return adapter_named(provider).limits.get(mode)
+
+
+def union_limits(mode: Mode) -> ModeLimits:
+    """Bounds wide enough for every vendor: what the public API's components accept before our
+    validator checks the chosen vendor's own limits (and names the field it breaks)."""
+    offered = [adapter.limits[mode] for adapter in PROVIDERS.values() if mode in adapter.limits]
+    sides = [side_range(limits) for limits in offered]
+    widest = Range(min(s.low for s in sides), max(s.high for s in sides))
+    return replace(offered[0], side=widest, n=Range(1, max(limits.n.high for limits in offered)))
+
+
+def unavailable_reason(adapter: Adapter, mode: Mode) -> str:
+    elsewhere = ", ".join(other.title for other in PROVIDERS.values() if mode in other.limits)
+    return f"{adapter.title} does not offer {mode}; pick another vendor ({elsewhere})"
+
+
+def mode_unavailable(provider: str | None, mode: Mode) -> str:
+    adapter = adapter_named(provider)
+    return "" if mode in adapter.limits else f"ℹ️ **{unavailable_reason(adapter, mode)}.**"
+
+
+def price_note(provider: str | None, mode: Mode, count: float | None) -> str:
+    adapter = adapter_named(provider)
+    if mode not in adapter.limits:
+        return ""
+    request = ImageRequest(mode, "x", n=int(count or 1), max_images=int(count or 1))
+    return f"💲 Estimated with {adapter.title}: {estimate(adapter.price, request)}"
 
 
 def char_count(text: str | None, limit: int) -> str:
@@ -85,21 +153,24 @@ def char_count(text: str | None, limit: int) -> str:
     return f"{length:,} / {limit:,} characters"
 
 
-def size_check(mode: Mode, width: float | None, height: float | None) -> str:
-    """A one-line verdict on W×H for `mode`, naming the broken limit if any."""
+def size_check(provider: str | None, mode: Mode, width: float | None, height: float | None) -> str:
+    """A one-line verdict on W×H for `mode` with this vendor, naming the broken limit if any."""
+    limits = limits_for(provider, mode)
+    if limits is None:
+        return ""
     if not width or not height:
         return "↔️ Follows the input image (1280×1280 without one)"
     size = Size(int(width), int(height))
-    problems = [v.message for v in violations(ImageRequest(mode, "x", size=size), LIMITS[mode]) if "size" in v.field]
+    problems = [v.message for v in violations(ImageRequest(mode, "x", size=size), limits) if "size" in v.field]
     if problems:
         return "⛔ " + "; ".join(problems)
     return f"✅ {size.width}×{size.height} · {size.pixels / 1e6:.2f} MP · allowed"
 
 
-def preset_choices(mode: Mode) -> list[tuple[str, str]]:
+def preset_choices(adapter: Adapter, mode: Mode) -> list[tuple[str, str]]:
     return [
         (f"{_ratio_name(size)} · {size.width}×{size.height}", str(size))
-        for size in ADAPTER.recommended_sizes.get(mode, ())
+        for size in adapter.recommended_sizes.get(mode, ())
     ]
 
 
@@ -125,15 +196,32 @@ def to_seed(seed: float | None) -> int | None:
 
 
 def gallery_items(result: GenerationResult) -> list[tuple[str, str]]:
-    return [(str(image.path), f"seed {result.seed} · {image.width}×{image.height}") for image in result.images]
+    return [(str(image.path), _caption(result, image)) for image in result.images]
 
 
-def run_details(result: GenerationResult) -> str:
+def _caption(result: GenerationResult, image: Any) -> str:
+    size = f"{image.width}×{image.height}"
+    if image.seed is None:
+        return size
+    # A vendor that takes no seed may still report the one it drew: say whose it was.
+    return f"seed {image.seed} · {size}" if result.seed is not None else f"{size} · vendor's seed {image.seed}"
+
+
+def run_details(result: GenerationResult, estimated: str = "") -> str:
+    adapter = PROVIDERS[result.provider]
     ids = f"request id `{result.request_id}`" + (f" · task id `{result.task_id}`" if result.task_id else "")
+    seeds = sorted({image.seed for image in result.images if image.seed is not None})
+    seed = f"seed **{result.seed}**" if result.seed is not None else "no seed sent (this vendor takes none)"
+    if result.seed is not None and len(seeds) > 1:
+        seed = "seeds **" + ", ".join(map(str, seeds)) + "** (one call per image)"
+    if result.cost_usd is not None:
+        cost = f"💲 Cost reported by {adapter.title}: **${result.cost_usd:.4f}**"
+    else:
+        cost = f"💲 {adapter.title} reports no cost" + (f"; estimate was {estimated}" if estimated else "")
     return (
-        f"**{result.model}** via {ADAPTER.title} · {len(result.images)} image(s) · seed **{result.seed}** · "
-        f"{result.size or '?'} · {result.elapsed_s:.1f} s  \n{ids}  \nSaved as PNG with its `run.json` in "
-        f"`{result.run_dir}`"
+        f"**{result.model}** via {adapter.title} · {len(result.images)} image(s) · {seed} · "
+        f"{result.size or '?'} · {result.elapsed_s:.1f} s  \n{cost}  \n{ids}  \nSaved as the provider's files "
+        f"with their `run.json` in `{result.run_dir}`"
     )
 
 
@@ -181,12 +269,14 @@ def t2i_request(prompt, negative_prompt, width, height, n, seed, prompt_extend, 
     )
 
 
-def edit_request(prompt, images, negative_prompt, size, n, seed, prompt_extend, watermark) -> ImageRequest:
+def edit_request(
+    prompt, images, negative_prompt, size, n, seed, prompt_extend, watermark, image_urls=""
+) -> ImageRequest:
     return ImageRequest(
         Mode.EDIT,
         prompt or "",
         negative_prompt or "",
-        images=tuple(_paths(images)),
+        images=(*_paths(images), *_urls(image_urls)),  # uploads first, then URLs: image 1, image 2, …
         size=_parsed_size(size),
         n=int(n),
         seed=to_seed(seed),
@@ -214,6 +304,10 @@ def _paths(gallery: list[Any] | None) -> list[str]:
     return [item[0] if isinstance(item, tuple | list) else item for item in (gallery or [])]
 
 
+def _urls(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
 def _parsed_size(size: str | None) -> Size | SizeTier | None:
     if not size or not str(size).strip():
         return None
@@ -227,15 +321,15 @@ def _parsed_size(size: str | None) -> Size | SizeTier | None:
 # Running: events from wan26 become progress, streamed updates and a result
 
 
-def _client(session_key: str | None, header_key: str | None) -> AsyncClient:
-    """A client with the visitor's key (session or X-Dashscope-Key header) else the server's."""
-    return AsyncClient(ADAPTER.name, api_key=(header_key or session_key or None))
+def _client(provider: str, keys: SessionKeys | None, header_key: str | None) -> AsyncClient:
+    """A client for `provider` with the visitor's key (X-Api-Key header or session) else the server's."""
+    return AsyncClient(provider, api_key=(header_key or (keys or {}).get(provider) or None))
 
 
-async def _events(request, session_key, header_key, use_task, progress) -> AsyncIterator[Any]:
-    flow = Flow.TASK if use_task else Flow.DIRECT
+async def _events(request, provider, keys, header_key, use_task, progress) -> AsyncIterator[Any]:
+    flow = Flow.TASK if use_task else None  # None: the vendor's own default flow
     try:
-        async with _client(session_key, header_key) as client:
+        async with _client(adapter_named(provider).name, keys, header_key) as client:
             async for event in client.events(request, flow=flow):
                 if isinstance(event, Progress):
                     status = f" [{event.task_status}]" if event.task_status else ""
@@ -252,6 +346,11 @@ async def _result(events: AsyncIterator[Any]) -> GenerationResult:
     raise gr.Error("The run ended without a result.", title="Unexpected response")
 
 
+def _outputs(result: GenerationResult, request: ImageRequest, provider: str) -> tuple[Any, str, Any]:
+    estimated = str(estimate(adapter_named(provider).price, request))
+    return gallery_items(result), run_details(result, estimated), result.seed
+
+
 async def text_to_image(
     prompt: str,
     negative_prompt: str = "",
@@ -261,29 +360,33 @@ async def text_to_image(
     seed: float = RANDOM_SEED,
     prompt_extend: bool = True,
     watermark: bool = False,
-    session_key: str | None = None,
+    provider: str = "",
+    session_keys: SessionKeys | None = None,
     use_task: bool = False,
-    x_dashscope_key: gr.Header = None,
+    x_api_key: gr.Header = None,
     progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's documented way to receive progress)
 ):
-    """Generate images from a text prompt with Wan 2.6 (model wan2.6-t2i).
+    """Generate images from a text prompt with Wan 2.6.
 
     Args:
-        prompt: What to draw, up to 2100 characters.
+        prompt: What to draw (up to 2000–2100 characters, depending on the vendor).
         negative_prompt: What to avoid, up to 500 characters.
-        width: Output width in pixels, a multiple of 16 (total pixels 1280×1280 to 1440×1440, ratio 1:4 to 4:1).
-        height: Output height in pixels, a multiple of 16.
+        width: Output width in pixels; the vendor's limits apply (DashScope: total pixels 1280×1280 to
+            1440×1440, ratio 1:4 to 4:1, multiples of 16; `python -m wan26 providers` lists them all).
+        height: Output height in pixels.
         n: Images per run, 1 to 4 (each is billed).
-        seed: 0 to 2147483647 for a repeatable result, or -1 for a random seed (the seed used is returned).
+        seed: 0 to 2147483647 for a repeatable result, or -1 for random (the seed used is returned);
+            vendors without seeds (Runware, ShortAPI) need -1.
         prompt_extend: Let the provider rewrite the prompt for detail.
-        watermark: Add the provider's "AI generated" mark.
+        watermark: Add the provider's "AI generated" mark (where the vendor offers it).
+        provider: The vendor: dashscope, aimlapi, runware, shortapi or vtrix (default: the server's).
 
     Returns:
-        The saved PNG images (captioned with seed and size), a Markdown summary of the run, and the seed used.
+        The saved images (captioned with seed and size), a Markdown summary of the run with its cost, and the seed used.
     """
     request = t2i_request(prompt, negative_prompt, width, height, n, seed, prompt_extend, watermark)
-    result = await _result(_events(request, session_key, x_dashscope_key, use_task, progress))
-    return gallery_items(result), run_details(result), result.seed
+    result = await _result(_events(request, provider, session_keys, x_api_key, use_task, progress))
+    return _outputs(result, request, provider)
 
 
 async def edit(
@@ -295,29 +398,33 @@ async def edit(
     seed: float = RANDOM_SEED,
     prompt_extend: bool = True,
     watermark: bool = False,
-    session_key: str | None = None,
+    provider: str = "",
+    image_urls: str = "",
+    session_keys: SessionKeys | None = None,
     use_task: bool = False,
-    x_dashscope_key: gr.Header = None,
+    x_api_key: gr.Header = None,
     progress: gr.Progress = gr.Progress(),  # noqa: B008
 ):
-    """Edit or combine 1 to 4 reference images with Wan 2.6 (model wan2.6-image).
+    """Edit or combine reference images with Wan 2.6 (1 to 4; AI/ML API takes 1 to 3).
 
     Args:
         prompt: The edit, up to 2000 characters; refer to the references as "image 1", "image 2", … in order.
-        images: 1 to 4 reference images, in order (JPEG, PNG, BMP or WEBP; at least 240 px a side).
+        images: Reference images, in order (JPEG, PNG, BMP or WEBP; at least 240 px a side).
         negative_prompt: What to avoid, up to 500 characters.
-        size: "1K" (default; the shape follows the last reference), "2K", or "WxH" such as "1280x720".
+        size: "1K" or "2K" (DashScope and Vtrix; the shape follows the last reference), or "WxH" such as "1280x720".
         n: Images per run, 1 to 4 (each is billed).
-        seed: 0 to 2147483647 for a repeatable result, or -1 for a random seed (the seed used is returned).
+        seed: 0 to 2147483647 for a repeatable result, or -1 for random (the seed used is returned).
         prompt_extend: Let the provider rewrite the prompt for detail.
-        watermark: Add the provider's "AI generated" mark.
+        watermark: Add the provider's "AI generated" mark (where the vendor offers it).
+        provider: The vendor: dashscope, aimlapi, runware, shortapi or vtrix (default: the server's).
+        image_urls: More references as http(s) URLs, one per line, after `images` (ShortAPI takes URLs only).
 
     Returns:
-        The saved PNG images (captioned with seed and size), a Markdown summary of the run, and the seed used.
+        The saved images (captioned with seed and size), a Markdown summary of the run with its cost, and the seed used.
     """
-    request = edit_request(prompt, images, negative_prompt, size, n, seed, prompt_extend, watermark)
-    result = await _result(_events(request, session_key, x_dashscope_key, use_task, progress))
-    return gallery_items(result), run_details(result), result.seed
+    request = edit_request(prompt, images, negative_prompt, size, n, seed, prompt_extend, watermark, image_urls)
+    result = await _result(_events(request, provider, session_keys, x_api_key, use_task, progress))
+    return _outputs(result, request, provider)
 
 
 async def interleave(
@@ -329,12 +436,13 @@ async def interleave(
     max_images: float = 3,
     seed: float = RANDOM_SEED,
     watermark: bool = False,
-    session_key: str | None = None,
+    provider: str = "",
+    session_keys: SessionKeys | None = None,
     use_task: bool = False,
-    x_dashscope_key: gr.Header = None,
+    x_api_key: gr.Header = None,
     progress: gr.Progress = gr.Progress(),  # noqa: B008
 ):
-    """Write text with images in between (Wan 2.6 interleaved mode), streamed as it is made.
+    """Write text with images in between (Wan 2.6 interleaved mode: DashScope and Vtrix), streamed as it is made.
 
     Args:
         prompt: What to write and illustrate, up to 2000 characters (e.g. "a 3-step recipe for …").
@@ -345,19 +453,20 @@ async def interleave(
         max_images: At most this many images, 1 to 5 (the model may make fewer; each is billed).
         seed: 0 to 2147483647 for a repeatable result, or -1 for a random seed (the seed used is returned).
         watermark: Add the provider's "AI generated" mark.
+        provider: The vendor: dashscope or vtrix (default: the server's).
 
     Returns:
-        The conversation (text and saved PNG images in order, updated as they arrive), a Markdown summary, the seed.
+        The conversation (text and saved images in order, updated as they arrive), a Markdown summary, the seed.
     """
     request = interleave_request(prompt, image, negative_prompt, width, height, max_images, seed, watermark)
     story = Story(prompt, image)
     yield story.messages(), "⏳ Generating…", gr.skip()
-    async for event in _events(request, session_key, x_dashscope_key, use_task, progress):
+    async for event in _events(request, provider, session_keys, x_api_key, use_task, progress):
         if isinstance(event, TextDelta | ImageSaved):
             story.add(event)
             yield story.messages(), gr.skip(), gr.skip()
         elif isinstance(event, Finished):
-            yield story.messages(), run_details(event.result), event.result.seed
+            yield story.messages(), *_outputs(event.result, request, provider)[1:]
 
 
 class Story:
@@ -385,33 +494,57 @@ class Story:
 
 
 def _validator(build: Callable[..., ImageRequest], names: list[str]) -> Callable[..., list[dict[str, Any]]]:
+    """Checks the request against the chosen vendor's limits; `provider` follows the request's inputs."""
+
     def check(*values: Any) -> list[dict[str, Any]]:
+        values_by_name = dict(zip(names, values, strict=False))
+        others = [gr.validate(True, "")] * (len(values) - len(names))
         try:
-            request = build(*values[: len(names)])
-        except (TypeError, ValueError, gr.Error) as exc:
+            request = build(**{name: value for name, value in values_by_name.items() if name != "provider"})
+            adapter = get_adapter(values_by_name.get("provider") or configured_default())
+        except (TypeError, ValueError, gr.Error, Wan26Error) as exc:
             return [gr.validate(False, str(exc))] + [gr.validate(True, "")] * (len(values) - 1)
-        found = violations(request, LIMITS[request.mode])
-        return validation_for(names, found) + [gr.validate(True, "")] * (len(values) - len(names))
+        limits = adapter.limits.get(request.mode)
+        if limits is None:
+            found = [Violation("provider", unavailable_reason(adapter, request.mode))]
+        else:
+            found = violations(request, limits)
+        return validation_for(names, found) + others
 
     return check
 
 
-T2I_INPUTS = ["prompt", "negative_prompt", "width", "height", "n", "seed", "prompt_extend", "watermark"]
-EDIT_INPUTS = ["prompt", "images", "negative_prompt", "size", "n", "seed", "prompt_extend", "watermark"]
-INTERLEAVE_INPUTS = ["prompt", "image", "negative_prompt", "width", "height", "max_images", "seed", "watermark"]
+T2I_INPUTS = ["prompt", "negative_prompt", "width", "height", "n", "seed", "prompt_extend", "watermark", "provider"]
+EDIT_INPUTS = [
+    *["prompt", "images", "negative_prompt", "size", "n", "seed", "prompt_extend", "watermark", "provider"],
+    "image_urls",
+]
+INTERLEAVE_INPUTS = [
+    *["prompt", "image", "negative_prompt", "width", "height", "max_images", "seed", "watermark", "provider"],
+]
 
 
 # ---------------------------------------------------------------------------------------------
 # Small UI actions (private: not API endpoints)
 
 
-def set_session_key(text: str) -> tuple[Any, str, str, Any]:
-    key = (text or "").strip() or None
-    return key, "", key_status(key), gr.update(visible=not (key or server_has_key()))
+def set_session_key(vendor: str, text: str, keys: SessionKeys | None, current: str | None):
+    """Keep a visitor's key for `vendor` in their session; the picker switches to that vendor."""
+    key = (text or "").strip()
+    keys = dict(keys or {})
+    if key:
+        keys[vendor] = key
+        current = vendor
+    return keys, "", key_status(keys), gr.update(visible=not available(keys)), picker_update(keys, current)
 
 
-def forget_session_key() -> tuple[None, str, str, Any]:
-    return None, "", key_status(None), gr.update(visible=not server_has_key())
+def forget_session_keys(current: str | None):
+    return {}, "", key_status({}), gr.update(visible=not server_keyed()), picker_update({}, current)
+
+
+def page_loaded(keys: SessionKeys | None, current: str | None):
+    """Decided per page load, so the picker and banner follow the server's configuration as it is now."""
+    return key_status(keys), gr.update(visible=not available(keys)), picker_update(keys, current)
 
 
 def label_references(gallery: list[Any] | None) -> list[tuple[str, str]]:
@@ -463,38 +596,130 @@ def selected_index(evt: gr.SelectData) -> int:
 # Layout
 
 PRIVATE = {"api_visibility": "private", "queue": False, "show_progress": "hidden"}
+# Key events and the page-load event share one queue lane, one at a time: otherwise a load that
+# started before "Use my key" could answer after it and undo it.
+KEYS = {"api_visibility": "private", "show_progress": "hidden", "concurrency_limit": 1, "concurrency_id": "keys"}
 RUN = {"concurrency_limit": CONCURRENCY, "concurrency_id": "generation"}
 CSS = "#app-container {max-width: 1280px; margin: 0 auto} .count {font-size: 0.85em; opacity: 0.8}"
+BUILD_VENDOR = get_adapter(configured_default())  # the controls' first state; each page load adapts them
 
 
-def _prompt(mode: Mode, placeholder: str) -> tuple[gr.Textbox, gr.Markdown]:
-    limit = LIMITS[mode].prompt_max
+class FollowsVendor:
+    """Controls that follow the chosen vendor, each paired with the update that vendor's data calls for."""
+
+    def __init__(self) -> None:
+        self.pairs: list[tuple[Any, Callable[[Adapter], Any]]] = []
+
+    def __call__(self, component: Any, update: Callable[[Adapter], Any]) -> Any:
+        self.pairs.append((component, update))
+        return component
+
+    @property
+    def components(self) -> list[Any]:
+        return [component for component, _ in self.pairs]
+
+    def updates(self, provider: str | None) -> list[Any]:
+        adapter = adapter_named(provider)
+        return [update(adapter) for _, update in self.pairs]
+
+
+follows = FollowsVendor()
+
+
+def _offered(adapter: Adapter, mode: Mode) -> ModeLimits:
+    """The vendor's limits, or the widest bounds when it lacks the mode (its tab is disabled then)."""
+    return adapter.limits.get(mode) or union_limits(mode)
+
+
+def vendor_notes(adapter: Adapter, mode: Mode) -> str:
+    """What is different about this vendor in this mode, in plain words."""
+    limits = adapter.limits.get(mode)
+    if limits is None:
+        return ""
+    notes = []
+    if limits.seed is None:
+        notes.append(f"{adapter.title} takes no seed: every run is random.")
+    if limits.one_image_per_call and limits.n.high > 1:
+        notes.append(f"{adapter.title} makes one image per call: several images run as parallel calls.")
+    if adapter.flows == {Flow.TASK}:
+        notes.append(f"{adapter.title} always runs as a task (submit, then poll).")
+    if mode is Mode.EDIT and not adapter.image_rules.accepts_local:
+        notes.append(f"{adapter.title} takes reference images as http(s) URLs only: paste them below.")
+    if mode is Mode.EDIT and limits.images.high < 4:
+        notes.append(f"{adapter.title} takes at most {limits.images.high} reference images.")
+    return "  \n".join(f"ℹ️ {note}" for note in notes)
+
+
+def _prompt(mode: Mode, placeholder: str, provider: gr.Dropdown) -> tuple[gr.Textbox, gr.Markdown]:
     box = gr.Textbox(label="Prompt", placeholder=placeholder, lines=3, max_lines=12, elem_id=f"{mode}-prompt")
-    count = gr.Markdown(char_count("", limit), elem_classes="count", elem_id=f"{mode}-count")
-    box.input(lambda text: char_count(text, limit), box, count, trigger_mode="always_last", **PRIVATE)
+    count = gr.Markdown(
+        char_count("", _offered(BUILD_VENDOR, mode).prompt_max), elem_classes="count", elem_id=f"{mode}-count"
+    )
+    box.input(_prompt_count(mode), [box, provider], count, trigger_mode="always_last", **PRIVATE)
     return box, count
 
 
+def _prompt_count(mode: Mode) -> Callable[[str, str], str]:
+    return lambda text, provider: char_count(text, _offered(adapter_named(provider), mode).prompt_max)
+
+
 def _negative(mode: Mode) -> gr.Textbox:
-    limit = LIMITS[mode].negative_max
-    return gr.Textbox("", label=f"Negative prompt (≤{limit} characters)", placeholder="what to avoid", max_lines=4)
+    def update(adapter: Adapter) -> Any:
+        limits = _offered(adapter, mode)
+        return gr.update(label=f"Negative prompt (≤{limits.negative_max} characters)", visible=limits.negative_prompt)
+
+    limit = _offered(BUILD_VENDOR, mode).negative_max
+    box = gr.Textbox("", label=f"Negative prompt (≤{limit} characters)", placeholder="what to avoid", max_lines=4)
+    return follows(box, update)
 
 
-def _size_controls(mode: Mode, width: int, height: int, visible: bool = True):
-    sides = side_range(LIMITS[mode])
+def _size_controls(mode: Mode, width: int, height: int, provider: gr.Dropdown, visible: bool = True):
+    wide = side_range(union_limits(mode))  # the API accepts every vendor's range; the validator narrows it
+
+    def slider(adapter: Adapter) -> Any:
+        sides = side_range(_offered(adapter, mode))
+        return gr.update(minimum=sides.low, maximum=sides.high, step=_offered(adapter, mode).side_multiple)
+
+    sides, step = side_range(_offered(BUILD_VENDOR, mode)), _offered(BUILD_VENDOR, mode).side_multiple
     with gr.Group(visible=visible) as group:
-        preset = gr.Dropdown(preset_choices(mode), value=None, label="Recommended sizes", allow_custom_value=False)
+        preset = gr.Dropdown(
+            preset_choices(BUILD_VENDOR, mode), value=None, label="Recommended sizes", allow_custom_value=False
+        )
+        follows(preset, lambda adapter: gr.update(choices=preset_choices(adapter, mode), value=None))
         with gr.Row():
-            w = gr.Slider(sides.low, sides.high, value=width, step=16, label="Width", elem_id=f"{mode}-width")
-            h = gr.Slider(sides.low, sides.high, value=height, step=16, label="Height", elem_id=f"{mode}-height")
-        verdict = gr.Markdown(size_check(mode, width, height), elem_classes="count", elem_id=f"{mode}-size-check")
+            w = gr.Slider(wide.low, wide.high, value=width, step=step, label="Width", elem_id=f"{mode}-width")
+            h = gr.Slider(wide.low, wide.high, value=height, step=step, label="Height", elem_id=f"{mode}-height")
+        verdict = gr.Markdown(
+            size_check(BUILD_VENDOR.name, mode, width, height), elem_classes="count", elem_id=f"{mode}-size-check"
+        )
+    for control in (w, h):
+        follows(control, slider)
+    w.minimum, w.maximum, h.minimum, h.maximum = sides.low, sides.high, sides.low, sides.high  # what the page shows
     preset.change(apply_preset, preset, [w, h], **PRIVATE)
-    for slider in (w, h):
-        slider.change(lambda a, b: size_check(mode, a, b), [w, h], verdict, trigger_mode="always_last", **PRIVATE)
-    return group, w, h
+    for control in (w, h):
+        control.change(
+            lambda p, a, b: size_check(p, mode, a, b), [provider, w, h], verdict, trigger_mode="always_last", **PRIVATE
+        )
+    return group, w, h, verdict
+
+
+def _count_slider(mode: Mode, label: str) -> gr.Slider:
+    def update(adapter: Adapter) -> Any:
+        limits = _offered(adapter, mode)
+        high = limits.max_images.high if limits.max_images else limits.n.high
+        return gr.update(maximum=high)
+
+    limits = union_limits(mode)
+    high = limits.max_images.high if limits.max_images else limits.n.high
+    value = 3 if limits.max_images else 1
+    slider = gr.Slider(1, high, value=value, step=1, label=label, elem_id=f"{mode}-count-slider")
+    return follows(slider, update)
 
 
 def _seed_controls(mode: Mode):
+    def has_seed(adapter: Adapter) -> bool:
+        return _offered(adapter, mode).seed is not None
+
     with gr.Row():
         randomize = gr.Checkbox(value=True, label="Random seed", scale=1, elem_id=f"{mode}-random-seed")
         seed = gr.Number(
@@ -503,10 +728,13 @@ def _seed_controls(mode: Mode):
             label="Seed (-1 = random)",
             precision=0,
             minimum=RANDOM_SEED,
-            maximum=LIMITS[mode].seed.high if LIMITS[mode].seed else 0,
+            maximum=SEED_MAX,
             interactive=False,
             scale=2,
         )
+    # A vendor without seeds gets -1 ("random"): nothing pretends a seed is sent.
+    follows(randomize, lambda a: gr.update(visible=True) if has_seed(a) else gr.update(visible=False, value=True))
+    follows(seed, lambda a: gr.update(visible=True) if has_seed(a) else gr.update(visible=False, value=RANDOM_SEED))
     return randomize, seed
 
 
@@ -535,6 +763,8 @@ def _results(mode: Mode):
         )
         reuse = gr.Button("♻️ Reuse this seed", size="sm", scale=1, elem_id=f"{mode}-reuse-seed")
         to_edit = gr.Button("↗️ Use as reference in Edit", size="sm", scale=1, elem_id=f"{mode}-to-edit")
+    for control in (used_seed, reuse):
+        follows(control, lambda adapter: gr.update(visible=_offered(adapter, mode).seed is not None))
     return gallery, details, used_seed, reuse, to_edit
 
 
@@ -544,15 +774,25 @@ def _advanced(mode: Mode):
         extend = gr.Checkbox(
             value=True,
             label="Prompt rewriting (prompt_extend)",
-            visible=LIMITS[mode].prompt_extend,
             info="The provider rewrites your prompt for detail; turn off to send it as written.",
+            elem_id=f"{mode}-prompt-extend",
         )
-        watermark = gr.Checkbox(value=False, label="Watermark", info="Adds an 'AI generated' mark.")
+        follows(extend, lambda adapter: gr.update(visible=_offered(adapter, mode).prompt_extend))
+        watermark = gr.Checkbox(
+            value=False, label="Watermark", info="Adds an 'AI generated' mark.", elem_id=f"{mode}-watermark"
+        )
+        follows(
+            watermark,
+            lambda a: gr.update(visible=True) if _offered(a, mode).watermark else gr.update(visible=False, value=False),
+        )
         use_task = gr.Checkbox(
             value=False,
             label="Run as a task (submit, then poll)",
             info="Shows the task status while waiting and survives a dropped connection.",
+            elem_id=f"{mode}-use-task",
         )
+        # Offered only where the vendor has both flows; elsewhere its own flow is used.
+        follows(use_task, lambda a: gr.update(visible=len(a.flows) > 1, value=False))
     task_state = gr.State(False)
     use_task.change(lambda value: value, use_task, task_state, **PRIVATE)
     return randomize, seed, extend, watermark, task_state
@@ -577,118 +817,167 @@ def _endpoint(run, prompt, fn, inputs, outputs, build, names, **options: Any):
     )
 
 
+def _mode_header(mode: Mode):
+    """The tab's notice when the vendor lacks the mode, its vendor notes, and its price estimate."""
+    unavailable = gr.Markdown(
+        mode_unavailable(BUILD_VENDOR.name, mode),
+        visible=mode not in BUILD_VENDOR.limits,
+        elem_id=f"{mode}-unavailable",
+    )
+    follows(unavailable, lambda a: gr.update(value=mode_unavailable(a.name, mode), visible=mode not in a.limits))
+    notes = gr.Markdown(vendor_notes(BUILD_VENDOR, mode), elem_id=f"{mode}-notes")
+    follows(notes, lambda adapter: vendor_notes(adapter, mode))
+    return unavailable
+
+
 def _run_buttons(mode: Mode):
     with gr.Row():
-        run = gr.Button("Generate", variant="primary", scale=3, elem_id=f"{mode}-run")
+        run = gr.Button(
+            "Generate", variant="primary", scale=3, elem_id=f"{mode}-run", interactive=mode in BUILD_VENDOR.limits
+        )
         stop = gr.Button("Stop", variant="stop", scale=1, elem_id=f"{mode}-stop")
-    return run, stop
+    follows(run, lambda adapter: gr.update(interactive=mode in adapter.limits))
+    price = gr.Markdown(price_note(BUILD_VENDOR.name, mode, 1), elem_classes="count", elem_id=f"{mode}-price")
+    return run, stop, price
+
+
+def _edit_tiers(adapter: Adapter) -> Any:
+    tiers = sorted(_offered(adapter, Mode.EDIT).size_tiers)
+    return gr.update(choices=[*tiers, "Custom"], value=tiers[0] if tiers else "Custom")
 
 
 with gr.Blocks(title="Wan 2.6 Image Studio", delete_cache=(3600, 86400)) as demo:
-    session_key = gr.State(None)
+    session_keys = gr.State({})
     with gr.Column(elem_id="app-container"):
         gr.Markdown(
-            f"# 🎨 Wan 2.6 Image Studio\nText to image, editing with up to four references, and interleaved "
-            f"text + images with Alibaba's Wan 2.6 via {ADAPTER.title}. Images are saved as the provider's PNGs."
+            "# 🎨 Wan 2.6 Image Studio\nText to image, editing with up to four references, and interleaved "
+            "text + images with Alibaba's Wan 2.6, through the API vendor you choose. Images are saved as the "
+            "vendor's own files."
         )
-        key_banner = gr.Markdown(no_key_help(), visible=not server_has_key(), elem_id="no-key-help")
-        with gr.Accordion("Your API key", open=not server_has_key()):
-            key_state_text = gr.Markdown(key_status(None), elem_id="key-status")
+        key_banner = gr.Markdown(no_key_help(), visible=not server_keyed(), elem_id="no-key-help")
+        with gr.Row():
+            provider = gr.Dropdown(
+                [(adapter.title, name) for name, adapter in PROVIDERS.items()],
+                value=BUILD_VENDOR.name,
+                label="Vendor",
+                info="The vendors with a key: the server's, or your own below.",
+                elem_id="provider",
+                scale=2,
+            )
+        with gr.Accordion("Your API key", open=not server_keyed()):
+            key_state_text = gr.Markdown(key_status({}), elem_id="key-status")
             with gr.Row():
+                key_vendor = gr.Dropdown(
+                    [(adapter.title, name) for name, adapter in PROVIDERS.items()],
+                    value=BUILD_VENDOR.name,
+                    label="Vendor of your key",
+                    elem_id="own-key-vendor",
+                    scale=2,
+                )
                 key_box = gr.Textbox(
                     elem_id="own-key",
                     type="password",
                     value="",
-                    show_label=False,
+                    label="Your key",
                     scale=4,
                     max_lines=1,
-                    placeholder="sk-… your own key: used for this browser session only, never stored",
+                    placeholder="used for this browser session only, never stored",
                 )
                 use_key = gr.Button("Use my key", scale=1, elem_id="use-key")
-                forget_key = gr.Button("Forget", scale=1)
-        key_outputs = [session_key, key_box, key_state_text, key_banner]
+                forget_key = gr.Button("Forget my keys", scale=1)
+        key_outputs = [session_keys, key_box, key_state_text, key_banner, provider]
         for trigger in (key_box.submit, use_key.click):
-            trigger(set_session_key, key_box, key_outputs, **PRIVATE)
-        forget_key.click(forget_session_key, None, key_outputs, **PRIVATE)
-        # Decided per page load, so the banner follows the server's configuration as it is now.
-        demo.load(
-            lambda key: (key_status(key), gr.update(visible=not (key or server_has_key()))),
-            session_key,
-            [key_state_text, key_banner],
-            **PRIVATE,
-        )
+            trigger(set_session_key, [key_vendor, key_box, session_keys, provider], key_outputs, **KEYS)
+        forget_key.click(forget_session_keys, provider, key_outputs, **KEYS)
+        demo.load(page_loaded, [session_keys, provider], [key_state_text, key_banner, provider], **KEYS)
 
         with gr.Tabs() as tabs:
             with gr.Tab("Text to image", id="t2i"), gr.Row():
                 with gr.Column(scale=1, min_width=320):
-                    t_prompt, _ = _prompt(Mode.TEXT_TO_IMAGE, "A lighthouse at dawn, watercolour, soft light")
+                    _mode_header(Mode.TEXT_TO_IMAGE)
+                    t_prompt, t_count = _prompt(
+                        Mode.TEXT_TO_IMAGE, "A lighthouse at dawn, watercolour, soft light", provider
+                    )
                     t_negative = _negative(Mode.TEXT_TO_IMAGE)
-                    _, t_width, t_height = _size_controls(Mode.TEXT_TO_IMAGE, 1280, 1280)
-                    t_n = gr.Slider(1, LIMITS[Mode.TEXT_TO_IMAGE].n.high, value=1, step=1, label="Images per run")
+                    _, t_width, t_height, t_verdict = _size_controls(Mode.TEXT_TO_IMAGE, 1280, 1280, provider)
+                    t_n = _count_slider(Mode.TEXT_TO_IMAGE, "Images per run")
                     t_random, t_seed, t_extend, t_mark, t_task = _advanced(Mode.TEXT_TO_IMAGE)
-                    t_run, t_stop = _run_buttons(Mode.TEXT_TO_IMAGE)
+                    t_run, t_stop, t_price = _run_buttons(Mode.TEXT_TO_IMAGE)
                 with gr.Column(scale=1, min_width=320):
                     t_gallery, t_details, t_used, t_reuse, t_to_edit = _results(Mode.TEXT_TO_IMAGE)
 
             with gr.Tab("Edit", id="edit"), gr.Row():
                 with gr.Column(scale=1, min_width=320):
+                    _mode_header(Mode.EDIT)
                     gr.Markdown(
-                        "**Reference images (1–4).** Their order matters: the prompt refers to them as "
+                        "**Reference images.** Their order matters: the prompt refers to them as "
                         "*image 1*, *image 2*, … e.g. “Put the hat from image 2 on the cat in image 1”. "
-                        "Click an image, then move it earlier or later."
+                        "Click an image, then move it earlier or later. Pasted URLs come after uploads."
                     )
-                    e_refs = gr.Gallery(
-                        elem_id="edit-references",
-                        label="References: image 1 … image 4",
-                        type="filepath",
-                        interactive=True,
-                        sources=["upload", "clipboard"],
-                        file_types=["image"],
-                        columns=4,
-                        height=240,
-                        object_fit="contain",
-                        format="png",
+                    with gr.Group() as e_uploads:
+                        e_refs = gr.Gallery(
+                            elem_id="edit-references",
+                            label="References: image 1 … image 4",
+                            type="filepath",
+                            interactive=True,
+                            sources=["upload", "clipboard"],
+                            file_types=["image"],
+                            columns=4,
+                            height=240,
+                            object_fit="contain",
+                            format="png",
+                        )
+                        with gr.Row():
+                            e_earlier = gr.Button("◀ Move earlier", size="sm")
+                            e_later = gr.Button("Move later ▶", size="sm")
+                    follows(e_uploads, lambda adapter: gr.update(visible=adapter.image_rules.accepts_local))
+                    e_urls = gr.Textbox(
+                        "",
+                        label="Reference image URLs (optional; one per line)",
+                        placeholder="https://example.com/cat.png",
+                        lines=2,
+                        max_lines=4,
+                        elem_id="edit-urls",
                     )
-                    with gr.Row():
-                        e_earlier = gr.Button("◀ Move earlier", size="sm")
-                        e_later = gr.Button("Move later ▶", size="sm")
-                    e_prompt, _ = _prompt(Mode.EDIT, "Image 1 as a pencil sketch")
+                    e_prompt, e_count = _prompt(Mode.EDIT, "Image 1 as a pencil sketch", provider)
                     e_negative = _negative(Mode.EDIT)
                     e_tier = gr.Radio(
-                        ["1K", "2K", "Custom"],
-                        value="1K",
+                        [*sorted(_offered(BUILD_VENDOR, Mode.EDIT).size_tiers), "Custom"],
+                        value="1K" if _offered(BUILD_VENDOR, Mode.EDIT).size_tiers else "Custom",
                         label="Size",
-                        info="1K ≈ 1280×1280 and 2K ≈ 2048×2048, shaped like the last reference.",
+                        info="1K ≈ 1280×1280 and 2K ≈ 2048×2048, shaped like the last reference (where offered).",
+                        elem_id="edit-tier",
                     )
-                    e_group, e_width, e_height = _size_controls(Mode.EDIT, 1280, 1280, visible=False)
+                    follows(e_tier, _edit_tiers)
+                    e_group, e_width, e_height, e_verdict = _size_controls(
+                        Mode.EDIT, 1280, 1280, provider, visible=not _offered(BUILD_VENDOR, Mode.EDIT).size_tiers
+                    )
                     e_size = gr.Textbox(value="1K", label="Size sent", interactive=False, max_lines=1)
-                    e_n = gr.Slider(1, LIMITS[Mode.EDIT].n.high, value=1, step=1, label="Images per run")
+                    e_n = _count_slider(Mode.EDIT, "Images per run")
                     e_random, e_seed, e_extend, e_mark, e_task = _advanced(Mode.EDIT)
-                    e_run, e_stop = _run_buttons(Mode.EDIT)
+                    e_run, e_stop, e_price = _run_buttons(Mode.EDIT)
                 with gr.Column(scale=1, min_width=320):
                     e_gallery, e_details, e_used, e_reuse, e_to_edit = _results(Mode.EDIT)
 
             with gr.Tab("Interleaved", id="interleave"), gr.Row():
                 with gr.Column(scale=1, min_width=320):
-                    i_prompt, _ = _prompt(Mode.INTERLEAVE, "A three-step tutorial for tomato and egg stir-fry")
+                    _mode_header(Mode.INTERLEAVE)
+                    i_prompt, i_count = _prompt(
+                        Mode.INTERLEAVE, "A three-step tutorial for tomato and egg stir-fry", provider
+                    )
                     i_image = gr.Image(
                         label="Input image (optional)", type="filepath", sources=["upload", "clipboard"], format="png"
                     )
                     i_negative = _negative(Mode.INTERLEAVE)
                     i_follow = gr.Checkbox(value=True, label="Size follows the input image")
-                    i_group, i_slide_w, i_slide_h = _size_controls(Mode.INTERLEAVE, 1280, 1280, visible=False)
+                    i_group, i_slide_w, i_slide_h, i_verdict = _size_controls(
+                        Mode.INTERLEAVE, 1280, 1280, provider, visible=False
+                    )
                     i_width = gr.Number(value=0, visible=False, precision=0)
                     i_height = gr.Number(value=0, visible=False, precision=0)
-                    i_max = gr.Slider(
-                        1,
-                        LIMITS[Mode.INTERLEAVE].max_images.high,
-                        value=3,
-                        step=1,
-                        label="At most this many images",
-                        info="The model may make fewer.",
-                    )
+                    i_max = _count_slider(Mode.INTERLEAVE, "At most this many images (the model may make fewer)")
                     i_random, i_seed, _, i_mark, i_task = _advanced(Mode.INTERLEAVE)
-                    i_run, i_stop = _run_buttons(Mode.INTERLEAVE)
+                    i_run, i_stop, i_price = _run_buttons(Mode.INTERLEAVE)
                 with gr.Column(scale=1, min_width=320):
                     i_chat = gr.Chatbot(
                         elem_id="interleave-chat",
@@ -701,6 +990,24 @@ with gr.Blocks(title="Wan 2.6 Image Studio", delete_cache=(3600, 86400)) as demo
                     i_used = gr.Number(
                         label="Seed used", placeholder="shown after a run", precision=0, interactive=False
                     )
+
+    # Changing vendor adapts every control at once, then re-checks what depends on the current values.
+    vendor_changed = provider.change(follows.updates, provider, follows.components, **PRIVATE)
+    rechecks = [
+        (_prompt_count(Mode.TEXT_TO_IMAGE), [t_prompt, provider], t_count),
+        (_prompt_count(Mode.EDIT), [e_prompt, provider], e_count),
+        (_prompt_count(Mode.INTERLEAVE), [i_prompt, provider], i_count),
+        (lambda p, a, b: size_check(p, Mode.TEXT_TO_IMAGE, a, b), [provider, t_width, t_height], t_verdict),
+        (lambda p, a, b: size_check(p, Mode.EDIT, a, b), [provider, e_width, e_height], e_verdict),
+        (lambda p, a, b: size_check(p, Mode.INTERLEAVE, a, b), [provider, i_slide_w, i_slide_h], i_verdict),
+    ]
+    prices = [(Mode.TEXT_TO_IMAGE, t_n, t_price), (Mode.EDIT, e_n, e_price), (Mode.INTERLEAVE, i_max, i_price)]
+    for mode, count, price in prices:
+        rechecks.append((lambda p, c, mode=mode: price_note(p, mode, c), [provider, count], price))
+        count.change(lambda p, c, mode=mode: price_note(p, mode, c), [provider, count], price, **PRIVATE)
+    for fn, inputs, output in rechecks:
+        vendor_changed.then(fn, inputs, output, **PRIVATE)
+    provider.change(lambda name: name, provider, key_vendor, **PRIVATE)
 
     # Edit: references keep their order labels; the size sent is always 1K, 2K or W×H.
     e_selected = gr.State(None)
@@ -722,16 +1029,25 @@ with gr.Blocks(title="Wan 2.6 Image Studio", delete_cache=(3600, 86400)) as demo
         control.change(_interleave_size, [i_follow, i_slide_w, i_slide_h], [i_width, i_height], **PRIVATE)
 
     # The three public endpoints.
-    t_inputs = [t_prompt, t_negative, t_width, t_height, t_n, t_seed, t_extend, t_mark, session_key, t_task]
+    t_inputs = [t_prompt, t_negative, t_width, t_height, t_n, t_seed, t_extend, t_mark, provider, session_keys, t_task]
     t_event = _endpoint(
         t_run, t_prompt, text_to_image, t_inputs, [t_gallery, t_details, t_used], t2i_request, T2I_INPUTS
     )
-    e_inputs = [e_prompt, e_refs, e_negative, e_size, e_n, e_seed, e_extend, e_mark, session_key, e_task]
-    e_event = _endpoint(e_run, e_prompt, edit, e_inputs, [e_gallery, e_details, e_used], edit_request, EDIT_INPUTS)
-    i_inputs = [i_prompt, i_image, i_negative, i_width, i_height, i_max, i_seed, i_mark, session_key, i_task]
+    e_inputs = [e_prompt, e_refs, e_negative, e_size, e_n, e_seed, e_extend, e_mark, provider, e_urls, session_keys]
+    e_event = _endpoint(
+        e_run, e_prompt, edit, [*e_inputs, e_task], [e_gallery, e_details, e_used], edit_request, EDIT_INPUTS
+    )
+    i_inputs = [i_prompt, i_image, i_negative, i_width, i_height, i_max, i_seed, i_mark, provider, session_keys]
     i_outputs = [i_chat, i_details, i_used]
     i_event = _endpoint(
-        i_run, i_prompt, interleave, i_inputs, i_outputs, interleave_request, INTERLEAVE_INPUTS, show_progress="minimal"
+        i_run,
+        i_prompt,
+        interleave,
+        [*i_inputs, i_task],
+        i_outputs,
+        interleave_request,
+        INTERLEAVE_INPUTS,
+        show_progress="minimal",
     )
 
     for stop, event in ((t_stop, t_event), (e_stop, e_event), (i_stop, i_event)):

@@ -40,6 +40,11 @@ def is_png(path: str) -> bool:
     return Path(path).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
 
+T2I = ["prompt", "negative_prompt", "width", "height", "n", "seed", "prompt_extend", "watermark"]
+EDIT = ["prompt", "images", "negative_prompt", "size", "n", "seed", "prompt_extend", "watermark"]
+INTERLEAVE = ["prompt", "image", "negative_prompt", "width", "height", "max_images", "seed", "watermark"]
+
+
 def test_only_the_three_runs_are_public_with_the_documented_parameters(client):
     endpoints = client.view_api(return_format="dict", print_info=False)
     assert set(endpoints["named_endpoints"]) == {"/text_to_image", "/edit", "/interleave"}
@@ -48,9 +53,9 @@ def test_only_the_three_runs_are_public_with_the_documented_parameters(client):
         name: [p["parameter_name"] for p in info["parameters"]] for name, info in endpoints["named_endpoints"].items()
     }
     assert names == {
-        "/text_to_image": ["prompt", "negative_prompt", "width", "height", "n", "seed", "prompt_extend", "watermark"],
-        "/edit": ["prompt", "images", "negative_prompt", "size", "n", "seed", "prompt_extend", "watermark"],
-        "/interleave": ["prompt", "image", "negative_prompt", "width", "height", "max_images", "seed", "watermark"],
+        "/text_to_image": [*T2I, "provider"],
+        "/edit": [*EDIT, "provider", "image_urls"],
+        "/interleave": [*INTERLEAVE, "provider"],
     }
     required = {
         name: [p["parameter_name"] for p in info["parameters"] if not p["parameter_has_default"]]
@@ -148,7 +153,7 @@ def test_a_visitors_own_key_is_used_for_that_call_only(served, dashscope_fake, m
     monkeypatch.setenv("DASHSCOPE_API_KEY", "sk-server-key-the-fake-refuses")
     dashscope_fake.api_key = USER_KEY  # only the visitor's key is valid now
     try:
-        with connected(served, headers={"X-Dashscope-Key": USER_KEY}) as own_key:
+        with connected(served, headers={"X-Api-Key": USER_KEY}) as own_key:
             assert len(own_key.predict("a fox", api_name="/text_to_image")[0]) == 1
         with connected(served) as plain, pytest.raises(AppError, match="InvalidApiKey"):
             plain.predict("a fox", api_name="/text_to_image")
