@@ -1,0 +1,167 @@
+"""Vtrix (vtrix.ai): DashScope's body wrapped in `input[0].params`, submitted as a task and polled.
+
+Wire reference: ../shared/reference/providers.md §4; seed 001; https://doc.vtrix.ai/domestic/api/qwen/wan26-image
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from urllib.parse import quote
+
+from wan26._sse import SSEEvent
+from wan26.errors import ConfigError, ProtocolError, ProviderError
+from wan26.images import DASHSCOPE_IMAGE_RULES
+from wan26.pricing import Price
+from wan26.providers import _vtrix_errors
+from wan26.providers._base import (
+    Credentials,
+    HttpCall,
+    JSONObject,
+    OutputImage,
+    OutputItem,
+    OutputText,
+    ProviderOutput,
+    TaskState,
+    TaskStatus,
+    WireRequest,
+)
+from wan26.providers.dashscope import LIMITS as DASHSCOPE_LIMITS
+from wan26.providers.dashscope import RECOMMENDED_SIZES as DASHSCOPE_SIZES
+from wan26.providers.dashscope import dashscope_body
+from wan26.types import Flow, Mode
+
+_SUBMIT_PATH = "/model/v1/generation"  # "use this endpoint for all Multimodal models" (§4 [C])
+_TASK_PATH = "/model/v1/generation/task/"  # vtrix-cli GetTask (§4 [C])
+_MODELS = {Mode.TEXT_TO_IMAGE: "wan26_t2i", Mode.EDIT: "wan26_image", Mode.INTERLEAVE: "wan26_image"}
+
+# Vtrix forwards DashScope's own body, so upstream's limits apply (seed 001 repeats them); the t2i
+# page gives 1280²–1440² with no exceptions below it.
+LIMITS = {
+    **DASHSCOPE_LIMITS,
+    Mode.TEXT_TO_IMAGE: replace(DASHSCOPE_LIMITS[Mode.TEXT_TO_IMAGE], also_allowed=frozenset()),
+}
+# in_progress | completed | failed [C]; the CLI page also lists pending and processing, so anything
+# but completed or failed is still running (providers.md §4).
+_TASK_STATUSES = {"pending": TaskStatus.QUEUED, "completed": TaskStatus.SUCCEEDED, "failed": TaskStatus.FAILED}
+
+RECOMMENDED_SIZES = {
+    **DASHSCOPE_SIZES,
+    Mode.TEXT_TO_IMAGE: tuple(s for s in DASHSCOPE_SIZES[Mode.TEXT_TO_IMAGE] if s.pixels >= 1280 * 1280),
+}
+
+
+class Vtrix:
+    name = "vtrix"
+    title = "Vtrix"
+    key_env = "VTRIX_API_KEY"
+    base_url_env = "VTRIX_BASE_URL"
+    key_help = "Create a key on Vtrix's API key page: https://vtrix.ai"
+    flows = frozenset({Flow.TASK})  # the sync route is documented for SeaArt only [?] (providers.md §4)
+    default_flow = Flow.TASK
+    limits = LIMITS
+    recommended_sizes = RECOMMENDED_SIZES
+    image_rules = DASHSCOPE_IMAGE_RULES
+    price = Price(None, "Vtrix publishes no price for wan26_image; the charge is shown after the run")
+
+    def model_for(self, mode: Mode) -> str:
+        return _MODELS[mode]
+
+    def base_url(self, env: Mapping[str, str]) -> str:
+        return (env.get(self.base_url_env) or "https://cloud.vtrix.ai").rstrip("/")
+
+    def build_direct(self, wire: WireRequest, creds: Credentials) -> HttpCall:
+        # The sync route is documented for SeaArt only [?] (providers.md §4): never guess at it.
+        raise ConfigError("Vtrix offers only the task flow (submit, then poll): use flow=task")
+
+    def build_submit(self, wire: WireRequest, creds: Credentials) -> HttpCall:
+        model = self.model_for(wire.request.mode)
+        # Every official client wraps DashScope's native body in input[0].params; whether the flat
+        # body is accepted too is [?], so we send the wrapped form (providers.md §4, "Body format").
+        # The model sits at the top only, as in the §4 example; params holds input and parameters.
+        params = {key: value for key, value in dashscope_body(wire, model).items() if key != "model"}
+        body = {"model": model, "input": [{"params": params}]}
+        headers = {"Authorization": f"Bearer {creds.api_key}", "Content-Type": "application/json"}
+        return HttpCall("POST", creds.base_url + _SUBMIT_PATH, headers, body)
+
+    def build_poll(self, task_id: str, creds: Credentials) -> HttpCall:
+        url = creds.base_url + _TASK_PATH + quote(task_id, safe="")
+        return HttpCall("GET", url, {"Authorization": f"Bearer {creds.api_key}"})
+
+    def parse_output(self, body: JSONObject, headers: Mapping[str, str]) -> ProviderOutput:
+        raise ProtocolError("Vtrix answers through tasks only; there is no direct answer to read", provider=self.name)
+
+    def parse_stream_event(self, event: SSEEvent) -> ProviderOutput:
+        raise ProtocolError("Vtrix does not stream", provider=self.name)
+
+    def parse_submit(self, body: JSONObject) -> TaskState:
+        # The submission answers with the task itself: {id, created_at, status, model} (§4).
+        return self.parse_task(body, task_id="")
+
+    def parse_task(self, body: JSONObject, task_id: str, expected_images: int | None = None) -> TaskState:
+        task_id = _text(body.get("id")) or task_id
+        # vtrix-cli's Submit also reads a bare `error` from an answer without id or status (§4).
+        raw = _text(body.get("status")) or ("failed" if body.get("error") else None)
+        if raw is None:
+            raise ProtocolError(
+                f"no task status in the answer: {body!r:.200}", provider=self.name, task_id=task_id or None
+            )
+        status = _TASK_STATUSES.get(raw, TaskStatus.RUNNING)
+        output = _output(body, task_id) if status is TaskStatus.SUCCEEDED else None
+        error = _vtrix_errors.task_error(body.get("error"), task_id) if status is TaskStatus.FAILED else None
+        request_id = _text(body.get("request_id"))
+        return TaskState(task_id, status, raw, request_id, output=output, error=error, progress=_progress(body))
+
+    def parse_error(self, status: int, body: JSONObject | None, headers: Mapping[str, str]) -> ProviderError:
+        return _vtrix_errors.http_error(status, body, headers)
+
+
+def _output(body: JSONObject, task_id: str) -> ProviderOutput:
+    """`output: [{content: [{type, url, jobId}]}]` in order; `usage.cost` is USD as a string or number (§4)."""
+    groups = body.get("output")
+    if not isinstance(groups, list):
+        raise ProtocolError("a completed task without an output list", provider="vtrix", task_id=task_id)
+    items = tuple(_item(entry, task_id) for group in groups for entry in _content(group, task_id))
+    if not items:
+        raise ProtocolError("a completed task with nothing in its output", provider="vtrix", task_id=task_id)
+    usage = body["usage"] if isinstance(body.get("usage"), dict) else {}
+    return ProviderOutput(items, _text(body.get("request_id")), usage, cost_usd=_cost(usage.get("cost")))
+
+
+def _content(group: object, task_id: str) -> list[object]:
+    content = group.get("content") if isinstance(group, dict) else None
+    if not isinstance(content, list):
+        raise ProtocolError(f"an output group without content: {group!r:.200}", provider="vtrix", task_id=task_id)
+    return content
+
+
+def _item(entry: object, task_id: str) -> OutputItem:
+    if isinstance(entry, dict):
+        if entry.get("type") == "image" and _text(entry.get("url")):
+            return OutputImage(entry["url"])
+        # [?] Interleave text items are undocumented; we read {"type": "text", "text": …} in place (§4).
+        if entry.get("type") == "text" and isinstance(entry.get("text"), str):
+            return OutputText(entry["text"])
+    raise ProtocolError(f"unexpected output item {entry!r:.200}", provider="vtrix", task_id=task_id)
+
+
+def _cost(value: object) -> float | None:
+    """USD; a cost we cannot read is left out rather than costing the user their images."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def _progress(body: JSONObject) -> float | None:
+    """0.0–1.0, only while in progress (§4 [C])."""
+    value = body.get("progress")
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1:
+        return float(value)
+    return None
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
