@@ -224,7 +224,7 @@ class Run:
 
     async def _task_items(self, call: Any) -> AsyncIterator[Event]:
         body, _ = await self.ctx.http.json(call)
-        submitted = self.ctx.adapter.parse_submit(body)
+        submitted = self.ctx.adapter.parse_submit(body, call)
         if submitted.error is not None:
             raise submitted.error
         self.cost_usd = submitted.cost_usd

@@ -77,7 +77,7 @@ class AIMLAPI:
     def parse_stream_event(self, event: SSEEvent) -> ProviderOutput:
         raise ProtocolError("AI/ML API does not stream image generations", provider=self.name)
 
-    def parse_submit(self, body: JSONObject) -> TaskState:
+    def parse_submit(self, body: JSONObject, sent: HttpCall | None = None) -> TaskState:
         raise ProtocolError(_NO_TASKS, provider=self.name)
 
     def parse_task(self, body: JSONObject, task_id: str, expected_images: int | None = None) -> TaskState:

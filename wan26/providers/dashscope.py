@@ -150,7 +150,7 @@ class DashScope:
         self._raise_if_error(body, {})
         return _output(body.get("output"), body, {})
 
-    def parse_submit(self, body: JSONObject) -> TaskState:
+    def parse_submit(self, body: JSONObject, sent: HttpCall | None = None) -> TaskState:
         return self.parse_task(body, task_id="", expected_images=None)
 
     def parse_task(self, body: JSONObject, task_id: str, expected_images: int | None = None) -> TaskState:

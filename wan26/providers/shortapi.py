@@ -107,7 +107,7 @@ class ShortAPI:
     def parse_stream_event(self, event: SSEEvent) -> ProviderOutput:
         raise ProtocolError("ShortAPI does not stream", provider=self.name)
 
-    def parse_submit(self, body: JSONObject) -> TaskState:
+    def parse_submit(self, body: JSONObject, sent: HttpCall | None = None) -> TaskState:
         data = self._data(body, task_id=None)
         job_id = data.get("job_id")
         if not isinstance(job_id, str) or not job_id:

@@ -94,7 +94,7 @@ class Vtrix:
     def parse_stream_event(self, event: SSEEvent) -> ProviderOutput:
         raise ProtocolError("Vtrix does not stream", provider=self.name)
 
-    def parse_submit(self, body: JSONObject) -> TaskState:
+    def parse_submit(self, body: JSONObject, sent: HttpCall | None = None) -> TaskState:
         # The submission answers with the task itself: {id, created_at, status, model} (§4).
         return self.parse_task(body, task_id="")
 

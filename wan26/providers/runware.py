@@ -1,0 +1,276 @@
+"""Runware (runware.ai): `POST /v1` with a JSON array of tasks, model `alibaba:wan@2.6-image`.
+
+Wire reference: ../shared/reference/providers.md §2; seed 004; https://runware.ai/docs/models/alibaba-wan2-6-image
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+
+from wan26._sse import SSEEvent
+from wan26.errors import ConfigError, ProtocolError, ProviderError
+from wan26.images import DASHSCOPE_IMAGE_RULES
+from wan26.limits import ModeLimits, Range
+from wan26.pricing import Price
+from wan26.providers._base import (
+    Credentials,
+    HttpCall,
+    JSONObject,
+    OutputImage,
+    ProviderOutput,
+    TaskState,
+    TaskStatus,
+    WireRequest,
+)
+from wan26.providers._runware_errors import PROVIDER, first_error, item_error, to_error
+from wan26.types import Flow, ImageRequest, Mode, Size
+
+MODEL = "alibaba:wan@2.6-image"
+
+# [?] providers.md §2: the per-side 576–1440 box contradicts Runware's own 2700×768 examples; the
+# reading it recommends is upstream's limits per mode (t2i 1280²–1440², edit 768²–1280², ratio ≤ 4:1).
+# numberResults: the schema allows up to 20, upstream n is 1–4 [?]; we keep 1–4. No seed in the schema.
+# Sides: no multiple is documented and the examples use 2700 (seed 004), so any multiple of 4 [?].
+LIMITS = {
+    Mode.TEXT_TO_IMAGE: ModeLimits(
+        prompt_max=2100,
+        negative_max=500,
+        pixels=Range(1280 * 1280, 1440 * 1440),
+        images=Range(0, 0),
+        n=Range(1, 4),
+        default_size=Size(1280, 1280),  # width and height are required
+        side_multiple=4,
+        seed=None,
+        watermark=False,
+    ),
+    Mode.EDIT: ModeLimits(
+        prompt_max=2000,
+        negative_max=500,
+        pixels=Range(768 * 768, 1280 * 1280),
+        images=Range(1, 4),
+        n=Range(1, 4),
+        default_size=Size(1280, 1280),
+        side_multiple=4,
+        seed=None,
+        watermark=False,
+    ),
+}
+RECOMMENDED_SIZES = {
+    Mode.TEXT_TO_IMAGE: (Size(1280, 1280), Size(1440, 1440), Size(2700, 768), Size(768, 2700)),
+    Mode.EDIT: (Size(1280, 1280), Size(1024, 768), Size(768, 1024), Size(1536, 1024), Size(1024, 1536)),
+}
+
+
+class Runware:
+    name = "runware"
+    title = "Runware"
+    key_env = "RUNWARE_API_KEY"
+    base_url_env = "RUNWARE_BASE_URL"
+    key_help = "Create a key at https://my.runware.ai/signup"
+    flows = frozenset(Flow)  # deliveryMethod sync (default) or async + getResponse
+    default_flow = Flow.DIRECT
+    limits = LIMITS
+    recommended_sizes = RECOMMENDED_SIZES
+    image_rules = DASHSCOPE_IMAGE_RULES  # URL, data URI or base64 (providers.md §2)
+    price = Price(0.03, "the cost in Runware's examples")
+
+    def model_for(self, mode: Mode) -> str:
+        return MODEL
+
+    def base_url(self, env: Mapping[str, str]) -> str:
+        return (env.get(self.base_url_env) or "https://api.runware.ai/v1").rstrip("/")
+
+    def build_direct(self, wire: WireRequest, creds: Credentials) -> HttpCall:
+        return _call(creds, [_inference_task(wire, "sync")])
+
+    def build_submit(self, wire: WireRequest, creds: Credentials) -> HttpCall:
+        return _call(creds, [_inference_task(wire, "async")])
+
+    def build_poll(self, task_id: str, creds: Credentials) -> HttpCall:
+        # getResponse on the same URL; a status query, so safe to repeat (providers.md §2, Task Polling).
+        return _call(creds, [{"taskType": "getResponse", "taskUUID": task_id}], idempotent=True)
+
+    def parse_output(self, body: JSONObject, headers: Mapping[str, str]) -> ProviderOutput:
+        _raise_for_errors(body, headers)
+        items = _latest_items(_data(body))
+        task_id = _task_uuid(items)
+        if failed := _with_status(items, "error"):
+            raise item_error(failed[0], task_id)
+        if not (done := _with_status(items, "success")):
+            raise ProtocolError("the answer holds no finished image", provider=PROVIDER, request_id=task_id)
+        return _output(done, task_id)
+
+    def parse_stream_event(self, event: SSEEvent) -> ProviderOutput:
+        raise ProtocolError("Runware does not stream images; use the direct or task flow", provider=PROVIDER)
+
+    def parse_submit(self, body: JSONObject, sent: HttpCall | None = None) -> TaskState:
+        if (entry := first_error(body)) is not None:
+            return TaskState("", TaskStatus.FAILED, "error", error=to_error(200, entry))
+        # [I] the SDK mocks ack with {"data":[]}: then the id is the taskUUID we sent (providers.md §2).
+        task_id = _task_uuid(_data(body)) or _sent_task_uuid(sent)
+        if task_id is None:
+            raise ProtocolError(
+                "Runware acknowledged the task without naming it, so it cannot be followed",
+                provider=PROVIDER,
+                hint="The task may still run and be billed; it was not sent again. Try the direct flow.",
+            )
+        return TaskState(task_id, TaskStatus.QUEUED, "queued", request_id=task_id)
+
+    def parse_task(self, body: JSONObject, task_id: str, expected_images: int | None = None) -> TaskState:
+        if (entry := first_error(body)) is not None:
+            return _failed(task_id, to_error(None, {"taskUUID": task_id, **entry}))
+        items = _latest_items(_data(body))
+        if failed := _with_status(items, "error"):
+            return _failed(task_id, _noting_made_images(item_error(failed[0], task_id), items))
+        done = _with_status(items, "success")
+        if _is_complete(len(done), bool(_with_status(items, "processing")), expected_images):
+            return TaskState(task_id, TaskStatus.SUCCEEDED, "success", task_id, output=_output(done, task_id))
+        status, raw = (TaskStatus.RUNNING, "processing") if items else (TaskStatus.QUEUED, "queued")
+        return TaskState(task_id, status, raw, task_id, progress=_progress(items, expected_images))
+
+    def parse_error(self, status: int, body: JSONObject | None, headers: Mapping[str, str]) -> ProviderError:
+        body = body or {}
+        # `{"errors":[…]}` [C]; the SDK also parses `{"error":{…},"taskUUID":…}` from pre-stream errors [I].
+        entry = first_error(body) or (body["error"] if isinstance(body.get("error"), dict) else {})
+        return to_error(status, entry, headers)
+
+
+def _call(creds: Credentials, tasks: list[JSONObject], idempotent: bool = False) -> HttpCall:
+    """One POST to the single endpoint; the body is always a JSON array of tasks (providers.md §2)."""
+    headers = {"Authorization": f"Bearer {creds.api_key}", "Content-Type": "application/json"}
+    return HttpCall("POST", creds.base_url, headers, tasks, idempotent=idempotent)
+
+
+def _inference_task(wire: WireRequest, delivery: str) -> JSONObject:
+    request = wire.request
+    task = {
+        "taskType": "imageInference",
+        "taskUUID": str(uuid.uuid4()),  # required UUID v4, unique per task (seed 004)
+        "model": MODEL,
+        "positivePrompt": request.prompt,
+        **_size_fields(request),
+        **_output_fields(request, delivery),
+        "providerSettings": {"alibaba": {"promptExtend": request.prompt_extend}},
+    }
+    if request.negative_prompt:  # minLength 1, so an empty one is left out (seed 004)
+        task["negativePrompt"] = request.negative_prompt
+    if wire.images:  # URL, data URI or base64 (seed 004); no seed field exists for 2.6 (providers.md §2)
+        task["inputs"] = {"referenceImages": [image.wire for image in wire.images]}
+    return task
+
+
+def _size_fields(request: ImageRequest) -> JSONObject:
+    if request.mode not in LIMITS:
+        raise ConfigError(f"Runware does not offer {request.mode}")
+    size = request.size if request.size is not None else LIMITS[request.mode].default_size
+    if not isinstance(size, Size):  # width and height are required integers (seed 004)
+        raise ConfigError(f"Runware needs an explicit width×height, not {size}")
+    return {"width": size.width, "height": size.height}
+
+
+def _output_fields(request: ImageRequest, delivery: str) -> JSONObject:
+    return {
+        "numberResults": request.n,
+        "outputType": "URL",
+        "outputFormat": "PNG",  # the default is JPG; we save the provider's bytes as they are
+        "includeCost": True,  # adds `cost` (USD) to every result item (providers.md §2)
+        "deliveryMethod": delivery,  # sync answers with the images; async acks, then getResponse
+    }
+
+
+def _raise_for_errors(body: JSONObject, headers: Mapping[str, str]) -> None:
+    # Errors are per task and may come beside `data` in a 2xx answer (providers.md §2).
+    if (entry := first_error(body)) is not None:
+        raise to_error(200, entry, headers)
+
+
+def _data(body: JSONObject) -> list[JSONObject]:
+    data = body.get("data")
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise ProtocolError(f"expected a `data` list of items, got {body!r:.200}", provider=PROVIDER)
+    return data
+
+
+def _status_of(item: JSONObject) -> str:
+    status = item.get("status")
+    if status is None:  # sync answers carry no status; a result URL means done (SDK terminal check) [I]
+        return "success" if "imageURL" in item else "processing"
+    if status not in ("processing", "success", "error"):  # the three documented values [C]
+        raise ProtocolError(f"unknown item status {status!r}", provider=PROVIDER, request_id=_text(item, "taskUUID"))
+    return str(status)
+
+
+def _latest_items(items: list[JSONObject]) -> list[JSONObject]:
+    """One item per image: polls are cumulative and may repeat an image; an ended state wins (§2)."""
+    by_image: dict[str, JSONObject] = {}
+    for position, item in enumerate(items):
+        key = _text(item, "imageUUID") or _text(item, "imageURL") or f"#{position}"
+        if key not in by_image or _status_of(by_image[key]) == "processing":
+            by_image[key] = item
+    return list(by_image.values())
+
+
+def _with_status(items: list[JSONObject], status: str) -> list[JSONObject]:
+    return [item for item in items if _status_of(item) == status]
+
+
+def _is_complete(succeeded: int, processing: bool, expected: int | None) -> bool:
+    # Images of one task arrive one by one: wait for all that were asked for (SDK `expected_count`).
+    if expected is not None:
+        return succeeded >= expected
+    return succeeded > 0 and not processing
+
+
+def _progress(items: list[JSONObject], expected: int | None) -> float | None:
+    """Mean `progress` (0–100) over the images asked for, finished ones counting as done."""
+    reported = [item.get("progress") for item in _with_status(items, "processing")]
+    percents = [value for value in reported if isinstance(value, int | float)]
+    if not percents:
+        return None
+    done = len(_with_status(items, "success"))
+    return min(1.0, (done + sum(percents) / 100) / max(expected or 0, len(items)))
+
+
+def _output(items: list[JSONObject], task_id: str | None) -> ProviderOutput:
+    costs = [item["cost"] for item in items if isinstance(item.get("cost"), int | float)]
+    cost = round(sum(costs), 6) if costs else None  # with includeCost, each item states its own
+    return ProviderOutput(tuple(_image(item) for item in items), task_id, cost_usd=cost)
+
+
+def _image(item: JSONObject) -> OutputImage:
+    url = _text(item, "imageURL")
+    if url is None:
+        raise ProtocolError(f"a result item has no imageURL: {item!r:.200}", provider=PROVIDER)
+    seed = item.get("seed")  # not sent (2.6 has no seed) but reported per image [C]
+    return OutputImage(url, seed if isinstance(seed, int) and not isinstance(seed, bool) else None)
+
+
+def _task_uuid(items: list[JSONObject]) -> str | None:
+    return next((found for item in items if (found := _text(item, "taskUUID"))), None)
+
+
+def _noting_made_images(error: ProviderError, items: list[JSONObject]) -> ProviderError:
+    """A failed image ends the task; say where the images made before it are (they are not saved)."""
+    made = [url for item in _with_status(items, "success") if (url := _text(item, "imageURL"))]
+    if made:
+        listed = " ".join(made)
+        error.hint = f"{len(made)} other image(s) were made before the failure; fetch them soon: {listed}. {error.hint}"
+    return error
+
+
+def _failed(task_id: str, error: ProviderError) -> TaskState:
+    error.task_id = task_id
+    return TaskState(task_id, TaskStatus.FAILED, "error", task_id, error=error)
+
+
+def _text(item: JSONObject, key: str) -> str | None:
+    value = item.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def _sent_task_uuid(sent: HttpCall | None) -> str | None:
+    tasks = sent.json if sent is not None else None
+    if isinstance(tasks, list) and tasks and isinstance(tasks[0], dict):
+        return tasks[0].get("taskUUID")
+    return None
