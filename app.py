@@ -93,7 +93,7 @@ def adapter_named(name: str | None) -> Adapter:
 def picker_update(keys: SessionKeys | None, current: str | None = None) -> Any:
     mark = {name: " · your key" for name in keys or {}}
     choices = [(PROVIDERS[name].title + mark.get(name, ""), name) for name in available(keys)]
-    return gr.update(choices=choices, value=preferred(keys, current))
+    return gr.update(choices=choices, value=preferred(keys, current) if choices else None)
 
 
 def key_status(keys: SessionKeys | None) -> str:
@@ -209,7 +209,8 @@ def _caption(result: GenerationResult, image: Any) -> str:
 
 def run_details(result: GenerationResult, estimated: str = "") -> str:
     adapter = PROVIDERS[result.provider]
-    ids = f"request id `{result.request_id}`" + (f" · task id `{result.task_id}`" if result.task_id else "")
+    named = {"request id": result.request_id, "task id": result.task_id}
+    ids = " · ".join(f"{label} `{value}`" for label, value in named.items() if value) or "no request id given"
     seeds = sorted({image.seed for image in result.images if image.seed is not None})
     seed = f"seed **{result.seed}**" if result.seed is not None else "no seed sent (this vendor takes none)"
     if result.seed is not None and len(seeds) > 1:
@@ -841,9 +842,13 @@ def _run_buttons(mode: Mode):
     return run, stop, price
 
 
+TIERS_INFO = "1K ≈ 1280×1280 and 2K ≈ 2048×2048, shaped like the last reference."
+
+
 def _edit_tiers(adapter: Adapter) -> Any:
     tiers = sorted(_offered(adapter, Mode.EDIT).size_tiers)
-    return gr.update(choices=[*tiers, "Custom"], value=tiers[0] if tiers else "Custom")
+    info = TIERS_INFO if tiers else f"{adapter.title} takes width × height only (no 1K/2K tiers)."
+    return gr.update(choices=[*tiers, "Custom"], value=tiers[0] if tiers else "Custom", info=info)
 
 
 with gr.Blocks(title="Wan 2.6 Image Studio", delete_cache=(3600, 86400)) as demo:
@@ -945,7 +950,7 @@ with gr.Blocks(title="Wan 2.6 Image Studio", delete_cache=(3600, 86400)) as demo
                         [*sorted(_offered(BUILD_VENDOR, Mode.EDIT).size_tiers), "Custom"],
                         value="1K" if _offered(BUILD_VENDOR, Mode.EDIT).size_tiers else "Custom",
                         label="Size",
-                        info="1K ≈ 1280×1280 and 2K ≈ 2048×2048, shaped like the last reference (where offered).",
+                        info=TIERS_INFO,
                         elem_id="edit-tier",
                     )
                     follows(e_tier, _edit_tiers)

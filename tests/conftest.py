@@ -1,10 +1,11 @@
-"""Shared fixtures: a network guard for the whole session and the loopback DashScope fake.
+"""Shared fixtures: a network guard for the whole session and a loopback fake of every vendor.
 
 tests/ has no __init__.py, so pytest puts tests/ on sys.path: import ``fakes`` and ``netguard``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 
@@ -15,8 +16,16 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="wan26-tests-gradio-"))
 
 import netguard
+from fakes.aimlapi import FakeAIMLAPI
 from fakes.dashscope import FakeDashScope
+from fakes.runware import FakeRunware
 from fakes.server import serve_in_thread
+from fakes.shortapi import FakeShortAPI
+from fakes.vtrix import FakeVtrix
+from wan26.providers import PROVIDERS
+
+OTHER_FAKES = (FakeAIMLAPI, FakeRunware, FakeShortAPI, FakeVtrix)
+VENDOR_ENV = tuple(name for adapter in PROVIDERS.values() for name in (adapter.key_env, adapter.base_url_env))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -42,6 +51,41 @@ def dashscope_fake(_dashscope_server) -> FakeDashScope:
     return _dashscope_server
 
 
+@pytest.fixture(scope="session")
+def _vendor_servers(_dashscope_server):
+    """Every vendor's fake, served for the whole session: {provider name: fake}."""
+    fakes = {"dashscope": _dashscope_server}
+    with contextlib.ExitStack() as stack:
+        for fake_class in OTHER_FAKES:
+            fake = fake_class()
+            fake.server_url = stack.enter_context(serve_in_thread(fake.app))
+            fakes[fake.name] = fake
+        yield fakes
+
+
+@pytest.fixture
+def vendor_fakes(_vendor_servers) -> dict:
+    """Every vendor's fake, reset to defaults."""
+    for fake in _vendor_servers.values():
+        fake.reset()
+    return _vendor_servers
+
+
+@pytest.fixture
+def only_vendor(vendor_fakes, monkeypatch, tmp_path):
+    """only_vendor(name): that vendor's key and base URL in the environment, and no other vendor's."""
+
+    def select(name: str):
+        for variable in (*VENDOR_ENV, "WAN26_PROVIDER", "DASHSCOPE_REGION"):
+            monkeypatch.delenv(variable, raising=False)
+        for variable, value in vendor_fakes[name].env().items():
+            monkeypatch.setenv(variable, value)
+        monkeypatch.setenv("WAN26_OUTPUT_DIR", str(tmp_path / "outputs"))
+        return vendor_fakes[name]
+
+    return select
+
+
 @pytest.fixture
 def dashscope_env(dashscope_fake, monkeypatch, tmp_path) -> FakeDashScope:
     """Point the wan26 env vars at the fake; outputs go under tmp_path."""
@@ -53,14 +97,13 @@ def dashscope_env(dashscope_fake, monkeypatch, tmp_path) -> FakeDashScope:
 
 
 @pytest.fixture(scope="session")
-def served(_dashscope_server, tmp_path_factory):
-    """The app on a free port with the server's key pointing at the fake; returns its URL."""
-    fake = _dashscope_server
-    settings = {
-        "DASHSCOPE_API_KEY": fake.api_key,
-        "DASHSCOPE_BASE_URL": fake.base_url,
-        "WAN26_OUTPUT_DIR": str(tmp_path_factory.mktemp("outputs")),
-    }
+def served(_vendor_servers, tmp_path_factory):
+    """The app on a free port: every vendor's base URL points at its fake, and only DashScope has a
+    server key (tests add others with monkeypatch); returns its URL."""
+    settings = {variable: "" for variable in VENDOR_ENV} | {"WAN26_PROVIDER": ""}
+    for fake in _vendor_servers.values():
+        settings |= {variable: value for variable, value in fake.env().items() if variable.endswith("_BASE_URL")}
+    settings |= _vendor_servers["dashscope"].env() | {"WAN26_OUTPUT_DIR": str(tmp_path_factory.mktemp("outputs"))}
     saved = {name: os.environ.get(name) for name in settings}
     os.environ.update(settings)
     import app  # here, so only the tests that need the app pay for importing Gradio

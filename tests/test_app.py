@@ -11,6 +11,9 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError, ValidationError
 from PIL import Image
 
+from wan26 import Mode
+from wan26.providers import PROVIDERS
+
 USER_KEY = "sk-user-own-key-9876543210fedcba"
 
 
@@ -188,3 +191,69 @@ def test_each_run_gets_its_own_files(client):
     first = client.predict("a fox", seed=1, api_name="/text_to_image")
     second = client.predict("a fox", seed=1, api_name="/text_to_image")
     assert first[1].split("in `")[-1] != second[1].split("in `")[-1]  # different run folders
+
+
+# ---- every vendor, from the app ---------------------------------------------------------------
+
+REFERENCE_URL = "http://127.0.0.1:9/reference/cat.png"  # never fetched: the fakes check the form only
+
+
+def _vendor_call(mode, name, reference):
+    if mode == "text_to_image":
+        return ("a red fox",), {"width": 1280, "height": 1280, "n": 2}
+    if mode == "edit":
+        local = [{"image": handle_file(str(reference)), "caption": None}]
+        if name == "shortapi":  # URLs only
+            return ("image 1 in watercolour", []), {"image_urls": REFERENCE_URL, "size": "1024x1024"}
+        return ("image 1 in watercolour", local), {"size": "1024x1024"}
+    return ("a two-step tea recipe",), {"max_images": 2}
+
+
+@pytest.mark.parametrize(
+    ("name", "mode"), [(name, mode.value) for name, adapter in PROVIDERS.items() for mode in adapter.limits]
+)
+def test_each_vendor_generates_from_the_app_with_only_its_own_key(served, only_vendor, reference, name, mode):
+    fake = only_vendor(name)
+    args, kwargs = _vendor_call(mode, name, reference)
+    with connected(served) as client:
+        output, details, seed = client.submit(*args, provider=name, api_name=f"/{mode}", **kwargs).result()
+    images = output if mode != "interleave" else [p for p in output[-1]["content"] if p["type"] == "file"]
+    assert images and len(fake.generation_requests()) >= 1
+    assert PROVIDERS[name].title in details
+    if name != "dashscope":
+        assert f"Cost reported by {PROVIDERS[name].title}" in details
+    if PROVIDERS[name].limits[Mode(mode)].seed is None:
+        assert seed is None and "no seed sent" in details
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs", "message"),
+    [
+        ("aimlapi", {"width": 1300, "height": 1280}, "1300 must be a positive multiple of 32"),
+        ("aimlapi", {"width": 1472, "height": 1280}, "1472 is outside 512–1440 px"),
+        ("runware", {"seed": 5}, "this provider takes no seed"),
+        ("shortapi", {"watermark": True}, "watermark: is not supported here"),
+    ],
+)
+def test_the_chosen_vendors_own_limits_are_enforced_before_sending(
+    served, only_vendor, vendor_fakes, name, kwargs, message
+):
+    if name in vendor_fakes:
+        only_vendor(name)
+    with connected(served) as client, pytest.raises(ValidationError, match=message):
+        client.predict("a fox", provider=name, api_name="/text_to_image", **kwargs)
+    assert all(fake.requests == [] for fake in vendor_fakes.values())
+
+
+def test_an_unknown_vendor_is_refused_with_the_list_of_vendors(served, vendor_fakes):
+    with connected(served) as client, pytest.raises(httpx.HTTPStatusError) as caught:
+        client.predict("a fox", provider="nobody", api_name="/text_to_image")
+    assert "nobody" in caught.value.response.text and "aimlapi" in caught.value.response.text  # Gradio's check
+    assert all(fake.requests == [] for fake in vendor_fakes.values())
+
+
+def test_a_mode_the_vendor_lacks_is_refused_with_the_reason(served, only_vendor, vendor_fakes):
+    only_vendor("runware")
+    with connected(served) as client, pytest.raises(ValidationError, match="Runware does not offer interleave"):
+        client.predict("a recipe", provider="runware", api_name="/interleave")
+    assert vendor_fakes["runware"].requests == []

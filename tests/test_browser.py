@@ -108,7 +108,7 @@ def test_a_visitors_own_key_works_and_stays_out_of_the_page(page, served, dashsc
         page.get_by_text("Your API key").click()
         page.locator("#own-key input").fill(USER_KEY)
         page.locator("#use-key").click()
-        expect(page.locator("#key-status")).to_contain_text("your own key", timeout=10_000)
+        expect(page.locator("#key-status")).to_contain_text("your own Alibaba Cloud DashScope key", timeout=10_000)
         expect(page.locator("#own-key input")).to_have_value("")  # not left in the page
         page.locator("#text_to_image-prompt textarea").fill("a fox")
         page.locator("#text_to_image-run").click()
@@ -181,3 +181,67 @@ def test_references_can_be_reordered_and_removed(page, tmp_path):
     expect(references.get_by_label("Delete image")).to_have_count(3, timeout=10_000)
     assert order() == ["red", "blue", "green"]
     expect(references).to_contain_text("Image 2")
+
+
+def pick_vendor(page, title):
+    box = page.locator("#provider input")
+    box.click()
+    box.fill(title)  # the list filters as one types; Enter takes the match
+    box.press("Enter")
+
+
+def test_switching_vendor_adapts_the_controls_and_runs_with_that_vendor(page, vendor_fakes, monkeypatch, shots):
+    for name in ("aimlapi", "runware"):
+        for variable, value in vendor_fakes[name].env().items():
+            monkeypatch.setenv(variable, value)
+    page.reload()
+    expect(page.locator("#text_to_image-prompt textarea")).to_be_visible(timeout=30_000)
+    page.locator("#provider input").click()
+    expect(page.get_by_role("option")).to_have_count(3)  # only the vendors with a key
+    expect(page.get_by_role("option")).to_contain_text(["Alibaba Cloud DashScope", "AI/ML API", "Runware"])
+    page.locator("#provider input").blur()
+
+    pick_vendor(page, "Runware")
+    expect(page.locator("#text_to_image-notes")).to_contain_text("Runware takes no seed", timeout=10_000)
+    expect(page.locator("#text_to_image-price")).to_contain_text("$0.030")
+    page.get_by_text("Advanced").first.click()
+    expect(page.locator("#text_to_image-seed")).to_be_hidden()
+    expect(page.locator("#text_to_image-watermark")).to_be_hidden()
+    expect(page.locator("#text_to_image-use-task")).to_be_visible()  # Runware has sync and async
+    open_tab(page, "Interleaved")
+    expect(page.locator("#interleave-unavailable")).to_contain_text("Runware does not offer interleave")
+    expect(page.locator("#interleave-run")).to_be_disabled()
+    shots(page, "vendor_runware_interleave")
+
+    open_tab(page, "Text to image")
+    pick_vendor(page, "AI/ML API")
+    expect(page.locator("#text_to_image-width input[type=number]")).to_have_attribute("max", "1440", timeout=10_000)
+    expect(page.locator("#text_to_image-notes")).to_contain_text("one image per call")
+    expect(page.locator("#text_to_image-seed")).to_be_visible()
+    page.locator("#text_to_image-prompt textarea").fill("a fox")
+    page.locator("#text_to_image-run").click()
+    expect(page.locator("#text_to_image-results img")).to_have_count(1, timeout=30_000)
+    expect(page.locator("#text_to_image-details")).to_contain_text("Cost reported by AI/ML API")
+    shots(page, "vendor_aimlapi_result")
+    assert len(vendor_fakes["aimlapi"].generation_requests()) == 1 and vendor_fakes["dashscope"].requests == []
+
+
+def test_a_urls_only_vendor_takes_references_as_urls(page, vendor_fakes, monkeypatch, shots):
+    for variable, value in vendor_fakes["shortapi"].env().items():
+        monkeypatch.setenv(variable, value)
+    page.reload()
+    expect(page.locator("#text_to_image-prompt textarea")).to_be_visible(timeout=30_000)
+    pick_vendor(page, "ShortAPI")
+    open_tab(page, "Edit")
+    expect(page.locator("#edit-notes")).to_contain_text("http(s) URLs only", timeout=10_000)
+    expect(page.locator("#edit-references")).to_be_hidden()
+    expect(page.locator("#edit-tier input[type=radio]")).to_have_count(1)  # Custom only: no 1K/2K tiers
+    expect(page.locator("#edit-tier")).to_contain_text("no 1K/2K tiers")
+    expect(page.locator("#edit-width")).to_be_visible()
+    page.locator("#edit-urls textarea").fill("http://127.0.0.1:9/reference/cat.png")
+    page.locator("#edit-prompt textarea").fill("image 1 in watercolour")
+    page.locator("#edit-run").click()
+    expect(page.locator("#edit-results img")).to_have_count(1, timeout=30_000)
+    shots(page, "vendor_shortapi_edit")
+    [job] = vendor_fakes["shortapi"].generation_requests()
+    assert job.json["args"]["image_urls"] == ["http://127.0.0.1:9/reference/cat.png"]

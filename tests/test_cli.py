@@ -9,12 +9,18 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from wan26.providers import PROVIDERS
+from wan26.types import Mode
+
 REPO = Path(__file__).resolve().parent.parent
 GUARD = Path(__file__).resolve().parent / "subprocess_guard"
 
 
+VENDOR_PREFIXES = tuple(adapter.key_env.split("_")[0] + "_" for adapter in PROVIDERS.values())
+
+
 def run_cli(*args, env, cwd):
-    environment = {key: value for key, value in os.environ.items() if not key.startswith(("DASHSCOPE_", "WAN26_"))}
+    environment = {key: value for key, value in os.environ.items() if not key.startswith((*VENDOR_PREFIXES, "WAN26_"))}
     environment |= {"PYTHONPATH": f"{GUARD}{os.pathsep}{REPO}", **env}
     return subprocess.run(
         [sys.executable, "-m", "wan26", *args], env=environment, cwd=cwd, capture_output=True, text=True, timeout=120
@@ -148,3 +154,47 @@ def test_subprocesses_started_by_tests_are_guarded_too(tmp_path):
     environment = {**os.environ, "PYTHONPATH": f"{GUARD}{os.pathsep}{REPO}"}
     done = subprocess.run([sys.executable, "-c", probe], env=environment, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0 and "NetworkBlocked" in done.stderr
+
+
+REFERENCE_URL = "http://127.0.0.1:9/reference/cat.png"  # never fetched: the fakes check the form only
+VENDOR_COMMANDS = {
+    Mode.TEXT_TO_IMAGE: ["text_to_image", "a red fox", "--size", "1280x1280"],
+    Mode.EDIT: ["edit", "image 1 in watercolour", "--size", "1024x1024"],
+    Mode.INTERLEAVE: ["interleave", "a two-step tea recipe", "--max-images", "2"],
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "mode"), [(name, mode) for name, adapter in PROVIDERS.items() for mode in adapter.limits]
+)
+def test_each_vendor_generates_from_the_command_line_with_only_its_own_key(name, mode, vendor_fakes, tmp_path, photo):
+    fake = vendor_fakes[name]
+    args = list(VENDOR_COMMANDS[mode])
+    if mode is Mode.EDIT:
+        args += ["--image", str(photo) if PROVIDERS[name].image_rules.accepts_local else REFERENCE_URL]
+    env = fake.env() | {"WAN26_OUTPUT_DIR": str(tmp_path / "outputs")}
+    done = run_cli(*args, "--provider", name, "--json", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["provider"] == name and report["images"] and all(Path(p).is_file() for p in report["images"])
+    assert f"estimated cost with {PROVIDERS[name].title}" in done.stderr
+    assert len(fake.generation_requests()) >= 1
+
+
+def test_a_vendor_that_takes_urls_only_refuses_a_local_file_before_sending(vendor_fakes, tmp_path, photo):
+    fake = vendor_fakes["shortapi"]
+    env = fake.env() | {"WAN26_OUTPUT_DIR": str(tmp_path / "outputs")}
+    done = run_cli("edit", "image 1 at night", "--image", str(photo), "--provider", "shortapi", env=env, cwd=tmp_path)
+    assert done.returncode == 2
+    assert "image 1" in done.stderr and "URLs only" in done.stderr
+    assert fake.requests == []
+
+
+def test_providers_lists_every_vendor_with_its_limits_and_whether_its_key_is_set(vendor_fakes, tmp_path):
+    done = run_cli("providers", env=vendor_fakes["runware"].env(), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    for adapter in PROVIDERS.values():
+        assert f"{adapter.name}: {adapter.title}" in done.stdout
+    assert "RUNWARE_API_KEY set" in done.stdout and "DASHSCOPE_API_KEY not set" in done.stdout
+    runware = done.stdout.split("runware: Runware")[1].split("shortapi:")[0]
+    assert "options: negative prompt, prompt rewriting" in runware and "not offered: interleave" in runware
