@@ -29,6 +29,7 @@ from wan26.types import (
     ImageRequest,
     ImageSaved,
     Mode,
+    Phase,
     Progress,
     Size,
     SizeTier,
@@ -107,8 +108,11 @@ class _Printer:
 
     def __init__(self, as_json: bool, streams_text: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
         self.as_json, self.streams_text, self.out, self.err = as_json, streams_text, out, err
+        self.pending_estimate = ""
 
     def show(self, event: Event) -> None:
+        if isinstance(event, Progress) and event.phase is Phase.SUBMITTING and self.pending_estimate:
+            print(f"wan26: {self.pending_estimate}", file=self.err, flush=True)
         if isinstance(event, Progress):
             status = f" [{event.task_status}]" if event.task_status else ""
             print(f"wan26: {event.message}{status}", file=self.err, flush=True)
@@ -129,13 +133,18 @@ class _Printer:
         self.out.flush()
 
     def estimate(self, vendor: str, estimate: str) -> None:
-        print(f"wan26: estimated cost with {vendor}: {estimate}", file=self.err, flush=True)
+        """Shown once the request has passed its checks, just before it is sent."""
+        self.pending_estimate = f"estimated cost with {vendor}: {estimate}"
 
     def finished(self, result: GenerationResult) -> None:
+        seeds = sorted({image.seed for image in result.images if image.seed is not None})
         facts = [f"seed {result.seed}" if result.seed is not None else "no seed (this vendor takes none)"]
+        if result.seed is not None and len(seeds) > 1:
+            facts = ["seeds " + ", ".join(map(str, seeds)) + " (one call per image)"]
         if result.cost_usd is not None:
             facts.append(f"cost ${result.cost_usd:.4f} as reported by {result.provider}")
-        facts += [f"request id {result.request_id}", f"record {result.sidecar}"]
+        named = {"request id": result.request_id, "task id": result.task_id}
+        facts += [f"{label} {value}" for label, value in named.items() if value] + [f"record {result.sidecar}"]
         print("wan26: " + "; ".join(facts), file=self.err)
         if self.as_json:
             print(json.dumps(_result_json(result), ensure_ascii=False), file=self.out)
