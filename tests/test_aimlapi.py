@@ -10,7 +10,6 @@ import pytest
 from PIL import Image
 
 from fakes.aimlapi import AUTH_MESSAGE, CREDITS_MESSAGE, MODERATION_MESSAGE, FakeAIMLAPI
-from fakes.server import serve_in_thread
 from fakes.vendor import EXPECTED_ERROR, FailureKind
 from wan26 import (
     AsyncClient,
@@ -40,18 +39,10 @@ MODEL = "alibaba/wan-2-6-image"
 REMOTE_REF = "https://example.com/ref.png"  # never fetched: the fake checks it is a URL, nothing more
 
 
-@pytest.fixture(scope="module")
-def _aimlapi_server(_network_guard):
-    fake = FakeAIMLAPI()
-    with serve_in_thread(fake.app) as server_url:
-        fake.server_url = server_url
-        yield fake
-
-
 @pytest.fixture
-def fake(_aimlapi_server) -> FakeAIMLAPI:
-    _aimlapi_server.reset()
-    return _aimlapi_server
+def fake(vendor_fakes) -> FakeAIMLAPI:
+    """The session's FakeAIMLAPI (conftest), reset."""
+    return vendor_fakes["aimlapi"]
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import pytest
 from PIL import Image
 
 from fakes.runware import FakeRunware
-from fakes.server import serve_in_thread
 from fakes.vendor import EXPECTED_ERROR, FailureKind
 from wan26 import (
     AsyncClient,
@@ -39,18 +38,10 @@ MODEL = "alibaba:wan@2.6-image"
 REMOTE_REF = "https://example.com/ref.png"  # never fetched: the fake only checks it is a string
 
 
-@pytest.fixture(scope="module")
-def _runware_server(_network_guard):
-    fake = FakeRunware()
-    with serve_in_thread(fake.app) as server_url:
-        fake.server_url = server_url
-        yield fake
-
-
 @pytest.fixture
-def fake(_runware_server) -> FakeRunware:
-    _runware_server.reset()
-    return _runware_server
+def fake(vendor_fakes) -> FakeRunware:
+    """The session's FakeRunware (conftest), reset."""
+    return vendor_fakes["runware"]
 
 
 @pytest.fixture

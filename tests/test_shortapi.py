@@ -7,7 +7,6 @@ import httpx
 import pytest
 from PIL import Image
 
-from fakes.server import serve_in_thread
 from fakes.shortapi import MODEL_EDIT, MODEL_T2I, FakeShortAPI
 from fakes.vendor import EXPECTED_ERROR, FailureKind
 from wan26 import (
@@ -41,18 +40,10 @@ async def no_sleep(_seconds: float) -> None:
     await asyncio.sleep(0)
 
 
-@pytest.fixture(scope="module")
-def _shortapi_server(_network_guard):
-    fake = FakeShortAPI()
-    with serve_in_thread(fake.app) as server_url:
-        fake.server_url = server_url
-        yield fake
-
-
 @pytest.fixture
-def fake(_shortapi_server) -> FakeShortAPI:
-    _shortapi_server.reset()
-    return _shortapi_server
+def fake(vendor_fakes) -> FakeShortAPI:
+    """The session's FakeShortAPI (conftest), reset."""
+    return vendor_fakes["shortapi"]
 
 
 def run(fake, tmp_path, request=None, *, fetch=None, env=None, flow=None, **options):

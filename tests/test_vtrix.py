@@ -7,7 +7,6 @@ import httpx
 import pytest
 from PIL import Image
 
-from fakes.server import serve_in_thread
 from fakes.vendor import EXPECTED_ERROR, FailureKind
 from fakes.vtrix import FakeVtrix
 from wan26 import (
@@ -44,18 +43,10 @@ async def no_sleep(_seconds):
     await asyncio.sleep(0)
 
 
-@pytest.fixture(scope="module")
-def _vtrix_server(_network_guard):
-    fake = FakeVtrix()
-    with serve_in_thread(fake.app) as server_url:
-        fake.server_url = server_url
-        yield fake
-
-
 @pytest.fixture
-def fake(_vtrix_server) -> FakeVtrix:
-    _vtrix_server.reset()
-    return _vtrix_server
+def fake(vendor_fakes) -> FakeVtrix:
+    """The session's FakeVtrix (conftest), reset."""
+    return vendor_fakes["vtrix"]
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from .pngs import png_bytes
-from .vendor import FailureKind
+from .vendor import FailureKind, RecordedRequest, recorded
 
 GENERATION_PATH = "/v1/images/generations"
 RESULTS_PREFIX = "/results/"
@@ -89,16 +89,6 @@ _FAILURES = {
     FailureKind.MODERATION: ApiError(400, MODERATION_MESSAGE),
     FailureKind.SERVER: ApiError(500, "Internal server error"),
 }
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]  # lowercased names
-    json: object | None  # parsed body, or None when empty or not JSON
-    body: bytes
 
 
 @dataclass(frozen=True)
@@ -352,14 +342,7 @@ class FakeAIMLAPI:
 
     def _recorded(self, handler):
         async def endpoint(request: Request) -> Response:
-            body = await request.body()
-            try:
-                parsed = json.loads(body) if body else None
-            except (ValueError, UnicodeDecodeError):
-                parsed = None
-            headers = {name.lower(): value for name, value in request.headers.items()}
-            query = dict(request.query_params)
-            record = RecordedRequest(request.method, request.url.path, query, headers, parsed, body)
+            record = await recorded(request)
             with self._lock:
                 self.requests.append(record)
             return await handler(request)

@@ -36,7 +36,7 @@ from .dashscope_bodies import (
 )
 from .dashscope_rules import BODY_INVALID, ApiError, Job, Truncation, parse_job
 from .pngs import png_bytes
-from .vendor import FailureKind
+from .vendor import FailureKind, RecordedRequest, recorded
 
 API_PREFIX = "/api/v1"
 SYNC_PATH = f"{API_PREFIX}/services/aigc/multimodal-generation/generation"
@@ -72,16 +72,6 @@ CANNOT_CANCEL = ApiError(
     400, "UnsupportedOperation", "Failed to cancel the task, please confirm if the task is in PENDING status."
 )
 FAKE_RESET = ApiError(503, "ServiceUnavailable", "The fake was reset while this request was delayed.")
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]  # lowercased names
-    json: object | None  # parsed body, or None when empty or not JSON
-    body: bytes
 
 
 @dataclass
@@ -254,19 +244,7 @@ class FakeDashScope:
         return endpoint
 
     async def _record(self, request: Request) -> None:
-        body = await request.body()
-        try:
-            parsed = json.loads(body) if body else None
-        except (ValueError, UnicodeDecodeError):
-            parsed = None
-        record = RecordedRequest(
-            request.method,
-            request.url.path,
-            dict(request.query_params),
-            {name.lower(): value for name, value in request.headers.items()},
-            parsed,
-            body,
-        )
+        record = await recorded(request)
         with self._lock:
             self.requests.append(record)
 

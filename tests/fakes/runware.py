@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import random
 import threading
 import uuid
@@ -23,7 +22,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from .pngs import png_bytes
-from .vendor import FailureKind
+from .vendor import FailureKind, RecordedRequest, recorded
 
 API_PATH = "/v1"
 RESULTS_PREFIX = "/results/"
@@ -98,16 +97,6 @@ _FAILURES = {
     ),
     FailureKind.SERVER: ApiError(500, "internalServerError", "An internal server error occurred."),
 }
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]  # lowercased names
-    json: object | None  # parsed body, or None when empty or not JSON
-    body: bytes
 
 
 @dataclass
@@ -411,17 +400,10 @@ class FakeRunware:
         ]
 
     async def _record(self, request: Request) -> object | None:
-        body = await request.body()
-        try:
-            parsed = json.loads(body) if body else None
-        except (ValueError, UnicodeDecodeError):
-            parsed = None
-        headers = {name.lower(): value for name, value in request.headers.items()}
+        record = await recorded(request)
         with self._lock:
-            self.requests.append(
-                RecordedRequest(request.method, request.url.path, dict(request.query_params), headers, parsed, body)
-            )
-        return parsed
+            self.requests.append(record)
+        return record.json
 
     def _take_canned(self, target: str, task_uuid: object = None) -> Response | None:
         with self._lock:

@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .pngs import png_bytes
-from .vendor import FailureKind
+from .vendor import FailureKind, RecordedRequest, recorded
 
 API_PREFIX = "/api/v1"
 CREATE_PATH = f"{API_PREFIX}/job/create"
@@ -88,16 +88,6 @@ MAX_RATIO = 4  # 1:4 .. 4:1 in both schemas
 NEGATIVE_MAX = 500
 NUM_IMAGES = (1, 4)
 IMAGE_URLS = (1, 4)
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]  # lowercased names
-    json: object | None  # parsed body, or None when empty or not JSON
-    body: bytes
 
 
 @dataclass(frozen=True)
@@ -292,14 +282,7 @@ class FakeShortAPI:
 
     def _recorded(self, handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
-            body = await request.body()
-            try:
-                parsed = json.loads(body) if body else None
-            except (ValueError, UnicodeDecodeError):
-                parsed = None
-            headers = {name.lower(): value for name, value in request.headers.items()}
-            query = dict(request.query_params)
-            record = RecordedRequest(request.method, request.url.path, query, headers, parsed, body)
+            record = await recorded(request)
             with self._lock:
                 self.requests.append(record)
             try:

@@ -7,8 +7,12 @@ and serves real PNGs at the URLs it returns.
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
+
+from starlette.requests import Request
 
 from wan26.errors import (
     AuthenticationError,
@@ -39,11 +43,27 @@ EXPECTED_ERROR: dict[FailureKind, type[ProviderError]] = {
 }
 
 
-class RecordedLike(Protocol):
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request a fake received, as tests inspect it."""
+
     method: str
     path: str
-    headers: dict[str, str]
-    json: object | None
+    query: dict[str, str]
+    headers: dict[str, str]  # lowercased names
+    json: object | None  # parsed body, or None when empty or not JSON
+    body: bytes = b""
+
+
+async def recorded(request: Request) -> RecordedRequest:
+    """The request as a record (Starlette caches the body, so handlers can still read it)."""
+    body = await request.body()
+    try:
+        parsed = json.loads(body) if body else None
+    except (ValueError, UnicodeDecodeError):
+        parsed = None
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    return RecordedRequest(request.method, request.url.path, dict(request.query_params), headers, parsed, body)
 
 
 class VendorFake(Protocol):

@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from .dashscope_rules import MODEL_IMAGE, MODEL_T2I, SIZE_PATTERN, ApiError, Job, parse_job
 from .pngs import png_bytes
-from .vendor import FailureKind
+from .vendor import FailureKind, RecordedRequest, recorded
 
 SUBMIT_PATH = "/model/v1/generation"  # §4 [C]
 TASK_PREFIX = "/model/v1/generation/task/"  # §4 [C] (vtrix-cli GetTask)
@@ -76,15 +76,6 @@ TASK_NOT_FOUND = VtrixError(404, "task_not_found", "Task not found")  # [?]
 def invalid(where: str, detail: str) -> VtrixError:
     """A refused body: upstream's InvalidParameter passed through at submit time [?] (§4)."""
     return VtrixError(400, "InvalidParameter", f"Required parameter({where}) missing or invalid: {detail}")
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]  # lowercased names
-    json: object | None  # parsed body, or None when empty or not JSON
 
 
 @dataclass(frozen=True)
@@ -226,16 +217,9 @@ class FakeVtrix:
 
     def _recorded(self, handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
-            body = await request.body()
-            try:
-                parsed = json.loads(body) if body else None
-            except (ValueError, UnicodeDecodeError):
-                parsed = None
-            headers = {name.lower(): value for name, value in request.headers.items()}
+            record = await recorded(request)
             with self._lock:
-                self.requests.append(
-                    RecordedRequest(request.method, request.url.path, dict(request.query_params), headers, parsed)
-                )
+                self.requests.append(record)
             try:
                 return await handler(request)
             except VtrixError as error:
