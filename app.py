@@ -37,7 +37,7 @@ from wan26 import (  # noqa: E402
 from wan26.errors import Violation  # noqa: E402
 from wan26.limits import SEED_MAX, ModeLimits, Range, side_range, violations  # noqa: E402
 from wan26.pricing import estimate  # noqa: E402
-from wan26.providers import DEFAULT_PROVIDER, PROVIDERS, Adapter, get_adapter  # noqa: E402
+from wan26.providers import DEFAULT_PROVIDER, PROVIDERS, Adapter, default_provider, get_adapter  # noqa: E402
 from wan26.storage import default_output_dir  # noqa: E402
 
 RANDOM_SEED = -1
@@ -59,8 +59,8 @@ SessionKeys = dict[str, str]  # provider name -> a visitor's own key, held in se
 
 
 def configured_default() -> str:
-    """WAN26_PROVIDER when it names a vendor, else DashScope."""
-    name = (os.environ.get("WAN26_PROVIDER") or "").strip().lower()
+    """WAN26_PROVIDER when it names a vendor, else the first vendor with a server key, else DashScope."""
+    name = default_provider(os.environ).lower()
     return name if name in PROVIDERS else DEFAULT_PROVIDER.value
 
 
@@ -125,7 +125,8 @@ def union_limits(mode: Mode) -> ModeLimits:
     offered = [adapter.limits[mode] for adapter in PROVIDERS.values() if mode in adapter.limits]
     sides = [side_range(limits) for limits in offered]
     widest = Range(min(s.low for s in sides), max(s.high for s in sides))
-    return replace(offered[0], side=widest, n=Range(1, max(limits.n.high for limits in offered)))
+    pixels = Range(min(limits.pixels.low for limits in offered), max(limits.pixels.high for limits in offered))
+    return replace(offered[0], side=widest, pixels=pixels, n=Range(1, max(limits.n.high for limits in offered)))
 
 
 def unavailable_reason(adapter: Adapter, mode: Mode) -> str:
@@ -221,9 +222,15 @@ def run_details(result: GenerationResult, estimated: str = "") -> str:
         cost = f"💲 {adapter.title} reports no cost" + (f"; estimate was {estimated}" if estimated else "")
     return (
         f"**{result.model}** via {adapter.title} · {len(result.images)} image(s) · {seed} · "
-        f"{result.size or '?'} · {result.elapsed_s:.1f} s  \n{cost}  \n{ids}  \nSaved as the provider's files "
+        f"{_size_made(result)} · {result.elapsed_s:.1f} s  \n{cost}  \n{ids}  \nSaved as the provider's files "
         f"with their `run.json` in `{result.run_dir}`"
     )
+
+
+def _size_made(result: GenerationResult) -> str:
+    """The size the vendor reported, else the saved images' own (not every vendor reports one)."""
+    sizes = sorted({f"{image.width}×{image.height}" for image in result.images})
+    return result.size or ", ".join(sizes) or "?"
 
 
 def ui_error(error: Wan26Error) -> gr.Error:
@@ -240,9 +247,14 @@ def ui_error(error: Wan26Error) -> gr.Error:
 def validation_for(names: list[str], found: list[Any]) -> list[dict[str, Any]]:
     """One gr.validate per input, carrying the violations that concern it."""
     return [
-        gr.validate(not (msgs := [str(v) for v in found if _concerns(v.field, name)]), "; ".join(msgs))
+        gr.validate(not (msgs := [_for_input(v, name) for v in found if _concerns(v.field, name)]), "; ".join(msgs))
         for name in names
     ]
+
+
+def _for_input(violation: Any, name: str) -> str:
+    """Gradio names the input already; repeat the field only when it says more (`image 2`, `size.width`)."""
+    return violation.message if violation.field == name else str(violation)
 
 
 def _concerns(field: str, name: str) -> bool:
@@ -322,15 +334,22 @@ def _parsed_size(size: str | None) -> Size | SizeTier | None:
 # Running: events from wan26 become progress, streamed updates and a result
 
 
-def _client(provider: str, keys: SessionKeys | None, header_key: str | None) -> AsyncClient:
-    """A client for `provider` with the visitor's key (X-Api-Key header or session) else the server's."""
-    return AsyncClient(provider, api_key=(header_key or (keys or {}).get(provider) or None))
+def key_header(provider: str) -> str:
+    """The header an API caller sends their own key in: named after the vendor, so a key only ever
+    reaches the vendor it belongs to."""
+    return f"X-{provider.capitalize()}-Key"
 
 
-async def _events(request, provider, keys, header_key, use_task, progress) -> AsyncIterator[Any]:
+def _client(provider: str, keys: SessionKeys | None, http: gr.Request | None) -> AsyncClient:
+    """A client for `provider` with the visitor's key (its header, or the session's) else the server's."""
+    header = http.headers.get(key_header(provider)) if http is not None else None
+    return AsyncClient(provider, api_key=(header or (keys or {}).get(provider) or None))
+
+
+async def _events(request, provider, keys, http, use_task, progress) -> AsyncIterator[Any]:
     flow = Flow.TASK if use_task else None  # None: the vendor's own default flow
     try:
-        async with _client(adapter_named(provider).name, keys, header_key) as client:
+        async with _client(adapter_named(provider).name, keys, http) as client:
             async for event in client.events(request, flow=flow):
                 if isinstance(event, Progress):
                     status = f" [{event.task_status}]" if event.task_status else ""
@@ -364,7 +383,7 @@ async def text_to_image(
     provider: str = "",
     session_keys: SessionKeys | None = None,
     use_task: bool = False,
-    x_api_key: gr.Header = None,
+    http: gr.Request = None,
     progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's documented way to receive progress)
 ):
     """Generate images from a text prompt with Wan 2.6.
@@ -386,7 +405,7 @@ async def text_to_image(
         The saved images (captioned with seed and size), a Markdown summary of the run with its cost, and the seed used.
     """
     request = t2i_request(prompt, negative_prompt, width, height, n, seed, prompt_extend, watermark)
-    result = await _result(_events(request, provider, session_keys, x_api_key, use_task, progress))
+    result = await _result(_events(request, provider, session_keys, http, use_task, progress))
     return _outputs(result, request, provider)
 
 
@@ -403,7 +422,7 @@ async def edit(
     image_urls: str = "",
     session_keys: SessionKeys | None = None,
     use_task: bool = False,
-    x_api_key: gr.Header = None,
+    http: gr.Request = None,
     progress: gr.Progress = gr.Progress(),  # noqa: B008
 ):
     """Edit or combine reference images with Wan 2.6 (1 to 4; AI/ML API takes 1 to 3).
@@ -424,7 +443,7 @@ async def edit(
         The saved images (captioned with seed and size), a Markdown summary of the run with its cost, and the seed used.
     """
     request = edit_request(prompt, images, negative_prompt, size, n, seed, prompt_extend, watermark, image_urls)
-    result = await _result(_events(request, provider, session_keys, x_api_key, use_task, progress))
+    result = await _result(_events(request, provider, session_keys, http, use_task, progress))
     return _outputs(result, request, provider)
 
 
@@ -440,7 +459,7 @@ async def interleave(
     provider: str = "",
     session_keys: SessionKeys | None = None,
     use_task: bool = False,
-    x_api_key: gr.Header = None,
+    http: gr.Request = None,
     progress: gr.Progress = gr.Progress(),  # noqa: B008
 ):
     """Write text with images in between (Wan 2.6 interleaved mode: DashScope and Vtrix), streamed as it is made.
@@ -462,7 +481,7 @@ async def interleave(
     request = interleave_request(prompt, image, negative_prompt, width, height, max_images, seed, watermark)
     story = Story(prompt, image)
     yield story.messages(), "⏳ Generating…", gr.skip()
-    async for event in _events(request, provider, session_keys, x_api_key, use_task, progress):
+    async for event in _events(request, provider, session_keys, http, use_task, progress):
         if isinstance(event, TextDelta | ImageSaved):
             story.add(event)
             yield story.messages(), gr.skip(), gr.skip()
@@ -681,7 +700,7 @@ def _size_controls(mode: Mode, width: int, height: int, provider: gr.Dropdown, v
         sides = side_range(_offered(adapter, mode))
         return gr.update(minimum=sides.low, maximum=sides.high, step=_offered(adapter, mode).side_multiple)
 
-    sides, step = side_range(_offered(BUILD_VENDOR, mode)), _offered(BUILD_VENDOR, mode).side_multiple
+    step = _offered(BUILD_VENDOR, mode).side_multiple
     with gr.Group(visible=visible) as group:
         preset = gr.Dropdown(
             preset_choices(BUILD_VENDOR, mode), value=None, label="Recommended sizes", allow_custom_value=False
@@ -694,8 +713,7 @@ def _size_controls(mode: Mode, width: int, height: int, provider: gr.Dropdown, v
             size_check(BUILD_VENDOR.name, mode, width, height), elem_classes="count", elem_id=f"{mode}-size-check"
         )
     for control in (w, h):
-        follows(control, slider)
-    w.minimum, w.maximum, h.minimum, h.maximum = sides.low, sides.high, sides.low, sides.high  # what the page shows
+        follows(control, slider)  # each page load narrows them to its vendor; the API keeps the wide bounds
     preset.change(apply_preset, preset, [w, h], **PRIVATE)
     for control in (w, h):
         control.change(
@@ -838,7 +856,8 @@ def _run_buttons(mode: Mode):
         )
         stop = gr.Button("Stop", variant="stop", scale=1, elem_id=f"{mode}-stop")
     follows(run, lambda adapter: gr.update(interactive=mode in adapter.limits))
-    price = gr.Markdown(price_note(BUILD_VENDOR.name, mode, 1), elem_classes="count", elem_id=f"{mode}-price")
+    count = 3 if mode is Mode.INTERLEAVE else 1  # the count sliders' first values
+    price = gr.Markdown(price_note(BUILD_VENDOR.name, mode, count), elem_classes="count", elem_id=f"{mode}-price")
     return run, stop, price
 
 
@@ -894,7 +913,7 @@ with gr.Blocks(title="Wan 2.6 Image Studio", delete_cache=(3600, 86400)) as demo
         for trigger in (key_box.submit, use_key.click):
             trigger(set_session_key, [key_vendor, key_box, session_keys, provider], key_outputs, **KEYS)
         forget_key.click(forget_session_keys, provider, key_outputs, **KEYS)
-        demo.load(page_loaded, [session_keys, provider], [key_state_text, key_banner, provider], **KEYS)
+        on_load = demo.load(page_loaded, [session_keys, provider], [key_state_text, key_banner, provider], **KEYS)
 
         with gr.Tabs() as tabs:
             with gr.Tab("Text to image", id="t2i"), gr.Row():
@@ -936,6 +955,8 @@ with gr.Blocks(title="Wan 2.6 Image Studio", delete_cache=(3600, 86400)) as demo
                             e_earlier = gr.Button("◀ Move earlier", size="sm")
                             e_later = gr.Button("Move later ▶", size="sm")
                     follows(e_uploads, lambda adapter: gr.update(visible=adapter.image_rules.accepts_local))
+                    # Hidden uploads would still be sent and refused: a URLs-only vendor starts with none.
+                    follows(e_refs, lambda a: gr.update() if a.image_rules.accepts_local else gr.update(value=[]))
                     e_urls = gr.Textbox(
                         "",
                         label="Reference image URLs (optional; one per line)",
@@ -997,7 +1018,10 @@ with gr.Blocks(title="Wan 2.6 Image Studio", delete_cache=(3600, 86400)) as demo
                     )
 
     # Changing vendor adapts every control at once, then re-checks what depends on the current values.
-    vendor_changed = provider.change(follows.updates, provider, follows.components, **PRIVATE)
+    adapted = [  # also after each page load: the picker may keep its value, and then it does not "change"
+        provider.change(follows.updates, provider, follows.components, **PRIVATE),
+        on_load.then(follows.updates, provider, follows.components, **PRIVATE),
+    ]
     rechecks = [
         (_prompt_count(Mode.TEXT_TO_IMAGE), [t_prompt, provider], t_count),
         (_prompt_count(Mode.EDIT), [e_prompt, provider], e_count),
@@ -1011,7 +1035,8 @@ with gr.Blocks(title="Wan 2.6 Image Studio", delete_cache=(3600, 86400)) as demo
         rechecks.append((lambda p, c, mode=mode: price_note(p, mode, c), [provider, count], price))
         count.change(lambda p, c, mode=mode: price_note(p, mode, c), [provider, count], price, **PRIVATE)
     for fn, inputs, output in rechecks:
-        vendor_changed.then(fn, inputs, output, **PRIVATE)
+        for vendor_changed in adapted:
+            vendor_changed.then(fn, inputs, output, **PRIVATE)
     provider.change(lambda name: name, provider, key_vendor, **PRIVATE)
 
     # Edit: references keep their order labels; the size sent is always 1K, 2K or W×H.

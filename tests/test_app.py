@@ -156,7 +156,7 @@ def test_a_visitors_own_key_is_used_for_that_call_only(served, dashscope_fake, m
     monkeypatch.setenv("DASHSCOPE_API_KEY", "sk-server-key-the-fake-refuses")
     dashscope_fake.api_key = USER_KEY  # only the visitor's key is valid now
     try:
-        with connected(served, headers={"X-Api-Key": USER_KEY}) as own_key:
+        with connected(served, headers={"X-Dashscope-Key": USER_KEY}) as own_key:
             assert len(own_key.predict("a fox", api_name="/text_to_image")[0]) == 1
         with connected(served) as plain, pytest.raises(AppError, match="InvalidApiKey"):
             plain.predict("a fox", api_name="/text_to_image")
@@ -257,3 +257,22 @@ def test_a_mode_the_vendor_lacks_is_refused_with_the_reason(served, only_vendor,
     with connected(served) as client, pytest.raises(ValidationError, match="Runware does not offer interleave"):
         client.predict("a recipe", provider="runware", api_name="/interleave")
     assert vendor_fakes["runware"].requests == []
+
+
+def test_a_key_in_a_header_goes_only_to_the_vendor_it_is_named_after(served, only_vendor, vendor_fakes, monkeypatch):
+    only_vendor("aimlapi")
+    monkeypatch.setenv("RUNWARE_BASE_URL", vendor_fakes["runware"].base_url)  # but no server key for Runware
+    runware_key = vendor_fakes["runware"].api_key
+    with connected(served, headers={"X-Runware-Key": runware_key}) as client:
+        client.predict("a fox", provider="aimlapi", width=1024, height=1024, api_name="/text_to_image")
+        client.predict("a fox", provider="runware", api_name="/text_to_image")  # no server key: the header's
+    [aiml] = vendor_fakes["aimlapi"].generation_requests()
+    assert aiml.headers["authorization"] == f"Bearer {vendor_fakes['aimlapi'].api_key}"
+    assert vendor_fakes["runware"].generation_requests()[0].headers["authorization"] == f"Bearer {runware_key}"
+
+
+def test_with_one_vendors_key_the_default_vendor_is_that_one(served, only_vendor, vendor_fakes):
+    only_vendor("vtrix")
+    import app
+
+    assert app.configured_default() == "vtrix"

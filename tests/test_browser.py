@@ -226,13 +226,17 @@ def test_switching_vendor_adapts_the_controls_and_runs_with_that_vendor(page, ve
     assert len(vendor_fakes["aimlapi"].generation_requests()) == 1 and vendor_fakes["dashscope"].requests == []
 
 
-def test_a_urls_only_vendor_takes_references_as_urls(page, vendor_fakes, monkeypatch, shots):
+def test_a_urls_only_vendor_takes_references_as_urls(page, vendor_fakes, monkeypatch, shots, tmp_path):
     for variable, value in vendor_fakes["shortapi"].env().items():
         monkeypatch.setenv(variable, value)
     page.reload()
     expect(page.locator("#text_to_image-prompt textarea")).to_be_visible(timeout=30_000)
+    open_tab(page, "Edit")  # an upload made with DashScope must not be sent to ShortAPI unseen
+    local = tmp_path / "local.png"
+    Image.new("RGB", (400, 300), (0, 90, 200)).save(local)
+    page.locator("#edit-references input[type=file]").set_input_files(str(local))
+    expect(page.locator("#edit-references img")).to_have_count(1, timeout=10_000)
     pick_vendor(page, "ShortAPI")
-    open_tab(page, "Edit")
     expect(page.locator("#edit-notes")).to_contain_text("http(s) URLs only", timeout=10_000)
     expect(page.locator("#edit-references")).to_be_hidden()
     expect(page.locator("#edit-tier input[type=radio]")).to_have_count(1)  # Custom only: no 1K/2K tiers

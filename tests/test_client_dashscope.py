@@ -21,6 +21,7 @@ from wan26 import (
     Mode,
     NetworkError,
     ProtocolError,
+    ProviderError,
     ProviderFailure,
     ProviderTimeout,
     Size,
@@ -309,6 +310,48 @@ def test_poll_failures_are_retried_and_the_task_is_not_resubmitted(client_for, d
     assert len(result.images) == 1 and len(dashscope_fake.generation_requests()) == 1
 
 
+def test_a_task_whose_polls_keep_failing_is_written_down_with_how_to_fetch_it(client_for, dashscope_fake):
+    dashscope_fake.fail_next(500, "InternalError", "oops", times=10, target="poll")
+    with pytest.raises(ProviderFailure) as caught:
+        generate(client_for, ImageRequest(Mode.TEXT_TO_IMAGE, "fox"), Flow.TASK, sleep=Clock().sleep)
+    error = caught.value
+    command = f"python -m wan26 fetch {error.task_id} --mode text_to_image --provider dashscope"
+    assert error.task_id and command in error.hint  # the task may still be billed: it is not lost
+    record = json.loads(error.partial_result.sidecar.read_text())
+    assert (record["status"], record["task_id"]) == ("still_running", error.task_id)
+    assert len(dashscope_fake.generation_requests()) == 1
+
+
+def test_a_task_that_ends_failed_is_not_called_still_running(client_for, dashscope_fake):
+    dashscope_fake.task_script = ["RUNNING", "FAILED"]
+    with pytest.raises(ProviderError) as caught:
+        generate(client_for, ImageRequest(Mode.TEXT_TO_IMAGE, "fox"), Flow.TASK)
+    assert "wan26 fetch" not in str(caught.value)
+
+
+def test_stopping_while_a_task_runs_writes_it_down(client_for, dashscope_fake, outputs):
+    dashscope_fake.task_script = ["RUNNING"]
+
+    async def stop_while_waiting(client):
+        running = asyncio.Event()
+
+        async def follow():
+            async for event in client.events(ImageRequest(Mode.TEXT_TO_IMAGE, "fox"), flow=Flow.TASK):
+                if getattr(event, "task_status", None) == "RUNNING":
+                    running.set()
+
+        run = asyncio.create_task(follow())
+        await running.wait()
+        run.cancel()  # what the app's Stop does to a run
+        with pytest.raises(asyncio.CancelledError):
+            await run
+
+    client_for(stop_while_waiting)
+    [sidecar] = list(outputs.rglob("run.json"))
+    record = json.loads(sidecar.read_text())
+    assert record["status"] == "stopped" and record["task_id"] in dashscope_fake.tasks
+
+
 def test_waiting_stops_at_the_deadline_and_says_how_to_fetch_later(client_for, dashscope_fake):
     dashscope_fake.task_script = ["RUNNING"]
     clock = Clock()
@@ -539,6 +582,7 @@ def test_the_run_record_holds_everything_needed_to_repeat_the_run(client_for, da
         "seed",
         "size",
         "request_id",
+        "request_ids",
         "task_id",
         "usage",
         "cost_usd",

@@ -31,7 +31,18 @@ CANONICAL = {
 PAIRS = [(name, mode) for name, adapter in PROVIDERS.items() for mode in adapter.limits]
 RECORD_FIELDS = {
     *("status", "fetched_task", "mode", "provider", "model", "flow", "prompt", "negative_prompt", "parameters"),
-    *("seed", "size", "request_id", "task_id", "usage", "cost_usd", "timings", "reference_images", "images"),
+    *(
+        "seed",
+        "size",
+        "request_id",
+        "request_ids",
+        "task_id",
+        "usage",
+        "cost_usd",
+        "timings",
+        "reference_images",
+        "images",
+    ),
     *("failed_downloads", "text", "segments", "error"),
 }
 IMAGE_FIELDS = {"index", "seed", "file", "width", "height", "source_url"}

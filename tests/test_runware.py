@@ -216,7 +216,7 @@ def test_a_task_with_two_images_is_polled_until_both_are_done(fake, tmp_path):
     assert len(fake.polls()) == 3  # one finished image was not the end
 
 
-def test_a_failed_image_fails_the_task_with_runware_code_and_task_id(fake, tmp_path):
+def test_a_failed_image_fails_the_task_but_the_images_made_before_it_are_saved(fake, tmp_path):
     fake.task_failure = ("inferenceError", "one of N failed")
     fake.task_script = ["success:1", "error"]
 
@@ -225,7 +225,9 @@ def test_a_failed_image_fails_the_task_with_runware_code_and_task_id(fake, tmp_p
     task_id = sent_task(fake)["taskUUID"]
     assert (error.code, error.message, error.task_id) == ("inferenceError", "one of N failed", task_id)
     made = fake.tasks[task_id].images[0].result["imageURL"]
-    assert made in error.hint  # not downloaded by the core, but not lost either
+    [saved] = error.partial_result.images  # billed, so downloaded and kept
+    assert saved.source_url == made and saved.path.is_file()
+    assert json.loads(error.partial_result.sidecar.read_text())["status"] == "failed"
 
 
 def test_a_poll_answered_502_is_asked_again(fake, tmp_path):
@@ -503,7 +505,8 @@ def test_task_status_from_poll_items(items, expected, status):
     state = ADAPTER.parse_task({"data": items}, "t", expected)
 
     assert state.status is status
-    assert (state.output is not None) == (status is TaskStatus.SUCCEEDED)
+    made = any(item.get("status") == "success" for item in items)
+    assert (state.output is not None) == (status is TaskStatus.SUCCEEDED or (status is TaskStatus.FAILED and made))
     assert (state.error is not None) == (status is TaskStatus.FAILED)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -82,6 +83,8 @@ class Run:
         self.started = ctx.clock()
         self.provider_s = 0.0
         self.fetched = False  # following a task submitted earlier: its request is unknown
+        self.task_unsettled = False  # a task was accepted, and we stopped following it before it ended
+        self.request_ids: list[str] = []  # every call's, when one run makes several (one image per call)
         self._next_index = 1
 
     async def events(self) -> AsyncIterator[Event]:
@@ -129,9 +132,12 @@ class Run:
                 yield event
             self._raise_for_failed_downloads()
         except ProviderError as error:
-            still_running = isinstance(error, ProviderTimeout) and error.task_id is not None
-            keep = self._produced_anything() or still_running  # a running task may yet be billed
+            keep = self._produced_anything() or self.task_unsettled  # a running task may yet be billed
             error.partial_result = self._record(error) if keep else None
+            raise
+        except (asyncio.CancelledError, GeneratorExit):  # stopped: a task already accepted is written down
+            if self.task_unsettled or self._produced_anything():
+                self._record(None, status="stopped")
             raise
         yield Progress(Phase.DONE, f"Saved {len(self.images)} image(s) in {self.folder.path}")
         yield Finished(self._record(None))
@@ -163,9 +169,12 @@ class Run:
             body, headers = await asyncio.wait_for(self.ctx.http.json(call), self.ctx.http.timeouts.total)
         except TimeoutError as exc:
             raise self._overall_timeout() from exc
-        self._took_output(self.ctx.adapter.parse_output(body, headers))
-        async for event in self._consume(self.output.items):
+        output = self.ctx.adapter.parse_output(body, headers)
+        self._took_output(output)
+        async for event in self._consume(output.items):
             yield event
+        if output.error is not None:  # part of the run failed; what it made is saved first
+            raise output.error
 
     async def _fanned_out_items(self, wire: WireRequest) -> AsyncIterator[Event]:
         """n single-image calls at once, each with its own seed; each result saved as it lands."""
@@ -175,24 +184,28 @@ class Run:
             Phase.WAITING,
             f"{self.ctx.adapter.title} makes one image per call: {len(wires)} calls at once (seeds {seeds})",
         )
-        calls = {asyncio.create_task(self._one_call(one)): one.seed for one in wires}
+        first, self._next_index = self._next_index, self._next_index + len(wires)
+        # Files are numbered in seed order, whichever call answers first: 01 has seed s, 02 has s+1…
+        calls = [asyncio.create_task(self._one_call(one, first + i)) for i, one in enumerate(wires)]
         failures: list[ProviderError] = []
         try:
             for finished in asyncio.as_completed(calls):
                 try:
-                    output = await finished
+                    output, index = await finished
                 except ProviderError as error:
                     failures.append(error)
                     continue
-                async for event in self._consume(output.items):
+                async for event in self._consume(output.items, first_index=index):
                     yield event
+                if output.error is not None:
+                    failures.append(output.error)
         finally:
             for call in calls:
                 call.cancel()
         if failures:
             raise _first_of(failures, len(wires))
 
-    async def _one_call(self, wire: WireRequest) -> ProviderOutput:
+    async def _one_call(self, wire: WireRequest, index: int) -> tuple[ProviderOutput, int]:
         call = self.ctx.adapter.build_direct(wire, self.ctx.creds)
         try:
             body, headers = await asyncio.wait_for(self.ctx.http.json(call), self.ctx.http.timeouts.total)
@@ -201,7 +214,7 @@ class Run:
         output = self.ctx.adapter.parse_output(body, headers)
         items = tuple(replace(item, seed=wire.seed) if isinstance(item, OutputImage) else item for item in output.items)
         self._took_output(replace(output, items=items), streamed=True)
-        return replace(output, items=items)
+        return replace(output, items=items), index
 
     async def _streamed_items(self, call: Any) -> AsyncIterator[Event]:
         yield Progress(Phase.WAITING, "Generating; text and images stream in as they are made")
@@ -258,29 +271,38 @@ class Run:
             sleep=self.ctx.sleep,
             clock=self.ctx.clock,
         )
+        self.task_unsettled = True
         try:
             async for event in self._task_events(states, task_id):
                 yield event
-        except ProviderTimeout as error:
-            error.hint = (
-                f"It may still finish and be billed. Save it within 24 h with: "
-                f"python -m wan26 fetch {task_id} --mode {self.request.mode}"
-            )
+        except ProviderError as error:
+            if self.task_unsettled:  # a poll failed or the deadline passed: the task itself may go on
+                error.task_id = error.task_id or task_id
+                error.hint = f"{self._fetch_advice(task_id)} {error.hint or ''}".strip()
             raise
+
+    def _fetch_advice(self, task_id: str) -> str:
+        command = f"python -m wan26 fetch {task_id} --mode {self.request.mode} --provider {self.ctx.adapter.name}"
+        return f"The task may still finish and be billed. Save it within 24 h with: {command}."
 
     async def _task_events(self, states: AsyncIterator[TaskState], task_id: str) -> AsyncIterator[Event]:
         async for state in states:
-            if state.error is not None:
-                raise state.error
-            if state.output is None:
+            if state.output is None and state.error is None:
                 yield Progress(Phase.WAITING, _task_message(state), task_id, state.raw_status)
                 continue
-            self._took_output(state.output)
-            async for event in self._consume(state.output.items):
-                yield event
+            self.task_unsettled = False  # it ended: what it made is saved, its failure reported
+            if state.output is not None:
+                self._took_output(state.output)
+                async for event in self._consume(state.output.items):
+                    yield event
+            if state.error is not None:
+                raise state.error
+            return
 
     def _took_output(self, output: ProviderOutput, streamed: bool = False) -> None:
         self.provider_s = self.ctx.clock() - self.started
+        if output.request_id and output.request_id not in self.request_ids:
+            self.request_ids.append(output.request_id)
         items = self.output.items + output.items if streamed else output.items
         self.output = ProviderOutput(
             items,
@@ -294,9 +316,15 @@ class Run:
             if isinstance(item, OutputImage):
                 self.seeds[item.url] = item.seed
 
-    async def _consume(self, items: Sequence[OutputItem]) -> AsyncIterator[Event]:
+    async def _consume(self, items: Sequence[OutputItem], first_index: int | None = None) -> AsyncIterator[Event]:
         """Pass text on and save images, in order; every image in `items` downloads at once."""
-        downloads = [self._start_download(item.url) if isinstance(item, OutputImage) else None for item in items]
+        indexes = itertools.count(first_index) if first_index is not None else None
+        downloads = [
+            self._start_download(item.url, next(indexes) if indexes else None)
+            if isinstance(item, OutputImage)
+            else None
+            for item in items
+        ]
         if any(downloads):
             yield Progress(Phase.DOWNLOADING, f"Downloading {sum(map(bool, downloads))} image(s)")
         try:
@@ -313,8 +341,9 @@ class Run:
             for pending in (download[1] for download in downloads if download):
                 pending.cancel()  # only unfinished ones, when the run was stopped
 
-    def _start_download(self, url: str) -> tuple[int, asyncio.Task[SavedImage | None]]:
-        index, self._next_index = self._next_index, self._next_index + 1
+    def _start_download(self, url: str, index: int | None = None) -> tuple[int, asyncio.Task[SavedImage | None]]:
+        if index is None:
+            index, self._next_index = self._next_index, self._next_index + 1
         return index, asyncio.create_task(self._save_image(index, url))
 
     def _add_text(self, text: str) -> None:
@@ -362,9 +391,10 @@ class Run:
     def _produced_anything(self) -> bool:
         return bool(self.parts or self.failed)
 
-    def _record(self, error: ProviderError | None) -> GenerationResult:
+    def _record(self, error: ProviderError | None, status: str | None = None) -> GenerationResult:
         result = self._result()
-        sidecar = self.folder.write_sidecar(_sidecar(self, result, error))
+        record = _sidecar(self, result, error)
+        sidecar = self.folder.write_sidecar(record if status is None else record | {"status": status})
         return replace(result, sidecar=sidecar)
 
     def _result(self) -> GenerationResult:
@@ -425,7 +455,7 @@ def _sidecar(run: Run, result: GenerationResult, error: ProviderError | None) ->
     files = {image.index: image.path.name for image in result.images}
     known = not run.fetched  # a fetched task's prompt and parameters were never seen here
     return {
-        "status": _status(error),
+        "status": _status(run, error),
         "fetched_task": run.fetched,
         "mode": request.mode.value,
         "provider": result.provider,
@@ -437,6 +467,7 @@ def _sidecar(run: Run, result: GenerationResult, error: ProviderError | None) ->
         "seed": result.seed,
         "size": {"requested": None if request.size is None else str(request.size), "actual": result.size},
         "request_id": result.request_id,
+        "request_ids": run.request_ids,
         "task_id": result.task_id,
         "usage": result.usage,
         "cost_usd": result.cost_usd,
@@ -455,10 +486,10 @@ def _sidecar(run: Run, result: GenerationResult, error: ProviderError | None) ->
     }
 
 
-def _status(error: ProviderError | None) -> str:
+def _status(run: Run, error: ProviderError | None) -> str:
     if error is None:
         return "succeeded"
-    return "still_running" if isinstance(error, ProviderTimeout) and error.task_id else "failed"
+    return "still_running" if run.task_unsettled else "failed"
 
 
 def _parameters(request: ImageRequest, seed: int | None) -> dict[str, Any]:

@@ -76,8 +76,9 @@ def _list_providers() -> int:
     for adapter in PROVIDERS.values():
         key = "set" if os.environ.get(adapter.key_env) else "not set"
         price = f"${adapter.price.per_image_usd:.3f}/image" if adapter.price.per_image_usd else "no published price"
-        flows = ", ".join(sorted(adapter.flows))
-        print(f"{adapter.name}: {adapter.title}; {adapter.key_env} {key}; flows {flows}; {price}")
+        flows = ", ".join(sorted(adapter.flows)) + f" (default {adapter.default_flow})"
+        images = "" if adapter.image_rules.accepts_local else "; reference images as http(s) URLs only"
+        print(f"{adapter.name}: {adapter.title}; {adapter.key_env} {key}; flows {flows}; {price}{images}")
         for mode, limits in adapter.limits.items():
             print(f"  {mode}: {describe(limits)}")
         missing = [mode.value for mode in Mode if mode not in adapter.limits]
@@ -260,7 +261,7 @@ def _add_common(command: argparse.ArgumentParser) -> None:
         "--provider",
         choices=list(PROVIDERS),
         default=None,
-        help="the API vendor (default: $WAN26_PROVIDER, else dashscope); `providers` lists their limits",
+        help="the API vendor (default: $WAN26_PROVIDER, else the first with a key); `providers` lists their limits",
     )
     command.add_argument("--out", metavar="DIR", help="where runs are saved (default: $WAN26_OUTPUT_DIR or outputs/)")
     command.add_argument("--json", action="store_true", help="print one JSON object on stdout at the end")

@@ -16,7 +16,7 @@ from wan26._http import Http, RetryPolicy, Timeouts
 from wan26._poll import PollPolicy
 from wan26._run import Run, RunContext
 from wan26.errors import ConfigError, ProtocolError
-from wan26.providers import DEFAULT_PROVIDER, get_adapter
+from wan26.providers import default_provider, get_adapter
 from wan26.providers._base import Adapter, Credentials
 from wan26.storage import default_output_dir
 from wan26.types import Event, Finished, Flow, GenerationResult, ImageRequest, Mode
@@ -28,7 +28,8 @@ _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no whitespace
 class AsyncClient:
     """Generate with one provider; `async with AsyncClient() as client: await client.generate(req)`.
 
-    `provider` is one of `wan26.PROVIDERS` (default `WAN26_PROVIDER`, else dashscope). Keys and base
+    `provider` is one of `wan26.PROVIDERS` (default: `WAN26_PROVIDER`, else the first vendor whose
+    key is set, else dashscope). Keys and base
     URLs come from the arguments, else the environment (the adapter's `key_env` and `base_url_env`,
     e.g. `DASHSCOPE_API_KEY`, `RUNWARE_BASE_URL`; `WAN26_OUTPUT_DIR`). `transport` is the test seam.
     """
@@ -49,7 +50,7 @@ class AsyncClient:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         env = os.environ if env is None else env
-        self.adapter = get_adapter(provider or env.get("WAN26_PROVIDER") or DEFAULT_PROVIDER)
+        self.adapter = get_adapter(provider or default_provider(env))
         creds = _credentials(self.adapter, api_key, base_url, env)
         self._http_client = httpx.AsyncClient(transport=transport, follow_redirects=True)
         http = Http(self._http_client, self.adapter, retry, timeouts, sleep)

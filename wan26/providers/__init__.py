@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 
 from wan26.errors import ConfigError
@@ -30,6 +31,13 @@ PROVIDERS: dict[ProviderName, Adapter] = {
 }
 
 DEFAULT_PROVIDER = ProviderName.DASHSCOPE
+
+
+def default_provider(env: Mapping[str, str]) -> str:
+    """WAN26_PROVIDER when set; else the first vendor whose key is set (so one key is enough); else DashScope."""
+    chosen = (env.get("WAN26_PROVIDER") or "").strip()
+    keyed = (name for name, adapter in PROVIDERS.items() if (env.get(adapter.key_env) or "").strip())
+    return chosen or next(keyed, DEFAULT_PROVIDER.value)
 
 
 def get_adapter(name: str) -> Adapter:

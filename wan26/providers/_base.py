@@ -74,6 +74,7 @@ class ProviderOutput:
     size: str | None = None
     finished: bool = True
     cost_usd: float | None = None  # what the provider says this cost, where it says
+    error: ProviderError | None = None  # part of the run failed: `items` are what was made before it
 
 
 class TaskStatus(StrEnum):

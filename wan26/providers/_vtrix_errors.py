@@ -37,6 +37,11 @@ _HINTS: dict[type[ProviderError], str] = {
     ProviderFailure: "A problem at Vtrix or upstream at Alibaba. Try again in a moment.",
     ProviderTimeout: "Vtrix or Alibaba did not finish in time. Try again later.",
 }
+# A 404: on the task route the id is wrong, another key's, or past its 24 h (§0, §4); else a wrong base URL.
+_UNKNOWN_TASK = (
+    "Vtrix found nothing there: check the task id and the key (task ids expire after 24 hours), "
+    "or VTRIX_BASE_URL if you set one."
+)
 _BALANCE_WORDS = ("balance", "credit", "insufficient", "top up", "余额")
 # [I] No documented moderation code: DashScope's passes through in the task error, maybe only as text (§4).
 _MODERATION_CODES = ("DataInspectionFailed", "data_inspection_failed", "IPInfringementSuspect")
@@ -78,7 +83,7 @@ def _error(
 ) -> ProviderError:
     code = code or next((known for known in _MODERATION_CODES if known in message), None)
     cls = _cause(status, code, message)
-    hint = _hint(cls, message)
+    hint = _UNKNOWN_TASK if status == 404 else _hint(cls, message)
     return cls(
         message,
         provider=PROVIDER,

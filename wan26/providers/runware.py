@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import replace
 
 from wan26._sse import SSEEvent
 from wan26.errors import ConfigError, ProtocolError, ProviderError
@@ -95,11 +96,13 @@ class Runware:
         _raise_for_errors(body, headers)
         items = _latest_items(_data(body))
         task_id = _task_uuid(items)
-        if failed := _with_status(items, "error"):
+        done, failed = _with_status(items, "success"), _with_status(items, "error")
+        if failed and not done:
             raise item_error(failed[0], task_id)
-        if not (done := _with_status(items, "success")):
+        if not done:
             raise ProtocolError("the answer holds no finished image", provider=PROVIDER, request_id=task_id)
-        return _output(done, task_id)
+        # Errors apply per image (providers.md §2): keep what was made, report the failure after it.
+        return replace(_output(done, task_id), error=item_error(failed[0], task_id) if failed else None)
 
     def parse_stream_event(self, event: SSEEvent) -> ProviderOutput:
         raise ProtocolError("Runware does not stream images; use the direct or task flow", provider=PROVIDER)
@@ -121,9 +124,9 @@ class Runware:
         if (entry := first_error(body)) is not None:
             return _failed(task_id, to_error(None, {"taskUUID": task_id, **entry}))
         items = _latest_items(_data(body))
-        if failed := _with_status(items, "error"):
-            return _failed(task_id, _noting_made_images(item_error(failed[0], task_id), items))
         done = _with_status(items, "success")
+        if failed := _with_status(items, "error"):  # the images made before it are still saved
+            return _failed(task_id, item_error(failed[0], task_id), _output(done, task_id) if done else None)
         if _is_complete(len(done), bool(_with_status(items, "processing")), expected_images):
             return TaskState(task_id, TaskStatus.SUCCEEDED, "success", task_id, output=_output(done, task_id))
         status, raw = (TaskStatus.RUNNING, "processing") if items else (TaskStatus.QUEUED, "queued")
@@ -250,18 +253,9 @@ def _task_uuid(items: list[JSONObject]) -> str | None:
     return next((found for item in items if (found := _text(item, "taskUUID"))), None)
 
 
-def _noting_made_images(error: ProviderError, items: list[JSONObject]) -> ProviderError:
-    """A failed image ends the task; say where the images made before it are (they are not saved)."""
-    made = [url for item in _with_status(items, "success") if (url := _text(item, "imageURL"))]
-    if made:
-        listed = " ".join(made)
-        error.hint = f"{len(made)} other image(s) were made before the failure; fetch them soon: {listed}. {error.hint}"
-    return error
-
-
-def _failed(task_id: str, error: ProviderError) -> TaskState:
+def _failed(task_id: str, error: ProviderError, made: ProviderOutput | None = None) -> TaskState:
     error.task_id = task_id
-    return TaskState(task_id, TaskStatus.FAILED, "error", task_id, error=error)
+    return TaskState(task_id, TaskStatus.FAILED, "error", task_id, output=made, error=error)
 
 
 def _text(item: JSONObject, key: str) -> str | None:
