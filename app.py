@@ -941,7 +941,7 @@ with gr.Blocks(title="Wan 2.6 Image Studio", delete_cache=(3600, 86400)) as demo
                     with gr.Group() as e_uploads:
                         e_refs = gr.Gallery(
                             elem_id="edit-references",
-                            label="References: image 1 … image 4",
+                            label="References, in order: image 1, image 2, …",
                             type="filepath",
                             interactive=True,
                             sources=["upload", "clipboard"],
