@@ -90,9 +90,13 @@ def adapter_named(name: str | None) -> Adapter:
         raise gr.Error(str(error), title="Please check the inputs") from error
 
 
-def picker_update(keys: SessionKeys | None, current: str | None = None) -> Any:
+def picker_update(keys: SessionKeys | None, current: str | None = None, switch: bool = True) -> Any:
+    """The picker's vendors; `switch=False` leaves a usable choice alone (the visitor may have changed
+    it since `current` was read)."""
     mark = {name: " · your key" for name in keys or {}}
     choices = [(PROVIDERS[name].title + mark.get(name, ""), name) for name in available(keys)]
+    if not switch and current in available(keys):
+        return gr.update(choices=choices)
     return gr.update(choices=choices, value=preferred(keys, current) if choices else None)
 
 
@@ -564,7 +568,7 @@ def forget_session_keys(current: str | None):
 
 def page_loaded(keys: SessionKeys | None, current: str | None):
     """Decided per page load, so the picker and banner follow the server's configuration as it is now."""
-    return key_status(keys), gr.update(visible=not available(keys)), picker_update(keys, current)
+    return key_status(keys), gr.update(visible=not available(keys)), picker_update(keys, current, switch=False)
 
 
 def label_references(gallery: list[Any] | None) -> list[tuple[str, str]]:

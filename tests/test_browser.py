@@ -183,6 +183,12 @@ def test_references_can_be_reordered_and_removed(page, tmp_path):
     expect(references).to_contain_text("Image 2")
 
 
+def wait_for_page_load_event(page, server_key_vendor):
+    """The picker's vendors are decided by the page-load event: wait until it has answered."""
+    page.get_by_text("Your API key").click()  # the key status shows the server's keys once it has
+    expect(page.locator("#key-status")).to_contain_text(server_key_vendor, timeout=30_000)
+
+
 def pick_vendor(page, title):
     box = page.locator("#provider input")
     box.click()
@@ -195,7 +201,7 @@ def test_switching_vendor_adapts_the_controls_and_runs_with_that_vendor(page, ve
         for variable, value in vendor_fakes[name].env().items():
             monkeypatch.setenv(variable, value)
     page.reload()
-    expect(page.locator("#text_to_image-prompt textarea")).to_be_visible(timeout=30_000)
+    wait_for_page_load_event(page, "Runware")
     page.locator("#provider input").click()
     expect(page.get_by_role("option")).to_have_count(3)  # only the vendors with a key
     expect(page.get_by_role("option")).to_contain_text(["Alibaba Cloud DashScope", "AI/ML API", "Runware"])
@@ -230,7 +236,7 @@ def test_a_urls_only_vendor_takes_references_as_urls(page, vendor_fakes, monkeyp
     for variable, value in vendor_fakes["shortapi"].env().items():
         monkeypatch.setenv(variable, value)
     page.reload()
-    expect(page.locator("#text_to_image-prompt textarea")).to_be_visible(timeout=30_000)
+    wait_for_page_load_event(page, "ShortAPI")
     open_tab(page, "Edit")  # an upload made with DashScope must not be sent to ShortAPI unseen
     local = tmp_path / "local.png"
     Image.new("RGB", (400, 300), (0, 90, 200)).save(local)
