@@ -21,6 +21,7 @@ from wan26.errors import (
     error_class_for_status,
 )
 from wan26.providers._base import JSONObject
+from wan26.providers._wire import retry_after, text
 
 KEYS_URL = "https://aimlapi.com/app/keys"
 BILLING_URL = "https://aimlapi.com/app/billing/"
@@ -57,7 +58,7 @@ _HINTS: dict[type[ProviderError], str] = {
 
 def to_error(status: int, body: JSONObject, headers: Mapping[str, str], *, provider: str) -> ProviderError:
     """The error for a refused call: by documented message first, then by HTTP status."""
-    message = _text(body.get("message")) or f"HTTP {status} with no message"
+    message = text(body.get("message")) or f"HTTP {status} with no message"
     moderation_code = _moderation_code(message)
     cls, hint = _by_message(message) if moderation_code is None else (ContentModerated, _MODERATION)
     cls = cls or error_class_for_status(status)
@@ -66,7 +67,7 @@ def to_error(status: int, body: JSONObject, headers: Mapping[str, str], *, provi
         provider=provider,
         status_code=status,
         code=moderation_code,
-        request_id=_text(body.get("requestId")) or headers.get("x-inference-id"),
+        request_id=text(body.get("requestId")) or headers.get("x-inference-id"),
         hint=hint or _HINTS.get(cls),
         retry_after=retry_after(headers),
     )
@@ -78,14 +79,6 @@ def status_of(body: JSONObject, fallback: int) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     return int(value) if isinstance(value, str) and value.isdigit() else fallback
-
-
-def retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds from a `Retry-After` header, when the 429 carries one (none is documented)."""
-    try:
-        return float(headers["retry-after"])
-    except (KeyError, ValueError):
-        return None
 
 
 def _by_message(message: str) -> tuple[type[ProviderError] | None, str | None]:
@@ -102,7 +95,3 @@ def _by_message(message: str) -> tuple[type[ProviderError] | None, str | None]:
 
 def _moderation_code(message: str) -> str | None:
     return next((code for marker, code in _MODERATION_MARKERS.items() if marker.lower() in message.lower()), None)
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None

@@ -19,6 +19,7 @@ from wan26.errors import (
     error_class_for_status,
 )
 from wan26.providers._base import JSONObject, TaskStatus
+from wan26.providers._wire import retry_after, text
 
 _KEY = (
     "Check DASHSCOPE_API_KEY, and that the key's region matches DASHSCOPE_REGION (intl, cn or us): "
@@ -100,19 +101,19 @@ def to_error(
     status: int | None, body: JSONObject, headers: Mapping[str, str], *, provider: str, request_id: str | None = None
 ) -> ProviderError:
     """The error for a refused call (by code first, then HTTP status), or a failed task (status None)."""
-    code = _text(body.get("code"))
+    code = text(body.get("code"))
     cls, hint = _CODES.get(code or "", (None, None))
     if code == "Throttling.AllocationQuota" and "Free allocated quota" in str(body.get("message")):
         cls, hint = PermissionDenied, _FREE_QUOTA  # used up, not busy: waiting will not help (§4)
     cls = cls or (error_class_for_status(status) if status else ProviderFailure)
     return cls(
-        _text(body.get("message")) or (f"HTTP {status} with no message" if status else "it failed without a message"),
+        text(body.get("message")) or (f"HTTP {status} with no message" if status else "it failed without a message"),
         provider=provider,
         status_code=status,
         code=code,
-        request_id=_text(body.get("request_id")) or headers.get("x-request-id") or request_id,
+        request_id=text(body.get("request_id")) or headers.get("x-request-id") or request_id,
         hint=hint or _FALLBACK_HINTS.get(cls),
-        retry_after=_retry_after(headers),
+        retry_after=retry_after(headers),
     )
 
 
@@ -120,7 +121,7 @@ def task_error(
     status: TaskStatus, body: JSONObject, output: JSONObject, *, provider: str, task_id: str
 ) -> ProviderError | None:
     """Why a task ended without images, or None if it did not fail."""
-    request_id = _text(body.get("request_id"))
+    request_id = text(body.get("request_id"))
     if status is TaskStatus.FAILED:
         # [D] code/message sit in `output` in most documented shapes, at top level in others (§3.4).
         failure = output if output.get("code") else body
@@ -144,17 +145,3 @@ def task_error(
             hint="Task ids expire after 24 hours and are only visible to the key and region that created them.",
         )
     return None
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds from `retry-after-ms` or `retry-after` (the headers the official SDK honours)."""
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        try:
-            return float(headers[name]) * scale
-        except (KeyError, ValueError):
-            continue
-    return None
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None

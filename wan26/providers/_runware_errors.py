@@ -21,6 +21,7 @@ from wan26.errors import (
     error_class_for_status,
 )
 from wan26.providers._base import JSONObject
+from wan26.providers._wire import retry_after, text
 
 PROVIDER = "runware"
 
@@ -103,28 +104,28 @@ def _other_cause(code: str) -> tuple[type[ProviderError], str] | None:
 
 def to_error(status: int | None, entry: JSONObject, headers: Mapping[str, str] | None = None) -> ProviderError:
     """The error for one entry of `errors` (a refused call), or an item's `error` (status None)."""
-    code = _text(entry.get("code"))
+    code = text(entry.get("code"))
     cls, hint = (cause_of(code) if code else None) or (None, None)
     if cls is None:
         cls = error_class_for_status(status) if status and status >= 400 else ProviderFailure
         hint = _FALLBACK_HINTS.get(cls)
-    docs = _text(entry.get("documentation"))
+    docs = text(entry.get("documentation"))
     return cls(
         _message(entry, status),
         provider=PROVIDER,
         status_code=status,
         code=code,
-        request_id=_text(entry.get("taskUUID")),  # Runware has no request id: the task's UUID names the call
+        request_id=text(entry.get("taskUUID")),  # Runware has no request id: the task's UUID names the call
         hint=f"{hint} Docs: {docs}" if docs else hint,
-        retry_after=_retry_after(headers or {}),
+        retry_after=retry_after(headers or {}),
     )
 
 
 def item_error(item: JSONObject, task_id: str | None) -> ProviderError:
     """Why one image of a task failed, from the item's `error` object (providers.md §2, poll answers)."""
-    entry = item.get("error") if isinstance(item.get("error"), dict) else {"message": _text(item.get("error"))}
+    entry = item.get("error") if isinstance(item.get("error"), dict) else {"message": text(item.get("error"))}
     error = to_error(None, {"taskUUID": task_id, **entry})
-    if isinstance(error, ProviderTimeout):  # the task has ended: nothing to pick up later (`_run.follow_task`)
+    if isinstance(error, ProviderTimeout):  # the task has ended: its timeout is a failure, nothing to fetch later
         error = ProviderFailure(error.message, provider=PROVIDER, code=error.code, request_id=task_id, hint=error.hint)
     error.task_id = task_id
     return error
@@ -139,18 +140,7 @@ def first_error(body: JSONObject) -> JSONObject | None:
 
 
 def _message(entry: JSONObject, status: int | None) -> str:
-    message = _text(entry.get("message")) or (f"HTTP {status} with no message" if status else "it failed")
+    message = text(entry.get("message")) or (f"HTTP {status} with no message" if status else "it failed")
     parameter = entry.get("parameter")  # a string or a list of strings [C] (CLI `APIError.Parameter`)
-    names = ", ".join(map(str, parameter)) if isinstance(parameter, list) else _text(parameter)
+    names = ", ".join(map(str, parameter)) if isinstance(parameter, list) else text(parameter)
     return f"{message} (parameter: {names})" if names else message
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    try:
-        return float(headers["retry-after"])
-    except (KeyError, ValueError):
-        return None
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None

@@ -21,6 +21,7 @@ from wan26.errors import (
     error_class_for_status,
 )
 from wan26.providers._base import JSONObject
+from wan26.providers._wire import retry_after, text
 
 _KEY = "Check SHORTAPI_API_KEY: copy the key again from your ShortAPI dashboard (https://shortapi.ai)."
 _BILLING = "Your ShortAPI balance is too low for this job: top up in your dashboard at https://shortapi.ai, then retry."
@@ -75,10 +76,10 @@ def to_error(
         provider=provider,
         status_code=status if status != 200 else None,
         code=_code_text(body.get("code")),
-        request_id=_text(body.get("request_id")) or headers.get("x-request-id"),
+        request_id=text(body.get("request_id")) or headers.get("x-request-id"),
         task_id=task_id,
         hint=hint,
-        retry_after=_retry_after(headers),
+        retry_after=retry_after(headers),
     )
 
 
@@ -126,14 +127,3 @@ def _code_text(value: object) -> str | None:
     if value in (None, 0, "0", "") or isinstance(value, bool):
         return None
     return str(value)
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    try:
-        return float(headers["retry-after"])
-    except (KeyError, ValueError):
-        return None
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None

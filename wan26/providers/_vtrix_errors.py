@@ -22,6 +22,7 @@ from wan26.errors import (
 )
 from wan26.providers import _dashscope_errors
 from wan26.providers._base import JSONObject
+from wan26.providers._wire import retry_after, text
 
 PROVIDER = "vtrix"
 
@@ -53,9 +54,9 @@ def http_error(status: int, body: JSONObject | None, headers: Mapping[str, str])
     body = body or {}
     code, message = _code_and_message(body.get("error"))
     code = code or _code(body.get("code"))
-    message = message or _text(body.get("message")) or f"HTTP {status} with no message"
-    request_id = _text(body.get("request_id")) or headers.get("x-request-id")  # [?] header name (§4)
-    return _error(status, code, message, request_id=request_id, retry_after=_retry_after(headers))
+    message = message or text(body.get("message")) or f"HTTP {status} with no message"
+    request_id = text(body.get("request_id")) or headers.get("x-request-id")  # [?] header name (§4)
+    return _error(status, code, message, request_id=request_id, retry_after=retry_after(headers))
 
 
 def task_error(error: object, task_id: str) -> ProviderError:
@@ -70,7 +71,7 @@ def _code_and_message(error: object) -> tuple[str | None, str | None]:
     if isinstance(error, str):
         return None, error or None
     if isinstance(error, dict):
-        return _code(error.get("code")), _text(error.get("message")) or _text(error.get("error_message"))
+        return _code(error.get("code")), text(error.get("message")) or text(error.get("error_message"))
     return None, None
 
 
@@ -109,19 +110,8 @@ def _hint(cls: type[ProviderError], message: str) -> str | None:
     return _HINTS.get(cls)
 
 
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    try:
-        return float(headers["retry-after"])
-    except (KeyError, ValueError):
-        return None
-
-
 def _code(value: object) -> str | None:
     """Codes come as strings ("002014001") or integers (2014001) (vtrix-cli `TaskError`)."""
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    return _text(value)
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
+    return text(value)

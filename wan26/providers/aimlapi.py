@@ -15,6 +15,7 @@ from wan26.limits import ModeLimits, Range
 from wan26.pricing import Price
 from wan26.providers import _aimlapi_errors
 from wan26.providers._base import Credentials, HttpCall, JSONObject, OutputImage, ProviderOutput, TaskState, WireRequest
+from wan26.providers._wire import bearer
 from wan26.types import Flow, Mode, Size
 
 _PATH = "/v1/images/generations"  # the spec also lists it without /v1 (providers.md §1)
@@ -57,7 +58,7 @@ class AIMLAPI:
         return (env.get(self.base_url_env) or "https://api.aimlapi.com").rstrip("/")
 
     def build_direct(self, wire: WireRequest, creds: Credentials) -> HttpCall:
-        headers = {"Authorization": f"Bearer {creds.api_key}", "Content-Type": "application/json"}
+        headers = bearer(creds)
         return HttpCall("POST", creds.base_url + _PATH, headers, self._body(wire))
 
     def build_submit(self, wire: WireRequest, creds: Credentials) -> HttpCall:

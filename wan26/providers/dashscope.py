@@ -27,6 +27,7 @@ from wan26.providers._base import (
     TaskStatus,
     WireRequest,
 )
+from wan26.providers._wire import bearer
 from wan26.types import Flow, Mode, Size, SizeTier
 
 REGION_BASE_URLS = {
@@ -126,18 +127,18 @@ class DashScope:
     def build_direct(self, wire: WireRequest, creds: Credentials) -> HttpCall:
         body = self._body(wire)
         if wire.request.mode is not Mode.INTERLEAVE:
-            return HttpCall("POST", creds.base_url + _DIRECT_PATH, _headers(creds), body)
+            return HttpCall("POST", creds.base_url + _DIRECT_PATH, bearer(creds), body)
         # Interleaved output is streaming-only on the direct endpoint (dashscope.md §2.3).
         body["parameters"]["stream"] = True
-        headers = {**_headers(creds), "X-DashScope-Sse": "enable", "Accept": "text/event-stream"}
+        headers = {**bearer(creds), "X-DashScope-Sse": "enable", "Accept": "text/event-stream"}
         return HttpCall("POST", creds.base_url + _DIRECT_PATH, headers, body, stream=True)
 
     def build_submit(self, wire: WireRequest, creds: Credentials) -> HttpCall:
-        headers = {**_headers(creds), "X-DashScope-Async": "enable"}  # required, dashscope.md §3.1
+        headers = {**bearer(creds), "X-DashScope-Async": "enable"}  # required, dashscope.md §3.1
         return HttpCall("POST", creds.base_url + _SUBMIT_PATH, headers, self._body(wire))
 
     def build_poll(self, task_id: str, creds: Credentials) -> HttpCall:
-        return HttpCall("GET", f"{creds.base_url}/tasks/{task_id}", {"Authorization": f"Bearer {creds.api_key}"})
+        return HttpCall("GET", f"{creds.base_url}/tasks/{task_id}", bearer(creds, json_body=False))
 
     def parse_output(self, body: JSONObject, headers: Mapping[str, str]) -> ProviderOutput:
         self._raise_if_error(body, headers)
@@ -216,10 +217,6 @@ def _parameters(wire: WireRequest) -> JSONObject:
 
 def _wire_size(size: Size | SizeTier) -> str:
     return size.value if isinstance(size, SizeTier) else f"{size.width}*{size.height}"  # '*', not 'x'
-
-
-def _headers(creds: Credentials) -> dict[str, str]:
-    return {"Authorization": f"Bearer {creds.api_key}", "Content-Type": "application/json"}
 
 
 def _output(output: object, body: JSONObject, headers: Mapping[str, str]) -> ProviderOutput:

@@ -25,6 +25,7 @@ from wan26.providers._base import (
     WireRequest,
 )
 from wan26.providers._runware_errors import PROVIDER, first_error, item_error, to_error
+from wan26.providers._wire import bearer
 from wan26.types import Flow, ImageRequest, Mode, Size
 
 MODEL = "alibaba:wan@2.6-image"
@@ -141,7 +142,7 @@ class Runware:
 
 def _call(creds: Credentials, tasks: list[JSONObject], idempotent: bool = False) -> HttpCall:
     """One POST to the single endpoint; the body is always a JSON array of tasks (providers.md §2)."""
-    headers = {"Authorization": f"Bearer {creds.api_key}", "Content-Type": "application/json"}
+    headers = bearer(creds)
     return HttpCall("POST", creds.base_url, headers, tasks, idempotent=idempotent)
 
 

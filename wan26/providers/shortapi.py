@@ -25,6 +25,7 @@ from wan26.providers._base import (
     TaskStatus,
     WireRequest,
 )
+from wan26.providers._wire import bearer
 from wan26.types import Flow, Mode, Size, SizeSpec
 
 _MODELS = {Mode.TEXT_TO_IMAGE: "alibaba/wan-2.6/text-to-image", Mode.EDIT: "alibaba/wan-2.6/image-to-image"}
@@ -94,12 +95,12 @@ class ShortAPI:
     def build_submit(self, wire: WireRequest, creds: Credentials) -> HttpCall:
         # No callback_url: the core polls job/query instead (providers.md §3).
         body = {"model": self.model_for(wire.request.mode), "args": _args(wire)}
-        headers = {"Authorization": f"Bearer {creds.api_key}", "Content-Type": "application/json"}
+        headers = bearer(creds)
         return HttpCall("POST", f"{creds.base_url}/job/create", headers, body)
 
     def build_poll(self, task_id: str, creds: Credentials) -> HttpCall:
         url = f"{creds.base_url}/job/query?id={quote(task_id, safe='')}"
-        return HttpCall("GET", url, {"Authorization": f"Bearer {creds.api_key}"})
+        return HttpCall("GET", url, bearer(creds, json_body=False))
 
     def parse_output(self, body: JSONObject, headers: Mapping[str, str]) -> ProviderOutput:
         raise ProtocolError("ShortAPI has no direct call to parse an answer from", provider=self.name)

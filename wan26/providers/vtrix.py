@@ -26,6 +26,7 @@ from wan26.providers._base import (
     TaskStatus,
     WireRequest,
 )
+from wan26.providers._wire import bearer, text
 from wan26.providers.dashscope import LIMITS as DASHSCOPE_LIMITS
 from wan26.providers.dashscope import RECOMMENDED_SIZES as DASHSCOPE_SIZES
 from wan26.providers.dashscope import dashscope_body
@@ -81,12 +82,12 @@ class Vtrix:
         # The model sits at the top only, as in the §4 example; params holds input and parameters.
         params = {key: value for key, value in dashscope_body(wire, model).items() if key != "model"}
         body = {"model": model, "input": [{"params": params}]}
-        headers = {"Authorization": f"Bearer {creds.api_key}", "Content-Type": "application/json"}
+        headers = bearer(creds)
         return HttpCall("POST", creds.base_url + _SUBMIT_PATH, headers, body)
 
     def build_poll(self, task_id: str, creds: Credentials) -> HttpCall:
         url = creds.base_url + _TASK_PATH + quote(task_id, safe="")
-        return HttpCall("GET", url, {"Authorization": f"Bearer {creds.api_key}"})
+        return HttpCall("GET", url, bearer(creds, json_body=False))
 
     def parse_output(self, body: JSONObject, headers: Mapping[str, str]) -> ProviderOutput:
         raise ProtocolError("Vtrix answers through tasks only; there is no direct answer to read", provider=self.name)
@@ -99,9 +100,9 @@ class Vtrix:
         return self.parse_task(body, task_id="")
 
     def parse_task(self, body: JSONObject, task_id: str, expected_images: int | None = None) -> TaskState:
-        task_id = _text(body.get("id")) or task_id
+        task_id = text(body.get("id")) or task_id
         # vtrix-cli's Submit also reads a bare `error` from an answer without id or status (§4).
-        raw = _text(body.get("status")) or ("failed" if body.get("error") else None)
+        raw = text(body.get("status")) or ("failed" if body.get("error") else None)
         if raw is None:
             raise ProtocolError(
                 f"no task status in the answer: {body!r:.200}", provider=self.name, task_id=task_id or None
@@ -109,7 +110,7 @@ class Vtrix:
         status = _TASK_STATUSES.get(raw, TaskStatus.RUNNING)
         output = _output(body, task_id) if status is TaskStatus.SUCCEEDED else None
         error = _vtrix_errors.task_error(body.get("error"), task_id) if status is TaskStatus.FAILED else None
-        request_id = _text(body.get("request_id"))
+        request_id = text(body.get("request_id"))
         return TaskState(task_id, status, raw, request_id, output=output, error=error, progress=_progress(body))
 
     def parse_error(self, status: int, body: JSONObject | None, headers: Mapping[str, str]) -> ProviderError:
@@ -125,7 +126,7 @@ def _output(body: JSONObject, task_id: str) -> ProviderOutput:
     if not items:
         raise ProtocolError("a completed task with nothing in its output", provider="vtrix", task_id=task_id)
     usage = body["usage"] if isinstance(body.get("usage"), dict) else {}
-    return ProviderOutput(items, _text(body.get("request_id")), usage, cost_usd=_cost(usage.get("cost")))
+    return ProviderOutput(items, text(body.get("request_id")), usage, cost_usd=_cost(usage.get("cost")))
 
 
 def _content(group: object, task_id: str) -> list[object]:
@@ -137,7 +138,7 @@ def _content(group: object, task_id: str) -> list[object]:
 
 def _item(entry: object, task_id: str) -> OutputItem:
     if isinstance(entry, dict):
-        if entry.get("type") == "image" and _text(entry.get("url")):
+        if entry.get("type") == "image" and text(entry.get("url")):
             return OutputImage(entry["url"])
         # [?] Interleave text items are undocumented; we read {"type": "text", "text": …} in place (§4).
         if entry.get("type") == "text" and isinstance(entry.get("text"), str):
@@ -161,7 +162,3 @@ def _progress(body: JSONObject) -> float | None:
     if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1:
         return float(value)
     return None
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
