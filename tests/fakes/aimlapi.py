@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from .pngs import png_bytes
-from .vendor import FailureKind, RecordedRequest, recorded
+from .vendor import FailureKind, RecordedRequest, ServedFake, recorded
 
 GENERATION_PATH = "/v1/images/generations"
 RESULTS_PREFIX = "/results/"
@@ -261,7 +261,7 @@ def cost_headers() -> dict[str, str]:
 # ---- the fake ---------------------------------------------------------------------------------
 
 
-class FakeAIMLAPI:
+class FakeAIMLAPI(ServedFake):
     """In-memory AI/ML API. Serve ``fake.app``, then set ``fake.server_url`` to its root URL."""
 
     name = "aimlapi"
@@ -279,15 +279,6 @@ class FakeAIMLAPI:
             ]
         )
         self.reset()
-
-    @property
-    def base_url(self) -> str:
-        if self.server_url is None:
-            raise RuntimeError("FakeAIMLAPI is not being served: set fake.server_url first")
-        return self.server_url
-
-    def env(self) -> dict[str, str]:
-        return {"AIMLAPI_API_KEY": self.api_key, "AIMLAPI_BASE_URL": self.base_url}
 
     # ---- knobs for tests -----------------------------------------------------------------
 

@@ -36,7 +36,7 @@ from .dashscope_bodies import (
 )
 from .dashscope_rules import BODY_INVALID, ApiError, Job, Truncation, parse_job
 from .pngs import png_bytes
-from .vendor import FailureKind, RecordedRequest, recorded
+from .vendor import FailureKind, RecordedRequest, ServedFake, recorded
 
 API_PREFIX = "/api/v1"
 SYNC_PATH = f"{API_PREFIX}/services/aigc/multimodal-generation/generation"
@@ -130,10 +130,11 @@ _FAILURES = {
 }
 
 
-class FakeDashScope:
+class FakeDashScope(ServedFake):
     """In-memory DashScope. Serve ``fake.app``, then set ``fake.server_url`` to its root URL."""
 
     name = "dashscope"
+    base_path = API_PREFIX
 
     def __init__(self, api_key: str = FAKE_API_KEY) -> None:
         self.api_key = api_key
@@ -142,16 +143,6 @@ class FakeDashScope:
         self._epoch = 0
         self.app = Starlette(routes=self._routes())
         self.reset()
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:PORT/api/v1``, the value a client uses as its DashScope base URL."""
-        if self.server_url is None:
-            raise RuntimeError("FakeDashScope is not being served: set fake.server_url first")
-        return self.server_url + API_PREFIX
-
-    def env(self) -> dict[str, str]:
-        return {"DASHSCOPE_API_KEY": self.api_key, "DASHSCOPE_BASE_URL": self.base_url}
 
     # ---- knobs for tests -------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from .pngs import png_bytes
-from .vendor import FailureKind, RecordedRequest, recorded
+from .vendor import FailureKind, RecordedRequest, ServedFake, recorded
 
 API_PATH = "/v1"
 RESULTS_PREFIX = "/results/"
@@ -308,10 +308,11 @@ def parse_inference(task: dict) -> Job:
     return Job(task["taskUUID"], (width, height), count, output_type, output_format, include_cost, delivery == "async")
 
 
-class FakeRunware:
+class FakeRunware(ServedFake):
     """In-memory Runware. Serve ``fake.app``, then set ``fake.server_url`` to its root URL."""
 
     name = "runware"
+    base_path = API_PATH
 
     def __init__(self, api_key: str = FAKE_API_KEY) -> None:
         self.api_key = api_key
@@ -319,16 +320,6 @@ class FakeRunware:
         self._lock = threading.RLock()
         self.app = Starlette(routes=self._routes())
         self.reset()
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:PORT/v1``, the value for RUNWARE_BASE_URL."""
-        if self.server_url is None:
-            raise RuntimeError("FakeRunware is not being served: set fake.server_url first")
-        return self.server_url + API_PATH
-
-    def env(self) -> dict[str, str]:
-        return {"RUNWARE_API_KEY": self.api_key, "RUNWARE_BASE_URL": self.base_url}
 
     # ---- knobs for tests -------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .pngs import png_bytes
-from .vendor import FailureKind, RecordedRequest, recorded
+from .vendor import FailureKind, RecordedRequest, ServedFake, recorded
 
 API_PREFIX = "/api/v1"
 CREATE_PATH = f"{API_PREFIX}/job/create"
@@ -212,10 +212,11 @@ def _is_http_url(value: object) -> bool:
 # ---- the fake ---------------------------------------------------------------------------------
 
 
-class FakeShortAPI:
+class FakeShortAPI(ServedFake):
     """In-memory ShortAPI. Serve ``fake.app``, then set ``fake.server_url`` to its root URL."""
 
     name = "shortapi"
+    base_path = API_PREFIX
 
     def __init__(self, api_key: str = FAKE_API_KEY) -> None:
         self.api_key = api_key
@@ -223,16 +224,6 @@ class FakeShortAPI:
         self._lock = threading.RLock()
         self.app = Starlette(routes=self._routes())
         self.reset()
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:PORT/api/v1``, the value for SHORTAPI_BASE_URL."""
-        if self.server_url is None:
-            raise RuntimeError("FakeShortAPI is not being served: set fake.server_url first")
-        return self.server_url + API_PREFIX
-
-    def env(self) -> dict[str, str]:
-        return {"SHORTAPI_API_KEY": self.api_key, "SHORTAPI_BASE_URL": self.base_url}
 
     # ---- knobs for tests -------------------------------------------------------------------
 

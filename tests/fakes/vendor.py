@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from starlette.requests import Request
 
@@ -22,6 +22,7 @@ from wan26.errors import (
     ProviderFailure,
     RateLimited,
 )
+from wan26.providers import PROVIDERS
 
 
 class FailureKind(StrEnum):
@@ -64,6 +65,27 @@ async def recorded(request: Request) -> RecordedRequest:
         parsed = None
     headers = {name.lower(): value for name, value in request.headers.items()}
     return RecordedRequest(request.method, request.url.path, dict(request.query_params), headers, parsed, body)
+
+
+class ServedFake:
+    """What every fake shares once served: its base URL, and the settings that point wan26 at it."""
+
+    name: ClassVar[str]  # the wan26 provider name
+    base_path: ClassVar[str] = ""  # what the vendor's base URL adds to the server's root
+    api_key: str
+    server_url: str | None = None
+
+    @property
+    def base_url(self) -> str:
+        """The value for the vendor's <VENDOR>_BASE_URL."""
+        if self.server_url is None:
+            raise RuntimeError(f"{type(self).__name__} is not being served: set fake.server_url first")
+        return self.server_url + self.base_path
+
+    def env(self) -> dict[str, str]:
+        """The adapter's own variables (`key_env`, `base_url_env`), pointing at this fake."""
+        adapter = PROVIDERS[self.name]
+        return {adapter.key_env: self.api_key, adapter.base_url_env: self.base_url}
 
 
 class VendorFake(Protocol):

@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from .dashscope_rules import MODEL_IMAGE, MODEL_T2I, SIZE_PATTERN, ApiError, Job, parse_job
 from .pngs import png_bytes
-from .vendor import FailureKind, RecordedRequest, recorded
+from .vendor import FailureKind, RecordedRequest, ServedFake, recorded
 
 SUBMIT_PATH = "/model/v1/generation"  # §4 [C]
 TASK_PREFIX = "/model/v1/generation/task/"  # §4 [C] (vtrix-cli GetTask)
@@ -136,7 +136,7 @@ def _error_response(error: VtrixError) -> JSONResponse:
     return JSONResponse(error.body(), status_code=error.status, headers={"x-request-id": _new_id()})
 
 
-class FakeVtrix:
+class FakeVtrix(ServedFake):
     """In-memory Vtrix. Serve ``fake.app``, then set ``fake.server_url`` to its root URL."""
 
     name = "vtrix"
@@ -147,16 +147,6 @@ class FakeVtrix:
         self._lock = threading.RLock()
         self.app = Starlette(routes=self._routes())
         self.reset()
-
-    @property
-    def base_url(self) -> str:
-        """The gateway root (``VTRIX_BASE_URL``): the server URL itself, like https://cloud.vtrix.ai."""
-        if self.server_url is None:
-            raise RuntimeError("FakeVtrix is not being served: set fake.server_url first")
-        return self.server_url
-
-    def env(self) -> dict[str, str]:
-        return {"VTRIX_API_KEY": self.api_key, "VTRIX_BASE_URL": self.base_url}
 
     # ---- knobs for tests -------------------------------------------------------------------
 
