@@ -43,7 +43,7 @@ RECORD_FIELDS = {
         "reference_images",
         "images",
     ),
-    *("failed_downloads", "text", "segments", "error"),
+    *("failed_downloads", "text", "segments", "notes", "error"),
 }
 IMAGE_FIELDS = {"index", "seed", "file", "width", "height", "source_url"}
 

@@ -10,7 +10,9 @@ import sys
 if sys.version_info < (3, 11):  # noqa: UP036 (say so plainly rather than fail on StrEnum)
     raise ImportError("wan26 needs Python 3.11 or newer")
 
-from wan26.client import AsyncClient, generate  # noqa: E402
+from wan26._http import RetryPolicy, Timeouts  # noqa: E402
+from wan26._poll import PollPolicy  # noqa: E402
+from wan26.client import AsyncClient, fetch_command, generate  # noqa: E402
 from wan26.errors import (
     AuthenticationError,
     BadRequest,
@@ -34,6 +36,7 @@ from wan26.types import (
     Finished,
     Flow,
     GenerationResult,
+    ImageOffered,
     ImageRequest,
     ImageSaved,
     Mode,
@@ -49,6 +52,10 @@ from wan26.types import (
 __all__ = [
     "AsyncClient",
     "generate",
+    "fetch_command",
+    "Timeouts",
+    "RetryPolicy",
+    "PollPolicy",
     "ImageRequest",
     "Mode",
     "Flow",
@@ -61,6 +68,7 @@ __all__ = [
     "Progress",
     "Phase",
     "TextDelta",
+    "ImageOffered",
     "ImageSaved",
     "Finished",
     "Wan26Error",

@@ -9,10 +9,13 @@ Retry rules (never resubmit a generation that may already be running and billed)
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import httpx
 
@@ -29,18 +32,20 @@ from wan26.errors import (
 from wan26.providers._base import Adapter, HttpCall, JSONObject
 
 Sleep = Callable[[float], Awaitable[None]]
+_Result = TypeVar("_Result")
 
 
 @dataclass(frozen=True, slots=True)
 class Timeouts:
     """Per-call limits. A direct generation answers only when its images are done (typically
     1–2 minutes, dashscope.md §3.5; the official SDK waits 300 s); a stream waits at most
-    `generate.read` between two events."""
+    `generate.read` between two events, and `total` in all, even when only keep-alive comments come."""
 
     generate: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(10.0, read=300.0, write=60.0))
     poll: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(10.0, read=30.0))
     download: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(10.0, read=60.0))
     total: float = 900.0  # a whole direct call or stream, however slowly it trickles
+    download_total: float = 180.0  # one result file, retries included: a trickle must not hold a run for ever
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +71,7 @@ def retry_delay(attempt: int, retry_after: float | None, policy: RetryPolicy) ->
     """Seconds to wait before retry number `attempt + 1`: the server's word first, else backoff."""
     if retry_after is not None and retry_after >= 0:
         return retry_after
-    backoff = min(policy.base_delay * 2**attempt, policy.max_delay)
+    backoff = min(policy.base_delay * 2.0**attempt, policy.max_delay)
     return backoff * (1 - 0.25 * random.random())  # jitter spreads out clients retrying together
 
 
@@ -89,16 +94,24 @@ class Http:
         return self._json_body(response), response.headers
 
     async def stream(self, call: HttpCall) -> AsyncIterator[SSEEvent]:
-        """Open an SSE call and yield its events; only the opening is ever retried."""
+        """Open an SSE call and yield its events; only the opening is ever retried. The whole stream
+        ends within `timeouts.total`: keep-alive comments reset the read timeout, not this one."""
+        deadline = asyncio.get_running_loop().time() + self.timeouts.total
         timeout = self.timeouts.generate
-        response = await self._with_retries(call.is_idempotent, lambda: self._open_stream(call, timeout))
+        async with self._deadline(deadline, "the stream"):
+            response = await self._with_retries(call.is_idempotent, lambda: self._open_stream(call, timeout))
         if not _is_event_stream(response):
             # A plain JSON answer carries the same envelope as one event: use it, never drop it.
             yield SSEEvent("result", response.text)
             return
         try:
             decoder = SSEDecoder()
-            async for chunk in _translated(response.aiter_bytes(), self._adapter.name, call.url):
+            chunks = _translated(response.aiter_bytes(), self._adapter.name, call.url).__aiter__()
+            while True:
+                async with self._deadline(deadline, "the stream"):  # scoped to the read, never across a yield
+                    chunk = await anext(chunks, None)
+                if chunk is None:
+                    break
                 for event in decoder.feed(chunk):
                     yield event
             for event in decoder.close():
@@ -106,10 +119,27 @@ class Http:
         finally:
             await response.aclose()
 
-    async def download(self, url: str) -> bytes:
-        """GET a result file (no credentials: result URLs are pre-signed)."""
-        response = await self._with_retries(True, lambda: self._get_file(url, self.timeouts.download))
+    async def download(self, url: str, problem: Callable[[bytes], str | None] = lambda _: None) -> bytes:
+        """GET a result file (no credentials: result URLs are pre-signed), within `download_total`.
+
+        A body shorter than its Content-Length, or one `problem` finds cut off, is fetched again like
+        a broken connection, then reported."""
+        deadline = asyncio.get_running_loop().time() + self.timeouts.download_total
+        async with self._deadline(deadline, "downloading a result image"):
+            response = await self._with_retries(True, lambda: self._get_file(url, self.timeouts.download, problem))
         return response.content
+
+    @contextlib.asynccontextmanager
+    async def _deadline(self, when: float, what: str) -> AsyncIterator[None]:
+        try:
+            async with asyncio.timeout_at(when):
+                yield
+        except TimeoutError:
+            raise ProviderTimeout(
+                f"{what} did not finish in time (deadline passed)",
+                provider=self._adapter.name,
+                hint="The provider or the network is very slow. What was already received has been kept.",
+            ) from None
 
     async def _with_retries(
         self, idempotent: bool, attempt_once: Callable[[], Awaitable[httpx.Response]]
@@ -149,9 +179,14 @@ class Http:
         body = _first_sse_json(response.content) if _is_event_stream(response) else _maybe_json(response)
         raise self._adapter.parse_error(response.status_code, body, response.headers)
 
-    async def _get_file(self, url: str, timeout: httpx.Timeout) -> httpx.Response:
+    async def _get_file(
+        self, url: str, timeout: httpx.Timeout, problem: Callable[[bytes], str | None]
+    ) -> httpx.Response:
         response = await _translated_call(self._client.get(url, timeout=timeout), self._adapter.name, url)
         if response.is_success:
+            if (cut := _short_body(response) or problem(response.content)) is not None:
+                where = httpx.URL(url).copy_with(query=None)
+                raise NetworkError(f"{cut} from {where.host}", provider=self._adapter.name)
             return response
         error_cls = ProviderFailure if response.status_code >= 500 else ProtocolError
         raise error_cls(
@@ -172,8 +207,19 @@ class Http:
         return body
 
 
+def _short_body(response: httpx.Response) -> str | None:
+    """A body shorter than its announced Content-Length. (httpx itself refuses most such bodies as a
+    broken connection; this also covers a transport that does not. A compressed body's length is
+    not comparable, and the image's own end marker covers it.)"""
+    announced = str(response.headers.get("content-length", ""))
+    got = len(response.content)
+    if announced.isdigit() and "content-encoding" not in response.headers and got < int(announced):
+        return f"the image ended early ({got:,} of {int(announced):,} bytes)"
+    return None
+
+
 def _is_event_stream(response: httpx.Response) -> bool:
-    return response.headers.get("content-type", "").startswith("text/event-stream")
+    return str(response.headers.get("content-type", "")).startswith("text/event-stream")
 
 
 def _first_sse_json(content: bytes) -> JSONObject | None:
@@ -196,7 +242,7 @@ def _maybe_json(response: httpx.Response) -> JSONObject | None:
     return body if isinstance(body, dict) else None
 
 
-async def _translated_call(pending: Awaitable[httpx.Response] | Awaitable[bytes], provider: str, url: str):  # type: ignore[no-untyped-def]
+async def _translated_call(pending: Awaitable[_Result], provider: str, url: str) -> _Result:
     """Await an httpx call, turning its exceptions into our tree (chained, never flattened)."""
     try:
         return await pending

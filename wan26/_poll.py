@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
-from wan26.errors import ProviderTimeout
+from wan26.errors import NetworkError, ProviderError, ProviderFailure, ProviderTimeout, RateLimited
 from wan26.providers._base import TaskState
 
 
@@ -38,19 +38,40 @@ async def poll_states(
 ) -> AsyncIterator[TaskState]:
     """Yield each polled state until a terminal one (yielded last), or raise at the deadline.
 
-    The caller adds the hint: only it knows how the user can pick the task up again.
+    A poll that fails for a passing reason (5xx, throttling, a refused or broken connection) is
+    simply made again at the next interval: an outage of the status route does not end a task that
+    may be running and billed. The caller adds the hint: only it knows how the user can pick the
+    task up again.
     """
     started = clock()
+    last: TaskState | ProviderError | None = None
     for interval in intervals(policy):
         await sleep(interval)
-        state = await fetch()
-        yield state
-        if state.status.is_terminal:
-            return
+        try:
+            last = await fetch()
+        except ProviderError as error:
+            if not isinstance(error, _PASSING):
+                raise
+            last = error
+        if isinstance(last, TaskState):
+            yield last
+            if last.status.is_terminal:
+                return
         if clock() - started + interval > policy.deadline:
-            raise ProviderTimeout(
-                f"the task was still {state.raw_status} after {clock() - started:.0f} s",
-                provider=provider,
-                task_id=task_id,
-                request_id=state.request_id,
-            )
+            raise _past_deadline(last, clock() - started, provider, task_id)
+
+
+# A poll failure that says nothing about the task itself: poll again until the deadline.
+_PASSING = (ProviderFailure, ProviderTimeout, NetworkError, RateLimited)
+
+
+def _past_deadline(
+    last: TaskState | ProviderError | None, elapsed: float, provider: str, task_id: str
+) -> ProviderTimeout:
+    if isinstance(last, TaskState):
+        where = f"the task was still {last.raw_status}"
+        request_id = last.request_id
+    else:
+        where = f"the task's status could not be read ({last.message if last else 'no answer'})"
+        request_id = last.request_id if last else None
+    return ProviderTimeout(f"{where} after {elapsed:.0f} s", provider=provider, task_id=task_id, request_id=request_id)

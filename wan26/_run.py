@@ -13,6 +13,7 @@ from typing import Any
 
 from wan26._http import Http
 from wan26._poll import PollPolicy, poll_states
+from wan26._redact import redact, redact_error
 from wan26.errors import (
     ConfigError,
     DownloadError,
@@ -29,16 +30,18 @@ from wan26.providers._base import (
     Credentials,
     OutputImage,
     OutputItem,
+    OutputText,
     ProviderOutput,
     TaskState,
     WireRequest,
 )
-from wan26.storage import NotAnImage, RunFolder
+from wan26.storage import NotAnImage, RunFolder, truncation
 from wan26.types import (
     Event,
     Finished,
     Flow,
     GenerationResult,
+    ImageOffered,
     ImageRequest,
     ImageSaved,
     ImageSegment,
@@ -85,6 +88,8 @@ class Run:
         self.fetched = False  # following a task submitted earlier: its request is unknown
         self.task_unsettled = False  # a task was accepted, and we stopped following it before it ended
         self.request_ids: list[str] = []  # every call's, when one run makes several (one image per call)
+        self.offered: dict[int, str] = {}  # every image the provider made, by index: its URL
+        self.notes: list[str] = []  # what the user should know that is not an error
         self._next_index = 1
 
     async def events(self) -> AsyncIterator[Event]:
@@ -126,21 +131,45 @@ class Run:
             ) from exc
 
     async def _saving(self, source: AsyncIterator[Event]) -> AsyncIterator[Event]:
-        """Pass `source` on; whatever happens, what it produced is recorded beside its images."""
+        """Pass `source` on; whatever happens, what it produced is recorded beside its images, and
+        every image not saved keeps its URL in the record and in the error."""
         try:
             async for event in source:
-                yield event
+                yield self._redacted(event)
             self._raise_for_failed_downloads()
         except ProviderError as error:
+            redact_error(error, self.ctx.creds.api_key)
+            error.urls = error.urls or self._unsaved_urls()
             keep = self._produced_anything() or self.task_unsettled  # a running task may yet be billed
             error.partial_result = self._record(error) if keep else None
+            if error.partial_result is not None and error.partial_result.notes:
+                error.hint = " ".join(filter(None, (error.hint, *error.partial_result.notes)))
             raise
         except (asyncio.CancelledError, GeneratorExit):  # stopped: a task already accepted is written down
-            if self.task_unsettled or self._produced_anything():
-                self._record(None, status="stopped")
+            self._stopped()
             raise
         yield Progress(Phase.DONE, f"Saved {len(self.images)} image(s) in {self.folder.path}")
         yield Finished(self._record(None))
+
+    def _redacted(self, event: Event) -> Event:
+        """Progress carries the vendor's own status words: mask the key there too."""
+        if not isinstance(event, Progress):
+            return event
+        key = self.ctx.creds.api_key
+        status = None if event.task_status is None else redact(event.task_status, key)
+        return replace(event, message=redact(event.message, key), task_status=status)
+
+    def _stopped(self) -> None:
+        """Stop or Ctrl-C: images made but not yet saved keep their URLs in the record."""
+        saved = {image.index for image in self.images} | {entry["index"] for entry in self.failed}
+        for index, url in self.offered.items():
+            if index not in saved:
+                self.failed.append({"index": index, "source_url": url, "error": "stopped before it was saved"})
+        if self.task_unsettled or self._produced_anything():
+            self._record(None, status="stopped")
+
+    def _unsaved_urls(self) -> tuple[str, ...]:
+        return tuple(entry["source_url"] for entry in sorted(self.failed, key=lambda e: e["index"]))
 
     def _mode_limits(self) -> ModeLimits:
         adapter = self.ctx.adapter
@@ -282,7 +311,7 @@ class Run:
             raise
 
     def _fetch_advice(self, task_id: str) -> str:
-        command = f"python -m wan26 fetch {task_id} --mode {self.request.mode} --provider {self.ctx.adapter.name}"
+        command = fetch_command(task_id, self.request.mode, self.ctx.adapter.name)
         return f"The task may still finish and be billed. Save it within 24 h with: {command}."
 
     async def _task_events(self, states: AsyncIterator[TaskState], task_id: str) -> AsyncIterator[Event]:
@@ -301,6 +330,7 @@ class Run:
 
     def _took_output(self, output: ProviderOutput, streamed: bool = False) -> None:
         self.provider_s = self.ctx.clock() - self.started
+        self.notes += [redact(note, self.ctx.creds.api_key) for note in output.notes]
         if output.request_id and output.request_id not in self.request_ids:
             self.request_ids.append(output.request_id)
         items = self.output.items + output.items if streamed else output.items
@@ -327,12 +357,16 @@ class Run:
         ]
         if any(downloads):
             yield Progress(Phase.DOWNLOADING, f"Downloading {sum(map(bool, downloads))} image(s)")
+        for started in filter(None, downloads):
+            yield ImageOffered(started[0], self.offered[started[0]])
         try:
             for item, download in zip(items, downloads, strict=True):
-                if download is None:
-                    self._add_text(item.text)  # type: ignore[union-attr]
-                    yield TextDelta(item.text)  # type: ignore[union-attr]
+                if isinstance(item, OutputText):
+                    text = redact(item.text, self.ctx.creds.api_key)
+                    self._add_text(text)
+                    yield TextDelta(text)
                     continue
+                assert download is not None  # every image item started a download above
                 index, task = download
                 self.parts.append(index)
                 if (image := await task) is not None:
@@ -344,6 +378,7 @@ class Run:
     def _start_download(self, url: str, index: int | None = None) -> tuple[int, asyncio.Task[SavedImage | None]]:
         if index is None:
             index, self._next_index = self._next_index, self._next_index + 1
+        self.offered[index] = url
         return index, asyncio.create_task(self._save_image(index, url))
 
     def _add_text(self, text: str) -> None:
@@ -354,10 +389,11 @@ class Run:
 
     async def _save_image(self, index: int, url: str) -> SavedImage | None:
         try:
-            data = await self.ctx.http.download(url)
+            data = await self.ctx.http.download(url, truncation)
             path, width, height = await asyncio.to_thread(self.folder.save_image, index, data)
         except (ProviderError, NotAnImage, OSError) as exc:  # the URL is kept: the user can still fetch it
-            self.failed.append({"index": index, "source_url": url, "error": str(exc).splitlines()[0]})
+            reason = redact(str(exc).splitlines()[0], self.ctx.creds.api_key)
+            self.failed.append({"index": index, "source_url": url, "error": reason})
             return None
         seed = self.seeds.get(url)
         image = SavedImage(index, path, url, width, height, seed if seed is not None else self._sent_seed())
@@ -377,24 +413,33 @@ class Run:
         )
 
     def _raise_for_failed_downloads(self) -> None:
-        if self.failed:
-            urls = tuple(entry["source_url"] for entry in sorted(self.failed, key=lambda e: e["index"]))
-            raise DownloadError(
-                f"{len(urls)} of {self._next_index - 1} image(s) could not be downloaded",
-                urls=urls,
-                provider=self.ctx.adapter.name,
-                request_id=self.output.request_id,
-                task_id=self.task_id,
-                hint="The other images and the run record are saved.",
-            )
+        if not self.failed:
+            return
+        first = min(self.failed, key=lambda entry: entry["index"])
+        saved = f"{len(self.images)} other image(s) are saved in {self.folder.path}." if self.images else ""
+        raise DownloadError(
+            f"{len(self.failed)} of {len(self.offered)} image(s) could not be saved "
+            f"(image {first['index']}: {first['error']})",
+            urls=self._unsaved_urls(),
+            provider=self.ctx.adapter.name,
+            request_id=self.output.request_id,
+            task_id=self.task_id,
+            hint=saved or None,
+        )
 
     def _produced_anything(self) -> bool:
         return bool(self.parts or self.failed)
 
     def _record(self, error: ProviderError | None, status: str | None = None) -> GenerationResult:
+        """Write run.json; if even that fails (disk full, folder gone), say so rather than raise:
+        the caller still has the images' URLs to give the user."""
         result = self._result()
         record = _sidecar(self, result, error)
-        sidecar = self.folder.write_sidecar(record if status is None else record | {"status": status})
+        try:
+            sidecar = self.folder.write_sidecar(record if status is None else record | {"status": status})
+        except OSError as exc:
+            note = f"The run record could not be written in {self.folder.path} ({exc.strerror or exc})."
+            return replace(result, sidecar=None, notes=(*result.notes, note))
         return replace(result, sidecar=sidecar)
 
     def _result(self) -> GenerationResult:
@@ -405,7 +450,7 @@ class Run:
             images=tuple(sorted(self.images, key=lambda image: image.index)),
             seed=self.wire.seed if self.wire else None,
             run_dir=self.folder.path,
-            sidecar=self.folder.path,
+            sidecar=None,
             text="".join(p for p in self.parts if isinstance(p, str)),
             segments=tuple(_segments(self.parts)),
             request_id=self.output.request_id,
@@ -414,7 +459,13 @@ class Run:
             usage=dict(self.output.usage),
             elapsed_s=round(self.ctx.clock() - self.started, 3),
             cost_usd=None if self.cost_usd is None else round(self.cost_usd, 6),
+            notes=tuple(self.notes),
         )
+
+
+def fetch_command(task_id: str, mode: Mode, provider: str) -> str:
+    """The exact command that saves a task's result later (task ids live 24 h)."""
+    return f"python -m wan26 fetch {task_id} --mode {mode.value} --provider {provider}"
 
 
 def _seed(request: ImageRequest, limits: ModeLimits) -> int | None:
@@ -481,7 +532,8 @@ def _sidecar(run: Run, result: GenerationResult, error: ProviderError | None) ->
         "images": [_image_record(image) for image in result.images],
         "failed_downloads": sorted(run.failed, key=lambda entry: entry["index"]),
         "text": result.text,
-        "segments": [_segment_record(segment, files) for segment in result.segments],
+        "segments": [_segment_record(segment, files, run.offered) for segment in result.segments],
+        "notes": list(result.notes),
         "error": None if error is None else _error_record(error),
     }
 
@@ -514,10 +566,11 @@ def _image_record(image: SavedImage) -> dict[str, Any]:
     }
 
 
-def _segment_record(segment: Segment, files: dict[int, str]) -> dict[str, Any]:
+def _segment_record(segment: Segment, files: dict[int, str], urls: dict[int, str]) -> dict[str, Any]:
     if isinstance(segment, TextSegment):
         return {"type": "text", "text": segment.text}
-    return {"type": "image", "index": segment.image_index, "file": files.get(segment.image_index)}
+    index = segment.image_index
+    return {"type": "image", "index": index, "file": files.get(index), "source_url": urls.get(index)}
 
 
 def _error_record(error: ProviderError) -> dict[str, Any]:
@@ -528,4 +581,5 @@ def _error_record(error: ProviderError) -> dict[str, Any]:
         "status_code": error.status_code,
         "request_id": error.request_id,
         "task_id": error.task_id,
+        "hint": error.hint,
     }

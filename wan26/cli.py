@@ -1,7 +1,8 @@
 """`python -m wan26`: the package from a shell. Progress goes to stderr, results to stdout.
 
-Exit codes: 0 success; 1 the provider or the network failed; 2 invalid input or configuration
-(nothing was sent); 130 interrupted.
+Exit codes: 0 success; 1 the provider or the network failed, or --timeout passed; 2 invalid input
+or configuration (nothing was sent); 130 interrupted. However a run ends, every image the provider
+made is either saved or its URL is printed, and a task still running is named with its fetch command.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from typing import Any, TextIO
 
 from dotenv import find_dotenv, load_dotenv
 
-from wan26.client import AsyncClient
-from wan26.errors import ConfigError, DownloadError, InvalidRequest, ProviderError
+from wan26._http import Timeouts
+from wan26._poll import PollPolicy
+from wan26.client import AsyncClient, fetch_command
+from wan26.errors import ConfigError, InvalidRequest, ProviderError
 from wan26.limits import describe
 from wan26.pricing import estimate
 from wan26.providers import PROVIDERS
@@ -26,6 +29,7 @@ from wan26.types import (
     Finished,
     Flow,
     GenerationResult,
+    ImageOffered,
     ImageRequest,
     ImageSaved,
     Mode,
@@ -45,17 +49,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "providers":
         return _list_providers()
-    try:
-        return asyncio.run(_run(args))
-    except KeyboardInterrupt:
-        print("wan26: interrupted; a request already sent may still finish and be billed.", file=sys.stderr)
-        return EXIT_INTERRUPTED
-
-
-async def _run(args: argparse.Namespace) -> int:
     printer = _Printer(args.json, streams_text=args.command == Mode.INTERLEAVE.value)
     try:
-        async with AsyncClient(args.provider, output_dir=args.out) as client:
+        return asyncio.run(_run(args, printer))
+    except KeyboardInterrupt:
+        return printer.ended_early("interrupted", EXIT_INTERRUPTED, "Interrupted")
+
+
+async def _run(args: argparse.Namespace, printer: _Printer) -> int:
+    try:
+        async with asyncio.timeout(args.timeout), _client(args) as client:
+            printer.mode, printer.provider = (
+                Mode(args.mode if args.command == "fetch" else args.command),
+                client.adapter.name,
+            )
             if args.command == "fetch":
                 result = await client.fetch(args.task_id, Mode(args.mode), on_event=printer.show)
             else:
@@ -67,8 +74,20 @@ async def _run(args: argparse.Namespace) -> int:
         return printer.failed(error, EXIT_INVALID)
     except ProviderError as error:
         return printer.failed(error, EXIT_PROVIDER)
+    except TimeoutError:
+        return printer.ended_early(f"gave up after {args.timeout:g} s (--timeout)", EXIT_PROVIDER, "TimedOut")
+    except Exception as error:  # noqa: BLE001 (a user sees one line, never a traceback)
+        return printer.ended_early(f"unexpected {type(error).__name__}: {error}", EXIT_PROVIDER, "InternalError")
     printer.finished(result)
     return EXIT_OK
+
+
+def _client(args: argparse.Namespace) -> AsyncClient:
+    """A client whose own deadlines fall within --timeout, so a task's fetch command is given in time."""
+    if args.timeout is None:
+        return AsyncClient(args.provider, output_dir=args.out)
+    timeouts = Timeouts(total=min(Timeouts().total, args.timeout))
+    return AsyncClient(args.provider, output_dir=args.out, timeouts=timeouts, poll=PollPolicy(deadline=args.timeout))
 
 
 def _list_providers() -> int:
@@ -110,23 +129,33 @@ class _Printer:
     def __init__(self, as_json: bool, streams_text: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
         self.as_json, self.streams_text, self.out, self.err = as_json, streams_text, out, err
         self.pending_estimate = ""
+        self.mode: Mode | None = None
+        self.provider = ""
+        self.task_id: str | None = None
+        self.unsaved: dict[int, str] = {}  # offered by the provider, not yet saved: index -> URL
 
     def show(self, event: Event) -> None:
         if isinstance(event, Progress) and event.phase is Phase.SUBMITTING and self.pending_estimate:
             print(f"wan26: {self.pending_estimate}", file=self.err, flush=True)
         if isinstance(event, Progress):
+            self.task_id = event.task_id or self.task_id
             status = f" [{event.task_status}]" if event.task_status else ""
             print(f"wan26: {event.message}{status}", file=self.err, flush=True)
+        elif isinstance(event, ImageOffered):
+            self.unsaved[event.index] = event.url
         elif isinstance(event, TextDelta) and not self.as_json:
             self.out.write(event.text)
             self.out.flush()
-        elif isinstance(event, ImageSaved) and not self.as_json:
+        elif isinstance(event, ImageSaved):
             self._show_image(event)
         elif isinstance(event, Finished) and self.streams_text and not self.as_json:
             self.out.write("\n")
 
     def _show_image(self, event: ImageSaved) -> None:
         image = event.image
+        self.unsaved.pop(image.index, None)
+        if self.as_json:
+            return
         if self.streams_text:
             self.out.write(f"\n[image {image.index}: {image.path}]\n")
         else:
@@ -145,20 +174,43 @@ class _Printer:
         if result.cost_usd is not None:
             facts.append(f"cost ${result.cost_usd:.4f} as reported by {result.provider}")
         named = {"request id": result.request_id, "task id": result.task_id}
-        facts += [f"{label} {value}" for label, value in named.items() if value] + [f"record {result.sidecar}"]
+        facts += [f"{label} {value}" for label, value in named.items() if value]
+        facts += [f"record {result.sidecar}"] if result.sidecar else []
         print("wan26: " + "; ".join(facts), file=self.err)
+        for note in result.notes:
+            print(f"wan26: note: {note}", file=self.err)
         if self.as_json:
             print(json.dumps(_result_json(result), ensure_ascii=False), file=self.out)
 
     def failed(self, error: Exception, code: int) -> int:
         print(f"wan26: error: {error}", file=self.err)
         partial = getattr(error, "partial_result", None)
-        if partial is not None:
+        if partial is not None and partial.images:
             print(f"wan26: what arrived before the error is saved in {partial.run_dir}", file=self.err)
         if self.as_json:
             body = {"error": _error_json(error), **(_result_json(partial) if partial else {})}
             print(json.dumps(body, ensure_ascii=False), file=self.out)
         return code
+
+    def ended_early(self, why: str, code: int, kind: str) -> int:
+        """Ctrl-C, --timeout or a fault of ours: say what may still be billed and where it is."""
+        lines = [f"wan26: {why}; a request already sent may still finish and be billed."]
+        if self.task_id and self.mode is not None:
+            lines.append(f"wan26: task id {self.task_id}; save it within 24 h with: {self._fetch()}")
+        if self.unsaved:
+            lines.append("wan26: not saved; fetch these yourself before they expire (24 h):")
+            lines += [f"  {url}" for _, url in sorted(self.unsaved.items())]
+        print("\n".join(lines), file=self.err, flush=True)
+        if self.as_json:
+            facts = {"type": kind, "message": why, "task_id": self.task_id, "urls": self._urls()}
+            print(json.dumps({"error": facts | {"fetch": self._fetch() if self.task_id else None}}), file=self.out)
+        return code
+
+    def _fetch(self) -> str:
+        return fetch_command(self.task_id or "", self.mode or Mode.TEXT_TO_IMAGE, self.provider)
+
+    def _urls(self) -> list[str]:
+        return [url for _, url in sorted(self.unsaved.items())]
 
 
 def _result_json(result: GenerationResult) -> dict[str, Any]:
@@ -174,19 +226,40 @@ def _result_json(result: GenerationResult) -> dict[str, Any]:
         "model": result.model,
         "size": result.size,
         "run_dir": str(result.run_dir),
-        "sidecar": str(result.sidecar),
+        "sidecar": None if result.sidecar is None else str(result.sidecar),
+        "notes": list(result.notes),
     }
 
 
 def _error_json(error: Exception) -> dict[str, Any]:
-    facts = {"type": type(error).__name__, "message": str(error)}
+    facts: dict[str, Any] = {"type": type(error).__name__, "message": str(error)}
     if isinstance(error, ProviderError):
         facts |= {"code": error.code, "request_id": error.request_id, "task_id": error.task_id, "hint": error.hint}
-    if isinstance(error, DownloadError):
-        facts["urls"] = list(error.urls)  # still valid for about 24 hours
+        facts["urls"] = list(error.urls)  # images not saved: their URLs work for about 24 hours
     if isinstance(error, InvalidRequest):
         facts["violations"] = [{"field": v.field, "message": v.message} for v in error.violations]
     return facts
+
+
+def _count(text: str) -> int:
+    """A whole number of images, 1 or more; the vendor's own upper limit is checked with the request."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, not {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {text}")
+    return value
 
 
 def _size(text: str) -> Size | SizeTier:
@@ -212,7 +285,7 @@ def _parser() -> argparse.ArgumentParser:
         commands, Mode.INTERLEAVE, "text and images together, streamed", "W×H; default: follow the input image"
     )
     interleave.add_argument("--image", action="append", metavar="PATH_OR_URL", help="optional input image")
-    interleave.add_argument("--max-images", type=int, default=5, help="at most this many images, 1–5 (default 5)")
+    interleave.add_argument("--max-images", type=_count, default=5, help="at most this many images, 1–5 (default 5)")
     _add_fetch(commands)
     commands.add_parser("providers", help="list the vendors, whether their key is set, and their limits")
     return parser
@@ -223,7 +296,7 @@ def _add_generation(commands: Any, mode: Mode, summary: str, size_help: str) -> 
     command.add_argument("prompt", help="what to make; say 'image 1', 'image 2' to refer to reference images")
     command.add_argument("--size", type=_size, help=size_help)
     if mode is not Mode.INTERLEAVE:
-        command.add_argument("-n", type=int, default=1, help="images per run (default 1; each is billed)")
+        command.add_argument("-n", type=_count, default=1, help="images per run (default 1; each is billed)")
         command.add_argument(
             "--no-prompt-extend",
             dest="prompt_extend",
@@ -241,7 +314,7 @@ def _add_generation(commands: Any, mode: Mode, summary: str, size_help: str) -> 
         help="submit a task and poll it, instead of one long direct call (task-only vendors always do)",
     )
     _add_common(command)
-    return command
+    return command  # type: ignore[no-any-return]  # argparse's add_parser is typed as returning Any here
 
 
 def _add_fetch(commands: Any) -> None:
@@ -264,4 +337,10 @@ def _add_common(command: argparse.ArgumentParser) -> None:
         help="the API vendor (default: $WAN26_PROVIDER, else the first with a key); `providers` lists their limits",
     )
     command.add_argument("--out", metavar="DIR", help="where runs are saved (default: $WAN26_OUTPUT_DIR or outputs/)")
+    command.add_argument(
+        "--timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="give up on the whole run after this long (a task still running is named with its fetch command)",
+    )
     command.add_argument("--json", action="store_true", help="print one JSON object on stdout at the end")

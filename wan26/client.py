@@ -14,12 +14,14 @@ import httpx
 
 from wan26._http import Http, RetryPolicy, Timeouts
 from wan26._poll import PollPolicy
-from wan26._run import Run, RunContext
+from wan26._run import Run, RunContext, fetch_command
 from wan26.errors import ConfigError, ProtocolError
 from wan26.providers import default_provider, get_adapter
 from wan26.providers._base import Adapter, Credentials
 from wan26.storage import default_output_dir
 from wan26.types import Event, Finished, Flow, GenerationResult, ImageRequest, Mode
+
+__all__ = ["AsyncClient", "generate", "fetch_command"]
 
 EventCallback = Callable[[Event], None]
 _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no whitespace
@@ -32,6 +34,10 @@ class AsyncClient:
     key is set, else dashscope). Keys and base
     URLs come from the arguments, else the environment (the adapter's `key_env` and `base_url_env`,
     e.g. `DASHSCOPE_API_KEY`, `RUNWARE_BASE_URL`; `WAN26_OUTPUT_DIR`). `transport` is the test seam.
+
+    Every wait has a deadline, set by `timeouts` (`wan26.Timeouts`: per call, per stream, per
+    download), `poll` (`wan26.PollPolicy`: the interval and the task deadline) and `retry`
+    (`wan26.RetryPolicy`: which failures are tried again, how often).
     """
 
     def __init__(

@@ -14,7 +14,7 @@
         ├── NetworkError           the connection broke; the request may have been received
         │   └── ConnectionFailed       could not connect at all: nothing was sent
         ├── ProtocolError          the answer was not in the documented shape
-        └── DownloadError          a generated image could not be fetched (its URL is kept)
+        └── DownloadError          a generated image could not be fetched or saved (its URL is kept)
 
 Every ProviderError carries the provider, HTTP status, provider code, message, request id and a
 plain-language hint. `str(error)` is the full message a user should see.
@@ -85,6 +85,8 @@ class ProviderError(Wan26Error):
         self.retry_after = retry_after
         # Set when the run had already produced something before failing (saved, not lost).
         self.partial_result: GenerationResult | None = None
+        # Images the provider made that could not be saved: their URLs work for about 24 hours.
+        self.urls: tuple[str, ...] = ()
         super().__init__(message)
 
     def __str__(self) -> str:
@@ -103,6 +105,9 @@ class ProviderError(Wan26Error):
             parts.append(f"Request id: {self.request_id}")
         if self.task_id:
             parts.append(f"Task id: {self.task_id}")
+        if self.urls:
+            listed = "\n".join(f"  {url}" for url in self.urls)
+            parts.append(f"Not saved; fetch them yourself before they expire (24 h):\n{listed}")
         return "\n".join(parts)
 
 
@@ -148,17 +153,13 @@ class ProtocolError(ProviderError):
 
 
 class DownloadError(ProviderError):
-    """Some generated images could not be downloaded; `urls` still work for about 24 hours."""
+    """Some generated images could not be downloaded or written to disk; `urls` still work for about 24 hours."""
 
-    title = "Download failed"
+    title = "Images not saved"
 
     def __init__(self, message: str, *, urls: tuple[str, ...], **facts: object) -> None:
-        self.urls = urls
         super().__init__(message, **facts)  # type: ignore[arg-type]
-
-    def _render(self) -> str:
-        listed = "\n".join(f"  {url}" for url in self.urls)
-        return f"{super()._render()}\nFetch them yourself before they expire (24 h):\n{listed}"
+        self.urls = urls
 
 
 def error_class_for_status(status_code: int) -> type[ProviderError]:

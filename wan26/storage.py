@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import tempfile
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,16 +26,18 @@ class NotAnImage(ValueError):
     """Downloaded bytes are not an image (an expired URL serves an XML error page, for one)."""
 
 
-def default_output_dir(env: dict[str, str] | os._Environ[str]) -> Path:
+def default_output_dir(env: Mapping[str, str]) -> Path:
     return Path(env.get("WAN26_OUTPUT_DIR") or "outputs")
 
 
 class RunFolder:
-    """`<root>/<YYYYmmdd-HHMMSS>-<label>-<random>/`, made on first write so failed runs leave nothing."""
+    """`<root>/<YYYYmmdd-HHMMSS>-<label>-<random>/`, made on first write so failed runs leave nothing.
+
+    The random part carries 128 bits, so no one can guess another run's folder from its time."""
 
     def __init__(self, root: Path, label: str, now: datetime | None = None) -> None:
         stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
-        self.path = Path(root) / f"{stamp}-{label}-{secrets.token_hex(4)}"
+        self.path = Path(root) / f"{stamp}-{label}-{secrets.token_hex(16)}"
 
     def check_writable(self) -> None:
         """Raise OSError now if this run's folder could not be written later."""
@@ -71,15 +74,41 @@ class RunFolder:
 
 
 def inspect_image(data: bytes) -> tuple[str, int, int]:
-    """The file extension and size of image bytes, or `NotAnImage`."""
-    extension = next((ext for magic, ext in _IMAGE_SIGNATURES.items() if data.startswith(magic)), None)
-    if extension is None and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        extension = ".webp"
+    """The file extension and size of image bytes, or `NotAnImage` (for a cut-off file too)."""
+    extension = _extension(data)
     if extension is None:
         raise NotAnImage(f"not a PNG, JPEG or WEBP file (starts with {data[:16]!r})")
+    if (cut := truncation(data)) is not None:
+        raise NotAnImage(cut)
     try:
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
     except (UnidentifiedImageError, OSError) as exc:
         raise NotAnImage(f"the image data is unreadable ({exc})") from exc
     return extension, width, height
+
+
+def truncation(data: bytes) -> str | None:
+    """Why `data` looks like a download cut short (a known format without its end), else None.
+
+    A body sent without Content-Length ends when the connection closes, so a dropped connection
+    looks like a complete answer; the format's own end marker tells them apart."""
+    extension = _extension(data)
+    if extension is None or _is_complete(data, extension):
+        return None
+    return f"the image ended early ({len(data):,} bytes, no {extension[1:].upper()} end marker)"
+
+
+def _extension(data: bytes) -> str | None:
+    extension = next((ext for magic, ext in _IMAGE_SIGNATURES.items() if data.startswith(magic)), None)
+    if extension is None and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return ".webp"
+    return extension
+
+
+def _is_complete(data: bytes, extension: str) -> bool:
+    if extension == ".png":  # the IEND chunk's type and CRC (PNG spec §11.2.5), allowing stray trailing bytes
+        return b"IEND\xaeB`\x82" in data[-64:]
+    if extension == ".jpg":  # EOI; some encoders pad after it, so look near the end
+        return b"\xff\xd9" in data[-64:]
+    return len(data) >= 8 and int.from_bytes(data[4:8], "little") + 8 <= len(data)  # the RIFF size

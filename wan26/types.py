@@ -120,6 +120,15 @@ class SavedImage:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageOffered:
+    """The provider made image `index`; it is being saved now. Until then `url` is the only copy
+    (it works for about 24 hours), so a run stopped before `ImageSaved` can still show it."""
+
+    index: int
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
 class ImageSaved:
     image: SavedImage
 
@@ -147,7 +156,7 @@ class GenerationResult:
     images: tuple[SavedImage, ...]
     seed: int | None
     run_dir: Path
-    sidecar: Path
+    sidecar: Path | None  # run.json; None when even that could not be written (`notes` says why)
     text: str = ""
     segments: tuple[Segment, ...] = ()
     request_id: str | None = None
@@ -156,6 +165,7 @@ class GenerationResult:
     usage: dict[str, Any] = field(default_factory=dict)
     elapsed_s: float = 0.0
     cost_usd: float | None = None  # as the provider reported it; None where it reports none
+    notes: tuple[str, ...] = ()  # what the user should know: an output item skipped, a record not written
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,4 +173,4 @@ class Finished:
     result: GenerationResult
 
 
-Event: TypeAlias = Progress | TextDelta | ImageSaved | Finished
+Event: TypeAlias = Progress | TextDelta | ImageOffered | ImageSaved | Finished

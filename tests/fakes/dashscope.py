@@ -164,6 +164,9 @@ class FakeDashScope(ServedFake):
             self.interleave_image_count = DEFAULT_INTERLEAVE_IMAGE_COUNT
             self.sse_chunk_size: int | None = None
             self.stream_fault: tuple | None = None
+            # When set, results point here (in turn) instead of at this fake's own files: lets a
+            # test serve result images from a misbehaving server (tests/fakes/faulty.py).
+            self.result_urls: list[str] | None = None
             self.max_running_tasks = DEFAULT_MAX_RUNNING_TASKS
             self.in_flight = 0  # generation requests being answered right now
             self.max_in_flight = 0  # the most seen at once since reset: shows whether callers overlap
@@ -277,6 +280,8 @@ class FakeDashScope(ServedFake):
 
     def _new_results(self, request: Request, job: Job, count: int) -> list[str]:
         """Register ``count`` PNGs of the job's output size; return their signed-looking URLs."""
+        if self.result_urls:
+            return [self.result_urls[index % len(self.result_urls)] for index in range(count)]
         urls = []
         for index in range(count):
             name = _new_id()

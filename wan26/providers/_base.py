@@ -75,6 +75,7 @@ class ProviderOutput:
     finished: bool = True
     cost_usd: float | None = None  # what the provider says this cost, where it says
     error: ProviderError | None = None  # part of the run failed: `items` are what was made before it
+    notes: tuple[str, ...] = ()  # what a tolerant reader skipped (an unknown item), said to the user and recorded
 
 
 class TaskStatus(StrEnum):
