@@ -9,13 +9,16 @@ import base64
 import io
 import json
 import os
+import stat
 import struct
+import threading
 import zlib
 from pathlib import Path
 
 import pytest
 from PIL import ExifTags, Image
 
+from wan26 import images
 from wan26.errors import InvalidRequest
 from wan26.images import (
     DASHSCOPE_IMAGE_RULES,
@@ -55,6 +58,25 @@ def sent_bytes(prepared: PreparedImage) -> bytes:
 
 def problems(error: pytest.ExceptionInfo[InvalidRequest]) -> dict[str, str]:
     return {violation.field: violation.message for violation in error.value.violations}
+
+
+def refusal_within(source: str | os.PathLike[str], seconds: float = 5.0) -> str:
+    """The message refusing `source` as "image 1"; fails, instead of hanging the suite, if it blocks."""
+    outcome: list[BaseException | PreparedImage] = []
+
+    def attempt() -> None:
+        try:
+            outcome.append(prepare_image(source, "image 1"))
+        except BaseException as error:  # noqa: BLE001 - handed to the test thread below
+            outcome.append(error)
+
+    worker = threading.Thread(target=attempt, daemon=True)  # daemon: a hung read cannot stop pytest
+    worker.start()
+    worker.join(seconds)
+    assert not worker.is_alive(), f"preparing {source} still blocked after {seconds} s"
+    [result] = outcome
+    assert isinstance(result, InvalidRequest), f"expected a refusal, got {result!r}"
+    return {violation.field: violation.message for violation in result.violations}["image 1"]
 
 
 def png_header_only(width: int, height: int) -> bytes:
@@ -288,6 +310,147 @@ def test_a_missing_file_and_a_folder_are_refused(tmp_path: Path) -> None:
         "image 1": f"file not found: {missing}",
         "image 2": f"is a folder, not an image file: {tmp_path}",
     }
+
+
+# Local paths that are not plain files
+
+
+unix_only = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX only")
+
+
+@unix_only
+def test_a_named_pipe_is_refused_at_once_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    fifo = tmp_path / "photo.png"
+    os.mkfifo(fifo)
+
+    assert refusal_within(fifo) == f"is a named pipe (FIFO), not an image file: {fifo}"
+
+
+@unix_only
+def test_a_pipe_swapped_in_after_the_check_is_still_refused_without_blocking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # os.stat by name still sees a regular file; what os.open then opens is a pipe.
+    regular = save(tmp_path, "real.png", Image.new("RGB", (300, 300), RED))
+    fifo = tmp_path / "swapped.png"
+    os.mkfifo(fifo)
+    real_stat = os.stat
+    monkeypatch.setattr(os, "stat", lambda path, **kw: real_stat(regular if path == fifo else path, **kw))
+
+    assert refusal_within(fifo) == f"is a named pipe (FIFO), not an image file: {fifo}"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_dev_zero_is_refused_without_being_opened_or_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[object] = []
+    real_open = os.open
+    monkeypatch.setattr(os, "open", lambda path, *args, **kw: opened.append(path) or real_open(path, *args, **kw))
+
+    assert refusal_within("/dev/zero") == "is a device, not an image file: /dev/zero"
+    assert opened == []
+
+
+def test_a_folder_is_refused_as_a_folder(tmp_path: Path) -> None:
+    assert refusal_within(tmp_path) == f"is a folder, not an image file: {tmp_path}"
+
+
+def test_a_file_over_the_read_cap_is_refused_naming_the_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "huge.png"
+    path.write_bytes(b"\0" * 3072)
+    monkeypatch.setattr(images, "MAX_FILE_BYTES", 2048)
+
+    with pytest.raises(InvalidRequest) as error:
+        prepare_images([path])
+
+    assert problems(error) == {"image 1": "is 3 KB, over the 2 KB limit for a local image file; save a smaller copy"}
+
+
+def test_a_file_exactly_at_the_read_cap_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = save(tmp_path, "cat.png", Image.new("RGB", (300, 300), RED))
+    monkeypatch.setattr(images, "MAX_FILE_BYTES", path.stat().st_size)
+
+    assert sent_bytes(prepare_image(path, "image 1")) == path.read_bytes()
+
+
+def test_a_file_growing_past_the_cap_after_the_check_is_not_read_beyond_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "growing.png"
+    path.write_bytes(b"\0" * 3072)
+    monkeypatch.setattr(images, "MAX_FILE_BYTES", 2048)
+    small = os.stat_result((stat.S_IFREG | 0o644, 0, 0, 1, 0, 0, 100, 0, 0, 0))  # what stat saw earlier
+    monkeypatch.setattr(os, "stat", lambda *args, **kw: small)
+    monkeypatch.setattr(os, "fstat", lambda *args, **kw: small)
+
+    with pytest.raises(InvalidRequest) as error:
+        prepare_image(path, "image 1")
+
+    assert problems(error) == {"image 1": "grew past the 2 KB limit for a local image file while being read"}
+
+
+def test_the_read_cap_stays_well_above_what_the_provider_takes() -> None:
+    # Files over max_bytes are downscaled to fit, so the cap must not refuse them first.
+    assert images.MAX_FILE_BYTES / DASHSCOPE_IMAGE_RULES.max_bytes >= 4
+
+
+# Colour modes
+
+
+def cmyk_jpeg(**options: object) -> bytes:
+    return encode(Image.new("CMYK", (300, 300), (0, 255, 255, 0)), "JPEG", quality=95, **options)  # red
+
+
+@pytest.mark.parametrize("options", [{}, {"icc_profile": b"not a real colour profile"}], ids=["plain", "bad-icc"])
+def test_a_cmyk_jpeg_is_never_sent_as_cmyk(options: dict[str, object]) -> None:
+    prepared = prepare_image(cmyk_jpeg(**options), "image 1")
+
+    out = decoded(prepared)
+    assert prepared.mime in ("image/png", "image/jpeg") and out.format in ("PNG", "JPEG")
+    assert out.mode == "RGB"
+    assert out.getpixel((150, 150)) == pytest.approx(RED, abs=8)
+    assert "converted CMYK colours to RGB" in prepared.adjustments
+    assert "icc_profile" not in out.info  # the CMYK profile must not be left describing RGB data
+
+
+def test_a_cmyk_pil_image_is_converted_too() -> None:
+    prepared = prepare_image(Image.new("CMYK", (300, 300), (0, 255, 255, 0)), "image 1")
+
+    assert decoded(prepared).mode == "RGB"
+    assert prepared.adjustments == ("converted CMYK colours to RGB",)
+
+
+def test_16_bit_grey_becomes_8_bit_grey_scaled_not_clipped() -> None:
+    image = Image.new("I;16", (300, 300), 32768)  # mid-grey; clipping would make it white
+    image.putpixel((0, 0), 65535)
+
+    prepared = prepare_image(encode(image, "PNG"), "image 1")
+
+    out = decoded(prepared)
+    assert out.mode == "L"
+    assert out.getpixel((150, 150)) == pytest.approx(128, abs=1)
+    assert out.getpixel((0, 0)) == 255
+    assert prepared.adjustments == ("converted 16-bit grayscale to 8-bit",)
+
+
+@pytest.mark.parametrize(
+    ("mode", "colour", "expected"),
+    [("LAB", (136, 208, 195), RED), ("HSV", (0, 255, 255), RED), ("YCbCr", (76, 85, 255), RED)],
+)
+def test_other_colour_modes_become_rgb(mode: str, colour: tuple[int, ...], expected: tuple[int, ...]) -> None:
+    prepared = prepare_image(Image.new(mode, (300, 300), colour), "image 1")
+
+    out = decoded(prepared)
+    assert out.mode == "RGB" and out.getpixel((5, 5)) == pytest.approx(expected, abs=12)
+    assert prepared.adjustments == (f"converted {mode} colours to RGB",)
+
+
+@pytest.mark.parametrize("mode", ["L", "P", "1"])
+def test_grey_palette_and_1_bit_pngs_are_sent_as_they_are(mode: str) -> None:
+    data = encode(Image.new(mode, (300, 300)), "PNG")
+
+    prepared = prepare_image(data, "image 1")
+
+    assert sent_bytes(prepared) == data and prepared.adjustments == ()
 
 
 def test_a_decompression_bomb_is_refused_before_decoding() -> None:

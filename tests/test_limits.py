@@ -183,3 +183,33 @@ def test_slider_range_reaches_exactly_the_valid_sizes(mode, low, high):
     assert fields(mode, size=Size(high, high // 4)) == []
     assert "size" in fields(mode, size=Size(low - 16, (low - 16) * 4))  # too few pixels at 1:4
     assert "size" in fields(mode, size=Size(high + 16, high // 4))  # past 4:1, or too many pixels
+
+
+@pytest.mark.parametrize(
+    ("char", "code"), [("\x00", "U+0000"), ("\x1b", "U+001B"), ("\x7f", "U+007F"), ("\x85", "U+0085")]
+)
+def test_control_characters_are_refused_naming_each_field(char, code):
+    bad = request(EDIT, prompt=f"a light{char}house", negative_prompt=f"{char}blur")
+    found = {violation.field: violation.message for violation in violations(bad, LIMITS[EDIT])}
+    assert found == {
+        "prompt": f"contains a control character ({code}) at position 8; remove it",
+        "negative_prompt": f"contains a control character ({code}) at position 1; remove it",
+    }
+
+
+def test_several_control_characters_are_one_violation_naming_the_first():
+    [violation] = violations(request(T2I, prompt="sea\x1b[31m red \x00"), LIMITS[T2I])
+    assert violation.field == "prompt"
+    assert violation.message == "contains 2 control characters, the first (U+001B) at position 4; remove them"
+
+
+def test_line_breaks_and_tabs_are_accepted():
+    text = "a lighthouse\nat dusk\r\n\tfog"
+    assert fields(EDIT, prompt=text, negative_prompt="blur\n\tnoise") == []
+
+
+def test_control_characters_are_reported_with_every_other_violation():
+    bad = request(EDIT, prompt="\x00", images=(), n=9)
+    with pytest.raises(InvalidRequest) as caught:
+        check(bad, LIMITS[EDIT])
+    assert [violation.field for violation in caught.value.violations] == ["prompt", "images", "n"]

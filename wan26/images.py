@@ -4,6 +4,17 @@ An http(s) URL passes through untouched (it is never fetched). A local image (a 
 or a PIL image) is checked and, only where a rule demands it, turned upright, flattened onto
 white, converted, downscaled or re-encoded; every change is listed in plain words. A file that
 already meets every rule is sent as its original bytes.
+
+A local path is read only when it is a regular file of at most `MAX_FILE_BYTES`; a folder, device
+(/dev/zero never ends), named pipe (a FIFO blocks until someone writes) or socket is refused
+without reading a byte. That cap is a guard against reading something absurd into memory, not the
+provider's limit: a file over `ImageRules.max_bytes` (10 MB at DashScope) is still taken and
+downscaled or re-encoded to fit, so the cap sits five times above it: big camera files still
+get through, only something that is not a plain image file of sane size is refused.
+
+Colours go out only in a mode every decoder reads the same way (RGB or 8-bit grey, see
+`_mode_safe_as_is`): CMYK, LAB, HSV and YCbCr become RGB, and 16/32-bit or float grey becomes
+8-bit grey scaled to its full range, never clipped to white.
 """
 
 from __future__ import annotations
@@ -13,16 +24,21 @@ import io
 import math
 import os
 import re
+import stat
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlsplit
 
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from wan26.errors import InvalidRequest, Violation
 from wan26.types import ImageInput
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+"""The largest local file read at all; see the module docstring for why it is not `max_bytes`."""
 
 # A safety bound, not an API limit: the decoded pixels of a 200-Mpx RGB image already take 600 MB.
 # Checked here as well as by Pillow, because host apps often switch Pillow's own guard off.
@@ -34,6 +50,19 @@ _SHRINK_MARGIN = 0.9  # aim 10% under the byte limit, so shrinking rarely needs 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")  # 2+ letters, so "C:\\cat.png" stays a path
 _MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "BMP": "image/bmp", "WEBP": "image/webp"}
 _WRITABLE_MODES = {"PNG": {"1", "L", "P", "RGB", "I", "I;16"}, "JPEG": {"L", "RGB"}}
+_SAFE_MODES = frozenset({"RGB", "L"})  # read the same by every decoder of every accepted format
+# Left as they are by _safe_colours: palette and 1-bit re-encode losslessly, _flatten turns alpha to RGB.
+_KEPT_MODES = _SAFE_MODES | {"P", "1", "LA", "La", "PA", "RGBA", "RGBa"}
+_GREY_DEPTHS = {"I;16": "16-bit", "I;16L": "16-bit", "I;16B": "16-bit", "I;16N": "16-bit", "I": "32-bit"}
+# Open flags that cannot hang or take over a terminal, whatever the path turns out to be.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+_NOT_A_FILE = {
+    stat.S_ISDIR: "a folder",
+    stat.S_ISCHR: "a device",
+    stat.S_ISBLK: "a device",
+    stat.S_ISFIFO: "a named pipe (FIFO)",
+    stat.S_ISSOCK: "a socket",
+}
 _UNREADABLE = (OSError, ValueError, EOFError, SyntaxError)  # what Pillow raises on a bad file
 _URL_ONLY = "this provider takes image URLs only; upload the image somewhere public and pass its https:// URL"
 _ANY_FORM = "pass an http(s):// URL, a local file path, image file bytes or a PIL image"
@@ -143,14 +172,48 @@ def _prepare_url(url: str, rules: ImageRules) -> PreparedImage:
 
 
 def _read_file(path: Path) -> bytes:
-    if path.is_dir():
-        raise _Unusable(f"is a folder, not an image file: {path}")
+    """A regular file's bytes; anything else, or anything over MAX_FILE_BYTES, is refused unread."""
     try:
-        return path.read_bytes()
+        _check_regular(os.stat(path), path)  # by name first: merely opening some devices has effects
+        with os.fdopen(_open_regular(path), "rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)  # one byte past the cap shows a file that grew
     except FileNotFoundError:
         raise _Unusable(f"file not found: {path}") from None
     except OSError as error:
         raise _Unusable(f"cannot read {path} ({error.strerror or error})") from error
+    if len(data) > MAX_FILE_BYTES:
+        raise _Unusable(f"grew past the {_size(MAX_FILE_BYTES)} limit for a local image file while being read")
+    return data
+
+
+def _open_regular(path: Path) -> int:
+    """A descriptor checked after opening, so a pipe or device swapped in after os.stat is caught too."""
+    descriptor = os.open(path, _OPEN_FLAGS)  # O_NONBLOCK: opening a FIFO returns at once, not on a writer
+    try:
+        _check_regular(os.fstat(descriptor), path)
+        if _OPEN_FLAGS & getattr(os, "O_NONBLOCK", 0):
+            os.set_blocking(descriptor, True)  # a regular file: reads wait for data as usual
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return descriptor
+
+
+def _check_regular(info: os.stat_result, path: Path) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        raise _Unusable(f"is {_file_kind(info.st_mode)}, not an image file: {path}")
+    if info.st_size > MAX_FILE_BYTES:
+        raise _Unusable(
+            f"is {_size(info.st_size)}, over the {_size(MAX_FILE_BYTES)} limit for a local image file;"
+            " save a smaller copy"
+        )
+
+
+def _file_kind(mode: int) -> str:
+    for is_kind, kind in _NOT_A_FILE.items():
+        if is_kind(mode):
+            return kind
+    return "a special file"
 
 
 def _prepare_encoded(data: bytes, label: str, rules: ImageRules) -> PreparedImage:
@@ -164,7 +227,7 @@ def _prepare_encoded(data: bytes, label: str, rules: ImageRules) -> PreparedImag
     source_format = _format_of(image)
     if _sendable_as_is(image, source_format, len(data), rules):
         return _prepared(data, source_format, image.size, label, ())
-    notes = [f"used the first of {image.n_frames} frames"] if _is_animated(image) else []
+    notes = [f"used the first of {getattr(image, 'n_frames', 2)} frames"] if _is_animated(image) else []
     return _prepare_decoded(image, label, rules, source_format, notes)
 
 
@@ -180,7 +243,7 @@ def _prepare_decoded(
     _check_pixel_count(image.size)  # a PIL image may still be lazy, with nothing decoded yet
     with _pillow_errors():
         image.load()
-    for step in (_upright, _flatten):
+    for step in (_upright, _safe_colours, _flatten):  # colours first: _flatten would clip 16-bit grey
         image = _noted(step(image), notes)
     upright_size = image.size
     image = _noted(_fit_within(image, rules.max_side), notes)
@@ -235,12 +298,21 @@ def _sendable_as_is(image: Image.Image, fmt: str, byte_size: int, rules: ImageRu
     """True when the file already meets every rule, so its exact bytes go out (best fidelity)."""
     return (
         fmt in rules.formats
+        and _mode_safe_as_is(image.mode, fmt)
         and not image.has_transparency_data
         and not _is_animated(image)
         and not _needs_turning(image)
         and max(image.size) <= rules.max_side
         and byte_size <= rules.max_bytes
     )
+
+
+def _mode_safe_as_is(mode: str, fmt: str) -> bool:
+    # RGB and 8-bit grey mean the same to every decoder; CMYK, 16-bit grey and the like do not (a CMYK
+    # JPEG often comes out colour-inverted or is refused). A palette or 1-bit PNG is core PNG, which
+    # every PNG decoder must expand to exact colours, so re-encoding it would only make it bigger;
+    # palette BMPs are rarer in server-side readers and are re-encoded instead.
+    return mode in _SAFE_MODES or (fmt == "PNG" and mode in ("P", "1"))
 
 
 def _format_of(image: Image.Image) -> str:
@@ -262,6 +334,66 @@ def _upright(image: Image.Image) -> tuple[Image.Image, str | None]:
     upright = image.copy()
     ImageOps.exif_transpose(upright, in_place=True)
     return upright, "rotated upright (EXIF)"
+
+
+def _safe_colours(image: Image.Image) -> tuple[Image.Image, str | None]:
+    """Convert a colour mode the API may not take (CMYK, LAB, 16-bit grey...) to RGB or 8-bit grey."""
+    if image.mode in _KEPT_MODES:
+        return image, None
+    if image.mode in _GREY_DEPTHS or image.mode == "F":
+        depth = _GREY_DEPTHS.get(image.mode, "floating-point")
+        return _to_8bit_grey(image), f"converted {depth} grayscale to 8-bit"
+    return _to_rgb(image), f"converted {image.mode} colours to RGB"
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """RGB through the embedded colour profile where that works (true colours), else Pillow's formula."""
+    profile = image.info.get("icc_profile")
+    rgb = _through_profile(image, profile) if isinstance(profile, bytes) and profile else None
+    rgb = rgb if rgb is not None else image.convert("RGB")
+    # The old profile describes the old colours; untagged RGB is read as sRGB, which it now is.
+    rgb.info = {key: value for key, value in rgb.info.items() if key != "icc_profile"}
+    return rgb
+
+
+def _through_profile(image: Image.Image, profile: bytes) -> Image.Image | None:
+    try:
+        from PIL import ImageCms  # needs LittleCMS, which a Pillow built from source may lack
+    except ImportError:
+        return None
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+        return ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"), outputMode="RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return None  # a broken profile, or one for another colour space: the plain conversion will do
+
+
+def _to_8bit_grey(image: Image.Image) -> Image.Image:
+    """8-bit grey scaled from the image's own black and white, so 16-bit mid-grey stays mid-grey."""
+    black, white = _grey_range(image)
+    scale = 255 / (white - black)
+    offset = -black * scale
+
+    def to_8bit(picture: Image.Image) -> Image.Image:
+        # Pillow maps 16/32-bit and float images only through a linear function: value * a + b.
+        return picture.point(lambda value: value * scale + offset).convert("L")
+
+    grey = to_8bit(image)
+    key = image.info.get("transparency")
+    if isinstance(key, int | float):  # a PNG's one transparent grey level, moved to the new scale
+        grey.info["transparency"] = to_8bit(Image.new(image.mode, (1, 1), key)).getpixel((0, 0))
+    return grey
+
+
+def _grey_range(image: Image.Image) -> tuple[float, float]:
+    """The values meaning black and white: the stored format's full scale, else the data's own span."""
+    if image.mode.startswith("I;16"):
+        return 0, 65535
+    low, high = cast(tuple[float, float], image.getextrema())
+    for white in (1.0, 255, 65535) if image.mode == "F" else (255, 65535):
+        if low >= 0 and high <= white:
+            return 0, white
+    return low, max(high, low + 1)  # an image of one grey keeps it, instead of dividing by zero
 
 
 def _flatten(image: Image.Image) -> tuple[Image.Image, str | None]:
@@ -306,8 +438,8 @@ def _encode_within(image: Image.Image, rules: ImageRules, notes: list[str]) -> t
 
 
 def _attempts(rules: ImageRules) -> list[tuple[str, int | None]]:
-    lossless = [("PNG", None)] if "PNG" in rules.formats else []
-    lossy = [("JPEG", quality) for quality in _JPEG_QUALITIES] if "JPEG" in rules.formats else []
+    lossless: list[tuple[str, int | None]] = [("PNG", None)] if "PNG" in rules.formats else []
+    lossy: list[tuple[str, int | None]] = [("JPEG", q) for q in _JPEG_QUALITIES] if "JPEG" in rules.formats else []
     return lossless + lossy
 
 
@@ -356,9 +488,15 @@ def _quality(target: str, quality: int | None) -> str:
 
 
 def _limit(rules: ImageRules) -> str:
-    if rules.max_bytes >= 1024 * 1024:
-        return f"{rules.max_bytes / (1024 * 1024):.3g} MB"
-    return f"{rules.max_bytes / 1024:.3g} KB"
+    return _size(rules.max_bytes)
+
+
+def _size(byte_count: int) -> str:
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if byte_count >= scale:
+            value = byte_count / scale
+            return f"{value:.3g} {unit}" if value < 100 else f"{value:.0f} {unit}"  # never "1.2e+03"
+    return f"{byte_count} bytes"
 
 
 def _dims(size: tuple[int, int]) -> str:

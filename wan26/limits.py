@@ -6,6 +6,7 @@ Every broken rule is reported with its field and the limit, all at once, before 
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
@@ -13,6 +14,9 @@ from wan26.errors import InvalidRequest, Violation
 from wan26.types import ImageRequest, Mode, Size, SizeTier
 
 SEED_MAX = 2_147_483_647
+# Line breaks and tabs are kept: people paste multi-line prompts. Every other control character
+# (NUL, ESC, ...) is invisible in a text box, and NUL may cut the text short further down the line.
+ALLOWED_CONTROLS = frozenset("\n\r\t")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +82,26 @@ def _prompt_violations(request: ImageRequest, limits: ModeLimits) -> list[Violat
         found.append(Violation("prompt", _too_long(request.prompt, limits.prompt_max)))
     if len(request.negative_prompt) > limits.negative_max:
         found.append(Violation("negative_prompt", _too_long(request.negative_prompt, limits.negative_max)))
+    for field, text in (("prompt", request.prompt), ("negative_prompt", request.negative_prompt)):
+        found.extend(_control_violations(field, text))
     return found
+
+
+def _control_violations(field: str, text: str) -> list[Violation]:
+    """One violation per field, naming the first control character and how many there are."""
+    found = [(at, char) for at, char in enumerate(text, start=1) if _is_refused_control(char)]
+    if not found:
+        return []
+    at, char = found[0]  # positions count from 1, as a person counts characters
+    code = f"U+{ord(char):04X}"
+    if len(found) == 1:
+        return [Violation(field, f"contains a control character ({code}) at position {at}; remove it")]
+    message = f"contains {len(found)} control characters, the first ({code}) at position {at}; remove them"
+    return [Violation(field, message)]
+
+
+def _is_refused_control(char: str) -> bool:
+    return unicodedata.category(char) == "Cc" and char not in ALLOWED_CONTROLS
 
 
 def _too_long(text: str, limit: int) -> str:

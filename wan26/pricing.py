@@ -25,6 +25,8 @@ class Estimate:
     note: str
 
     def __str__(self) -> str:
+        if self.images <= 0:  # formatted before validation too, when n may still be 0 or negative
+            return "no images requested, so nothing to pay"
         if self.usd is None:
             return f"{self.images} image(s); no published price ({self.note})" if self.note else "no published price"
         prefix = "up to " if self.at_most else ""
@@ -36,6 +38,7 @@ class Estimate:
 def estimate(price: Price, request: ImageRequest) -> Estimate:
     """The expected charge for `request`: images × list price (billing counts successful images)."""
     interleave = request.mode is Mode.INTERLEAVE
-    images = request.max_images if interleave else request.n
+    # Clamped: a count not yet validated may be 0 or negative, and a price is never below $0.
+    images = max(0, request.max_images if interleave else request.n)
     usd = None if price.per_image_usd is None else round(images * price.per_image_usd, 6)
     return Estimate(images, usd, interleave, price.note)
