@@ -29,9 +29,10 @@ from wan26 import (
     Size,
     SizeTier,
 )
-from wan26._http import RetryPolicy
+from wan26._http import RetryPolicy, should_retry
 from wan26._sse import SSEEvent
 from wan26.images import PreparedImage
+from wan26.providers._aimlapi_errors import BILLING_URL
 from wan26.providers._base import Credentials, WireRequest
 from wan26.providers.aimlapi import AIMLAPI
 
@@ -462,3 +463,49 @@ def test_flows_it_lacks_fail_loudly():
             parse()
     with pytest.raises(ProtocolError):
         ADAPTER.parse_stream_event(SSEEvent("result", "{}"))
+
+
+# ---- billing is never retried, even on a 429 -------------------------------------------------------
+
+# OpenAI's envelope for an account out of quota, which upstreams pass through with HTTP 429 [I].
+INSUFFICIENT_QUOTA = {
+    "error": {
+        "message": "You exceeded your current quota, please check your plan and billing details.",
+        "type": "insufficient_quota",
+        "param": None,
+        "code": "insufficient_quota",
+    }
+}
+
+
+def _retried(error):
+    return should_retry(error, idempotent=True, attempt=0, policy=RetryPolicy())
+
+
+def test_insufficient_quota_on_a_429_is_permission_denied_with_its_words_and_never_retried():
+    error = ADAPTER.parse_error(429, INSUFFICIENT_QUOTA, {"x-inference-id": "inf-4"})
+    assert type(error) is PermissionDenied and not _retried(error)
+    assert (error.code, error.status_code, error.request_id) == ("insufficient_quota", 429, "inf-4")
+    assert error.message.startswith("You exceeded your current quota") and BILLING_URL in error.hint
+
+
+@pytest.mark.parametrize(
+    ("body", "error_class"),
+    [
+        ({"message": "Insufficient balance on this account", "statusCode": 429}, PermissionDenied),
+        ({"error": {"type": "insufficient_quota"}}, PermissionDenied),
+        ({"error": "credit limit reached"}, PermissionDenied),
+        ({"message": "Too Many Requests", "statusCode": 429}, RateLimited),
+        ({"message": "Rate limit exceeded: quota of 10 requests per minute", "statusCode": 429}, RateLimited),
+    ],
+    ids=["balance", "type-only", "error-string", "throttled", "rate-quota"],
+)
+def test_a_429_is_billing_only_when_its_words_say_money(body, error_class):
+    error = ADAPTER.parse_error(429, body, {})
+    assert type(error) is error_class and _retried(error) is (error_class is RateLimited)
+
+
+def test_an_insufficient_quota_429_from_the_fake_is_sent_once(fake, tmp_path):
+    fake.reply_next(INSUFFICIENT_QUOTA, status=429, times=5)
+    error = failing(fake, tmp_path, ImageRequest(Mode.TEXT_TO_IMAGE, "a fox"), PermissionDenied)
+    assert error.code == "insufficient_quota" and len(fake.generation_requests()) == 1

@@ -1,8 +1,11 @@
 """The DashScope adapter alone: canonical request in, exact wire payload out, and back."""
 
+import asyncio
+
 import pytest
 
 from wan26 import (
+    AsyncClient,
     AuthenticationError,
     BadRequest,
     ConfigError,
@@ -17,6 +20,7 @@ from wan26 import (
     Size,
     SizeTier,
 )
+from wan26._http import RetryPolicy, should_retry
 from wan26._sse import SSEEvent
 from wan26.images import PreparedImage
 from wan26.providers._base import Credentials, OutputImage, OutputText, TaskStatus, WireRequest
@@ -194,8 +198,8 @@ def test_task_statuses(raw, status):
 
 
 def test_an_undocumented_task_status_is_a_protocol_error():
-    with pytest.raises(ProtocolError, match="SUSPENDED"):
-        ADAPTER.parse_task({"output": {"task_id": "t", "task_status": "SUSPENDED"}}, "t")
+    with pytest.raises(ProtocolError, match="PAUSED"):
+        ADAPTER.parse_task({"output": {"task_id": "t", "task_status": "PAUSED"}}, "t")
 
 
 @pytest.mark.parametrize(
@@ -277,3 +281,189 @@ def test_invalid_key_hint_mentions_the_region():
 def test_retry_after_and_request_id_from_headers():
     error = ADAPTER.parse_error(429, None, {"retry-after": "3", "x-request-id": "hdr-1"})
     assert (error.retry_after, error.request_id, type(error)) == (3.0, "hdr-1", RateLimited)
+
+
+# ---- tolerant readers: unknown output items, `msg`, SUSPENDED, billing is never retried ----------------
+
+
+def _choice(*content):
+    return {"finish_reason": "stop", "message": {"role": "assistant", "content": list(content)}}
+
+
+def _sync_body(*choices):
+    return {"output": {"choices": list(choices), "finished": True}, "usage": {"size": "1280*1280"}, "request_id": "r"}
+
+
+def test_an_unknown_output_item_is_skipped_with_a_note_and_the_images_are_kept():
+    body = _sync_body(
+        _choice({"type": "image", "image": "https://r/1.png"}),
+        _choice({"type": "video", "video": "https://r/1.mp4"}),
+        _choice({"type": "image", "image": "https://r/2.png"}),
+    )
+    output = ADAPTER.parse_output(body, {})
+    assert output.items == (OutputImage("https://r/1.png"), OutputImage("https://r/2.png"))
+    assert output.notes == ("skipped an output item of unknown type 'video'",)
+
+
+def test_an_item_missing_its_fields_and_a_choice_without_content_are_skipped_with_notes():
+    body = _sync_body(
+        _choice({"type": "image"}, {"type": "image", "image": "https://r/1.png"}),
+        {"finish_reason": "stop", "message": {"role": "assistant"}},
+    )
+    output = ADAPTER.parse_output(body, {})
+    assert output.items == (OutputImage("https://r/1.png"),)
+    assert output.notes[0] == "skipped an output item of type 'image' that has no 'image' field"
+    assert output.notes[1].startswith("skipped an output choice without message.content")
+
+
+def test_a_succeeded_task_keeps_its_images_beside_an_unknown_item():
+    body = {
+        "request_id": "r",
+        "output": {
+            "task_id": "t",
+            "task_status": "SUCCEEDED",
+            "choices": [_choice({"type": "text", "text": "a"}, {"type": "audio"}, {"type": "image", "image": "u"})],
+        },
+    }
+    state = ADAPTER.parse_task(body, "t")
+    assert state.status is TaskStatus.SUCCEEDED and state.error is None
+    assert state.output.items == (OutputText("a"), OutputImage("u"))
+    assert state.output.notes == ("skipped an output item of unknown type 'audio'",)
+
+
+def test_a_stream_event_with_only_an_unknown_item_is_an_empty_chunk_with_a_note():
+    data = (
+        '{"output":{"choices":[{"message":{"content":[{"type":"video","video":"https://r/v.mp4"}],'
+        '"role":"assistant"},"finish_reason":"null"}]},"request_id":"d2"}'
+    )
+    chunk = ADAPTER.parse_stream_event(SSEEvent("result", data))
+    assert chunk.items == () and chunk.notes == ("skipped an output item of unknown type 'video'",)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"output": {"finished": True}, "request_id": "r"},  # no choices at all
+        _sync_body(_choice({"type": "video", "video": "https://r/1.mp4"})),  # nothing usable
+    ],
+    ids=["no-choices", "only-unknown-items"],
+)
+def test_an_answer_with_nothing_usable_is_still_a_protocol_error(body):
+    with pytest.raises(ProtocolError):
+        ADAPTER.parse_output(body, {})
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"code": "InvalidParameter", "msg": "bad size", "request_id": "r"}, "bad size"),
+        ({"code": "InvalidParameter", "message": "from message", "msg": "from msg"}, "from message"),
+    ],
+    ids=["msg-only", "message-wins"],
+)
+def test_an_http_error_reads_msg_as_well_as_message(body, message):
+    error = ADAPTER.parse_error(400, body, {})
+    assert type(error) is BadRequest and error.message == message
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"request_id": "r", "code": "InvalidParameter", "msg": "num_images_per_prompt must be 1"},
+        {
+            "request_id": "r",
+            "output": {
+                "task_id": "t",
+                "task_status": "FAILED",
+                "code": "InvalidParameter",
+                "msg": "num_images_per_prompt must be 1",
+            },
+        },
+        {
+            "request_id": "r",
+            "output": {"task_id": "t", "task_status": "FAILED"},
+            "code": "InvalidParameter",
+            "msg": "num_images_per_prompt must be 1",
+        },
+    ],
+    ids=["top-level", "in-output", "output-without-code"],
+)
+def test_a_failed_task_reads_msg_as_well_as_message(body):
+    state = ADAPTER.parse_task(body, "t")
+    assert isinstance(state.error, BadRequest) and state.error.message == "num_images_per_prompt must be 1"
+
+
+def test_a_suspended_task_ends_the_wait_and_says_what_to_do():
+    state = ADAPTER.parse_task({"request_id": "r", "output": {"task_id": "t-9", "task_status": "SUSPENDED"}}, "t-9")
+    assert state.status is TaskStatus.FAILED and state.status.is_terminal and state.raw_status == "SUSPENDED"
+    error = state.error
+    assert type(error) is ProviderFailure and error.task_id == "t-9"
+    assert "suspended the task" in error.message
+    assert "arrears" in error.hint and "console" in error.hint and "fetch" in error.hint
+
+
+def test_a_suspended_task_keeps_the_providers_words():
+    body = {"output": {"task_id": "t", "task_status": "SUSPENDED", "code": "Arrearage", "msg": "account overdue"}}
+    error = ADAPTER.parse_task(body, "t").error
+    assert error.message == "The provider suspended the task: account overdue" and error.code == "Arrearage"
+
+
+def _retried(error):
+    return should_retry(error, idempotent=True, attempt=0, policy=RetryPolicy())
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"code": "insufficient_quota", "message": "You exceeded your current quota, please check your plan."},
+        {"code": "QuotaExhausted", "message": "quota used up"},
+        {"code": "SomethingNew", "msg": "Insufficient balance"},
+        {"code": "Throttling.AllocationQuota", "message": "Free allocated quota exceeded."},
+        {"code": "SomethingNew", "message": "Insufficient funds"},
+    ],
+    ids=["openai-insufficient-quota", "quota-code", "balance-in-msg", "free-quota", "insufficient-funds"],
+)
+def test_billing_on_a_429_is_permission_denied_and_never_retried(body):
+    error = ADAPTER.parse_error(429, body, {})
+    assert type(error) is PermissionDenied and not _retried(error)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"code": "Throttling.RateQuota", "message": "Requests rate limit exceeded, please try again later."},
+        {
+            "code": "Throttling.AllocationQuota",
+            "message": "Allocated quota exceeded, please increase your quota limit.",
+        },
+        {"code": "SomethingNew", "message": "Too many requests: rate limit quota reached"},
+        {"code": "SomethingNew", "message": "Insufficient resources, try again later"},
+    ],
+    ids=["rate-quota", "allocated-quota", "throttle-words", "insufficient-resources"],
+)
+def test_real_throttling_stays_a_retried_rate_limit(body):
+    error = ADAPTER.parse_error(429, body, {})
+    assert type(error) is RateLimited and _retried(error)
+
+
+def test_a_key_error_that_names_the_billing_page_is_still_a_key_error():
+    error = ADAPTER.parse_error(401, {"code": "SomethingNew", "message": "Get a key on the billing page"}, {})
+    assert type(error) is AuthenticationError
+
+
+def test_a_billing_429_from_the_fake_is_sent_once_and_reported(dashscope_fake, tmp_path):
+    dashscope_fake.fail_next(429, "insufficient_quota", "You exceeded your current quota.", times=5)
+
+    async def go():
+        env = {"DASHSCOPE_API_KEY": dashscope_fake.api_key, "DASHSCOPE_BASE_URL": dashscope_fake.base_url}
+        async with AsyncClient("dashscope", env=env, output_dir=tmp_path, sleep=_no_sleep) as client:
+            await client.generate(ImageRequest(Mode.TEXT_TO_IMAGE, "a fox"))
+
+    with pytest.raises(PermissionDenied) as caught:
+        asyncio.run(go())
+    assert caught.value.code == "insufficient_quota" and caught.value.status_code == 429
+    assert len(dashscope_fake.generation_requests()) == 1
+
+
+async def _no_sleep(_seconds):
+    await asyncio.sleep(0)

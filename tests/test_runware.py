@@ -27,7 +27,7 @@ from wan26 import (
     RateLimited,
     Size,
 )
-from wan26._http import RetryPolicy
+from wan26._http import RetryPolicy, should_retry
 from wan26._sse import SSEEvent
 from wan26.images import PreparedImage
 from wan26.providers._base import Credentials, TaskStatus, WireRequest
@@ -536,3 +536,42 @@ def test_a_poll_error_envelope_fails_the_task():
 def test_streaming_is_not_offered():
     with pytest.raises(ProtocolError):
         ADAPTER.parse_stream_event(SSEEvent("result", "{}"))
+
+
+# ---- billing is never retried, even on a 429 -------------------------------------------------------
+
+
+def _retried(error):
+    return should_retry(error, idempotent=True, attempt=0, policy=RetryPolicy())
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"code": "insufficient_quota", "message": "You exceeded your current quota."},  # any case
+        {"code": "creditsExhausted", "message": "No credits left."},
+        {"code": "somethingNew", "message": "Insufficient credits to run this task."},  # by the words
+        {"message": "account balance too low"},  # no code at all
+    ],
+    ids=["insufficient-quota", "credits-code", "credits-message", "balance-without-code"],
+)
+def test_billing_on_a_429_is_permission_denied_and_never_retried(entry):
+    error = ADAPTER.parse_error(429, {"errors": [{"taskUUID": "t-1", **entry}]}, {})
+    assert type(error) is PermissionDenied and not _retried(error) and "top up" in error.hint
+
+
+def test_a_real_rate_limit_is_still_retried_and_a_key_error_stays_one():
+    throttled = ADAPTER.parse_error(429, {"errors": [{"code": "rateLimitExceeded", "message": "slow down"}]}, {})
+    assert type(throttled) is RateLimited and _retried(throttled)
+    key = ADAPTER.parse_error(401, {"errors": [{"message": "add a key on the billing page"}]}, {})
+    assert type(key) is AuthenticationError
+
+
+@pytest.mark.parametrize("flow", list(Flow))
+def test_an_insufficient_quota_429_from_the_fake_is_submitted_once(fake, tmp_path, flow):
+    fake.fail_next(429, "insufficient_quota", "You exceeded your current quota.", times=5)
+
+    error = failing(fake, tmp_path, T2I, PermissionDenied, flow=flow)
+
+    assert (error.code, error.status_code) == ("insufficient_quota", 429)
+    assert len(fake.generation_requests()) == 1

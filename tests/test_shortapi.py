@@ -27,6 +27,7 @@ from wan26 import (
     RateLimited,
     Size,
 )
+from wan26._http import RetryPolicy, should_retry
 from wan26.images import PreparedImage
 from wan26.providers._base import Credentials, TaskStatus, WireRequest
 from wan26.providers.shortapi import ShortAPI
@@ -419,3 +420,75 @@ def test_a_failed_job_without_words_still_says_it_failed():
 def test_a_decisive_code_inside_an_http_200_body_counts_like_the_status():
     error = ADAPTER.parse_error(200, {"code": 402, "info": "payment required"}, {})
     assert isinstance(error, PermissionDenied) and "top up" in error.hint and error.status_code is None
+
+
+# ---- tolerant readers: the job id in either place, billing is never retried ------------------------
+
+
+def test_a_job_id_at_the_top_level_is_polled_and_its_images_saved(fake, tmp_path):
+    fake.job_id_at_top_level = True
+    result, _ = run(fake, tmp_path, t2i(n=2))
+
+    assert result.task_id in fake.jobs and len(result.images) == 2
+    assert result.cost_usd == pytest.approx(0.052)
+    assert {query.query["id"] for query in fake.queries()} == {result.task_id}
+
+
+@pytest.mark.parametrize(
+    ("body", "job_id", "cost"),
+    [
+        ({"code": 0, "data": {"amount": "0.02", "job_id": "j1"}}, "j1", 0.02),  # the llms.txt shape
+        ({"code": 0, "job_id": "j2", "amount": "0.026"}, "j2", 0.026),  # at the top level
+        ({"code": 0, "job_id": "j3", "data": {"amount": "0.02"}}, "j3", 0.02),  # mixed
+        ({"code": 0, "job_id": "top", "data": {"job_id": "inner"}}, "inner", None),  # `data` first
+    ],
+    ids=["data", "top-level", "mixed", "data-wins"],
+)
+def test_submit_reads_the_job_id_from_data_or_the_top_level(body, job_id, cost):
+    state = ADAPTER.parse_submit(body)
+    assert (state.task_id, state.status, state.cost_usd) == (job_id, TaskStatus.QUEUED, cost)
+
+
+def test_submit_without_a_job_id_anywhere_is_a_protocol_error():
+    with pytest.raises(ProtocolError, match="without a job_id"):
+        ADAPTER.parse_submit({"code": 0, "data": {"amount": "0.02"}, "job_id": ""})
+
+
+def _retried(error):
+    return should_retry(error, idempotent=True, attempt=0, policy=RetryPolicy())
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (429, {"code": 429, "info": "insufficient balance, please recharge"}),
+        (429, {"code": "insufficient_quota", "message": "You exceeded your current quota."}),
+        (200, {"code": 429, "info": "credit exhausted"}),
+        (429, {"code": 429, "info": "quota used up"}),
+    ],
+    ids=["balance", "insufficient-quota", "credit-in-http-200", "quota"],
+)
+def test_billing_on_a_429_is_permission_denied_and_never_retried(status, body):
+    error = ADAPTER.parse_error(status, body, {})
+    assert type(error) is PermissionDenied and not _retried(error) and "top up" in error.hint
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (429, {"code": 429, "info": "too many requests, please try again later"}, RateLimited),
+        (429, {"code": 429, "info": "rate limit quota exceeded"}, RateLimited),
+        (401, {"code": 401, "info": "invalid api key: see the billing page"}, AuthenticationError),
+    ],
+    ids=["throttled", "rate-quota", "key-error-naming-billing"],
+)
+def test_real_throttling_and_key_errors_keep_their_class(status, body, expected):
+    assert type(ADAPTER.parse_error(status, body, {})) is expected
+
+
+def test_a_billing_429_from_the_fake_is_submitted_once(fake, tmp_path):
+    fake.respond_next("create", {"code": 429, "info": "insufficient balance, please recharge"}, status=429)
+    with pytest.raises(PermissionDenied) as caught:
+        run(fake, tmp_path, t2i())
+    assert caught.value.status_code == 429 and "top up" in caught.value.hint
+    assert len(fake.generation_requests()) == 1 and fake.jobs == {}

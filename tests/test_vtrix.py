@@ -23,11 +23,13 @@ from wan26 import (
     PermissionDenied,
     ProtocolError,
     ProviderFailure,
+    ProviderTimeout,
     RateLimited,
     Size,
     SizeTier,
     TextDelta,
 )
+from wan26._http import RetryPolicy, should_retry
 from wan26._poll import PollPolicy
 from wan26.images import PreparedImage
 from wan26.providers._base import Credentials, OutputImage, OutputText, TaskStatus, WireRequest
@@ -459,3 +461,127 @@ def test_http_error_details_are_kept():
     assert "top up" in balance.hint and balance.hint != denied.hint
     throttled = ADAPTER.parse_error(429, {"error": "slow"}, {"retry-after": "3", "x-request-id": "req-1"})
     assert (throttled.retry_after, throttled.request_id) == (3.0, "req-1")
+
+
+# ---- tolerant readers: unknown output items, statuses that end a task, billing is never retried ------
+
+
+def test_a_completed_task_keeps_its_images_beside_items_it_does_not_know(fake, tmp_path):
+    fake.extra_content = [{"type": "video", "url": "https://cdn.vtrix.ai/outputs/x.mp4"}, {"type": "image"}]
+    result, _ = generate(fake, tmp_path, ImageRequest(Mode.TEXT_TO_IMAGE, "fox", n=2))
+
+    assert len(result.images) == 2 and len(fake.downloads()) == 2
+    assert len(fake.generation_requests()) == 1
+
+
+def test_unknown_output_items_are_skipped_with_notes_a_user_can_read():
+    body = {
+        "id": "t",
+        "status": "completed",
+        "output": [
+            {"content": [{"type": "image", "url": "https://cdn/1.png"}, {"type": "video", "url": "https://cdn/v.mp4"}]},
+            {"content": [{"type": "image"}, {"type": "image", "url": "https://cdn/2.png"}]},
+            {"no": "content"},
+        ],
+    }
+    output = ADAPTER.parse_task(body, "t").output
+    assert output.items == (OutputImage("https://cdn/1.png"), OutputImage("https://cdn/2.png"))
+    assert output.notes[:2] == (
+        "skipped an output item of unknown type 'video'",
+        "skipped an output item of type 'image' that has no url",
+    )
+    assert output.notes[2].startswith("skipped an output group without content")
+
+
+def test_a_completed_task_with_only_unknown_items_is_still_a_protocol_error():
+    body = {"id": "t", "status": "completed", "output": [{"content": [{"type": "video", "url": "https://cdn/v"}]}]}
+    with pytest.raises(ProtocolError, match="unknown type 'video'"):
+        ADAPTER.parse_task(body, "t")
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "words", "hint"),
+    [
+        ("cancelled", TaskStatus.CANCELED, "was canceled", "Submit it again"),
+        ("CANCELED", TaskStatus.CANCELED, "was canceled", "Submit it again"),
+        ("Expired", TaskStatus.FAILED, "expired", "24 hours"),
+        ("timed_out", TaskStatus.FAILED, "ran out of time", "Try again later"),
+        ("TIMEOUT", TaskStatus.FAILED, "ran out of time", "Try again later"),
+        ("rejected", TaskStatus.FAILED, "'rejected' without a message", "Try again"),
+        ("error", TaskStatus.FAILED, "'error' without a message", "Try again"),
+    ],
+)
+def test_statuses_that_mean_an_end_end_the_wait_with_a_clear_error(raw, status, words, hint):
+    state = ADAPTER.parse_task({"id": "t", "status": raw}, "t")
+    assert state.status is status and state.status.is_terminal and state.raw_status == raw
+    assert type(state.error) is ProviderFailure and state.error.task_id == "t"
+    assert words in state.error.message and hint in state.error.hint
+
+
+def test_an_ended_status_keeps_the_vendors_words_and_their_cause():
+    canceled = ADAPTER.parse_task({"id": "t", "status": "canceled", "error": "canceled by the user"}, "t").error
+    assert canceled.message == "The task was canceled before it finished: canceled by the user"
+    rejected = {"id": "t", "status": "rejected", "error": {"code": "DataInspectionFailed", "message": "flagged"}}
+    assert type(ADAPTER.parse_task(rejected, "t").error) is ContentModerated
+
+
+def test_a_canceled_task_ends_the_poll_at_once(fake, tmp_path):
+    fake.raw_poll_body = {"id": "t1", "status": "cancelled", "model": "wan26_t2i"}
+
+    with pytest.raises(ProviderFailure, match="was canceled") as caught:
+        generate(fake, tmp_path, ImageRequest(Mode.TEXT_TO_IMAGE, "fox"))
+
+    assert caught.value.task_id == "t1" and "Submit it again" in caught.value.hint
+    assert len(fake.polls()) == 1 and len(fake.generation_requests()) == 1
+
+
+def test_an_unknown_status_still_keeps_polling_until_the_deadline(fake, tmp_path):
+    fake.raw_poll_body = {"id": "t1", "status": "warming_up"}
+    now = [0.0]
+
+    async def sleep(seconds):  # time moves only when the poller waits: a 5 s deadline without waiting
+        now[0] += seconds
+        await asyncio.sleep(0)
+
+    async def go():
+        poll = PollPolicy(first_interval=1.0, growth=1.0, max_interval=1.0, deadline=5.0)
+        options = {"env": fake.env(), "output_dir": tmp_path, "sleep": sleep, "clock": lambda: now[0], "poll": poll}
+        async with AsyncClient(provider="vtrix", **options) as client:
+            await client.generate(ImageRequest(Mode.TEXT_TO_IMAGE, "fox"))
+
+    with pytest.raises(ProviderTimeout, match="warming_up"):
+        asyncio.run(go())
+    assert len(fake.polls()) > 1  # polled on, not ended at the first answer
+
+
+def _retried(error):
+    return should_retry(error, idempotent=True, attempt=0, policy=RetryPolicy())
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"error": {"code": "insufficient_quota", "message": "You exceeded your current quota."}},
+        {"error": {"code": 429, "error_message": "Insufficient balance"}},
+        {"message": "credit exhausted"},
+    ],
+    ids=["insufficient-quota", "balance", "credit"],
+)
+def test_billing_on_a_429_is_permission_denied_never_retried_and_says_top_up(body):
+    error = ADAPTER.parse_error(429, body, {})
+    assert type(error) is PermissionDenied and not _retried(error) and "top up" in error.hint
+
+
+def test_a_real_rate_limit_is_still_retried():
+    error = ADAPTER.parse_error(429, {"error": {"code": "rate_limit_exceeded", "message": "Rate limit exceeded"}}, {})
+    assert type(error) is RateLimited and _retried(error)
+
+
+def test_an_insufficient_quota_429_from_the_fake_is_submitted_once(fake, tmp_path):
+    fake.fail_next(429, "insufficient_quota", "You exceeded your current quota.", times=5)
+
+    with pytest.raises(PermissionDenied) as caught:
+        generate(fake, tmp_path, ImageRequest(Mode.TEXT_TO_IMAGE, "fox"))
+
+    assert (caught.value.code, caught.value.status_code) == ("insufficient_quota", 429)
+    assert len(fake.generation_requests()) == 1 and fake.tasks == {}

@@ -235,6 +235,7 @@ class FakeShortAPI(ServedFake):
             self.status_script: list[int] = list(DEFAULT_STATUS_SCRIPT)
             self.job_error = DEFAULT_JOB_ERROR  # the text a job that ends in status 3 carries
             self.errors_in_http_200 = False  # [?] answer every error as HTTP 200 + non-zero code
+            self.job_id_at_top_level = False  # [D] job/create answers {"code", "job_id", "amount"}, without `data`
             self._failures: list[FailureKind] = []
             self._scripted: dict[str, list[_Scripted]] = {"create": [], "query": []}
             self._results: dict[str, tuple[int, int, int]] = {}
@@ -321,7 +322,8 @@ class FakeShortAPI(ServedFake):
             raise ApiError(400, "request body is not valid JSON") from None
         job = self._new_job(request, spec, moderated=failure is FailureKind.MODERATION)
         amount = f"{PRICE_PER_IMAGE * spec.num_images:.3f}"  # a string, as in the seed's "0.02"
-        return JSONResponse({"code": 0, "data": {"amount": amount, "job_id": job.job_id}})
+        created = {"amount": amount, "job_id": job.job_id}
+        return JSONResponse({"code": 0, **created} if self.job_id_at_top_level else {"code": 0, "data": created})
 
     def _new_job(self, request: Request, spec: JobSpec, *, moderated: bool) -> FakeJob:
         with self._lock:

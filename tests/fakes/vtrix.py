@@ -162,6 +162,7 @@ class FakeVtrix(ServedFake):
             self.unit_cost: str = DEFAULT_UNIT_COST
             self.cost: str | float | None = None  # None: unit_cost × images, as a string
             self.raw_poll_body: dict | None = None  # answer every poll with this instead
+            self.extra_content: list[dict] = []  # appended to a completed task's content (items we may not know)
             self._faults: list[_Fault] = []
             self._results: dict[str, tuple[int, int, int]] = {}
 
@@ -177,9 +178,18 @@ class FakeVtrix(ServedFake):
             else:
                 self._faults.append(_Fault(_HTTP_FAILURES[kind], None, times))
 
+    def fail_next(self, status: int, code: str | int, message: str, times: int = 1) -> None:
+        """The next ``times`` submissions are refused with this status and `{"error": {code, message}}`."""
+        with self._lock:
+            self._faults.append(_Fault(VtrixError(status, code, message), None, times))
+
     def generation_requests(self) -> list[RecordedRequest]:
         with self._lock:
             return [r for r in self.requests if r.method == "POST" and r.path == SUBMIT_PATH]
+
+    def polls(self) -> list[RecordedRequest]:
+        with self._lock:
+            return [r for r in self.requests if r.method == "GET" and r.path.startswith(TASK_PREFIX)]
 
     def downloads(self) -> list[RecordedRequest]:
         with self._lock:
@@ -279,6 +289,7 @@ class FakeVtrix(ServedFake):
         content = self._content(request, job)
         image_count = sum(item["type"] == "image" for item in content)
         error = fault.task_error if fault is not None else self.task_error
+        content += [dict(item) for item in self.extra_content]
         task = _Task(_new_id(), model, script, content, self._usage(image_count), error)
         with self._lock:
             self.tasks[task.id] = task

@@ -21,7 +21,7 @@ from wan26.errors import (
     error_class_for_status,
 )
 from wan26.providers._base import JSONObject
-from wan26.providers._wire import retry_after, text
+from wan26.providers._wire import mentions_billing, retry_after, text
 
 KEYS_URL = "https://aimlapi.com/app/keys"
 BILLING_URL = "https://aimlapi.com/app/billing/"
@@ -58,15 +58,21 @@ _HINTS: dict[type[ProviderError], str] = {
 
 def to_error(status: int, body: JSONObject, headers: Mapping[str, str], *, provider: str) -> ProviderError:
     """The error for a refused call: by documented message first, then by HTTP status."""
-    message = text(body.get("message")) or f"HTTP {status} with no message"
+    code, said = _openai_error(body)
+    message = text(body.get("message")) or said or f"HTTP {status} with no message"
     moderation_code = _moderation_code(message)
     cls, hint = _by_message(message) if moderation_code is None else (ContentModerated, _MODERATION)
-    cls = cls or error_class_for_status(status)
+    fallback = error_class_for_status(status)
+    if cls is None and fallback is not AuthenticationError and mentions_billing(code, message):
+        # OpenAI's `insufficient_quota` comes as HTTP 429 but is billing: never retried as a rate limit is.
+        # https://platform.openai.com/docs/guides/error-codes (429 "You exceeded your current quota")
+        cls, hint = PermissionDenied, _CREDITS
+    cls = cls or fallback
     return cls(
         message,
         provider=provider,
         status_code=status,
-        code=moderation_code,
+        code=moderation_code or code,
         request_id=text(body.get("requestId")) or headers.get("x-inference-id"),
         hint=hint or _HINTS.get(cls),
         retry_after=retry_after(headers),
@@ -91,6 +97,17 @@ def _by_message(message: str) -> tuple[type[ProviderError] | None, str | None]:
     if "under maintenance" in lowered:
         return ProviderFailure, _MAINTENANCE
     return None, None
+
+
+def _openai_error(body: JSONObject) -> tuple[str | None, str | None]:
+    """[I] `{"error": {"message", "type", "code"}}`: OpenAI's envelope, which upstreams behind AI/ML API
+    pass through in place of the documented one (https://docs.aimlapi.com/errors-and-messages/general-info)."""
+    error = body.get("error")
+    if isinstance(error, str):
+        return None, text(error)
+    if not isinstance(error, dict):
+        return text(body.get("code")), None
+    return text(error.get("code")) or text(error.get("type")) or text(body.get("code")), text(error.get("message"))
 
 
 def _moderation_code(message: str) -> str | None:

@@ -19,7 +19,7 @@ from wan26.errors import (
     error_class_for_status,
 )
 from wan26.providers._base import JSONObject, TaskStatus
-from wan26.providers._wire import retry_after, text
+from wan26.providers._wire import mentions_billing, retry_after, text
 
 _KEY = (
     "Check DASHSCOPE_API_KEY, and that the key's region matches DASHSCOPE_REGION (intl, cn or us): "
@@ -42,6 +42,11 @@ _THROTTLED = (
 _QUOTA = "The allocated quota is used up. Wait, or raise the quota in the Model Studio console."
 _FREE_QUOTA = "The free quota is used up. Enable paid usage in the Model Studio console to continue."
 _NO_MODEL = "The model is not available here: check DASHSCOPE_REGION."
+_SUSPENDED = (
+    "This is often an account problem, such as arrears (an unpaid bill): check your account in the Model Studio "
+    "console. The task id stays valid for 24 hours, so once that is sorted out `python -m wan26 fetch TASK_ID "
+    "--mode MODE` may still get its result."
+)
 _SERVER = "A problem on Alibaba's side. Try again in a moment."
 _UNAVAILABLE = "The model is temporarily unavailable. Try again later."
 
@@ -97,17 +102,22 @@ _FALLBACK_HINTS: dict[type[ProviderError], str] = {
 }
 
 
+def message_of(body: JSONObject) -> str | None:
+    """`message` (the documented field, dashscope.md §4), else `msg`, which some answers carry instead [U].
+
+    https://www.alibabacloud.com/help/en/model-studio/error-code; `message` wins when both are there.
+    """
+    return text(body.get("message")) or text(body.get("msg"))
+
+
 def to_error(
     status: int | None, body: JSONObject, headers: Mapping[str, str], *, provider: str, request_id: str | None = None
 ) -> ProviderError:
     """The error for a refused call (by code first, then HTTP status), or a failed task (status None)."""
-    code = text(body.get("code"))
-    cls, hint = _CODES.get(code or "", (None, None))
-    if code == "Throttling.AllocationQuota" and "Free allocated quota" in str(body.get("message")):
-        cls, hint = PermissionDenied, _FREE_QUOTA  # used up, not busy: waiting will not help (§4)
-    cls = cls or (error_class_for_status(status) if status else ProviderFailure)
+    code, message = text(body.get("code")), message_of(body)
+    cls, hint = _cause(status, code, message)
     return cls(
-        text(body.get("message")) or (f"HTTP {status} with no message" if status else "it failed without a message"),
+        message or (f"HTTP {status} with no message" if status else "it failed without a message"),
         provider=provider,
         status_code=status,
         code=code,
@@ -117,14 +127,29 @@ def to_error(
     )
 
 
+def _cause(status: int | None, code: str | None, message: str | None) -> tuple[type[ProviderError], str | None]:
+    """The documented code decides; an unknown one about money is billing, not a rate limit (§4)."""
+    cls, hint = _CODES.get(code or "", (None, None))
+    if code == "Throttling.AllocationQuota" and "Free allocated quota" in (message or ""):
+        return PermissionDenied, _FREE_QUOTA  # used up, not busy: waiting will not help (§4)
+    if cls is not None:
+        return cls, hint
+    fallback = error_class_for_status(status) if status else ProviderFailure
+    if fallback is not AuthenticationError and mentions_billing(code, message):
+        return PermissionDenied, _BILLING  # a key error stays one, even if its text names the billing page
+    return fallback, None
+
+
 def task_error(
-    status: TaskStatus, body: JSONObject, output: JSONObject, *, provider: str, task_id: str
+    status: TaskStatus, raw: str, body: JSONObject, output: JSONObject, *, provider: str, task_id: str
 ) -> ProviderError | None:
     """Why a task ended without images, or None if it did not fail."""
     request_id = text(body.get("request_id"))
+    # [D] code/message sit in `output` in most documented shapes, at top level in others (§3.4).
+    failure = output if any(output.get(name) for name in ("code", "message", "msg")) else body
+    if raw == "SUSPENDED":
+        return _suspended(failure, provider=provider, request_id=request_id, task_id=task_id)
     if status is TaskStatus.FAILED:
-        # [D] code/message sit in `output` in most documented shapes, at top level in others (§3.4).
-        failure = output if output.get("code") else body
         error = to_error(None, failure, {}, provider=provider, request_id=request_id)
         error.task_id = task_id
         return error
@@ -145,3 +170,16 @@ def task_error(
             hint="Task ids expire after 24 hours and are only visible to the key and region that created them.",
         )
     return None
+
+
+def _suspended(failure: JSONObject, *, provider: str, request_id: str | None, task_id: str) -> ProviderError:
+    """SUSPENDED is a constant of the official SDK that the docs never explain (dashscope.md §3.5)."""
+    said = message_of(failure)
+    return ProviderFailure(
+        "The provider suspended the task" + (f": {said}" if said else "."),
+        provider=provider,
+        code=text(failure.get("code")),
+        request_id=request_id,
+        task_id=task_id,
+        hint=_SUSPENDED,
+    )

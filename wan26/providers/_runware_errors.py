@@ -21,7 +21,7 @@ from wan26.errors import (
     error_class_for_status,
 )
 from wan26.providers._base import JSONObject
-from wan26.providers._wire import retry_after, text
+from wan26.providers._wire import mentions_billing, retry_after, text
 
 PROVIDER = "runware"
 
@@ -79,7 +79,10 @@ _FALLBACK_HINTS: dict[type[ProviderError], str] = {
 
 def cause_of(code: str) -> tuple[type[ProviderError], str] | None:
     """The error class and hint for a Runware code, in the SDK's order (quota before auth, …)."""
-    if any(word in code for word in ("Credits", "Balance", "Quota")) or code in ("paymentRequired", "quotaExceeded"):
+    # The SDK matches "Credits", "Balance", "Quota" by case; any case and any money word is billing here, so
+    # `insufficient_quota` or `creditsExhausted` is never retried as a rate limit is.
+    # https://runware.ai/docs/platform/errors
+    if mentions_billing(code) or code in ("paymentRequired", "quotaExceeded"):
         return PermissionDenied, _CREDITS
     if "RateLimit" in code or code == "rateLimitExceeded":
         return RateLimited, _THROTTLED
@@ -106,6 +109,8 @@ def to_error(status: int | None, entry: JSONObject, headers: Mapping[str, str] |
     """The error for one entry of `errors` (a refused call), or an item's `error` (status None)."""
     code = text(entry.get("code"))
     cls, hint = (cause_of(code) if code else None) or (None, None)
+    if cls is None and status != 401 and mentions_billing(text(entry.get("message"))):
+        cls, hint = PermissionDenied, _CREDITS  # a 429 that says "insufficient credits" is billing, not a wait
     if cls is None:
         cls = error_class_for_status(status) if status and status >= 400 else ProviderFailure
         hint = _FALLBACK_HINTS.get(cls)
@@ -123,7 +128,8 @@ def to_error(status: int | None, entry: JSONObject, headers: Mapping[str, str] |
 
 def item_error(item: JSONObject, task_id: str | None) -> ProviderError:
     """Why one image of a task failed, from the item's `error` object (providers.md §2, poll answers)."""
-    entry = item.get("error") if isinstance(item.get("error"), dict) else {"message": text(item.get("error"))}
+    reported = item.get("error")
+    entry: JSONObject = reported if isinstance(reported, dict) else {"message": text(reported)}
     error = to_error(None, {"taskUUID": task_id, **entry})
     if isinstance(error, ProviderTimeout):  # the task has ended: its timeout is a failure, nothing to fetch later
         error = ProviderFailure(error.message, provider=PROVIDER, code=error.code, request_id=task_id, hint=error.hint)

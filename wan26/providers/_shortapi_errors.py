@@ -21,7 +21,7 @@ from wan26.errors import (
     error_class_for_status,
 )
 from wan26.providers._base import JSONObject
-from wan26.providers._wire import retry_after, text
+from wan26.providers._wire import mentions_billing, retry_after, text
 
 _KEY = "Check SHORTAPI_API_KEY: copy the key again from your ShortAPI dashboard (https://shortapi.ai)."
 _BILLING = "Your ShortAPI balance is too low for this job: top up in your dashboard at https://shortapi.ai, then retry."
@@ -43,13 +43,12 @@ _DECISIVE_STATUSES: dict[int, tuple[type[ProviderError], str]] = {
 
 # [?] Phrases in `info`/`message` -> cause, most specific first. The moderation words are DashScope's
 # (DataInspectionFailed, "inappropriate content"), which ShortAPI forwards from upstream (providers.md §0).
+# Billing words (balance, credit, quota, recharge, …) are the shared upstream ones, asked first in _cause.
 _MODERATION_WORDS = ("datainspectionfailed", "inappropriate", "sensitive", "moderation", "content policy")
-_BILLING_WORDS = ("insufficient balance", "insufficient credit", "balance", "arrear", "top up", "recharge")
 _KEY_WORDS = ("api key", "apikey", "api-key", "unauthorized", "unauthenticated", "invalid token")
 _THROTTLE_WORDS = ("rate limit", "too many requests", "throttl")
 _PHRASES: tuple[tuple[tuple[str, ...], type[ProviderError], str], ...] = (
     (_MODERATION_WORDS, ContentModerated, _MODERATION),
-    (_BILLING_WORDS, PermissionDenied, _BILLING),
     (_KEY_WORDS, AuthenticationError, _KEY),
     (_THROTTLE_WORDS, RateLimited, _THROTTLED),
 )
@@ -70,7 +69,7 @@ def to_error(
     """The error for a refused call (`status` is its HTTP status, 200 for a code in a 2xx body)
     or for a failed job (`status` None, `body` the query's `data`)."""
     message = _error_text(body)
-    cls, hint = _cause(status, _code_number(body.get("code")), message or "")
+    cls, hint = _cause(status, body.get("code"), message or "")
     return cls(
         message or (f"HTTP {status} with no message" if status else "the job failed without a message"),
         provider=provider,
@@ -94,10 +93,18 @@ def _error_text(body: JSONObject) -> str | None:
     return None
 
 
-def _cause(status: int | None, code: int | None, message: str) -> tuple[type[ProviderError], str]:
-    for number in (status, code):  # the body's code mirrors the HTTP status in the fake's reading [?]
-        if number in _DECISIVE_STATUSES:
-            return _DECISIVE_STATUSES[number]
+def _cause(status: int | None, body_code: object, message: str) -> tuple[type[ProviderError], str]:
+    code = _code_number(body_code)
+    # the body's code mirrors the HTTP status in the fake's reading [?]
+    decisive = next((_DECISIVE_STATUSES[n] for n in (status, code) if n in _DECISIVE_STATUSES), None)
+    if decisive is not None and decisive[0] is AuthenticationError:
+        return decisive
+    # Then money: a 429 (or code 429) whose words say balance, credit or quota is billing, which
+    # waiting will not fix, so it must not become a RateLimited that is retried (providers.md §3 [?]).
+    if mentions_billing(_code_text(body_code), message):
+        return PermissionDenied, _BILLING
+    if decisive is not None:
+        return decisive
     lowered = message.lower()
     for phrases, cls, hint in _PHRASES:
         if any(phrase in lowered for phrase in phrases):

@@ -22,7 +22,7 @@ from wan26.errors import (
 )
 from wan26.providers import _dashscope_errors
 from wan26.providers._base import JSONObject
-from wan26.providers._wire import retry_after, text
+from wan26.providers._wire import mentions_billing, retry_after, text
 
 PROVIDER = "vtrix"
 
@@ -43,7 +43,15 @@ _UNKNOWN_TASK = (
     "Vtrix found nothing there: check the task id and the key (task ids expire after 24 hours), "
     "or VTRIX_BASE_URL if you set one."
 )
-_BALANCE_WORDS = ("balance", "credit", "insufficient", "top up", "余额")
+# Statuses that end a task without images in other words than `failed` (read in lower case): the
+# documented set is in_progress | completed | failed, but the CLI page lists more than the API page, so
+# a task that says it is over is taken at its word. https://doc.vtrix.ai/public/cli/cmd-task/
+CANCELED_STATUSES = ("canceled", "cancelled", "aborted")
+_EXPIRED_STATUSES = ("expired",)
+_TIMED_OUT_STATUSES = ("timeout", "timed_out", "timedout")
+FAILED_STATUSES = ("failed", "failure", "error", "errored", "rejected", *_EXPIRED_STATUSES, *_TIMED_OUT_STATUSES)
+_EXPIRED = "Vtrix task ids expire after 24 hours, and an expired task cannot be fetched: submit it again."
+_CANCELED = "Submit it again if you still want it."
 # [I] No documented moderation code: DashScope's passes through in the task error, maybe only as text (§4).
 _MODERATION_CODES = ("DataInspectionFailed", "data_inspection_failed", "IPInfringementSuspect")
 _MODERATION_TEXT = "inappropriate content"
@@ -59,12 +67,31 @@ def http_error(status: int, body: JSONObject | None, headers: Mapping[str, str])
     return _error(status, code, message, request_id=request_id, retry_after=retry_after(headers))
 
 
-def task_error(error: object, task_id: str) -> ProviderError:
+def task_error(error: object, task_id: str, default: str = "the task failed without a message") -> ProviderError:
     """Why a task failed: `error` is a plain string or `{code, message | error_message}` (§4)."""
     code, message = _code_and_message(error)
-    failure = _error(None, code, message or "the task failed without a message")
+    failure = _error(None, code, message or default)
     failure.task_id = task_id or None
     return failure
+
+
+def ended_error(raw: str, error: object, task_id: str) -> ProviderError:
+    """Why a task ended without images, by what its status word means (see CANCELED_STATUSES)."""
+    status = raw.lower()
+    if status in CANCELED_STATUSES:
+        return _ended("The task was canceled before it finished", error, task_id, _CANCELED)
+    if status in _EXPIRED_STATUSES:
+        return _ended("The task expired at Vtrix before it finished", error, task_id, _EXPIRED)
+    if status in _TIMED_OUT_STATUSES:
+        return _ended("The task ran out of time at Vtrix", error, task_id, _HINTS[ProviderTimeout])
+    # failed, error, rejected, …: the vendor's own words decide the cause (moderation, balance, …).
+    return task_error(error, task_id, default=f"the task ended as {raw!r} without a message")
+
+
+def _ended(what: str, error: object, task_id: str, hint: str) -> ProviderError:
+    code, said = _code_and_message(error)
+    message = f"{what}: {said}" if said else f"{what}."
+    return ProviderFailure(message, provider=PROVIDER, code=code, task_id=task_id or None, hint=hint)
 
 
 def _code_and_message(error: object) -> tuple[str | None, str | None]:
@@ -84,7 +111,7 @@ def _error(
 ) -> ProviderError:
     code = code or next((known for known in _MODERATION_CODES if known in message), None)
     cls = _cause(status, code, message)
-    hint = _UNKNOWN_TASK if status == 404 else _hint(cls, message)
+    hint = _UNKNOWN_TASK if status == 404 else _hint(cls, code, message)
     return cls(
         message,
         provider=PROVIDER,
@@ -97,15 +124,19 @@ def _error(
 
 
 def _cause(status: int | None, code: str | None, message: str) -> type[ProviderError]:
-    """By a passed-through DashScope code (its table), else by HTTP status; a failed task is a failure."""
+    """By a passed-through DashScope code (its table), else by HTTP status; a failed task is a failure.
+
+    DashScope's reader also makes a balance, credit or quota code or message billing even on a 429
+    (§4 lists "Insufficient balance" under 403), so it is never retried as a rate limit would be.
+    """
     if code in _MODERATION_CODES or _MODERATION_TEXT in message.lower():
         return ContentModerated
     # DashScope's table decides the cause; its hints name DashScope's settings, so ours replace them.
-    return type(_dashscope_errors.to_error(status, {"code": code}, {}, provider=PROVIDER))
+    return type(_dashscope_errors.to_error(status, {"code": code, "message": message}, {}, provider=PROVIDER))
 
 
-def _hint(cls: type[ProviderError], message: str) -> str | None:
-    if cls is PermissionDenied and any(word in message.lower() for word in _BALANCE_WORDS):
+def _hint(cls: type[ProviderError], code: str | None, message: str) -> str | None:
+    if cls is PermissionDenied and mentions_billing(code, message):
         return _TOP_UP
     return _HINTS.get(cls)
 

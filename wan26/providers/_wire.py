@@ -1,4 +1,5 @@
-"""Small readers and writers every adapter shares: auth headers, optional strings, Retry-After."""
+"""Small readers and writers every adapter shares: auth headers, optional strings, Retry-After, and
+whether an error is about money."""
 
 from __future__ import annotations
 
@@ -27,3 +28,29 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
         except (KeyError, ValueError):
             continue
     return None
+
+
+# Words that mean money, not speed: such a refusal is never retried, whatever its HTTP status. Resellers
+# pass upstream codes through, OpenAI's `insufficient_quota` (a 429) among them, so they ask this too.
+# https://www.alibabacloud.com/help/en/model-studio/error-code (Arrearage; "Free allocated quota exceeded")
+_MONEY_WORDS = (
+    *("balance", "credit", "billing", "payment", "arrear", "top up", "top-up", "recharge"),
+    *("insufficient_quota", "insufficient quota", "余额", "欠费"),
+)
+# "quota" alone is money unless it comes with throttling words (DashScope's Throttling.RateQuota, §4);
+# "insufficient" alone is money unless it is about the server's resources or the key's permissions.
+_THROTTLE_WORDS = ("throttl", "rate limit", "rate_limit", "ratelimit", "too many requests")
+_NOT_MONEY_WORDS = ("resource", "capacity", "permission", "privilege")
+
+
+def mentions_billing(*texts: str | None) -> bool:
+    """Whether a code or message is about money (balance, credit, quota), so waiting will not help.
+
+    Callers let it turn a rate limit or an unclear cause into billing, never a 401 into one.
+    """
+    lowered = " ".join(t.lower() for t in texts if t)
+    if any(word in lowered for word in _MONEY_WORDS):
+        return True
+    if "insufficient" in lowered and not any(word in lowered for word in _NOT_MONEY_WORDS):
+        return True
+    return "quota" in lowered and not any(word in lowered for word in _THROTTLE_WORDS)

@@ -7,6 +7,7 @@ https://docs.aimlapi.com/api-references/image-models/alibaba-cloud/wan-2-6-image
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from wan26._sse import SSEEvent
 from wan26.errors import ConfigError, ProtocolError, ProviderError
@@ -21,18 +22,19 @@ from wan26.types import Flow, Mode, Size
 _PATH = "/v1/images/generations"  # the spec also lists it without /v1 (providers.md §1)
 MODEL = "alibaba/wan-2-6-image"  # one model for both modes; no separate t2i id exists (providers.md §1)
 
-_COMMON = {
-    "prompt_max": 2000,
-    "negative_max": 500,
-    "side": Range(512, 1440),  # image_size.width/height: 512–1440, multiples of 32 (seed 000 schema)
-    "pixels": Range(512 * 512, 1440 * 1440),
-    "side_multiple": 32,
-    "n": Range(1, 4),
-    "one_image_per_call": True,  # the schema has no n: one image per call (providers.md §1)
-}
+_TEXT_TO_IMAGE = ModeLimits(
+    prompt_max=2000,
+    negative_max=500,
+    side=Range(512, 1440),  # image_size.width/height: 512–1440, multiples of 32 (seed 000 schema)
+    pixels=Range(512 * 512, 1440 * 1440),
+    side_multiple=32,
+    n=Range(1, 4),
+    one_image_per_call=True,  # the schema has no n: one image per call (providers.md §1)
+    images=Range(0, 0),
+)
 LIMITS = {
-    Mode.TEXT_TO_IMAGE: ModeLimits(images=Range(0, 0), **_COMMON),
-    Mode.EDIT: ModeLimits(images=Range(1, 3), **_COMMON),  # image_urls: 1–3 items
+    Mode.TEXT_TO_IMAGE: _TEXT_TO_IMAGE,
+    Mode.EDIT: replace(_TEXT_TO_IMAGE, images=Range(1, 3)),  # image_urls: 1–3 items
 }
 _SIZES = (Size(1280, 1280), Size(1024, 768), Size(768, 1024), Size(1152, 768), Size(768, 1152), Size(1344, 768))
 RECOMMENDED_SIZES = {Mode.TEXT_TO_IMAGE: _SIZES, Mode.EDIT: _SIZES}
@@ -46,8 +48,9 @@ class AIMLAPI:
     key_help = "Create a key at https://aimlapi.com/app/keys"
     flows = frozenset({Flow.DIRECT})  # no polling endpoint for images (providers.md §1)
     default_flow = Flow.DIRECT
-    limits = LIMITS
-    recommended_sizes = RECOMMENDED_SIZES
+    # Annotated as the protocol's read-only Mapping: a plain dict attribute does not match Adapter.
+    limits: Mapping[Mode, ModeLimits] = LIMITS
+    recommended_sizes: Mapping[Mode, tuple[Size, ...]] = RECOMMENDED_SIZES
     image_rules = DASHSCOPE_IMAGE_RULES  # forwarded to DashScope, whose input rules apply
     price = Price(0.039, "AI/ML API's example charge per image")
 

@@ -93,6 +93,9 @@ _TASK_STATUSES = {  # dashscope.md §3.5; CANCELLED is a spelling seen once in t
     "CANCELED": TaskStatus.CANCELED,
     "CANCELLED": TaskStatus.CANCELED,
     "UNKNOWN": TaskStatus.UNKNOWN,
+    # The official SDK has a SUSPENDED constant the docs never show (dashscope.md §3.5): it ends the wait,
+    # with its own explanation (_dashscope_errors.task_error), rather than polling to the deadline.
+    "SUSPENDED": TaskStatus.FAILED,
 }
 
 
@@ -107,8 +110,9 @@ class DashScope:
     flows = frozenset(Flow)
     # Direct: it answers as soon as the images exist and streams interleave (README, "Flows").
     default_flow = Flow.DIRECT
-    limits = LIMITS
-    recommended_sizes = RECOMMENDED_SIZES
+    # Annotated as the protocol's read-only Mapping: a plain dict attribute does not match Adapter.
+    limits: Mapping[Mode, ModeLimits] = LIMITS
+    recommended_sizes: Mapping[Mode, tuple[Size, ...]] = RECOMMENDED_SIZES
     image_rules = DASHSCOPE_IMAGE_RULES
     # dashscope.md §8: Singapore 0.220177 CNY ≈ US$0.03; Beijing and Virginia 0.20 CNY.
     price = Price(0.03, "Singapore list price; 0.20 CNY in Beijing and Virginia")
@@ -142,14 +146,15 @@ class DashScope:
 
     def parse_output(self, body: JSONObject, headers: Mapping[str, str]) -> ProviderOutput:
         self._raise_if_error(body, headers)
-        return _output(body.get("output"), body, headers)
+        return _output(body.get("output"), body, headers, whole=True)
 
     def parse_stream_event(self, event: SSEEvent) -> ProviderOutput:
         body = _json_object(event.data)
         if event.event == "error":
             raise self.parse_error(_status_from_comments(event.comments), body, {})
         self._raise_if_error(body, {})
-        return _output(body.get("output"), body, {})
+        # One event is one item (dashscope.md §2.6): a skipped one leaves an empty chunk, not an error.
+        return _output(body.get("output"), body, {}, whole=False)
 
     def parse_submit(self, body: JSONObject, sent: HttpCall | None = None) -> TaskState:
         return self.parse_task(body, task_id="", expected_images=None)
@@ -175,8 +180,8 @@ class DashScope:
             raise ProtocolError(
                 f"unknown task status {raw!r}", provider=self.name, request_id=request_id, task_id=task_id
             )
-        result = _output(output, body, {}) if status is TaskStatus.SUCCEEDED else None
-        error = _dashscope_errors.task_error(status, body, output, provider=self.name, task_id=task_id)
+        result = _output(output, body, {}, whole=True) if status is TaskStatus.SUCCEEDED else None
+        error = _dashscope_errors.task_error(status, raw, body, output, provider=self.name, task_id=task_id)
         return TaskState(task_id, status, raw, request_id, output=result, error=error)
 
     def _raise_if_error(self, body: JSONObject, headers: Mapping[str, str]) -> None:
@@ -219,30 +224,61 @@ def _wire_size(size: Size | SizeTier) -> str:
     return size.value if isinstance(size, SizeTier) else f"{size.width}*{size.height}"  # '*', not 'x'
 
 
-def _output(output: object, body: JSONObject, headers: Mapping[str, str]) -> ProviderOutput:
+def _output(output: object, body: JSONObject, headers: Mapping[str, str], *, whole: bool) -> ProviderOutput:
+    """The items in order; `whole` is a complete answer (not one stream event), which must hold something."""
     choices = output.get("choices") if isinstance(output, dict) else None
     request_id = body.get("request_id") or headers.get("x-request-id")
     if not isinstance(choices, list):
         raise ProtocolError("no output.choices in the answer", provider="dashscope", request_id=request_id)
-    items = tuple(item for choice in choices for item in _choice_items(choice, request_id))
+    read = [_choice_items(choice) for choice in choices]
+    items = tuple(item for choice_items, _ in read for item in choice_items)
+    notes = tuple(note for _, choice_notes in read for note in choice_notes)
+    if whole and notes and not items:
+        raise ProtocolError(
+            f"nothing usable in the answer ({'; '.join(notes)})", provider="dashscope", request_id=request_id
+        )
     finished = any(isinstance(c, dict) and c.get("finish_reason") == "stop" for c in choices)
-    usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
-    return ProviderOutput(items, request_id, usage, usage.get("size"), finished)
+    reported = body.get("usage")
+    usage: JSONObject = reported if isinstance(reported, dict) else {}
+    return ProviderOutput(items, request_id, usage, usage.get("size"), finished, notes=notes)
 
 
-def _choice_items(choice: object, request_id: str | None) -> list[OutputItem]:
-    try:
-        content = choice["message"]["content"]  # type: ignore[index]
-        return [_item(entry) for entry in content]
-    except (KeyError, TypeError) as exc:
-        raise ProtocolError(f"malformed choice: {choice!r:.200}", provider="dashscope", request_id=request_id) from exc
+def _choice_items(choice: object) -> tuple[list[OutputItem], list[str]]:
+    """The choice's items, and a note for each entry skipped.
+
+    The docs show only image and text items (dashscope.md §2.5, §2.6, §3.3); anything else is skipped
+    with a note rather than discarding the images of a finished, billed run:
+    https://www.alibabacloud.com/help/en/model-studio/wan-image-generation-api-reference
+    """
+    message = choice.get("message") if isinstance(choice, dict) else None
+    content = message.get("content") if isinstance(message, dict) else None
+    if not isinstance(content, list):
+        return [], [f"skipped an output choice without message.content: {choice!r:.80}"]
+    read = [(entry, _item(entry)) for entry in content]
+    return [item for _, item in read if item is not None], [_skipped(entry) for entry, item in read if item is None]
 
 
-def _item(entry: JSONObject) -> OutputItem:
-    # Response items carry "type"; an image is always one complete URL (dashscope.md §2.6).
-    if "image" in entry:
+def _item(entry: object) -> OutputItem | None:
+    # Response items carry "type"; an image is always one complete URL (dashscope.md §2.6). A type we do
+    # not know is skipped even if it has a text field: its text is not the answer's.
+    kind = entry.get("type", "") if isinstance(entry, dict) else None
+    if not isinstance(entry, dict) or kind not in ("", "image", "text"):
+        return None
+    if kind != "text" and isinstance(entry.get("image"), str) and entry["image"]:
         return OutputImage(entry["image"])
-    return OutputText(entry["text"])
+    if kind != "image" and isinstance(entry.get("text"), str):
+        return OutputText(entry["text"])
+    return None
+
+
+def _skipped(entry: object) -> str:
+    """The note for an output item `_item` could not read, in words a user can follow."""
+    kind = entry.get("type") if isinstance(entry, dict) else None
+    if kind in ("image", "text"):
+        return f"skipped an output item of type {kind!r} that has no {kind!r} field"
+    if isinstance(kind, str):
+        return f"skipped an output item of unknown type {kind!r}"
+    return f"skipped an output item it could not read: {entry!r:.80}"
 
 
 def _json_object(data: str) -> JSONObject:

@@ -72,8 +72,9 @@ class Runware:
     key_help = "Create a key at https://my.runware.ai/signup"
     flows = frozenset(Flow)  # deliveryMethod sync (default) or async + getResponse
     default_flow = Flow.DIRECT
-    limits = LIMITS
-    recommended_sizes = RECOMMENDED_SIZES
+    # Annotated as the protocol's read-only Mapping: a plain dict attribute does not match Adapter.
+    limits: Mapping[Mode, ModeLimits] = LIMITS
+    recommended_sizes: Mapping[Mode, tuple[Size, ...]] = RECOMMENDED_SIZES
     image_rules = DASHSCOPE_IMAGE_RULES  # URL, data URI or base64 (providers.md §2)
     price = Price(0.03, "the cost in Runware's examples")
 

@@ -25,7 +25,7 @@ from wan26.providers._base import (
     TaskStatus,
     WireRequest,
 )
-from wan26.providers._wire import bearer
+from wan26.providers._wire import bearer, text
 from wan26.types import Flow, Mode, Size, SizeSpec
 
 _MODELS = {Mode.TEXT_TO_IMAGE: "alibaba/wan-2.6/text-to-image", Mode.EDIT: "alibaba/wan-2.6/image-to-image"}
@@ -77,8 +77,9 @@ class ShortAPI:
     key_help = "Create a key in your ShortAPI dashboard: https://shortapi.ai"
     flows = frozenset({Flow.TASK})
     default_flow = Flow.TASK
-    limits = LIMITS
-    recommended_sizes = RECOMMENDED_SIZES
+    # Annotated as the protocol's read-only Mapping: a plain dict attribute does not match Adapter.
+    limits: Mapping[Mode, ModeLimits] = LIMITS
+    recommended_sizes: Mapping[Mode, tuple[Size, ...]] = RECOMMENDED_SIZES
     image_rules = IMAGE_RULES
     price = Price(0.026, "ShortAPI's list price")
 
@@ -109,12 +110,17 @@ class ShortAPI:
         raise ProtocolError("ShortAPI does not stream", provider=self.name)
 
     def parse_submit(self, body: JSONObject, sent: HttpCall | None = None) -> TaskState:
-        data = self._data(body, task_id=None)
-        job_id = data.get("job_id")
-        if not isinstance(job_id, str) or not job_id:
+        self._raise_if_refused(body, task_id=None)
+        # [D] ShortAPI's docs show job_id both inside `data` (the llms.txt JSON) and at the top level: read
+        # both, `data` first. https://shortapi.ai/models/alibaba/wan-2.6/image-to-image/llms.txt
+        data = body.get("data")
+        sources = (data, body) if isinstance(data, dict) else (body,)
+        job_id = next((text(source.get("job_id")) for source in sources if text(source.get("job_id"))), None)
+        if job_id is None:
             raise ProtocolError(f"job/create answered without a job_id: {body!r:.200}", provider=self.name)
         # `amount` is the USD charge as a string, e.g. "0.02" (providers.md §3, seed 003).
-        return TaskState(job_id, TaskStatus.QUEUED, "queued", cost_usd=_amount(data.get("amount")))
+        amount = next((source["amount"] for source in sources if source.get("amount") is not None), None)
+        return TaskState(job_id, TaskStatus.QUEUED, "queued", cost_usd=_amount(amount))
 
     def parse_task(self, body: JSONObject, task_id: str, expected_images: int | None = None) -> TaskState:
         data = self._data(body, task_id=task_id)
@@ -132,19 +138,24 @@ class ShortAPI:
         return _shortapi_errors.to_error(status, body or {}, headers, provider=self.name)
 
     def _data(self, body: JSONObject, task_id: str | None) -> JSONObject:
-        """`data` of a `code: 0` answer; a non-zero code is an error even with HTTP 200 (providers.md §3 [I])."""
-        if body.get("code", 0) not in (0, "0"):
-            raise _shortapi_errors.to_error(200, body, {}, provider=self.name, task_id=task_id)
+        """`data` of a `code: 0` answer."""
+        self._raise_if_refused(body, task_id)
         data = body.get("data")
         if not isinstance(data, dict):
             raise ProtocolError(f"no data object in the answer: {body!r:.200}", provider=self.name, task_id=task_id)
         return data
 
+    def _raise_if_refused(self, body: JSONObject, task_id: str | None) -> None:
+        # A non-zero code is an error even with HTTP 200 (providers.md §3 [I]).
+        if body.get("code", 0) not in (0, "0"):
+            raise _shortapi_errors.to_error(200, body, {}, provider=self.name, task_id=task_id)
+
     def _output(self, data: JSONObject, task_id: str) -> ProviderOutput:
         result = data.get("result")
         images = result.get("images") if isinstance(result, dict) else None
-        urls = [image.get("url") for image in images if isinstance(image, dict)] if isinstance(images, list) else []
-        if not urls or not all(isinstance(url, str) and url for url in urls):
+        found = [image.get("url") for image in images if isinstance(image, dict)] if isinstance(images, list) else []
+        urls = [url for url in found if isinstance(url, str) and url]
+        if not urls or len(urls) != len(found):
             raise ProtocolError(
                 f"the job succeeded without result.images[].url: {data!r:.200}", provider=self.name, task_id=task_id
             )

@@ -12,6 +12,7 @@ from urllib.parse import quote
 from wan26._sse import SSEEvent
 from wan26.errors import ConfigError, ProtocolError, ProviderError
 from wan26.images import DASHSCOPE_IMAGE_RULES
+from wan26.limits import ModeLimits
 from wan26.pricing import Price
 from wan26.providers import _vtrix_errors
 from wan26.providers._base import (
@@ -30,7 +31,7 @@ from wan26.providers._wire import bearer, text
 from wan26.providers.dashscope import LIMITS as DASHSCOPE_LIMITS
 from wan26.providers.dashscope import RECOMMENDED_SIZES as DASHSCOPE_SIZES
 from wan26.providers.dashscope import dashscope_body
-from wan26.types import Flow, Mode
+from wan26.types import Flow, Mode, Size
 
 _SUBMIT_PATH = "/model/v1/generation"  # "use this endpoint for all Multimodal models" (§4 [C])
 _TASK_PATH = "/model/v1/generation/task/"  # vtrix-cli GetTask (§4 [C])
@@ -43,8 +44,14 @@ LIMITS = {
     Mode.TEXT_TO_IMAGE: replace(DASHSCOPE_LIMITS[Mode.TEXT_TO_IMAGE], also_allowed=frozenset()),
 }
 # in_progress | completed | failed [C]; the CLI page also lists pending and processing, so anything
-# but completed or failed is still running (providers.md §4).
-_TASK_STATUSES = {"pending": TaskStatus.QUEUED, "completed": TaskStatus.SUCCEEDED, "failed": TaskStatus.FAILED}
+# else is still running (providers.md §4) unless its word means an end: those are read (any case) so a
+# dead task is not polled to the deadline. https://doc.vtrix.ai/public/cli/cmd-task/
+_TASK_STATUSES = {
+    "pending": TaskStatus.QUEUED,
+    **dict.fromkeys(("completed", "succeeded", "success"), TaskStatus.SUCCEEDED),
+    **dict.fromkeys(_vtrix_errors.CANCELED_STATUSES, TaskStatus.CANCELED),
+    **dict.fromkeys(_vtrix_errors.FAILED_STATUSES, TaskStatus.FAILED),
+}
 
 RECOMMENDED_SIZES = {
     **DASHSCOPE_SIZES,
@@ -60,8 +67,9 @@ class Vtrix:
     key_help = "Create a key on Vtrix's API key page: https://vtrix.ai"
     flows = frozenset({Flow.TASK})  # the sync route is documented for SeaArt only [?] (providers.md §4)
     default_flow = Flow.TASK
-    limits = LIMITS
-    recommended_sizes = RECOMMENDED_SIZES
+    # Annotated as the protocol's read-only Mapping: a plain dict attribute does not match Adapter.
+    limits: Mapping[Mode, ModeLimits] = LIMITS
+    recommended_sizes: Mapping[Mode, tuple[Size, ...]] = RECOMMENDED_SIZES
     image_rules = DASHSCOPE_IMAGE_RULES
     price = Price(None, "Vtrix publishes no price for wan26_image; the charge is shown after the run")
 
@@ -107,9 +115,10 @@ class Vtrix:
             raise ProtocolError(
                 f"no task status in the answer: {body!r:.200}", provider=self.name, task_id=task_id or None
             )
-        status = _TASK_STATUSES.get(raw, TaskStatus.RUNNING)
+        status = _TASK_STATUSES.get(raw.lower(), TaskStatus.RUNNING)
         output = _output(body, task_id) if status is TaskStatus.SUCCEEDED else None
-        error = _vtrix_errors.task_error(body.get("error"), task_id) if status is TaskStatus.FAILED else None
+        ended = status in (TaskStatus.FAILED, TaskStatus.CANCELED)
+        error = _vtrix_errors.ended_error(raw, body.get("error"), task_id) if ended else None
         request_id = text(body.get("request_id"))
         return TaskState(task_id, status, raw, request_id, output=output, error=error, progress=_progress(body))
 
@@ -122,28 +131,52 @@ def _output(body: JSONObject, task_id: str) -> ProviderOutput:
     groups = body.get("output")
     if not isinstance(groups, list):
         raise ProtocolError("a completed task without an output list", provider="vtrix", task_id=task_id)
-    items = tuple(_item(entry, task_id) for group in groups for entry in _content(group, task_id))
+    read = [_group_items(group) for group in groups]
+    items = tuple(item for group_items, _ in read for item in group_items)
+    notes = tuple(note for _, group_notes in read for note in group_notes)
     if not items:
-        raise ProtocolError("a completed task with nothing in its output", provider="vtrix", task_id=task_id)
+        skipped = f" ({'; '.join(notes)})" if notes else ""
+        raise ProtocolError(
+            f"a completed task with nothing usable in its output{skipped}", provider="vtrix", task_id=task_id
+        )
     usage = body["usage"] if isinstance(body.get("usage"), dict) else {}
-    return ProviderOutput(items, text(body.get("request_id")), usage, cost_usd=_cost(usage.get("cost")))
+    cost = _cost(usage.get("cost"))
+    return ProviderOutput(items, text(body.get("request_id")), usage, cost_usd=cost, notes=notes)
 
 
-def _content(group: object, task_id: str) -> list[object]:
+def _group_items(group: object) -> tuple[list[OutputItem], list[str]]:
+    """One output group's items, and a note for each entry skipped.
+
+    Only image items are documented, text ones are our reading (§4): anything else is skipped with a
+    note rather than discarding the images of a finished, billed task. https://doc.vtrix.ai/domestic/api/qwen/wan26-image
+    """
     content = group.get("content") if isinstance(group, dict) else None
     if not isinstance(content, list):
-        raise ProtocolError(f"an output group without content: {group!r:.200}", provider="vtrix", task_id=task_id)
-    return content
+        return [], [f"skipped an output group without content: {group!r:.80}"]
+    read = [(entry, _item(entry)) for entry in content]
+    return [item for _, item in read if item is not None], [_skipped(entry) for entry, item in read if item is None]
 
 
-def _item(entry: object, task_id: str) -> OutputItem:
+def _item(entry: object) -> OutputItem | None:
     if isinstance(entry, dict):
         if entry.get("type") == "image" and text(entry.get("url")):
             return OutputImage(entry["url"])
         # [?] Interleave text items are undocumented; we read {"type": "text", "text": …} in place (§4).
         if entry.get("type") == "text" and isinstance(entry.get("text"), str):
             return OutputText(entry["text"])
-    raise ProtocolError(f"unexpected output item {entry!r:.200}", provider="vtrix", task_id=task_id)
+    return None
+
+
+def _skipped(entry: object) -> str:
+    """The note for an output item `_item` could not read, in words a user can follow."""
+    kind = entry.get("type") if isinstance(entry, dict) else None
+    if kind == "image":
+        return "skipped an output item of type 'image' that has no url"
+    if kind == "text":
+        return "skipped an output item of type 'text' that has no text"
+    if isinstance(kind, str):
+        return f"skipped an output item of unknown type {kind!r}"
+    return f"skipped an output item it could not read: {entry!r:.80}"
 
 
 def _cost(value: object) -> float | None:
