@@ -6,9 +6,11 @@ and never reach the browser; a visitor's own key lives in server-side session st
 """
 
 import os
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from math import gcd
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -18,16 +20,23 @@ load_dotenv(find_dotenv(usecwd=True))  # before anything reads the environment
 
 from wan26 import (  # noqa: E402
     AsyncClient,
+    AuthenticationError,
+    BadRequest,
+    ConfigError,
+    ConnectionFailed,
     Finished,
     Flow,
     GenerationResult,
+    ImageOffered,
     ImageRequest,
     ImageSaved,
     InvalidRequest,
     Mode,
+    PermissionDenied,
     Phase,
     Progress,
     ProviderError,
+    RateLimited,
     Size,
     SizeTier,
     TextDelta,
@@ -35,6 +44,7 @@ from wan26 import (  # noqa: E402
     parse_size,
 )
 from wan26.errors import Violation  # noqa: E402
+from wan26.guard import KeyGuard, LimitReached, Reservation, visitor_address  # noqa: E402
 from wan26.limits import SEED_MAX, ModeLimits, Range, side_range, violations  # noqa: E402
 from wan26.pricing import estimate  # noqa: E402
 from wan26.providers import DEFAULT_PROVIDER, PROVIDERS, Adapter, default_provider, get_adapter  # noqa: E402
@@ -53,6 +63,18 @@ _PHASE_PROGRESS = {
     Phase.DONE: 1.0,
 }
 SessionKeys = dict[str, str]  # provider name -> a visitor's own key, held in server-side session state
+OUTPUT_DIR = default_output_dir(os.environ).resolve()
+
+
+def _key_guard() -> KeyGuard:
+    """The owner's limits on server-key runs (WAN26_SERVER_KEY_DAILY_USD, _RUNS_PER_HOUR)."""
+    try:
+        return KeyGuard.from_env(os.environ, OUTPUT_DIR / ".server-key-spend.json")
+    except ConfigError as error:
+        raise SystemExit(f"app.py: {error}") from None
+
+
+GUARD = _key_guard()
 
 # ---------------------------------------------------------------------------------------------
 # Vendors: which ones can run, and what each one's limits mean for the controls
@@ -227,7 +249,7 @@ def run_details(result: GenerationResult, estimated: str = "") -> str:
     return (
         f"**{result.model}** via {adapter.title} · {len(result.images)} image(s) · {seed} · "
         f"{_size_made(result)} · {result.elapsed_s:.1f} s  \n{cost}  \n{ids}  \nSaved as the provider's files "
-        f"with their `run.json` in `{result.run_dir}`"
+        f"with their `run.json` in run folder `{result.run_dir.name}`" + "".join(f"  \nℹ️ {n}" for n in result.notes)
     )
 
 
@@ -238,14 +260,28 @@ def _size_made(result: GenerationResult) -> str:
 
 
 def ui_error(error: Wan26Error) -> gr.Error:
-    """The error a person sees: a title, the provider's code, a hint and the request id (in str)."""
+    """The error a person sees: a title, the provider's code, a hint, the request id and the URLs of
+    images not saved (all in str)."""
     if isinstance(error, ProviderError):
         title = error.title
     elif isinstance(error, InvalidRequest):
         title = "Please check the inputs"
+    elif isinstance(error, LimitReached):
+        title = "The server's key has reached its limit"
     else:
         title = "Setup needed"
     return gr.Error(str(error), title=title, duration=None, print_exception=False)
+
+
+def unexpected_error(error: Exception) -> gr.Error:
+    """A fault of ours: one plain sentence, never a traceback (the server log has that)."""
+    return gr.Error(
+        f"Something went wrong on the server ({type(error).__name__}). A request already sent may still "
+        "finish and be billed; run details above list any image not yet saved.",
+        title="Unexpected error",
+        duration=None,
+        print_exception=True,
+    )
 
 
 def validation_for(names: list[str], found: list[Any]) -> list[dict[str, Any]]:
@@ -322,7 +358,21 @@ def _paths(gallery: list[Any] | None) -> list[str]:
 
 
 def _urls(text: str | None) -> list[str]:
-    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+    """Pasted references: http(s) links only. Anything else is refused before it is looked at, with
+    one message whatever it is, so a visitor can neither make the server read a file nor learn
+    whether a path exists."""
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    bad = [number for number, line in enumerate(lines, start=1) if not _is_web_link(line)]
+    if bad:
+        numbers = ", ".join(map(str, bad))
+        message = f"line {numbers} is not an http(s) link; paste links that start with https://, or upload the image"
+        raise InvalidRequest([Violation("image_urls", message)])
+    return lines
+
+
+def _is_web_link(line: str) -> bool:
+    scheme, _, rest = line.partition("://")
+    return scheme.lower() in ("http", "https") and bool(rest.split("/", 1)[0]) and not any(c.isspace() for c in line)
 
 
 def _parsed_size(size: str | None) -> Size | SizeTier | None:
@@ -344,29 +394,119 @@ def key_header(provider: str) -> str:
     return f"X-{provider.capitalize()}-Key"
 
 
-def _client(provider: str, keys: SessionKeys | None, http: gr.Request | None) -> AsyncClient:
-    """A client for `provider` with the visitor's key (its header, or the session's) else the server's."""
+def _own_key(provider: str, keys: SessionKeys | None, http: gr.Request | None) -> str | None:
+    """The visitor's own key for `provider`: its header, else the session's; None means the server's."""
     header = http.headers.get(key_header(provider)) if http is not None else None
-    return AsyncClient(provider, api_key=(header or (keys or {}).get(provider) or None))
+    return header or (keys or {}).get(provider) or None
 
 
 async def _events(request, provider, keys, http, use_task, progress) -> AsyncIterator[Any]:
     flow = Flow.TASK if use_task else None  # None: the vendor's own default flow
+    adapter = adapter_named(provider)
+    own_key = _own_key(adapter.name, keys, http)
+    reservation = None
     try:
-        async with _client(adapter_named(provider).name, keys, http) as client:
+        async with AsyncClient(adapter.name, api_key=own_key) as client:
+            reservation = None if own_key else _admit(adapter, request, http)  # only the owner's key is guarded
             async for event in client.events(request, flow=flow):
                 if isinstance(event, Progress):
                     status = f" [{event.task_status}]" if event.task_status else ""
                     progress(_PHASE_PROGRESS[event.phase], desc=event.message + status)
+                elif isinstance(event, Finished) and reservation is not None:
+                    GUARD.settle(reservation, _spent(adapter, event.result))
                 yield event
     except Wan26Error as error:
+        if reservation is not None:
+            GUARD.settle(reservation, _spent_before(adapter, error))
         raise ui_error(error) from error
+    except (gr.Error, GeneratorExit):
+        raise
+    except Exception as error:  # noqa: BLE001 (the visitor gets one sentence; the log keeps the traceback)
+        raise unexpected_error(error) from error
 
 
-async def _result(events: AsyncIterator[Any]) -> GenerationResult:
-    async for event in events:
+def _admit(adapter: Adapter, request: ImageRequest, http: gr.Request | None) -> Reservation | None:
+    """Count a server-key run against the owner's limits, or raise LimitReached before anything is sent."""
+    if not GUARD.enabled:
+        return None
+    visitor = visitor_address(
+        http.headers if http else {}, http.client.host if http and http.client else None, os.environ
+    )
+    expected = estimate(adapter.price, request)
+    return GUARD.admit(visitor, expected.usd, expected.images)
+
+
+def _spent(adapter: Adapter, result: GenerationResult, unsaved: int = 0) -> float | None:
+    """What a run cost: the vendor's word, else its images at list price (None: keep the estimate)."""
+    if result.cost_usd is not None:
+        return result.cost_usd
+    price = adapter.price.per_image_usd
+    return None if price is None else price * (len(result.images) + unsaved)
+
+
+# Refused before any generation started: nothing was billed.
+_NOT_BILLED = (
+    InvalidRequest,
+    ConfigError,
+    ConnectionFailed,
+    AuthenticationError,
+    PermissionDenied,
+    BadRequest,
+    RateLimited,
+)
+
+
+def _spent_before(adapter: Adapter, error: Wan26Error) -> float | None:
+    """What a failed run cost: what it made, or nothing when it was refused; unknown keeps the estimate."""
+    partial = error.partial_result if isinstance(error, ProviderError) else None
+    if partial is not None and not error.task_id:
+        return _spent(adapter, partial, unsaved=len(error.urls))  # type: ignore[union-attr]
+    return 0.0 if isinstance(error, _NOT_BILLED) else None
+
+
+class Pending:
+    """What a run has made so far, shown while it goes: if it is stopped, the page still holds every
+    image's link (the vendor keeps it about 24 hours) and the task id."""
+
+    def __init__(self) -> None:
+        self.saved: list[tuple[str, str]] = []
+        self.unsaved: dict[int, str] = {}
+        self.task: str | None = None
+
+    def add(self, event: Any) -> bool:
+        """Take `event` in; True when what the page shows has changed."""
+        if isinstance(event, ImageOffered):
+            self.unsaved[event.index] = event.url
+        elif isinstance(event, ImageSaved):
+            self.unsaved.pop(event.image.index, None)
+            self.saved.append((str(event.image.path), f"image {event.image.index}"))
+        elif isinstance(event, Progress) and event.task_id and event.task_id != self.task:
+            self.task = event.task_id
+        else:
+            return False
+        return True
+
+    def markdown(self) -> str:
+        # Written to stay true after Stop, when the page keeps this text and nothing updates it.
+        lines = ["⏳ Running (after Stop, what is listed here is what the run made)"]
+        if self.task:
+            lines.append(f"Task id `{self.task}`: once submitted, the vendor may finish it and bill it even if stopped")
+        lines += [
+            f"Image {index}, not saved yet: [vendor's link]({url}) (it works for about 24 h)"
+            for index, url in sorted(self.unsaved.items())
+        ]
+        return "  \n".join(lines)
+
+
+async def _gallery_run(request: ImageRequest, provider, keys, http, use_task, progress) -> AsyncIterator[Any]:
+    """Yield (gallery, details, seed) updates as images arrive, then the finished run's."""
+    pending = Pending()
+    async for event in _events(request, provider, keys, http, use_task, progress):
         if isinstance(event, Finished):
-            return event.result
+            yield _outputs(event.result, request, provider)
+            return
+        if pending.add(event):
+            yield pending.saved or gr.skip(), pending.markdown(), gr.skip()
     raise gr.Error("The run ended without a result.", title="Unexpected response")
 
 
@@ -409,8 +549,8 @@ async def text_to_image(
         The saved images (captioned with seed and size), a Markdown summary of the run with its cost, and the seed used.
     """
     request = t2i_request(prompt, negative_prompt, width, height, n, seed, prompt_extend, watermark)
-    result = await _result(_events(request, provider, session_keys, http, use_task, progress))
-    return _outputs(result, request, provider)
+    async for update in _gallery_run(request, provider, session_keys, http, use_task, progress):
+        yield update
 
 
 async def edit(
@@ -447,8 +587,8 @@ async def edit(
         The saved images (captioned with seed and size), a Markdown summary of the run with its cost, and the seed used.
     """
     request = edit_request(prompt, images, negative_prompt, size, n, seed, prompt_extend, watermark, image_urls)
-    result = await _result(_events(request, provider, session_keys, http, use_task, progress))
-    return _outputs(result, request, provider)
+    async for update in _gallery_run(request, provider, session_keys, http, use_task, progress):
+        yield update
 
 
 async def interleave(
@@ -483,14 +623,15 @@ async def interleave(
         The conversation (text and saved images in order, updated as they arrive), a Markdown summary, the seed.
     """
     request = interleave_request(prompt, image, negative_prompt, width, height, max_images, seed, watermark)
-    story = Story(prompt, image)
+    story, pending = Story(prompt, image), Pending()
     yield story.messages(), "⏳ Generating…", gr.skip()
     async for event in _events(request, provider, session_keys, http, use_task, progress):
-        if isinstance(event, TextDelta | ImageSaved):
-            story.add(event)
-            yield story.messages(), gr.skip(), gr.skip()
-        elif isinstance(event, Finished):
+        if isinstance(event, Finished):
             yield story.messages(), *_outputs(event.result, request, provider)[1:]
+        elif pending.add(event) or isinstance(event, TextDelta):
+            if isinstance(event, TextDelta | ImageSaved):
+                story.add(event)
+            yield story.messages(), pending.markdown(), gr.skip()
 
 
 class Story:
@@ -526,6 +667,8 @@ def _validator(build: Callable[..., ImageRequest], names: list[str]) -> Callable
         try:
             request = build(**{name: value for name, value in values_by_name.items() if name != "provider"})
             adapter = get_adapter(values_by_name.get("provider") or configured_default())
+        except InvalidRequest as refused:  # a pasted reference that is not a link: next to its box
+            return validation_for(names, list(refused.violations)) + others
         except (TypeError, ValueError, gr.Error, Wan26Error) as exc:
             return [gr.validate(False, str(exc))] + [gr.validate(True, "")] * (len(values) - 1)
         limits = adapter.limits.get(request.mode)
@@ -1097,12 +1240,29 @@ with gr.Blocks(title="Wan 2.6 Image Studio", delete_cache=(3600, 86400)) as demo
 demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
 
 
+def check_output_dir(output_dir: Path) -> None:
+    """Results are never served from their folder (run.json would be too): Gradio copies each image
+    it shows into its own cache under an unguessable name, and it copies only from the working
+    folder or the temp folder. So the output folder must be inside one of them."""
+    homes = (Path.cwd().resolve(), Path(tempfile.gettempdir()).resolve())
+    if not any(output_dir == home or home in output_dir.parents for home in homes):
+        raise SystemExit(
+            f"app.py: WAN26_OUTPUT_DIR ({output_dir}) must be inside the folder the app runs from "
+            f"({homes[0]}) or the temp folder ({homes[1]}), so that results can be shown without serving the folder."
+        )
+
+
 def launch(**options: Any):
-    """Start the app; honours GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (default 127.0.0.1:7860)."""
-    output_dir = default_output_dir(os.environ).resolve()
-    return demo.launch(
-        theme=gr.themes.Soft(), css=CSS, allowed_paths=[str(output_dir)], max_file_size="50mb", **options
-    )
+    """Start the app; honours GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (default 127.0.0.1:7860).
+
+    No path is added to Gradio's allowed_paths: a visitor's browser gets only the copies Gradio
+    makes of the images shown to that visitor, never the output folder or a run.json."""
+    check_output_dir(OUTPUT_DIR)
+    # Who a visitor is, for the per-visitor limit, is read by wan26.guard.visitor_address
+    # (WAN26_PROXY_HOPS); uvicorn must not first replace the client address with a header a visitor
+    # can write (by default it does so for connections from 127.0.0.1).
+    os.environ.setdefault("FORWARDED_ALLOW_IPS", "")
+    return demo.launch(theme=gr.themes.Soft(), css=CSS, max_file_size="50mb", **options)
 
 
 if __name__ == "__main__":

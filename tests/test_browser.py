@@ -255,3 +255,17 @@ def test_a_urls_only_vendor_takes_references_as_urls(page, vendor_fakes, monkeyp
     shots(page, "vendor_shortapi_edit")
     [job] = vendor_fakes["shortapi"].generation_requests()
     assert job.json["args"]["image_urls"] == ["http://127.0.0.1:9/reference/cat.png"]
+
+
+def test_stopping_while_an_image_downloads_leaves_its_link_on_the_page(page, dashscope_fake, served, shots):
+    dashscope_fake.delay("download", 8, times=4)  # the image exists at the vendor, not yet here
+    page.locator("#text_to_image-prompt textarea").fill("a lighthouse at dawn")
+    page.locator("#text_to_image-run").click()
+    details = page.locator("#text_to_image-details")
+    expect(details).to_contain_text("not saved yet", timeout=30_000)
+    page.locator("#text_to_image-stop").click()
+    page.wait_for_timeout(1500)
+    link = details.locator("a", has_text="vendor's link")
+    expect(link).to_have_count(1)
+    assert link.get_attribute("href").startswith(dashscope_fake.server_url)
+    shots(page, "stopped_during_download")
