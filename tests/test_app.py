@@ -2,28 +2,19 @@
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from gradio_client.exceptions import AppError, ValidationError
 from PIL import Image
 
+from app_client import connected
 from wan26 import Mode
 from wan26.providers import PROVIDERS
 
 USER_KEY = "sk-user-own-key-9876543210fedcba"
-
-
-@contextmanager
-def connected(url, **options):
-    client = Client(url, verbose=False, **options)
-    try:
-        yield client
-    finally:
-        client.close()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import json
 import os
 import re
 import time
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,10 +17,10 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from gradio_client import Client
 from gradio_client.exceptions import AppError, ValidationError
 from PIL import Image
 
+from app_client import connected
 from fakes.dashscope import FAKE_API_KEY
 from wan26.guard import KeyGuard
 
@@ -28,15 +28,6 @@ PROMPT_WAIT_S = 20  # a refusal is answered well within this; a blocked read wou
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 STRANGER = "127.0.0.2"  # a loopback address uvicorn does not trust as a proxy: an ordinary visitor
 T2I_DEFAULTS = ["", 1280, 1280, 1, -1, True, False, "dashscope"]  # after the prompt, in API order
-
-
-@contextmanager
-def connected(url, **options):
-    client = Client(url, verbose=False, **options)
-    try:
-        yield client
-    finally:
-        client.close()
 
 
 def assert_clean(*texts: str) -> None:
