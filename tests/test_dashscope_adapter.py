@@ -24,6 +24,7 @@ from wan26._http import RetryPolicy, should_retry
 from wan26._sse import SSEEvent
 from wan26.images import PreparedImage
 from wan26.providers._base import Credentials, OutputImage, OutputText, TaskStatus, WireRequest
+from wan26.providers._wire import mentions_billing
 from wan26.providers.dashscope import DashScope
 
 ADAPTER = DashScope()
@@ -467,3 +468,25 @@ def test_a_billing_429_from_the_fake_is_sent_once_and_reported(dashscope_fake, t
 
 async def _no_sleep(_seconds):
     await asyncio.sleep(0)
+
+
+@pytest.mark.parametrize(
+    ("text", "status", "billing"),
+    [
+        ("upstream load balancer timed out", 503, False),  # a server failure: retried, whatever it says
+        ("upstream load balancer unavailable", 400, False),  # "balancer" is not "balance"
+        ("Insufficient balance", 403, True),
+        ("You exceeded your current quota (insufficient_quota)", 429, True),
+        ("insufficientCredits", None, True),
+        ("Requests rate limit exceeded, quota per second", 429, False),
+        ("Insufficient permissions for this model", 403, False),
+        ("Invalid key; manage billing at https://example.com/billing", 401, False),
+    ],
+)
+def test_only_words_about_money_make_an_error_billing(text, status, billing):
+    assert mentions_billing(text, status=status) is billing
+
+
+def test_a_server_error_that_mentions_a_load_balancer_is_still_a_server_failure():
+    error = DashScope().parse_error(503, {"code": "", "message": "upstream load balancer timed out"}, {})
+    assert type(error).__name__ == "ProviderFailure"

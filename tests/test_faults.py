@@ -431,6 +431,37 @@ def test_a_poll_outage_past_the_deadline_names_the_fetch_command(dashscope_fake,
     assert len(dashscope_fake.generation_requests()) == 1
 
 
+def test_a_task_submission_that_trickles_ends_at_the_overall_deadline(outputs):
+    with serve_faulty("slow-json", interval=0.5) as faulty:
+        error, elapsed = run_client(
+            generating(flow=Flow.TASK),
+            base_url=faulty.url + "/api/v1",
+            api_key="sk-anything",
+            outputs=outputs,
+            timeouts=Timeouts(total=2),
+        )
+        assert isinstance(error, ProviderTimeout), error
+        assert "longer than 2 s" in error.message and "not sent again" in error.hint
+        assert elapsed < BOUND_S
+        assert [request.method for request in faulty.requests] == ["POST"]
+
+
+def test_a_status_query_that_never_answers_is_given_up_and_polled_again_until_the_deadline(dashscope_fake, outputs):
+    dashscope_fake.delay("poll", 30, times=100)  # each poll would hang far past the task deadline
+    error, elapsed = run_client(
+        generating(flow=Flow.TASK),
+        base_url=dashscope_fake.base_url,
+        api_key=dashscope_fake.api_key,
+        outputs=outputs,
+        timeouts=Timeouts(poll_total=1),
+        poll=PollPolicy(first_interval=0.05, growth=1.0, max_interval=0.05, deadline=3),
+    )
+    assert isinstance(error, ProviderTimeout), error
+    assert elapsed < BOUND_S
+    assert fetch_command(error.task_id) in error.hint
+    assert len(dashscope_fake.generation_requests()) == 1
+
+
 def test_ctrl_c_while_polling_exits_130_with_the_task_id_and_fetch_command(dashscope_fake, fake_env, tmp_path):
     dashscope_fake.task_script = ["RUNNING"]  # never ends
     cli = Cli("text_to_image", "a red fox", "--async", "--json", env=fake_env, cwd=tmp_path)

@@ -575,3 +575,10 @@ def test_an_insufficient_quota_429_from_the_fake_is_submitted_once(fake, tmp_pat
 
     assert (error.code, error.status_code) == ("insufficient_quota", 429)
     assert len(fake.generation_requests()) == 1
+
+
+def test_a_finished_item_without_a_url_is_skipped_with_a_note_and_the_others_kept():
+    missing = {"taskType": "imageInference", "taskUUID": "t", "imageUUID": "b", "status": "success"}
+    state = ADAPTER.parse_task({"data": [_item("a", "success"), missing]}, "t", 2)
+    assert [item.url for item in state.output.items] == ["https://x/a.png"]
+    assert state.output.notes == ("skipped 1 finished item(s) without an imageURL",)

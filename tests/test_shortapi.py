@@ -492,3 +492,11 @@ def test_a_billing_429_from_the_fake_is_submitted_once(fake, tmp_path):
         run(fake, tmp_path, t2i())
     assert caught.value.status_code == 429 and "top up" in caught.value.hint
     assert len(fake.generation_requests()) == 1 and fake.jobs == {}
+
+
+def test_a_finished_job_keeps_its_images_beside_an_entry_without_a_url():
+    good = "https://file.shortapi.ai/result-1.png?Expires=1767225600&Signature=" + "s" * 300
+    data = {"status": 2, "result": {"images": [{"url": good}, {"url": None}]}}
+    state = ADAPTER.parse_task({"code": 0, "data": data}, "j1")
+    assert [item.url for item in state.output.items] == [good]
+    assert state.output.notes == ("skipped 1 result entry without an image URL",)

@@ -44,8 +44,10 @@ class Timeouts:
     generate: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(10.0, read=300.0, write=60.0))
     poll: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(10.0, read=30.0))
     download: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(10.0, read=60.0))
-    total: float = 900.0  # a whole direct call or stream, however slowly it trickles
+    total: float = 900.0  # a whole direct call, task submission or stream, however slowly it trickles
+    poll_total: float = 60.0  # one task status query, retries included
     download_total: float = 180.0  # one result file, retries included: a trickle must not hold a run for ever
+    download_max_bytes: int = 64 * 1024 * 1024  # a result is a few MB; a bigger body is not an image of ours
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,18 +89,24 @@ class Http:
         self.timeouts = timeouts
         self._sleep = sleep
 
-    async def json(self, call: HttpCall, timeout: httpx.Timeout | None = None) -> tuple[JSONObject, Mapping[str, str]]:
-        """Send `call` (with retries where safe); the JSON body and headers of a 2xx answer."""
-        timeout = timeout or self.timeouts.generate
-        response = await self._with_retries(call.is_idempotent, lambda: self._send_once(call, timeout))
+    async def json(
+        self, call: HttpCall, timeout: httpx.Timeout | None = None, total: float | None = None
+    ) -> tuple[JSONObject, Mapping[str, str]]:
+        """Send `call` (with retries where safe) and wait at most `total` seconds in all (default
+        `timeouts.total`); the JSON body and headers of a 2xx answer."""
+        per_read, total = timeout or self.timeouts.generate, total or self.timeouts.total
+        what = "the status query" if call.is_idempotent else "the call"
+        async with self._deadline(total, what, billed=not call.is_idempotent):
+            response = await self._with_retries(call.is_idempotent, lambda: self._send_once(call, per_read))
         return self._json_body(response), response.headers
 
     async def stream(self, call: HttpCall) -> AsyncIterator[SSEEvent]:
         """Open an SSE call and yield its events; only the opening is ever retried. The whole stream
         ends within `timeouts.total`: keep-alive comments reset the read timeout, not this one."""
         deadline = asyncio.get_running_loop().time() + self.timeouts.total
+        overdue = f"the stream took longer than {self.timeouts.total:g} s"
         timeout = self.timeouts.generate
-        async with self._deadline(deadline, "the stream"):
+        async with self._deadline_at(deadline, overdue, billed=True):
             response = await self._with_retries(call.is_idempotent, lambda: self._open_stream(call, timeout))
         if not _is_event_stream(response):
             # A plain JSON answer carries the same envelope as one event: use it, never drop it.
@@ -108,7 +116,7 @@ class Http:
             decoder = SSEDecoder()
             chunks = _translated(response.aiter_bytes(), self._adapter.name, call.url).__aiter__()
             while True:
-                async with self._deadline(deadline, "the stream"):  # scoped to the read, never across a yield
+                async with self._deadline_at(deadline, overdue, billed=True):  # the read only, never a yield
                     chunk = await anext(chunks, None)
                 if chunk is None:
                     break
@@ -123,27 +131,31 @@ class Http:
         """GET a result file (no credentials: result URLs are pre-signed), within `download_total`.
 
         A body shorter than its Content-Length, or one `problem` finds cut off, is fetched again like
-        a broken connection, then reported."""
-        deadline = asyncio.get_running_loop().time() + self.timeouts.download_total
-        async with self._deadline(deadline, "downloading a result image"):
-            response = await self._with_retries(True, lambda: self._get_file(url, self.timeouts.download, problem))
-        return response.content
+        a broken connection, then reported; one over `download_max_bytes` is refused unread."""
+        async with self._deadline(self.timeouts.download_total, "downloading a result image"):
+            return await self._with_retries(True, lambda: self._get_file(url, self.timeouts.download, problem))
+
+    def _deadline(
+        self, seconds: float, what: str, billed: bool = False
+    ) -> contextlib.AbstractAsyncContextManager[None]:
+        return self._deadline_at(
+            asyncio.get_running_loop().time() + seconds, f"{what} took longer than {seconds:g} s", billed
+        )
 
     @contextlib.asynccontextmanager
-    async def _deadline(self, when: float, what: str) -> AsyncIterator[None]:
+    async def _deadline_at(self, when: float, message: str, billed: bool) -> AsyncIterator[None]:
+        """Everything inside ends by `when`, or a ProviderTimeout; never around a `yield` of a generator."""
         try:
             async with asyncio.timeout_at(when):
                 yield
         except TimeoutError:
             raise ProviderTimeout(
-                f"{what} did not finish in time (deadline passed)",
+                message,
                 provider=self._adapter.name,
-                hint="The provider or the network is very slow. What was already received has been kept.",
+                hint="It may still be billed; it was not sent again." if billed else "The provider is very slow.",
             ) from None
 
-    async def _with_retries(
-        self, idempotent: bool, attempt_once: Callable[[], Awaitable[httpx.Response]]
-    ) -> httpx.Response:
+    async def _with_retries(self, idempotent: bool, attempt_once: Callable[[], Awaitable[_Result]]) -> _Result:
         attempt = 0
         while True:
             try:
@@ -179,20 +191,34 @@ class Http:
         body = _first_sse_json(response.content) if _is_event_stream(response) else _maybe_json(response)
         raise self._adapter.parse_error(response.status_code, body, response.headers)
 
-    async def _get_file(
-        self, url: str, timeout: httpx.Timeout, problem: Callable[[bytes], str | None]
-    ) -> httpx.Response:
-        response = await _translated_call(self._client.get(url, timeout=timeout), self._adapter.name, url)
-        if response.is_success:
-            if (cut := _short_body(response) or problem(response.content)) is not None:
-                where = httpx.URL(url).copy_with(query=None)
-                raise NetworkError(f"{cut} from {where.host}", provider=self._adapter.name)
-            return response
-        error_cls = ProviderFailure if response.status_code >= 500 else ProtocolError
-        raise error_cls(
-            f"downloading a result image gave HTTP {response.status_code}",
-            provider=self._adapter.name,
-            status_code=response.status_code,
+    async def _get_file(self, url: str, timeout: httpx.Timeout, problem: Callable[[bytes], str | None]) -> bytes:
+        try:
+            async with self._client.stream("GET", url, timeout=timeout) as response:
+                if not response.is_success:
+                    raise self._download_refused(response.status_code)
+                data = await self._capped_body(response)
+        except httpx.HTTPError as exc:
+            raise _transport_error(exc, self._adapter.name, url) from exc
+        if (cut := _short_body(response, data) or problem(data)) is not None:
+            raise NetworkError(f"{cut} from {httpx.URL(url).host}", provider=self._adapter.name)
+        return data
+
+    async def _capped_body(self, response: httpx.Response) -> bytes:
+        limit, chunks, size = self.timeouts.download_max_bytes, [], 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise ProtocolError(
+                    f"the result file is over {limit / 2**20:g} MB, far more than an image of this model",
+                    provider=self._adapter.name,
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _download_refused(self, status: int) -> ProviderError:
+        error_cls = ProviderFailure if status >= 500 else ProtocolError
+        return error_cls(
+            f"downloading a result image gave HTTP {status}", provider=self._adapter.name, status_code=status
         )
 
     def _json_body(self, response: httpx.Response) -> JSONObject:
@@ -207,12 +233,12 @@ class Http:
         return body
 
 
-def _short_body(response: httpx.Response) -> str | None:
+def _short_body(response: httpx.Response, data: bytes) -> str | None:
     """A body shorter than its announced Content-Length. (httpx itself refuses most such bodies as a
     broken connection; this also covers a transport that does not. A compressed body's length is
     not comparable, and the image's own end marker covers it.)"""
     announced = str(response.headers.get("content-length", ""))
-    got = len(response.content)
+    got = len(data)
     if announced.isdigit() and "content-encoding" not in response.headers and got < int(announced):
         return f"the image ended early ({got:,} of {int(announced):,} bytes)"
     return None

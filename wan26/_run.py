@@ -20,7 +20,6 @@ from wan26.errors import (
     InvalidRequest,
     ProtocolError,
     ProviderError,
-    ProviderTimeout,
     Violation,
 )
 from wan26.images import PreparedImage, prepare_images
@@ -194,10 +193,7 @@ class Run:
 
     async def _direct_items(self, call: Any) -> AsyncIterator[Event]:
         yield Progress(Phase.WAITING, "Generating (this usually takes 1–2 minutes)")
-        try:
-            body, headers = await asyncio.wait_for(self.ctx.http.json(call), self.ctx.http.timeouts.total)
-        except TimeoutError as exc:
-            raise self._overall_timeout() from exc
+        body, headers = await self.ctx.http.json(call)  # within Timeouts.total
         output = self.ctx.adapter.parse_output(body, headers)
         self._took_output(output)
         async for event in self._consume(output.items):
@@ -236,10 +232,7 @@ class Run:
 
     async def _one_call(self, wire: WireRequest, index: int) -> tuple[ProviderOutput, int]:
         call = self.ctx.adapter.build_direct(wire, self.ctx.creds)
-        try:
-            body, headers = await asyncio.wait_for(self.ctx.http.json(call), self.ctx.http.timeouts.total)
-        except TimeoutError as exc:
-            raise self._overall_timeout() from exc
+        body, headers = await self.ctx.http.json(call)  # within Timeouts.total
         output = self.ctx.adapter.parse_output(body, headers)
         items = tuple(replace(item, seed=wire.seed) if isinstance(item, OutputImage) else item for item in output.items)
         self._took_output(replace(output, items=items), streamed=True)
@@ -247,10 +240,7 @@ class Run:
 
     async def _streamed_items(self, call: Any) -> AsyncIterator[Event]:
         yield Progress(Phase.WAITING, "Generating; text and images stream in as they are made")
-        deadline = self.ctx.clock() + self.ctx.http.timeouts.total
-        async for sse in self.ctx.http.stream(call):
-            if self.ctx.clock() > deadline:
-                raise self._overall_timeout()
+        async for sse in self.ctx.http.stream(call):  # within Timeouts.total, comments or not
             chunk = self.ctx.adapter.parse_stream_event(sse)
             self._took_output(chunk, streamed=True)
             async for event in self._consume(chunk.items):
@@ -289,7 +279,8 @@ class Run:
         expected = None if self.fetched or self.request.mode is Mode.INTERLEAVE else self.request.n
 
         async def fetch() -> Any:
-            body, _ = await self.ctx.http.json(poll_call, self.ctx.http.timeouts.poll)
+            timeouts = self.ctx.http.timeouts
+            body, _ = await self.ctx.http.json(poll_call, timeouts.poll, timeouts.poll_total)
             return self.ctx.adapter.parse_task(body, task_id, expected)
 
         states = poll_states(
@@ -403,15 +394,6 @@ class Run:
     def _sent_seed(self) -> int | None:
         return self.wire.seed if self.wire else None
 
-    def _overall_timeout(self) -> ProviderTimeout:
-        limit = self.ctx.http.timeouts.total
-        return ProviderTimeout(
-            f"the generation took longer than {limit:g} s",
-            provider=self.ctx.adapter.name,
-            request_id=self.output.request_id,
-            hint="It may still be billed; it was not sent again.",
-        )
-
     def _raise_for_failed_downloads(self) -> None:
         if not self.failed:
             return
@@ -487,7 +469,7 @@ def _single_image_wires(wire: WireRequest) -> list[WireRequest]:
 def _first_of(failures: list[ProviderError], calls: int) -> ProviderError:
     error = failures[0]
     if len(failures) < calls:
-        error.hint = f"{calls - len(failures)} of {calls} calls succeeded and are saved. {error.hint or ''}".strip()
+        error.hint = f"{calls - len(failures)} of {calls} calls succeeded. {error.hint or ''}".strip()
     return error
 
 

@@ -13,6 +13,8 @@ Behaviours (``FaultyServer.behaviour``, settable at any time):
 - ``"short"``: 200 image/png with the whole PNG's Content-Length but half its bytes, then close.
 - ``"comments"``: 200 text/event-stream sending ``: keep-alive`` every ``interval`` seconds (at
   most ``limit_s``) and never an event.
+- ``"slow-json"``: 200 application/json without Content-Length: ``{`` then one space every
+  ``interval`` seconds (at most ``limit_s``), so the JSON never completes.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 
 from .pngs import png_bytes
 
-BEHAVIOURS = ("close", "trickle", "truncated", "short", "comments")
+BEHAVIOURS = ("close", "trickle", "truncated", "short", "comments", "slow-json")
 READ_REQUEST_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 5.0
 PNG = png_bytes(64, 64, 3)
@@ -100,6 +102,9 @@ class FaultyServer:
         elif behaviour == "trickle":
             writer.write(_head("image/png", "Connection: close") + PNG_SIGNATURE)
             await self._drip(writer, gone, (bytes([byte]) for byte in PNG[8:]))
+        elif behaviour == "slow-json":
+            writer.write(_head("application/json", "Connection: close") + b"{")
+            await self._drip(writer, gone, iter(lambda: b" ", None))
         elif behaviour == "comments":
             writer.write(_head("text/event-stream;charset=UTF-8", "Connection: close", "Cache-Control: no-cache"))
             await self._drip(writer, gone, iter(lambda: b": keep-alive\n\n", None))

@@ -63,7 +63,7 @@ def to_error(status: int, body: JSONObject, headers: Mapping[str, str], *, provi
     moderation_code = _moderation_code(message)
     cls, hint = _by_message(message) if moderation_code is None else (ContentModerated, _MODERATION)
     fallback = error_class_for_status(status)
-    if cls is None and fallback is not AuthenticationError and mentions_billing(code, message):
+    if cls is None and fallback is not AuthenticationError and mentions_billing(code, message, status=status):
         # OpenAI's `insufficient_quota` comes as HTTP 429 but is billing: never retried as a rate limit is.
         # https://platform.openai.com/docs/guides/error-codes (429 "You exceeded your current quota")
         cls, hint = PermissionDenied, _CREDITS

@@ -135,7 +135,7 @@ def _cause(status: int | None, code: str | None, message: str | None) -> tuple[t
     if cls is not None:
         return cls, hint
     fallback = error_class_for_status(status) if status else ProviderFailure
-    if fallback is not AuthenticationError and mentions_billing(code, message):
+    if fallback is not AuthenticationError and mentions_billing(code, message, status=status):
         return PermissionDenied, _BILLING  # a key error stays one, even if its text names the billing page
     return fallback, None
 

@@ -109,7 +109,7 @@ def to_error(status: int | None, entry: JSONObject, headers: Mapping[str, str] |
     """The error for one entry of `errors` (a refused call), or an item's `error` (status None)."""
     code = text(entry.get("code"))
     cls, hint = (cause_of(code) if code else None) or (None, None)
-    if cls is None and status != 401 and mentions_billing(text(entry.get("message"))):
+    if cls is None and mentions_billing(text(entry.get("message")), status=status):
         cls, hint = PermissionDenied, _CREDITS  # a 429 that says "insufficient credits" is billing, not a wait
     if cls is None:
         cls = error_class_for_status(status) if status and status >= 400 else ProviderFailure

@@ -101,7 +101,7 @@ def _cause(status: int | None, body_code: object, message: str) -> tuple[type[Pr
         return decisive
     # Then money: a 429 (or code 429) whose words say balance, credit or quota is billing, which
     # waiting will not fix, so it must not become a RateLimited that is retried (providers.md §3 [?]).
-    if mentions_billing(_code_text(body_code), message):
+    if mentions_billing(_code_text(body_code), message, status=status):
         return PermissionDenied, _BILLING
     if decisive is not None:
         return decisive

@@ -3,6 +3,7 @@ whether an error is about money."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from wan26.providers._base import Credentials
@@ -33,24 +34,29 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
 # Words that mean money, not speed: such a refusal is never retried, whatever its HTTP status. Resellers
 # pass upstream codes through, OpenAI's `insufficient_quota` (a 429) among them, so they ask this too.
 # https://www.alibabacloud.com/help/en/model-studio/error-code (Arrearage; "Free allocated quota exceeded")
-_MONEY_WORDS = (
-    *("balance", "credit", "billing", "payment", "arrear", "top up", "top-up", "recharge"),
-    *("insufficient_quota", "insufficient quota", "余额", "欠费"),
+# Whole words (a word may run on, "credits", "arrears"), so "load balancer" is not money; codes in
+# camelCase ("insufficientCredits") are split into words first.
+_MONEY = re.compile(
+    r"\b(balance|credit|billing|payment|arrear(?:age)?|top[ -]?up|recharge|insufficient[ _]quota)s?\b|余额|欠费"
 )
 # "quota" alone is money unless it comes with throttling words (DashScope's Throttling.RateQuota, §4);
 # "insufficient" alone is money unless it is about the server's resources or the key's permissions.
+_QUOTA, _INSUFFICIENT = re.compile(r"\bquotas?\b"), re.compile(r"\binsufficient\b")
 _THROTTLE_WORDS = ("throttl", "rate limit", "rate_limit", "ratelimit", "too many requests")
 _NOT_MONEY_WORDS = ("resource", "capacity", "permission", "privilege")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 
-def mentions_billing(*texts: str | None) -> bool:
+def mentions_billing(*texts: str | None, status: int | None = None) -> bool:
     """Whether a code or message is about money (balance, credit, quota), so waiting will not help.
 
-    Callers let it turn a rate limit or an unclear cause into billing, never a 401 into one.
+    Never for a 401 (a key error stays one) or a 5xx (a server failure is retried, whatever it says).
     """
-    lowered = " ".join(t.lower() for t in texts if t)
-    if any(word in lowered for word in _MONEY_WORDS):
+    if status is not None and (status == 401 or status >= 500):
+        return False
+    lowered = " ".join(_CAMEL.sub(" ", t).lower() for t in texts if t)
+    if _MONEY.search(lowered):
         return True
-    if "insufficient" in lowered and not any(word in lowered for word in _NOT_MONEY_WORDS):
+    if _INSUFFICIENT.search(lowered) and not any(word in lowered for word in _NOT_MONEY_WORDS):
         return True
-    return "quota" in lowered and not any(word in lowered for word in _THROTTLE_WORDS)
+    return bool(_QUOTA.search(lowered)) and not any(word in lowered for word in _THROTTLE_WORDS)

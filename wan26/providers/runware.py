@@ -240,13 +240,19 @@ def _progress(items: list[JSONObject], expected: int | None) -> float | None:
 def _output(items: list[JSONObject], task_id: str | None) -> ProviderOutput:
     costs = [item["cost"] for item in items if isinstance(item.get("cost"), int | float)]
     cost = round(sum(costs), 6) if costs else None  # with includeCost, each item states its own
-    return ProviderOutput(tuple(_image(item) for item in items), task_id, cost_usd=cost)
+    images = tuple(image for item in items if (image := _image(item)) is not None)
+    if not images:
+        raise ProtocolError(f"no finished item has an imageURL: {items!r}", provider=PROVIDER, request_id=task_id)
+    # A finished item without a URL is skipped with a note: the others were made and billed.
+    skipped = len(items) - len(images)
+    notes = (f"skipped {skipped} finished item(s) without an imageURL",) if skipped else ()
+    return ProviderOutput(images, task_id, cost_usd=cost, notes=notes)
 
 
-def _image(item: JSONObject) -> OutputImage:
+def _image(item: JSONObject) -> OutputImage | None:
     url = _text(item, "imageURL")
     if url is None:
-        raise ProtocolError(f"a result item has no imageURL: {item!r:.200}", provider=PROVIDER)
+        return None
     seed = item.get("seed")  # not sent (2.6 has no seed) but reported per image [C]
     return OutputImage(url, seed if isinstance(seed, int) and not isinstance(seed, bool) else None)
 

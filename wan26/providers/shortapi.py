@@ -153,13 +153,18 @@ class ShortAPI:
     def _output(self, data: JSONObject, task_id: str) -> ProviderOutput:
         result = data.get("result")
         images = result.get("images") if isinstance(result, dict) else None
-        found = [image.get("url") for image in images if isinstance(image, dict)] if isinstance(images, list) else []
-        urls = [url for url in found if isinstance(url, str) and url]
-        if not urls or len(urls) != len(found):
+        entries = images if isinstance(images, list) else []
+        urls = [entry["url"] for entry in entries if isinstance(entry, dict) and text(entry.get("url"))]
+        if not urls:  # the whole body, uncut: a URL cut short would be lost
             raise ProtocolError(
-                f"the job succeeded without result.images[].url: {data!r:.200}", provider=self.name, task_id=task_id
+                f"the job succeeded without result.images[].url: {data!r}", provider=self.name, task_id=task_id
             )
-        return ProviderOutput(tuple(OutputImage(url) for url in urls))
+        # An entry without a URL is skipped with a note: the others were made and billed (providers.md §3).
+        skipped = len(entries) - len(urls)
+        notes = (
+            (f"skipped {skipped} result entr{'y' if skipped == 1 else 'ies'} without an image URL",) if skipped else ()
+        )
+        return ProviderOutput(tuple(OutputImage(url) for url in urls), notes=notes)
 
     def _job_error(self, data: JSONObject, task_id: str) -> ProviderError:
         # The failure payload is undocumented [?]: the text is read from error / message / info if present.
