@@ -5,8 +5,12 @@ package; this file is only the interface. Keys: the server's come from the envir
 and never reach the browser; a visitor's own key lives in server-side session state only.
 """
 
+import contextlib
 import os
+import secrets
+import shutil
 import tempfile
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from math import gcd
@@ -15,6 +19,7 @@ from typing import Any
 
 import gradio as gr
 from dotenv import find_dotenv, load_dotenv
+from gradio import utils as gr_utils
 
 load_dotenv(find_dotenv(usecwd=True))  # before anything reads the environment
 
@@ -44,7 +49,8 @@ from wan26 import (  # noqa: E402
     parse_size,
 )
 from wan26.errors import Violation  # noqa: E402
-from wan26.guard import KeyGuard, LimitReached, Reservation, visitor_address  # noqa: E402
+from wan26.guard import KeyGuard, LimitReached, Reservation, proxy_hops, visitor_address  # noqa: E402
+from wan26.images import is_web_url  # noqa: E402
 from wan26.limits import SEED_MAX, ModeLimits, Range, side_range, violations  # noqa: E402
 from wan26.pricing import estimate  # noqa: E402
 from wan26.providers import DEFAULT_PROVIDER, PROVIDERS, Adapter, default_provider, get_adapter  # noqa: E402
@@ -67,8 +73,9 @@ OUTPUT_DIR = default_output_dir(os.environ).resolve()
 
 
 def _key_guard() -> KeyGuard:
-    """The owner's limits on server-key runs (WAN26_SERVER_KEY_DAILY_USD, _RUNS_PER_HOUR)."""
+    """The owner's limits on server-key runs (WAN26_SERVER_KEY_DAILY_USD, _RUNS_PER_HOUR, WAN26_PROXY_HOPS)."""
     try:
+        proxy_hops(os.environ)  # read again for each run; a wrong value stops the start, not a run
         return KeyGuard.from_env(os.environ, OUTPUT_DIR / ".server-key-spend.json")
     except ConfigError as error:
         raise SystemExit(f"app.py: {error}") from None
@@ -126,6 +133,8 @@ def key_status(keys: SessionKeys | None) -> str:
     lines = [f"🔑 Using **your own {PROVIDERS[name].title} key** for this browser session." for name in keys or {}]
     server = ", ".join(PROVIDERS[name].title for name in server_keyed())
     lines.append(f"Server keys: {server}." if server else "⚠️ The server has no keys: paste yours below.")
+    if server and GUARD.enabled:
+        lines.append(f"{GUARD.status()}; your own key has no such limit.")
     return "  \n".join(lines) + "  \nOwn keys are kept on the server in memory only, never stored."
 
 
@@ -222,8 +231,42 @@ def to_seed(seed: float | None) -> int | None:
     return None if seed is None or int(seed) == RANDOM_SEED else int(seed)
 
 
+# Gradio copies each image it shows into its cache under an unguessable name, and serves only the
+# copy. It copies only from the working folder or the temp folder (allowed_paths would also serve
+# every run.json), so a result saved elsewhere, such as a Space's persistent /data, is handed to it
+# as a hard link (or copy) in a folder of ours under the temp folder, pruned after an hour.
+SHOWN_DIR = Path(tempfile.gettempdir()) / "wan26-shown"
+_COPIED_FROM = (Path.cwd().resolve(), Path(tempfile.gettempdir()).resolve())
+
+
+def shown(path: Path) -> str:
+    """The path of `path` that Gradio can show: itself, or a link to it under SHOWN_DIR."""
+    if any(_inside(path.resolve(), home) for home in _COPIED_FROM):
+        return str(path)
+    _prune(SHOWN_DIR, max_age_s=3600)
+    link = SHOWN_DIR / secrets.token_hex(16) / path.name
+    link.parent.mkdir(parents=True)
+    try:
+        os.link(path, link)
+    except OSError:  # another file system
+        shutil.copyfile(path, link)
+    return str(link)
+
+
+def _prune(folder: Path, max_age_s: float) -> None:
+    cutoff = time.time() - max_age_s
+    for entry in folder.glob("*"):
+        with contextlib.suppress(OSError):  # another run may prune the same entry
+            if entry.stat().st_mtime < cutoff:
+                shutil.rmtree(entry)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
 def gallery_items(result: GenerationResult) -> list[tuple[str, str]]:
-    return [(str(image.path), _caption(result, image)) for image in result.images]
+    return [(shown(image.path), _caption(result, image)) for image in result.images]
 
 
 def _caption(result: GenerationResult, image: Any) -> str:
@@ -353,7 +396,7 @@ def interleave_request(prompt, image, negative_prompt, width, height, max_images
 
 
 def _paths(gallery: list[Any] | None) -> list[str]:
-    """Gallery values are (path, caption) pairs; API callers may send bare paths."""
+    """Gallery values are (path, caption) pairs; the app's own handlers also pass bare paths."""
     return [item[0] if isinstance(item, tuple | list) else item for item in (gallery or [])]
 
 
@@ -362,17 +405,16 @@ def _urls(text: str | None) -> list[str]:
     one message whatever it is, so a visitor can neither make the server read a file nor learn
     whether a path exists."""
     lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
-    bad = [number for number, line in enumerate(lines, start=1) if not _is_web_link(line)]
+    bad = [str(number) for number, line in enumerate(lines, start=1) if not is_web_url(line)]
     if bad:
-        numbers = ", ".join(map(str, bad))
-        message = f"line {numbers} is not an http(s) link; paste links that start with https://, or upload the image"
+        which = (
+            f"line {bad[0]} is not an http(s) link"
+            if len(bad) == 1
+            else f"lines {', '.join(bad)} are not http(s) links"
+        )
+        message = f"{which}; paste links that start with https://, or upload the image"
         raise InvalidRequest([Violation("image_urls", message)])
     return lines
-
-
-def _is_web_link(line: str) -> bool:
-    scheme, _, rest = line.partition("://")
-    return scheme.lower() in ("http", "https") and bool(rest.split("/", 1)[0]) and not any(c.isspace() for c in line)
 
 
 def _parsed_size(size: str | None) -> Size | SizeTier | None:
@@ -404,34 +446,48 @@ async def _events(request, provider, keys, http, use_task, progress) -> AsyncIte
     flow = Flow.TASK if use_task else None  # None: the vendor's own default flow
     adapter = adapter_named(provider)
     own_key = _own_key(adapter.name, keys, http)
-    reservation = None
+    spend = Spend()
     try:
         async with AsyncClient(adapter.name, api_key=own_key) as client:
-            reservation = None if own_key else _admit(adapter, request, http)  # only the owner's key is guarded
+            spend.reservation = None if own_key else _admit(adapter, request, http)  # only the owner's key
             async for event in client.events(request, flow=flow):
                 if isinstance(event, Progress):
+                    spend.sent |= event.phase is not Phase.PREPARING
                     status = f" [{event.task_status}]" if event.task_status else ""
                     progress(_PHASE_PROGRESS[event.phase], desc=event.message + status)
-                elif isinstance(event, Finished) and reservation is not None:
-                    GUARD.settle(reservation, _spent(adapter, event.result))
+                elif isinstance(event, Finished):
+                    spend.settle(_spent(adapter, event.result))
                 yield event
     except Wan26Error as error:
-        if reservation is not None:
-            GUARD.settle(reservation, _spent_before(adapter, error))
+        spend.settle(_spent_before(adapter, request, error))
         raise ui_error(error) from error
     except (gr.Error, GeneratorExit):
         raise
     except Exception as error:  # noqa: BLE001 (the visitor gets one sentence; the log keeps the traceback)
         raise unexpected_error(error) from error
+    finally:  # stopped (or any other ending not settled above): nothing sent costs nothing
+        spend.settle(None if spend.sent else 0.0)
+
+
+class Spend:
+    """A server-key run's reservation, and whether its request may have reached the vendor."""
+
+    def __init__(self) -> None:
+        self.reservation: Reservation | None = None
+        self.sent = False
+
+    def settle(self, usd: float | None) -> None:
+        """Settle at `usd` (None keeps the estimate); only the first call counts."""
+        if self.reservation is not None:
+            GUARD.settle(self.reservation, usd)
 
 
 def _admit(adapter: Adapter, request: ImageRequest, http: gr.Request | None) -> Reservation | None:
     """Count a server-key run against the owner's limits, or raise LimitReached before anything is sent."""
     if not GUARD.enabled:
         return None
-    visitor = visitor_address(
-        http.headers if http else {}, http.client.host if http and http.client else None, os.environ
-    )
+    client = http.client.host if http and http.client else None
+    visitor = visitor_address(http.headers if http else {}, client, proxy_hops(os.environ))
     expected = estimate(adapter.price, request)
     return GUARD.admit(visitor, expected.usd, expected.images)
 
@@ -444,24 +500,24 @@ def _spent(adapter: Adapter, result: GenerationResult, unsaved: int = 0) -> floa
     return None if price is None else price * (len(result.images) + unsaved)
 
 
-# Refused before any generation started: nothing was billed.
-_NOT_BILLED = (
-    InvalidRequest,
-    ConfigError,
-    ConnectionFailed,
-    AuthenticationError,
-    PermissionDenied,
-    BadRequest,
-    RateLimited,
-)
+# The one call of a run was refused before any generation started: nothing was billed.
+_REFUSED = (ConnectionFailed, AuthenticationError, PermissionDenied, BadRequest, RateLimited)
 
 
-def _spent_before(adapter: Adapter, error: Wan26Error) -> float | None:
-    """What a failed run cost: what it made, or nothing when it was refused; unknown keeps the estimate."""
-    partial = error.partial_result if isinstance(error, ProviderError) else None
-    if partial is not None and not error.task_id:
-        return _spent(adapter, partial, unsaved=len(error.urls))  # type: ignore[union-attr]
-    return 0.0 if isinstance(error, _NOT_BILLED) else None
+def _spent_before(adapter: Adapter, request: ImageRequest, error: Wan26Error) -> float | None:
+    """What a failed run cost; None (keep the estimate) wherever a vendor may have billed unseen."""
+    if not isinstance(error, ProviderError):
+        return 0.0  # refused here (invalid input, setup, a limit): nothing was sent
+    partial = error.partial_result
+    if partial is not None and partial.cost_usd is not None:
+        return partial.cost_usd  # the vendor's own word
+    limits = adapter.limits.get(request.mode)
+    fanned_out = request.n > 1 and limits is not None and limits.one_image_per_call
+    if fanned_out or error.task_id:
+        return None  # another call, or an accepted task, may have been billed
+    if partial is not None:
+        return _spent(adapter, partial, unsaved=len(error.urls))
+    return 0.0 if isinstance(error, _REFUSED) else None
 
 
 class Pending:
@@ -479,7 +535,7 @@ class Pending:
             self.unsaved[event.index] = event.url
         elif isinstance(event, ImageSaved):
             self.unsaved.pop(event.image.index, None)
-            self.saved.append((str(event.image.path), f"image {event.image.index}"))
+            self.saved.append((shown(event.image.path), f"image {event.image.index}"))
         elif isinstance(event, Progress) and event.task_id and event.task_id != self.task:
             self.task = event.task_id
         else:
@@ -643,7 +699,7 @@ class Story:
 
     def add(self, event: TextDelta | ImageSaved) -> None:
         if isinstance(event, ImageSaved):
-            self.parts.append({"path": str(event.image.path), "alt_text": f"image {event.image.index}"})
+            self.parts.append({"path": shown(event.image.path), "alt_text": f"image {event.image.index}"})
         elif self.parts and isinstance(self.parts[-1], str):
             self.parts[-1] += event.text
         else:
@@ -1241,14 +1297,12 @@ demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
 
 
 def check_output_dir(output_dir: Path) -> None:
-    """Results are never served from their folder (run.json would be too): Gradio copies each image
-    it shows into its own cache under an unguessable name, and it copies only from the working
-    folder or the temp folder. So the output folder must be inside one of them."""
-    homes = (Path.cwd().resolve(), Path(tempfile.gettempdir()).resolve())
-    if not any(output_dir == home or home in output_dir.parents for home in homes):
+    """Gradio's upload folder is where visitors' files are taken from (and served from): run folders
+    there would be anyone's "uploads"."""
+    uploads = Path(gr_utils.get_upload_folder()).resolve()
+    if _inside(output_dir, uploads):
         raise SystemExit(
-            f"app.py: WAN26_OUTPUT_DIR ({output_dir}) must be inside the folder the app runs from "
-            f"({homes[0]}) or the temp folder ({homes[1]}), so that results can be shown without serving the folder."
+            f"app.py: WAN26_OUTPUT_DIR ({output_dir}) must not be inside Gradio's upload folder ({uploads})."
         )
 
 
@@ -1261,7 +1315,7 @@ def launch(**options: Any):
     # Who a visitor is, for the per-visitor limit, is read by wan26.guard.visitor_address
     # (WAN26_PROXY_HOPS); uvicorn must not first replace the client address with a header a visitor
     # can write (by default it does so for connections from 127.0.0.1).
-    os.environ.setdefault("FORWARDED_ALLOW_IPS", "")
+    os.environ["FORWARDED_ALLOW_IPS"] = ""  # read by uvicorn when Gradio starts it
     return demo.launch(theme=gr.themes.Soft(), css=CSS, max_file_size="50mb", **options)
 
 

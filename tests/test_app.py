@@ -1,6 +1,8 @@
 """The Gradio app launched in-process and driven through gradio_client, against the DashScope fake."""
 
 import json
+import shutil
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -181,7 +183,25 @@ def test_users_do_not_queue_behind_each_other(served, dashscope_fake):
 def test_each_run_gets_its_own_files(client):
     first = client.predict("a fox", seed=1, api_name="/text_to_image")
     second = client.predict("a fox", seed=1, api_name="/text_to_image")
-    assert first[1].split("in `")[-1] != second[1].split("in `")[-1]  # different run folders
+    folder = [details.split("run folder `")[1].split("`")[0] for _, details, _ in (first, second)]
+    assert folder[0] != folder[1]
+
+
+@pytest.fixture
+def outside_output_dir(monkeypatch):
+    """An output folder outside both the working folder and the temp folder, like a Space's /data."""
+    base = Path("/var/tmp") if Path("/var/tmp").is_dir() else Path.home()
+    folder = Path(tempfile.mkdtemp(prefix="wan26-test-outputs-", dir=base))
+    monkeypatch.setenv("WAN26_OUTPUT_DIR", str(folder))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_results_saved_outside_the_working_and_temp_folders_are_shown(client, outside_output_dir):
+    gallery, details, _ = client.predict("a fox", n=2, api_name="/text_to_image")
+    saved = sorted(outside_output_dir.rglob("*.png"))
+    assert len(gallery) == 2 and len(saved) == 2
+    assert sorted(Path(item["image"]).read_bytes() for item in gallery) == sorted(p.read_bytes() for p in saved)
 
 
 # ---- every vendor, from the app ---------------------------------------------------------------

@@ -22,6 +22,7 @@ from PIL import Image
 
 from app_client import connected
 from fakes.dashscope import FAKE_API_KEY
+from fakes.vendor import FailureKind
 from wan26.guard import KeyGuard
 
 PROMPT_WAIT_S = 20  # a refusal is answered well within this; a blocked read would not be
@@ -324,3 +325,28 @@ def test_images_that_could_not_be_saved_are_shown_with_their_links(served, dashs
     assert all(url in message for url in urls), message
     assert "Not saved" in message
     assert_clean(message)
+
+
+def test_the_owner_is_charged_what_the_vendor_may_have_billed_and_nothing_for_refusals(served, dashscope_fake, guard):
+    key_guard = guard(daily_usd=1.0)
+    with connected(served) as visitor:
+        visitor.predict("a fox", n=2, api_name="/text_to_image")  # two images made: 2 × $0.03
+        assert key_guard.remaining_today() == pytest.approx(0.94)
+        dashscope_fake.fail_with(FailureKind.AUTH)  # refused before anything was generated
+        with pytest.raises(AppError):
+            visitor.predict("a fox", n=2, api_name="/text_to_image")
+        assert key_guard.remaining_today() == pytest.approx(0.94)
+        dashscope_fake.fail_with(FailureKind.SERVER)  # failed after it was received: may be billed
+        with pytest.raises(AppError):
+            visitor.predict("a fox", n=1, api_name="/text_to_image")
+        assert key_guard.remaining_today() == pytest.approx(0.91)
+
+
+def test_a_fan_out_whose_calls_all_failed_keeps_its_estimate(served, only_vendor, guard):
+    fake = only_vendor("aimlapi")  # one image per call: n=2 is two calls
+    key_guard = guard(daily_usd=1.0)
+    fake.fail_with(FailureKind.SERVER, times=2)
+    with connected(served) as visitor, pytest.raises(AppError):
+        visitor.predict("a fox", n=2, width=1024, height=1024, provider="aimlapi", api_name="/text_to_image")
+    assert len(fake.generation_requests()) == 2
+    assert key_guard.remaining_today() == pytest.approx(1.0 - 2 * 0.039)

@@ -444,7 +444,7 @@ def test_synchronous_generate_reads_the_environment(dashscope_env, outputs):
 
 def test_a_malformed_key_is_refused_before_sending_and_never_echoed(dashscope_fake, outputs):
     for bad in ("sk-secret-AAAA\nBBBB", "sk-sécret-0000", "sk-with space"):
-        with pytest.raises(ConfigError, match="DASHSCOPE_API_KEY") as caught:
+        with pytest.raises(ConfigError, match="Alibaba Cloud DashScope key given is not a valid key") as caught:
             AsyncClient(api_key=bad, base_url=dashscope_fake.base_url, output_dir=outputs)
         assert bad not in str(caught.value) and "AAAA" not in str(caught.value)
 

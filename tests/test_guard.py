@@ -12,7 +12,15 @@ from pathlib import Path
 import pytest
 
 from wan26.errors import ConfigError, Wan26Error
-from wan26.guard import BRING_YOUR_OWN_KEY, DAILY_USD_ENV, RUNS_PER_HOUR_ENV, KeyGuard, LimitReached
+from wan26.guard import (
+    BRING_YOUR_OWN_KEY,
+    DAILY_USD_ENV,
+    RUNS_PER_HOUR_ENV,
+    KeyGuard,
+    LimitReached,
+    proxy_hops,
+    visitor_address,
+)
 
 # 18:48 UTC: midnight is 5 h 12 min away, as in the example.
 START = datetime(2025, 6, 1, 18, 48, tzinfo=UTC).timestamp()
@@ -261,3 +269,33 @@ def test_a_ledger_that_cannot_be_written_does_not_stop_runs(tmp_path, caplog, bl
     assert limited.remaining_today() == pytest.approx(0.50)  # kept in memory
     assert caplog.text.count("not saved") == 1  # said once, not on every run
     assert not list(tmp_path.rglob(".partial-*"))
+
+
+# ---- who a visitor is ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "hops"),
+    [({}, 0), ({"SPACE_ID": "owner/space"}, 1), ({"SPACE_ID": "o/s", "WAN26_PROXY_HOPS": "2"}, 2)],
+)
+def test_proxy_hops_default_to_one_on_a_space_and_none_elsewhere(env, hops):
+    assert proxy_hops(env) == hops
+
+
+@pytest.mark.parametrize("value", ["one", "-1", "1.5"])
+def test_a_proxy_hops_value_that_is_not_a_count_is_a_config_error(value):
+    with pytest.raises(ConfigError, match="WAN26_PROXY_HOPS"):
+        proxy_hops({"WAN26_PROXY_HOPS": value})
+
+
+def test_only_the_address_the_trusted_proxy_appended_is_believed():
+    forged = {"x-forwarded-for": "1.2.3.4, 198.51.100.7"}  # the visitor wrote the first, the proxy the last
+    assert visitor_address(forged, "10.0.0.1", 1) == "198.51.100.7"
+    assert visitor_address(forged, "203.0.113.5", 0) == "203.0.113.5"  # no proxy: the header means nothing
+
+
+def test_an_ipv6_visitor_is_counted_by_their_64_block():
+    first = visitor_address({}, "2001:db8:1:2::1", 0)
+    assert first == visitor_address({}, "2001:db8:1:2:ffff::9", 0) == "2001:db8:1:2::/64"
+    assert visitor_address({}, "2001:db8:1:3::1", 0) != first
+    assert visitor_address({}, "::ffff:192.0.2.1", 0) == "192.0.2.1"

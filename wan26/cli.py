@@ -83,7 +83,7 @@ async def _run(args: argparse.Namespace, printer: _Printer) -> int:
 
 
 def _client(args: argparse.Namespace) -> AsyncClient:
-    """A client whose own deadlines fall within --timeout, so a task's fetch command is given in time."""
+    """A client whose own deadlines fall within --timeout (which `_run` enforces on the whole run)."""
     if args.timeout is None:
         return AsyncClient(args.provider, output_dir=args.out)
     timeouts = Timeouts(total=min(Timeouts().total, args.timeout))

@@ -122,8 +122,9 @@ def _credentials(adapter: Adapter, api_key: str | None, base_url: str | None, en
     key = (api_key or env.get(adapter.key_env) or "").strip()
     if key and not _HEADER_SAFE.fullmatch(key):
         # httpx would refuse it inside the request and quote the header, key included, in its error.
+        given = f"The {adapter.title} key given" if api_key else f"The {adapter.key_env} value"
         raise ConfigError(
-            f"The {adapter.key_env} value is not a valid key: it contains spaces, line breaks or "
+            f"{given} is not a valid key: it contains spaces, line breaks or "
             "non-ASCII characters. Copy the key again, on one line."
         )
     if not key:

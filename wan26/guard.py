@@ -16,11 +16,10 @@ included, is kept in a small JSON ledger so it survives a restart; the run count
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import math
-import os
-import tempfile
 import threading
 import time
 from collections import deque
@@ -30,9 +29,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from wan26.errors import ConfigError, Wan26Error
+from wan26.storage import write_atomically
 
 DAILY_USD_ENV = "WAN26_SERVER_KEY_DAILY_USD"
 RUNS_PER_HOUR_ENV = "WAN26_SERVER_KEY_RUNS_PER_HOUR"
+PROXY_HOPS_ENV = "WAN26_PROXY_HOPS"
 # Reserved per image when the vendor publishes no price: above every list price we know ($0.039),
 # so a run of unknown cost cannot slip under the limit by counting as free.
 FALLBACK_USD_PER_IMAGE = 0.05
@@ -60,7 +61,7 @@ class Reservation:
 
 
 class KeyGuard:
-    """Limits on the server key; thread-safe, since up to eight runs are admitted at once.
+    """Limits on the server key; thread-safe, since several runs (WAN26_CONCURRENCY) are admitted at once.
 
     Build it with `from_env`, which checks the values; the app calls it only for server-key runs.
     """
@@ -216,25 +217,14 @@ class _Ledger:
         if self.path is None:
             return
         try:
-            _write_atomically(self.path, json.dumps({"day": day, "spent_usd": micros / _MICROS}))
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(self.path, json.dumps({"day": day, "spent_usd": micros / _MICROS}).encode())
         except OSError as error:
             if not self._failing:
                 log.warning("Server-key ledger %s not saved (%s); keeping today's spend in memory", self.path, error)
             self._failing = True
         else:
             self._failing = False
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".partial-")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, path)  # a restart reads the old total or the new one, never half a file
-    except OSError:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _parse(env: Mapping[str, str], name: str, kind: type[_Number], expected: str) -> _Number | None:
@@ -308,18 +298,40 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-def visitor_address(headers: Mapping[str, str], client_host: str | None, env: Mapping[str, str]) -> str:
-    """Who a visitor is, for the per-visitor limit: their network address.
+def proxy_hops(env: Mapping[str, str]) -> int:
+    """How many proxies in front of the app append the address they saw to X-Forwarded-For.
 
-    Behind a proxy (a Hugging Face Space) every request comes from the proxy's address, and the
-    visitor's is in X-Forwarded-For. Only the entries the trusted proxies appended can be believed
-    (a client can write anything to the left of them), so WAN26_PROXY_HOPS says how many proxies
-    append one; it defaults to 1 on a Space (SPACE_ID is set there) and 0 elsewhere.
+    WAN26_PROXY_HOPS; empty means 1 on a Hugging Face Space (SPACE_ID is set there), else 0. That a
+    Space has exactly one such proxy is our reading of how Spaces are served, not a documented fact
+    [U]: a Space owner who sees every visitor counted as one sets the number their logs show.
     """
-    default_hops = "1" if env.get("SPACE_ID") else "0"
-    hops_text = (env.get("WAN26_PROXY_HOPS") or default_hops).strip()
-    hops = int(hops_text) if hops_text.isdigit() else 0
+    raw = (env.get(PROXY_HOPS_ENV) or "").strip()
+    if not raw:
+        return 1 if env.get("SPACE_ID") else 0
+    if not raw.isdigit():
+        raise ConfigError(f"{PROXY_HOPS_ENV} must be a whole number of proxies, 0 or more, or empty; got {raw!r}")
+    return int(raw)
+
+
+def visitor_address(headers: Mapping[str, str], client_host: str | None, hops: int) -> str:
+    """Who a visitor is, for the per-visitor limit: their network address (an IPv6 one by its /64).
+
+    Behind proxies every request comes from the last proxy's address, and the visitor's is in
+    X-Forwarded-For. Only the entries the `hops` trusted proxies appended can be believed (a client
+    can write anything to the left of them), so the one `hops` from the right is the visitor's.
+    """
     chain = [part.strip() for part in (headers.get("x-forwarded-for") or "").split(",") if part.strip()]
-    if hops and len(chain) >= hops:
-        return chain[-hops]
-    return client_host or "unknown"
+    address = chain[-hops] if hops and len(chain) >= hops else (client_host or "unknown")
+    return _subscriber(address)
+
+
+def _subscriber(address: str) -> str:
+    """An IPv6 subscriber usually holds a whole /64 (RFC 6177), so counting single addresses would
+    give them endless fresh allowances; IPv4 addresses count one by one."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else ip)

@@ -161,6 +161,15 @@ def _prepare(source: ImageInput, rules: ImageRules) -> PreparedImage:
     raise TypeError(f"an image must be a path, URL, bytes or PIL image, not {kind}")
 
 
+def is_web_url(text: str) -> bool:
+    """An http(s) URL with a host and no spaces: the one reference form passed on untouched."""
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc) and not any(c.isspace() for c in text)
+
+
 def _prepare_url(url: str, rules: ImageRules) -> PreparedImage:
     scheme = url.split(":", 1)[0].lower()
     if scheme not in ("http", "https"):
@@ -178,9 +187,9 @@ def _read_file(path: Path) -> bytes:
         with os.fdopen(_open_regular(path), "rb") as file:
             data = file.read(MAX_FILE_BYTES + 1)  # one byte past the cap shows a file that grew
     except FileNotFoundError:
-        raise _Unusable(f"file not found: {path}") from None
+        raise _Unusable(f"file not found: {path.name}") from None  # the name only: the field says which image
     except OSError as error:
-        raise _Unusable(f"cannot read {path} ({error.strerror or error})") from error
+        raise _Unusable(f"cannot read {path.name} ({error.strerror or error})") from error
     if len(data) > MAX_FILE_BYTES:
         raise _Unusable(f"grew past the {_size(MAX_FILE_BYTES)} limit for a local image file while being read")
     return data
@@ -201,7 +210,7 @@ def _open_regular(path: Path) -> int:
 
 def _check_regular(info: os.stat_result, path: Path) -> None:
     if not stat.S_ISREG(info.st_mode):
-        raise _Unusable(f"is {_file_kind(info.st_mode)}, not an image file: {path}")
+        raise _Unusable(f"is {_file_kind(info.st_mode)}, not an image file: {path.name}")
     if info.st_size > MAX_FILE_BYTES:
         raise _Unusable(
             f"is {_size(info.st_size)}, over the {_size(MAX_FILE_BYTES)} limit for a local image file;"
