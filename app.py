@@ -5,14 +5,16 @@ package; this file is only the interface. Keys: the server's come from the envir
 and never reach the browser; a visitor's own key lives in server-side session state only.
 """
 
+import asyncio
 import contextlib
 import os
 import secrets
 import shutil
 import tempfile
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from math import gcd
 from pathlib import Path
 from typing import Any
@@ -446,27 +448,34 @@ async def _events(request, provider, keys, http, use_task, progress) -> AsyncIte
     flow = Flow.TASK if use_task else None  # None: the vendor's own default flow
     adapter = adapter_named(provider)
     own_key = _own_key(adapter.name, keys, http)
-    spend = Spend()
+    spend, task_id, ended = Spend(), None, False
     try:
         async with AsyncClient(adapter.name, api_key=own_key) as client:
             spend.reservation = None if own_key else _admit(adapter, request, http)  # only the owner's key
             async for event in client.events(request, flow=flow):
                 if isinstance(event, Progress):
                     spend.sent |= event.phase is not Phase.PREPARING
+                    task_id = event.task_id or task_id
                     status = f" [{event.task_status}]" if event.task_status else ""
                     progress(_PHASE_PROGRESS[event.phase], desc=event.message + status)
                 elif isinstance(event, Finished):
+                    ended = True
                     spend.settle(_spent(adapter, event.result))
                 yield event
     except Wan26Error as error:
+        ended = True
         spend.settle(_spent_before(adapter, request, error))
         raise ui_error(error) from error
     except (gr.Error, GeneratorExit):
         raise
     except Exception as error:  # noqa: BLE001 (the visitor gets one sentence; the log keeps the traceback)
+        ended = True
         raise unexpected_error(error) from error
-    finally:  # stopped (or any other ending not settled above): nothing sent costs nothing
-        spend.settle(None if spend.sent else 0.0)
+    finally:
+        if not ended and task_id and http is not None and http.session_hash:  # stopped while its task ran
+            follow_stopped(Stopped(adapter, own_key, task_id, request.mode, spend), http.session_hash)
+        else:  # any ending not settled above: nothing sent costs nothing
+            spend.settle(None if spend.sent else 0.0)
 
 
 class Spend:
@@ -480,6 +489,64 @@ class Spend:
         """Settle at `usd` (None keeps the estimate); only the first call counts."""
         if self.reservation is not None:
             GUARD.settle(self.reservation, usd)
+
+
+# ---------------------------------------------------------------------------------------------
+# Runs stopped while their task went on at the vendor: it may still finish and be billed, so the
+# app follows it to its end in the background and keeps what it made for that visitor's session.
+
+STOPPED_SESSIONS = 256  # sessions remembered; the oldest is forgotten first (its files stay saved)
+STOPPED_PER_SESSION = 8
+
+
+@dataclass
+class Stopped:
+    """A task left running by Stop, followed to its end; `status` and `images` are what the visitor sees."""
+
+    adapter: Adapter
+    own_key: str | None
+    task_id: str
+    mode: Mode
+    spend: Spend
+    status: str = "still running at the vendor; followed here until it ends"
+    images: list[tuple[str, str]] = field(default_factory=list)
+
+    async def follow(self) -> None:
+        try:
+            async with AsyncClient(self.adapter.name, api_key=self.own_key) as client:
+                result = await client.fetch(self.task_id, self.mode)
+        except Wan26Error as error:
+            self.status = f"ended without images: {error}".splitlines()[0]
+            self.spend.settle(None)  # it may have been billed: keep the estimate
+            return
+        self.images = gallery_items(result)
+        self.status = f"finished: {len(result.images)} image(s) saved"
+        self.spend.settle(_spent(self.adapter, result))
+
+
+STOPPED: OrderedDict[str, list[Stopped]] = OrderedDict()  # session hash -> its stopped tasks
+_FOLLOWING: set[asyncio.Task[None]] = set()  # strong references, so followers are not collected
+
+
+def follow_stopped(stopped: Stopped, session: str) -> None:
+    tasks = STOPPED.setdefault(session, [])
+    STOPPED.move_to_end(session)
+    tasks.append(stopped)
+    del tasks[:-STOPPED_PER_SESSION]
+    while len(STOPPED) > STOPPED_SESSIONS:
+        STOPPED.popitem(last=False)
+    follower = asyncio.get_running_loop().create_task(stopped.follow())
+    _FOLLOWING.add(follower)
+    follower.add_done_callback(_FOLLOWING.discard)
+
+
+def stopped_runs(http: gr.Request) -> tuple[Any, str]:
+    """This session's stopped tasks: their status, and the images they made since."""
+    tasks = STOPPED.get(http.session_hash or "", [])
+    if not tasks:
+        return [], "No stopped run of yours is still followed."
+    lines = [f"Task `{task.task_id}` ({task.adapter.title}): {task.status}" for task in tasks]
+    return [image for task in tasks for image in task.images], "  \n".join(lines)
 
 
 def _admit(adapter: Adapter, request: ImageRequest, http: gr.Request | None) -> Reservation | None:
@@ -546,7 +613,7 @@ class Pending:
         # Written to stay true after Stop, when the page keeps this text and nothing updates it.
         lines = ["⏳ Running (after Stop, what is listed here is what the run made)"]
         if self.task:
-            lines.append(f"Task id `{self.task}`: once submitted, the vendor may finish it and bill it even if stopped")
+            lines.append(f"Task id `{self.task}`: if you stop, the app follows it to its end (see *Stopped runs*)")
         lines += [
             f"Image {index}, not saved yet: [vendor's link]({url}) (it works for about 24 h)"
             for index, url in sorted(self.unsaved.items())
@@ -1219,6 +1286,18 @@ with gr.Blocks(title="Wan 2.6 Image Studio", delete_cache=(3600, 86400)) as demo
                     i_used = gr.Number(
                         label="Seed used", placeholder="shown after a run", precision=0, interactive=False
                     )
+
+        with gr.Accordion("Stopped runs", open=False, elem_id="stopped-runs"):
+            gr.Markdown(
+                "A run stopped while its task was running at the vendor may still finish and be billed. "
+                "The app follows it to its end and keeps what it made for you here."
+            )
+            stopped_check = gr.Button("Check stopped runs", size="sm", elem_id="stopped-check")
+            stopped_status = gr.Markdown(elem_id="stopped-status")
+            stopped_gallery = gr.Gallery(
+                label="Images from stopped runs", format="png", columns=4, height=240, interactive=False
+            )
+        stopped_check.click(stopped_runs, None, [stopped_gallery, stopped_status], **PRIVATE)
 
     # Changing vendor adapts every control at once, then re-checks what depends on the current values.
     adapted = [  # also after each page load: the picker may keep its value, and then it does not "change"

@@ -269,3 +269,26 @@ def test_stopping_while_an_image_downloads_leaves_its_link_on_the_page(page, das
     expect(link).to_have_count(1)
     assert link.get_attribute("href").startswith(dashscope_fake.server_url)
     shots(page, "stopped_during_download")
+
+
+def test_a_task_stopped_while_running_is_followed_and_its_images_shown(page, dashscope_fake, shots):
+    dashscope_fake.task_script = ["PENDING", "RUNNING", "RUNNING", "SUCCEEDED"]
+    page.locator("#text_to_image-prompt textarea").fill("a lighthouse at dawn")
+    page.get_by_text("Advanced").first.click()
+    page.locator("#text_to_image-use-task input").check()
+    page.locator("#text_to_image-run").click()
+    expect(page.locator("#text_to_image-details")).to_contain_text("Task id", timeout=30_000)
+    page.locator("#text_to_image-stop").click()
+    [task_id] = dashscope_fake.tasks
+    page.get_by_role("button", name="Stopped runs").click()
+    status = page.locator("#stopped-status")
+    for _ in range(30):  # the task finishes at the vendor a few polls later
+        page.locator("#stopped-check").click()
+        page.wait_for_timeout(1000)
+        if "finished" in status.inner_text():
+            break
+    expect(status).to_contain_text(f"Task {task_id}")
+    expect(status).to_contain_text("finished: 1 image(s) saved")
+    expect(page.locator("#stopped-runs img")).to_have_count(1)
+    shots(page, "stopped_task_followed")
+    assert len(dashscope_fake.generation_requests()) == 1
