@@ -192,10 +192,18 @@ def test_broken_connection_messages_never_quote_the_request():
     assert "sk-secret" not in str(caught.value)
 
 
-def test_default_polling_grows_from_1_s_to_8_s_within_15_minutes():
+def test_default_polling_asks_after_half_a_second_then_every_4_s_within_15_minutes():
     from itertools import islice
 
     from wan26._poll import PollPolicy, intervals
 
-    assert list(islice(intervals(PollPolicy()), 7)) == [1.0, 1.5, 2.25, 3.375, 5.0625, 7.59375, 8.0]
+    assert list(islice(intervals(PollPolicy()), 4)) == [0.5, 4.0, 4.0, 4.0]
     assert PollPolicy().deadline == 900
+
+
+def test_default_polling_finds_finished_tasks_sooner_than_the_official_sdk_with_fewer_polls():
+    from benchmarks.bench_polling import OFFICIAL_SDK, OURS, schedule_figures
+
+    ours, sdk = schedule_figures(OURS), schedule_figures(OFFICIAL_SDK)
+    assert ours.mean_delay_s <= 2.0 < sdk.mean_delay_s
+    assert ours.mean_polls <= sdk.mean_polls
