@@ -12,8 +12,8 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Sequence
-from typing import Any, TextIO
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO, TypeVar
 
 from dotenv import find_dotenv, load_dotenv
 
@@ -42,6 +42,7 @@ from wan26.types import (
 )
 
 EXIT_OK, EXIT_PROVIDER, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
+_N = TypeVar("_N", int, float)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -243,23 +244,24 @@ def _error_json(error: Exception) -> dict[str, Any]:
 
 def _count(text: str) -> int:
     """A whole number of images, 1 or more; the vendor's own upper limit is checked with the request."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+    value = _number(text, int, "a whole number")
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
 
 
 def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds, not {text!r}") from None
+    value = _number(text, float, "a number of seconds")
     if not 0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {text}")
     return value
+
+
+def _number(text: str, convert: Callable[[str], _N], what: str) -> _N:
+    try:
+        return convert(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be {what}, not {text!r}") from None
 
 
 def _size(text: str) -> Size | SizeTier:

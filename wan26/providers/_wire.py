@@ -4,9 +4,9 @@ whether an error is about money."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
-from wan26.providers._base import Credentials
+from wan26.providers._base import Credentials, OutputItem
 
 
 def bearer(creds: Credentials, *, json_body: bool = True) -> dict[str, str]:
@@ -60,3 +60,23 @@ def mentions_billing(*texts: str | None, status: int | None = None) -> bool:
     if _INSUFFICIENT.search(lowered) and not any(word in lowered for word in _NOT_MONEY_WORDS):
         return True
     return bool(_QUOTA.search(lowered)) and not any(word in lowered for word in _THROTTLE_WORDS)
+
+
+def read_items(
+    content: list[object], read: Callable[[object], OutputItem | None], missing: Mapping[str, str]
+) -> tuple[list[OutputItem], list[str]]:
+    """The entries `read` understands, and a note for each it does not: an output item we cannot
+    read is skipped, never a reason to discard the images of a finished, billed run. `missing`
+    names, per known type, what such an entry lacked ("image": "url")."""
+    read_entries = [(entry, read(entry)) for entry in content]
+    items = [item for _, item in read_entries if item is not None]
+    return items, [_skipped(entry, missing) for entry, item in read_entries if item is None]
+
+
+def _skipped(entry: object, missing: Mapping[str, str]) -> str:
+    kind = entry.get("type") if isinstance(entry, dict) else None
+    if isinstance(kind, str) and kind in missing:
+        return f"skipped an output item of type {kind!r} that has no {missing[kind]}"
+    if isinstance(kind, str):
+        return f"skipped an output item of unknown type {kind!r}"
+    return f"skipped an output item it could not read: {entry!r:.80}"

@@ -27,7 +27,7 @@ from wan26.providers._base import (
     TaskStatus,
     WireRequest,
 )
-from wan26.providers._wire import bearer
+from wan26.providers._wire import bearer, read_items
 from wan26.types import Flow, Mode, Size, SizeTier
 
 REGION_BASE_URLS = {
@@ -254,8 +254,7 @@ def _choice_items(choice: object) -> tuple[list[OutputItem], list[str]]:
     content = message.get("content") if isinstance(message, dict) else None
     if not isinstance(content, list):
         return [], [f"skipped an output choice without message.content: {choice!r:.80}"]
-    read = [(entry, _item(entry)) for entry in content]
-    return [item for _, item in read if item is not None], [_skipped(entry) for entry, item in read if item is None]
+    return read_items(content, _item, {"image": "'image' field", "text": "'text' field"})
 
 
 def _item(entry: object) -> OutputItem | None:
@@ -269,16 +268,6 @@ def _item(entry: object) -> OutputItem | None:
     if kind != "image" and isinstance(entry.get("text"), str):
         return OutputText(entry["text"])
     return None
-
-
-def _skipped(entry: object) -> str:
-    """The note for an output item `_item` could not read, in words a user can follow."""
-    kind = entry.get("type") if isinstance(entry, dict) else None
-    if kind in ("image", "text"):
-        return f"skipped an output item of type {kind!r} that has no {kind!r} field"
-    if isinstance(kind, str):
-        return f"skipped an output item of unknown type {kind!r}"
-    return f"skipped an output item it could not read: {entry!r:.80}"
 
 
 def _json_object(data: str) -> JSONObject:

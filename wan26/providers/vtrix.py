@@ -27,7 +27,7 @@ from wan26.providers._base import (
     TaskStatus,
     WireRequest,
 )
-from wan26.providers._wire import bearer, text
+from wan26.providers._wire import bearer, read_items, text
 from wan26.providers.dashscope import LIMITS as DASHSCOPE_LIMITS
 from wan26.providers.dashscope import RECOMMENDED_SIZES as DASHSCOPE_SIZES
 from wan26.providers.dashscope import dashscope_body
@@ -153,8 +153,7 @@ def _group_items(group: object) -> tuple[list[OutputItem], list[str]]:
     content = group.get("content") if isinstance(group, dict) else None
     if not isinstance(content, list):
         return [], [f"skipped an output group without content: {group!r:.80}"]
-    read = [(entry, _item(entry)) for entry in content]
-    return [item for _, item in read if item is not None], [_skipped(entry) for entry, item in read if item is None]
+    return read_items(content, _item, {"image": "url", "text": "text"})
 
 
 def _item(entry: object) -> OutputItem | None:
@@ -165,18 +164,6 @@ def _item(entry: object) -> OutputItem | None:
         if entry.get("type") == "text" and isinstance(entry.get("text"), str):
             return OutputText(entry["text"])
     return None
-
-
-def _skipped(entry: object) -> str:
-    """The note for an output item `_item` could not read, in words a user can follow."""
-    kind = entry.get("type") if isinstance(entry, dict) else None
-    if kind == "image":
-        return "skipped an output item of type 'image' that has no url"
-    if kind == "text":
-        return "skipped an output item of type 'text' that has no text"
-    if isinstance(kind, str):
-        return f"skipped an output item of unknown type {kind!r}"
-    return f"skipped an output item it could not read: {entry!r:.80}"
 
 
 def _cost(value: object) -> float | None:
