@@ -49,6 +49,7 @@ from wan26 import (  # noqa: E402
     TextDelta,
     Wan26Error,
     parse_size,
+    shared_http_client,
 )
 from wan26.errors import Violation  # noqa: E402
 from wan26.guard import KeyGuard, LimitReached, Reservation, proxy_hops, visitor_address  # noqa: E402
@@ -60,11 +61,13 @@ from wan26.storage import default_output_dir  # noqa: E402
 
 RANDOM_SEED = -1
 # Runs only wait on HTTP, so users must not queue behind each other (Gradio's default is 1 at a
-# time per event); DashScope itself allows about 5 running tasks per account (dashscope.md §5).
-CONCURRENCY = int(os.environ.get("WAN26_CONCURRENCY", "8"))
+# time per event). A vendor's own cap on one key's jobs at once is kept per key by wan26 itself
+# (WAN26_MAX_CONCURRENT_PER_KEY), so that runs with other keys are not held up behind it.
+CONCURRENCY = int(os.environ.get("WAN26_CONCURRENCY", "64"))
 QUEUE_SIZE = int(os.environ.get("WAN26_QUEUE_SIZE", "64"))
 _PHASE_PROGRESS = {
     Phase.PREPARING: 0.05,
+    Phase.QUEUED: 0.07,
     Phase.SUBMITTING: 0.1,
     Phase.WAITING: 0.3,
     Phase.DOWNLOADING: 0.9,
@@ -450,11 +453,11 @@ async def _events(request, provider, keys, http, use_task, progress) -> AsyncIte
     own_key = _own_key(adapter.name, keys, http)
     spend, task_id, ended = Spend(), None, False
     try:
-        async with AsyncClient(adapter.name, api_key=own_key) as client:
+        async with AsyncClient(adapter.name, api_key=own_key, http_client=shared_http_client(adapter.name)) as client:
             spend.reservation = None if own_key else _admit(adapter, request, http)  # only the owner's key
             async for event in client.events(request, flow=flow):
                 if isinstance(event, Progress):
-                    spend.sent |= event.phase is not Phase.PREPARING
+                    spend.sent |= event.phase not in (Phase.PREPARING, Phase.QUEUED)
                     task_id = event.task_id or task_id
                     status = f" [{event.task_status}]" if event.task_status else ""
                     progress(_PHASE_PROGRESS[event.phase], desc=event.message + status)
@@ -513,7 +516,9 @@ class Stopped:
 
     async def follow(self) -> None:
         try:
-            async with AsyncClient(self.adapter.name, api_key=self.own_key) as client:
+            async with AsyncClient(
+                self.adapter.name, api_key=self.own_key, http_client=shared_http_client(self.adapter.name)
+            ) as client:
                 result = await client.fetch(self.task_id, self.mode)
         except Wan26Error as error:
             self.status = f"ended without images: {error}".splitlines()[0]

@@ -12,6 +12,7 @@ if sys.version_info < (3, 11):  # noqa: UP036 (say so plainly rather than fail o
 
 from wan26._http import RetryPolicy, Timeouts  # noqa: E402
 from wan26._poll import PollPolicy  # noqa: E402
+from wan26._pool import shared_http_client  # noqa: E402
 from wan26.client import AsyncClient, fetch_command, generate  # noqa: E402
 from wan26.errors import (
     AuthenticationError,
@@ -53,6 +54,7 @@ __all__ = [
     "AsyncClient",
     "generate",
     "fetch_command",
+    "shared_http_client",
     "Timeouts",
     "RetryPolicy",
     "PollPolicy",

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from wan26._http import Http
+from wan26._lanes import lane_for
 from wan26._poll import PollPolicy, poll_states
 from wan26._redact import redact, redact_error
 from wan26.errors import (
@@ -65,6 +66,7 @@ class RunContext:
     poll: PollPolicy
     sleep: Callable[[float], Awaitable[None]]
     clock: Callable[[], float]
+    max_concurrent: int | None = None  # runs with this key at once; the rest wait in line (`wan26._lanes`)
 
 
 class Run:
@@ -98,7 +100,7 @@ class Run:
         images = await self._prepared_images(limits)
         self._check_output_folder()
         self.wire = WireRequest(self.request, images, _seed(self.request, limits))
-        async for event in self._saving(self._generate(self.wire)):
+        async for event in self._saving(self._in_turn(self._generate(self.wire))):
             yield event
 
     async def fetch_events(self, task_id: str) -> AsyncIterator[Event]:
@@ -176,6 +178,25 @@ class Run:
         if self.flow not in adapter.flows:
             raise InvalidRequest([Violation("flow", f"{adapter.name} does not offer the {self.flow} flow")])
         return limits
+
+    async def _in_turn(self, source: AsyncIterator[Event]) -> AsyncIterator[Event]:
+        """Run `source` once this key has a free slot at the vendor, saying our place in line till then."""
+        limit, adapter = self.ctx.max_concurrent, self.ctx.adapter
+        if limit is None:
+            async for event in source:
+                yield event
+            return
+        ticket, place = lane_for(adapter.name, self.ctx.creds.api_key, limit).join(), 0
+        try:
+            while not ticket.admitted:
+                if ticket.place != place:
+                    place = ticket.place
+                    yield Progress(Phase.QUEUED, _queue_message(place, limit, adapter.title))
+                await ticket.moved()
+            async for event in source:
+                yield event
+        finally:
+            ticket.leave()
 
     async def _generate(self, wire: WireRequest) -> AsyncIterator[Event]:
         adapter, creds = self.ctx.adapter, self.ctx.creds
@@ -471,6 +492,10 @@ def _first_of(failures: list[ProviderError], calls: int) -> ProviderError:
     if len(failures) < calls:
         error.hint = f"{calls - len(failures)} of {calls} calls succeeded. {error.hint or ''}".strip()
     return error
+
+
+def _queue_message(place: int, limit: int, vendor: str) -> str:
+    return f"Waiting for a free slot: number {place} in line for this key ({vendor} runs at most {limit} at once)"
 
 
 def _task_message(state: TaskState) -> str:

@@ -13,7 +13,9 @@ from types import TracebackType
 import httpx
 
 from wan26._http import Http, RetryPolicy, Timeouts
+from wan26._lanes import concurrency_limit
 from wan26._poll import PollPolicy
+from wan26._pool import new_http_client
 from wan26._run import Run, RunContext, fetch_command
 from wan26.errors import ConfigError, ProtocolError
 from wan26.providers import default_provider, get_adapter
@@ -34,6 +36,12 @@ class AsyncClient:
     key is set, else dashscope). Keys and base
     URLs come from the arguments, else the environment (the adapter's `key_env` and `base_url_env`,
     e.g. `DASHSCOPE_API_KEY`, `RUNWARE_BASE_URL`; `WAN26_OUTPUT_DIR`). `transport` is the test seam.
+    `http_client` shares one pooled `httpx.AsyncClient` between clients (`wan26.shared_http_client`);
+    it is left open by `aclose()`.
+
+    Runs with one key beyond the vendor's documented cap on jobs at once (DashScope: 5) wait their
+    turn in this process, with their place in line as `Progress(Phase.QUEUED)`;
+    `WAN26_MAX_CONCURRENT_PER_KEY` overrides the cap (0: none).
 
     Every wait has a deadline, set by `timeouts` (`wan26.Timeouts`: per call, per stream, per
     download), `poll` (`wan26.PollPolicy`: the interval and the task deadline) and `retry`
@@ -49,6 +57,7 @@ class AsyncClient:
         output_dir: str | os.PathLike[str] | None = None,
         env: Mapping[str, str] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        http_client: httpx.AsyncClient | None = None,
         retry: RetryPolicy = RetryPolicy(),
         timeouts: Timeouts = Timeouts(),
         poll: PollPolicy = PollPolicy(),
@@ -58,10 +67,12 @@ class AsyncClient:
         env = os.environ if env is None else env
         self.adapter = get_adapter(provider or default_provider(env))
         creds = _credentials(self.adapter, api_key, base_url, env)
-        self._http_client = httpx.AsyncClient(transport=transport, follow_redirects=True)
+        self._owns_http_client = http_client is None
+        self._http_client = http_client or new_http_client(transport)
         http = Http(self._http_client, self.adapter, retry, timeouts, sleep)
         output = Path(output_dir) if output_dir is not None else default_output_dir(env)
-        self._ctx = RunContext(self.adapter, creds, http, output, poll, sleep, clock)
+        limit = concurrency_limit(self.adapter.max_concurrent_per_key, env)
+        self._ctx = RunContext(self.adapter, creds, http, output, poll, sleep, clock, limit)
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -70,7 +81,8 @@ class AsyncClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http_client.aclose()
+        if self._owns_http_client:  # a shared client outlives this one
+            await self._http_client.aclose()
 
     def events(self, request: ImageRequest, *, flow: Flow | None = None) -> AsyncIterator[Event]:
         """Run `request`, yielding progress, text deltas and saved images; the last event is `Finished`.

@@ -84,6 +84,7 @@ class ImageRequest:
 
 class Phase(StrEnum):
     PREPARING = "preparing"
+    QUEUED = "queued"  # waiting for the key's turn: the vendor runs only so many jobs at once
     SUBMITTING = "submitting"
     WAITING = "waiting"
     DOWNLOADING = "downloading"

@@ -117,6 +117,7 @@ class Adapter(Protocol):
     recommended_sizes: Mapping[Mode, tuple[Size, ...]]
     image_rules: ImageRules
     price: Price
+    max_concurrent_per_key: int | None  # the vendor's documented cap on one account's running jobs
 
     def model_for(self, mode: Mode) -> str: ...
     def base_url(self, env: Mapping[str, str]) -> str: ...

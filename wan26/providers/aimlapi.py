@@ -53,6 +53,7 @@ class AIMLAPI:
     recommended_sizes: Mapping[Mode, tuple[Size, ...]] = RECOMMENDED_SIZES
     image_rules = DASHSCOPE_IMAGE_RULES  # forwarded to DashScope, whose input rules apply
     price = Price(0.039, "AI/ML API's example charge per image")
+    max_concurrent_per_key: int | None = None  # no figure documented
 
     def model_for(self, mode: Mode) -> str:
         return MODEL

@@ -116,6 +116,8 @@ class DashScope:
     image_rules = DASHSCOPE_IMAGE_RULES
     # dashscope.md §8: Singapore 0.220177 CNY ≈ US$0.03; Beijing and Virginia 0.20 CNY.
     price = Price(0.03, "Singapore list price; 0.20 CNY in Beijing and Virginia")
+    # 5 tasks at once per Alibaba Cloud account: https://www.alibabacloud.com/help/en/model-studio/rate-limit
+    max_concurrent_per_key: int | None = 5
 
     def model_for(self, mode: Mode) -> str:
         return _MODELS[mode]

@@ -77,6 +77,7 @@ class Runware:
     recommended_sizes: Mapping[Mode, tuple[Size, ...]] = RECOMMENDED_SIZES
     image_rules = DASHSCOPE_IMAGE_RULES  # URL, data URI or base64 (providers.md §2)
     price = Price(0.03, "the cost in Runware's examples")
+    max_concurrent_per_key: int | None = None  # no figure documented
 
     def model_for(self, mode: Mode) -> str:
         return MODEL

@@ -82,6 +82,7 @@ class ShortAPI:
     recommended_sizes: Mapping[Mode, tuple[Size, ...]] = RECOMMENDED_SIZES
     image_rules = IMAGE_RULES
     price = Price(0.026, "ShortAPI's list price")
+    max_concurrent_per_key: int | None = None  # no figure documented
 
     def model_for(self, mode: Mode) -> str:
         return _MODELS[mode]

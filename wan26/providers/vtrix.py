@@ -72,6 +72,7 @@ class Vtrix:
     recommended_sizes: Mapping[Mode, tuple[Size, ...]] = RECOMMENDED_SIZES
     image_rules = DASHSCOPE_IMAGE_RULES
     price = Price(None, "Vtrix publishes no price for wan26_image; the charge is shown after the run")
+    max_concurrent_per_key: int | None = None  # no figure documented
 
     def model_for(self, mode: Mode) -> str:
         return _MODELS[mode]

@@ -1,0 +1,103 @@
+"""Runs beyond a vendor's cap on one key's jobs at once wait their turn here, not at the vendor."""
+
+import asyncio
+
+import pytest
+
+from wan26 import AsyncClient, ConfigError, Flow, ImageRequest, Mode, Phase, Progress
+from wan26._lanes import Lane, concurrency_limit, lane_for
+from wan26._poll import PollPolicy
+
+FAST_POLL = PollPolicy(first_interval=0.01, growth=1.0, max_interval=0.01, deadline=30)
+
+
+def test_runs_beyond_the_limit_wait_in_arrival_order():
+    async def scenario():
+        lane = Lane(2)
+        first, second, third, fourth = (lane.join() for _ in range(4))
+        assert [t.admitted for t in (first, second, third, fourth)] == [True, True, False, False]
+        assert (third.place, fourth.place) == (1, 2)
+        first.leave()
+        assert third.admitted and fourth.place == 1
+        fourth.leave()  # gave up while waiting: frees its place, not a slot
+        assert lane.running == 2
+        second.leave(), third.leave()
+        assert lane.running == 0
+
+    asyncio.run(scenario())
+
+
+def test_a_waiting_run_wakes_when_its_place_changes():
+    async def scenario():
+        lane = Lane(1)
+        running, waiting = lane.join(), lane.join()
+        woken = asyncio.ensure_future(waiting.moved())
+        await asyncio.sleep(0)
+        assert not woken.done()
+        running.leave()
+        await asyncio.wait_for(woken, 1)
+        return waiting.admitted
+
+    assert asyncio.run(scenario())
+
+
+def test_each_key_and_vendor_has_its_own_line():
+    async def scenario():
+        mine, other_key = lane_for("dashscope", "k1", 1), lane_for("dashscope", "k2", 1)
+        other_vendor = lane_for("runware", "k1", 1)
+        held = mine.join()
+        return held.admitted, other_key.join().admitted, other_vendor.join().admitted, mine.join().admitted
+
+    assert asyncio.run(scenario()) == (True, True, True, False)
+
+
+@pytest.mark.parametrize(("setting", "limit"), [("", 5), ("2", 2), ("0", None), ("32", 32)])
+def test_the_setting_overrides_the_documented_limit(setting, limit):
+    assert concurrency_limit(5, {"WAN26_MAX_CONCURRENT_PER_KEY": setting}) == limit
+
+
+@pytest.mark.parametrize("setting", ["-1", "five", "1.5"])
+def test_a_bad_setting_is_refused_by_name(setting):
+    with pytest.raises(ConfigError, match="WAN26_MAX_CONCURRENT_PER_KEY"):
+        concurrency_limit(5, {"WAN26_MAX_CONCURRENT_PER_KEY": setting})
+
+
+def _run_together(fake, outputs, runs, env, flow=Flow.DIRECT):
+    """`runs` generations at once through one client; each run's events."""
+
+    async def go():
+        options = {"api_key": fake.api_key, "base_url": fake.base_url, "output_dir": outputs, "poll": FAST_POLL}
+        async with AsyncClient("dashscope", env=env, **options) as client:
+
+            async def one():
+                events = []
+                await client.generate(ImageRequest(Mode.TEXT_TO_IMAGE, "a fox"), flow=flow, on_event=events.append)
+                return events
+
+            return await asyncio.gather(*(one() for _ in range(runs)))
+
+    return asyncio.run(go())
+
+
+def _places(events):
+    return [e.message for e in events if isinstance(e, Progress) and e.phase is Phase.QUEUED]
+
+
+def test_dashscope_runs_never_pass_its_five_tasks_at_once(dashscope_fake, tmp_path):
+    dashscope_fake.task_script = ["RUNNING", "RUNNING", "RUNNING", "SUCCEEDED"]
+    runs = _run_together(dashscope_fake, tmp_path, 7, env={}, flow=Flow.TASK)
+    submits = dashscope_fake.generation_requests()
+    assert len(submits) == 7  # none refused as throttled and sent again
+    waited = [_places(events) for events in runs if _places(events)]
+    assert len(waited) == 2
+    assert any("number 2 in line" in message for messages in waited for message in messages)
+    assert all("DashScope runs at most 5 at once" in messages[0] for messages in waited)
+
+
+def test_the_setting_narrows_and_lifts_the_cap(dashscope_fake, tmp_path):
+    dashscope_fake.delay("generate", 0.3, times=6)
+    _run_together(dashscope_fake, tmp_path, 3, env={"WAN26_MAX_CONCURRENT_PER_KEY": "1"})
+    assert dashscope_fake.max_in_flight == 1
+    dashscope_fake.max_in_flight = 0
+    runs = _run_together(dashscope_fake, tmp_path, 3, env={"WAN26_MAX_CONCURRENT_PER_KEY": "0"})
+    assert dashscope_fake.max_in_flight == 3 and not any(_places(events) for events in runs)

@@ -1,0 +1,110 @@
+"""Runs that share one key at one vendor wait their turn here, not at the vendor.
+
+A vendor may cap the jobs one account runs at once (DashScope: 5 for wan2.6-image, per Alibaba
+Cloud account, https://www.alibabacloud.com/help/en/model-studio/rate-limit) and refuse the rest
+with a throttling error. Runs beyond the cap wait in a line in arrival order, can see their place
+in it, and start as soon as a run ahead of them ends. Other keys have lines of their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import weakref
+from collections import deque
+from collections.abc import Mapping
+
+from wan26.errors import ConfigError
+
+MAX_CONCURRENT_ENV = "WAN26_MAX_CONCURRENT_PER_KEY"
+
+
+class Ticket:
+    """One run's place: `admitted` once it may start; `place` (1 = next) while it waits."""
+
+    def __init__(self, lane: Lane) -> None:
+        self._lane = lane
+        self.admitted = False
+        self.left = False
+
+    @property
+    def place(self) -> int:
+        return self._lane.place_of(self)
+
+    async def moved(self) -> None:
+        """Return when the line moved: this run was admitted or came closer to the front."""
+        await self._lane.changed()
+
+    def leave(self) -> None:
+        """Free the slot (or the place in line); safe to call more than once."""
+        self._lane.leave(self)
+
+
+class Lane:
+    """At most `limit` runs at once; the others wait in arrival order."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.running = 0
+        self._waiting: deque[Ticket] = deque()
+        self._moved = asyncio.Event()
+
+    def join(self) -> Ticket:
+        ticket = Ticket(self)
+        self._waiting.append(ticket)
+        self._admit()
+        return ticket
+
+    def place_of(self, ticket: Ticket) -> int:
+        return 0 if ticket.admitted or ticket.left else self._waiting.index(ticket) + 1
+
+    async def changed(self) -> None:
+        await self._moved.wait()
+
+    def leave(self, ticket: Ticket) -> None:
+        if ticket.left:
+            return
+        ticket.left = True
+        if ticket.admitted:
+            self.running -= 1
+        else:
+            self._waiting.remove(ticket)
+        self._admit(moved=True)
+
+    def _admit(self, moved: bool = False) -> None:
+        while self._waiting and self.running < self.limit:
+            self._waiting.popleft().admitted = True
+            self.running += 1
+            moved = True
+        if moved:  # wake every waiter once; each reads its new place
+            self._moved.set()
+            self._moved = asyncio.Event()
+
+
+# One registry per event loop: asyncio primitives belong to the loop that first waits on them.
+_LANES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str], Lane]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def lane_for(vendor: str, api_key: str, limit: int) -> Lane:
+    """The line for this key at this vendor (keys are told apart by a hash, never stored)."""
+    lanes = _LANES.setdefault(asyncio.get_running_loop(), {})
+    fingerprint = hashlib.sha256(api_key.encode()).hexdigest()
+    lane = lanes.setdefault((vendor, fingerprint), Lane(limit))
+    lane.limit = limit
+    return lane
+
+
+def concurrency_limit(documented: int | None, env: Mapping[str, str]) -> int | None:
+    """`WAN26_MAX_CONCURRENT_PER_KEY` if set (0: no limit of ours), else the vendor's documented figure."""
+    raw = (env.get(MAX_CONCURRENT_ENV) or "").strip()
+    if not raw:
+        return documented
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ConfigError(f"{MAX_CONCURRENT_ENV} must be a whole number of runs (0 for no limit), not {raw!r}")
+    return value or None

@@ -1,0 +1,33 @@
+"""One pooled HTTP client per vendor, shared by every run in the process.
+
+Building an `httpx.AsyncClient` builds an SSL context (loading the CA bundle), which cost more CPU
+than the rest of a run; a shared client also keeps connections to the vendor open between runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+
+import httpx
+
+# Generous: a connection per run in flight; the vendor's own cap is enforced in `wan26._lanes`.
+_LIMITS = httpx.Limits(max_connections=256, max_keepalive_connections=64)
+
+# Per event loop: a client's connections belong to the loop that opened them.
+_CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, httpx.AsyncClient]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def shared_http_client(vendor: str) -> httpx.AsyncClient:
+    """The running loop's client for `vendor`, made on first use and kept open for later runs."""
+    clients = _CLIENTS.setdefault(asyncio.get_running_loop(), {})
+    client = clients.get(vendor)
+    if client is None or client.is_closed:
+        client = clients[vendor] = new_http_client()
+    return client
+
+
+def new_http_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=transport, follow_redirects=True, limits=_LIMITS)
