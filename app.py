@@ -757,7 +757,7 @@ async def interleave(
         if isinstance(event, Finished):
             yield story.messages(), *_outputs(event.result, request, provider)[1:]
         elif pending.add(event) or isinstance(event, TextDelta):
-            if isinstance(event, TextDelta | ImageSaved):
+            if isinstance(event, TextDelta | ImageOffered | ImageSaved):
                 story.add(event)
             yield story.messages(), pending.markdown(), gr.skip()
 
@@ -767,19 +767,23 @@ class Story:
 
     def __init__(self, prompt: str, image: str | None) -> None:
         self.user: list[Any] = [prompt] + ([{"path": image}] if image else [])
-        self.parts: list[Any] = []
+        self.parts: list[Any] = []  # text, saved images, and the image numbers still being saved
 
-    def add(self, event: TextDelta | ImageSaved) -> None:
-        if isinstance(event, ImageSaved):
-            self.parts.append({"path": shown(event.image.path), "alt_text": f"image {event.image.index}"})
+    def add(self, event: TextDelta | ImageOffered | ImageSaved) -> None:
+        """Images keep their place among the text: text after an image does not wait for its file."""
+        if isinstance(event, ImageOffered):
+            self.parts.append(event.index)
+        elif isinstance(event, ImageSaved):
+            saved = {"path": shown(event.image.path), "alt_text": f"image {event.image.index}"}
+            self.parts = [saved if part == event.image.index else part for part in self.parts]
         elif self.parts and isinstance(self.parts[-1], str):
             self.parts[-1] += event.text
         else:
             self.parts.append(event.text)
 
     def messages(self) -> list[dict[str, Any]]:
-        answer = self.parts or ["…"]
-        return [{"role": "user", "content": self.user}, {"role": "assistant", "content": answer}]
+        answer = [f"⏳ *image {part} is being saved…*" if isinstance(part, int) else part for part in self.parts]
+        return [{"role": "user", "content": self.user}, {"role": "assistant", "content": answer or ["…"]}]
 
 
 # ---------------------------------------------------------------------------------------------

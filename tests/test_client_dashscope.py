@@ -15,6 +15,7 @@ from wan26 import (
     ContentModerated,
     DownloadError,
     Flow,
+    ImageOffered,
     ImageRequest,
     ImageSaved,
     InvalidRequest,
@@ -142,6 +143,20 @@ def test_interleave_keeps_text_and_images_in_order_through_awkward_chunks(client
     record = json.loads(result.sidecar.read_text())
     assert record["text"] == result.text
     assert [s.get("file") for s in record["segments"] if s["type"] == "image"] == ["01.png", "02.png"]
+
+
+def test_interleaved_text_is_not_held_back_by_a_slow_download(client_for, dashscope_fake):
+    dashscope_fake.delay("download", 1.0, times=2)
+    result, events = generate(client_for, ImageRequest(Mode.INTERLEAVE, "a recipe", max_images=2))
+
+    picked = [type(event).__name__ for event in events if isinstance(event, TextDelta | ImageOffered | ImageSaved)]
+    kinds = [kind for i, kind in enumerate(picked) if i == 0 or kind != picked[i - 1] or kind != "TextDelta"]
+    # Every text and image place arrives while the images are still downloading; the record keeps the order.
+    assert kinds[:5] == ["TextDelta", "ImageOffered", "TextDelta", "ImageOffered", "TextDelta"]
+    assert kinds[5:] == ["ImageSaved", "ImageSaved"]
+    assert [type(segment).__name__ for segment in result.segments] == [
+        "TextSegment", "ImageSegment", "TextSegment", "ImageSegment", "TextSegment"
+    ]
 
 
 def test_stream_events_reach_the_caller_before_the_stream_ends(tmp_path):

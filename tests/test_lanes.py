@@ -95,9 +95,10 @@ def test_dashscope_runs_never_pass_its_five_tasks_at_once(dashscope_fake, tmp_pa
 
 
 def test_the_setting_narrows_and_lifts_the_cap(dashscope_fake, tmp_path):
-    dashscope_fake.delay("generate", 0.3, times=6)
+    dashscope_fake.delay("generate", 0.3, times=3)
     _run_together(dashscope_fake, tmp_path, 3, env={"WAN26_MAX_CONCURRENT_PER_KEY": "1"})
     assert dashscope_fake.max_in_flight == 1
     dashscope_fake.max_in_flight = 0
+    dashscope_fake.delay("generate", 1.0, times=3)
     runs = _run_together(dashscope_fake, tmp_path, 3, env={"WAN26_MAX_CONCURRENT_PER_KEY": "0"})
     assert dashscope_fake.max_in_flight == 3 and not any(_places(events) for events in runs)

@@ -16,6 +16,7 @@ from wan26 import (
     ConfigError,
     ContentModerated,
     Flow,
+    ImageOffered,
     ImageRequest,
     ImageSaved,
     InvalidRequest,
@@ -171,8 +172,9 @@ def test_interleave_wire_asks_for_max_images_without_n_or_prompt_extend(fake, tm
 def test_interleave_keeps_text_and_images_in_order(fake, tmp_path):
     result, events = generate(fake, tmp_path, ImageRequest(Mode.INTERLEAVE, "a recipe", max_images=2))
 
-    kinds = [type(event).__name__ for event in events if isinstance(event, TextDelta | ImageSaved)]
-    assert kinds == ["TextDelta", "ImageSaved", "TextDelta", "ImageSaved", "TextDelta"]
+    kinds = [type(event).__name__ for event in events if isinstance(event, TextDelta | ImageOffered)]
+    assert kinds == ["TextDelta", "ImageOffered", "TextDelta", "ImageOffered", "TextDelta"]
+    assert sum(isinstance(event, ImageSaved) for event in events) == 2
     assert result.text.startswith("Step 1 — 准备食材") and result.text.endswith("Done — 完成!")
     record = json.loads(result.sidecar.read_text())
     assert [(s["type"], s.get("file")) for s in record["segments"]] == [

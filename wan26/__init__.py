@@ -5,15 +5,14 @@ result = generate(ImageRequest(Mode.TEXT_TO_IMAGE, "a lighthouse at dawn"))
 print(result.images[0].path)
 """
 
+import importlib
 import sys
 
 if sys.version_info < (3, 11):  # noqa: UP036 (say so plainly rather than fail on StrEnum)
     raise ImportError("wan26 needs Python 3.11 or newer")
 
-from wan26._http import RetryPolicy, Timeouts  # noqa: E402
-from wan26._poll import PollPolicy  # noqa: E402
-from wan26._pool import shared_http_client  # noqa: E402
-from wan26.client import AsyncClient, fetch_command, generate  # noqa: E402
+from typing import TYPE_CHECKING
+
 from wan26.errors import (
     AuthenticationError,
     BadRequest,
@@ -49,6 +48,13 @@ from wan26.types import (
     TextDelta,
     parse_size,
 )
+
+# Loaded on first use instead (`__getattr__`): they bring httpx, and `python -m wan26 --help` must start fast.
+if TYPE_CHECKING:
+    from wan26._http import RetryPolicy, Timeouts
+    from wan26._poll import PollPolicy
+    from wan26._pool import shared_http_client
+    from wan26.client import AsyncClient, fetch_command, generate
 
 __all__ = [
     "AsyncClient",
@@ -90,3 +96,21 @@ __all__ = [
     "ProtocolError",
     "DownloadError",
 ]
+
+_LAZY = {
+    "RetryPolicy": "wan26._http",
+    "Timeouts": "wan26._http",
+    "PollPolicy": "wan26._poll",
+    "shared_http_client": "wan26._pool",
+    "AsyncClient": "wan26.client",
+    "fetch_command": "wan26.client",
+    "generate": "wan26.client",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'wan26' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value  # once loaded, found directly
+    return value

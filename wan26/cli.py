@@ -13,6 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 from dotenv import find_dotenv, load_dotenv
@@ -134,6 +135,9 @@ class _Printer:
         self.provider = ""
         self.task_id: str | None = None
         self.unsaved: dict[int, str] = {}  # offered by the provider, not yet saved: index -> URL
+        # Interleaved text and image places, in order: text after an image waits here until it is saved.
+        self.held: list[str | int] = []
+        self.saved: dict[int, Path] = {}
 
     def show(self, event: Event) -> None:
         if isinstance(event, Progress) and event.phase is Phase.SUBMITTING and self.pending_estimate:
@@ -144,13 +148,29 @@ class _Printer:
             print(f"wan26: {event.message}{status}", file=self.err, flush=True)
         elif isinstance(event, ImageOffered):
             self.unsaved[event.index] = event.url
-        elif isinstance(event, TextDelta) and not self.as_json:
-            self.out.write(event.text)
-            self.out.flush()
+            self._hold(event.index)
+        elif isinstance(event, TextDelta):
+            self._hold(event.text)
         elif isinstance(event, ImageSaved):
             self._show_image(event)
         elif isinstance(event, Finished) and self.streams_text and not self.as_json:
+            self._release(final=True)
             self.out.write("\n")
+
+    def _hold(self, part: str | int) -> None:
+        if self.streams_text and not self.as_json:
+            self.held.append(part)
+            self._release()
+
+    def _release(self, final: bool = False) -> None:
+        """Write what is held, in order, up to the first image not saved yet (`final`: all of it)."""
+        while self.held and (isinstance(self.held[0], str) or self.held[0] in self.saved or final):
+            part = self.held.pop(0)
+            if isinstance(part, str):
+                self.out.write(part)
+            else:
+                self.out.write(f"\n[image {part}: {self.saved.get(part, 'not saved')}]\n")
+        self.out.flush()
 
     def _show_image(self, event: ImageSaved) -> None:
         image = event.image
@@ -158,10 +178,10 @@ class _Printer:
         if self.as_json:
             return
         if self.streams_text:
-            self.out.write(f"\n[image {image.index}: {image.path}]\n")
+            self.saved[image.index] = image.path
+            self._release()
         else:
-            print(image.path, file=self.out)
-        self.out.flush()
+            print(image.path, file=self.out, flush=True)
 
     def estimate(self, vendor: str, estimate: str) -> None:
         """Shown once the request has passed its checks, just before it is sent."""
@@ -184,6 +204,7 @@ class _Printer:
             print(json.dumps(_result_json(result), ensure_ascii=False), file=self.out)
 
     def failed(self, error: Exception, code: int) -> int:
+        self._release(final=True)
         print(f"wan26: error: {error}", file=self.err)
         partial = getattr(error, "partial_result", None)
         if partial is not None and partial.images:
@@ -195,6 +216,7 @@ class _Printer:
 
     def ended_early(self, why: str, code: int, kind: str) -> int:
         """Ctrl-C, --timeout or a fault of ours: say what may still be billed and where it is."""
+        self._release(final=True)
         lines = [f"wan26: {why}; a request already sent may still finish and be billed."]
         if self.task_id and self.mode is not None:
             lines.append(f"wan26: task id {self.task_id}; save it within 24 h with: {self._fetch()}")

@@ -99,7 +99,7 @@ class AsyncClient:
     async def fetch(self, task_id: str, mode: Mode, *, on_event: EventCallback | None = None) -> GenerationResult:
         """Wait for an already submitted task (say, one that outlived a deadline) and save its result."""
         run = Run(self._ctx, ImageRequest(mode, prompt=""), Flow.TASK)
-        return await _finish(run.fetch_events(task_id), on_event)
+        return await _finish(run.fetch_events(task_id, mode), on_event)
 
 
 def generate(

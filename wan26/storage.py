@@ -48,30 +48,34 @@ class RunFolder:
             raise PermissionError(13, "Permission denied", str(existing))
 
     def save_image(self, index: int, data: bytes) -> tuple[Path, int, int]:
-        """Write image number `index` unchanged; return its path, width and height."""
+        """Write image number `index` unchanged, durably (it was paid for); its path, width and height."""
         extension, width, height = inspect_image(data)
         path = self.path / f"{index:02d}{extension}"
-        self._write_atomically(path, data)
+        self._write_atomically(path, data, durable=True)
         return path, width, height
 
     def write_sidecar(self, record: dict[str, Any]) -> Path:
+        """Write run.json atomically. It is not fsynced: it only describes the run, and a sync costs
+        as much as the rest of a run's own work; a crash of the process loses nothing either way."""
         path = self.path / SIDECAR_NAME
-        self._write_atomically(path, json.dumps(record, ensure_ascii=False, indent=2).encode())
+        self._write_atomically(path, json.dumps(record, ensure_ascii=False, indent=2).encode(), durable=False)
         return path
 
-    def _write_atomically(self, path: Path, data: bytes) -> None:
+    def _write_atomically(self, path: Path, data: bytes, durable: bool) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, data)
+        write_atomically(path, data, durable)
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write `path` so that readers (and a restart) see the whole old file or the whole new one."""
+def write_atomically(path: Path, data: bytes, durable: bool = True) -> None:
+    """Write `path` so that readers (and a restart) see the whole old file or the whole new one;
+    `durable`: on disk before this returns, so a power cut after it loses nothing."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".partial-")
     try:
         with os.fdopen(handle, "wb") as file:
             file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
+            if durable:
+                file.flush()
+                os.fsync(file.fileno())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -1,0 +1,55 @@
+"""Everything checked before a request is sent: nothing out of limits is ever billed."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from pathlib import Path
+
+from wan26.errors import ConfigError, InvalidRequest, Violation
+from wan26.images import ImageRules, prepare_images
+from wan26.limits import ModeLimits, mode_limits_for, violations, with_default_size
+from wan26.providers._base import Adapter, WireRequest
+from wan26.storage import RunFolder
+from wan26.types import Flow, ImageRequest
+
+
+def mode_limits(adapter: Adapter, request: ImageRequest, flow: Flow) -> ModeLimits:
+    """The vendor's limits for this mode, or InvalidRequest when it lacks the mode or the flow."""
+    limits = mode_limits_for(dict(adapter.limits), request.mode, adapter.name)
+    if flow not in adapter.flows:
+        raise InvalidRequest([Violation("flow", f"{adapter.name} does not offer the {flow} flow")])
+    return limits
+
+
+async def wire_request(request: ImageRequest, limits: ModeLimits, rules: ImageRules) -> WireRequest:
+    """The request ready to translate (default size, prepared images, seed fixed), or one
+    InvalidRequest naming every limit and image problem at once."""
+    request = with_default_size(request, limits)
+    found = violations(request, limits)
+    try:
+        # Decoding and encoding block: off the event loop, but only when there is something to prepare.
+        images = await asyncio.to_thread(prepare_images, request.images, rules) if request.images else ()
+    except InvalidRequest as bad_images:
+        found, images = [*found, *bad_images.violations], ()
+    if found:
+        raise InvalidRequest(found)
+    return WireRequest(request, images, drawn_seed(request, limits))
+
+
+def drawn_seed(request: ImageRequest, limits: ModeLimits) -> int | None:
+    """The seed to send: the user's, or a random one we draw so the run can be reproduced."""
+    if limits.seed is None:
+        return None
+    return request.seed if request.seed is not None else random.randint(limits.seed.low, limits.seed.high)
+
+
+def check_output_folder(folder: RunFolder, output_dir: Path) -> None:
+    """Fail before anything is billed if results could not be saved."""
+    try:
+        folder.check_writable()
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot save results in {output_dir} ({exc.strerror or exc}): "
+            "set WAN26_OUTPUT_DIR or --out to a folder you can write to."
+        ) from exc

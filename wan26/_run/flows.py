@@ -1,0 +1,135 @@
+"""Talking to the vendor: the flow a run takes, and each flow's calls, as a stream of what the vendor
+said (`Progress`) and produced (`Produced`). Nothing here downloads or saves: that is `collect`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+from wan26._lanes import lane_for
+from wan26._run.context import RunContext
+from wan26._run.produced import Produced, VendorEvent
+from wan26._run.tasks import TaskWatch, submitted_task
+from wan26.errors import ProtocolError, ProviderError
+from wan26.limits import SEED_MAX
+from wan26.providers._base import OutputImage, WireRequest
+from wan26.types import Flow, Mode, Phase, Progress
+
+
+def vendor_events(ctx: RunContext, wire: WireRequest, flow: Flow, task: TaskWatch) -> AsyncIterator[VendorEvent]:
+    """The flow this request takes, run once this key's turn comes."""
+    return in_turn(ctx, _flow(ctx, wire, flow, task))
+
+
+def _flow(ctx: RunContext, wire: WireRequest, flow: Flow, task: TaskWatch) -> AsyncIterator[VendorEvent]:
+    request, adapter = wire.request, ctx.adapter
+    if flow is Flow.TASK:
+        return submitted_task(ctx, wire, task)
+    if request.n > 1 and adapter.limits[request.mode].one_image_per_call:
+        return fanned_out(ctx, wire)
+    if request.mode is Mode.INTERLEAVE:
+        return streamed(ctx, wire)
+    return direct(ctx, wire)
+
+
+async def in_turn(ctx: RunContext, source: AsyncIterator[VendorEvent]) -> AsyncIterator[VendorEvent]:
+    """Run `source` once this key has a free slot at the vendor, saying our place in line till then."""
+    limit, adapter = ctx.max_concurrent, ctx.adapter
+    if limit is None:
+        async for event in source:
+            yield event
+        return
+    ticket, place = lane_for(adapter.name, ctx.creds.api_key, limit).join(), 0
+    try:
+        while not ticket.admitted:
+            if ticket.place != place:
+                place = ticket.place
+                yield Progress(Phase.QUEUED, _queue_message(place, limit, adapter.title))
+            await ticket.moved()
+        async for event in source:
+            yield event
+    finally:
+        ticket.leave()
+
+
+async def direct(ctx: RunContext, wire: WireRequest) -> AsyncIterator[VendorEvent]:
+    yield Progress(Phase.SUBMITTING, f"Sending the request to {ctx.adapter.title}")
+    yield Progress(Phase.WAITING, "Generating (this usually takes 1–2 minutes)")
+    body, headers = await ctx.http.json(ctx.adapter.build_direct(wire, ctx.creds))  # within Timeouts.total
+    output = ctx.adapter.parse_output(body, headers)
+    yield Produced(output)
+    if output.error is not None:  # part of the run failed; what it made is saved first
+        raise output.error
+
+
+async def fanned_out(ctx: RunContext, wire: WireRequest) -> AsyncIterator[VendorEvent]:
+    """n single-image calls at once, each with its own seed; each result passed on as it lands.
+    Files are numbered in seed order, whichever call answers first: 01 has seed s, 02 has s+1…"""
+    wires = single_image_wires(wire)
+    seeds = ", ".join(str(one.seed) for one in wires)
+    yield Progress(Phase.SUBMITTING, f"Sending the request to {ctx.adapter.title}")
+    calls_at_once = f"{len(wires)} calls at once (seeds {seeds})"
+    yield Progress(Phase.WAITING, f"{ctx.adapter.title} makes one image per call: {calls_at_once}")
+    calls = [asyncio.create_task(_one_call(ctx, one, index)) for index, one in enumerate(wires, start=1)]
+    failures: list[ProviderError] = []
+    try:
+        for finished in asyncio.as_completed(calls):
+            try:
+                produced = await finished
+            except ProviderError as error:
+                failures.append(error)
+                continue
+            yield produced
+            if produced.output.error is not None:
+                failures.append(produced.output.error)
+    finally:
+        for call in calls:
+            call.cancel()
+    if failures:
+        raise _first_of(failures, len(wires))
+
+
+async def _one_call(ctx: RunContext, wire: WireRequest, index: int) -> Produced:
+    body, headers = await ctx.http.json(ctx.adapter.build_direct(wire, ctx.creds))  # within Timeouts.total
+    output = ctx.adapter.parse_output(body, headers)
+    items = tuple(replace(item, seed=wire.seed) if isinstance(item, OutputImage) else item for item in output.items)
+    return Produced(replace(output, items=items), part=True, first_index=index)
+
+
+async def streamed(ctx: RunContext, wire: WireRequest) -> AsyncIterator[VendorEvent]:
+    yield Progress(Phase.SUBMITTING, f"Sending the request to {ctx.adapter.title}")
+    yield Progress(Phase.WAITING, "Generating; text and images stream in as they are made")
+    request_id = None
+    async for sse in ctx.http.stream(ctx.adapter.build_direct(wire, ctx.creds)):  # within Timeouts.total
+        chunk = ctx.adapter.parse_stream_event(sse)
+        request_id = chunk.request_id or request_id
+        yield Produced(chunk, part=True)
+        if chunk.finished:
+            return
+    raise ProtocolError(
+        "the stream ended before the last event",
+        provider=ctx.adapter.name,
+        request_id=request_id,
+        hint="What arrived before the cut has been saved.",
+    )
+
+
+def single_image_wires(wire: WireRequest) -> list[WireRequest]:
+    """One request per image, with consecutive seeds so every image differs and can be redone."""
+    one = replace(wire.request, n=1)
+    first = wire.seed
+    if first is None:
+        return [replace(wire, request=one) for _ in range(wire.request.n)]
+    return [replace(wire, request=one, seed=(first + i) % (SEED_MAX + 1)) for i in range(wire.request.n)]
+
+
+def _first_of(failures: list[ProviderError], calls: int) -> ProviderError:
+    error = failures[0]
+    if len(failures) < calls:
+        error.hint = f"{calls - len(failures)} of {calls} calls succeeded. {error.hint or ''}".strip()
+    return error
+
+
+def _queue_message(place: int, limit: int, vendor: str) -> str:
+    return f"Waiting for a free slot: number {place} in line for this key ({vendor} runs at most {limit} at once)"

@@ -1,0 +1,136 @@
+"""A run's result, and its record beside its images (run.json): everything needed to understand or
+repeat the run, never the key."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from wan26.errors import ProviderError
+from wan26.types import GenerationResult, ImageRequest, ImageSegment, Mode, SavedImage, Segment, TextSegment
+
+if TYPE_CHECKING:  # run imports this module
+    from wan26._run.run import Run
+
+
+def written_result(run: Run, error: ProviderError | None, status: str | None = None) -> GenerationResult:
+    """Write run.json; if even that fails (disk full, folder gone), say so rather than raise: the
+    caller still has the images' URLs to give the user."""
+    result = result_of(run)
+    record = sidecar(run, result, error)
+    try:
+        path = run.folder.write_sidecar(record if status is None else record | {"status": status})
+    except OSError as exc:
+        note = f"The run record could not be written in {run.folder.path} ({exc.strerror or exc})."
+        return replace(result, sidecar=None, notes=(*result.notes, note))
+    return replace(result, sidecar=path)
+
+
+def result_of(run: Run) -> GenerationResult:
+    log, ctx = run.log, run.ctx
+    return GenerationResult(
+        mode=run.request.mode,
+        provider=ctx.adapter.name,
+        model=ctx.adapter.model_for(run.request.mode),
+        images=tuple(sorted(run.downloads.images, key=lambda image: image.index)),
+        seed=run.wire.seed if run.wire else None,
+        run_dir=run.folder.path,
+        sidecar=None,
+        text="".join(p for p in log.parts if isinstance(p, str)),
+        segments=tuple(TextSegment(p) if isinstance(p, str) else ImageSegment(p) for p in log.parts),
+        request_id=log.output.request_id,
+        task_id=run.task.task_id,
+        size=log.output.size,
+        usage=dict(log.output.usage),
+        elapsed_s=round(ctx.clock() - run.started, 3),
+        cost_usd=None if log.cost_usd is None else round(log.cost_usd, 6),
+        notes=tuple(log.notes),
+    )
+
+
+def sidecar(run: Run, result: GenerationResult, error: ProviderError | None) -> dict[str, Any]:
+    request, known = run.request, not run.fetched  # a fetched task's prompt and parameters were never seen here
+    files = {image.index: image.path.name for image in result.images}
+    return {
+        "status": _status(run, error),
+        "fetched_task": run.fetched,
+        "mode": request.mode.value,
+        "provider": result.provider,
+        "model": result.model,
+        "flow": run.flow.value,
+        "prompt": request.prompt if known else None,
+        "negative_prompt": request.negative_prompt if known else None,
+        "parameters": _parameters(request, result.seed) if known else None,
+        "seed": result.seed,
+        "size": {"requested": None if request.size is None else str(request.size), "actual": result.size},
+        "request_id": result.request_id,
+        "request_ids": run.log.request_ids,
+        "task_id": result.task_id,
+        "usage": result.usage,
+        "cost_usd": result.cost_usd,
+        "timings": _timings(run, result),
+        "reference_images": [image.record() for image in (run.wire.images if run.wire else ())],
+        "images": [_image_record(image) for image in result.images],
+        "failed_downloads": sorted(run.downloads.failed, key=lambda entry: entry["index"]),
+        "text": result.text,
+        "segments": [_segment_record(segment, files, run.downloads.offered) for segment in result.segments],
+        "notes": list(result.notes),
+        "error": None if error is None else _error_record(error),
+    }
+
+
+def _status(run: Run, error: ProviderError | None) -> str:
+    if error is None:
+        return "succeeded"
+    return "still_running" if run.task.unsettled else "failed"
+
+
+def _timings(run: Run, result: GenerationResult) -> dict[str, Any]:
+    return {
+        "started_at": run.started_at.isoformat(timespec="milliseconds"),
+        "finished_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "elapsed_s": result.elapsed_s,
+        "provider_s": round(run.provider_s, 3),
+    }
+
+
+def _parameters(request: ImageRequest, seed: int | None) -> dict[str, Any]:
+    parameters: dict[str, Any] = {
+        "size": None if request.size is None else str(request.size),
+        "seed": seed,
+        "watermark": request.watermark,
+    }
+    if request.mode is Mode.INTERLEAVE:
+        return parameters | {"max_images": request.max_images}
+    return parameters | {"n": request.n, "prompt_extend": request.prompt_extend}
+
+
+def _image_record(image: SavedImage) -> dict[str, Any]:
+    return {
+        "index": image.index,
+        "seed": image.seed,
+        "file": image.path.name,
+        "width": image.width,
+        "height": image.height,
+        "source_url": image.source_url,
+    }
+
+
+def _segment_record(segment: Segment, files: dict[int, str], urls: dict[int, str]) -> dict[str, Any]:
+    if isinstance(segment, TextSegment):
+        return {"type": "text", "text": segment.text}
+    index = segment.image_index
+    return {"type": "image", "index": index, "file": files.get(index), "source_url": urls.get(index)}
+
+
+def _error_record(error: ProviderError) -> dict[str, Any]:
+    return {
+        "type": type(error).__name__,
+        "code": error.code,
+        "message": error.message,
+        "status_code": error.status_code,
+        "request_id": error.request_id,
+        "task_id": error.task_id,
+        "hint": error.hint,
+    }

@@ -1,0 +1,60 @@
+"""`Run`: one generation, its parts put together (see the package docstring for each job's home)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+from wan26._run.checks import check_output_folder, mode_limits, wire_request
+from wan26._run.collect import OutputLog, collected
+from wan26._run.context import RunContext
+from wan26._run.downloads import Downloads
+from wan26._run.flows import vendor_events
+from wan26._run.outcome import kept
+from wan26._run.produced import VendorEvent
+from wan26._run.tasks import TaskWatch, followed_task
+from wan26.providers._base import WireRequest
+from wan26.storage import RunFolder
+from wan26.types import Event, Flow, ImageRequest, Mode, Phase, Progress
+
+
+class Run:
+    """One generation; `events()` drives it and yields progress as it goes."""
+
+    def __init__(self, ctx: RunContext, request: ImageRequest, flow: Flow | None = None) -> None:
+        self.ctx, self.request, self.flow = ctx, request, flow or ctx.adapter.default_flow
+        self.folder = RunFolder(ctx.output_dir, request.mode.value)
+        self.wire: WireRequest | None = None
+        self.log = OutputLog()
+        self.task = TaskWatch()
+        self.downloads = Downloads(ctx.http, self.folder, ctx.creds.api_key, self._seed_of)
+        self.fetched = False  # following a task submitted earlier: its request is unknown
+        self.started_at, self.started = datetime.now(UTC), ctx.clock()
+        self.provider_s = 0.0  # until the vendor's last answer
+
+    async def events(self) -> AsyncIterator[Event]:
+        limits = mode_limits(self.ctx.adapter, self.request, self.flow)
+        yield Progress(Phase.PREPARING, "Preparing reference images" if self.request.images else "Checking the request")
+        self.wire = await wire_request(self.request, limits, self.ctx.adapter.image_rules)
+        self.request = self.wire.request  # with the vendor's default size where none was given
+        check_output_folder(self.folder, self.ctx.output_dir)
+        async for event in self._saved(vendor_events(self.ctx, self.wire, self.flow, self.task)):
+            yield event
+
+    async def fetch_events(self, task_id: str, mode: Mode) -> AsyncIterator[Event]:
+        """Follow a task submitted earlier (its request is unknown here) and save what it made."""
+        self.fetched = True
+        check_output_folder(self.folder, self.ctx.output_dir)
+        async for event in self._saved(followed_task(self.ctx, task_id, mode, None, self.task)):
+            yield event
+
+    def _saved(self, source: AsyncIterator[VendorEvent]) -> AsyncIterator[Event]:
+        key = self.ctx.creds.api_key
+        return kept(self, collected(source, self.log, self.downloads, key, self._took_output))
+
+    def _took_output(self) -> None:
+        self.provider_s = self.ctx.clock() - self.started
+
+    def _seed_of(self, url: str) -> int | None:
+        seed = self.log.seeds.get(url)
+        return seed if seed is not None or self.wire is None else self.wire.seed

@@ -1,0 +1,100 @@
+"""The task flow: submit, then poll the task to its end; also used to fetch a task submitted earlier."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from wan26._poll import poll_states
+from wan26._run.context import RunContext
+from wan26._run.produced import Produced, VendorEvent
+from wan26.errors import ProtocolError, ProviderError
+from wan26.providers._base import ProviderOutput, TaskState, WireRequest
+from wan26.types import Mode, Phase, Progress
+
+
+@dataclass(slots=True)
+class TaskWatch:
+    """What the run knows of its task. `unsettled`: accepted, and not yet seen to end, so it may still
+    run (and be billed) after we stop following it."""
+
+    task_id: str | None = None
+    unsettled: bool = False
+
+
+async def submitted_task(ctx: RunContext, wire: WireRequest, watch: TaskWatch) -> AsyncIterator[VendorEvent]:
+    yield Progress(Phase.SUBMITTING, f"Sending the request to {ctx.adapter.title}")
+    call = ctx.adapter.build_submit(wire, ctx.creds)
+    body, _ = await ctx.http.json(call)
+    submitted = ctx.adapter.parse_submit(body, call)
+    if submitted.error is not None:
+        raise submitted.error
+    if not submitted.task_id:
+        raise ProtocolError(
+            "the task was accepted without a task id", provider=ctx.adapter.name, request_id=submitted.request_id
+        )
+    watch.task_id = submitted.task_id
+    yield Produced(ProviderOutput((), submitted.request_id, cost_usd=submitted.cost_usd))
+    yield Progress(Phase.WAITING, f"Task {submitted.raw_status.lower()}", submitted.task_id, submitted.raw_status)
+    expected = None if wire.request.mode is Mode.INTERLEAVE else wire.request.n
+    async for event in followed_task(ctx, submitted.task_id, wire.request.mode, expected, watch):
+        yield event
+
+
+async def followed_task(
+    ctx: RunContext, task_id: str, mode: Mode, expected: int | None, watch: TaskWatch
+) -> AsyncIterator[VendorEvent]:
+    """Poll `task_id` to its end and pass on what it made. `expected`: the number of images asked
+    for, None where it is not known (interleave, or a task submitted earlier)."""
+    watch.task_id, watch.unsettled = task_id, True
+    try:
+        async for event in _task_events(ctx, task_id, expected, watch):
+            yield event
+    except ProviderError as error:
+        if watch.unsettled:  # a poll failed or the deadline passed: the task itself may go on
+            error.task_id = error.task_id or task_id
+            error.hint = f"{fetch_advice(task_id, mode, ctx.adapter.name)} {error.hint or ''}".strip()
+        raise
+
+
+async def _task_events(
+    ctx: RunContext, task_id: str, expected: int | None, watch: TaskWatch
+) -> AsyncIterator[VendorEvent]:
+    async for state in _states(ctx, task_id, expected):
+        if state.output is None and state.error is None:
+            yield Progress(Phase.WAITING, _task_message(state), task_id, state.raw_status)
+            continue
+        watch.unsettled = False  # it ended: what it made is saved, its failure reported
+        if state.output is not None:
+            yield Produced(state.output)
+        if state.error is not None:
+            raise state.error
+        return
+
+
+def _states(ctx: RunContext, task_id: str, expected: int | None) -> AsyncIterator[TaskState]:
+    poll_call = ctx.adapter.build_poll(task_id, ctx.creds)
+
+    async def fetch() -> TaskState:
+        timeouts = ctx.http.timeouts
+        body, _ = await ctx.http.json(poll_call, timeouts.poll, timeouts.poll_total)
+        return ctx.adapter.parse_task(body, task_id, expected)
+
+    return poll_states(
+        fetch, task_id=task_id, provider=ctx.adapter.name, policy=ctx.poll, sleep=ctx.sleep, clock=ctx.clock
+    )
+
+
+def fetch_advice(task_id: str, mode: Mode, provider: str) -> str:
+    command = fetch_command(task_id, mode, provider)
+    return f"The task may still finish and be billed. Save it within 24 h with: {command}."
+
+
+def fetch_command(task_id: str, mode: Mode, provider: str) -> str:
+    """The exact command that saves a task's result later (task ids live 24 h)."""
+    return f"python -m wan26 fetch {task_id} --mode {mode.value} --provider {provider}"
+
+
+def _task_message(state: TaskState) -> str:
+    message = f"Task {state.raw_status.lower()}"
+    return message if state.progress is None else f"{message} ({state.progress:.0%})"
