@@ -38,6 +38,7 @@ class RunFolder:
     def __init__(self, root: Path, label: str, now: datetime | None = None) -> None:
         stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
         self.path = Path(root) / f"{stamp}-{label}-{secrets.token_hex(16)}"
+        self._made = False  # made on first write; later writes skip asking again
 
     def check_writable(self) -> None:
         """Raise OSError now if this run's folder could not be written later."""
@@ -58,11 +59,13 @@ class RunFolder:
         """Write run.json atomically. It is not fsynced: it only describes the run, and a sync costs
         as much as the rest of a run's own work; a crash of the process loses nothing either way."""
         path = self.path / SIDECAR_NAME
-        self._write_atomically(path, json.dumps(record, ensure_ascii=False, indent=2).encode(), durable=False)
+        self._write_atomically(path, readable_json(record).encode(), durable=False)
         return path
 
     def _write_atomically(self, path: Path, data: bytes, durable: bool) -> None:
-        self.path.mkdir(parents=True, exist_ok=True)
+        if not self._made:
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._made = True
         write_atomically(path, data, durable)
 
 
@@ -80,6 +83,13 @@ def write_atomically(path: Path, data: bytes, durable: bool = True) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def readable_json(record: dict[str, Any]) -> str:
+    """One top-level key per line. (`indent=` would make json use its pure-Python encoder, several
+    times slower than the C one used here for each value.)"""
+    lines = (f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}" for key, value in record.items())
+    return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
 def inspect_image(data: bytes) -> tuple[str, int, int]:

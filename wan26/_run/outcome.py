@@ -52,7 +52,7 @@ def _produced_anything(run: Run) -> bool:
 
 def _redacted(event: Event, key: str) -> Event:
     """Progress carries the vendor's own status words: mask the key there too."""
-    if not isinstance(event, Progress):
+    if not isinstance(event, Progress) or key not in f"{event.message}{event.task_status}":
         return event
     status = None if event.task_status is None else redact(event.task_status, key)
     return replace(event, message=redact(event.message, key), task_status=status)
