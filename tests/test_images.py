@@ -13,6 +13,7 @@ import stat
 import struct
 import threading
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,7 @@ from wan26.images import (
     prepare_image,
     prepare_images,
 )
+from wan26.types import ImageInput
 
 RED = (255, 0, 0)
 BLUE = (0, 0, 255)
@@ -77,6 +79,31 @@ def refusal_within(source: str | os.PathLike[str], seconds: float = 5.0) -> str:
     [result] = outcome
     assert isinstance(result, InvalidRequest), f"expected a refusal, got {result!r}"
     return {violation.field: violation.message for violation in result.violations}["image 1"]
+
+
+def photo(size: tuple[int, int]) -> Image.Image:
+    """Grain over a smooth gradient with a red mark top-left: compresses like a camera's picture."""
+    grain = Image.merge("RGB", [Image.effect_noise(size, 40) for _ in range(3)])
+    image = Image.blend(Image.linear_gradient("L").convert("RGB").resize(size), grain, 0.3)
+    image.paste(RED, (0, 0, size[0] // 10, size[1] // 10))
+    return image
+
+
+def turned(orientation: int) -> Image.Exif:
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    return exif
+
+
+def prepared_within(work: Callable[[], tuple[PreparedImage, ...]], seconds: float = 60.0) -> tuple[PreparedImage, ...]:
+    """What `work` returns; fails, instead of hanging the suite, if threads wait on each other for ever."""
+    outcome: list[tuple[PreparedImage, ...]] = []
+    worker = threading.Thread(target=lambda: outcome.append(work()), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert not worker.is_alive(), f"preparing images still not done after {seconds} s"
+    [result] = outcome
+    return result
 
 
 def png_header_only(width: int, height: int) -> bytes:
@@ -137,6 +164,17 @@ def test_a_jpeg_within_limits_is_sent_byte_for_byte(tmp_path: Path) -> None:
     assert prepared.adjustments == ()
 
 
+def test_an_upright_camera_jpeg_is_sent_as_its_own_bytes(tmp_path: Path) -> None:
+    # Orientation 1 means "already upright": nothing to turn, so nothing to re-encode.
+    path = save(tmp_path, "camera.jpg", photo((1200, 900)), exif=turned(1), quality=90)
+
+    prepared = prepare_image(path, "image 1")
+
+    assert sent_bytes(prepared) == path.read_bytes()
+    assert prepared.mime == "image/jpeg" and prepared.adjustments == ()
+    assert (prepared.width, prepared.height) == (1200, 900)
+
+
 @pytest.mark.parametrize(("fmt", "mime"), [("PNG", "png"), ("BMP", "bmp"), ("WEBP", "webp")])
 def test_accepted_formats_keep_their_bytes_and_mime_type(fmt: str, mime: str) -> None:
     data = encode(Image.new("RGB", (300, 300), RED), fmt)
@@ -194,6 +232,57 @@ def test_exif_orientation_6_comes_out_upright(tmp_path: Path) -> None:
     assert out.getpixel((20, 20)) == pytest.approx(BLUE, abs=10)
     assert "rotated upright (EXIF)" in prepared.adjustments
     assert out.getexif().get(ExifTags.Base.Orientation) in (None, 1)
+
+
+def test_a_turned_phone_photo_goes_as_an_upright_jpeg_of_about_its_own_size(tmp_path: Path) -> None:
+    path = save(tmp_path, "phone.jpg", photo((1600, 1200)), exif=turned(6), quality=92)
+
+    prepared = prepare_image(path, "image 1")
+
+    out = decoded(prepared).convert("RGB")
+    assert prepared.mime == "image/jpeg" and out.size == (1200, 1600)
+    assert out.getpixel((1190, 10)) == pytest.approx(RED, abs=40)  # the mark, turned to the top right
+    assert prepared.adjustments == ("rotated upright (EXIF)",)
+    # A photo re-encoded as PNG would come out several times the size of the file it came from.
+    assert prepared.byte_size is not None and prepared.byte_size < 2 * path.stat().st_size
+
+
+def test_an_oversized_turned_jpeg_comes_out_upright_and_fitted(tmp_path: Path) -> None:
+    stored = Image.new("RGB", (2400, 1800), BLUE)
+    stored.paste(RED, (0, 0, 240, 240))
+    path = save(tmp_path, "big.jpg", stored, exif=turned(6), quality=95)
+
+    prepared = prepare_image(path, "image 1", ImageRules(max_side=1000))
+
+    out = decoded(prepared).convert("RGB")
+    assert out.size == (750, 1000) == (prepared.width, prepared.height)
+    assert out.getpixel((700, 50)) == pytest.approx(RED, abs=10)
+    assert out.getpixel((50, 50)) == pytest.approx(BLUE, abs=10)
+    assert prepared.adjustments == ("rotated upright (EXIF)", "downscaled from 1800x2400 to 750x1000")
+
+
+def test_a_large_lossless_photo_goes_as_jpeg_and_a_large_flat_graphic_as_png() -> None:
+    rules = ImageRules(max_bytes=3_000_000)
+    noise = Image.frombytes("RGB", (1500, 1500), os.urandom(1500 * 1500 * 3))  # 6.8 MB uncompressed
+
+    as_photo = prepare_image(noise, "image 1", rules)
+    as_graphic = prepare_image(Image.new("RGB", (1500, 1500), RED), "image 2", rules)
+
+    assert as_photo.mime == "image/jpeg" and as_photo.byte_size is not None
+    assert as_photo.byte_size <= rules.max_bytes
+    assert as_photo.adjustments == ("re-encoded as JPEG (quality 95) to stay under 2.86 MB",)
+    assert as_graphic.mime == "image/png" and as_graphic.adjustments == ()
+    assert decoded(as_graphic).getpixel((700, 700)) == RED
+
+
+def test_a_turned_pil_image_is_sent_upright_and_left_as_it_was(tmp_path: Path) -> None:
+    path = save(tmp_path, "phone.jpg", photo((400, 300)), exif=turned(6), quality=95)
+
+    with Image.open(path) as image:
+        prepared = prepare_image(image, "image 1")
+
+        assert (prepared.width, prepared.height) == (300, 400)
+        assert image.size == (400, 300) and image.getexif()[ExifTags.Base.Orientation] == 6
 
 
 def test_animated_gif_becomes_a_png_of_its_first_frame(tmp_path: Path) -> None:
@@ -492,6 +581,42 @@ def test_good_images_come_back_in_order(tmp_path: Path) -> None:
     prepared = prepare_images([URL, local, Image.new("RGB", (250, 250), BLUE)])
 
     assert [p.label for p in prepared] == [URL, "a.png", "PIL image"]
+
+
+def test_images_prepared_together_come_out_as_each_would_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two at a time even on one core, and no room to decode an image beside another's copy: each
+    # waits for the one before, and none for ever.
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(images, "_SIDE_BY_SIDE_BYTES", 0)
+    cutout = Image.new("RGBA", (900, 700), (0, 0, 0, 0))
+    cutout.paste(photo((500, 400)), (200, 150))
+    sources: list[ImageInput] = [
+        save(tmp_path, "phone.jpg", photo((1600, 1200)), exif=turned(6), quality=90),
+        URL,
+        save(tmp_path, "cutout.png", cutout),
+        save(tmp_path, "camera.jpg", photo((1200, 900)), quality=90),
+        photo((800, 600)),
+        encode(Image.new("RGB", (9000, 300), BLUE), "PNG"),
+        save(tmp_path, "phone-2.jpg", photo((1200, 1600)), exif=turned(8), quality=90),
+    ]
+
+    together = prepared_within(lambda: prepare_images(sources))
+
+    alone = [prepare_image(source, f"image {n}") for n, source in enumerate(sources, start=1)]
+    assert together == tuple(alone)
+
+
+def test_images_prepared_together_still_report_every_problem_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    too_thin = encode(Image.new("RGB", (16000, 300)), "PNG")  # refused only once it is downscaled
+
+    with pytest.raises(InvalidRequest) as error:
+        prepare_images([too_thin, photo((400, 300)), b"junk", too_thin])
+
+    found = problems(error)
+    assert list(found) == ["image 1", "image 3", "image 4"]
+    assert "makes it 8000x150" in found["image 1"] and "makes it 8000x150" in found["image 4"]
+    assert found["image 3"].startswith("not a readable image")
 
 
 def test_a_single_string_is_not_taken_as_a_list_of_images() -> None:

@@ -5,6 +5,17 @@ or a PIL image) is checked and, only where a rule demands it, turned upright, fl
 white, converted, downscaled or re-encoded; every change is listed in plain words. A file that
 already meets every rule is sent as its original bytes.
 
+What has to be re-encoded goes out in the encoding that suits it, chosen before encoding anything:
+JPEG for a photo that was a JPEG already (as PNG it would only keep the old JPEG's artefacts, at
+five times the size and time), PNG for a lossless source (PNG, GIF, TIFF, a PIL image...) when it
+will fit under `ImageRules.max_bytes`, judged from its own file size or from a sample of its rows,
+and JPEG when it will not. Pixels are copied as little as Pillow allows: an oversized JPEG is
+decoded straight at 1/2, 1/4 or 1/8 scale, and each step's input is freed as soon as it is replaced.
+`prepare_images` works on two local images at once, in two threads (Pillow lets go of the GIL
+while it decodes, turns and encodes): while one image is fixed and encoded, the next is decoded,
+as far as their pixels fit in the memory the largest of them needs alone (`_PixelBudget`), so a
+batch never needs more memory than its biggest image would by itself.
+
 A local path is read only when it is a regular file of at most `MAX_FILE_BYTES`; a folder, device
 (/dev/zero never ends), named pipe (a FIFO blocks until someone writes) or socket is refused
 without reading a byte. That cap is a guard against reading something absurd into memory, not the
@@ -25,9 +36,11 @@ import math
 import os
 import re
 import stat
+import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 from urllib.parse import urlsplit
@@ -47,6 +60,13 @@ _MAX_DECODE_PIXELS = 200_000_000
 _JPEG_QUALITIES = (95, 90, 85, 80, 75, 70, 65, 60)
 _MAX_SHRINK_STEPS = 20  # each step takes at least 5% off a side; real images need one or two
 _SHRINK_MARGIN = 0.9  # aim 10% under the byte limit, so shrinking rarely needs a second pass
+_REDUCING_GAP = 3.0  # a big downscale first shrinks by whole factors, faster; Pillow: at 3, no visible loss
+_LOSSY = frozenset({"JPEG"})  # sources re-encoded as JPEG: as PNG they would keep the artefacts, 5x larger
+_SAMPLE_ROWS, _SAMPLE_EVERY = 16, 16  # a PNG size is guessed from bands of 16 rows, one band in 16
+# A PNG written by a fast encoder, or carrying metadata, often comes out a fifth smaller from Pillow:
+# within that of the limit, PNG is still tried (and JPEG follows if it does not fit after all).
+_PNG_RECOMPRESSION = 0.8
+_SIDE_BY_SIDE_BYTES = 64 * 1024 * 1024  # pixels of images this small (16 MP in all) never wait for each other
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")  # 2+ letters, so "C:\\cat.png" stays a path
 _MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "BMP": "image/bmp", "WEBP": "image/webp"}
 _WRITABLE_MODES = {"PNG": {"1", "L", "P", "RGB", "I", "I;16"}, "JPEG": {"L", "RGB"}}
@@ -122,43 +142,98 @@ class _Unusable(Exception):
 def prepare_images(
     sources: Sequence[ImageInput], rules: ImageRules = DASHSCOPE_IMAGE_RULES
 ) -> tuple[PreparedImage, ...]:
-    """Prepare every image in order, or raise one InvalidRequest naming each bad one ("image 2")."""
+    """Prepare every image, two at a time, in order; or raise one InvalidRequest naming each bad one."""
     if isinstance(sources, str | bytes):
         raise TypeError("prepare_images takes a sequence of images; use prepare_image for one")
-    prepared: list[PreparedImage] = []
-    violations: list[Violation] = []
-    for number, source in enumerate(sources, start=1):
-        try:
-            prepared.append(prepare_image(source, f"image {number}", rules))
-        except InvalidRequest as error:
-            violations.extend(error.violations)
+    numbered = [(source, f"image {number}") for number, source in enumerate(sources, start=1)]
+    together = sum(not _is_url(source) for source, _ in numbered) > 1 and (os.cpu_count() or 1) > 1
+    outcomes = _in_two_stages(numbered, rules) if together else [_outcome(*item, rules) for item in numbered]
+    violations = [v for outcome in outcomes if isinstance(outcome, InvalidRequest) for v in outcome.violations]
     if violations:
         raise InvalidRequest(violations)
-    return tuple(prepared)
+    return tuple(outcome for outcome in outcomes if isinstance(outcome, PreparedImage))
+
+
+def _outcome(source: ImageInput, field: str, rules: ImageRules) -> PreparedImage | InvalidRequest:
+    """The prepared image, or the refusal, so one bad image does not hide the others' problems."""
+    try:
+        return prepare_image(source, field, rules)
+    except InvalidRequest as error:
+        return error
+
+
+def _in_two_stages(numbered: list[tuple[ImageInput, str]], rules: ImageRules) -> list[PreparedImage | InvalidRequest]:
+    """Read, check and decode each image in this thread while a helper thread fixes and encodes the one before.
+
+    Pillow lets go of the GIL while it decodes and encodes, so the stages run side by side. Each
+    stage keeps to one thread because glibc gives every thread its own malloc arena, keeping what
+    the thread frees for that thread: a stage reusing its own freed pixels needs no more memory
+    than one image at a time does, where two threads doing everything would each keep their own.
+    """
+    budget = _PixelBudget()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wan26-images") as helper:
+        staged = [_first_stage(source, field, rules, budget, helper) for source, field in numbered]
+        return [outcome.result() if isinstance(outcome, Future) else outcome for outcome in staged]
+
+
+def _first_stage(
+    source: ImageInput, field: str, rules: ImageRules, budget: _PixelBudget, helper: ThreadPoolExecutor
+) -> PreparedImage | InvalidRequest | Future[PreparedImage | InvalidRequest]:
+    """Ready or refused here; or decoded, and handed to `helper` to finish."""
+    try:
+        with _refused_as(field):
+            begun = _begun(source, rules, budget)
+    except InvalidRequest as error:
+        return error
+    if isinstance(begun, PreparedImage):
+        return begun
+    return helper.submit(_second_stage, begun, field, rules)
+
+
+def _second_stage(work: _Work, field: str, rules: ImageRules) -> PreparedImage | InvalidRequest:
+    """Fixed and encoded, in the helper thread; or refused."""
+    try:
+        with _refused_as(field):
+            return _finish(work, rules)
+    except InvalidRequest as error:
+        return error
 
 
 def prepare_image(source: ImageInput, field: str, rules: ImageRules = DASHSCOPE_IMAGE_RULES) -> PreparedImage:
     """Turn one image into what the API accepts, or raise InvalidRequest naming `field`."""
+    with _refused_as(field):
+        begun = _begun(source, rules, _PixelBudget())
+        return begun if isinstance(begun, PreparedImage) else _finish(begun, rules)
+
+
+@contextmanager
+def _refused_as(field: str) -> Iterator[None]:
+    """An image that cannot be sent becomes an InvalidRequest naming it, as "image 2"."""
     try:
-        return _prepare(source, rules)
+        yield
     except _Unusable as problem:
         raise InvalidRequest([Violation(field, str(problem))]) from problem
 
 
-def _prepare(source: ImageInput, rules: ImageRules) -> PreparedImage:
-    if isinstance(source, str) and _SCHEME.match(source):
-        return _prepare_url(source, rules)
+def _begun(source: ImageInput, rules: ImageRules, budget: _PixelBudget) -> PreparedImage | _Work:
+    """A URL, or a file sent as it is, ready to go; any other image decoded, for _finish."""
+    if _is_url(source):
+        return _prepare_url(cast(str, source), rules)
     if not rules.accepts_local:
         raise _Unusable(_URL_ONLY)
     if isinstance(source, Image.Image):
-        return _prepare_decoded(source, "PIL image", rules)
+        return _lent(source, budget)
     if isinstance(source, bytes | bytearray):
-        return _prepare_encoded(bytes(source), "bytes", rules)
+        return _decoded(bytes(source), "bytes", rules, budget)
     if isinstance(source, str | os.PathLike):
         path = Path(source)
-        return _prepare_encoded(_read_file(path), path.name, rules)
+        return _decoded(_read_file(path), path.name, rules, budget)
     kind = type(source).__name__
     raise TypeError(f"an image must be a path, URL, bytes or PIL image, not {kind}")
+
+
+def _is_url(source: ImageInput) -> bool:
+    return isinstance(source, str) and bool(_SCHEME.match(source))
 
 
 def is_web_url(text: str) -> bool:
@@ -225,49 +300,165 @@ def _file_kind(mode: int) -> str:
     return "a special file"
 
 
-def _prepare_encoded(data: bytes, label: str, rules: ImageRules) -> PreparedImage:
-    """An image file's bytes: checked from the header first, decoded only if that passes."""
+def _decoded(data: bytes, label: str, rules: ImageRules, budget: _PixelBudget) -> PreparedImage | _Work:
+    """An image file's bytes: checked from the header first, then decoded only as far as needed."""
+    stream = io.BytesIO(data)
     with _pillow_errors():
-        image = Image.open(io.BytesIO(data))
+        image = Image.open(stream)
     _check_pixel_count(image.size)
     _check_min_side(image.size, image.size, rules)
-    with _pillow_errors():
+    source_format, size, byte_size = _format_of(image), image.size, len(data)
+    _decode_fitted(image, rules.max_side)  # only an oversized JPEG, which cannot go as it is anyway
+    with budget.claim(image) as claim, _pillow_errors():  # a PNG's EXIF may follow its pixels: reading it decodes
+        if _sendable_as_is(image, source_format, size, byte_size, rules):
+            _check_decodes(image)
+            return _prepared(data, source_format, size, label, ())
+        upright_size = _upright_size(image, size)  # as stored: not the size a JPEG draft decodes to
+        work = _Work(image, label, upright_size, claim.kept(), True, source_format, byte_size, source_format in _LOSSY)
+        work.notes.extend(_frames_note(image))
         image.load()
-    source_format = _format_of(image)
-    if _sendable_as_is(image, source_format, len(data), rules):
-        return _prepared(data, source_format, image.size, label, ())
-    notes = [f"used the first of {getattr(image, 'n_frames', 2)} frames"] if _is_animated(image) else []
-    return _prepare_decoded(image, label, rules, source_format, notes)
+    del data  # decoded, and not sent as it is: the file's bytes go before the pixels are worked on
+    stream.close()
+    return work
 
 
-def _prepare_decoded(
-    image: Image.Image,
-    label: str,
-    rules: ImageRules,
-    source_format: str | None = None,
-    notes: list[str] | None = None,
-) -> PreparedImage:
-    """Fix what the rules demand, in the order that keeps the most quality, then encode."""
-    notes = list(notes or ())
+def _frames_note(image: Image.Image) -> list[str]:
+    return [f"used the first of {getattr(image, 'n_frames', 2)} frames"] if _is_animated(image) else []
+
+
+def _lent(image: Image.Image, budget: _PixelBudget) -> _Work:
+    """A PIL image the caller lent: it is read, never changed."""
     _check_pixel_count(image.size)  # a PIL image may still be lazy, with nothing decoded yet
-    with _pillow_errors():
+    with budget.claim(image) as claim, _pillow_errors():
         image.load()
-    for step in (_upright, _safe_colours, _flatten):  # colours first: _flatten would clip 16-bit grey
-        image = _noted(step(image), notes)
-    upright_size = image.size
-    image = _noted(_fit_within(image, rules.max_side), notes)
-    _check_min_side(upright_size, image.size, rules)
-    image, target, data = _encode_within(image, rules, notes)
-    if source_format and source_format != target:
-        notes.insert(0, f"converted {source_format} to {target}")
-    return _prepared(data, target, image.size, label, tuple(notes))
+        lossy = _format_of(image) in _LOSSY
+        return _Work(image, "PIL image", _upright_size(image, image.size), claim.kept(), False, lossy=lossy)
 
 
-def _noted(result: tuple[Image.Image, str | None], notes: list[str]) -> Image.Image:
-    image, note = result
-    if note:
-        notes.append(note)
-    return image
+@dataclass(slots=True)
+class _Work:
+    """An image on its way to the wire, and what is known of where it came from."""
+
+    image: Image.Image
+    label: str
+    full_size: tuple[int, int]  # upright, as stored: a JPEG may be decoded smaller (_decode_fitted)
+    claim: _Claim
+    owned: bool  # decoded here, so its pixels are freed once a step replaces it; a caller's PIL image is not
+    source_format: str | None = None  # None for a PIL image: it has no file, and no conversion to report
+    source_bytes: int | None = None
+    lossy: bool = False  # stored as JPEG: re-encoded as JPEG too
+    notes: list[str] = field(default_factory=list)
+
+    def take(self, result: tuple[Image.Image, str | None]) -> None:
+        """Carry on with a step's result, freeing at once the pixels it replaces if they are ours."""
+        image, note = result
+        if image is not self.image:
+            self.release()  # Pillow's pixels are C memory: freeing them now lowers the peak, not just later
+            self.image, self.owned = image, True
+        if note:
+            self.notes.append(note)
+
+    def release(self) -> None:
+        if self.owned:
+            self.image.close()
+
+
+def _finish(work: _Work, rules: ImageRules) -> PreparedImage:
+    """Fix what the rules demand, in the order that keeps the most quality, then encode."""
+    try:
+        for step in (_upright, _safe_colours, _flatten):  # colours first: _flatten would clip 16-bit grey
+            work.take(step(work.image))
+        work.take(_fit_within(work.image, rules.max_side, work.full_size))
+        work.claim.copied()
+        _check_min_side(work.full_size, work.image.size, rules)
+        data, target = _encode_within(work, rules)
+        size = work.image.size
+    finally:
+        work.release()
+        work.claim.release()  # before base64: the next image may be decoded meanwhile
+    if work.source_format and work.source_format != target:
+        work.notes.insert(0, f"converted {work.source_format} to {target}")
+    return _prepared(data, target, size, work.label, tuple(work.notes))
+
+
+class _PixelBudget:
+    """Lets the next image be decoded only while the pixels of all under way fit in what the largest needs.
+
+    Turning or flattening an image needs a second copy of its pixels for a moment, so decoding the
+    next photo while the last is turned would need three copies where one at a time needs two. An
+    image is let in when its decoded pixels fit beside everything claimed, including the copies
+    promised to those under way: so the next photo is decoded while the last is encoded, but
+    preparing several never needs more memory than the largest of them would alone.
+    """
+
+    def __init__(self) -> None:
+        self.changed = threading.Condition()
+        self.claims: list[_Claim] = []
+        self.limit = _SIDE_BY_SIDE_BYTES
+
+    @contextmanager
+    def claim(self, image: Image.Image) -> Iterator[_Claim]:
+        """Wait for room for `image`; the claim ends on leaving, unless it was kept for _finish."""
+        claim = _Claim(self, _pixel_bytes(image), _copy_bytes(image))
+        with self.changed:
+            self.limit = max(self.limit, claim.pixels + claim.copy)
+            self.changed.wait_for(lambda: not self.claims or self.claimed() + claim.pixels <= self.limit)
+            self.claims.append(claim)
+        try:
+            yield claim
+        except BaseException:
+            claim.release()
+            raise
+        if not claim.kept_for_finish:
+            claim.release()
+
+    def claimed(self) -> int:
+        return sum(claim.pixels + claim.copy for claim in self.claims)
+
+
+@dataclass(eq=False)
+class _Claim:
+    """One image's share of a _PixelBudget: its decoded pixels, and room for one copy of them."""
+
+    budget: _PixelBudget
+    pixels: int
+    copy: int
+    kept_for_finish: bool = False
+
+    def kept(self) -> _Claim:
+        self.kept_for_finish = True
+        return self
+
+    def copying(self, size: int) -> None:
+        """Another copy of `size` bytes is on its way: the next image waits for room beside it too."""
+        self._set_copy(size)
+
+    def copied(self) -> None:
+        """The copying steps are done: their room goes back."""
+        self._set_copy(0)
+
+    def release(self) -> None:
+        with self.budget.changed:
+            if self in self.budget.claims:
+                self.budget.claims.remove(self)
+            self.budget.changed.notify_all()
+
+    def _set_copy(self, size: int) -> None:
+        with self.budget.changed:
+            self.copy = size
+            self.budget.changed.notify_all()
+
+
+def _pixel_bytes(image: Image.Image) -> int:
+    """What Pillow allocates for the decoded pixels: 4 bytes a pixel in most modes, RGB included."""
+    per_pixel = 1 if image.mode in ("1", "L", "P") else 2 if image.mode.startswith("I;16") else 4
+    return image.width * image.height * per_pixel
+
+
+def _copy_bytes(image: Image.Image) -> int:
+    """Room for the copies the fixing steps hold at once: one, or two to flatten alpha that is not RGBA."""
+    copies = 2 if image.has_transparency_data and image.mode != "RGBA" else 1
+    return copies * 4 * image.width * image.height
 
 
 @contextmanager
@@ -303,17 +494,26 @@ def _check_min_side(original: tuple[int, int], fitted: tuple[int, int], rules: I
     )
 
 
-def _sendable_as_is(image: Image.Image, fmt: str, byte_size: int, rules: ImageRules) -> bool:
+def _sendable_as_is(image: Image.Image, fmt: str, size: tuple[int, int], byte_size: int, rules: ImageRules) -> bool:
     """True when the file already meets every rule, so its exact bytes go out (best fidelity)."""
     return (
         fmt in rules.formats
         and _mode_safe_as_is(image.mode, fmt)
         and not image.has_transparency_data
         and not _is_animated(image)
-        and not _needs_turning(image)
-        and max(image.size) <= rules.max_side
+        and max(size) <= rules.max_side  # as stored: `image` may be set to decode smaller
         and byte_size <= rules.max_bytes
+        and not _needs_turning(image)  # last: for a PNG this can mean decoding it
     )
+
+
+def _check_decodes(image: Image.Image) -> None:
+    """Decode the whole file once, so a truncated or corrupt one is refused here rather than by the API.
+
+    A JPEG is decoded at 1/8 scale: libjpeg still reads every byte of it, for a fraction of the work.
+    """
+    image.draft(None, (max(1, image.width // 8), max(1, image.height // 8)))  # other formats ignore it
+    image.load()
 
 
 def _mode_safe_as_is(mode: str, fmt: str) -> bool:
@@ -333,16 +533,34 @@ def _is_animated(image: Image.Image) -> bool:
     return bool(getattr(image, "is_animated", False)) and image.format != "MPO"
 
 
+def _orientation(image: Image.Image) -> object:
+    return image.getexif().get(ExifTags.Base.Orientation)
+
+
 def _needs_turning(image: Image.Image) -> bool:
-    return image.getexif().get(ExifTags.Base.Orientation) in range(2, 9)
+    return _orientation(image) in range(2, 9)
+
+
+def _upright_size(image: Image.Image, size: tuple[int, int]) -> tuple[int, int]:
+    """`size` once `image` is turned upright: EXIF orientations 5 to 8 are quarter turns."""
+    width, height = size
+    return (height, width) if _orientation(image) in range(5, 9) else (width, height)
+
+
+def _decode_fitted(image: Image.Image, max_side: int) -> None:
+    """Have a JPEG over max_side decoded at 1/2, 1/4 or 1/8 scale, the smallest still above its fitted size.
+
+    libjpeg scales while it decodes: a 200 MP photo then costs a quarter of the time and memory.
+    Other formats, and an image already decoded, ignore the draft.
+    """
+    if max(image.size) > max_side:
+        image.draft(None, _scaled(image.size, max_side / max(image.size)))
 
 
 def _upright(image: Image.Image) -> tuple[Image.Image, str | None]:
     if not _needs_turning(image):
         return image, None
-    upright = image.copy()
-    ImageOps.exif_transpose(upright, in_place=True)
-    return upright, "rotated upright (EXIF)"
+    return ImageOps.exif_transpose(image), "rotated upright (EXIF)"  # a turned copy: the original is not changed
 
 
 def _safe_colours(image: Image.Image) -> tuple[Image.Image, str | None]:
@@ -409,47 +627,95 @@ def _flatten(image: Image.Image) -> tuple[Image.Image, str | None]:
     # dashscope.md §5: PNG is taken only without alpha, so transparency is composited away.
     if not image.has_transparency_data:
         return image, None
-    rgba = image.convert("RGBA")
+    rgba = image if image.mode == "RGBA" else image.convert("RGBA")
     flat = Image.new("RGB", rgba.size, "white")
-    flat.paste(rgba, mask=rgba.getchannel("A"))
+    flat.paste(rgba, mask=rgba)  # an RGBA mask means its alpha band, without copying that band out
     return flat, "flattened transparency onto white"
 
 
-def _fit_within(image: Image.Image, max_side: int) -> tuple[Image.Image, str | None]:
-    if max(image.size) <= max_side:
+def _fit_within(image: Image.Image, max_side: int, full_size: tuple[int, int]) -> tuple[Image.Image, str | None]:
+    """Sized so the longest side of `full_size` becomes max_side; `image` may be decoded smaller already."""
+    if max(full_size) <= max_side:
         return image, None
-    smaller = _resized(image, max_side / max(image.size))
-    return smaller, f"downscaled from {_dims(image.size)} to {_dims(smaller.size)}"
+    fitted = _scaled(full_size, max_side / max(full_size))
+    return _resized(image, fitted), f"downscaled from {_dims(full_size)} to {_dims(fitted)}"
 
 
-def _resized(image: Image.Image, scale: float) -> Image.Image:
+def _scaled(size: tuple[int, int], scale: float) -> tuple[int, int]:
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+
+
+def _resized(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    if image.size == size:
+        return image  # a JPEG draft can land on the size exactly
     if image.mode in ("1", "P"):
         image = image.convert("RGB")  # Pillow resizes these modes with NEAREST, ignoring LANCZOS
-    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    return image.resize(size, Image.Resampling.LANCZOS)
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=_REDUCING_GAP)
 
 
-def _encode_within(image: Image.Image, rules: ImageRules, notes: list[str]) -> tuple[Image.Image, str, bytes]:
-    """The first encoding under max_bytes: PNG, then JPEG of falling quality, then smaller."""
-    attempts = _attempts(rules)
-    for target, quality in attempts:
-        data = _encode(image, target, quality)
+def _encode_within(work: _Work, rules: ImageRules) -> tuple[bytes, str]:
+    """The first encoding under max_bytes, from the one that suits the image, then falling JPEG quality."""
+    natural = _natural_encoding(work, rules)
+    for target, quality in _attempts(_first_target(work, natural, rules), rules):
+        data = _encode(work.image, target, quality)
         if len(data) <= rules.max_bytes:
             break
-    if (target, quality) != attempts[0]:
-        notes.append(f"re-encoded as {_quality(target, quality)} to stay under {_limit(rules)}")
+    size_alone = not work.notes and work.source_format == target  # nothing else asked for re-encoding
+    if (target, quality) != natural or size_alone:
+        work.notes.append(f"re-encoded as {_quality(target, quality)} to stay under {_limit(rules)}")
     if len(data) <= rules.max_bytes:
-        return image, target, data
-    smaller, data = _shrink_until_fits(image, target, quality, len(data), rules)
-    resized = f"downscaled from {_dims(image.size)} to {_dims(smaller.size)}"
-    notes.append(f"{resized} to stay under {_limit(rules)}")
-    return smaller, target, data
+        return data, target
+    full_size = work.image.size
+    work.claim.copying(_pixel_bytes(work.image))  # each smaller copy is at most this big
+    smaller, data = _shrink_until_fits(work.image, target, quality, len(data), rules)
+    work.take((smaller, f"downscaled from {_dims(full_size)} to {_dims(smaller.size)} to stay under {_limit(rules)}"))
+    return data, target
 
 
-def _attempts(rules: ImageRules) -> list[tuple[str, int | None]]:
-    lossless: list[tuple[str, int | None]] = [("PNG", None)] if "PNG" in rules.formats else []
+def _natural_encoding(work: _Work, rules: ImageRules) -> tuple[str, int | None]:
+    """PNG for a lossless source, so nothing is lost; JPEG for one stored as JPEG, or where PNG is not taken."""
+    if "PNG" in rules.formats and not (work.lossy and "JPEG" in rules.formats):
+        return "PNG", None
+    return "JPEG", _JPEG_QUALITIES[0]
+
+
+def _first_target(work: _Work, natural: tuple[str, int | None], rules: ImageRules) -> str:
+    """The natural encoding, unless it is PNG that will not fit: then JPEG straight away, no PNG tried."""
+    if natural[0] == "JPEG" or "JPEG" not in rules.formats or _png_fits(work, rules):
+        return natural[0]
+    return "JPEG"
+
+
+def _attempts(first: str, rules: ImageRules) -> list[tuple[str, int | None]]:
+    lossless: list[tuple[str, int | None]] = [("PNG", None)] if first == "PNG" else []
     lossy: list[tuple[str, int | None]] = [("JPEG", q) for q in _JPEG_QUALITIES] if "JPEG" in rules.formats else []
     return lossless + lossy
+
+
+def _png_fits(work: _Work, rules: ImageRules) -> bool:
+    """Whether the image will likely fit under max_bytes as PNG, judged without encoding it whole."""
+    image = work.image
+    if image.width * image.height * len(image.getbands()) <= rules.max_bytes:
+        return True  # it would fit even uncompressed
+    if work.source_format == "PNG" and work.source_bytes:
+        # Already a PNG: its own size, for the pixels that are left, is a guess that costs nothing.
+        kept = image.width * image.height / (work.full_size[0] * work.full_size[1])
+        return work.source_bytes * kept * _PNG_RECOMPRESSION <= rules.max_bytes
+    return _sampled_png_size(image) <= rules.max_bytes
+
+
+def _sampled_png_size(image: Image.Image) -> int:
+    """The PNG size guessed from bands of rows spread over the image: about a sixteenth of the work."""
+    tops = range(0, max(1, image.height - _SAMPLE_ROWS + 1), _SAMPLE_ROWS * _SAMPLE_EVERY)
+    bands = (image.crop((0, top, image.width, top + _SAMPLE_ROWS)) for top in tops)
+    sampled = sum(_png_size(band) for band in bands)
+    return sampled * image.height // (len(tops) * _SAMPLE_ROWS)
+
+
+def _png_size(image: Image.Image) -> int:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", icc_profile=None)  # a colour profile is counted once, not once per band
+    return buffer.tell()
 
 
 def _shrink_until_fits(
@@ -459,7 +725,7 @@ def _shrink_until_fits(
     for _ in range(_MAX_SHRINK_STEPS):
         # Encoded size grows roughly with pixel count, so each side shrinks by the square root.
         scale *= math.sqrt(_SHRINK_MARGIN * rules.max_bytes / byte_size)
-        smaller = _resized(image, scale)  # always from the full image, so blur does not add up
+        smaller = _resized(image, _scaled(image.size, scale))  # always from the full image, so blur does not add up
         if min(smaller.size) < rules.min_side:
             break
         data = _encode(smaller, target, quality)
