@@ -33,6 +33,10 @@ from wan26.providers._base import (
     ProviderOutput,
     TaskState,
     WireRequest,
+    direct_calls,
+    flows_of,
+    streamed_calls,
+    task_calls,
 )
 from wan26.storage import NotAnImage, RunFolder, truncation
 from wan26.types import (
@@ -71,7 +75,7 @@ class Run:
     """The state of one generation; `events()` drives it and yields progress as it goes."""
 
     def __init__(self, ctx: RunContext, request: ImageRequest, flow: Flow | None = None) -> None:
-        self.ctx, self.request, self.flow = ctx, request, flow or ctx.adapter.default_flow
+        self.ctx, self.request, self.flow = ctx, request, flow or ctx.adapter.facts.default_flow
         self.folder = RunFolder(ctx.output_dir, request.mode.value)
         self.wire: WireRequest | None = None
         self.images: list[SavedImage] = []
@@ -112,7 +116,7 @@ class Run:
         """The images ready to send, or one InvalidRequest with every limit and image problem."""
         found = violations(self.request, limits)
         try:
-            images = await asyncio.to_thread(prepare_images, self.request.images, self.ctx.adapter.image_rules)
+            images = await asyncio.to_thread(prepare_images, self.request.images, self.ctx.adapter.facts.image_rules)
         except InvalidRequest as bad_images:
             found, images = [*found, *bad_images.violations], ()
         if found:
@@ -172,29 +176,29 @@ class Run:
 
     def _mode_limits(self) -> ModeLimits:
         adapter = self.ctx.adapter
-        limits = mode_limits_for(dict(adapter.limits), self.request.mode, adapter.name)
-        if self.flow not in adapter.flows:
-            raise InvalidRequest([Violation("flow", f"{adapter.name} does not offer the {self.flow} flow")])
+        limits = mode_limits_for(dict(adapter.facts.limits), self.request.mode, adapter.facts.name)
+        if self.flow not in flows_of(adapter):
+            raise InvalidRequest([Violation("flow", f"{adapter.facts.name} does not offer the {self.flow} flow")])
         return limits
 
     async def _generate(self, wire: WireRequest) -> AsyncIterator[Event]:
         adapter, creds = self.ctx.adapter, self.ctx.creds
-        yield Progress(Phase.SUBMITTING, f"Sending the request to {adapter.title}")
+        yield Progress(Phase.SUBMITTING, f"Sending the request to {adapter.facts.title}")
         if self.flow is Flow.TASK:
-            source = self._task_items(adapter.build_submit(wire, creds))
-        elif self.request.n > 1 and adapter.limits[self.request.mode].one_image_per_call:
+            source = self._task_items(task_calls(adapter).build_submit(wire, creds))
+        elif self.request.n > 1 and adapter.facts.limits[self.request.mode].one_image_per_call:
             source = self._fanned_out_items(wire)
         elif self.request.mode is Mode.INTERLEAVE:
-            source = self._streamed_items(adapter.build_direct(wire, creds))
+            source = self._streamed_items(streamed_calls(adapter).build_stream(wire, creds))
         else:
-            source = self._direct_items(adapter.build_direct(wire, creds))
+            source = self._direct_items(direct_calls(adapter).build_direct(wire, creds))
         async for event in source:
             yield event
 
     async def _direct_items(self, call: Any) -> AsyncIterator[Event]:
         yield Progress(Phase.WAITING, "Generating (this usually takes 1–2 minutes)")
         body, headers = await self.ctx.http.json(call)  # within Timeouts.total
-        output = self.ctx.adapter.parse_output(body, headers)
+        output = direct_calls(self.ctx.adapter).parse_output(body, headers)
         self._took_output(output)
         async for event in self._consume(output.items):
             yield event
@@ -207,7 +211,7 @@ class Run:
         seeds = ", ".join(str(one.seed) for one in wires)
         yield Progress(
             Phase.WAITING,
-            f"{self.ctx.adapter.title} makes one image per call: {len(wires)} calls at once (seeds {seeds})",
+            f"{self.ctx.adapter.facts.title} makes one image per call: {len(wires)} calls at once (seeds {seeds})",
         )
         first, self._next_index = self._next_index, self._next_index + len(wires)
         # Files are numbered in seed order, whichever call answers first: 01 has seed s, 02 has s+1…
@@ -231,9 +235,9 @@ class Run:
             raise _first_of(failures, len(wires))
 
     async def _one_call(self, wire: WireRequest, index: int) -> tuple[ProviderOutput, int]:
-        call = self.ctx.adapter.build_direct(wire, self.ctx.creds)
+        call = direct_calls(self.ctx.adapter).build_direct(wire, self.ctx.creds)
         body, headers = await self.ctx.http.json(call)  # within Timeouts.total
-        output = self.ctx.adapter.parse_output(body, headers)
+        output = direct_calls(self.ctx.adapter).parse_output(body, headers)
         items = tuple(replace(item, seed=wire.seed) if isinstance(item, OutputImage) else item for item in output.items)
         self._took_output(replace(output, items=items), streamed=True)
         return replace(output, items=items), index
@@ -241,7 +245,7 @@ class Run:
     async def _streamed_items(self, call: Any) -> AsyncIterator[Event]:
         yield Progress(Phase.WAITING, "Generating; text and images stream in as they are made")
         async for sse in self.ctx.http.stream(call):  # within Timeouts.total, comments or not
-            chunk = self.ctx.adapter.parse_stream_event(sse)
+            chunk = streamed_calls(self.ctx.adapter).parse_stream_event(sse)
             self._took_output(chunk, streamed=True)
             async for event in self._consume(chunk.items):
                 yield event
@@ -249,21 +253,21 @@ class Run:
                 return
         raise ProtocolError(
             "the stream ended before the last event",
-            provider=self.ctx.adapter.name,
+            provider=self.ctx.adapter.facts.name,
             request_id=self.output.request_id,
             hint="What arrived before the cut has been saved.",
         )
 
     async def _task_items(self, call: Any) -> AsyncIterator[Event]:
         body, _ = await self.ctx.http.json(call)
-        submitted = self.ctx.adapter.parse_submit(body, call)
+        submitted = task_calls(self.ctx.adapter).parse_submit(body, call)
         if submitted.error is not None:
             raise submitted.error
         self.cost_usd = submitted.cost_usd
         if not submitted.task_id:
             raise ProtocolError(
                 "the task was accepted without a task id",
-                provider=self.ctx.adapter.name,
+                provider=self.ctx.adapter.facts.name,
                 request_id=submitted.request_id,
             )
         self.task_id = submitted.task_id
@@ -275,18 +279,18 @@ class Run:
     async def follow_task(self, task_id: str) -> AsyncIterator[Event]:
         """Poll `task_id` to its end, then save what it made (also used to fetch an old task)."""
         self.task_id = task_id
-        poll_call = self.ctx.adapter.build_poll(task_id, self.ctx.creds)
+        poll_call = task_calls(self.ctx.adapter).build_poll(task_id, self.ctx.creds)
         expected = None if self.fetched or self.request.mode is Mode.INTERLEAVE else self.request.n
 
         async def fetch() -> Any:
             timeouts = self.ctx.http.timeouts
             body, _ = await self.ctx.http.json(poll_call, timeouts.poll, timeouts.poll_total)
-            return self.ctx.adapter.parse_task(body, task_id, expected)
+            return task_calls(self.ctx.adapter).parse_task(body, task_id, expected)
 
         states = poll_states(
             fetch,
             task_id=task_id,
-            provider=self.ctx.adapter.name,
+            provider=self.ctx.adapter.facts.name,
             policy=self.ctx.poll,
             sleep=self.ctx.sleep,
             clock=self.ctx.clock,
@@ -302,7 +306,7 @@ class Run:
             raise
 
     def _fetch_advice(self, task_id: str) -> str:
-        command = fetch_command(task_id, self.request.mode, self.ctx.adapter.name)
+        command = fetch_command(task_id, self.request.mode, self.ctx.adapter.facts.name)
         return f"The task may still finish and be billed. Save it within 24 h with: {command}."
 
     async def _task_events(self, states: AsyncIterator[TaskState], task_id: str) -> AsyncIterator[Event]:
@@ -403,7 +407,7 @@ class Run:
             f"{len(self.failed)} of {len(self.offered)} image(s) could not be saved "
             f"(image {first['index']}: {first['error']})",
             urls=self._unsaved_urls(),
-            provider=self.ctx.adapter.name,
+            provider=self.ctx.adapter.facts.name,
             request_id=self.output.request_id,
             task_id=self.task_id,
             hint=saved or None,
@@ -427,8 +431,8 @@ class Run:
     def _result(self) -> GenerationResult:
         return GenerationResult(
             mode=self.request.mode,
-            provider=self.ctx.adapter.name,
-            model=self.ctx.adapter.model_for(self.request.mode),
+            provider=self.ctx.adapter.facts.name,
+            model=self.ctx.adapter.facts.model_for(self.request.mode),
             images=tuple(sorted(self.images, key=lambda image: image.index)),
             seed=self.wire.seed if self.wire else None,
             run_dir=self.folder.path,

@@ -9,13 +9,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from wan26._sse import SSEEvent
-from wan26.errors import ConfigError, ProtocolError, ProviderError
+from wan26.errors import ProtocolError, ProviderError
 from wan26.images import DASHSCOPE_IMAGE_RULES
 from wan26.limits import ModeLimits, Range
 from wan26.pricing import Price
 from wan26.providers import _aimlapi_errors
-from wan26.providers._base import Credentials, HttpCall, JSONObject, OutputImage, ProviderOutput, TaskState, WireRequest
+from wan26.providers._base import (
+    Credentials,
+    HttpCall,
+    JSONObject,
+    OutputImage,
+    ProviderFacts,
+    ProviderOutput,
+    WireRequest,
+)
 from wan26.providers._wire import bearer
 from wan26.types import Flow, Mode, Size
 
@@ -40,35 +47,30 @@ _SIZES = (Size(1280, 1280), Size(1024, 768), Size(768, 1024), Size(1152, 768), S
 RECOMMENDED_SIZES = {Mode.TEXT_TO_IMAGE: _SIZES, Mode.EDIT: _SIZES}
 
 
+FACTS = ProviderFacts(
+    name="aimlapi",
+    title="AI/ML API",
+    key_env="AIMLAPI_API_KEY",
+    base_url_env="AIMLAPI_BASE_URL",
+    default_base_url="https://api.aimlapi.com",
+    key_help="Create a key at https://aimlapi.com/app/keys",
+    models=dict.fromkeys(LIMITS, MODEL),
+    limits=LIMITS,
+    recommended_sizes=RECOMMENDED_SIZES,
+    image_rules=DASHSCOPE_IMAGE_RULES,  # forwarded to DashScope, whose input rules apply
+    price=Price(0.039, "AI/ML API's example charge per image"),
+    default_flow=Flow.DIRECT,  # the only one: no polling endpoint for images (providers.md §1)
+)
+
+
 class AIMLAPI:
-    name = "aimlapi"
-    title = "AI/ML API"
-    key_env = "AIMLAPI_API_KEY"
-    base_url_env = "AIMLAPI_BASE_URL"
-    key_help = "Create a key at https://aimlapi.com/app/keys"
-    flows = frozenset({Flow.DIRECT})  # no polling endpoint for images (providers.md §1)
-    default_flow = Flow.DIRECT
-    # Annotated as the protocol's read-only Mapping: a plain dict attribute does not match Adapter.
-    limits: Mapping[Mode, ModeLimits] = LIMITS
-    recommended_sizes: Mapping[Mode, tuple[Size, ...]] = RECOMMENDED_SIZES
-    image_rules = DASHSCOPE_IMAGE_RULES  # forwarded to DashScope, whose input rules apply
-    price = Price(0.039, "AI/ML API's example charge per image")
+    """Direct calls only: one image per call, answered in the response."""
 
-    def model_for(self, mode: Mode) -> str:
-        return MODEL
-
-    def base_url(self, env: Mapping[str, str]) -> str:
-        return (env.get(self.base_url_env) or "https://api.aimlapi.com").rstrip("/")
+    facts = FACTS
 
     def build_direct(self, wire: WireRequest, creds: Credentials) -> HttpCall:
         headers = bearer(creds)
         return HttpCall("POST", creds.base_url + _PATH, headers, self._body(wire))
-
-    def build_submit(self, wire: WireRequest, creds: Credentials) -> HttpCall:
-        raise ConfigError(_NO_TASKS)
-
-    def build_poll(self, task_id: str, creds: Credentials) -> HttpCall:
-        raise ConfigError(_NO_TASKS)
 
     def parse_output(self, body: JSONObject, headers: Mapping[str, str]) -> ProviderOutput:
         request_id = headers.get("x-inference-id")  # the id the charge is recorded under (request tracing page)
@@ -78,17 +80,8 @@ class AIMLAPI:
         items = _images(body.get("data"), request_id)
         return ProviderOutput(items, request_id, usage, cost_usd=_cost_usd(usage, headers))
 
-    def parse_stream_event(self, event: SSEEvent) -> ProviderOutput:
-        raise ProtocolError("AI/ML API does not stream image generations", provider=self.name)
-
-    def parse_submit(self, body: JSONObject, sent: HttpCall | None = None) -> TaskState:
-        raise ProtocolError(_NO_TASKS, provider=self.name)
-
-    def parse_task(self, body: JSONObject, task_id: str, expected_images: int | None = None) -> TaskState:
-        raise ProtocolError(_NO_TASKS, provider=self.name, task_id=task_id)
-
     def parse_error(self, status: int, body: JSONObject | None, headers: Mapping[str, str]) -> ProviderError:
-        return _aimlapi_errors.to_error(status, body or {}, headers, provider=self.name)
+        return _aimlapi_errors.to_error(status, body or {}, headers, provider=FACTS.name)
 
     def _body(self, wire: WireRequest) -> JSONObject:
         """One image per call: the schema has no `n`, the core fans n > 1 out (providers.md §1)."""
@@ -105,9 +98,6 @@ class AIMLAPI:
             body["seed"] = wire.seed
         # enhance_prompt defaults to true and watermark to false upstream; both are always sent.
         return body | {"enhance_prompt": request.prompt_extend, "watermark": request.watermark}
-
-
-_NO_TASKS = "AI/ML API answers image generations directly; it has no task flow to submit or poll"
 
 
 def _images(data: object, request_id: str | None) -> tuple[OutputImage, ...]:

@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping
 
 from wan26._sse import SSEEvent
-from wan26.errors import ConfigError, ProtocolError, ProviderError
+from wan26.errors import ProtocolError, ProviderError
 from wan26.images import DASHSCOPE_IMAGE_RULES
 from wan26.limits import ModeLimits, Range
 from wan26.pricing import Price
@@ -22,7 +22,9 @@ from wan26.providers._base import (
     OutputImage,
     OutputItem,
     OutputText,
+    ProviderFacts,
     ProviderOutput,
+    Regions,
     TaskState,
     TaskStatus,
     WireRequest,
@@ -99,40 +101,43 @@ _TASK_STATUSES = {  # dashscope.md §3.5; CANCELLED is a spelling seen once in t
 }
 
 
-class DashScope:
-    name = "dashscope"
-    title = "Alibaba Cloud DashScope"
-    key_env = "DASHSCOPE_API_KEY"
-    base_url_env = "DASHSCOPE_BASE_URL"
-    key_help = (
+FACTS = ProviderFacts(
+    name="dashscope",
+    title="Alibaba Cloud DashScope",
+    key_env="DASHSCOPE_API_KEY",
+    base_url_env="DASHSCOPE_BASE_URL",
+    default_base_url=REGION_BASE_URLS["intl"],
+    key_help=(
         "Create a key in Alibaba Cloud Model Studio: https://www.alibabacloud.com/help/en/model-studio/get-api-key"
-    )
-    flows = frozenset(Flow)
-    # Direct: it answers as soon as the images exist and streams interleave (README, "Flows").
-    default_flow = Flow.DIRECT
-    # Annotated as the protocol's read-only Mapping: a plain dict attribute does not match Adapter.
-    limits: Mapping[Mode, ModeLimits] = LIMITS
-    recommended_sizes: Mapping[Mode, tuple[Size, ...]] = RECOMMENDED_SIZES
-    image_rules = DASHSCOPE_IMAGE_RULES
+    ),
+    models=_MODELS,
+    limits=LIMITS,
+    recommended_sizes=RECOMMENDED_SIZES,
+    image_rules=DASHSCOPE_IMAGE_RULES,
     # dashscope.md §8: Singapore 0.220177 CNY ≈ US$0.03; Beijing and Virginia 0.20 CNY.
-    price = Price(0.03, "Singapore list price; 0.20 CNY in Beijing and Virginia")
+    price=Price(0.03, "Singapore list price; 0.20 CNY in Beijing and Virginia"),
+    # Direct: it answers as soon as the images exist and streams interleave (README, "Flows").
+    default_flow=Flow.DIRECT,
+    # 5 concurrent tasks per Alibaba Cloud account (all its keys together), for wan2.6-image and wan2.6-t2i:
+    # https://help.aliyun.com/zh/model-studio/rate-limit (https://www.alibabacloud.com/help/en/model-studio/rate-limit)
+    max_concurrent_per_key=5,
+    regions=Regions("DASHSCOPE_REGION", REGION_BASE_URLS),
+)
 
-    def model_for(self, mode: Mode) -> str:
-        return _MODELS[mode]
 
-    def base_url(self, env: Mapping[str, str]) -> str:
-        if env.get(self.base_url_env):
-            return env[self.base_url_env].rstrip("/")
-        region = env.get("DASHSCOPE_REGION") or "intl"
-        if region not in REGION_BASE_URLS:
-            raise ConfigError(f"DASHSCOPE_REGION must be one of {', '.join(REGION_BASE_URLS)}, not {region!r}")
-        return REGION_BASE_URLS[region]
+class DashScope:
+    """Every flow: a direct call, a stream for interleave, and tasks."""
+
+    facts = FACTS
 
     def build_direct(self, wire: WireRequest, creds: Credentials) -> HttpCall:
-        body = self._body(wire)
-        if wire.request.mode is not Mode.INTERLEAVE:
-            return HttpCall("POST", creds.base_url + _DIRECT_PATH, bearer(creds), body)
+        if wire.request.mode is Mode.INTERLEAVE:  # the direct endpoint answers interleave only as a stream
+            return self.build_stream(wire, creds)
+        return HttpCall("POST", creds.base_url + _DIRECT_PATH, bearer(creds), self._body(wire))
+
+    def build_stream(self, wire: WireRequest, creds: Credentials) -> HttpCall:
         # Interleaved output is streaming-only on the direct endpoint (dashscope.md §2.3).
+        body = self._body(wire)
         body["parameters"]["stream"] = True
         headers = {**bearer(creds), "X-DashScope-Sse": "enable", "Accept": "text/event-stream"}
         return HttpCall("POST", creds.base_url + _DIRECT_PATH, headers, body, stream=True)
@@ -163,13 +168,13 @@ class DashScope:
         output = body.get("output")
         if not isinstance(output, dict):
             # One documented FAILED shape has only top-level code/message (dashscope.md §3.4 a).
-            error = _dashscope_errors.to_error(None, body, {}, provider=self.name)
+            error = _dashscope_errors.to_error(None, body, {}, provider=FACTS.name)
             error.task_id = task_id
             return TaskState(task_id, TaskStatus.FAILED, "FAILED", body.get("request_id"), error=error)
         return self._task_state(body, output, task_id)
 
     def parse_error(self, status: int, body: JSONObject | None, headers: Mapping[str, str]) -> ProviderError:
-        return _dashscope_errors.to_error(status, body or {}, headers, provider=self.name)
+        return _dashscope_errors.to_error(status, body or {}, headers, provider=FACTS.name)
 
     def _task_state(self, body: JSONObject, output: JSONObject, task_id: str) -> TaskState:
         raw = str(output.get("task_status", ""))
@@ -178,10 +183,10 @@ class DashScope:
         request_id = body.get("request_id")
         if status is None:
             raise ProtocolError(
-                f"unknown task status {raw!r}", provider=self.name, request_id=request_id, task_id=task_id
+                f"unknown task status {raw!r}", provider=FACTS.name, request_id=request_id, task_id=task_id
             )
         result = _output(output, body, {}, whole=True) if status is TaskStatus.SUCCEEDED else None
-        error = _dashscope_errors.task_error(status, raw, body, output, provider=self.name, task_id=task_id)
+        error = _dashscope_errors.task_error(status, raw, body, output, provider=FACTS.name, task_id=task_id)
         return TaskState(task_id, status, raw, request_id, output=result, error=error)
 
     def _raise_if_error(self, body: JSONObject, headers: Mapping[str, str]) -> None:
@@ -190,7 +195,7 @@ class DashScope:
             raise self.parse_error(200, body, headers)
 
     def _body(self, wire: WireRequest) -> JSONObject:
-        return dashscope_body(wire, self.model_for(wire.request.mode))
+        return dashscope_body(wire, FACTS.model_for(wire.request.mode))
 
 
 def dashscope_body(wire: WireRequest, model: str) -> JSONObject:

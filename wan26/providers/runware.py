@@ -9,7 +9,6 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import replace
 
-from wan26._sse import SSEEvent
 from wan26.errors import ConfigError, ProtocolError, ProviderError
 from wan26.images import DASHSCOPE_IMAGE_RULES
 from wan26.limits import ModeLimits, Range
@@ -19,6 +18,7 @@ from wan26.providers._base import (
     HttpCall,
     JSONObject,
     OutputImage,
+    ProviderFacts,
     ProviderOutput,
     TaskState,
     TaskStatus,
@@ -64,25 +64,27 @@ RECOMMENDED_SIZES = {
 }
 
 
+FACTS = ProviderFacts(
+    name="runware",
+    title="Runware",
+    key_env="RUNWARE_API_KEY",
+    base_url_env="RUNWARE_BASE_URL",
+    default_base_url="https://api.runware.ai/v1",
+    key_help="Create a key at https://my.runware.ai/signup",
+    # One id for every mode: a task fetched later under any mode is still recorded with the right model.
+    models=dict.fromkeys(Mode, MODEL),
+    limits=LIMITS,
+    recommended_sizes=RECOMMENDED_SIZES,
+    image_rules=DASHSCOPE_IMAGE_RULES,  # URL, data URI or base64 (providers.md §2)
+    price=Price(0.03, "the cost in Runware's examples"),
+    default_flow=Flow.DIRECT,  # deliveryMethod sync (the default) answers with the images
+)
+
+
 class Runware:
-    name = "runware"
-    title = "Runware"
-    key_env = "RUNWARE_API_KEY"
-    base_url_env = "RUNWARE_BASE_URL"
-    key_help = "Create a key at https://my.runware.ai/signup"
-    flows = frozenset(Flow)  # deliveryMethod sync (default) or async + getResponse
-    default_flow = Flow.DIRECT
-    # Annotated as the protocol's read-only Mapping: a plain dict attribute does not match Adapter.
-    limits: Mapping[Mode, ModeLimits] = LIMITS
-    recommended_sizes: Mapping[Mode, tuple[Size, ...]] = RECOMMENDED_SIZES
-    image_rules = DASHSCOPE_IMAGE_RULES  # URL, data URI or base64 (providers.md §2)
-    price = Price(0.03, "the cost in Runware's examples")
+    """Direct calls (deliveryMethod sync) and tasks (deliveryMethod async, then getResponse)."""
 
-    def model_for(self, mode: Mode) -> str:
-        return MODEL
-
-    def base_url(self, env: Mapping[str, str]) -> str:
-        return (env.get(self.base_url_env) or "https://api.runware.ai/v1").rstrip("/")
+    facts = FACTS
 
     def build_direct(self, wire: WireRequest, creds: Credentials) -> HttpCall:
         return _call(creds, [_inference_task(wire, "sync")])
@@ -105,9 +107,6 @@ class Runware:
             raise ProtocolError("the answer holds no finished image", provider=PROVIDER, request_id=task_id)
         # Errors apply per image (providers.md §2): keep what was made, report the failure after it.
         return replace(_output(done, task_id), error=item_error(failed[0], task_id) if failed else None)
-
-    def parse_stream_event(self, event: SSEEvent) -> ProviderOutput:
-        raise ProtocolError("Runware does not stream images; use the direct or task flow", provider=PROVIDER)
 
     def parse_submit(self, body: JSONObject, sent: HttpCall | None = None) -> TaskState:
         if (entry := first_error(body)) is not None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import quote
 
-from wan26._sse import SSEEvent
 from wan26.errors import ConfigError, InvalidRequest, ProtocolError, ProviderError, Violation
 from wan26.images import ImageRules
 from wan26.limits import ModeLimits, Range
@@ -20,6 +19,7 @@ from wan26.providers._base import (
     HttpCall,
     JSONObject,
     OutputImage,
+    ProviderFacts,
     ProviderOutput,
     TaskState,
     TaskStatus,
@@ -69,45 +69,36 @@ _JOB_STATUSES = {
 }
 
 
+FACTS = ProviderFacts(
+    name="shortapi",
+    title="ShortAPI",
+    key_env="SHORTAPI_API_KEY",
+    base_url_env="SHORTAPI_BASE_URL",
+    default_base_url="https://api.shortapi.ai/api/v1",
+    key_help="Create a key in your ShortAPI dashboard: https://shortapi.ai",
+    models=_MODELS,
+    limits=LIMITS,
+    recommended_sizes=RECOMMENDED_SIZES,
+    image_rules=IMAGE_RULES,
+    price=Price(0.026, "ShortAPI's list price"),
+    default_flow=Flow.TASK,  # the only one: every generation is a job (providers.md §3)
+)
+
+
 class ShortAPI:
-    name = "shortapi"
-    title = "ShortAPI"
-    key_env = "SHORTAPI_API_KEY"
-    base_url_env = "SHORTAPI_BASE_URL"
-    key_help = "Create a key in your ShortAPI dashboard: https://shortapi.ai"
-    flows = frozenset({Flow.TASK})
-    default_flow = Flow.TASK
-    # Annotated as the protocol's read-only Mapping: a plain dict attribute does not match Adapter.
-    limits: Mapping[Mode, ModeLimits] = LIMITS
-    recommended_sizes: Mapping[Mode, tuple[Size, ...]] = RECOMMENDED_SIZES
-    image_rules = IMAGE_RULES
-    price = Price(0.026, "ShortAPI's list price")
+    """Tasks only: job/create, then job/query."""
 
-    def model_for(self, mode: Mode) -> str:
-        return _MODELS[mode]
-
-    def base_url(self, env: Mapping[str, str]) -> str:
-        return (env.get(self.base_url_env) or "https://api.shortapi.ai/api/v1").rstrip("/")
-
-    def build_direct(self, wire: WireRequest, creds: Credentials) -> HttpCall:
-        # providers.md §3: always async (job/create, then job/query); the core refuses Flow.DIRECT first.
-        raise ConfigError("ShortAPI has no direct call: every generation is a job (use the task flow)")
+    facts = FACTS
 
     def build_submit(self, wire: WireRequest, creds: Credentials) -> HttpCall:
         # No callback_url: the core polls job/query instead (providers.md §3).
-        body = {"model": self.model_for(wire.request.mode), "args": _args(wire)}
+        body = {"model": FACTS.model_for(wire.request.mode), "args": _args(wire)}
         headers = bearer(creds)
         return HttpCall("POST", f"{creds.base_url}/job/create", headers, body)
 
     def build_poll(self, task_id: str, creds: Credentials) -> HttpCall:
         url = f"{creds.base_url}/job/query?id={quote(task_id, safe='')}"
         return HttpCall("GET", url, bearer(creds, json_body=False))
-
-    def parse_output(self, body: JSONObject, headers: Mapping[str, str]) -> ProviderOutput:
-        raise ProtocolError("ShortAPI has no direct call to parse an answer from", provider=self.name)
-
-    def parse_stream_event(self, event: SSEEvent) -> ProviderOutput:
-        raise ProtocolError("ShortAPI does not stream", provider=self.name)
 
     def parse_submit(self, body: JSONObject, sent: HttpCall | None = None) -> TaskState:
         self._raise_if_refused(body, task_id=None)
@@ -117,7 +108,7 @@ class ShortAPI:
         sources = (data, body) if isinstance(data, dict) else (body,)
         job_id = next((text(source.get("job_id")) for source in sources if text(source.get("job_id"))), None)
         if job_id is None:
-            raise ProtocolError(f"job/create answered without a job_id: {body!r:.200}", provider=self.name)
+            raise ProtocolError(f"job/create answered without a job_id: {body!r:.200}", provider=FACTS.name)
         # `amount` is the USD charge as a string, e.g. "0.02" (providers.md §3, seed 003).
         amount = next((source["amount"] for source in sources if source.get("amount") is not None), None)
         return TaskState(job_id, TaskStatus.QUEUED, "queued", cost_usd=_amount(amount))
@@ -126,7 +117,7 @@ class ShortAPI:
         data = self._data(body, task_id=task_id)
         raw = data.get("status")
         if not isinstance(raw, int) or isinstance(raw, bool) or raw not in _JOB_STATUSES:
-            raise ProtocolError(f"unknown job status {raw!r}", provider=self.name, task_id=task_id)
+            raise ProtocolError(f"unknown job status {raw!r}", provider=FACTS.name, task_id=task_id)
         status, name = _JOB_STATUSES[raw]
         if status is TaskStatus.SUCCEEDED:
             return TaskState(task_id, status, name, output=self._output(data, task_id))
@@ -135,20 +126,20 @@ class ShortAPI:
         return TaskState(task_id, status, name)
 
     def parse_error(self, status: int, body: JSONObject | None, headers: Mapping[str, str]) -> ProviderError:
-        return _shortapi_errors.to_error(status, body or {}, headers, provider=self.name)
+        return _shortapi_errors.to_error(status, body or {}, headers, provider=FACTS.name)
 
     def _data(self, body: JSONObject, task_id: str | None) -> JSONObject:
         """`data` of a `code: 0` answer."""
         self._raise_if_refused(body, task_id)
         data = body.get("data")
         if not isinstance(data, dict):
-            raise ProtocolError(f"no data object in the answer: {body!r:.200}", provider=self.name, task_id=task_id)
+            raise ProtocolError(f"no data object in the answer: {body!r:.200}", provider=FACTS.name, task_id=task_id)
         return data
 
     def _raise_if_refused(self, body: JSONObject, task_id: str | None) -> None:
         # A non-zero code is an error even with HTTP 200 (providers.md §3 [I]).
         if body.get("code", 0) not in (0, "0"):
-            raise _shortapi_errors.to_error(200, body, {}, provider=self.name, task_id=task_id)
+            raise _shortapi_errors.to_error(200, body, {}, provider=FACTS.name, task_id=task_id)
 
     def _output(self, data: JSONObject, task_id: str) -> ProviderOutput:
         result = data.get("result")
@@ -157,7 +148,7 @@ class ShortAPI:
         urls = [entry["url"] for entry in entries if isinstance(entry, dict) and text(entry.get("url"))]
         if not urls:  # the whole body, uncut: a URL cut short would be lost
             raise ProtocolError(
-                f"the job succeeded without result.images[].url: {data!r}", provider=self.name, task_id=task_id
+                f"the job succeeded without result.images[].url: {data!r}", provider=FACTS.name, task_id=task_id
             )
         # An entry without a URL is skipped with a note: the others were made and billed (providers.md §3).
         skipped = len(entries) - len(urls)
@@ -168,7 +159,7 @@ class ShortAPI:
 
     def _job_error(self, data: JSONObject, task_id: str) -> ProviderError:
         # The failure payload is undocumented [?]: the text is read from error / message / info if present.
-        return _shortapi_errors.to_error(None, data, {}, provider=self.name, task_id=task_id)
+        return _shortapi_errors.to_error(None, data, {}, provider=FACTS.name, task_id=task_id)
 
 
 def _args(wire: WireRequest) -> JSONObject:

@@ -9,10 +9,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from urllib.parse import quote
 
-from wan26._sse import SSEEvent
-from wan26.errors import ConfigError, ProtocolError, ProviderError
+from wan26.errors import ProtocolError, ProviderError
 from wan26.images import DASHSCOPE_IMAGE_RULES
-from wan26.limits import ModeLimits
 from wan26.pricing import Price
 from wan26.providers import _vtrix_errors
 from wan26.providers._base import (
@@ -22,6 +20,7 @@ from wan26.providers._base import (
     OutputImage,
     OutputItem,
     OutputText,
+    ProviderFacts,
     ProviderOutput,
     TaskState,
     TaskStatus,
@@ -31,7 +30,7 @@ from wan26.providers._wire import bearer, read_items, text
 from wan26.providers.dashscope import LIMITS as DASHSCOPE_LIMITS
 from wan26.providers.dashscope import RECOMMENDED_SIZES as DASHSCOPE_SIZES
 from wan26.providers.dashscope import dashscope_body
-from wan26.types import Flow, Mode, Size
+from wan26.types import Flow, Mode
 
 _SUBMIT_PATH = "/model/v1/generation"  # "use this endpoint for all Multimodal models" (§4 [C])
 _TASK_PATH = "/model/v1/generation/task/"  # vtrix-cli GetTask (§4 [C])
@@ -59,32 +58,30 @@ RECOMMENDED_SIZES = {
 }
 
 
+FACTS = ProviderFacts(
+    name="vtrix",
+    title="Vtrix",
+    key_env="VTRIX_API_KEY",
+    base_url_env="VTRIX_BASE_URL",
+    default_base_url="https://cloud.vtrix.ai",
+    key_help="Create a key on Vtrix's API key page: https://vtrix.ai",
+    models=_MODELS,
+    limits=LIMITS,
+    recommended_sizes=RECOMMENDED_SIZES,
+    image_rules=DASHSCOPE_IMAGE_RULES,
+    price=Price(None, "Vtrix publishes no price for wan26_image; the charge is shown after the run"),
+    # The only one: the sync route is documented for SeaArt only [?] (providers.md §4), so it is never guessed at.
+    default_flow=Flow.TASK,
+)
+
+
 class Vtrix:
-    name = "vtrix"
-    title = "Vtrix"
-    key_env = "VTRIX_API_KEY"
-    base_url_env = "VTRIX_BASE_URL"
-    key_help = "Create a key on Vtrix's API key page: https://vtrix.ai"
-    flows = frozenset({Flow.TASK})  # the sync route is documented for SeaArt only [?] (providers.md §4)
-    default_flow = Flow.TASK
-    # Annotated as the protocol's read-only Mapping: a plain dict attribute does not match Adapter.
-    limits: Mapping[Mode, ModeLimits] = LIMITS
-    recommended_sizes: Mapping[Mode, tuple[Size, ...]] = RECOMMENDED_SIZES
-    image_rules = DASHSCOPE_IMAGE_RULES
-    price = Price(None, "Vtrix publishes no price for wan26_image; the charge is shown after the run")
+    """Tasks only: submit, then poll the task."""
 
-    def model_for(self, mode: Mode) -> str:
-        return _MODELS[mode]
-
-    def base_url(self, env: Mapping[str, str]) -> str:
-        return (env.get(self.base_url_env) or "https://cloud.vtrix.ai").rstrip("/")
-
-    def build_direct(self, wire: WireRequest, creds: Credentials) -> HttpCall:
-        # The sync route is documented for SeaArt only [?] (providers.md §4): never guess at it.
-        raise ConfigError("Vtrix offers only the task flow (submit, then poll): use flow=task")
+    facts = FACTS
 
     def build_submit(self, wire: WireRequest, creds: Credentials) -> HttpCall:
-        model = self.model_for(wire.request.mode)
+        model = FACTS.model_for(wire.request.mode)
         # Every official client wraps DashScope's native body in input[0].params; whether the flat
         # body is accepted too is [?], so we send the wrapped form (providers.md §4, "Body format").
         # The model sits at the top only, as in the §4 example; params holds input and parameters.
@@ -97,12 +94,6 @@ class Vtrix:
         url = creds.base_url + _TASK_PATH + quote(task_id, safe="")
         return HttpCall("GET", url, bearer(creds, json_body=False))
 
-    def parse_output(self, body: JSONObject, headers: Mapping[str, str]) -> ProviderOutput:
-        raise ProtocolError("Vtrix answers through tasks only; there is no direct answer to read", provider=self.name)
-
-    def parse_stream_event(self, event: SSEEvent) -> ProviderOutput:
-        raise ProtocolError("Vtrix does not stream", provider=self.name)
-
     def parse_submit(self, body: JSONObject, sent: HttpCall | None = None) -> TaskState:
         # The submission answers with the task itself: {id, created_at, status, model} (§4).
         return self.parse_task(body, task_id="")
@@ -113,7 +104,7 @@ class Vtrix:
         raw = text(body.get("status")) or ("failed" if body.get("error") else None)
         if raw is None:
             raise ProtocolError(
-                f"no task status in the answer: {body!r:.200}", provider=self.name, task_id=task_id or None
+                f"no task status in the answer: {body!r:.200}", provider=FACTS.name, task_id=task_id or None
             )
         status = _TASK_STATUSES.get(raw.lower(), TaskStatus.RUNNING)
         output = _output(body, task_id) if status is TaskStatus.SUCCEEDED else None
