@@ -60,7 +60,7 @@ from wan26.storage import default_output_dir  # noqa: E402
 
 RANDOM_SEED = -1
 # Runs only wait on HTTP, so users must not queue behind each other (Gradio's default is 1 at a
-# time per event); DashScope itself allows about 5 running tasks per account (dashscope.md §5).
+# time per event); DashScope itself allows 5 running tasks per account (its facts.max_concurrent_per_key).
 CONCURRENCY = int(os.environ.get("WAN26_CONCURRENCY", "8"))
 QUEUE_SIZE = int(os.environ.get("WAN26_QUEUE_SIZE", "64"))
 _PHASE_PROGRESS = {

@@ -37,9 +37,11 @@ _Result = TypeVar("_Result")
 
 @dataclass(frozen=True, slots=True)
 class Timeouts:
-    """Per-call limits. A direct generation answers only when its images are done (typically
-    1–2 minutes, dashscope.md §3.5; the official SDK waits 300 s); a stream waits at most
-    `generate.read` between two events, and `total` in all, even when only keep-alive comments come."""
+    """Per-call limits. A direct generation answers only when its images are done: typically in
+    1–2 minutes, and DashScope's official SDK (https://pypi.org/project/dashscope/) waits 300 s. See
+    https://platform.qianwenai.com/docs/api-reference/image-generation/wan26-image-gen-edit/query-result
+    A stream waits at most `generate.read` between two events, and `total` in all, even when only
+    keep-alive comments come."""
 
     generate: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(10.0, read=300.0, write=60.0))
     poll: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(10.0, read=30.0))
@@ -184,10 +186,13 @@ class Http:
             return response
         await _translated_call(response.aread(), self._adapter.facts.name, call.url)
         await response.aclose()
-        if response.is_success:  # [U] the answer may be plain JSON rather than a stream (dashscope.md §2.6)
+        # [U] The answer may be plain JSON rather than a stream: DashScope's docs leave open whether
+        # validation errors come before the stream or inside it (https://www.alibabacloud.com/help/en/model-studio/wan-image-generation-api-reference).
+        if response.is_success:
             self._json_body(response)  # a ProtocolError unless it is JSON
             return response
-        # An SSE error body carries its JSON in the first data: line (dashscope.md §6, SSE parsing).
+        # An SSE error body carries its JSON in the first data: line, as DashScope's official SDK reads it
+        # (https://pypi.org/project/dashscope/, dashscope/common/utils.py).
         body = _first_sse_json(response.content) if _is_event_stream(response) else _maybe_json(response)
         raise self._adapter.parse_error(response.status_code, body, response.headers)
 

@@ -1,7 +1,9 @@
 """AI/ML API (aimlapi.com): `POST /v1/images/generations`, model `alibaba/wan-2-6-image`, synchronous.
 
-Wire reference: ../shared/reference/providers.md §1; seed 000; the vendor's page at
-https://docs.aimlapi.com/api-references/image-models/alibaba-cloud/wan-2-6-image
+The vendor's pages, cited below by name:
+- model page (with its OpenAPI schema): https://docs.aimlapi.com/api-references/image-models/alibaba-cloud/wan-2-6-image
+- request tracing page: https://docs.aimlapi.com/capabilities/request-tracing-and-cost
+- errors: https://docs.aimlapi.com/errors-and-messages/general-info
 """
 
 from __future__ import annotations
@@ -26,17 +28,18 @@ from wan26.providers._base import (
 from wan26.providers._wire import bearer
 from wan26.types import Flow, Mode, Size
 
-_PATH = "/v1/images/generations"  # the spec also lists it without /v1 (providers.md §1)
-MODEL = "alibaba/wan-2-6-image"  # one model for both modes; no separate t2i id exists (providers.md §1)
+_PATH = "/v1/images/generations"  # the schema also lists it without /v1 (model page)
+# One model for both modes: the docs have no separate t2i id (https://github.com/aimlapi/api-docs).
+MODEL = "alibaba/wan-2-6-image"
 
 _TEXT_TO_IMAGE = ModeLimits(
     prompt_max=2000,
     negative_max=500,
-    side=Range(512, 1440),  # image_size.width/height: 512–1440, multiples of 32 (seed 000 schema)
+    side=Range(512, 1440),  # image_size.width/height: 512–1440, multiples of 32 (model page schema)
     pixels=Range(512 * 512, 1440 * 1440),
     side_multiple=32,
     n=Range(1, 4),
-    one_image_per_call=True,  # the schema has no n: one image per call (providers.md §1)
+    one_image_per_call=True,  # the schema has no n: one image per call (model page)
     images=Range(0, 0),
 )
 LIMITS = {
@@ -59,7 +62,7 @@ FACTS = ProviderFacts(
     recommended_sizes=RECOMMENDED_SIZES,
     image_rules=DASHSCOPE_IMAGE_RULES,  # forwarded to DashScope, whose input rules apply
     price=Price(0.039, "AI/ML API's example charge per image"),
-    default_flow=Flow.DIRECT,  # the only one: no polling endpoint for images (providers.md §1)
+    default_flow=Flow.DIRECT,  # the only one: the answer holds the images, no polling endpoint (model page)
 )
 
 
@@ -84,13 +87,13 @@ class AIMLAPI:
         return _aimlapi_errors.to_error(status, body or {}, headers, provider=FACTS.name)
 
     def _body(self, wire: WireRequest) -> JSONObject:
-        """One image per call: the schema has no `n`, the core fans n > 1 out (providers.md §1)."""
+        """One image per call: the schema has no `n`, the core fans n > 1 out (model page)."""
         request = wire.request
         body: JSONObject = {"model": MODEL, "prompt": request.prompt}
         if isinstance(request.size, Size):  # absent: the vendor's default, landscape_4_3
             body["image_size"] = {"width": request.size.width, "height": request.size.height}
         if request.mode is Mode.EDIT:
-            # [?] "URLs or local Base64 encoded images": we send data URIs, not bare base64 (providers.md §1).
+            # [?] "URLs or local Base64 encoded images" (model page): we send data URIs, not bare base64.
             body["image_urls"] = [image.wire for image in wire.images]
         if request.negative_prompt:
             body["negative_prompt"] = request.negative_prompt

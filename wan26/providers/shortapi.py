@@ -1,7 +1,8 @@
 """ShortAPI (shortapi.ai): `job/create` then `job/query`, always a task.
 
-Wire reference: ../shared/reference/providers.md §3; seed 003;
-https://shortapi.ai/models/alibaba/wan-2.6/image-to-image/llms.txt
+The vendor's pages (one llms.txt per model, each with its `args` schema and example answers):
+- image-to-image: https://shortapi.ai/models/alibaba/wan-2.6/image-to-image/llms.txt
+- text-to-image: https://shortapi.ai/models/alibaba/wan-2.6/text-to-image/llms.txt
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from wan26.types import Flow, Mode, Size, SizeSpec
 
 _MODELS = {Mode.TEXT_TO_IMAGE: "alibaba/wan-2.6/text-to-image", Mode.EDIT: "alibaba/wan-2.6/image-to-image"}
 
-LIMITS = {  # providers.md §3: no seed, no watermark in either schema
+LIMITS = {  # both llms.txt schemas: no seed, no watermark
     Mode.TEXT_TO_IMAGE: ModeLimits(
         prompt_max=2100,
         negative_max=500,
@@ -57,10 +58,10 @@ RECOMMENDED_SIZES = {
     Mode.TEXT_TO_IMAGE: (Size(1280, 1280), Size(1440, 1440), Size(2560, 768), Size(768, 2560)),
     Mode.EDIT: (Size(1280, 1280), Size(1024, 1024), Size(1280, 960), Size(960, 1280), Size(1280, 720)),
 }
-# Image URLs only: base64 input is not documented and there is no upload route (providers.md §3).
+# Image URLs only: the image-to-image llms.txt documents no base64 input, and there is no upload route.
 IMAGE_RULES = ImageRules(accepts_local=False)
 
-# providers.md §3: only 2 (succeeded) is documented [C]; 0 queued, 1 processing, 3 failed are our reading [I].
+# Only 2 (succeeded) is documented [C] (both llms.txt); 0 queued, 1 processing, 3 failed are our reading [I].
 _JOB_STATUSES = {
     0: (TaskStatus.QUEUED, "queued"),
     1: (TaskStatus.RUNNING, "processing"),
@@ -81,7 +82,7 @@ FACTS = ProviderFacts(
     recommended_sizes=RECOMMENDED_SIZES,
     image_rules=IMAGE_RULES,
     price=Price(0.026, "ShortAPI's list price"),
-    default_flow=Flow.TASK,  # the only one: every generation is a job (providers.md §3)
+    default_flow=Flow.TASK,  # the only one: every generation is a job (both llms.txt)
 )
 
 
@@ -91,7 +92,7 @@ class ShortAPI:
     facts = FACTS
 
     def build_submit(self, wire: WireRequest, creds: Credentials) -> HttpCall:
-        # No callback_url: the core polls job/query instead (providers.md §3).
+        # No callback_url: the core polls job/query instead (both llms.txt show both ways).
         body = {"model": FACTS.model_for(wire.request.mode), "args": _args(wire)}
         headers = bearer(creds)
         return HttpCall("POST", f"{creds.base_url}/job/create", headers, body)
@@ -109,7 +110,7 @@ class ShortAPI:
         job_id = next((text(source.get("job_id")) for source in sources if text(source.get("job_id"))), None)
         if job_id is None:
             raise ProtocolError(f"job/create answered without a job_id: {body!r:.200}", provider=FACTS.name)
-        # `amount` is the USD charge as a string, e.g. "0.02" (providers.md §3, seed 003).
+        # `amount` is the USD charge as a string, e.g. "0.02" (the image-to-image llms.txt).
         amount = next((source["amount"] for source in sources if source.get("amount") is not None), None)
         return TaskState(job_id, TaskStatus.QUEUED, "queued", cost_usd=_amount(amount))
 
@@ -137,7 +138,7 @@ class ShortAPI:
         return data
 
     def _raise_if_refused(self, body: JSONObject, task_id: str | None) -> None:
-        # A non-zero code is an error even with HTTP 200 (providers.md §3 [I]).
+        # [I] A non-zero code is an error even with HTTP 200 (how third-party integrations read it).
         if body.get("code", 0) not in (0, "0"):
             raise _shortapi_errors.to_error(200, body, {}, provider=FACTS.name, task_id=task_id)
 
@@ -150,7 +151,7 @@ class ShortAPI:
             raise ProtocolError(
                 f"the job succeeded without result.images[].url: {data!r}", provider=FACTS.name, task_id=task_id
             )
-        # An entry without a URL is skipped with a note: the others were made and billed (providers.md §3).
+        # An entry without a URL is skipped with a note: the others were made and billed.
         skipped = len(entries) - len(urls)
         notes = (
             (f"skipped {skipped} result entr{'y' if skipped == 1 else 'ies'} without an image URL",) if skipped else ()
@@ -163,7 +164,7 @@ class ShortAPI:
 
 
 def _args(wire: WireRequest) -> JSONObject:
-    """`args` as both llms.txt schemas list them: no seed, no watermark (providers.md §3)."""
+    """`args` as both llms.txt schemas list them: no seed, no watermark."""
     request = wire.request
     args: JSONObject = {"prompt": request.prompt, "num_images": request.n, "prompt_extend": request.prompt_extend}
     if request.negative_prompt:
@@ -184,7 +185,7 @@ def _size_args(size: SizeSpec) -> JSONObject:
 
 
 def _image_urls(wire: WireRequest) -> list[str]:
-    # Public URLs only: base64 input is undocumented (providers.md §3); images.py refuses local files first.
+    # Public URLs only: base64 input is undocumented (llms.txt); images.py refuses local files first.
     for number, image in enumerate(wire.images, start=1):
         if not image.wire.startswith(("http://", "https://")):
             raise InvalidRequest([Violation(f"image {number}", "ShortAPI takes image URLs only")])

@@ -1,6 +1,12 @@
 """Vtrix (vtrix.ai): DashScope's body wrapped in `input[0].params`, submitted as a task and polled.
 
-Wire reference: ../shared/reference/providers.md §4; seed 001; https://doc.vtrix.ai/domestic/api/qwen/wan26-image
+The vendor's pages and official clients, cited below by name:
+- model page (wan26_image): https://doc.vtrix.ai/domestic/api/qwen/wan26-image
+- t2i page (wan26_t2i): https://doc.vtrix.ai/docs/api/qwen/wan26-t2i
+- generation API: https://docs.vtrix.ai/api-reference/models/model_api_documentation_gitbook
+- CLI task page: https://doc.vtrix.ai/public/cli/cmd-task/
+- vtrix-cli: https://github.com/VtrixAI/vtrix-cli (internal/generation/client.go)
+- SeaArt SDK (the same gateway): https://github.com/SeaArt-Infra/sea-sdk-python
 """
 
 from __future__ import annotations
@@ -32,19 +38,19 @@ from wan26.providers.dashscope import RECOMMENDED_SIZES as DASHSCOPE_SIZES
 from wan26.providers.dashscope import dashscope_body
 from wan26.types import Flow, Mode
 
-_SUBMIT_PATH = "/model/v1/generation"  # "use this endpoint for all Multimodal models" (§4 [C])
-_TASK_PATH = "/model/v1/generation/task/"  # vtrix-cli GetTask (§4 [C])
+_SUBMIT_PATH = "/model/v1/generation"  # "use this endpoint for all Multimodal models" (generation API) [C]
+_TASK_PATH = "/model/v1/generation/task/"  # vtrix-cli GetTask [C]
 _MODELS = {Mode.TEXT_TO_IMAGE: "wan26_t2i", Mode.EDIT: "wan26_image", Mode.INTERLEAVE: "wan26_image"}
 
-# Vtrix forwards DashScope's own body, so upstream's limits apply (seed 001 repeats them); the t2i
-# page gives 1280²–1440² with no exceptions below it.
+# Vtrix forwards DashScope's own body, so upstream's limits apply (the model page repeats them); the
+# t2i page gives 1280²–1440² with no exceptions below it.
 LIMITS = {
     **DASHSCOPE_LIMITS,
     Mode.TEXT_TO_IMAGE: replace(DASHSCOPE_LIMITS[Mode.TEXT_TO_IMAGE], also_allowed=frozenset()),
 }
-# in_progress | completed | failed [C]; the CLI page also lists pending and processing, so anything
-# else is still running (providers.md §4) unless its word means an end: those are read (any case) so a
-# dead task is not polled to the deadline. https://doc.vtrix.ai/public/cli/cmd-task/
+# in_progress | completed | failed [C] (vtrix-cli, SeaArt SDK); the CLI task page also lists pending and
+# processing, so anything else is still running unless its word means an end: those are read (any case)
+# so a dead task is not polled to the deadline.
 _TASK_STATUSES = {
     "pending": TaskStatus.QUEUED,
     **dict.fromkeys(("completed", "succeeded", "success"), TaskStatus.SUCCEEDED),
@@ -70,7 +76,7 @@ FACTS = ProviderFacts(
     recommended_sizes=RECOMMENDED_SIZES,
     image_rules=DASHSCOPE_IMAGE_RULES,
     price=Price(None, "Vtrix publishes no price for wan26_image; the charge is shown after the run"),
-    # The only one: the sync route is documented for SeaArt only [?] (providers.md §4), so it is never guessed at.
+    # The only one: the sync route is documented for SeaArt only (SeaArt SDK) [?], so it is never guessed at.
     default_flow=Flow.TASK,
 )
 
@@ -83,8 +89,8 @@ class Vtrix:
     def build_submit(self, wire: WireRequest, creds: Credentials) -> HttpCall:
         model = FACTS.model_for(wire.request.mode)
         # Every official client wraps DashScope's native body in input[0].params; whether the flat
-        # body is accepted too is [?], so we send the wrapped form (providers.md §4, "Body format").
-        # The model sits at the top only, as in the §4 example; params holds input and parameters.
+        # body is accepted too is [?], so we send the wrapped form (vtrix-cli Submit, SeaArt SDK, and
+        # Vtrix's newer model pages). The model sits at the top only; params holds input and parameters.
         params = {key: value for key, value in dashscope_body(wire, model).items() if key != "model"}
         body = {"model": model, "input": [{"params": params}]}
         headers = bearer(creds)
@@ -95,12 +101,12 @@ class Vtrix:
         return HttpCall("GET", url, bearer(creds, json_body=False))
 
     def parse_submit(self, body: JSONObject, sent: HttpCall | None = None) -> TaskState:
-        # The submission answers with the task itself: {id, created_at, status, model} (§4).
+        # The submission answers with the task itself: {id, created_at, status, model} (SeaArt SDK).
         return self.parse_task(body, task_id="")
 
     def parse_task(self, body: JSONObject, task_id: str, expected_images: int | None = None) -> TaskState:
         task_id = text(body.get("id")) or task_id
-        # vtrix-cli's Submit also reads a bare `error` from an answer without id or status (§4).
+        # vtrix-cli's Submit also reads a bare `error` from an answer without id or status.
         raw = text(body.get("status")) or ("failed" if body.get("error") else None)
         if raw is None:
             raise ProtocolError(
@@ -118,7 +124,8 @@ class Vtrix:
 
 
 def _output(body: JSONObject, task_id: str) -> ProviderOutput:
-    """`output: [{content: [{type, url, jobId}]}]` in order; `usage.cost` is USD as a string or number (§4)."""
+    """`output: [{content: [{type, url, jobId}]}]` in order; `usage.cost` is USD as a string or number
+    (SeaArt SDK, vtrix-cli)."""
     groups = body.get("output")
     if not isinstance(groups, list):
         raise ProtocolError("a completed task without an output list", provider="vtrix", task_id=task_id)
@@ -138,8 +145,8 @@ def _output(body: JSONObject, task_id: str) -> ProviderOutput:
 def _group_items(group: object) -> tuple[list[OutputItem], list[str]]:
     """One output group's items, and a note for each entry skipped.
 
-    Only image items are documented, text ones are our reading (§4): anything else is skipped with a
-    note rather than discarding the images of a finished, billed task. https://doc.vtrix.ai/domestic/api/qwen/wan26-image
+    Only image items are documented (model page), text ones are our reading: anything else is skipped
+    with a note rather than discarding the images of a finished, billed task.
     """
     content = group.get("content") if isinstance(group, dict) else None
     if not isinstance(content, list):
@@ -151,7 +158,7 @@ def _item(entry: object) -> OutputItem | None:
     if isinstance(entry, dict):
         if entry.get("type") == "image" and text(entry.get("url")):
             return OutputImage(entry["url"])
-        # [?] Interleave text items are undocumented; we read {"type": "text", "text": …} in place (§4).
+        # [?] Interleave text items are undocumented; we read {"type": "text", "text": …} in place.
         if entry.get("type") == "text" and isinstance(entry.get("text"), str):
             return OutputText(entry["text"])
     return None
@@ -168,7 +175,7 @@ def _cost(value: object) -> float | None:
 
 
 def _progress(body: JSONObject) -> float | None:
-    """0.0–1.0, only while in progress (§4 [C])."""
+    """0.0–1.0, only while in progress (vtrix-cli, SeaArt SDK) [C]."""
     value = body.get("progress")
     if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1:
         return float(value)
