@@ -1,4 +1,7 @@
-"""AI/ML API end to end against its loopback fake, plus the adapter alone on plain dicts (providers.md §1)."""
+"""AI/ML API end to end against its loopback fake, plus the adapter alone on plain dicts.
+
+Docs: https://docs.aimlapi.com/api-references/image-models/alibaba-cloud/wan-2-6-image
+"""
 
 import asyncio
 import base64

@@ -173,7 +173,7 @@ def test_a_reported_cost_reaches_the_run_record(name, only_vendor, tmp_path):
     result = run(name, CANONICAL[Mode.TEXT_TO_IMAGE], tmp_path)
     record = json.loads(result.sidecar.read_text())
     assert record["cost_usd"] == result.cost_usd
-    if name == "dashscope":  # DashScope's answer carries usage, never a charge (dashscope.md §2.5)
+    if name == "dashscope":  # DashScope's answer carries usage, never a charge (its API reference)
         assert result.cost_usd is None
     else:
         assert result.cost_usd is not None and result.cost_usd > 0

@@ -208,7 +208,7 @@ def test_an_undocumented_task_status_is_a_protocol_error():
 @pytest.mark.parametrize(
     "body",
     [
-        # The three documented FAILED shapes (dashscope.md §3.4).
+        # The three documented FAILED shapes: the API reference's, the task query page's, the FAQ's.
         {"request_id": "r", "code": "InvalidParameter", "message": "num_images_per_prompt must be 1"},
         {
             "request_id": "r",
@@ -235,7 +235,7 @@ def test_failed_task_shapes_all_give_code_message_and_task_id(body):
     assert "num_images_per_prompt must be 1" in str(state.error)
 
 
-# Every code in dashscope.md §4 lands in the right cause with a hint.
+# Every code on https://www.alibabacloud.com/help/en/model-studio/error-code lands in the right cause with a hint.
 @pytest.mark.parametrize(
     ("status", "code", "cause"),
     [

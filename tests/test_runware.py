@@ -1,4 +1,7 @@
-"""Runware end to end against its loopback fake, plus the adapter alone on plain dicts (providers.md §2)."""
+"""Runware end to end against its loopback fake, plus the adapter alone on plain dicts.
+
+Docs: https://runware.ai/docs/models/alibaba-wan2-6-image, https://runware.ai/docs/platform/task-polling
+"""
 
 import asyncio
 import io

@@ -113,7 +113,7 @@ def test_text_to_image_wire_payload(fake, tmp_path):
     [create] = fake.generation_requests()
     assert create.headers["authorization"] == f"Bearer {fake.api_key}"
     assert create.headers["content-type"] == "application/json"
-    # Exactly these fields: no seed, no watermark, no callback_url (providers.md §3).
+    # Exactly these fields: no seed, no watermark (neither llms.txt schema has them), no callback_url.
     assert create.json == {
         "model": "alibaba/wan-2.6/text-to-image",
         "args": {

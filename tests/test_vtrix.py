@@ -154,7 +154,7 @@ def test_edit_wire_sends_the_flattened_image_the_tier_and_interleave_off(fake, t
 
     body = sent(fake)
     native = body["input"][0]["params"]
-    assert body["model"] == "wan26_image" and "model" not in native  # as in the providers.md §4 example
+    assert body["model"] == "wan26_image" and "model" not in native  # the model at the top only [?]
     [text, image] = native["input"]["messages"][0]["content"]
     assert text == {"text": "image 1 at night"} and image["image"].startswith("data:image/png;base64,")
     parameters = native["parameters"]

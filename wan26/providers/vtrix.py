@@ -90,7 +90,7 @@ class Vtrix:
         model = FACTS.model_for(wire.request.mode)
         # Every official client wraps DashScope's native body in input[0].params; whether the flat
         # body is accepted too is [?], so we send the wrapped form (vtrix-cli Submit, SeaArt SDK, and
-        # Vtrix's newer model pages). The model sits at the top only; params holds input and parameters.
+        # Vtrix's newer model pages). The model sits at the top only [?]; params holds input and parameters.
         params = {key: value for key, value in dashscope_body(wire, model).items() if key != "model"}
         body = {"model": model, "input": [{"params": params}]}
         headers = bearer(creds)
