@@ -117,6 +117,9 @@ class Regions:
     env: str  # the environment variable naming the region
     base_urls: Mapping[str, str]  # region name -> base URL
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base_urls", MappingProxyType(dict(self.base_urls)))  # read-only, as the facts
+
     def base_url(self, region: str) -> str:
         if region not in self.base_urls:
             raise ConfigError(f"{self.env} must be one of {', '.join(self.base_urls)}, not {region!r}")
