@@ -56,7 +56,7 @@ from wan26.guard import KeyGuard, LimitReached, Reservation, proxy_hops, visitor
 from wan26.images import is_web_url  # noqa: E402
 from wan26.limits import SEED_MAX, ModeLimits, Range, side_range, violations  # noqa: E402
 from wan26.pricing import estimate  # noqa: E402
-from wan26.providers import DEFAULT_PROVIDER, PROVIDERS, Adapter, default_provider, get_adapter  # noqa: E402
+from wan26.providers import DEFAULT_PROVIDER, PROVIDERS, Adapter, default_provider, flows_of, get_adapter  # noqa: E402
 from wan26.storage import default_output_dir  # noqa: E402
 
 RANDOM_SEED = -1
@@ -99,7 +99,7 @@ def configured_default() -> str:
 
 
 def server_keyed() -> list[str]:
-    return [name for name, adapter in PROVIDERS.items() if os.environ.get(adapter.key_env, "").strip()]
+    return [name for name, adapter in PROVIDERS.items() if os.environ.get(adapter.facts.key_env, "").strip()]
 
 
 def available(keys: SessionKeys | None) -> list[str]:
@@ -128,15 +128,17 @@ def picker_update(keys: SessionKeys | None, current: str | None = None, switch: 
     """The picker's vendors; `switch=False` leaves a usable choice alone (the visitor may have changed
     it since `current` was read)."""
     mark = {name: " · your key" for name in keys or {}}
-    choices = [(PROVIDERS[name].title + mark.get(name, ""), name) for name in available(keys)]
+    choices = [(PROVIDERS[name].facts.title + mark.get(name, ""), name) for name in available(keys)]
     if not switch and current in available(keys):
         return gr.update(choices=choices)
     return gr.update(choices=choices, value=preferred(keys, current) if choices else None)
 
 
 def key_status(keys: SessionKeys | None) -> str:
-    lines = [f"🔑 Using **your own {PROVIDERS[name].title} key** for this browser session." for name in keys or {}]
-    server = ", ".join(PROVIDERS[name].title for name in server_keyed())
+    lines = [
+        f"🔑 Using **your own {PROVIDERS[name].facts.title} key** for this browser session." for name in keys or {}
+    ]
+    server = ", ".join(PROVIDERS[name].facts.title for name in server_keyed())
     lines.append(f"Server keys: {server}." if server else "⚠️ The server has no keys: paste yours below.")
     if server and GUARD.enabled:
         lines.append(f"{GUARD.status()}; your own key has no such limit.")
@@ -144,7 +146,8 @@ def key_status(keys: SessionKeys | None) -> str:
 
 
 def no_key_help() -> str:
-    vendors = "\n".join(f"- **{a.title}**: `{a.key_env}`. {a.key_help}." for a in PROVIDERS.values())
+    facts = [adapter.facts for adapter in PROVIDERS.values()]
+    vendors = "\n".join(f"- **{f.title}**: `{f.key_env}`. {f.key_help}." for f in facts)
     return (
         "### ⚠️ No API key configured\n"
         "To generate, add a key for any one vendor: put it in a `.env` file next to `app.py` (for example "
@@ -156,13 +159,13 @@ def no_key_help() -> str:
 
 def limits_for(provider: str | None, mode: Mode) -> ModeLimits | None:
     """The vendor's limits for `mode`, or None where it does not offer the mode."""
-    return adapter_named(provider).limits.get(mode)
+    return adapter_named(provider).facts.limits.get(mode)
 
 
 def union_limits(mode: Mode) -> ModeLimits:
     """Bounds wide enough for every vendor: what the public API's components accept before our
     validator checks the chosen vendor's own limits (and names the field it breaks)."""
-    offered = [adapter.limits[mode] for adapter in PROVIDERS.values() if mode in adapter.limits]
+    offered = [adapter.facts.limits[mode] for adapter in PROVIDERS.values() if mode in adapter.facts.limits]
     sides = [side_range(limits) for limits in offered]
     widest = Range(min(s.low for s in sides), max(s.high for s in sides))
     pixels = Range(min(limits.pixels.low for limits in offered), max(limits.pixels.high for limits in offered))
@@ -170,21 +173,21 @@ def union_limits(mode: Mode) -> ModeLimits:
 
 
 def unavailable_reason(adapter: Adapter, mode: Mode) -> str:
-    elsewhere = ", ".join(other.title for other in PROVIDERS.values() if mode in other.limits)
-    return f"{adapter.title} does not offer {mode}; pick another vendor ({elsewhere})"
+    elsewhere = ", ".join(other.facts.title for other in PROVIDERS.values() if mode in other.facts.limits)
+    return f"{adapter.facts.title} does not offer {mode}; pick another vendor ({elsewhere})"
 
 
 def mode_unavailable(provider: str | None, mode: Mode) -> str:
     adapter = adapter_named(provider)
-    return "" if mode in adapter.limits else f"ℹ️ **{unavailable_reason(adapter, mode)}.**"
+    return "" if mode in adapter.facts.limits else f"ℹ️ **{unavailable_reason(adapter, mode)}.**"
 
 
 def price_note(provider: str | None, mode: Mode, count: float | None) -> str:
     adapter = adapter_named(provider)
-    if mode not in adapter.limits:
+    if mode not in adapter.facts.limits:
         return ""
     request = ImageRequest(mode, "x", n=int(count or 1), max_images=int(count or 1))
-    return f"💲 Estimated with {adapter.title}: {estimate(adapter.price, request)}"
+    return f"💲 Estimated with {adapter.facts.title}: {estimate(adapter.facts.price, request)}"
 
 
 def char_count(text: str | None, limit: int) -> str:
@@ -211,7 +214,7 @@ def size_check(provider: str | None, mode: Mode, width: float | None, height: fl
 def preset_choices(adapter: Adapter, mode: Mode) -> list[tuple[str, str]]:
     return [
         (f"{_ratio_name(size)} · {size.width}×{size.height}", str(size))
-        for size in adapter.recommended_sizes.get(mode, ())
+        for size in adapter.facts.recommended_sizes.get(mode, ())
     ]
 
 
@@ -291,11 +294,11 @@ def run_details(result: GenerationResult, estimated: str = "") -> str:
     if result.seed is not None and len(seeds) > 1:
         seed = "seeds **" + ", ".join(map(str, seeds)) + "** (one call per image)"
     if result.cost_usd is not None:
-        cost = f"💲 Cost reported by {adapter.title}: **${result.cost_usd:.4f}**"
+        cost = f"💲 Cost reported by {adapter.facts.title}: **${result.cost_usd:.4f}**"
     else:
-        cost = f"💲 {adapter.title} reports no cost" + (f"; estimate was {estimated}" if estimated else "")
+        cost = f"💲 {adapter.facts.title} reports no cost" + (f"; estimate was {estimated}" if estimated else "")
     return (
-        f"**{result.model}** via {adapter.title} · {len(result.images)} image(s) · {seed} · "
+        f"**{result.model}** via {adapter.facts.title} · {len(result.images)} image(s) · {seed} · "
         f"{_size_made(result)} · {result.elapsed_s:.1f} s  \n{cost}  \n{ids}  \nSaved as the provider's files "
         f"with their `run.json` in run folder `{result.run_dir.name}`" + "".join(f"  \nℹ️ {n}" for n in result.notes)
     )
@@ -450,10 +453,11 @@ def _own_key(provider: str, keys: SessionKeys | None, http: gr.Request | None) -
 async def _events(request, provider, keys, http, use_task, progress) -> AsyncIterator[Any]:
     flow = Flow.TASK if use_task else None  # None: the vendor's own default flow
     adapter = adapter_named(provider)
-    own_key = _own_key(adapter.name, keys, http)
+    own_key = _own_key(adapter.facts.name, keys, http)
     spend, task_id, ended = Spend(), None, False
     try:
-        async with AsyncClient(adapter.name, api_key=own_key, http_client=shared_http_client(adapter.name)) as client:
+        name = adapter.facts.name
+        async with AsyncClient(name, api_key=own_key, http_client=shared_http_client(name)) as client:
             spend.reservation = None if own_key else _admit(adapter, request, http)  # only the owner's key
             async for event in client.events(request, flow=flow):
                 if isinstance(event, Progress):
@@ -516,9 +520,8 @@ class Stopped:
 
     async def follow(self) -> None:
         try:
-            async with AsyncClient(
-                self.adapter.name, api_key=self.own_key, http_client=shared_http_client(self.adapter.name)
-            ) as client:
+            name = self.adapter.facts.name
+            async with AsyncClient(name, api_key=self.own_key, http_client=shared_http_client(name)) as client:
                 result = await client.fetch(self.task_id, self.mode)
         except Wan26Error as error:
             self.status = f"ended without images: {error}".splitlines()[0]
@@ -550,7 +553,7 @@ def stopped_runs(http: gr.Request) -> tuple[Any, str]:
     tasks = STOPPED.get(http.session_hash or "", [])
     if not tasks:
         return [], "No stopped run of yours is still followed."
-    lines = [f"Task `{task.task_id}` ({task.adapter.title}): {task.status}" for task in tasks]
+    lines = [f"Task `{task.task_id}` ({task.adapter.facts.title}): {task.status}" for task in tasks]
     return [image for task in tasks for image in task.images], "  \n".join(lines)
 
 
@@ -560,7 +563,7 @@ def _admit(adapter: Adapter, request: ImageRequest, http: gr.Request | None) -> 
         return None
     client = http.client.host if http and http.client else None
     visitor = visitor_address(http.headers if http else {}, client, proxy_hops(os.environ))
-    expected = estimate(adapter.price, request)
+    expected = estimate(adapter.facts.price, request)
     return GUARD.admit(visitor, expected.usd, expected.images)
 
 
@@ -568,7 +571,7 @@ def _spent(adapter: Adapter, result: GenerationResult, unsaved: int = 0) -> floa
     """What a run cost: the vendor's word, else its images at list price (None: keep the estimate)."""
     if result.cost_usd is not None:
         return result.cost_usd
-    price = adapter.price.per_image_usd
+    price = adapter.facts.price.per_image_usd
     return None if price is None else price * (len(result.images) + unsaved)
 
 
@@ -583,7 +586,7 @@ def _spent_before(adapter: Adapter, request: ImageRequest, error: Wan26Error) ->
     partial = error.partial_result
     if partial is not None and partial.cost_usd is not None:
         return partial.cost_usd  # the vendor's own word
-    limits = adapter.limits.get(request.mode)
+    limits = adapter.facts.limits.get(request.mode)
     fanned_out = request.n > 1 and limits is not None and limits.one_image_per_call
     if fanned_out or error.task_id:
         return None  # another call, or an accepted task, may have been billed
@@ -639,7 +642,7 @@ async def _gallery_run(request: ImageRequest, provider, keys, http, use_task, pr
 
 
 def _outputs(result: GenerationResult, request: ImageRequest, provider: str) -> tuple[Any, str, Any]:
-    estimated = str(estimate(adapter_named(provider).price, request))
+    estimated = str(estimate(adapter_named(provider).facts.price, request))
     return gallery_items(result), run_details(result, estimated), result.seed
 
 
@@ -803,7 +806,7 @@ def _validator(build: Callable[..., ImageRequest], names: list[str]) -> Callable
             return validation_for(names, list(refused.violations)) + others
         except (TypeError, ValueError, gr.Error, Wan26Error) as exc:
             return [gr.validate(False, str(exc))] + [gr.validate(True, "")] * (len(values) - 1)
-        limits = adapter.limits.get(request.mode)
+        limits = adapter.facts.limits.get(request.mode)
         if limits is None:
             found = [Violation("provider", unavailable_reason(adapter, request.mode))]
         else:
@@ -927,25 +930,26 @@ follows = FollowsVendor()
 
 def _offered(adapter: Adapter, mode: Mode) -> ModeLimits:
     """The vendor's limits, or the widest bounds when it lacks the mode (its tab is disabled then)."""
-    return adapter.limits.get(mode) or union_limits(mode)
+    return adapter.facts.limits.get(mode) or union_limits(mode)
 
 
 def vendor_notes(adapter: Adapter, mode: Mode) -> str:
     """What is different about this vendor in this mode, in plain words."""
-    limits = adapter.limits.get(mode)
+    facts = adapter.facts
+    limits = facts.limits.get(mode)
     if limits is None:
         return ""
     notes = []
     if limits.seed is None:
-        notes.append(f"{adapter.title} takes no seed: every run is random.")
+        notes.append(f"{facts.title} takes no seed: every run is random.")
     if limits.one_image_per_call and limits.n.high > 1:
-        notes.append(f"{adapter.title} makes one image per call: several images run as parallel calls.")
-    if adapter.flows == {Flow.TASK}:
-        notes.append(f"{adapter.title} always runs as a task (submit, then poll).")
-    if mode is Mode.EDIT and not adapter.image_rules.accepts_local:
-        notes.append(f"{adapter.title} takes reference images as http(s) URLs only: paste them below.")
+        notes.append(f"{facts.title} makes one image per call: several images run as parallel calls.")
+    if flows_of(adapter) == {Flow.TASK}:
+        notes.append(f"{facts.title} always runs as a task (submit, then poll).")
+    if mode is Mode.EDIT and not facts.image_rules.accepts_local:
+        notes.append(f"{facts.title} takes reference images as http(s) URLs only: paste them below.")
     if mode is Mode.EDIT and limits.images.high < 4:
-        notes.append(f"{adapter.title} takes at most {limits.images.high} reference images.")
+        notes.append(f"{facts.title} takes at most {limits.images.high} reference images.")
     return "  \n".join(f"ℹ️ {note}" for note in notes)
 
 
@@ -989,7 +993,7 @@ def _size_controls(mode: Mode, width: int, height: int, provider: gr.Dropdown, v
             w = gr.Slider(wide.low, wide.high, value=width, step=step, label="Width", elem_id=f"{mode}-width")
             h = gr.Slider(wide.low, wide.high, value=height, step=step, label="Height", elem_id=f"{mode}-height")
         verdict = gr.Markdown(
-            size_check(BUILD_VENDOR.name, mode, width, height), elem_classes="count", elem_id=f"{mode}-size-check"
+            size_check(BUILD_VENDOR.facts.name, mode, width, height), elem_classes="count", elem_id=f"{mode}-size-check"
         )
     for control in (w, h):
         follows(control, slider)  # each page load narrows them to its vendor; the API keeps the wide bounds
@@ -1090,7 +1094,7 @@ def _advanced(mode: Mode):
             elem_id=f"{mode}-use-task",
         )
         # Offered only where the vendor has both flows; elsewhere its own flow is used.
-        follows(use_task, lambda a: gr.update(visible=len(a.flows) > 1, value=False))
+        follows(use_task, lambda a: gr.update(visible=len(flows_of(a)) > 1, value=False))
     task_state = gr.State(False)
     use_task.change(lambda value: value, use_task, task_state, **PRIVATE)
     return randomize, seed, extend, watermark, task_state
@@ -1118,11 +1122,13 @@ def _endpoint(run, prompt, fn, inputs, outputs, build, names, **options: Any):
 def _mode_header(mode: Mode):
     """The tab's notice when the vendor lacks the mode, its vendor notes, and its price estimate."""
     unavailable = gr.Markdown(
-        mode_unavailable(BUILD_VENDOR.name, mode),
-        visible=mode not in BUILD_VENDOR.limits,
+        mode_unavailable(BUILD_VENDOR.facts.name, mode),
+        visible=mode not in BUILD_VENDOR.facts.limits,
         elem_id=f"{mode}-unavailable",
     )
-    follows(unavailable, lambda a: gr.update(value=mode_unavailable(a.name, mode), visible=mode not in a.limits))
+    follows(
+        unavailable, lambda a: gr.update(value=mode_unavailable(a.facts.name, mode), visible=mode not in a.facts.limits)
+    )
     notes = gr.Markdown(vendor_notes(BUILD_VENDOR, mode), elem_id=f"{mode}-notes")
     follows(notes, lambda adapter: vendor_notes(adapter, mode))
     return unavailable
@@ -1131,12 +1137,12 @@ def _mode_header(mode: Mode):
 def _run_buttons(mode: Mode):
     with gr.Row():
         run = gr.Button(
-            "Generate", variant="primary", scale=3, elem_id=f"{mode}-run", interactive=mode in BUILD_VENDOR.limits
+            "Generate", variant="primary", scale=3, elem_id=f"{mode}-run", interactive=mode in BUILD_VENDOR.facts.limits
         )
         stop = gr.Button("Stop", variant="stop", scale=1, elem_id=f"{mode}-stop")
-    follows(run, lambda adapter: gr.update(interactive=mode in adapter.limits))
+    follows(run, lambda adapter: gr.update(interactive=mode in adapter.facts.limits))
     count = 3 if mode is Mode.INTERLEAVE else 1  # the count sliders' first values
-    price = gr.Markdown(price_note(BUILD_VENDOR.name, mode, count), elem_classes="count", elem_id=f"{mode}-price")
+    price = gr.Markdown(price_note(BUILD_VENDOR.facts.name, mode, count), elem_classes="count", elem_id=f"{mode}-price")
     return run, stop, price
 
 
@@ -1145,7 +1151,7 @@ TIERS_INFO = "1K ≈ 1280×1280 and 2K ≈ 2048×2048, shaped like the last refe
 
 def _edit_tiers(adapter: Adapter) -> Any:
     tiers = sorted(_offered(adapter, Mode.EDIT).size_tiers)
-    info = TIERS_INFO if tiers else f"{adapter.title} takes width × height only (no 1K/2K tiers)."
+    info = TIERS_INFO if tiers else f"{adapter.facts.title} takes width × height only (no 1K/2K tiers)."
     return gr.update(choices=[*tiers, "Custom"], value=tiers[0] if tiers else "Custom", info=info)
 
 
@@ -1160,8 +1166,8 @@ with gr.Blocks(title="Wan 2.6 Image Studio", delete_cache=(3600, 86400)) as demo
         key_banner = gr.Markdown(no_key_help(), visible=not server_keyed(), elem_id="no-key-help")
         with gr.Row():
             provider = gr.Dropdown(
-                [(adapter.title, name) for name, adapter in PROVIDERS.items()],
-                value=BUILD_VENDOR.name,
+                [(adapter.facts.title, name) for name, adapter in PROVIDERS.items()],
+                value=BUILD_VENDOR.facts.name,
                 label="Vendor",
                 info="The vendors with a key: the server's, or your own below.",
                 elem_id="provider",
@@ -1171,8 +1177,8 @@ with gr.Blocks(title="Wan 2.6 Image Studio", delete_cache=(3600, 86400)) as demo
             key_state_text = gr.Markdown(key_status({}), elem_id="key-status")
             with gr.Row():
                 key_vendor = gr.Dropdown(
-                    [(adapter.title, name) for name, adapter in PROVIDERS.items()],
-                    value=BUILD_VENDOR.name,
+                    [(adapter.facts.title, name) for name, adapter in PROVIDERS.items()],
+                    value=BUILD_VENDOR.facts.name,
                     label="Vendor of your key",
                     elem_id="own-key-vendor",
                     scale=2,
@@ -1233,9 +1239,9 @@ with gr.Blocks(title="Wan 2.6 Image Studio", delete_cache=(3600, 86400)) as demo
                         with gr.Row():
                             e_earlier = gr.Button("◀ Move earlier", size="sm")
                             e_later = gr.Button("Move later ▶", size="sm")
-                    follows(e_uploads, lambda adapter: gr.update(visible=adapter.image_rules.accepts_local))
+                    follows(e_uploads, lambda adapter: gr.update(visible=adapter.facts.image_rules.accepts_local))
                     # Hidden uploads would still be sent and refused: a URLs-only vendor starts with none.
-                    follows(e_refs, lambda a: gr.update() if a.image_rules.accepts_local else gr.update(value=[]))
+                    follows(e_refs, lambda a: gr.update() if a.facts.image_rules.accepts_local else gr.update(value=[]))
                     e_urls = gr.Textbox(
                         "",
                         label="Reference image URLs (optional; one per line)",

@@ -221,7 +221,7 @@ def _vendor_call(mode, name, reference):
 
 
 @pytest.mark.parametrize(
-    ("name", "mode"), [(name, mode.value) for name, adapter in PROVIDERS.items() for mode in adapter.limits]
+    ("name", "mode"), [(name, mode.value) for name, adapter in PROVIDERS.items() for mode in adapter.facts.limits]
 )
 def test_each_vendor_generates_from_the_app_with_only_its_own_key(served, only_vendor, reference, name, mode):
     fake = only_vendor(name)
@@ -230,10 +230,10 @@ def test_each_vendor_generates_from_the_app_with_only_its_own_key(served, only_v
         output, details, seed = client.submit(*args, provider=name, api_name=f"/{mode}", **kwargs).result()
     images = output if mode != "interleave" else [p for p in output[-1]["content"] if p["type"] == "file"]
     assert images and len(fake.generation_requests()) >= 1
-    assert PROVIDERS[name].title in details
+    assert PROVIDERS[name].facts.title in details
     if name != "dashscope":
-        assert f"Cost reported by {PROVIDERS[name].title}" in details
-    if PROVIDERS[name].limits[Mode(mode)].seed is None:
+        assert f"Cost reported by {PROVIDERS[name].facts.title}" in details
+    if PROVIDERS[name].facts.limits[Mode(mode)].seed is None:
         assert seed is None and "no seed sent" in details
 
 

@@ -24,7 +24,7 @@ from wan26.client import AsyncClient, fetch_command
 from wan26.errors import ConfigError, InvalidRequest, ProviderError
 from wan26.limits import describe
 from wan26.pricing import estimate
-from wan26.providers import PROVIDERS
+from wan26.providers import PROVIDERS, flows_of
 from wan26.types import (
     Event,
     Finished,
@@ -63,14 +63,15 @@ async def _run(args: argparse.Namespace, printer: _Printer) -> int:
         async with asyncio.timeout(args.timeout), _client(args) as client:
             printer.mode, printer.provider = (
                 Mode(args.mode if args.command == "fetch" else args.command),
-                client.adapter.name,
+                client.adapter.facts.name,
             )
             if args.command == "fetch":
                 result = await client.fetch(args.task_id, Mode(args.mode), on_event=printer.show)
             else:
                 flow = Flow.TASK if args.use_task else None
                 request = _request(args)
-                printer.estimate(client.adapter.title, str(estimate(client.adapter.price, request)))
+                facts = client.adapter.facts
+                printer.estimate(facts.title, str(estimate(facts.price, request)))
                 result = await client.generate(request, flow=flow, on_event=printer.show)
     except (ConfigError, InvalidRequest) as error:
         return printer.failed(error, EXIT_INVALID)
@@ -95,14 +96,15 @@ def _client(args: argparse.Namespace) -> AsyncClient:
 def _list_providers() -> int:
     """Every vendor, whether its key is set, and what each mode accepts: all read from the adapters."""
     for adapter in PROVIDERS.values():
-        key = "set" if os.environ.get(adapter.key_env) else "not set"
-        price = f"${adapter.price.per_image_usd:.3f}/image" if adapter.price.per_image_usd else "no published price"
-        flows = ", ".join(sorted(adapter.flows)) + f" (default {adapter.default_flow})"
-        images = "" if adapter.image_rules.accepts_local else "; reference images as http(s) URLs only"
-        print(f"{adapter.name}: {adapter.title}; {adapter.key_env} {key}; flows {flows}; {price}{images}")
-        for mode, limits in adapter.limits.items():
+        facts = adapter.facts
+        key = "set" if os.environ.get(facts.key_env) else "not set"
+        price = f"${facts.price.per_image_usd:.3f}/image" if facts.price.per_image_usd else "no published price"
+        flows = ", ".join(sorted(flows_of(adapter))) + f" (default {facts.default_flow})"
+        images = "" if facts.image_rules.accepts_local else "; reference images as http(s) URLs only"
+        print(f"{facts.name}: {facts.title}; {facts.key_env} {key}; flows {flows}; {price}{images}")
+        for mode, limits in facts.limits.items():
             print(f"  {mode}: {describe(limits)}")
-        missing = [mode.value for mode in Mode if mode not in adapter.limits]
+        missing = [mode.value for mode in Mode if mode not in facts.limits]
         if missing:
             print(f"  not offered: {', '.join(missing)}")
     return EXIT_OK

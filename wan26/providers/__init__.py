@@ -6,12 +6,23 @@ from collections.abc import Mapping
 from enum import StrEnum
 
 from wan26.errors import ConfigError
-from wan26.providers._base import Adapter
+from wan26.providers._base import Adapter, ProviderFacts, flows_of
 from wan26.providers.aimlapi import AIMLAPI
 from wan26.providers.dashscope import DashScope
 from wan26.providers.runware import Runware
 from wan26.providers.shortapi import ShortAPI
 from wan26.providers.vtrix import Vtrix
+
+__all__ = [
+    "PROVIDERS",
+    "DEFAULT_PROVIDER",
+    "ProviderName",
+    "Adapter",
+    "ProviderFacts",
+    "flows_of",
+    "default_provider",
+    "get_adapter",
+]
 
 
 class ProviderName(StrEnum):
@@ -36,7 +47,7 @@ DEFAULT_PROVIDER = ProviderName.DASHSCOPE
 def default_provider(env: Mapping[str, str]) -> str:
     """WAN26_PROVIDER when set; else the first vendor whose key is set (so one key is enough); else DashScope."""
     chosen = (env.get("WAN26_PROVIDER") or "").strip()
-    keyed = (name for name, adapter in PROVIDERS.items() if (env.get(adapter.key_env) or "").strip())
+    keyed = (name for name, adapter in PROVIDERS.items() if (env.get(adapter.facts.key_env) or "").strip())
     return chosen or next(keyed, DEFAULT_PROVIDER.value)
 
 
