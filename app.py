@@ -13,7 +13,7 @@ import shutil
 import tempfile
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from math import gcd
 from pathlib import Path
@@ -235,6 +235,19 @@ def edit_size_value(tier: str, width: float, height: float) -> str:
     return tier if tier in (SizeTier.K1, SizeTier.K2) else f"{int(width)}x{int(height)}"
 
 
+def _whole_numbers(values: dict[str, Any]) -> dict[str, int]:
+    """Each value as a whole number, or one InvalidRequest naming every field that is not one."""
+    numbers, bad = {}, []
+    for field_name, value in values.items():
+        try:
+            numbers[field_name] = int(value)
+        except (TypeError, ValueError, OverflowError):
+            bad.append(Violation(field_name, f"{str(value)[:40]!r} is not a number"))
+    if bad:
+        raise InvalidRequest(bad)
+    return numbers
+
+
 def to_seed(seed: float | None) -> int | None:
     return None if seed is None or int(seed) == RANDOM_SEED else int(seed)
 
@@ -261,8 +274,14 @@ def shown(path: Path) -> str:
     return str(link)
 
 
+_PRUNED_AT = [0.0]  # when SHOWN_DIR was last swept: every minute is enough, not every image
+
+
 def _prune(folder: Path, max_age_s: float) -> None:
-    cutoff = time.time() - max_age_s
+    now = time.time()
+    if now - _PRUNED_AT[0] < 60:
+        return
+    _PRUNED_AT[0], cutoff = now, now - max_age_s
     for entry in folder.glob("*"):
         with contextlib.suppress(OSError):  # another run may prune the same entry
             if entry.stat().st_mtime < cutoff:
@@ -361,13 +380,14 @@ def _concerns(field: str, name: str) -> bool:
 
 
 def t2i_request(prompt, negative_prompt, width, height, n, seed, prompt_extend, watermark) -> ImageRequest:
+    numbers = _whole_numbers({"size.width": width, "size.height": height, "n": n, "seed": seed})  # raw inputs
     return ImageRequest(
         Mode.TEXT_TO_IMAGE,
-        prompt or "",
-        negative_prompt or "",
-        size=Size(int(width), int(height)),
-        n=int(n),
-        seed=to_seed(seed),
+        str(prompt or ""),
+        str(negative_prompt or ""),
+        size=Size(numbers["size.width"], numbers["size.height"]),
+        n=numbers["n"],
+        seed=to_seed(numbers["seed"]),
         prompt_extend=bool(prompt_extend),
         watermark=bool(watermark),
     )
@@ -463,8 +483,9 @@ async def _events(request, provider, keys, http, use_task, progress) -> AsyncIte
                 if isinstance(event, Progress):
                     spend.sent |= event.phase not in (Phase.PREPARING, Phase.QUEUED)
                     task_id = event.task_id or task_id
-                    status = f" [{event.task_status}]" if event.task_status else ""
-                    progress(_PHASE_PROGRESS[event.phase], desc=event.message + status)
+                    if _worth_showing(event, request):
+                        status = f" [{event.task_status}]" if event.task_status else ""
+                        progress(_PHASE_PROGRESS[event.phase], desc=event.message + status)
                 elif isinstance(event, Finished):
                     ended = True
                     spend.settle(_spent(adapter, event.result))
@@ -483,6 +504,14 @@ async def _events(request, provider, keys, http, use_task, progress) -> AsyncIte
             follow_stopped(Stopped(adapter, own_key, task_id, request.mode, spend), http.session_hash)
         else:  # any ending not settled above: nothing sent costs nothing
             spend.settle(None if spend.sent else 0.0)
+
+
+def _worth_showing(event: Progress, request: ImageRequest) -> bool:
+    """Progress that stays on screen long enough to be read. Each update costs the server a message:
+    checking the request, sending it and "done" are each followed at once by the next step."""
+    if event.phase is Phase.PREPARING:
+        return bool(request.images)  # preparing references can take a moment
+    return event.phase not in (Phase.SUBMITTING, Phase.DONE)
 
 
 class Spend:
@@ -599,10 +628,12 @@ class Pending:
     """What a run has made so far, shown while it goes: if it is stopped, the page still holds every
     image's link (the vendor keeps it about 24 hours) and the task id."""
 
-    def __init__(self) -> None:
-        self.saved: list[tuple[str, str]] = []
+    def __init__(self, expected: int | None = None) -> None:
+        self.expected = expected  # the images asked for; None: not known (interleave)
+        self.saved: dict[int, Path] = {}
         self.unsaved: dict[int, str] = {}
         self.task: str | None = None
+        self._shown: dict[int, str] = {}
 
     def add(self, event: Any) -> bool:
         """Take `event` in; True when what the page shows has changed."""
@@ -610,12 +641,24 @@ class Pending:
             self.unsaved[event.index] = event.url
         elif isinstance(event, ImageSaved):
             self.unsaved.pop(event.image.index, None)
-            self.saved.append((shown(event.image.path), f"image {event.image.index}"))
+            self.saved[event.image.index] = event.image.path
         elif isinstance(event, Progress) and event.task_id and event.task_id != self.task:
             self.task = event.task_id
         else:
             return False
         return True
+
+    @property
+    def finishing(self) -> bool:
+        """Every image asked for is saved: the finished run's own update comes next, so an update
+        now would only cost the server work."""
+        return self.expected is not None and not self.unsaved and len(self.saved) >= self.expected
+
+    def gallery(self) -> list[tuple[str, str]]:
+        for index, path in self.saved.items():
+            if index not in self._shown:
+                self._shown[index] = shown(path)
+        return [(self._shown[index], f"image {index}") for index in sorted(self.saved)]
 
     def markdown(self) -> str:
         # Written to stay true after Stop, when the page keeps this text and nothing updates it.
@@ -631,13 +674,14 @@ class Pending:
 
 async def _gallery_run(request: ImageRequest, provider, keys, http, use_task, progress) -> AsyncIterator[Any]:
     """Yield (gallery, details, seed) updates as images arrive, then the finished run's."""
-    pending = Pending()
+    pending = Pending(request.n)
     async for event in _events(request, provider, keys, http, use_task, progress):
         if isinstance(event, Finished):
             yield _outputs(event.result, request, provider)
             return
-        if pending.add(event):
-            yield pending.saved or gr.skip(), pending.markdown(), gr.skip()
+        if pending.add(event) and not pending.finishing:
+            # Plain values, never gr.skip(): Gradio answers a skip by rebuilding the component.
+            yield pending.gallery(), pending.markdown(), None
     raise gr.Error("The run ended without a result.", title="Unexpected response")
 
 
@@ -755,14 +799,14 @@ async def interleave(
     """
     request = interleave_request(prompt, image, negative_prompt, width, height, max_images, seed, watermark)
     story, pending = Story(prompt, image), Pending()
-    yield story.messages(), "⏳ Generating…", gr.skip()
+    yield story.messages(), "⏳ Generating…", None
     async for event in _events(request, provider, session_keys, http, use_task, progress):
         if isinstance(event, Finished):
             yield story.messages(), *_outputs(event.result, request, provider)[1:]
         elif pending.add(event) or isinstance(event, TextDelta):
             if isinstance(event, TextDelta | ImageOffered | ImageSaved):
                 story.add(event)
-            yield story.messages(), pending.markdown(), gr.skip()
+            yield story.messages(), pending.markdown(), None
 
 
 class Story:
@@ -793,18 +837,23 @@ class Story:
 # Validators: run before the queue; an out-of-limit request is never sent
 
 
-def _validator(build: Callable[..., ImageRequest], names: list[str]) -> Callable[..., list[dict[str, Any]]]:
-    """Checks the request against the chosen vendor's limits; `provider` follows the request's inputs."""
+def _validator(
+    build: Callable[..., ImageRequest], names: list[str]
+) -> Callable[..., Coroutine[Any, Any, list[dict[str, Any]]]]:
+    """Checks the request against the chosen vendor's limits; `provider` follows the request's inputs.
+    Async although it never waits: Gradio runs a plain function in a worker thread, a hop per run."""
 
-    def check(*values: Any) -> list[dict[str, Any]]:
+    async def check(*values: Any) -> list[dict[str, Any]]:
         values_by_name = dict(zip(names, values, strict=False))
         others = [gr.validate(True, "")] * (len(values) - len(names))
         try:
             request = build(**{name: value for name, value in values_by_name.items() if name != "provider"})
-            adapter = get_adapter(values_by_name.get("provider") or configured_default())
-        except InvalidRequest as refused:  # a pasted reference that is not a link: next to its box
+            adapter = get_adapter(str(values_by_name.get("provider") or configured_default()))
+        except InvalidRequest as refused:  # a pasted reference that is not a link, a width that is not a number
             return validation_for(names, list(refused.violations)) + others
-        except (TypeError, ValueError, gr.Error, Wan26Error) as exc:
+        except ConfigError as unknown:  # the vendor named by an API caller does not exist
+            return validation_for(names, [Violation("provider", str(unknown))]) + others
+        except (TypeError, ValueError, ArithmeticError, gr.Error, Wan26Error) as exc:
             return [gr.validate(False, str(exc))] + [gr.validate(True, "")] * (len(values) - 1)
         limits = adapter.facts.limits.get(request.mode)
         if limits is None:
@@ -1357,9 +1406,10 @@ with gr.Blocks(title="Wan 2.6 Image Studio", delete_cache=(3600, 86400)) as demo
 
     # The three public endpoints.
     t_inputs = [t_prompt, t_negative, t_width, t_height, t_n, t_seed, t_extend, t_mark, provider, session_keys, t_task]
-    t_event = _endpoint(
-        t_run, t_prompt, text_to_image, t_inputs, [t_gallery, t_details, t_used], t2i_request, T2I_INPUTS
-    )
+    t_outputs = [t_gallery, t_details, t_used]
+    # Its inputs are plain text, numbers and switches, which the function converts itself: without
+    # Gradio's preprocessing a run (and its validator) skips a worker-thread hop per input.
+    t_event = _endpoint(t_run, t_prompt, text_to_image, t_inputs, t_outputs, t2i_request, T2I_INPUTS, preprocess=False)
     e_inputs = [e_prompt, e_refs, e_negative, e_size, e_n, e_seed, e_extend, e_mark, provider, e_urls, session_keys]
     e_event = _endpoint(
         e_run, e_prompt, edit, [*e_inputs, e_task], [e_gallery, e_details, e_used], edit_request, EDIT_INPUTS
