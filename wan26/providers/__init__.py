@@ -1,9 +1,9 @@
-"""The provider registry: one adapter per vendor, looked up by name. Add a vendor here only."""
+"""The provider registry: one adapter per vendor, looked up by name. Add a vendor here (and its
+name to `wan26.types.ProviderName`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import StrEnum
 
 from wan26.errors import ConfigError
 from wan26.providers._base import Adapter, ProviderFacts, flows_of
@@ -12,6 +12,7 @@ from wan26.providers.dashscope import DashScope
 from wan26.providers.runware import Runware
 from wan26.providers.shortapi import ShortAPI
 from wan26.providers.vtrix import Vtrix
+from wan26.types import ProviderName
 
 __all__ = [
     "PROVIDERS",
@@ -23,14 +24,6 @@ __all__ = [
     "default_provider",
     "get_adapter",
 ]
-
-
-class ProviderName(StrEnum):
-    DASHSCOPE = "dashscope"
-    AIMLAPI = "aimlapi"
-    RUNWARE = "runware"
-    SHORTAPI = "shortapi"
-    VTRIX = "vtrix"
 
 
 PROVIDERS: dict[ProviderName, Adapter] = {
