@@ -13,7 +13,7 @@ import shutil
 import tempfile
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from math import gcd
 from pathlib import Path
@@ -56,7 +56,7 @@ from wan26.guard import KeyGuard, LimitReached, Reservation, proxy_hops, visitor
 from wan26.images import is_web_url  # noqa: E402
 from wan26.limits import SEED_MAX, ModeLimits, Range, side_range, violations  # noqa: E402
 from wan26.pricing import estimate  # noqa: E402
-from wan26.providers import DEFAULT_PROVIDER, PROVIDERS, Adapter, default_provider, get_adapter  # noqa: E402
+from wan26.providers import DEFAULT_PROVIDER, PROVIDERS, Adapter, default_provider, flows_of, get_adapter  # noqa: E402
 from wan26.storage import default_output_dir  # noqa: E402
 
 RANDOM_SEED = -1
@@ -99,7 +99,7 @@ def configured_default() -> str:
 
 
 def server_keyed() -> list[str]:
-    return [name for name, adapter in PROVIDERS.items() if os.environ.get(adapter.key_env, "").strip()]
+    return [name for name, adapter in PROVIDERS.items() if os.environ.get(adapter.facts.key_env, "").strip()]
 
 
 def available(keys: SessionKeys | None) -> list[str]:
@@ -128,15 +128,17 @@ def picker_update(keys: SessionKeys | None, current: str | None = None, switch: 
     """The picker's vendors; `switch=False` leaves a usable choice alone (the visitor may have changed
     it since `current` was read)."""
     mark = {name: " · your key" for name in keys or {}}
-    choices = [(PROVIDERS[name].title + mark.get(name, ""), name) for name in available(keys)]
+    choices = [(PROVIDERS[name].facts.title + mark.get(name, ""), name) for name in available(keys)]
     if not switch and current in available(keys):
         return gr.update(choices=choices)
     return gr.update(choices=choices, value=preferred(keys, current) if choices else None)
 
 
 def key_status(keys: SessionKeys | None) -> str:
-    lines = [f"🔑 Using **your own {PROVIDERS[name].title} key** for this browser session." for name in keys or {}]
-    server = ", ".join(PROVIDERS[name].title for name in server_keyed())
+    lines = [
+        f"🔑 Using **your own {PROVIDERS[name].facts.title} key** for this browser session." for name in keys or {}
+    ]
+    server = ", ".join(PROVIDERS[name].facts.title for name in server_keyed())
     lines.append(f"Server keys: {server}." if server else "⚠️ The server has no keys: paste yours below.")
     if server and GUARD.enabled:
         lines.append(f"{GUARD.status()}; your own key has no such limit.")
@@ -144,7 +146,8 @@ def key_status(keys: SessionKeys | None) -> str:
 
 
 def no_key_help() -> str:
-    vendors = "\n".join(f"- **{a.title}**: `{a.key_env}`. {a.key_help}." for a in PROVIDERS.values())
+    facts = [adapter.facts for adapter in PROVIDERS.values()]
+    vendors = "\n".join(f"- **{f.title}**: `{f.key_env}`. {f.key_help}." for f in facts)
     return (
         "### ⚠️ No API key configured\n"
         "To generate, add a key for any one vendor: put it in a `.env` file next to `app.py` (for example "
@@ -156,13 +159,13 @@ def no_key_help() -> str:
 
 def limits_for(provider: str | None, mode: Mode) -> ModeLimits | None:
     """The vendor's limits for `mode`, or None where it does not offer the mode."""
-    return adapter_named(provider).limits.get(mode)
+    return adapter_named(provider).facts.limits.get(mode)
 
 
 def union_limits(mode: Mode) -> ModeLimits:
     """Bounds wide enough for every vendor: what the public API's components accept before our
     validator checks the chosen vendor's own limits (and names the field it breaks)."""
-    offered = [adapter.limits[mode] for adapter in PROVIDERS.values() if mode in adapter.limits]
+    offered = [adapter.facts.limits[mode] for adapter in PROVIDERS.values() if mode in adapter.facts.limits]
     sides = [side_range(limits) for limits in offered]
     widest = Range(min(s.low for s in sides), max(s.high for s in sides))
     pixels = Range(min(limits.pixels.low for limits in offered), max(limits.pixels.high for limits in offered))
@@ -170,21 +173,21 @@ def union_limits(mode: Mode) -> ModeLimits:
 
 
 def unavailable_reason(adapter: Adapter, mode: Mode) -> str:
-    elsewhere = ", ".join(other.title for other in PROVIDERS.values() if mode in other.limits)
-    return f"{adapter.title} does not offer {mode}; pick another vendor ({elsewhere})"
+    elsewhere = ", ".join(other.facts.title for other in PROVIDERS.values() if mode in other.facts.limits)
+    return f"{adapter.facts.title} does not offer {mode}; pick another vendor ({elsewhere})"
 
 
 def mode_unavailable(provider: str | None, mode: Mode) -> str:
     adapter = adapter_named(provider)
-    return "" if mode in adapter.limits else f"ℹ️ **{unavailable_reason(adapter, mode)}.**"
+    return "" if mode in adapter.facts.limits else f"ℹ️ **{unavailable_reason(adapter, mode)}.**"
 
 
 def price_note(provider: str | None, mode: Mode, count: float | None) -> str:
     adapter = adapter_named(provider)
-    if mode not in adapter.limits:
+    if mode not in adapter.facts.limits:
         return ""
     request = ImageRequest(mode, "x", n=int(count or 1), max_images=int(count or 1))
-    return f"💲 Estimated with {adapter.title}: {estimate(adapter.price, request)}"
+    return f"💲 Estimated with {adapter.facts.title}: {estimate(adapter.facts.price, request)}"
 
 
 def char_count(text: str | None, limit: int) -> str:
@@ -211,7 +214,7 @@ def size_check(provider: str | None, mode: Mode, width: float | None, height: fl
 def preset_choices(adapter: Adapter, mode: Mode) -> list[tuple[str, str]]:
     return [
         (f"{_ratio_name(size)} · {size.width}×{size.height}", str(size))
-        for size in adapter.recommended_sizes.get(mode, ())
+        for size in adapter.facts.recommended_sizes.get(mode, ())
     ]
 
 
@@ -230,6 +233,19 @@ def apply_preset(choice: str | None) -> tuple[Any, Any]:
 def edit_size_value(tier: str, width: float, height: float) -> str:
     """The `size` the edit endpoint takes: 1K, 2K or W×H."""
     return tier if tier in (SizeTier.K1, SizeTier.K2) else f"{int(width)}x{int(height)}"
+
+
+def _whole_numbers(values: dict[str, Any]) -> dict[str, int]:
+    """Each value as a whole number, or one InvalidRequest naming every field that is not one."""
+    numbers, bad = {}, []
+    for field_name, value in values.items():
+        try:
+            numbers[field_name] = int(value)
+        except (TypeError, ValueError, OverflowError):
+            bad.append(Violation(field_name, f"{str(value)[:40]!r} is not a number"))
+    if bad:
+        raise InvalidRequest(bad)
+    return numbers
 
 
 def to_seed(seed: float | None) -> int | None:
@@ -258,8 +274,14 @@ def shown(path: Path) -> str:
     return str(link)
 
 
+_PRUNED_AT = [0.0]  # when SHOWN_DIR was last swept: every minute is enough, not every image
+
+
 def _prune(folder: Path, max_age_s: float) -> None:
-    cutoff = time.time() - max_age_s
+    now = time.time()
+    if now - _PRUNED_AT[0] < 60:
+        return
+    _PRUNED_AT[0], cutoff = now, now - max_age_s
     for entry in folder.glob("*"):
         with contextlib.suppress(OSError):  # another run may prune the same entry
             if entry.stat().st_mtime < cutoff:
@@ -291,11 +313,11 @@ def run_details(result: GenerationResult, estimated: str = "") -> str:
     if result.seed is not None and len(seeds) > 1:
         seed = "seeds **" + ", ".join(map(str, seeds)) + "** (one call per image)"
     if result.cost_usd is not None:
-        cost = f"💲 Cost reported by {adapter.title}: **${result.cost_usd:.4f}**"
+        cost = f"💲 Cost reported by {adapter.facts.title}: **${result.cost_usd:.4f}**"
     else:
-        cost = f"💲 {adapter.title} reports no cost" + (f"; estimate was {estimated}" if estimated else "")
+        cost = f"💲 {adapter.facts.title} reports no cost" + (f"; estimate was {estimated}" if estimated else "")
     return (
-        f"**{result.model}** via {adapter.title} · {len(result.images)} image(s) · {seed} · "
+        f"**{result.model}** via {adapter.facts.title} · {len(result.images)} image(s) · {seed} · "
         f"{_size_made(result)} · {result.elapsed_s:.1f} s  \n{cost}  \n{ids}  \nSaved as the provider's files "
         f"with their `run.json` in run folder `{result.run_dir.name}`" + "".join(f"  \nℹ️ {n}" for n in result.notes)
     )
@@ -358,13 +380,14 @@ def _concerns(field: str, name: str) -> bool:
 
 
 def t2i_request(prompt, negative_prompt, width, height, n, seed, prompt_extend, watermark) -> ImageRequest:
+    numbers = _whole_numbers({"size.width": width, "size.height": height, "n": n, "seed": seed})  # raw inputs
     return ImageRequest(
         Mode.TEXT_TO_IMAGE,
-        prompt or "",
-        negative_prompt or "",
-        size=Size(int(width), int(height)),
-        n=int(n),
-        seed=to_seed(seed),
+        str(prompt or ""),
+        str(negative_prompt or ""),
+        size=Size(numbers["size.width"], numbers["size.height"]),
+        n=numbers["n"],
+        seed=to_seed(numbers["seed"]),
         prompt_extend=bool(prompt_extend),
         watermark=bool(watermark),
     )
@@ -450,17 +473,19 @@ def _own_key(provider: str, keys: SessionKeys | None, http: gr.Request | None) -
 async def _events(request, provider, keys, http, use_task, progress) -> AsyncIterator[Any]:
     flow = Flow.TASK if use_task else None  # None: the vendor's own default flow
     adapter = adapter_named(provider)
-    own_key = _own_key(adapter.name, keys, http)
+    own_key = _own_key(adapter.facts.name, keys, http)
     spend, task_id, ended = Spend(), None, False
     try:
-        async with AsyncClient(adapter.name, api_key=own_key, http_client=shared_http_client(adapter.name)) as client:
+        name = adapter.facts.name
+        async with AsyncClient(name, api_key=own_key, http_client=shared_http_client(name)) as client:
             spend.reservation = None if own_key else _admit(adapter, request, http)  # only the owner's key
             async for event in client.events(request, flow=flow):
                 if isinstance(event, Progress):
                     spend.sent |= event.phase not in (Phase.PREPARING, Phase.QUEUED)
                     task_id = event.task_id or task_id
-                    status = f" [{event.task_status}]" if event.task_status else ""
-                    progress(_PHASE_PROGRESS[event.phase], desc=event.message + status)
+                    if _worth_showing(event, request):
+                        status = f" [{event.task_status}]" if event.task_status else ""
+                        progress(_PHASE_PROGRESS[event.phase], desc=event.message + status)
                 elif isinstance(event, Finished):
                     ended = True
                     spend.settle(_spent(adapter, event.result))
@@ -479,6 +504,14 @@ async def _events(request, provider, keys, http, use_task, progress) -> AsyncIte
             follow_stopped(Stopped(adapter, own_key, task_id, request.mode, spend), http.session_hash)
         else:  # any ending not settled above: nothing sent costs nothing
             spend.settle(None if spend.sent else 0.0)
+
+
+def _worth_showing(event: Progress, request: ImageRequest) -> bool:
+    """Progress that stays on screen long enough to be read. Each update costs the server a message:
+    checking the request, sending it and "done" are each followed at once by the next step."""
+    if event.phase is Phase.PREPARING:
+        return bool(request.images)  # preparing references can take a moment
+    return event.phase not in (Phase.SUBMITTING, Phase.DONE)
 
 
 class Spend:
@@ -516,9 +549,8 @@ class Stopped:
 
     async def follow(self) -> None:
         try:
-            async with AsyncClient(
-                self.adapter.name, api_key=self.own_key, http_client=shared_http_client(self.adapter.name)
-            ) as client:
+            name = self.adapter.facts.name
+            async with AsyncClient(name, api_key=self.own_key, http_client=shared_http_client(name)) as client:
                 result = await client.fetch(self.task_id, self.mode)
         except Wan26Error as error:
             self.status = f"ended without images: {error}".splitlines()[0]
@@ -550,7 +582,7 @@ def stopped_runs(http: gr.Request) -> tuple[Any, str]:
     tasks = STOPPED.get(http.session_hash or "", [])
     if not tasks:
         return [], "No stopped run of yours is still followed."
-    lines = [f"Task `{task.task_id}` ({task.adapter.title}): {task.status}" for task in tasks]
+    lines = [f"Task `{task.task_id}` ({task.adapter.facts.title}): {task.status}" for task in tasks]
     return [image for task in tasks for image in task.images], "  \n".join(lines)
 
 
@@ -560,7 +592,7 @@ def _admit(adapter: Adapter, request: ImageRequest, http: gr.Request | None) -> 
         return None
     client = http.client.host if http and http.client else None
     visitor = visitor_address(http.headers if http else {}, client, proxy_hops(os.environ))
-    expected = estimate(adapter.price, request)
+    expected = estimate(adapter.facts.price, request)
     return GUARD.admit(visitor, expected.usd, expected.images)
 
 
@@ -568,7 +600,7 @@ def _spent(adapter: Adapter, result: GenerationResult, unsaved: int = 0) -> floa
     """What a run cost: the vendor's word, else its images at list price (None: keep the estimate)."""
     if result.cost_usd is not None:
         return result.cost_usd
-    price = adapter.price.per_image_usd
+    price = adapter.facts.price.per_image_usd
     return None if price is None else price * (len(result.images) + unsaved)
 
 
@@ -583,7 +615,7 @@ def _spent_before(adapter: Adapter, request: ImageRequest, error: Wan26Error) ->
     partial = error.partial_result
     if partial is not None and partial.cost_usd is not None:
         return partial.cost_usd  # the vendor's own word
-    limits = adapter.limits.get(request.mode)
+    limits = adapter.facts.limits.get(request.mode)
     fanned_out = request.n > 1 and limits is not None and limits.one_image_per_call
     if fanned_out or error.task_id:
         return None  # another call, or an accepted task, may have been billed
@@ -596,10 +628,12 @@ class Pending:
     """What a run has made so far, shown while it goes: if it is stopped, the page still holds every
     image's link (the vendor keeps it about 24 hours) and the task id."""
 
-    def __init__(self) -> None:
-        self.saved: list[tuple[str, str]] = []
+    def __init__(self, expected: int | None = None) -> None:
+        self.expected = expected  # the images asked for; None: not known (interleave)
+        self.saved: dict[int, Path] = {}
         self.unsaved: dict[int, str] = {}
         self.task: str | None = None
+        self._shown: dict[int, str] = {}
 
     def add(self, event: Any) -> bool:
         """Take `event` in; True when what the page shows has changed."""
@@ -607,12 +641,24 @@ class Pending:
             self.unsaved[event.index] = event.url
         elif isinstance(event, ImageSaved):
             self.unsaved.pop(event.image.index, None)
-            self.saved.append((shown(event.image.path), f"image {event.image.index}"))
+            self.saved[event.image.index] = event.image.path
         elif isinstance(event, Progress) and event.task_id and event.task_id != self.task:
             self.task = event.task_id
         else:
             return False
         return True
+
+    @property
+    def finishing(self) -> bool:
+        """Every image asked for is saved: the finished run's own update comes next, so an update
+        now would only cost the server work."""
+        return self.expected is not None and not self.unsaved and len(self.saved) >= self.expected
+
+    def gallery(self) -> list[tuple[str, str]]:
+        for index, path in self.saved.items():
+            if index not in self._shown:
+                self._shown[index] = shown(path)
+        return [(self._shown[index], f"image {index}") for index in sorted(self.saved)]
 
     def markdown(self) -> str:
         # Written to stay true after Stop, when the page keeps this text and nothing updates it.
@@ -628,18 +674,19 @@ class Pending:
 
 async def _gallery_run(request: ImageRequest, provider, keys, http, use_task, progress) -> AsyncIterator[Any]:
     """Yield (gallery, details, seed) updates as images arrive, then the finished run's."""
-    pending = Pending()
+    pending = Pending(request.n)
     async for event in _events(request, provider, keys, http, use_task, progress):
         if isinstance(event, Finished):
             yield _outputs(event.result, request, provider)
             return
-        if pending.add(event):
-            yield pending.saved or gr.skip(), pending.markdown(), gr.skip()
+        if pending.add(event) and not pending.finishing:
+            # Plain values, never gr.skip(): Gradio answers a skip by rebuilding the component.
+            yield pending.gallery(), pending.markdown(), None
     raise gr.Error("The run ended without a result.", title="Unexpected response")
 
 
 def _outputs(result: GenerationResult, request: ImageRequest, provider: str) -> tuple[Any, str, Any]:
-    estimated = str(estimate(adapter_named(provider).price, request))
+    estimated = str(estimate(adapter_named(provider).facts.price, request))
     return gallery_items(result), run_details(result, estimated), result.seed
 
 
@@ -752,14 +799,14 @@ async def interleave(
     """
     request = interleave_request(prompt, image, negative_prompt, width, height, max_images, seed, watermark)
     story, pending = Story(prompt, image), Pending()
-    yield story.messages(), "⏳ Generating…", gr.skip()
+    yield story.messages(), "⏳ Generating…", None
     async for event in _events(request, provider, session_keys, http, use_task, progress):
         if isinstance(event, Finished):
             yield story.messages(), *_outputs(event.result, request, provider)[1:]
         elif pending.add(event) or isinstance(event, TextDelta):
             if isinstance(event, TextDelta | ImageOffered | ImageSaved):
                 story.add(event)
-            yield story.messages(), pending.markdown(), gr.skip()
+            yield story.messages(), pending.markdown(), None
 
 
 class Story:
@@ -790,20 +837,25 @@ class Story:
 # Validators: run before the queue; an out-of-limit request is never sent
 
 
-def _validator(build: Callable[..., ImageRequest], names: list[str]) -> Callable[..., list[dict[str, Any]]]:
-    """Checks the request against the chosen vendor's limits; `provider` follows the request's inputs."""
+def _validator(
+    build: Callable[..., ImageRequest], names: list[str]
+) -> Callable[..., Coroutine[Any, Any, list[dict[str, Any]]]]:
+    """Checks the request against the chosen vendor's limits; `provider` follows the request's inputs.
+    Async although it never waits: Gradio runs a plain function in a worker thread, a hop per run."""
 
-    def check(*values: Any) -> list[dict[str, Any]]:
+    async def check(*values: Any) -> list[dict[str, Any]]:
         values_by_name = dict(zip(names, values, strict=False))
         others = [gr.validate(True, "")] * (len(values) - len(names))
         try:
             request = build(**{name: value for name, value in values_by_name.items() if name != "provider"})
-            adapter = get_adapter(values_by_name.get("provider") or configured_default())
-        except InvalidRequest as refused:  # a pasted reference that is not a link: next to its box
+            adapter = get_adapter(str(values_by_name.get("provider") or configured_default()))
+        except InvalidRequest as refused:  # a pasted reference that is not a link, a width that is not a number
             return validation_for(names, list(refused.violations)) + others
-        except (TypeError, ValueError, gr.Error, Wan26Error) as exc:
+        except ConfigError as unknown:  # the vendor named by an API caller does not exist
+            return validation_for(names, [Violation("provider", str(unknown))]) + others
+        except (TypeError, ValueError, ArithmeticError, gr.Error, Wan26Error) as exc:
             return [gr.validate(False, str(exc))] + [gr.validate(True, "")] * (len(values) - 1)
-        limits = adapter.limits.get(request.mode)
+        limits = adapter.facts.limits.get(request.mode)
         if limits is None:
             found = [Violation("provider", unavailable_reason(adapter, request.mode))]
         else:
@@ -927,25 +979,26 @@ follows = FollowsVendor()
 
 def _offered(adapter: Adapter, mode: Mode) -> ModeLimits:
     """The vendor's limits, or the widest bounds when it lacks the mode (its tab is disabled then)."""
-    return adapter.limits.get(mode) or union_limits(mode)
+    return adapter.facts.limits.get(mode) or union_limits(mode)
 
 
 def vendor_notes(adapter: Adapter, mode: Mode) -> str:
     """What is different about this vendor in this mode, in plain words."""
-    limits = adapter.limits.get(mode)
+    facts = adapter.facts
+    limits = facts.limits.get(mode)
     if limits is None:
         return ""
     notes = []
     if limits.seed is None:
-        notes.append(f"{adapter.title} takes no seed: every run is random.")
+        notes.append(f"{facts.title} takes no seed: every run is random.")
     if limits.one_image_per_call and limits.n.high > 1:
-        notes.append(f"{adapter.title} makes one image per call: several images run as parallel calls.")
-    if adapter.flows == {Flow.TASK}:
-        notes.append(f"{adapter.title} always runs as a task (submit, then poll).")
-    if mode is Mode.EDIT and not adapter.image_rules.accepts_local:
-        notes.append(f"{adapter.title} takes reference images as http(s) URLs only: paste them below.")
+        notes.append(f"{facts.title} makes one image per call: several images run as parallel calls.")
+    if flows_of(adapter) == {Flow.TASK}:
+        notes.append(f"{facts.title} always runs as a task (submit, then poll).")
+    if mode is Mode.EDIT and not facts.image_rules.accepts_local:
+        notes.append(f"{facts.title} takes reference images as http(s) URLs only: paste them below.")
     if mode is Mode.EDIT and limits.images.high < 4:
-        notes.append(f"{adapter.title} takes at most {limits.images.high} reference images.")
+        notes.append(f"{facts.title} takes at most {limits.images.high} reference images.")
     return "  \n".join(f"ℹ️ {note}" for note in notes)
 
 
@@ -989,7 +1042,7 @@ def _size_controls(mode: Mode, width: int, height: int, provider: gr.Dropdown, v
             w = gr.Slider(wide.low, wide.high, value=width, step=step, label="Width", elem_id=f"{mode}-width")
             h = gr.Slider(wide.low, wide.high, value=height, step=step, label="Height", elem_id=f"{mode}-height")
         verdict = gr.Markdown(
-            size_check(BUILD_VENDOR.name, mode, width, height), elem_classes="count", elem_id=f"{mode}-size-check"
+            size_check(BUILD_VENDOR.facts.name, mode, width, height), elem_classes="count", elem_id=f"{mode}-size-check"
         )
     for control in (w, h):
         follows(control, slider)  # each page load narrows them to its vendor; the API keeps the wide bounds
@@ -1090,7 +1143,7 @@ def _advanced(mode: Mode):
             elem_id=f"{mode}-use-task",
         )
         # Offered only where the vendor has both flows; elsewhere its own flow is used.
-        follows(use_task, lambda a: gr.update(visible=len(a.flows) > 1, value=False))
+        follows(use_task, lambda a: gr.update(visible=len(flows_of(a)) > 1, value=False))
     task_state = gr.State(False)
     use_task.change(lambda value: value, use_task, task_state, **PRIVATE)
     return randomize, seed, extend, watermark, task_state
@@ -1118,11 +1171,13 @@ def _endpoint(run, prompt, fn, inputs, outputs, build, names, **options: Any):
 def _mode_header(mode: Mode):
     """The tab's notice when the vendor lacks the mode, its vendor notes, and its price estimate."""
     unavailable = gr.Markdown(
-        mode_unavailable(BUILD_VENDOR.name, mode),
-        visible=mode not in BUILD_VENDOR.limits,
+        mode_unavailable(BUILD_VENDOR.facts.name, mode),
+        visible=mode not in BUILD_VENDOR.facts.limits,
         elem_id=f"{mode}-unavailable",
     )
-    follows(unavailable, lambda a: gr.update(value=mode_unavailable(a.name, mode), visible=mode not in a.limits))
+    follows(
+        unavailable, lambda a: gr.update(value=mode_unavailable(a.facts.name, mode), visible=mode not in a.facts.limits)
+    )
     notes = gr.Markdown(vendor_notes(BUILD_VENDOR, mode), elem_id=f"{mode}-notes")
     follows(notes, lambda adapter: vendor_notes(adapter, mode))
     return unavailable
@@ -1131,12 +1186,12 @@ def _mode_header(mode: Mode):
 def _run_buttons(mode: Mode):
     with gr.Row():
         run = gr.Button(
-            "Generate", variant="primary", scale=3, elem_id=f"{mode}-run", interactive=mode in BUILD_VENDOR.limits
+            "Generate", variant="primary", scale=3, elem_id=f"{mode}-run", interactive=mode in BUILD_VENDOR.facts.limits
         )
         stop = gr.Button("Stop", variant="stop", scale=1, elem_id=f"{mode}-stop")
-    follows(run, lambda adapter: gr.update(interactive=mode in adapter.limits))
+    follows(run, lambda adapter: gr.update(interactive=mode in adapter.facts.limits))
     count = 3 if mode is Mode.INTERLEAVE else 1  # the count sliders' first values
-    price = gr.Markdown(price_note(BUILD_VENDOR.name, mode, count), elem_classes="count", elem_id=f"{mode}-price")
+    price = gr.Markdown(price_note(BUILD_VENDOR.facts.name, mode, count), elem_classes="count", elem_id=f"{mode}-price")
     return run, stop, price
 
 
@@ -1145,7 +1200,7 @@ TIERS_INFO = "1K ≈ 1280×1280 and 2K ≈ 2048×2048, shaped like the last refe
 
 def _edit_tiers(adapter: Adapter) -> Any:
     tiers = sorted(_offered(adapter, Mode.EDIT).size_tiers)
-    info = TIERS_INFO if tiers else f"{adapter.title} takes width × height only (no 1K/2K tiers)."
+    info = TIERS_INFO if tiers else f"{adapter.facts.title} takes width × height only (no 1K/2K tiers)."
     return gr.update(choices=[*tiers, "Custom"], value=tiers[0] if tiers else "Custom", info=info)
 
 
@@ -1160,8 +1215,8 @@ with gr.Blocks(title="Wan 2.6 Image Studio", delete_cache=(3600, 86400)) as demo
         key_banner = gr.Markdown(no_key_help(), visible=not server_keyed(), elem_id="no-key-help")
         with gr.Row():
             provider = gr.Dropdown(
-                [(adapter.title, name) for name, adapter in PROVIDERS.items()],
-                value=BUILD_VENDOR.name,
+                [(adapter.facts.title, name) for name, adapter in PROVIDERS.items()],
+                value=BUILD_VENDOR.facts.name,
                 label="Vendor",
                 info="The vendors with a key: the server's, or your own below.",
                 elem_id="provider",
@@ -1171,8 +1226,8 @@ with gr.Blocks(title="Wan 2.6 Image Studio", delete_cache=(3600, 86400)) as demo
             key_state_text = gr.Markdown(key_status({}), elem_id="key-status")
             with gr.Row():
                 key_vendor = gr.Dropdown(
-                    [(adapter.title, name) for name, adapter in PROVIDERS.items()],
-                    value=BUILD_VENDOR.name,
+                    [(adapter.facts.title, name) for name, adapter in PROVIDERS.items()],
+                    value=BUILD_VENDOR.facts.name,
                     label="Vendor of your key",
                     elem_id="own-key-vendor",
                     scale=2,
@@ -1233,9 +1288,9 @@ with gr.Blocks(title="Wan 2.6 Image Studio", delete_cache=(3600, 86400)) as demo
                         with gr.Row():
                             e_earlier = gr.Button("◀ Move earlier", size="sm")
                             e_later = gr.Button("Move later ▶", size="sm")
-                    follows(e_uploads, lambda adapter: gr.update(visible=adapter.image_rules.accepts_local))
+                    follows(e_uploads, lambda adapter: gr.update(visible=adapter.facts.image_rules.accepts_local))
                     # Hidden uploads would still be sent and refused: a URLs-only vendor starts with none.
-                    follows(e_refs, lambda a: gr.update() if a.image_rules.accepts_local else gr.update(value=[]))
+                    follows(e_refs, lambda a: gr.update() if a.facts.image_rules.accepts_local else gr.update(value=[]))
                     e_urls = gr.Textbox(
                         "",
                         label="Reference image URLs (optional; one per line)",
@@ -1351,9 +1406,10 @@ with gr.Blocks(title="Wan 2.6 Image Studio", delete_cache=(3600, 86400)) as demo
 
     # The three public endpoints.
     t_inputs = [t_prompt, t_negative, t_width, t_height, t_n, t_seed, t_extend, t_mark, provider, session_keys, t_task]
-    t_event = _endpoint(
-        t_run, t_prompt, text_to_image, t_inputs, [t_gallery, t_details, t_used], t2i_request, T2I_INPUTS
-    )
+    t_outputs = [t_gallery, t_details, t_used]
+    # Its inputs are plain text, numbers and switches, which the function converts itself: without
+    # Gradio's preprocessing a run (and its validator) skips a worker-thread hop per input.
+    t_event = _endpoint(t_run, t_prompt, text_to_image, t_inputs, t_outputs, t2i_request, T2I_INPUTS, preprocess=False)
     e_inputs = [e_prompt, e_refs, e_negative, e_size, e_n, e_seed, e_extend, e_mark, provider, e_urls, session_keys]
     e_event = _endpoint(
         e_run, e_prompt, edit, [*e_inputs, e_task], [e_gallery, e_details, e_used], edit_request, EDIT_INPUTS

@@ -25,7 +25,9 @@ from fakes.vtrix import FakeVtrix
 from wan26.providers import PROVIDERS
 
 OTHER_FAKES = (FakeAIMLAPI, FakeRunware, FakeShortAPI, FakeVtrix)
-VENDOR_ENV = tuple(name for adapter in PROVIDERS.values() for name in (adapter.key_env, adapter.base_url_env))
+VENDOR_ENV = tuple(
+    name for adapter in PROVIDERS.values() for name in (adapter.facts.key_env, adapter.facts.base_url_env)
+)
 
 
 @pytest.fixture(scope="session", autouse=True)

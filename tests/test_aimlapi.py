@@ -1,4 +1,7 @@
-"""AI/ML API end to end against its loopback fake, plus the adapter alone on plain dicts (providers.md §1)."""
+"""AI/ML API end to end against its loopback fake, plus the adapter alone on plain dicts.
+
+Docs: https://docs.aimlapi.com/api-references/image-models/alibaba-cloud/wan-2-6-image
+"""
 
 import asyncio
 import base64
@@ -30,10 +33,9 @@ from wan26 import (
     SizeTier,
 )
 from wan26._http import RetryPolicy, should_retry
-from wan26._sse import SSEEvent
 from wan26.images import PreparedImage
 from wan26.providers._aimlapi_errors import BILLING_URL
-from wan26.providers._base import Credentials, WireRequest
+from wan26.providers._base import Credentials, WireRequest, flows_of, streamed_calls, task_calls
 from wan26.providers.aimlapi import AIMLAPI
 
 MODEL = "alibaba/wan-2-6-image"
@@ -452,17 +454,12 @@ def test_parse_error_without_a_body_uses_the_inference_id_header():
     assert type(error) is ProviderFailure and error.request_id == "inf-3" and "HTTP 503" in error.message
 
 
-def test_flows_it_lacks_fail_loudly():
-    wire = WireRequest(ImageRequest(Mode.TEXT_TO_IMAGE, "p"), (), 1)
-    with pytest.raises(ConfigError):
-        ADAPTER.build_submit(wire, CREDS)
-    with pytest.raises(ConfigError):
-        ADAPTER.build_poll("t-1", CREDS)
-    for parse in (lambda: ADAPTER.parse_submit({}), lambda: ADAPTER.parse_task({}, "t-1")):
-        with pytest.raises(ProtocolError):
-            parse()
-    with pytest.raises(ProtocolError):
-        ADAPTER.parse_stream_event(SSEEvent("result", "{}"))
+def test_only_direct_calls_are_offered_and_the_others_are_refused_by_name():
+    assert flows_of(ADAPTER) == {Flow.DIRECT}
+    with pytest.raises(ConfigError, match="AI/ML API has no task flow"):
+        task_calls(ADAPTER)
+    with pytest.raises(ConfigError, match="AI/ML API has no streamed call"):
+        streamed_calls(ADAPTER)
 
 
 # ---- billing is never retried, even on a 429 -------------------------------------------------------

@@ -101,7 +101,10 @@ def test_interleave_streams_text_then_images_in_order(client, dashscope_fake, re
     [
         ("/text_to_image", ("x" * 2101,), {}, "the limit is 2100"),
         ("/text_to_image", ("fox",), {"width": 2880, "height": 2880}, "allowed 1,638,400–2,073,600 pixels"),
-        ("/text_to_image", ("fox",), {"n": 5}, "maximum value 4"),
+        ("/text_to_image", ("fox",), {"n": 5}, "n: 5 images per run; allowed 1–4"),
+        # Text to image takes its inputs raw (no Gradio preprocessing): our own check refuses these.
+        ("/text_to_image", ("fox",), {"seed": 2_147_483_648}, "seed: 2147483648"),
+        ("/text_to_image", ("fox",), {"width": "wide"}, "'wide' is not a number"),
         ("/edit", ("image 1 in blue", []), {}, "0 given; this mode takes 1–4"),
         ("/edit", ("image 1 in blue", None), {"size": "4000x4000"}, "allowed 589,824–4,194,304 pixels"),
         ("/interleave", ("recipe",), {"max_images": 6}, "maximum value 5"),
@@ -221,7 +224,7 @@ def _vendor_call(mode, name, reference):
 
 
 @pytest.mark.parametrize(
-    ("name", "mode"), [(name, mode.value) for name, adapter in PROVIDERS.items() for mode in adapter.limits]
+    ("name", "mode"), [(name, mode.value) for name, adapter in PROVIDERS.items() for mode in adapter.facts.limits]
 )
 def test_each_vendor_generates_from_the_app_with_only_its_own_key(served, only_vendor, reference, name, mode):
     fake = only_vendor(name)
@@ -230,10 +233,10 @@ def test_each_vendor_generates_from_the_app_with_only_its_own_key(served, only_v
         output, details, seed = client.submit(*args, provider=name, api_name=f"/{mode}", **kwargs).result()
     images = output if mode != "interleave" else [p for p in output[-1]["content"] if p["type"] == "file"]
     assert images and len(fake.generation_requests()) >= 1
-    assert PROVIDERS[name].title in details
+    assert PROVIDERS[name].facts.title in details
     if name != "dashscope":
-        assert f"Cost reported by {PROVIDERS[name].title}" in details
-    if PROVIDERS[name].limits[Mode(mode)].seed is None:
+        assert f"Cost reported by {PROVIDERS[name].facts.title}" in details
+    if PROVIDERS[name].facts.limits[Mode(mode)].seed is None:
         assert seed is None and "no seed sent" in details
 
 
@@ -256,10 +259,13 @@ def test_the_chosen_vendors_own_limits_are_enforced_before_sending(
     assert all(fake.requests == [] for fake in vendor_fakes.values())
 
 
-def test_an_unknown_vendor_is_refused_with_the_list_of_vendors(served, vendor_fakes):
-    with connected(served) as client, pytest.raises(httpx.HTTPStatusError) as caught:
-        client.predict("a fox", provider="nobody", api_name="/text_to_image")
-    assert "nobody" in caught.value.response.text and "aimlapi" in caught.value.response.text  # Gradio's check
+@pytest.mark.parametrize("endpoint", ["/text_to_image", "/interleave"])
+def test_an_unknown_vendor_is_refused_with_the_list_of_vendors(served, vendor_fakes, endpoint):
+    with connected(served) as client, pytest.raises((httpx.HTTPStatusError, ValidationError)) as caught:
+        client.predict("a fox", provider="nobody", api_name=endpoint)
+    error = caught.value
+    message = error.response.text if isinstance(error, httpx.HTTPStatusError) else str(error)
+    assert "nobody" in message and "aimlapi" in message  # Gradio's dropdown check, or ours where inputs come raw
     assert all(fake.requests == [] for fake in vendor_fakes.values())
 
 

@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parent.parent
 GUARD = Path(__file__).resolve().parent / "subprocess_guard"
 
 
-VENDOR_PREFIXES = tuple(adapter.key_env.split("_")[0] + "_" for adapter in PROVIDERS.values())
+VENDOR_PREFIXES = tuple(adapter.facts.key_env.split("_")[0] + "_" for adapter in PROVIDERS.values())
 
 
 def run_cli(*args, env, cwd):
@@ -165,19 +165,19 @@ VENDOR_COMMANDS = {
 
 
 @pytest.mark.parametrize(
-    ("name", "mode"), [(name, mode) for name, adapter in PROVIDERS.items() for mode in adapter.limits]
+    ("name", "mode"), [(name, mode) for name, adapter in PROVIDERS.items() for mode in adapter.facts.limits]
 )
 def test_each_vendor_generates_from_the_command_line_with_only_its_own_key(name, mode, vendor_fakes, tmp_path, photo):
     fake = vendor_fakes[name]
     args = list(VENDOR_COMMANDS[mode])
     if mode is Mode.EDIT:
-        args += ["--image", str(photo) if PROVIDERS[name].image_rules.accepts_local else REFERENCE_URL]
+        args += ["--image", str(photo) if PROVIDERS[name].facts.image_rules.accepts_local else REFERENCE_URL]
     env = fake.env() | {"WAN26_OUTPUT_DIR": str(tmp_path / "outputs")}
     done = run_cli(*args, "--provider", name, "--json", env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["provider"] == name and report["images"] and all(Path(p).is_file() for p in report["images"])
-    assert f"estimated cost with {PROVIDERS[name].title}" in done.stderr
+    assert f"estimated cost with {PROVIDERS[name].facts.title}" in done.stderr
     assert len(fake.generation_requests()) >= 1
 
 
@@ -194,7 +194,7 @@ def test_providers_lists_every_vendor_with_its_limits_and_whether_its_key_is_set
     done = run_cli("providers", env=vendor_fakes["runware"].env(), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     for adapter in PROVIDERS.values():
-        assert f"{adapter.name}: {adapter.title}" in done.stdout
+        assert f"{adapter.facts.name}: {adapter.facts.title}" in done.stdout
     assert "RUNWARE_API_KEY set" in done.stdout and "DASHSCOPE_API_KEY not set" in done.stdout
     runware = done.stdout.split("runware: Runware")[1].split("shortapi:")[0]
     assert "options: negative prompt, prompt rewriting" in runware and "not offered: interleave" in runware

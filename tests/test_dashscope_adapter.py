@@ -78,7 +78,9 @@ def test_edit_payload_keeps_image_order_and_sends_n_explicitly():
 
 
 def test_direct_interleave_streams_with_the_sse_header():
-    call = ADAPTER.build_direct(wire(Mode.INTERLEAVE, max_images=3, watermark=True), CREDS)
+    interleave = wire(Mode.INTERLEAVE, max_images=3, watermark=True)
+    call = ADAPTER.build_stream(interleave, CREDS)
+    assert ADAPTER.build_direct(interleave, CREDS) == call  # the direct endpoint answers interleave only as a stream
     assert call.stream is True
     assert call.headers["X-DashScope-Sse"] == "enable"
     # n is not sent: interleave takes only 1, and no size means "follow the input image".
@@ -118,12 +120,12 @@ def test_key_is_not_in_the_repr_of_credentials_or_calls():
     ],
 )
 def test_base_url_from_region_or_override(env, url):
-    assert ADAPTER.base_url(env) == url
+    assert ADAPTER.facts.base_url(env) == url
 
 
 def test_unknown_region_is_a_config_error_naming_the_choices():
     with pytest.raises(ConfigError, match="intl, cn, us"):
-        ADAPTER.base_url({"DASHSCOPE_REGION": "eu"})
+        ADAPTER.facts.base_url({"DASHSCOPE_REGION": "eu"})
 
 
 def test_parse_sync_output_one_choice_per_image():
@@ -206,7 +208,7 @@ def test_an_undocumented_task_status_is_a_protocol_error():
 @pytest.mark.parametrize(
     "body",
     [
-        # The three documented FAILED shapes (dashscope.md §3.4).
+        # The three documented FAILED shapes: the API reference's, the task query page's, the FAQ's.
         {"request_id": "r", "code": "InvalidParameter", "message": "num_images_per_prompt must be 1"},
         {
             "request_id": "r",
@@ -233,7 +235,7 @@ def test_failed_task_shapes_all_give_code_message_and_task_id(body):
     assert "num_images_per_prompt must be 1" in str(state.error)
 
 
-# Every code in dashscope.md §4 lands in the right cause with a hint.
+# Every code on https://www.alibabacloud.com/help/en/model-studio/error-code lands in the right cause with a hint.
 @pytest.mark.parametrize(
     ("status", "code", "cause"),
     [

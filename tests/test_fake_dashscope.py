@@ -1,7 +1,11 @@
 """Tests OF the DashScope fake (and the net guard), with plain httpx against the served app.
 
 The fake must accept the documented examples, answer in the documented shapes, and reject
-what the real API rejects (/work/shared/reference/dashscope.md §2–§5, §7).
+what the real API rejects. DashScope's pages:
+- API reference: https://www.alibabacloud.com/help/en/model-studio/wan-image-generation-api-reference
+- t2i reference: https://platform.qianwenai.com/docs/api-reference/image-generation/wan-text-to-image-v2/synchronous
+- task query page: https://platform.qianwenai.com/docs/api-reference/image-generation/wan26-image-gen-edit/query-result
+- error codes page: https://www.alibabacloud.com/help/en/model-studio/error-code
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ SSE_HEADERS = {"X-DashScope-Sse": "enable"}
 ASYNC_HEADERS = {"X-DashScope-Async": "enable"}
 SERVER_TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}")
 
-# §2.2, verbatim.
+# The API reference's edit example, verbatim.
 EDIT_EXAMPLE = {
     "model": "wan2.6-image",
     "input": {
@@ -50,7 +54,7 @@ EDIT_EXAMPLE = {
     },
     "parameters": {"prompt_extend": True, "watermark": False, "n": 1, "enable_interleave": False, "size": "1K"},
 }
-# §2.3, verbatim.
+# The API reference's interleave example, verbatim.
 INTERLEAVE_EXAMPLE = {
     "model": "wan2.6-image",
     "input": {
@@ -60,7 +64,7 @@ INTERLEAVE_EXAMPLE = {
     },
     "parameters": {"max_images": 3, "size": "1280*1280", "stream": True, "enable_interleave": True},
 }
-# §2.7, verbatim.
+# The t2i reference's example, verbatim.
 T2I_EXAMPLE = {
     "model": "wan2.6-t2i",
     "input": {
@@ -75,7 +79,7 @@ T2I_EXAMPLE = {
     },
     "parameters": {"prompt_extend": True, "watermark": False, "n": 1, "negative_prompt": "", "size": "1280*1280"},
 }
-# §3.1, verbatim.
+# The API reference's async example, verbatim.
 ASYNC_INTERLEAVE_EXAMPLE = {
     "model": "wan2.6-image",
     "input": {
@@ -133,7 +137,7 @@ def png_size(client: httpx.Client, url: str) -> tuple[int, int]:
 
 
 def parse_sse(raw: bytes) -> list[tuple[str, str, str, dict]]:
-    """Strict §2.6 framing: id, event, status comment, data; a blank line after each event."""
+    """Strict SSE framing: id, event, status comment, data; a blank line after each event."""
     text = raw.decode("utf-8")
     assert text.endswith("\n\n") and "[DONE]" not in text
     events = []
@@ -201,7 +205,7 @@ def test_edit_2k_and_explicit_sizes_round_to_multiples_of_16(client):
 
 def test_unknown_parameters_are_ignored(client):
     response = client.post(ASYNC, json=t2i(n=1, size="1280*1280", is_async=True), headers=ASYNC_HEADERS)
-    assert response.status_code == 200  # the SDK leaks is_async (§6)
+    assert response.status_code == 200  # the official SDK leaks is_async (https://pypi.org/project/dashscope/)
 
 
 def test_long_text_is_truncated_and_recorded(client, dashscope_fake):
@@ -213,7 +217,7 @@ def test_long_text_is_truncated_and_recorded(client, dashscope_fake):
     ]
 
 
-# ---- interleave streaming (§2.6) ------------------------------------------------------------
+# ---- interleave streaming --------------------------------------------------------------------
 
 
 def test_interleave_example_streams_with_exact_framing(client):
@@ -304,7 +308,7 @@ def test_stream_fault_cut_closes_without_a_stop_event(client, dashscope_fake):
     assert {e[3]["output"]["choices"][0]["finish_reason"] for e in events} == {"null"}
 
 
-# ---- rejections (§2.4, §4, §5) --------------------------------------------------------------
+# ---- rejections ------------------------------------------------------------------------------
 
 
 def test_auth_missing_and_wrong_key(client):
@@ -443,7 +447,7 @@ def test_edit_mode_rejects_the_sse_header(client):
     assert_error(client.post(SYNC, json=EDIT_EXAMPLE, headers=SSE_HEADERS), 400, "InvalidParameter", "X-DashScope-Sse")
 
 
-# ---- async tasks (§3) ------------------------------------------------------------------------
+# ---- async tasks -----------------------------------------------------------------------------
 
 
 def submit(client: httpx.Client, request: dict) -> str:

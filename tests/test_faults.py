@@ -39,7 +39,7 @@ from wan26.providers import PROVIDERS
 
 REPO = Path(__file__).resolve().parent.parent
 GUARD = Path(__file__).resolve().parent / "subprocess_guard"
-VENDOR_PREFIXES = tuple(adapter.key_env.split("_")[0] + "_" for adapter in PROVIDERS.values())
+VENDOR_PREFIXES = tuple(adapter.facts.key_env.split("_")[0] + "_" for adapter in PROVIDERS.values())
 
 BOUND_S = 15.0  # a fault with a deadline of 2–3 s must end well within this
 QUICK_S = 10.0  # refusals that need no network at all

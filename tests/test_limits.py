@@ -26,7 +26,7 @@ def test_prompt_length_edge(mode, limit):
 
 
 def test_prompt_length_counts_characters_not_bytes():
-    # The docs count every CJK character as 1 (dashscope.md §2.4).
+    # The docs count every CJK character as 1 (DashScope's API reference).
     assert fields(EDIT, prompt="画" * 2000) == []
 
 

@@ -1,4 +1,7 @@
-"""Runware end to end against its loopback fake, plus the adapter alone on plain dicts (providers.md §2)."""
+"""Runware end to end against its loopback fake, plus the adapter alone on plain dicts.
+
+Docs: https://runware.ai/docs/models/alibaba-wan2-6-image, https://runware.ai/docs/platform/task-polling
+"""
 
 import asyncio
 import io
@@ -15,6 +18,7 @@ from wan26 import (
     AsyncClient,
     AuthenticationError,
     BadRequest,
+    ConfigError,
     ContentModerated,
     Flow,
     ImageRequest,
@@ -28,9 +32,8 @@ from wan26 import (
     Size,
 )
 from wan26._http import RetryPolicy, should_retry
-from wan26._sse import SSEEvent
 from wan26.images import PreparedImage
-from wan26.providers._base import Credentials, TaskStatus, WireRequest
+from wan26.providers._base import Credentials, TaskStatus, WireRequest, flows_of, streamed_calls
 from wan26.providers.runware import Runware
 from wan26.types import Progress
 
@@ -533,9 +536,10 @@ def test_a_poll_error_envelope_fails_the_task():
     assert "expire" in state.error.hint
 
 
-def test_streaming_is_not_offered():
-    with pytest.raises(ProtocolError):
-        ADAPTER.parse_stream_event(SSEEvent("result", "{}"))
+def test_direct_and_task_flows_are_offered_but_no_stream():
+    assert flows_of(ADAPTER) == {Flow.DIRECT, Flow.TASK}
+    with pytest.raises(ConfigError, match="Runware has no streamed call"):
+        streamed_calls(ADAPTER)
 
 
 # ---- billing is never retried, even on a 429 -------------------------------------------------------

@@ -29,7 +29,7 @@ from wan26 import (
 )
 from wan26._http import RetryPolicy, should_retry
 from wan26.images import PreparedImage
-from wan26.providers._base import Credentials, TaskStatus, WireRequest
+from wan26.providers._base import Credentials, TaskStatus, WireRequest, direct_calls, flows_of
 from wan26.providers.shortapi import ShortAPI
 
 SQUARE = {"width": 1280, "height": 1280}
@@ -113,7 +113,7 @@ def test_text_to_image_wire_payload(fake, tmp_path):
     [create] = fake.generation_requests()
     assert create.headers["authorization"] == f"Bearer {fake.api_key}"
     assert create.headers["content-type"] == "application/json"
-    # Exactly these fields: no seed, no watermark, no callback_url (providers.md §3).
+    # Exactly these fields: no seed, no watermark (neither llms.txt schema has them), no callback_url.
     assert create.json == {
         "model": "alibaba/wan-2.6/text-to-image",
         "args": {
@@ -368,8 +368,9 @@ def test_build_calls_and_refuse_the_direct_flow():
     assert "sa-secret" not in repr(submit)
     poll = ADAPTER.build_poll("a b/c", CREDS)
     assert (poll.method, poll.url) == ("GET", "https://api.shortapi.ai/api/v1/job/query?id=a%20b%2Fc")
-    with pytest.raises(ConfigError, match="no direct call"):
-        ADAPTER.build_direct(wire, CREDS)
+    assert flows_of(ADAPTER) == {Flow.TASK}
+    with pytest.raises(ConfigError, match="ShortAPI has no direct call; the flows it offers: task"):
+        direct_calls(ADAPTER)
 
 
 def test_submit_reports_the_charge_as_a_float():

@@ -6,7 +6,8 @@ import pytest
 
 from wan26._sse import SSEDecoder, SSEEvent
 
-# DashScope's framing (dashscope.md §2.6): no space after colons, a status comment, no [DONE].
+# DashScope's framing, as its official SDK parses it (https://pypi.org/project/dashscope/): no space after
+# colons, a status comment, no [DONE].
 STREAM = (
     'id:1\nevent:result\n:HTTP_STATUS/200\ndata:{"text":"Stir — 炒肉 ✓"}\n\n'
     'id:2\nevent:result\n:HTTP_STATUS/200\ndata:{"text":"café"}\n\n'

@@ -33,7 +33,15 @@ from wan26 import (
 from wan26._http import RetryPolicy, should_retry
 from wan26._poll import PollPolicy
 from wan26.images import PreparedImage
-from wan26.providers._base import Credentials, OutputImage, OutputText, TaskStatus, WireRequest
+from wan26.providers._base import (
+    Credentials,
+    OutputImage,
+    OutputText,
+    TaskStatus,
+    WireRequest,
+    direct_calls,
+    flows_of,
+)
 from wan26.providers.vtrix import Vtrix
 from wan26.types import Progress
 
@@ -147,7 +155,7 @@ def test_edit_wire_sends_the_flattened_image_the_tier_and_interleave_off(fake, t
 
     body = sent(fake)
     native = body["input"][0]["params"]
-    assert body["model"] == "wan26_image" and "model" not in native  # as in the providers.md §4 example
+    assert body["model"] == "wan26_image" and "model" not in native  # the model at the top only [?]
     [text, image] = native["input"]["messages"][0]["content"]
     assert text == {"text": "image 1 at night"} and image["image"].startswith("data:image/png;base64,")
     parameters = native["parameters"]
@@ -382,8 +390,9 @@ def test_submit_and_poll_urls_and_no_direct_call():
     assert call.headers["Authorization"] == "Bearer vx-secret" and "vx-secret" not in repr(call)
     poll = ADAPTER.build_poll("d88pmute/87", CREDS)
     assert (poll.method, poll.url) == ("GET", "https://cloud.vtrix.ai/model/v1/generation/task/d88pmute%2F87")
-    with pytest.raises(ConfigError, match="task flow"):
-        ADAPTER.build_direct(wire(Mode.TEXT_TO_IMAGE), CREDS)
+    assert flows_of(ADAPTER) == {Flow.TASK}
+    with pytest.raises(ConfigError, match="Vtrix has no direct call; the flows it offers: task"):
+        direct_calls(ADAPTER)
 
 
 def test_edit_sends_image_urls_in_order():

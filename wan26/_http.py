@@ -37,9 +37,11 @@ _Result = TypeVar("_Result")
 
 @dataclass(frozen=True, slots=True)
 class Timeouts:
-    """Per-call limits. A direct generation answers only when its images are done (typically
-    1–2 minutes, dashscope.md §3.5; the official SDK waits 300 s); a stream waits at most
-    `generate.read` between two events, and `total` in all, even when only keep-alive comments come."""
+    """Per-call limits. A direct generation answers only when its images are done: typically in
+    1–2 minutes, and DashScope's official SDK (https://pypi.org/project/dashscope/) waits 300 s. See
+    https://platform.qianwenai.com/docs/api-reference/image-generation/wan26-image-gen-edit/query-result
+    A stream waits at most `generate.read` between two events, and `total` in all, even when only
+    keep-alive comments come."""
 
     generate: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(10.0, read=300.0, write=60.0))
     poll: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(10.0, read=30.0))
@@ -114,7 +116,7 @@ class Http:
             return
         try:
             decoder = SSEDecoder()
-            chunks = _translated(response.aiter_bytes(), self._adapter.name, call.url).__aiter__()
+            chunks = _translated(response.aiter_bytes(), self._adapter.facts.name, call.url).__aiter__()
             while True:
                 async with self._deadline_at(deadline, overdue, billed=True):  # the read only, never a yield
                     chunk = await anext(chunks, None)
@@ -151,7 +153,7 @@ class Http:
         except TimeoutError:
             raise ProviderTimeout(
                 message,
-                provider=self._adapter.name,
+                provider=self._adapter.facts.name,
                 hint="It may still be billed; it was not sent again." if billed else "The provider is very slow.",
             ) from None
 
@@ -170,7 +172,7 @@ class Http:
         request = self._client.build_request(
             call.method, call.url, headers=dict(call.headers), json=call.json, timeout=timeout
         )
-        response = await _translated_call(self._client.send(request), self._adapter.name, call.url)
+        response = await _translated_call(self._client.send(request), self._adapter.facts.name, call.url)
         if response.is_success:
             return response
         raise self._adapter.parse_error(response.status_code, _maybe_json(response), response.headers)
@@ -179,15 +181,18 @@ class Http:
         request = self._client.build_request(
             call.method, call.url, headers=dict(call.headers), json=call.json, timeout=timeout
         )
-        response = await _translated_call(self._client.send(request, stream=True), self._adapter.name, call.url)
+        response = await _translated_call(self._client.send(request, stream=True), self._adapter.facts.name, call.url)
         if response.is_success and _is_event_stream(response):
             return response
-        await _translated_call(response.aread(), self._adapter.name, call.url)
+        await _translated_call(response.aread(), self._adapter.facts.name, call.url)
         await response.aclose()
-        if response.is_success:  # [U] the answer may be plain JSON rather than a stream (dashscope.md §2.6)
+        # [U] The answer may be plain JSON rather than a stream: DashScope's docs leave open whether
+        # validation errors come before the stream or inside it (https://www.alibabacloud.com/help/en/model-studio/wan-image-generation-api-reference).
+        if response.is_success:
             self._json_body(response)  # a ProtocolError unless it is JSON
             return response
-        # An SSE error body carries its JSON in the first data: line (dashscope.md §6, SSE parsing).
+        # An SSE error body carries its JSON in the first data: line, as DashScope's official SDK reads it
+        # (https://pypi.org/project/dashscope/, dashscope/common/utils.py).
         body = _first_sse_json(response.content) if _is_event_stream(response) else _maybe_json(response)
         raise self._adapter.parse_error(response.status_code, body, response.headers)
 
@@ -198,9 +203,9 @@ class Http:
                     raise self._download_refused(response.status_code)
                 data = await self._capped_body(response)
         except httpx.HTTPError as exc:
-            raise _transport_error(exc, self._adapter.name, url) from exc
+            raise _transport_error(exc, self._adapter.facts.name, url) from exc
         if (cut := _short_body(response, data) or problem(data)) is not None:
-            raise NetworkError(f"{cut} from {httpx.URL(url).host}", provider=self._adapter.name)
+            raise NetworkError(f"{cut} from {httpx.URL(url).host}", provider=self._adapter.facts.name)
         return data
 
     async def _capped_body(self, response: httpx.Response) -> bytes:
@@ -210,7 +215,7 @@ class Http:
             if size > limit:
                 raise ProtocolError(
                     f"the result file is over {limit / 2**20:g} MB, far more than an image of this model",
-                    provider=self._adapter.name,
+                    provider=self._adapter.facts.name,
                 )
             chunks.append(chunk)
         return b"".join(chunks)
@@ -218,7 +223,7 @@ class Http:
     def _download_refused(self, status: int) -> ProviderError:
         error_cls = ProviderFailure if status >= 500 else ProtocolError
         return error_cls(
-            f"downloading a result image gave HTTP {status}", provider=self._adapter.name, status_code=status
+            f"downloading a result image gave HTTP {status}", provider=self._adapter.facts.name, status_code=status
         )
 
     def _json_body(self, response: httpx.Response) -> JSONObject:
@@ -226,7 +231,7 @@ class Http:
         if body is None:
             raise ProtocolError(
                 f"expected JSON, got {response.headers.get('content-type')!r}: {response.text[:200]!r}",
-                provider=self._adapter.name,
+                provider=self._adapter.facts.name,
                 status_code=response.status_code,
                 request_id=response.headers.get("x-request-id"),
             )

@@ -1,8 +1,10 @@
 """A sans-I/O Server-Sent Events decoder: feed it bytes as they arrive, get whole events back.
 
 Network reads split events anywhere, even inside a UTF-8 character, so lines are cut on bytes
-and only complete lines are decoded. Framing follows the WHATWG SSE spec, which DashScope's
-`id:` / `event:` / `:HTTP_STATUS/200` / `data:` blocks fit (dashscope.md §2.6).
+and only complete lines are decoded. Framing follows the WHATWG SSE spec
+(https://html.spec.whatwg.org/multipage/server-sent-events.html), which DashScope's
+`id:` / `event:` / `:HTTP_STATUS/200` / `data:` blocks fit: the framing its official SDK parses
+(https://pypi.org/project/dashscope/, dashscope/common/utils.py).
 """
 
 from __future__ import annotations

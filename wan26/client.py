@@ -34,7 +34,7 @@ class AsyncClient:
 
     `provider` is one of `wan26.PROVIDERS` (default: `WAN26_PROVIDER`, else the first vendor whose
     key is set, else dashscope). Keys and base
-    URLs come from the arguments, else the environment (the adapter's `key_env` and `base_url_env`,
+    URLs come from the arguments, else the environment (the adapter's `facts.key_env` and `facts.base_url_env`,
     e.g. `DASHSCOPE_API_KEY`, `RUNWARE_BASE_URL`; `WAN26_OUTPUT_DIR`). `transport` is the test seam.
     `http_client` shares one pooled `httpx.AsyncClient` between clients (`wan26.shared_http_client`);
     it is left open by `aclose()`.
@@ -71,7 +71,7 @@ class AsyncClient:
         self._http_client = http_client or new_http_client(transport)
         http = Http(self._http_client, self.adapter, retry, timeouts, sleep)
         output = Path(output_dir) if output_dir is not None else default_output_dir(env)
-        limit = concurrency_limit(self.adapter.max_concurrent_per_key, env)
+        limit = concurrency_limit(self.adapter.facts.max_concurrent_per_key, env)
         self._ctx = RunContext(self.adapter, creds, http, output, poll, sleep, clock, limit)
 
     async def __aenter__(self) -> AsyncClient:
@@ -131,17 +131,18 @@ async def _finish(events: AsyncIterator[Event], on_event: EventCallback | None) 
 
 
 def _credentials(adapter: Adapter, api_key: str | None, base_url: str | None, env: Mapping[str, str]) -> Credentials:
-    key = (api_key or env.get(adapter.key_env) or "").strip()
+    facts = adapter.facts
+    key = (api_key or env.get(facts.key_env) or "").strip()
     if key and not _HEADER_SAFE.fullmatch(key):
         # httpx would refuse it inside the request and quote the header, key included, in its error.
-        given = f"The {adapter.title} key given" if api_key else f"The {adapter.key_env} value"
+        given = f"The {facts.title} key given" if api_key else f"The {facts.key_env} value"
         raise ConfigError(
             f"{given} is not a valid key: it contains spaces, line breaks or "
             "non-ASCII characters. Copy the key again, on one line."
         )
     if not key:
         raise ConfigError(
-            f"No API key for {adapter.title}: set {adapter.key_env} in the environment or in a .env "
-            f"file (see .env.example). {adapter.key_help}"
+            f"No API key for {facts.title}: set {facts.key_env} in the environment or in a .env "
+            f"file (see .env.example). {facts.key_help}"
         )
-    return Credentials((base_url or adapter.base_url(env)).rstrip("/"), key)
+    return Credentials((base_url or facts.base_url(env)).rstrip("/"), key)

@@ -90,12 +90,16 @@ _ANY_FORM = "pass an http(s):// URL, a local file path, image file bytes or a PI
 
 @dataclass(frozen=True, slots=True)
 class ImageRules:
-    """What a provider accepts for one input image; each provider declares its own."""
+    """What a provider accepts for one input image; each provider declares its own.
 
-    min_side: int = 240  # dashscope.md §5 [D]: newer docs [240, 8000] px, older ones [384, 5000]
+    The defaults are DashScope's, from its API reference (https://www.alibabacloud.com/help/en/model-studio/wan-image-generation-api-reference,
+    newer in Chinese: https://help.aliyun.com/zh/model-studio/wan-image-generation-api-reference).
+    """
+
+    min_side: int = 240  # [D] the newer docs say [240, 8000] px, older ones [384, 5000]
     max_side: int = 8000
-    max_bytes: int = 10 * 1024 * 1024  # dashscope.md §5: per image file, before base64
-    formats: frozenset[str] = frozenset({"JPEG", "PNG", "BMP", "WEBP"})  # §5: PNG without alpha
+    max_bytes: int = 10 * 1024 * 1024  # per image file, before base64
+    formats: frozenset[str] = frozenset({"JPEG", "PNG", "BMP", "WEBP"})  # PNG without alpha
     accepts_local: bool = True  # False: http(s) URLs only (some resellers)
 
     def __post_init__(self) -> None:
@@ -624,7 +628,7 @@ def _grey_range(image: Image.Image) -> tuple[float, float]:
 
 
 def _flatten(image: Image.Image) -> tuple[Image.Image, str | None]:
-    # dashscope.md §5: PNG is taken only without alpha, so transparency is composited away.
+    # DashScope takes PNG only without alpha (API reference, see ImageRules), so transparency is composited away.
     if not image.has_transparency_data:
         return image, None
     rgba = image if image.mode == "RGBA" else image.convert("RGBA")

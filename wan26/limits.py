@@ -77,7 +77,8 @@ def _prompt_violations(request: ImageRequest, limits: ModeLimits) -> list[Violat
     found = []
     if not request.prompt.strip():
         found.append(Violation("prompt", "is required"))
-    # The API silently truncates over-long text (dashscope.md §2.4); refusing is kinder.
+    # The API silently truncates over-long text; refusing is kinder. DashScope's API reference:
+    # https://www.alibabacloud.com/help/en/model-studio/wan-image-generation-api-reference
     if len(request.prompt) > limits.prompt_max:
         found.append(Violation("prompt", _too_long(request.prompt, limits.prompt_max)))
     if len(request.negative_prompt) > limits.negative_max:

@@ -1,7 +1,8 @@
 """List prices per image, and what a request is expected to cost before it is sent.
 
-Prices are the vendors' published figures (../shared/reference/providers.md, dashscope.md §8);
-the cost a vendor reports after a run, where it reports one, is the figure that counts.
+Prices are the vendors' published figures, each cited where its adapter declares it
+(wan26/providers/*.py); the cost a vendor reports after a run, where it reports one, is the figure
+that counts.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Saving what a run produced: one folder per run, atomic writes, names that never collide.
 
-Provider URLs expire after 24 h (dashscope.md §2.5), so images are saved the moment they arrive,
-as the exact bytes the provider served, with a JSON sidecar describing the run. Keys never go here.
+Provider URLs expire after 24 h (https://www.alibabacloud.com/help/en/model-studio/wan-image-generation-api-reference),
+so images are saved the moment they arrive, as the exact bytes the provider served, with a JSON
+sidecar describing the run. Keys never go here.
 """
 
 from __future__ import annotations

@@ -22,6 +22,17 @@ class Mode(StrEnum):
     INTERLEAVE = "interleave"
 
 
+class ProviderName(StrEnum):
+    """The vendors, each with an adapter in `wan26.providers`; named here so that the CLI can list
+    them without loading the adapters."""
+
+    DASHSCOPE = "dashscope"
+    AIMLAPI = "aimlapi"
+    RUNWARE = "runware"
+    SHORTAPI = "shortapi"
+    VTRIX = "vtrix"
+
+
 class Flow(StrEnum):
     """How a run reaches the provider."""
 

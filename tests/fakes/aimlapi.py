@@ -1,8 +1,10 @@
 """FakeAIMLAPI: a strict loopback stand-in for AI/ML API's `POST /v1/images/generations` (wan 2.6 image).
 
-Built from /work/shared/reference/providers.md §1 and the OpenAPI schema in seed 000
-(https://docs.aimlapi.com/api-references/image-models/alibaba-cloud/wan-2-6-image). Validation
-follows that schema as Zod would enforce it; answers use the documented success and error bodies.
+Built from the vendor's pages, cited below by name:
+- model page (with its OpenAPI schema): https://docs.aimlapi.com/api-references/image-models/alibaba-cloud/wan-2-6-image
+- errors: https://docs.aimlapi.com/errors-and-messages/general-info and
+  https://docs.aimlapi.com/errors-and-messages/errors-with-status-code-4xx (and its 5xx twin)
+Validation follows that schema as Zod would enforce it; answers use the documented success and error bodies.
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ GENERATION_PATH = "/v1/images/generations"
 RESULTS_PREFIX = "/results/"
 FAKE_API_KEY = "aiml-fake-test-key-0123456789abcdef"
 MODEL = "alibaba/wan-2-6-image"
-RESULT_QUERY = {"Expires": "1775681104", "OSSAccessKeyId": "fake", "Signature": "fake"}  # a raw OSS URL (§1)
-CREDITS_PER_IMAGE = 78000  # §1: the docs' example usage, and 1 USD = 2,000,000 credits
+RESULT_QUERY = {"Expires": "1775681104", "OSSAccessKeyId": "fake", "Signature": "fake"}  # a raw OSS URL (model page)
+CREDITS_PER_IMAGE = 78000  # the model page's example usage, and 1 USD = 2,000,000 credits
 USD_PER_IMAGE = 0.039
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
@@ -43,7 +45,7 @@ FIELDS = {"model", "prompt", "image_urls", "image_size", "enhance_prompt", "nega
 PROMPT_MAX, NEGATIVE_MAX, SEED_MAX = 2000, 500, 2_147_483_647
 SIDE_MIN, SIDE_MAX, SIDE_STEP = 512, 1440, 32
 IMAGE_URLS_MIN, IMAGE_URLS_MAX = 1, 3
-# [I] fal's pixel sizes behind the enum (providers.md §1); landscape_4_3 is the default.
+# [I] fal's pixel sizes behind the enum (undocumented here); landscape_4_3 is the default.
 SIZE_PRESETS = {
     "square_hd": (1024, 1024),
     "square": (512, 512),
@@ -55,7 +57,7 @@ SIZE_PRESETS = {
 DEFAULT_PRESET = "landscape_4_3"
 DATA_URI = re.compile(r"data:image/(png|jpeg|jpg|bmp|webp);base64,(.+)", re.DOTALL | re.IGNORECASE)
 
-# Documented messages (providers.md §1; errors-with-status-code-4xx.md / 5xx.md).
+# Documented messages (the 4xx and 5xx errors pages).
 BODY_INVALID = "Body validation error!"
 AUTH_MESSAGE = (
     "This request requires a valid API key. You can create a new API key on the Billing page: "
@@ -65,7 +67,7 @@ CREDITS_MESSAGE = (
     "You've run out of credits. Please top up your balance or update your payment method to continue: "
     "https://aimlapi.com/app/billing/"
 )
-# [?] Moderation is undocumented: upstream DashScope's code and message wrapped in a 400 (providers.md §1).
+# [?] Moderation is undocumented: upstream DashScope's code and message wrapped in a 400, we expect.
 MODERATION_MESSAGE = "DataInspectionFailed: Input data may contain inappropriate content."
 
 
@@ -84,7 +86,7 @@ def invalid(detail: str) -> ApiError:
 
 _FAILURES = {
     FailureKind.AUTH: ApiError(401, AUTH_MESSAGE),
-    FailureKind.CREDITS: ApiError(403, CREDITS_MESSAGE),  # insufficient balance is 403, not 402 (§1)
+    FailureKind.CREDITS: ApiError(403, CREDITS_MESSAGE),  # insufficient balance is 403, not 402 (4xx page)
     FailureKind.RATE_LIMIT: ApiError(429, "Too Many Requests"),
     FailureKind.MODERATION: ApiError(400, MODERATION_MESSAGE),
     FailureKind.SERVER: ApiError(500, "Internal server error"),
@@ -110,7 +112,7 @@ class _Scripted:
     remaining: int
 
 
-# ---- validation (seed 000 schema, as Zod reports it) ---------------------------------------
+# ---- validation (the model page's schema, as Zod reports it) -------------------------------
 
 
 def _type_name(value: object) -> str:
@@ -144,7 +146,7 @@ def _check_text(path: str, value: object, limit: int) -> None:
 
 
 def _check_image_url(path: str, value: object) -> None:
-    """`format: uri` — an http(s) URL, or a data URI holding a real image ([?] providers.md §1)."""
+    """`format: uri` — an http(s) URL, or a data URI holding a real image ([?] "Base64 encoded" only)."""
     _expect(path, value, "string")
     match = DATA_URI.fullmatch(value)  # type: ignore[arg-type]
     if match:
@@ -160,7 +162,7 @@ def _check_image_url(path: str, value: object) -> None:
 
 def _image_urls(body: dict) -> int:
     if "image_urls" not in body:
-        return 0  # text-to-image: the field is left out (§1)
+        return 0  # text-to-image: the field is left out (model page)
     urls = body["image_urls"]
     _expect("image_urls", urls, "array")
     if len(urls) < IMAGE_URLS_MIN:
@@ -210,7 +212,7 @@ def _quoted(names: set) -> str:
 
 
 def parse_job(body: object) -> Job:
-    """Validate a request body against the seed 000 schema; unknown fields are refused."""
+    """Validate a request body against the model page's schema; unknown fields are refused."""
     if not isinstance(body, dict):
         raise invalid(f"Expected object, received {_type_name(body)}")
     if set(body) - FIELDS:
@@ -245,7 +247,7 @@ def error_body(status: int, message: str, request_id: str, *, status_as_string: 
 
 
 def success_body(url: str) -> dict:
-    """Verbatim shape of the docs' example response (§1)."""
+    """Verbatim shape of the model page's example response."""
     return {
         "created": int(time.time() * 1000),
         "data": [{"url": url}],
@@ -352,7 +354,7 @@ class FakeAIMLAPI(ServedFake):
 
     def _authorize(self, request: Request) -> None:
         scheme, _, key = request.headers.get("authorization", "").strip().partition(" ")
-        if scheme.lower() != "bearer" or key.strip() != self.api_key:  # Bearer only (§1)
+        if scheme.lower() != "bearer" or key.strip() != self.api_key:  # Bearer only (model page)
             raise ApiError(401, AUTH_MESSAGE)
 
     @staticmethod
@@ -362,7 +364,7 @@ class FakeAIMLAPI(ServedFake):
         except (ValueError, UnicodeDecodeError):
             raise invalid("body: Expected object, received invalid JSON") from None  # [?] undocumented
 
-    # ---- generation (§1) ---------------------------------------------------------------------
+    # ---- generation ------------------------------------------------------------------------
 
     async def _generation(self, request: Request) -> Response:
         with self._lock:

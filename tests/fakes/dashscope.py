@@ -1,8 +1,14 @@
 """FakeDashScope: a strict loopback stand-in for DashScope's wan2.6 image endpoints.
 
-Built from /work/shared/reference/dashscope.md (§7 is the checklist). Validation lives in
-``dashscope_rules``, response shapes in ``dashscope_bodies``; this module holds the state,
-the routes, and the knobs tests turn (faults, delays, task scripts, stream faults).
+Built from DashScope's public pages, cited in the fake's modules by these names:
+- API reference: https://www.alibabacloud.com/help/en/model-studio/wan-image-generation-api-reference
+- t2i reference: https://platform.qianwenai.com/docs/api-reference/image-generation/wan-text-to-image-v2/synchronous
+- task query page: https://platform.qianwenai.com/docs/api-reference/image-generation/wan26-image-gen-edit/query-result
+- error codes page: https://www.alibabacloud.com/help/en/model-studio/error-code
+- rate limits page: https://help.aliyun.com/zh/model-studio/rate-limit
+- official SDK: https://pypi.org/project/dashscope/ (its requests, captured from 2.0.2)
+Validation lives in ``dashscope_rules``, response shapes in ``dashscope_bodies``; this module holds
+the state, the routes, and the knobs tests turn (faults, delays, task scripts, stream faults).
 """
 
 from __future__ import annotations
@@ -44,30 +50,32 @@ ASYNC_PATH = f"{API_PREFIX}/services/aigc/image-generation/generation"
 GENERATION_PATHS = (SYNC_PATH, ASYNC_PATH)
 RESULTS_PREFIX = "/results/"
 FAKE_API_KEY = "sk-fake-test-key-0123456789abcdef"
-RESULT_QUERY = {"Expires": "1767225600", "Signature": "fake"}  # stands in for OSS signing (§2.5)
+RESULT_QUERY = {"Expires": "1767225600", "Signature": "fake"}  # stands in for OSS signing (API reference)
 FAULT_TARGETS = ("generate", "poll", "download")
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 DEFAULT_TASK_SCRIPT = ("RUNNING", "SUCCEEDED")
-DEFAULT_TASK_FAILURE = ("InternalError", "An internal error has occured, try again later.")  # sic (§4)
-DEFAULT_MAX_RUNNING_TASKS = 5  # RL: 5 concurrent tasks (§5)
+DEFAULT_TASK_FAILURE = ("InternalError", "An internal error has occured, try again later.")  # sic (error codes page)
+DEFAULT_MAX_RUNNING_TASKS = 5  # 5 concurrent tasks (rate limits page)
 DEFAULT_INTERLEAVE_IMAGE_COUNT = 3
 
 NO_KEY = ApiError(401, "InvalidApiKey", "No API-key provided.")
 BAD_KEY = ApiError(401, "InvalidApiKey", "Invalid API-key provided.")
-SYNC_NOT_SUPPORTED = ApiError(403, "AccessDenied", "current user api does not support synchronous calls.")  # §3.1
+# The API reference's answer to a task submitted without X-DashScope-Async.
+SYNC_NOT_SUPPORTED = ApiError(403, "AccessDenied", "current user api does not support synchronous calls.")
 RATE_LIMITED = ApiError(429, "Throttling.RateQuota", "Requests rate limit exceeded, please try again later.")
-# [U] §4 does not say how a wrong Content-Type is answered.
+# [U] The error codes page does not say how a wrong Content-Type is answered.
 NOT_JSON = ApiError(400, "InvalidParameter", "Content-Type must be application/json.")
-# [U] §2.6/§8: the error for sync interleave without the SSE header is undocumented.
+# [U] The error for sync interleave without the SSE header is undocumented (API reference).
 SSE_REQUIRED = ApiError(
     400, "InvalidParameter", "enable_interleave=true requires streaming: send X-DashScope-Sse: enable."
 )
-# [U] §2.1 says to omit the SSE header outside interleave mode; the fake treats sending it as a client bug.
+# [U] The API reference says to omit the SSE header outside interleave mode; the fake treats sending it as a
+# client bug.
 SSE_NOT_ALLOWED = ApiError(
     400, "InvalidParameter", "X-DashScope-Sse: enable is only supported with enable_interleave=true."
 )
-# [U] §3.5: cancel only works while PENDING; the code and message for other states are undocumented.
+# [U] Cancel only works while PENDING (official SDK); the code and message for other states are undocumented.
 CANNOT_CANCEL = ApiError(
     400, "UnsupportedOperation", "Failed to cancel the task, please confirm if the task is in PENDING status."
 )
@@ -118,7 +126,7 @@ async def _trickle(chunks: list[bytes]) -> AsyncIterator[bytes]:
         await asyncio.sleep(0)  # let each chunk reach the socket on its own
 
 
-# How each common failure looks on DashScope's wire (dashscope.md §4).
+# How each common failure looks on DashScope's wire (error codes page).
 _FAILURES = {
     FailureKind.AUTH: BAD_KEY,
     FailureKind.CREDITS: ApiError(
@@ -160,7 +168,7 @@ class FakeDashScope(ServedFake):
             self.truncations: list[Truncation] = []
             self.task_script: list[str] = list(DEFAULT_TASK_SCRIPT)
             self.task_failure: tuple[str, str] = DEFAULT_TASK_FAILURE
-            self.task_failure_shape: str = "output"  # or "top" (§3.4 shapes c / b)
+            self.task_failure_shape: str = "output"  # or "top" (the FAQ's and the task query page's shapes)
             self.interleave_image_count = DEFAULT_INTERLEAVE_IMAGE_COUNT
             self.sse_chunk_size: int | None = None
             self.stream_fault: tuple | None = None
@@ -292,10 +300,10 @@ class FakeDashScope(ServedFake):
         return urls
 
     def _interleave_segments(self, request: Request, job: Job) -> list[Segment]:
-        count = min(job.max_images, self.interleave_image_count)  # §2.4: max_images is an upper bound
+        count = min(job.max_images, self.interleave_image_count)  # max_images is an upper bound (API reference)
         return interleave_segments(self._new_results(request, job, count))
 
-    # ---- generation (§2, §3.1) -------------------------------------------------------------
+    # ---- generation (API reference, t2i reference) ------------------------------------------
 
     async def _sync_generation(self, request: Request) -> Response:
         return await self._generation(request, submit=False)
@@ -334,7 +342,8 @@ class FakeDashScope(ServedFake):
     def _answer_sync(self, request: Request, job: Job, request_id: str) -> Response:
         sse = _header_enabled(request, "x-dashscope-sse")
         if job.mode == "interleave":
-            if not sse:  # §2.3: sync interleave only streams; parameters.stream is optional (§6 SDK capture)
+            # Sync interleave only streams (API reference); parameters.stream is optional (the official SDK omits it)
+            if not sse:
                 raise SSE_REQUIRED
             return self._stream(request, job, request_id)
         if sse:
@@ -388,7 +397,7 @@ class FakeDashScope(ServedFake):
         segments = self._interleave_segments(request, job)
         return segments, [s.value for s in segments if s.kind == "image"]
 
-    # ---- tasks (§3.2–§3.5) -----------------------------------------------------------------
+    # ---- tasks (task query page) ------------------------------------------------------------
 
     async def _poll(self, request: Request) -> Response:
         request_id = _new_id()
@@ -402,7 +411,7 @@ class FakeDashScope(ServedFake):
         task_id = request.path_params["task_id"]
         with self._lock:
             task = self.tasks.get(task_id)
-            if task is None:  # §3.5: unknown or expired ids are HTTP 200 UNKNOWN
+            if task is None:  # unknown or expired ids are HTTP 200 UNKNOWN (task query page, official SDK)
                 return _json_response(request_id, unknown_task_body(request_id, task_id))
             task.advance()
             return _json_response(request_id, task_body(request_id, task))
@@ -413,12 +422,12 @@ class FakeDashScope(ServedFake):
             self._authorize(request)
             with self._lock:
                 task = self.tasks.get(request.path_params["task_id"])
-                if task is None or task.status != "PENDING":  # §3.5: PENDING only
+                if task is None or task.status != "PENDING":  # PENDING only (official SDK)
                     raise CANNOT_CANCEL
                 task.move_to("CANCELED")
         except ApiError as error:
             return _error_response(request_id, error)
-        return _json_response(request_id, {"request_id": request_id})  # §3.5 [U]: exact body
+        return _json_response(request_id, {"request_id": request_id})  # [U] the exact body
 
     # ---- result files ------------------------------------------------------------------------
 

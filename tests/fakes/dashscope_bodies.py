@@ -1,6 +1,8 @@
 """How the DashScope fake answers: JSON bodies, SSE framing and task bodies.
 
-Shapes are copied from /work/shared/reference/dashscope.md §2.5, §2.6, §3.1–§3.4 and §4.
+Shapes are copied from DashScope's API reference (https://www.alibabacloud.com/help/en/model-studio/wan-image-generation-api-reference),
+its task query page (https://platform.qianwenai.com/docs/api-reference/image-generation/wan26-image-gen-edit/query-result)
+and its error codes page (https://www.alibabacloud.com/help/en/model-studio/error-code).
 """
 
 from __future__ import annotations
@@ -10,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
-STREAM_NOT_FINISHED = "null"  # §2.6: the STRING "null", not JSON null, until the last event
-TEXT_DELTA_CHARS = 4  # §2.6: text arrives as deltas of "a token or a few characters"
-INTERLEAVE_INPUT_TOKENS = 28  # §2.6: informational only in interleave mode
-SERVER_TZ = timezone(timedelta(hours=8))  # §3.2: task times are UTC+8
+STREAM_NOT_FINISHED = "null"  # the STRING "null", not JSON null, until the last event
+TEXT_DELTA_CHARS = 4  # text arrives as deltas of "a token or a few characters"
+INTERLEAVE_INPUT_TOKENS = 28  # informational only in interleave mode
+SERVER_TZ = timezone(timedelta(hours=8))  # task times are UTC+8 (task query page)
 TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "CANCELED", "UNKNOWN"})
 TASK_STATUSES = frozenset({"PENDING", "RUNNING"}) | TERMINAL_STATUSES
 
@@ -29,17 +31,17 @@ class Segment:
 
 
 def size_text(size: Size | None) -> str:
-    return f"{size[0]}*{size[1]}" if size else "0*0"  # §2.6: "0*0" before the first image
+    return f"{size[0]}*{size[1]}" if size else "0*0"  # "0*0" before the first image
 
 
 def server_time(moment: datetime) -> str:
-    """``YYYY-MM-DD HH:mm:ss.SSS`` in UTC+8 (§3.2)."""
+    """``YYYY-MM-DD HH:mm:ss.SSS`` in UTC+8 (task query page)."""
     local = moment.astimezone(SERVER_TZ)
     return local.strftime("%Y-%m-%d %H:%M:%S.") + f"{local.microsecond // 1000:03d}"
 
 
 def error_body(request_id: str, code: str, message: str) -> dict:
-    return {"request_id": request_id, "code": code, "message": message}  # §4
+    return {"request_id": request_id, "code": code, "message": message}  # error codes page
 
 
 def image_item(url: str) -> dict:
@@ -64,11 +66,11 @@ def usage(image_count: int, size: Size | None, input_tokens: int = 0, output_tok
     }
 
 
-# ---- sync, non-stream (§2.5, §2.7) -----------------------------------------------------
+# ---- sync, non-stream (API reference, t2i reference) -----------------------------------
 
 
 def images_output(urls: list[str]) -> list[dict]:
-    """One choice per image, each with a single image item (§2.5, §3.2)."""
+    """One choice per image, each with a single image item (API reference, task query page)."""
     return [choice([image_item(url)]) for url in urls]
 
 
@@ -98,7 +100,7 @@ def interleave_output_tokens(segments: list[Segment]) -> int:
 
 
 def interleave_choice(segments: list[Segment]) -> dict:
-    """Async interleave result: ONE choice, whole-paragraph text items alternating with images (§3.3)."""
+    """Async interleave result: ONE choice, whole-paragraph text items alternating with images (API reference)."""
     return choice([text_item(s.value) if s.kind == "text" else image_item(s.value) for s in segments])
 
 
@@ -110,14 +112,14 @@ def _stream_items(segments: list[Segment]) -> list[dict]:
     items: list[dict] = []
     for segment in segments:
         if segment.kind == "image":
-            items.append(image_item(segment.value))  # §2.6: one event with a complete URL
+            items.append(image_item(segment.value))  # one event with a complete URL
         else:
             items.extend(text_item(delta) for delta in _deltas(segment.value))
     return items
 
 
 def stream_payloads(request_id: str, segments: list[Segment], size: Size) -> list[dict]:
-    """One payload per content item, with cumulative usage and the end marked only on the last (§2.6)."""
+    """One payload per content item, with cumulative usage and the end marked only on the last."""
     items = _stream_items(segments)
     payloads, images, text_deltas = [], 0, 0
     for index, item in enumerate(items):
@@ -128,7 +130,7 @@ def stream_payloads(request_id: str, segments: list[Segment], size: Size) -> lis
             {
                 "output": {
                     "choices": [choice([item], "stop" if last else STREAM_NOT_FINISHED)],
-                    "finished": last,  # §2.6 [D]: false until the last event (SDK examples)
+                    "finished": last,  # [D] false until the last event (the SDK examples)
                 },
                 "usage": usage(images, size if images else None, INTERLEAVE_INPUT_TOKENS, text_deltas),
                 "request_id": request_id,
@@ -142,7 +144,7 @@ def _json(payload: dict) -> str:
 
 
 def sse_event(event_id: int, payload: dict) -> bytes:
-    """§2.6 framing: no space after colons, a blank line after each event, no [DONE]."""
+    """DashScope's SSE framing: no space after colons, a blank line after each event, no [DONE]."""
     return f"id:{event_id}\nevent:result\n:HTTP_STATUS/200\ndata:{_json(payload)}\n\n".encode()
 
 
@@ -157,7 +159,7 @@ def chunked(data: bytes, chunk_size: int | None) -> list[bytes]:
     return [data[i : i + chunk_size] for i in range(0, len(data), chunk_size)]
 
 
-# ---- async tasks (§3.1–§3.5) -----------------------------------------------------------
+# ---- async tasks (API reference, task query page) --------------------------------------
 
 
 @dataclass
@@ -203,7 +205,7 @@ def submit_body(request_id: str, task: Task) -> dict:
 
 
 def unknown_task_body(request_id: str, task_id: str) -> dict:
-    return {"request_id": request_id, "output": {"task_id": task_id, "task_status": "UNKNOWN"}}  # §7 [U]
+    return {"request_id": request_id, "output": {"task_id": task_id, "task_status": "UNKNOWN"}}  # [U] the exact body
 
 
 def task_body(request_id: str, task: Task) -> dict:
@@ -211,7 +213,7 @@ def task_body(request_id: str, task: Task) -> dict:
         return unknown_task_body(request_id, task.task_id)
     output = {"task_id": task.task_id, "task_status": task.status}
     if not task.terminal:
-        return {"request_id": request_id, "output": output}  # §3.2 RUNNING
+        return {"request_id": request_id, "output": output}  # RUNNING (task query page)
     output.update(_times(task), finished=True)
     body = {"request_id": request_id, "output": output}
     if task.status == "SUCCEEDED":
@@ -241,7 +243,7 @@ def _task_usage(task: Task) -> dict:
 
 
 def _add_failure(body: dict, task: Task) -> None:
-    """§3.4 [D]: shape (c) nests code/message in output (default); shape (b) puts them top level."""
+    """[D] The FAQ's shape nests code/message in output (default); the task query page's puts them top level."""
     code, message = task.failure
     target = body if task.failure_shape == "top" else body["output"]
     target.update(code=code, message=message)

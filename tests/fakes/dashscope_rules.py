@@ -1,6 +1,7 @@
 """What the DashScope fake accepts: request validation and output sizing.
 
-Every rule cites /work/shared/reference/dashscope.md (§2.2–§2.7 requests, §5 limits).
+Every rule comes from DashScope's API reference (https://www.alibabacloud.com/help/en/model-studio/wan-image-generation-api-reference)
+or, for wan2.6-t2i, its t2i reference (https://platform.qianwenai.com/docs/api-reference/image-generation/wan-text-to-image-v2/synchronous).
 ``parse_job(body)`` turns a request body into a ``Job`` or raises ``ApiError``.
 """
 
@@ -22,19 +23,19 @@ Mode = Literal["t2i", "edit", "interleave"]
 MODEL_T2I = "wan2.6-t2i"
 MODEL_IMAGE = "wan2.6-image"
 BODY_INVALID = "Required body invalid, please check the request body format."
-# §2.4: the documented error example for n != 1 in interleave mode.
+# The documented error example for n != 1 in interleave mode.
 INTERLEAVE_N_MESSAGE = "num_images_per_prompt must be 1"
 
-DEFAULT_N = 4  # §2.4 / §2.7: n defaults to 4 when absent
+DEFAULT_N = 4  # n defaults to 4 when absent (both references)
 MAX_N = 4
 DEFAULT_MAX_IMAGES = 5
 MAX_MAX_IMAGES = 5
 SEED_MAX = 2_147_483_647
-MAX_ASPECT_RATIO = 4  # 1:4 .. 4:1 inclusive (§2.4)
-PROMPT_LIMIT: dict[Mode, int] = {"t2i": 2100, "edit": 2000, "interleave": 2000}  # §2.4, §2.7
+MAX_ASPECT_RATIO = 4  # 1:4 .. 4:1 inclusive
+PROMPT_LIMIT: dict[Mode, int] = {"t2i": 2100, "edit": 2000, "interleave": 2000}  # both references
 NEGATIVE_PROMPT_LIMIT = 500
 INPUT_IMAGE_COUNT: dict[Mode, tuple[int, int]] = {"t2i": (0, 0), "edit": (1, 4), "interleave": (0, 1)}
-INPUT_SIDE_RANGE = (240, 8000)  # §5 [D]: newer docs; older said [384, 5000]
+INPUT_SIDE_RANGE = (240, 8000)  # [D] newer docs; older said [384, 5000]
 INPUT_MAX_BYTES = 10 * 1024 * 1024
 BOOLEAN_PARAMS = ("prompt_extend", "watermark", "enable_interleave", "stream")
 DATA_URI = re.compile(r"data:image/(png|jpeg|jpg|bmp|webp);base64,(.*)", re.DOTALL | re.IGNORECASE)
@@ -53,18 +54,18 @@ class SizeRule:
 
 
 SIZE_RULES: dict[Mode, SizeRule] = {
-    # §2.7 [D]: the minimum is 1280*1280, yet the docs recommend four sizes just below it; accept
+    # [D] t2i reference: the minimum is 1280*1280, yet it recommends four sizes just below it; accept
     # exactly those. https://docs.qwencloud.com/api-reference/image-generation/wan-text-to-image-v2/create-task
     "t2i": SizeRule(
         1280 * 1280, 1440 * 1440, also_allowed=frozenset({(1104, 1472), (1472, 1104), (960, 1696), (1696, 960)})
     ),
-    "edit": SizeRule(768 * 768, 2048 * 2048, {"1K": ONE_K, "2K": TWO_K}),  # §2.4 [D]: newer docs
+    "edit": SizeRule(768 * 768, 2048 * 2048, {"1K": ONE_K, "2K": TWO_K}),  # [D] newer docs
     "interleave": SizeRule(768 * 768, 1280 * 1280),
 }
 
 
 class ApiError(Exception):
-    """An error the fake answers with: HTTP status plus DashScope ``code``/``message`` (§4)."""
+    """An error the fake answers with: HTTP status plus DashScope ``code``/``message`` (https://www.alibabacloud.com/help/en/model-studio/error-code)."""
 
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(f"{status} {code}: {message}")
@@ -105,7 +106,7 @@ def invalid(param: str, detail: str) -> ApiError:
 
 
 def parse_job(body: object) -> Job:
-    """Validate a generation request body as strictly as the docs allow (§7 item 4)."""
+    """Validate a generation request body as strictly as the docs allow."""
     if not isinstance(body, dict):
         raise ApiError(400, "InvalidParameter", BODY_INVALID)
     model = _model(body)
@@ -158,11 +159,11 @@ def _check_booleans(params: dict) -> None:
 
 def _mode(model: str, params: dict) -> Mode:
     if model == MODEL_T2I:
-        return "t2i"  # §2.7: t2i has no enable_interleave; unknown params are ignored
+        return "t2i"  # t2i has no enable_interleave; unknown params are ignored
     return "interleave" if params.get("enable_interleave") else "edit"
 
 
-# ---- messages and content (§2.2, §5) ----------------------------------------------------
+# ---- messages and content ---------------------------------------------------------------
 
 
 def _single_user_content(body: dict) -> list:
@@ -186,7 +187,7 @@ def _split_content(content: list) -> tuple[object, list]:
     for item in content:
         if not isinstance(item, dict):
             raise invalid("content", "each item must be an object")
-        if "type" in item:  # §2.2: only response items carry "type"
+        if "type" in item:  # only response items carry "type"
             raise invalid("content", 'request content items must not carry "type"')
         if set(item) == {"text"}:
             texts.append(item["text"])
@@ -214,7 +215,7 @@ def _check_image_count(mode: Mode, images: tuple) -> None:
 def _truncate(name: str, text: str, limit: int) -> tuple[str, tuple[Truncation, ...]]:
     if len(text) <= limit:
         return text, ()
-    return text[:limit], (Truncation(name, len(text), limit),)  # §2.4: truncated, not rejected
+    return text[:limit], (Truncation(name, len(text), limit),)  # truncated, not rejected
 
 
 def _negative_prompt(params: dict) -> tuple[str | None, tuple[Truncation, ...]]:
@@ -226,7 +227,7 @@ def _negative_prompt(params: dict) -> tuple[str | None, tuple[Truncation, ...]]:
     return _truncate("negative_prompt", value, NEGATIVE_PROMPT_LIMIT)
 
 
-# ---- input images (§5) ---------------------------------------------------------------
+# ---- input images ---------------------------------------------------------------------
 
 
 def _input_image(value: object) -> InputImage:
@@ -278,7 +279,7 @@ def _check_sides(size: tuple[int, int]) -> None:
         raise invalid("image", f"image is {size[0]}x{size[1]}; each side must be in [{low}, {high}]")
 
 
-# ---- numeric parameters (§2.4) -------------------------------------------------------
+# ---- numeric parameters ---------------------------------------------------------------
 
 
 def _is_int(value: object) -> bool:
@@ -312,11 +313,11 @@ def _seed(params: dict) -> int | None:
     return _int_param(params, "seed", 0, SEED_MAX, None)
 
 
-# ---- output size (§2.4, §2.7) ----------------------------------------------------------
+# ---- output size ----------------------------------------------------------------------
 
 
 def round16(value: float) -> int:
-    """Nearest multiple of 16 (half up), at least 16: the model's output grid (§2.4)."""
+    """Nearest multiple of 16 (half up), at least 16: the model's output grid."""
     return max(16, int(value / 16 + 0.5) * 16)
 
 
@@ -335,7 +336,7 @@ def _output_size(mode: Mode, params: dict, images: tuple[InputImage, ...]) -> tu
     size, rule = params["size"], SIZE_RULES[mode]
     if not isinstance(size, str):
         raise invalid("size", 'must be a string such as "1280*1280"')
-    if size in rule.presets:  # §2.4: 1K/2K keep the aspect ratio of the LAST input image
+    if size in rule.presets:  # 1K/2K keep the aspect ratio of the LAST input image
         return scaled_to(rule.presets[size], _last_image_aspect(images))
     width, height = _parse_size(size, mode, rule)
     return round16(width), round16(height)
@@ -360,14 +361,14 @@ def _preset_hint(rule: SizeRule) -> str:
 
 def _default_size(mode: Mode, images: tuple[InputImage, ...]) -> tuple[int, int]:
     if mode == "edit":
-        return scaled_to(ONE_K, _last_image_aspect(images))  # §2.4: 1K is the default
+        return scaled_to(ONE_K, _last_image_aspect(images))  # 1K is the default
     if mode == "interleave" and images and images[-1].size:
         return _follow_input(images[-1].size)
-    return (1280, 1280)  # t2i default (§2.7); interleave without a decodable input image
+    return (1280, 1280)  # t2i default; interleave without a decodable input image
 
 
 def _follow_input(size: tuple[int, int]) -> tuple[int, int]:
     width, height = size
-    if width * height <= ONE_K:  # §2.4: inputs up to 1280*1280 keep their size
+    if width * height <= ONE_K:  # inputs up to 1280*1280 keep their size
         return round16(width), round16(height)
     return scaled_to(ONE_K, width / height)

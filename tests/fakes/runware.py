@@ -1,6 +1,12 @@
 """FakeRunware: a strict loopback stand-in for Runware's task API, model `alibaba:wan@2.6-image`.
 
-Built from /work/shared/reference/providers.md §2 and seed 004 (the model's schema page). Every call
+Built from the vendor's pages, cited below by name:
+- model page (schema and worked examples): https://runware.ai/docs/models/alibaba-wan2-6-image
+- task polling page: https://runware.ai/docs/platform/task-polling
+- errors page: https://runware.ai/docs/platform/errors
+- official SDK: https://pypi.org/project/runware-sdk/ (tests: https://github.com/Runware/runware-python)
+Upstream rules are DashScope's: https://www.alibabacloud.com/help/en/model-studio/wan-image-generation-api-reference
+Every call
 is `POST /v1` with a JSON array of tasks (imageInference, getResponse, authentication); results are
 served under /results/. Marks: [C] documented, [I] inferred, [?] our reading where nothing is documented.
 """
@@ -28,7 +34,7 @@ API_PATH = "/v1"
 RESULTS_PREFIX = "/results/"
 FAKE_API_KEY = "rw-fake-test-key-0123456789abcdef"
 MODEL = "alibaba:wan@2.6-image"
-COST_PER_IMAGE = 0.03  # every example in seed 004
+COST_PER_IMAGE = 0.03  # every example on the model page
 DOCS = "https://runware.ai/docs/models/alibaba-wan2-6-image"
 FAULT_TARGETS = ("generate", "poll", "download")
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -36,7 +42,7 @@ ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 DEFAULT_TASK_SCRIPT = ("processing:50", "success")
 DEFAULT_TASK_FAILURE = ("inferenceError", "Inference failed at the provider.")  # code [C-SDK test], message [?]
 
-# The imageInference fields in seed 004's schema; anything else is refused.
+# The imageInference fields in the model page's schema; anything else is refused.
 INFERENCE_FIELDS = frozenset(
     {
         *("taskType", "taskUUID", "outputType", "outputFormat", "outputQuality", "webhookURL"),
@@ -44,16 +50,16 @@ INFERENCE_FIELDS = frozenset(
         *("inputs", "model", "positivePrompt", "negativePrompt", "width", "height", "providerSettings"),
     }
 )
-OUTPUT_TYPES = {"URL": "imageURL", "base64Data": "imageBase64Data", "dataURI": "imageDataURI"}  # providers.md §2
-OUTPUT_FORMATS = {"PNG": "png", "JPG": "jpeg", "WEBP": "webp"}  # seed 004 (default JPG)
-T2I_PIXELS = (1280 * 1280, 1440 * 1440)  # [?] providers.md §2: per-mode upstream rule, not the 576/1440 box
+OUTPUT_TYPES = {"URL": "imageURL", "base64Data": "imageBase64Data", "dataURI": "imageDataURI"}  # the SDK's result type
+OUTPUT_FORMATS = {"PNG": "png", "JPG": "jpeg", "WEBP": "webp"}  # model page (default JPG)
+T2I_PIXELS = (1280 * 1280, 1440 * 1440)  # [?] per-mode upstream rule, not the model page's 576/1440 box
 EDIT_PIXELS = (768 * 768, 1280 * 1280)
-MAX_RATIO = 4  # 1:4–4:1 upstream (providers.md §0)
-MAX_RESULTS = 4  # [?] the schema says 20; upstream n is 1–4 (providers.md §2)
+MAX_RATIO = 4  # 1:4–4:1 upstream
+MAX_RESULTS = 4  # [?] the schema says 20; upstream n is 1–4
 
 
 class ApiError(Exception):
-    """One entry of Runware's `errors` list, and the HTTP status it comes with (providers.md §2)."""
+    """One entry of Runware's `errors` list, and the HTTP status it comes with (errors page)."""
 
     def __init__(self, status: int, code: str, message: str, parameter: object = None, task_type: str = "") -> None:
         super().__init__(message)
@@ -171,7 +177,7 @@ class Task:
             image.status = "error" if position == 0 else "processing"
 
     def items(self, repeat_finished: bool) -> list[dict]:
-        """Poll `data`: one item per visible image (status processing|success|error, providers.md §2)."""
+        """Poll `data`: one item per visible image (status processing|success|error, task polling page)."""
         items = []
         for image in self.images:
             item = self._item(image)
@@ -225,7 +231,7 @@ def _text(task: dict, name: str, limit: int, *, required: bool) -> None:
             raise _missing(name)
         return
     value = task[name]
-    if not isinstance(value, str) or not 1 <= len(value) <= limit:  # min 1, max per seed 004
+    if not isinstance(value, str) or not 1 <= len(value) <= limit:  # min 1, max per the model page
         raise _invalid(name, f"must be a string of 1–{limit} characters")
 
 
@@ -269,7 +275,7 @@ def _check_provider_settings(task: dict) -> None:
 
 
 def _check_platform_options(task: dict) -> None:
-    """The API options of seed 004 that the adapter never sends, still checked for type and range."""
+    """The model page's API options the adapter never sends, still checked for type and range."""
     if "outputQuality" in task and not (_is_int(task["outputQuality"]) and 20 <= task["outputQuality"] <= 99):
         raise _invalid("outputQuality", "must be an integer 20–99")
     if "ttl" in task and not (_is_int(task["ttl"]) and task["ttl"] >= 60):
@@ -283,14 +289,14 @@ def _check_platform_options(task: dict) -> None:
 
 
 def parse_inference(task: dict) -> Job:
-    """Check one imageInference task as seed 004 documents it; raise ApiError on the first problem."""
+    """Check one imageInference task as the model page documents it; raise ApiError on the first problem."""
     _check_fields(task, INFERENCE_FIELDS, "")
     if not _is_uuid4(task.get("taskUUID")):
         raise _missing("taskUUID") if "taskUUID" not in task else _invalid("taskUUID", "must be a UUID v4")
     if task.get("model") != MODEL:
         raise _missing("model") if "model" not in task else _invalid("model", f"this fake serves only {MODEL}")
     edit = _check_inputs(task)
-    _text(task, "positivePrompt", 2000 if edit else 2100, required=True)  # 2000 in edit (upstream, §0)
+    _text(task, "positivePrompt", 2000 if edit else 2100, required=True)  # 2000 in edit (upstream)
     _text(task, "negativePrompt", 500, required=False)
     width, height = _dimension(task, "width"), _dimension(task, "height")
     _check_size(width, height, edit)
@@ -457,7 +463,7 @@ class FakeRunware(ServedFake):
 
     def _inference(self, request: Request, job: Job) -> list[dict]:
         with self._lock:
-            if job.task_uuid in self._used_uuids:  # "Must be unique per task" (seed 004)
+            if job.task_uuid in self._used_uuids:  # "Must be unique per task" (model page)
                 raise ApiError(400, "duplicateTaskUUID", "This taskUUID was already used.", "taskUUID")  # [?] code
             self._used_uuids.add(job.task_uuid)
             results = [self._new_result(request, job) for _ in range(job.count)]
@@ -471,7 +477,7 @@ class FakeRunware(ServedFake):
         return [] if self.empty_ack else [{"taskType": "imageInference", "taskUUID": job.task_uuid}]
 
     def _new_result(self, request: Request, job: Job) -> dict:
-        """One finished result item (shape: seed 004 and providers.md §2), its file registered."""
+        """One finished result item (shape: the model page and the SDK's result type), its file registered."""
         image_uuid, seed = str(uuid.uuid4()), random.randint(0, 2**31 - 1)
         extension = job.output_format.lower()
         result = _ResultFile(*job.size, color_seed=seed, image_format=OUTPUT_FORMATS[job.output_format].upper())
@@ -536,7 +542,7 @@ def _task_types(body: object) -> set[str]:
 
 
 def _naming_task(body: object, task_uuid: object) -> object:
-    """A canned `errors` body names the task it answers, as Runware's errors do (providers.md §2)."""
+    """A canned `errors` body names the task it answers, as Runware's errors do (errors page)."""
     if not isinstance(body, dict) or not isinstance(body.get("errors"), list):
         return body
     errors = [entry | {"taskUUID": entry.get("taskUUID") or task_uuid} for entry in body["errors"]]
@@ -557,7 +563,7 @@ def _errors_response(errors: list[ApiError]) -> JSONResponse:
 
 
 def _answer(data: list[dict], errors: list[ApiError]) -> JSONResponse:
-    """Errors are per task, so a batch can mix `data` and `errors` (providers.md §2) [C]."""
+    """Errors are per task, so a batch can mix `data` and `errors` (errors page) [C]."""
     if errors and not data:
         return _errors_response(errors)
     body: dict = {"data": data}

@@ -1,8 +1,10 @@
 """FakeShortAPI: a strict loopback stand-in for ShortAPI's job/create + job/query (Wan 2.6 models).
 
-Built from /work/shared/reference/providers.md §3 and seed 003 (the image-to-image llms.txt).
+Built from the vendor's model pages:
+- image-to-image: https://shortapi.ai/models/alibaba/wan-2.6/image-to-image/llms.txt
+- text-to-image: https://shortapi.ai/models/alibaba/wan-2.6/text-to-image/llms.txt
 Only the success bodies are documented [C]; the error envelope, HTTP statuses, statuses 0/1/3 and the
-failed-job payload are providers.md's recommended readings, marked [?] / [I] where they are used.
+failed-job payload are our readings (after third-party integrations), marked [?] / [I] where they are used.
 """
 
 from __future__ import annotations
@@ -32,24 +34,24 @@ ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 MODEL_T2I = "alibaba/wan-2.6/text-to-image"
 MODEL_EDIT = "alibaba/wan-2.6/image-to-image"
-PRICE_PER_IMAGE = 0.026  # both models (providers.md §3 [C])
+PRICE_PER_IMAGE = 0.026  # both models (both llms.txt) [C]
 DEFAULT_T2I_SIZE = (1280, 1280)  # [?] the size a text-to-image job makes when none is given
 
-QUEUED, PROCESSING, SUCCEEDED, FAILED = 0, 1, 2, 3  # only 2 is documented [C]; the rest [I] (§3)
+QUEUED, PROCESSING, SUCCEEDED, FAILED = 0, 1, 2, 3  # only 2 is documented [C]; the rest [I]
 DEFAULT_STATUS_SCRIPT = (QUEUED, PROCESSING, SUCCEEDED)
 DEFAULT_JOB_ERROR = "InternalError: An internal error has occured, try again later."  # sic, DashScope's text
 MODERATION_JOB_ERROR = "DataInspectionFailed: Output data may contain inappropriate content."
 
 
 class ApiError(Exception):
-    """An answer the fake refuses with: `{"code": <non-zero>, "info": "<text>"}` [?] (providers.md §3)."""
+    """An answer the fake refuses with: `{"code": <non-zero>, "info": "<text>"}` [?]."""
 
     def __init__(self, status: int, info: str, code: int | None = None) -> None:
         super().__init__(f"{status}: {info}")
         self.status, self.info, self.code = status, info, code if code is not None else status
 
 
-# [?] HTTP statuses are undocumented; the code mirrors the status (our reading, providers.md §3).
+# [?] HTTP statuses are undocumented; the code mirrors the status (our reading).
 NO_KEY = ApiError(401, "invalid api key")
 NOT_JSON = ApiError(400, "Content-Type must be application/json")
 NOT_FOUND = ApiError(404, "not found")
@@ -64,7 +66,7 @@ _FAILURES = {  # how the common failures look on ShortAPI's wire [?]; MODERATION
 
 @dataclass(frozen=True)
 class ArgRules:
-    """One model's `args` schema (providers.md §3, both llms.txt pages)."""
+    """One model's `args` schema (its llms.txt page)."""
 
     model: str
     prompt_max: int
@@ -122,7 +124,7 @@ class _Scripted:
     status: int = 200
 
 
-# ---- validation (providers.md §3) ------------------------------------------------------------
+# ---- validation -------------------------------------------------------------------------------
 
 
 def parse_job(body: object) -> JobSpec:
@@ -289,7 +291,7 @@ class FakeShortAPI(ServedFake):
         return JSONResponse({"code": error.code, "info": error.info}, status_code=status)
 
     def _authorize(self, request: Request) -> None:
-        # `Authorization: Bearer <key>` (providers.md §3 [C]); the refusal's shape is ours [?].
+        # `Authorization: Bearer <key>` (llms.txt) [C]; the refusal's shape is ours [?].
         scheme, _, key = request.headers.get("authorization", "").strip().partition(" ")
         if scheme.lower() != "bearer" or key.strip() != self.api_key:
             raise NO_KEY

@@ -85,7 +85,7 @@ class ServedFake:
     def env(self) -> dict[str, str]:
         """The adapter's own variables (`key_env`, `base_url_env`), pointing at this fake."""
         adapter = PROVIDERS[self.name]
-        return {adapter.key_env: self.api_key, adapter.base_url_env: self.base_url}
+        return {adapter.facts.key_env: self.api_key, adapter.facts.base_url_env: self.base_url}
 
 
 class VendorFake(Protocol):

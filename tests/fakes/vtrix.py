@@ -1,6 +1,12 @@
 """FakeVtrix: a strict loopback stand-in for Vtrix's generation gateway (wan26_image, wan26_t2i).
 
-Built from /work/shared/reference/providers.md §4 and seed 001 (the doc.vtrix.ai wan26-image page).
+Built from the vendor's pages and official clients, cited below by name:
+- model page (wan26_image): https://doc.vtrix.ai/domestic/api/qwen/wan26-image
+- t2i page (wan26_t2i): https://doc.vtrix.ai/docs/api/qwen/wan26-t2i
+- generation API: https://docs.vtrix.ai/api-reference/models/model_api_documentation_gitbook
+- CLI task page: https://doc.vtrix.ai/public/cli/cmd-task/
+- vtrix-cli: https://github.com/VtrixAI/vtrix-cli
+- SeaArt SDK (the same gateway): https://github.com/SeaArt-Infra/sea-sdk-python
 Vtrix forwards DashScope's native body, so that body is checked by ``dashscope_rules.parse_job``
 plus the Vtrix-only rules below; this module holds the envelope, the task state machine, the
 result files and the knobs tests turn (failures, task script, error shape, cost, raw poll bodies).
@@ -24,34 +30,34 @@ from .dashscope_rules import MODEL_IMAGE, MODEL_T2I, SIZE_PATTERN, ApiError, Job
 from .pngs import png_bytes
 from .vendor import FailureKind, RecordedRequest, ServedFake, recorded
 
-SUBMIT_PATH = "/model/v1/generation"  # §4 [C]
-TASK_PREFIX = "/model/v1/generation/task/"  # §4 [C] (vtrix-cli GetTask)
+SUBMIT_PATH = "/model/v1/generation"  # generation API [C]
+TASK_PREFIX = "/model/v1/generation/task/"  # vtrix-cli GetTask [C]
 RESULTS_PREFIX = "/results/"
 FAKE_API_KEY = "vtrix-fake-test-key-0123456789abcdef"
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
-UPSTREAM_MODELS = {"wan26_image": MODEL_IMAGE, "wan26_t2i": MODEL_T2I}  # §4: the Vtrix ids of the two models
-# Seed 001's parameter list; wan26_t2i has no interleave switch (§4). Anything else is refused [I].
+UPSTREAM_MODELS = {"wan26_image": MODEL_IMAGE, "wan26_t2i": MODEL_T2I}  # the Vtrix ids of the two models
+# The model page's parameter list; wan26_t2i has no interleave switch (t2i page). Anything else is refused [I].
 KNOWN_PARAMETERS = {
     "wan26_image": frozenset(
         {"negative_prompt", "size", "enable_interleave", "n", "max_images", "prompt_extend", "watermark", "seed"}
     ),
     "wan26_t2i": frozenset({"negative_prompt", "size", "n", "prompt_extend", "watermark", "seed"}),
 }
-T2I_MIN_PIXELS = 1280 * 1280  # the Vtrix t2i page: 1280²–1440², no exceptions below (§4)
+T2I_MIN_PIXELS = 1280 * 1280  # the t2i page: 1280²–1440², no exceptions below
 
-# in_progress | completed | failed [C]; the CLI page also lists pending and processing (§4).
+# in_progress | completed | failed [C] (vtrix-cli, SeaArt SDK); the CLI task page also lists pending and processing.
 TASK_STATUSES = frozenset({"pending", "processing", "in_progress", "completed", "failed"})
 TERMINAL = frozenset({"completed", "failed"})
 DEFAULT_TASK_SCRIPT = (("in_progress", 0.3), ("in_progress", 0.8), ("completed", None))
-DEFAULT_TASK_ERROR: str | dict = {"code": 2014001, "message": "Image generation failed"}  # [?] Veo's code (§4)
+DEFAULT_TASK_ERROR: str | dict = {"code": 2014001, "message": "Image generation failed"}  # [?] Vtrix's Veo code
 MODERATION_TASK_ERROR = {"code": "DataInspectionFailed", "message": "Input data may contain inappropriate content."}
-DEFAULT_UNIT_COST = "0.035714285714"  # §4 example, a string
+DEFAULT_UNIT_COST = "0.035714285714"  # a string, as the clients read it
 DEFAULT_INTERLEAVE_IMAGE_COUNT = 2
 
 
 class VtrixError(Exception):
-    """An HTTP error the fake answers with: `{"error": {"code", <message_key>}}` (§4 [C-client parsing])."""
+    """An HTTP error the fake answers with: `{"error": {"code", <message_key>}}` (as the clients parse it)."""
 
     def __init__(self, status: int, code: str | int, message: str, message_key: str = "message") -> None:
         super().__init__(f"{status} {code}: {message}")
@@ -61,7 +67,7 @@ class VtrixError(Exception):
         return {"error": {"code": self.code, self.message_key: self.message}}
 
 
-# §4 table: 401 key, 403 balance or permission, 429 rate, 500 server; the codes are [?].
+# The model page's table: 401 key, 403 balance or permission, 429 rate, 500 server; the codes are [?].
 BAD_KEY = VtrixError(401, "unauthorized", "API key is missing or invalid")
 _HTTP_FAILURES = {
     FailureKind.AUTH: BAD_KEY,
@@ -74,13 +80,13 @@ TASK_NOT_FOUND = VtrixError(404, "task_not_found", "Task not found")  # [?]
 
 
 def invalid(where: str, detail: str) -> VtrixError:
-    """A refused body: upstream's InvalidParameter passed through at submit time [?] (§4)."""
+    """A refused body: upstream's InvalidParameter passed through at submit time [?]."""
     return VtrixError(400, "InvalidParameter", f"Required parameter({where}) missing or invalid: {detail}")
 
 
 @dataclass(frozen=True)
 class Submission:
-    """An accepted submission: which body form (§4 [?]) and where the model came from ([I] X-Model)."""
+    """An accepted submission: which body form ([?]) and where the model came from ([I] X-Model)."""
 
     form: str  # "wrapped" ({"model", "input": [{"params": …}]}) or "flat" (DashScope's own body)
     model: str
@@ -117,7 +123,7 @@ class _Task:
             self.step = min(self.step + 1, len(self.script) - 1)
 
     def body(self) -> dict:
-        """The task as the gateway shows it (§4: SeaArt `Task`, the Vtrix Veo "Response Format")."""
+        """The task as the gateway shows it (the SeaArt SDK's `Task`, Vtrix's Veo "Response Format")."""
         body = {"id": self.id, "created_at": self.created_at, "status": self.status, "model": self.model}
         if self.status == "completed":
             metadata = {"in_queue_at": self.created_at + 0.1, "upload_at": time.time(), "completed_at": time.time()}
@@ -169,7 +175,7 @@ class FakeVtrix(ServedFake):
     def fail_with(self, kind: FailureKind, times: int = 1) -> None:
         """The next ``times`` submissions fail as ``kind`` would on Vtrix's wire.
 
-        Moderation has no HTTP code (§4 [?]): the task is accepted, then fails with upstream's
+        Moderation has no HTTP code ([?]): the task is accepted, then fails with upstream's
         DataInspectionFailed passed through [I].
         """
         with self._lock:
@@ -228,11 +234,11 @@ class FakeVtrix(ServedFake):
         return endpoint
 
     def _authorize(self, request: Request) -> None:
-        scheme, _, key = request.headers.get("authorization", "").strip().partition(" ")  # Bearer (§4 [C])
+        scheme, _, key = request.headers.get("authorization", "").strip().partition(" ")  # Bearer [C]
         if scheme.lower() != "bearer" or key.strip() != self.api_key:
             raise BAD_KEY
 
-    # ---- submission (§4 "Body format", seed 001 "Parameters") ---------------------------------
+    # ---- submission (the clients' body format, the model page's "Parameters") -----------------
 
     async def _submit(self, request: Request) -> Response:
         fault = self._take_fault()
@@ -269,7 +275,7 @@ class FakeVtrix(ServedFake):
             return Submission("flat", model, model_from, body)
         _only_keys(body, {"model", "input"}, "body")
         blocks = body["input"]
-        # Newer Vtrix pages: "input must be an array; parameters under input[0].params" (§4 [C]).
+        # Newer Vtrix model pages: "input must be an array; parameters under input[0].params" [C].
         if len(blocks) != 1 or not isinstance(blocks[0], dict) or set(blocks[0]) != {"params"}:
             raise invalid("input", 'must be [{"params": {...}}]')
         native = blocks[0]["params"]
@@ -296,7 +302,7 @@ class FakeVtrix(ServedFake):
         return task
 
     def _content(self, request: Request, job: Job) -> list[dict]:
-        """Images in order; interleave puts text before, between and after them [?] (§4)."""
+        """Images in order; interleave puts text before, between and after them [?]."""
         count = min(job.max_images, self.interleave_image_count) if job.mode == "interleave" else job.n
         images = [
             {"type": "image", "url": url, "jobId": str(uuid.uuid4())} for url in self._results_for(request, job, count)
@@ -316,7 +322,7 @@ class FakeVtrix(ServedFake):
         return [f"{request.base_url}results/{name}.png" for name in names]
 
     def _usage(self, image_count: int) -> dict:
-        """A superset of the SDK's and the CLI's usage fields (§4)."""
+        """A superset of the SeaArt SDK's and vtrix-cli's usage fields."""
         cost = self.cost if self.cost is not None else f"{float(self.unit_cost) * image_count:.12f}"
         return {
             "cost": cost,
@@ -352,7 +358,7 @@ class FakeVtrix(ServedFake):
 
 
 def _model(body: dict, header_model: str | None) -> tuple[str, str]:
-    """The model from the body (vtrix-cli) or the X-Model header (newer SeaArt SDK) [I] (§4)."""
+    """The model from the body (vtrix-cli) or the X-Model header (newer SeaArt SDK) [I]."""
     in_body = body.get("model")
     if in_body is not None and header_model is not None and in_body != header_model:
         raise invalid("model", f"body says {in_body!r}, X-Model says {header_model!r}")
@@ -382,7 +388,7 @@ def _job(model: str, native: dict) -> Job:
     except ApiError as error:
         raise VtrixError(error.status, error.code, error.message) from None
     if job.mode == "edit" and "n" not in params:
-        return replace(job, n=1)  # seed 001: n defaults to 1 here (DashScope's own default is 4)
+        return replace(job, n=1)  # the model page: n defaults to 1 here (DashScope's own default is 4)
     return job
 
 

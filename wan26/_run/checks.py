@@ -9,16 +9,17 @@ from pathlib import Path
 from wan26.errors import ConfigError, InvalidRequest, Violation
 from wan26.images import ImageRules, prepare_images
 from wan26.limits import ModeLimits, mode_limits_for, violations, with_default_size
-from wan26.providers._base import Adapter, WireRequest
+from wan26.providers._base import Adapter, WireRequest, flows_of
 from wan26.storage import RunFolder
 from wan26.types import Flow, ImageRequest
 
 
 def mode_limits(adapter: Adapter, request: ImageRequest, flow: Flow) -> ModeLimits:
     """The vendor's limits for this mode, or InvalidRequest when it lacks the mode or the flow."""
-    limits = mode_limits_for(dict(adapter.limits), request.mode, adapter.name)
-    if flow not in adapter.flows:
-        raise InvalidRequest([Violation("flow", f"{adapter.name} does not offer the {flow} flow")])
+    facts = adapter.facts
+    limits = mode_limits_for(dict(facts.limits), request.mode, facts.name)
+    if flow not in flows_of(adapter):
+        raise InvalidRequest([Violation("flow", f"{facts.name} does not offer the {flow} flow")])
     return limits
 
 

@@ -13,7 +13,7 @@ from wan26._run.produced import Produced, VendorEvent
 from wan26._run.tasks import TaskWatch, submitted_task
 from wan26.errors import ProtocolError, ProviderError
 from wan26.limits import SEED_MAX
-from wan26.providers._base import OutputImage, WireRequest
+from wan26.providers._base import OutputImage, WireRequest, direct_calls, streamed_calls
 from wan26.types import Flow, Mode, Phase, Progress
 
 
@@ -26,7 +26,7 @@ def _flow(ctx: RunContext, wire: WireRequest, flow: Flow, task: TaskWatch) -> As
     request, adapter = wire.request, ctx.adapter
     if flow is Flow.TASK:
         return submitted_task(ctx, wire, task)
-    if request.n > 1 and adapter.limits[request.mode].one_image_per_call:
+    if request.n > 1 and adapter.facts.limits[request.mode].one_image_per_call:
         return fanned_out(ctx, wire)
     if request.mode is Mode.INTERLEAVE:
         return streamed(ctx, wire)
@@ -40,12 +40,12 @@ async def in_turn(ctx: RunContext, source: AsyncIterator[VendorEvent]) -> AsyncI
         async for event in source:
             yield event
         return
-    ticket, place = lane_for(adapter.name, ctx.creds.api_key, limit).join(), 0
+    ticket, place = lane_for(adapter.facts.name, ctx.creds.api_key, limit).join(), 0
     try:
         while not ticket.admitted:
             if ticket.place != place:
                 place = ticket.place
-                yield Progress(Phase.QUEUED, _queue_message(place, limit, adapter.title))
+                yield Progress(Phase.QUEUED, _queue_message(place, limit, adapter.facts.title))
             await ticket.moved()
         async for event in source:
             yield event
@@ -54,10 +54,11 @@ async def in_turn(ctx: RunContext, source: AsyncIterator[VendorEvent]) -> AsyncI
 
 
 async def direct(ctx: RunContext, wire: WireRequest) -> AsyncIterator[VendorEvent]:
-    yield Progress(Phase.SUBMITTING, f"Sending the request to {ctx.adapter.title}")
+    calls = direct_calls(ctx.adapter)
+    yield Progress(Phase.SUBMITTING, f"Sending the request to {ctx.adapter.facts.title}")
     yield Progress(Phase.WAITING, "Generating (this usually takes 1–2 minutes)")
-    body, headers = await ctx.http.json(ctx.adapter.build_direct(wire, ctx.creds))  # within Timeouts.total
-    output = ctx.adapter.parse_output(body, headers)
+    body, headers = await ctx.http.json(calls.build_direct(wire, ctx.creds))  # within Timeouts.total
+    output = calls.parse_output(body, headers)
     yield Produced(output)
     if output.error is not None:  # part of the run failed; what it made is saved first
         raise output.error
@@ -68,9 +69,9 @@ async def fanned_out(ctx: RunContext, wire: WireRequest) -> AsyncIterator[Vendor
     Files are numbered in seed order, whichever call answers first: 01 has seed s, 02 has s+1…"""
     wires = single_image_wires(wire)
     seeds = ", ".join(str(one.seed) for one in wires)
-    yield Progress(Phase.SUBMITTING, f"Sending the request to {ctx.adapter.title}")
+    yield Progress(Phase.SUBMITTING, f"Sending the request to {ctx.adapter.facts.title}")
     calls_at_once = f"{len(wires)} calls at once (seeds {seeds})"
-    yield Progress(Phase.WAITING, f"{ctx.adapter.title} makes one image per call: {calls_at_once}")
+    yield Progress(Phase.WAITING, f"{ctx.adapter.facts.title} makes one image per call: {calls_at_once}")
     calls = [asyncio.create_task(_one_call(ctx, one, index)) for index, one in enumerate(wires, start=1)]
     failures: list[ProviderError] = []
     try:
@@ -91,25 +92,27 @@ async def fanned_out(ctx: RunContext, wire: WireRequest) -> AsyncIterator[Vendor
 
 
 async def _one_call(ctx: RunContext, wire: WireRequest, index: int) -> Produced:
-    body, headers = await ctx.http.json(ctx.adapter.build_direct(wire, ctx.creds))  # within Timeouts.total
-    output = ctx.adapter.parse_output(body, headers)
+    calls = direct_calls(ctx.adapter)
+    body, headers = await ctx.http.json(calls.build_direct(wire, ctx.creds))  # within Timeouts.total
+    output = calls.parse_output(body, headers)
     items = tuple(replace(item, seed=wire.seed) if isinstance(item, OutputImage) else item for item in output.items)
     return Produced(replace(output, items=items), part=True, first_index=index)
 
 
 async def streamed(ctx: RunContext, wire: WireRequest) -> AsyncIterator[VendorEvent]:
-    yield Progress(Phase.SUBMITTING, f"Sending the request to {ctx.adapter.title}")
+    calls = streamed_calls(ctx.adapter)
+    yield Progress(Phase.SUBMITTING, f"Sending the request to {ctx.adapter.facts.title}")
     yield Progress(Phase.WAITING, "Generating; text and images stream in as they are made")
     request_id = None
-    async for sse in ctx.http.stream(ctx.adapter.build_direct(wire, ctx.creds)):  # within Timeouts.total
-        chunk = ctx.adapter.parse_stream_event(sse)
+    async for sse in ctx.http.stream(calls.build_stream(wire, ctx.creds)):  # within Timeouts.total
+        chunk = calls.parse_stream_event(sse)
         request_id = chunk.request_id or request_id
         yield Produced(chunk, part=True)
         if chunk.finished:
             return
     raise ProtocolError(
         "the stream ended before the last event",
-        provider=ctx.adapter.name,
+        provider=ctx.adapter.facts.name,
         request_id=request_id,
         hint="What arrived before the cut has been saved.",
     )

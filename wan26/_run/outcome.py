@@ -23,7 +23,7 @@ async def kept(run: Run, source: AsyncIterator[Event]) -> AsyncIterator[Event]:
     try:
         async for event in source:
             yield _redacted(event, run.ctx.creds.api_key)
-        run.downloads.raise_for_failures(run.ctx.adapter.name, run.log.output.request_id, run.task.task_id)
+        run.downloads.raise_for_failures(run.ctx.adapter.facts.name, run.log.output.request_id, run.task.task_id)
     except ProviderError as error:
         _explain(run, error)
         raise

@@ -31,8 +31,8 @@ def result_of(run: Run) -> GenerationResult:
     log, ctx = run.log, run.ctx
     return GenerationResult(
         mode=run.request.mode,
-        provider=ctx.adapter.name,
-        model=ctx.adapter.model_for(run.request.mode),
+        provider=ctx.adapter.facts.name,
+        model=ctx.adapter.facts.model_for(run.request.mode),
         images=tuple(sorted(run.downloads.images, key=lambda image: image.index)),
         seed=run.wire.seed if run.wire else None,
         run_dir=run.folder.path,

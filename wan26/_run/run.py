@@ -22,7 +22,7 @@ class Run:
     """One generation; `events()` drives it and yields progress as it goes."""
 
     def __init__(self, ctx: RunContext, request: ImageRequest, flow: Flow | None = None) -> None:
-        self.ctx, self.request, self.flow = ctx, request, flow or ctx.adapter.default_flow
+        self.ctx, self.request, self.flow = ctx, request, flow or ctx.adapter.facts.default_flow
         self.folder = RunFolder(ctx.output_dir, request.mode.value)
         self.wire: WireRequest | None = None
         self.log = OutputLog()
@@ -35,7 +35,7 @@ class Run:
     async def events(self) -> AsyncIterator[Event]:
         limits = mode_limits(self.ctx.adapter, self.request, self.flow)
         yield Progress(Phase.PREPARING, "Preparing reference images" if self.request.images else "Checking the request")
-        self.wire = await wire_request(self.request, limits, self.ctx.adapter.image_rules)
+        self.wire = await wire_request(self.request, limits, self.ctx.adapter.facts.image_rules)
         self.request = self.wire.request  # with the vendor's default size where none was given
         check_output_folder(self.folder, self.ctx.output_dir)
         async for event in self._saved(vendor_events(self.ctx, self.wire, self.flow, self.task)):

@@ -9,7 +9,7 @@ from wan26._poll import poll_states
 from wan26._run.context import RunContext
 from wan26._run.produced import Produced, VendorEvent
 from wan26.errors import ProtocolError, ProviderError
-from wan26.providers._base import ProviderOutput, TaskState, WireRequest
+from wan26.providers._base import ProviderOutput, TaskState, WireRequest, task_calls
 from wan26.types import Mode, Phase, Progress
 
 
@@ -23,15 +23,16 @@ class TaskWatch:
 
 
 async def submitted_task(ctx: RunContext, wire: WireRequest, watch: TaskWatch) -> AsyncIterator[VendorEvent]:
-    yield Progress(Phase.SUBMITTING, f"Sending the request to {ctx.adapter.title}")
-    call = ctx.adapter.build_submit(wire, ctx.creds)
+    tasks = task_calls(ctx.adapter)
+    yield Progress(Phase.SUBMITTING, f"Sending the request to {ctx.adapter.facts.title}")
+    call = tasks.build_submit(wire, ctx.creds)
     body, _ = await ctx.http.json(call)
-    submitted = ctx.adapter.parse_submit(body, call)
+    submitted = tasks.parse_submit(body, call)
     if submitted.error is not None:
         raise submitted.error
     if not submitted.task_id:
         raise ProtocolError(
-            "the task was accepted without a task id", provider=ctx.adapter.name, request_id=submitted.request_id
+            "the task was accepted without a task id", provider=ctx.adapter.facts.name, request_id=submitted.request_id
         )
     watch.task_id = submitted.task_id
     yield Produced(ProviderOutput((), submitted.request_id, cost_usd=submitted.cost_usd))
@@ -53,7 +54,7 @@ async def followed_task(
     except ProviderError as error:
         if watch.unsettled:  # a poll failed or the deadline passed: the task itself may go on
             error.task_id = error.task_id or task_id
-            error.hint = f"{fetch_advice(task_id, mode, ctx.adapter.name)} {error.hint or ''}".strip()
+            error.hint = f"{fetch_advice(task_id, mode, ctx.adapter.facts.name)} {error.hint or ''}".strip()
         raise
 
 
@@ -73,15 +74,16 @@ async def _task_events(
 
 
 def _states(ctx: RunContext, task_id: str, expected: int | None) -> AsyncIterator[TaskState]:
-    poll_call = ctx.adapter.build_poll(task_id, ctx.creds)
+    tasks = task_calls(ctx.adapter)
+    poll_call = tasks.build_poll(task_id, ctx.creds)
 
     async def fetch() -> TaskState:
         timeouts = ctx.http.timeouts
         body, _ = await ctx.http.json(poll_call, timeouts.poll, timeouts.poll_total)
-        return ctx.adapter.parse_task(body, task_id, expected)
+        return tasks.parse_task(body, task_id, expected)
 
     return poll_states(
-        fetch, task_id=task_id, provider=ctx.adapter.name, policy=ctx.poll, sleep=ctx.sleep, clock=ctx.clock
+        fetch, task_id=task_id, provider=ctx.adapter.facts.name, policy=ctx.poll, sleep=ctx.sleep, clock=ctx.clock
     )
 
 

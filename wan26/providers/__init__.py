@@ -1,25 +1,29 @@
-"""The provider registry: one adapter per vendor, looked up by name. Add a vendor here only."""
+"""The provider registry: one adapter per vendor, looked up by name. Add a vendor here (and its
+name to `wan26.types.ProviderName`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import StrEnum
 
 from wan26.errors import ConfigError
-from wan26.providers._base import Adapter
+from wan26.providers._base import Adapter, ProviderFacts, flows_of
 from wan26.providers.aimlapi import AIMLAPI
 from wan26.providers.dashscope import DashScope
 from wan26.providers.runware import Runware
 from wan26.providers.shortapi import ShortAPI
 from wan26.providers.vtrix import Vtrix
+from wan26.types import ProviderName
 
-
-class ProviderName(StrEnum):
-    DASHSCOPE = "dashscope"
-    AIMLAPI = "aimlapi"
-    RUNWARE = "runware"
-    SHORTAPI = "shortapi"
-    VTRIX = "vtrix"
+__all__ = [
+    "PROVIDERS",
+    "DEFAULT_PROVIDER",
+    "ProviderName",
+    "Adapter",
+    "ProviderFacts",
+    "flows_of",
+    "default_provider",
+    "get_adapter",
+]
 
 
 PROVIDERS: dict[ProviderName, Adapter] = {
@@ -36,7 +40,7 @@ DEFAULT_PROVIDER = ProviderName.DASHSCOPE
 def default_provider(env: Mapping[str, str]) -> str:
     """WAN26_PROVIDER when set; else the first vendor whose key is set (so one key is enough); else DashScope."""
     chosen = (env.get("WAN26_PROVIDER") or "").strip()
-    keyed = (name for name, adapter in PROVIDERS.items() if (env.get(adapter.key_env) or "").strip())
+    keyed = (name for name, adapter in PROVIDERS.items() if (env.get(adapter.facts.key_env) or "").strip())
     return chosen or next(keyed, DEFAULT_PROVIDER.value)
 
 

@@ -1,8 +1,9 @@
-"""AI/ML API error envelopes -> causes and plain-language hints (providers.md §1).
+"""AI/ML API error envelopes -> causes and plain-language hints.
 
 The envelope is `{message, path, requestId, statusCode, timestamp}` with no error code, so the
 cause comes from the HTTP status and, where the status is shared, from the documented message:
-https://docs.aimlapi.com/errors-and-messages/general-info (and the 4xx / 5xx pages beside it).
+https://docs.aimlapi.com/errors-and-messages/general-info,
+https://docs.aimlapi.com/errors-and-messages/errors-with-status-code-4xx and its 5xx twin.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ _MAINTENANCE = "The model is under maintenance at AI/ML API. Try again later, or
 # 504 "Generation timeout": the generation may have finished upstream, and a POST is never resent.
 _GENERATION_TIMEOUT = "The generation ran past AI/ML API's time limit. It may still be billed; try again later."
 
-# [?] Moderation is undocumented: DashScope's code or message wrapped in a 400/500 message (providers.md §1).
+# [?] Moderation is undocumented: DashScope's code or message wrapped in a 400/500 message, we expect.
 _MODERATION_MARKERS = {
     "DataInspectionFailed": "DataInspectionFailed",
     "data_inspection_failed": "DataInspectionFailed",
@@ -80,7 +81,7 @@ def to_error(status: int, body: JSONObject, headers: Mapping[str, str], *, provi
 
 
 def status_of(body: JSONObject, fallback: int) -> int:
-    """The envelope's `statusCode`: [?] a number, or a string as in the docs' example (providers.md §1)."""
+    """The envelope's `statusCode`: [?] a number, or a string as in the example of the general-info page."""
     value = body.get("statusCode")
     if isinstance(value, int) and not isinstance(value, bool):
         return value

@@ -2,6 +2,12 @@
 
 An adapter only translates: canonical request in, `HttpCall` out; wire JSON in, canonical
 `ProviderOutput` / `TaskState` / `ProviderError` out. All I/O lives in `wan26._http`.
+
+Every adapter has `facts` (a frozen `ProviderFacts`) and `parse_error`; beyond that it implements
+only the call capabilities its vendor has (`DirectCalls`, `StreamedCalls`, `TaskCalls`). The flows
+it offers follow from those (`flows_of`), and the core reaches each capability through an accessor
+(`direct_calls`, `streamed_calls`, `task_calls`) that says plainly when the vendor lacks it.
+See wan26/providers/README.md.
 """
 
 from __future__ import annotations
@@ -9,10 +15,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from types import MappingProxyType
+from typing import Any, Protocol, runtime_checkable
 
 from wan26._sse import SSEEvent
-from wan26.errors import ProviderError
+from wan26.errors import ConfigError, ProviderError
 from wan26.images import ImageRules, PreparedImage
 from wan26.limits import ModeLimits
 from wan26.pricing import Price
@@ -103,29 +110,118 @@ class TaskState:
     progress: float | None = None  # 0–1, where the provider reports it
 
 
-class Adapter(Protocol):
-    """One provider: what it offers, and how to speak its wire format."""
+@dataclass(frozen=True, slots=True)
+class Regions:
+    """One host per region, picked by an environment variable: a key works in its own region only."""
 
-    name: str
-    title: str
+    env: str  # the environment variable naming the region
+    base_urls: Mapping[str, str]  # region name -> base URL
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base_urls", MappingProxyType(dict(self.base_urls)))  # read-only, as the facts
+
+    def base_url(self, region: str) -> str:
+        if region not in self.base_urls:
+            raise ConfigError(f"{self.env} must be one of {', '.join(self.base_urls)}, not {region!r}")
+        return self.base_urls[region]
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderFacts:
+    """What one vendor offers and where to reach it: plain data the core, the CLI and the app read."""
+
+    name: str  # the registry name, as users type it
+    title: str  # the vendor's name, as users read it
     key_env: str  # the environment variable holding the key
     base_url_env: str  # the environment variable that overrides the base URL
+    default_base_url: str
     key_help: str  # where to get a key
-    flows: frozenset[Flow]
-    default_flow: Flow  # the one runs use unless told otherwise
+    models: Mapping[Mode, str]  # the model id sent for each mode
     limits: Mapping[Mode, ModeLimits]  # the modes offered, and what each accepts
     recommended_sizes: Mapping[Mode, tuple[Size, ...]]
     image_rules: ImageRules
     price: Price
-    max_concurrent_per_key: int | None  # the vendor's documented cap on one account's running jobs
+    default_flow: Flow  # the one runs use unless told otherwise; one of `flows_of(adapter)`
+    # The vendor's documented limit on jobs running at once for one account; None where none is documented.
+    max_concurrent_per_key: int | None = None
+    regions: Regions | None = None  # for a vendor with one host per region
 
-    def model_for(self, mode: Mode) -> str: ...
-    def base_url(self, env: Mapping[str, str]) -> str: ...
-    def build_direct(self, wire: WireRequest, creds: Credentials) -> HttpCall: ...
-    def build_submit(self, wire: WireRequest, creds: Credentials) -> HttpCall: ...
-    def build_poll(self, task_id: str, creds: Credentials) -> HttpCall: ...
-    def parse_output(self, body: JSONObject, headers: Mapping[str, str]) -> ProviderOutput: ...
-    def parse_stream_event(self, event: SSEEvent) -> ProviderOutput: ...
-    def parse_submit(self, body: JSONObject, sent: HttpCall | None = None) -> TaskState: ...  # sent: the submit
-    def parse_task(self, body: JSONObject, task_id: str, expected_images: int | None = None) -> TaskState: ...
+    def __post_init__(self) -> None:
+        # Read-only all the way down: one caller cannot change a vendor's limits for every other caller.
+        for name in ("models", "limits", "recommended_sizes"):
+            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+
+    def model_for(self, mode: Mode) -> str:
+        return self.models[mode]
+
+    def base_url(self, env: Mapping[str, str]) -> str:
+        """`base_url_env` when set, else the region's host where the vendor has regions, else the default."""
+        if env.get(self.base_url_env):
+            return env[self.base_url_env].rstrip("/")
+        if self.regions is not None and env.get(self.regions.env):
+            return self.regions.base_url(env[self.regions.env])
+        return self.default_base_url
+
+
+class Adapter(Protocol):
+    """One vendor: its facts, how it reads its errors, and whichever call capabilities below it has."""
+
+    @property
+    def facts(self) -> ProviderFacts: ...
+
     def parse_error(self, status: int, body: JSONObject | None, headers: Mapping[str, str]) -> ProviderError: ...
+
+
+@runtime_checkable
+class DirectCalls(Protocol):
+    """One call that answers with the result: the direct flow."""
+
+    def build_direct(self, wire: WireRequest, creds: Credentials) -> HttpCall: ...
+    def parse_output(self, body: JSONObject, headers: Mapping[str, str]) -> ProviderOutput: ...
+
+
+@runtime_checkable
+class StreamedCalls(Protocol):
+    """One call whose answer arrives as Server-Sent Events: the direct flow for interleave."""
+
+    def build_stream(self, wire: WireRequest, creds: Credentials) -> HttpCall: ...
+    def parse_stream_event(self, event: SSEEvent) -> ProviderOutput: ...
+
+
+@runtime_checkable
+class TaskCalls(Protocol):
+    """Submit a task, then poll it until it ends: the task flow."""
+
+    def build_submit(self, wire: WireRequest, creds: Credentials) -> HttpCall: ...
+    def parse_submit(self, body: JSONObject, sent: HttpCall | None = None) -> TaskState: ...  # sent: the submit
+    def build_poll(self, task_id: str, creds: Credentials) -> HttpCall: ...
+    def parse_task(self, body: JSONObject, task_id: str, expected_images: int | None = None) -> TaskState: ...
+
+
+def flows_of(adapter: Adapter) -> frozenset[Flow]:
+    """The flows an adapter can run, read from the capabilities it implements."""
+    offered = {Flow.DIRECT: isinstance(adapter, DirectCalls | StreamedCalls), Flow.TASK: isinstance(adapter, TaskCalls)}
+    return frozenset(flow for flow, has_it in offered.items() if has_it)
+
+
+def direct_calls(adapter: Adapter) -> DirectCalls:
+    if isinstance(adapter, DirectCalls):
+        return adapter
+    raise _lacking(adapter, "direct call")
+
+
+def streamed_calls(adapter: Adapter) -> StreamedCalls:
+    if isinstance(adapter, StreamedCalls):
+        return adapter
+    raise _lacking(adapter, "streamed call")
+
+
+def task_calls(adapter: Adapter) -> TaskCalls:
+    if isinstance(adapter, TaskCalls):
+        return adapter
+    raise _lacking(adapter, "task flow (submit, then poll)")
+
+
+def _lacking(adapter: Adapter, capability: str) -> ConfigError:
+    offered = " and ".join(sorted(flows_of(adapter))) or "none"
+    return ConfigError(f"{adapter.facts.title} has no {capability}; the flows it offers: {offered}")

@@ -1,6 +1,9 @@
-"""DashScope error codes -> causes and plain-language hints (dashscope.md §4, §3.4, §3.5).
+"""DashScope error codes -> causes and plain-language hints.
 
-Source: https://www.alibabacloud.com/help/en/model-studio/error-code
+Sources: the error codes, https://www.alibabacloud.com/help/en/model-studio/error-code (Chinese:
+https://help.aliyun.com/zh/model-studio/error-code); failed tasks, in the API reference
+https://www.alibabacloud.com/help/en/model-studio/wan-image-generation-api-reference and the task query page
+https://platform.qianwenai.com/docs/api-reference/image-generation/wan26-image-gen-edit/query-result
 """
 
 from __future__ import annotations
@@ -103,7 +106,7 @@ _FALLBACK_HINTS: dict[type[ProviderError], str] = {
 
 
 def message_of(body: JSONObject) -> str | None:
-    """`message` (the documented field, dashscope.md §4), else `msg`, which some answers carry instead [U].
+    """`message` (the documented field, error codes page), else `msg`, which some answers carry instead [U].
 
     https://www.alibabacloud.com/help/en/model-studio/error-code; `message` wins when both are there.
     """
@@ -128,10 +131,10 @@ def to_error(
 
 
 def _cause(status: int | None, code: str | None, message: str | None) -> tuple[type[ProviderError], str | None]:
-    """The documented code decides; an unknown one about money is billing, not a rate limit (§4)."""
+    """The documented code decides; an unknown one about money is billing, not a rate limit (error codes page)."""
     cls, hint = _CODES.get(code or "", (None, None))
     if code == "Throttling.AllocationQuota" and "Free allocated quota" in (message or ""):
-        return PermissionDenied, _FREE_QUOTA  # used up, not busy: waiting will not help (§4)
+        return PermissionDenied, _FREE_QUOTA  # used up, not busy: waiting will not help (error codes page)
     if cls is not None:
         return cls, hint
     fallback = error_class_for_status(status) if status else ProviderFailure
@@ -145,7 +148,8 @@ def task_error(
 ) -> ProviderError | None:
     """Why a task ended without images, or None if it did not fail."""
     request_id = text(body.get("request_id"))
-    # [D] code/message sit in `output` in most documented shapes, at top level in others (§3.4).
+    # [D] code/message sit in `output` in most documented shapes, at top level in others (API reference,
+    # task query page).
     failure = output if any(output.get(name) for name in ("code", "message", "msg")) else body
     if raw == "SUSPENDED":
         return _suspended(failure, provider=provider, request_id=request_id, task_id=task_id)
@@ -173,7 +177,7 @@ def task_error(
 
 
 def _suspended(failure: JSONObject, *, provider: str, request_id: str | None, task_id: str) -> ProviderError:
-    """SUSPENDED is a constant of the official SDK that the docs never explain (dashscope.md §3.5)."""
+    """SUSPENDED is a constant of the official SDK (https://pypi.org/project/dashscope/) the docs never explain."""
     said = message_of(failure)
     return ProviderFailure(
         "The provider suspended the task" + (f": {said}" if said else "."),

@@ -1,8 +1,9 @@
-"""Runware error codes -> causes and plain-language hints (providers.md §2, "Error envelope" and "Codes").
+"""Runware error codes -> causes and plain-language hints.
 
 Runware's catalogue is large and unstable, so codes are bucketed by name the way the official SDK
 does (runware-sdk `runware/errors.py`, `derive_code`); the HTTP status decides only when no bucket
-matches. Sources: https://runware.ai/docs/platform/errors and the SDK on PyPI (`runware-sdk`).
+matches. Sources: https://runware.ai/docs/platform/errors and the SDK, https://pypi.org/project/runware-sdk/
+(its per-item error in https://github.com/Runware/runware-python, tests/test_rest_polling.py).
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def to_error(status: int | None, entry: JSONObject, headers: Mapping[str, str] |
 
 
 def item_error(item: JSONObject, task_id: str | None) -> ProviderError:
-    """Why one image of a task failed, from the item's `error` object (providers.md §2, poll answers)."""
+    """Why one image of a task failed, from the item's `error` object (the SDK's poll tests)."""
     reported = item.get("error")
     entry: JSONObject = reported if isinstance(reported, dict) else {"message": text(reported)}
     error = to_error(None, {"taskUUID": task_id, **entry})

@@ -1,8 +1,10 @@
-"""ShortAPI refusals and failed jobs -> causes and plain-language hints (providers.md §3).
+"""ShortAPI refusals and failed jobs -> causes and plain-language hints.
 
-ShortAPI publishes no error page [?]. Third-party integrations read `{"code": <non-zero>,
-"info": "<text>"}` (sometimes `message`) on both job/create and job/query, so the cause is
-read from the HTTP status where it is decisive, then from the text, then from the code.
+ShortAPI publishes no error page [?]; its model pages only show the `code: 0` answers
+(https://shortapi.ai/models/alibaba/wan-2.6/image-to-image/llms.txt). Third-party integrations
+read `{"code": <non-zero>, "info": "<text>"}` (sometimes `message`) on both job/create and
+job/query, so the cause is read from the HTTP status where it is decisive, then from the text,
+then from the code.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ _REFUSED = "ShortAPI refused the request; the message says which parameter."
 _UNKNOWN_JOB = "ShortAPI does not know this job id: check it, and that the job was made with this SHORTAPI_API_KEY."
 _SERVER = "A problem on ShortAPI's side (or the upstream model). Try again in a moment."
 
-# [?] Statuses that name their cause whatever the text says (providers.md §3 lists none; our reading).
+# [?] Statuses that name their cause whatever the text says (undocumented; our reading).
 _DECISIVE_STATUSES: dict[int, tuple[type[ProviderError], str]] = {
     401: (AuthenticationError, _KEY),
     402: (PermissionDenied, _BILLING),
@@ -42,7 +44,8 @@ _DECISIVE_STATUSES: dict[int, tuple[type[ProviderError], str]] = {
 }
 
 # [?] Phrases in `info`/`message` -> cause, most specific first. The moderation words are DashScope's
-# (DataInspectionFailed, "inappropriate content"), which ShortAPI forwards from upstream (providers.md §0).
+# (DataInspectionFailed, "inappropriate content"), which ShortAPI forwards from upstream:
+# https://www.alibabacloud.com/help/en/model-studio/error-code
 # Billing words (balance, credit, quota, recharge, …) are the shared upstream ones, asked first in _cause.
 _MODERATION_WORDS = ("datainspectionfailed", "inappropriate", "sensitive", "moderation", "content policy")
 _KEY_WORDS = ("api key", "apikey", "api-key", "unauthorized", "unauthenticated", "invalid token")
@@ -83,7 +86,7 @@ def to_error(
 
 
 def _error_text(body: JSONObject) -> str | None:
-    """The vendor's words: `info` in third-party readings, else `message` or `error` [?] (providers.md §3)."""
+    """The vendor's words: `info` in third-party readings, else `message` or `error` [?]."""
     for name in ("info", "message", "msg", "error"):
         text = body.get(name)
         if isinstance(text, dict):  # some gateways nest {"error": {"message": ...}}
@@ -100,7 +103,7 @@ def _cause(status: int | None, body_code: object, message: str) -> tuple[type[Pr
     if decisive is not None and decisive[0] is AuthenticationError:
         return decisive
     # Then money: a 429 (or code 429) whose words say balance, credit or quota is billing, which
-    # waiting will not fix, so it must not become a RateLimited that is retried (providers.md §3 [?]).
+    # waiting will not fix, so it must not become a RateLimited that is retried [?].
     if mentions_billing(_code_text(body_code), message, status=status):
         return PermissionDenied, _BILLING
     if decisive is not None:

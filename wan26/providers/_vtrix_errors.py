@@ -1,9 +1,10 @@
-"""Vtrix errors -> causes and plain-language hints (providers.md §4).
+"""Vtrix errors -> causes and plain-language hints.
 
 A refused call is HTTP 401 (key), 403 (balance or permission), 429 (rate) or 500, with
 `{"error": {"code", "message" | "error_message"}}` or a top-level `message`/`error`; a failed task
 carries `error` as a string or as that object. Upstream DashScope codes may pass through [I].
-Source: https://doc.vtrix.ai/domestic/api/qwen/wan26-image ("Error Codes"), vtrix-cli `TaskError`.
+Sources: https://doc.vtrix.ai/domestic/api/qwen/wan26-image ("Error Codes"); vtrix-cli's `TaskError`,
+https://github.com/VtrixAI/vtrix-cli; the SeaArt SDK's `APIError`, https://github.com/SeaArt-Infra/sea-sdk-python
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ _HINTS: dict[type[ProviderError], str] = {
     ProviderFailure: "A problem at Vtrix or upstream at Alibaba. Try again in a moment.",
     ProviderTimeout: "Vtrix or Alibaba did not finish in time. Try again later.",
 }
-# A 404: on the task route the id is wrong, another key's, or past its 24 h (§0, §4); else a wrong base URL.
+# A 404: on the task route the id is wrong, another key's, or past its 24 h (upstream's task lifetime);
+# else a wrong base URL.
 _UNKNOWN_TASK = (
     "Vtrix found nothing there: check the task id and the key (task ids expire after 24 hours), "
     "or VTRIX_BASE_URL if you set one."
@@ -52,7 +54,7 @@ _TIMED_OUT_STATUSES = ("timeout", "timed_out", "timedout")
 FAILED_STATUSES = ("failed", "failure", "error", "errored", "rejected", *_EXPIRED_STATUSES, *_TIMED_OUT_STATUSES)
 _EXPIRED = "Vtrix task ids expire after 24 hours, and an expired task cannot be fetched: submit it again."
 _CANCELED = "Submit it again if you still want it."
-# [I] No documented moderation code: DashScope's passes through in the task error, maybe only as text (§4).
+# [I] No documented moderation code: DashScope's passes through in the task error, maybe only as text.
 _MODERATION_CODES = ("DataInspectionFailed", "data_inspection_failed", "IPInfringementSuspect")
 _MODERATION_TEXT = "inappropriate content"
 
@@ -63,12 +65,12 @@ def http_error(status: int, body: JSONObject | None, headers: Mapping[str, str])
     code, message = _code_and_message(body.get("error"))
     code = code or _code(body.get("code"))
     message = message or text(body.get("message")) or f"HTTP {status} with no message"
-    request_id = text(body.get("request_id")) or headers.get("x-request-id")  # [?] header name (§4)
+    request_id = text(body.get("request_id")) or headers.get("x-request-id")  # [?] header name
     return _error(status, code, message, request_id=request_id, retry_after=retry_after(headers))
 
 
 def task_error(error: object, task_id: str, default: str = "the task failed without a message") -> ProviderError:
-    """Why a task failed: `error` is a plain string or `{code, message | error_message}` (§4)."""
+    """Why a task failed: `error` is a plain string or `{code, message | error_message}` (vtrix-cli)."""
     code, message = _code_and_message(error)
     failure = _error(None, code, message or default)
     failure.task_id = task_id or None
@@ -127,7 +129,7 @@ def _cause(status: int | None, code: str | None, message: str) -> type[ProviderE
     """By a passed-through DashScope code (its table), else by HTTP status; a failed task is a failure.
 
     DashScope's reader also makes a balance, credit or quota code or message billing even on a 429
-    (§4 lists "Insufficient balance" under 403), so it is never retried as a rate limit would be.
+    (the model page lists "Insufficient balance" under 403), so it is never retried as a rate limit would be.
     """
     if code in _MODERATION_CODES or _MODERATION_TEXT in message.lower():
         return ContentModerated

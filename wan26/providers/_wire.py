@@ -10,7 +10,7 @@ from wan26.providers._base import Credentials, OutputItem
 
 
 def bearer(creds: Credentials, *, json_body: bool = True) -> dict[str, str]:
-    """Every vendor here authenticates with `Authorization: Bearer <key>` (providers.md §1–4)."""
+    """Every vendor here authenticates with `Authorization: Bearer <key>` (each adapter's docs)."""
     headers = {"Authorization": f"Bearer {creds.api_key}"}
     return headers | {"Content-Type": "application/json"} if json_body else headers
 
@@ -39,7 +39,7 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
 _MONEY = re.compile(
     r"\b(balance|credit|billing|payment|arrear(?:age)?|top[ -]?up|recharge|insufficient[ _]quota)s?\b|余额|欠费"
 )
-# "quota" alone is money unless it comes with throttling words (DashScope's Throttling.RateQuota, §4);
+# "quota" alone is money unless it comes with throttling words (DashScope's Throttling.RateQuota, above);
 # "insufficient" alone is money unless it is about the server's resources or the key's permissions.
 _QUOTA, _INSUFFICIENT = re.compile(r"\bquotas?\b"), re.compile(r"\binsufficient\b")
 _THROTTLE_WORDS = ("throttl", "rate limit", "rate_limit", "ratelimit", "too many requests")

@@ -1,7 +1,18 @@
 """Alibaba Cloud DashScope (Model Studio), the model's own API.
 
-Wire reference: ../shared/reference/dashscope.md, the official docs at
-https://www.alibabacloud.com/help/en/model-studio/wan-image-generation-api-reference
+The vendor's pages, cited below by name:
+- API reference (wan2.6-image; hosts, sync, streaming, tasks, limits):
+  https://www.alibabacloud.com/help/en/model-studio/wan-image-generation-api-reference
+  newer, in Chinese: https://help.aliyun.com/zh/model-studio/wan-image-generation-api-reference
+- text-to-image reference (wan2.6-t2i):
+  https://platform.qianwenai.com/docs/api-reference/image-generation/wan-text-to-image-v2/synchronous
+- task query page (statuses, lifetimes):
+  https://platform.qianwenai.com/docs/api-reference/image-generation/wan26-image-gen-edit/query-result
+- error codes: https://www.alibabacloud.com/help/en/model-studio/error-code
+- pricing: https://help.aliyun.com/zh/model-studio/model-pricing
+- rate limits: https://help.aliyun.com/zh/model-studio/rate-limit
+  (international: https://www.alibabacloud.com/help/en/model-studio/rate-limit)
+- official SDK: https://pypi.org/project/dashscope/ (2.0.2)
 """
 
 from __future__ import annotations
@@ -10,7 +21,7 @@ import json
 from collections.abc import Mapping
 
 from wan26._sse import SSEEvent
-from wan26.errors import ConfigError, ProtocolError, ProviderError
+from wan26.errors import ProtocolError, ProviderError
 from wan26.images import DASHSCOPE_IMAGE_RULES
 from wan26.limits import ModeLimits, Range
 from wan26.pricing import Price
@@ -22,7 +33,9 @@ from wan26.providers._base import (
     OutputImage,
     OutputItem,
     OutputText,
+    ProviderFacts,
     ProviderOutput,
+    Regions,
     TaskState,
     TaskStatus,
     WireRequest,
@@ -39,11 +52,11 @@ _DIRECT_PATH = "/services/aigc/multimodal-generation/generation"
 _SUBMIT_PATH = "/services/aigc/image-generation/generation"
 _MODELS = {Mode.TEXT_TO_IMAGE: "wan2.6-t2i", Mode.EDIT: "wan2.6-image", Mode.INTERLEAVE: "wan2.6-image"}
 
-# [D] The t2i docs give [1280*1280, 1440*1440] total pixels yet recommend four sizes just below
-# 1280*1280; we accept exactly those as well (dashscope.md §2.7).
+# [D] The text-to-image reference gives [1280*1280, 1440*1440] total pixels yet recommends four sizes
+# just below 1280*1280; we accept exactly those as well.
 _T2I_BELOW_MINIMUM = frozenset({Size(1104, 1472), Size(1472, 1104), Size(960, 1696), Size(1696, 960)})
 
-LIMITS = {  # dashscope.md §2.4, §2.7, §5 (the newer docs where versions disagree)
+LIMITS = {  # the API and text-to-image references (the newer docs where versions disagree)
     Mode.TEXT_TO_IMAGE: ModeLimits(
         prompt_max=2100,
         negative_max=500,
@@ -70,7 +83,7 @@ LIMITS = {  # dashscope.md §2.4, §2.7, §5 (the newer docs where versions disa
     ),
 }
 
-RECOMMENDED_SIZES = {  # the docs' recommended resolutions (dashscope.md §2.4, §2.7)
+RECOMMENDED_SIZES = {  # the recommended resolutions of the API and text-to-image references
     Mode.TEXT_TO_IMAGE: (Size(1280, 1280), Size(1104, 1472), Size(1472, 1104), Size(960, 1696), Size(1696, 960)),
     Mode.EDIT: (
         Size(1280, 1280),
@@ -85,7 +98,7 @@ RECOMMENDED_SIZES = {  # the docs' recommended resolutions (dashscope.md §2.4, 
 }
 RECOMMENDED_SIZES[Mode.INTERLEAVE] = RECOMMENDED_SIZES[Mode.EDIT]
 
-_TASK_STATUSES = {  # dashscope.md §3.5; CANCELLED is a spelling seen once in the docs
+_TASK_STATUSES = {  # the task query page; CANCELLED is a spelling the t2i reference uses once
     "PENDING": TaskStatus.QUEUED,
     "RUNNING": TaskStatus.RUNNING,
     "SUCCEEDED": TaskStatus.SUCCEEDED,
@@ -93,54 +106,55 @@ _TASK_STATUSES = {  # dashscope.md §3.5; CANCELLED is a spelling seen once in t
     "CANCELED": TaskStatus.CANCELED,
     "CANCELLED": TaskStatus.CANCELED,
     "UNKNOWN": TaskStatus.UNKNOWN,
-    # The official SDK has a SUSPENDED constant the docs never show (dashscope.md §3.5): it ends the wait,
+    # The official SDK has a SUSPENDED constant the docs never show: it ends the wait,
     # with its own explanation (_dashscope_errors.task_error), rather than polling to the deadline.
     "SUSPENDED": TaskStatus.FAILED,
 }
 
 
-class DashScope:
-    name = "dashscope"
-    title = "Alibaba Cloud DashScope"
-    key_env = "DASHSCOPE_API_KEY"
-    base_url_env = "DASHSCOPE_BASE_URL"
-    key_help = (
+FACTS = ProviderFacts(
+    name="dashscope",
+    title="Alibaba Cloud DashScope",
+    key_env="DASHSCOPE_API_KEY",
+    base_url_env="DASHSCOPE_BASE_URL",
+    default_base_url=REGION_BASE_URLS["intl"],
+    key_help=(
         "Create a key in Alibaba Cloud Model Studio: https://www.alibabacloud.com/help/en/model-studio/get-api-key"
-    )
-    flows = frozenset(Flow)
+    ),
+    models=_MODELS,
+    limits=LIMITS,
+    recommended_sizes=RECOMMENDED_SIZES,
+    image_rules=DASHSCOPE_IMAGE_RULES,
+    # Pricing page: Singapore 0.220177 CNY ≈ US$0.03; Beijing and Virginia 0.20 CNY.
+    price=Price(0.03, "Singapore list price; 0.20 CNY in Beijing and Virginia"),
     # Direct: it answers as soon as the images exist and streams interleave (README, "Flows").
-    default_flow = Flow.DIRECT
-    # Annotated as the protocol's read-only Mapping: a plain dict attribute does not match Adapter.
-    limits: Mapping[Mode, ModeLimits] = LIMITS
-    recommended_sizes: Mapping[Mode, tuple[Size, ...]] = RECOMMENDED_SIZES
-    image_rules = DASHSCOPE_IMAGE_RULES
-    # dashscope.md §8: Singapore 0.220177 CNY ≈ US$0.03; Beijing and Virginia 0.20 CNY.
-    price = Price(0.03, "Singapore list price; 0.20 CNY in Beijing and Virginia")
-    # 5 tasks at once per Alibaba Cloud account: https://www.alibabacloud.com/help/en/model-studio/rate-limit
-    max_concurrent_per_key: int | None = 5
+    default_flow=Flow.DIRECT,
+    # 5 tasks at once per Alibaba Cloud account (all its keys together), for wan2.6-image and wan2.6-t2i:
+    # https://help.aliyun.com/zh/model-studio/rate-limit, https://www.alibabacloud.com/help/en/model-studio/rate-limit
+    max_concurrent_per_key=5,
+    regions=Regions("DASHSCOPE_REGION", REGION_BASE_URLS),
+)
 
-    def model_for(self, mode: Mode) -> str:
-        return _MODELS[mode]
 
-    def base_url(self, env: Mapping[str, str]) -> str:
-        if env.get(self.base_url_env):
-            return env[self.base_url_env].rstrip("/")
-        region = env.get("DASHSCOPE_REGION") or "intl"
-        if region not in REGION_BASE_URLS:
-            raise ConfigError(f"DASHSCOPE_REGION must be one of {', '.join(REGION_BASE_URLS)}, not {region!r}")
-        return REGION_BASE_URLS[region]
+class DashScope:
+    """Every flow: a direct call, a stream for interleave, and tasks."""
+
+    facts = FACTS
 
     def build_direct(self, wire: WireRequest, creds: Credentials) -> HttpCall:
+        if wire.request.mode is Mode.INTERLEAVE:  # the direct endpoint answers interleave only as a stream
+            return self.build_stream(wire, creds)
+        return HttpCall("POST", creds.base_url + _DIRECT_PATH, bearer(creds), self._body(wire))
+
+    def build_stream(self, wire: WireRequest, creds: Credentials) -> HttpCall:
+        # Interleaved output is streaming-only on the direct endpoint (API reference).
         body = self._body(wire)
-        if wire.request.mode is not Mode.INTERLEAVE:
-            return HttpCall("POST", creds.base_url + _DIRECT_PATH, bearer(creds), body)
-        # Interleaved output is streaming-only on the direct endpoint (dashscope.md §2.3).
         body["parameters"]["stream"] = True
         headers = {**bearer(creds), "X-DashScope-Sse": "enable", "Accept": "text/event-stream"}
         return HttpCall("POST", creds.base_url + _DIRECT_PATH, headers, body, stream=True)
 
     def build_submit(self, wire: WireRequest, creds: Credentials) -> HttpCall:
-        headers = {**bearer(creds), "X-DashScope-Async": "enable"}  # required, dashscope.md §3.1
+        headers = {**bearer(creds), "X-DashScope-Async": "enable"}  # required (API reference)
         return HttpCall("POST", creds.base_url + _SUBMIT_PATH, headers, self._body(wire))
 
     def build_poll(self, task_id: str, creds: Credentials) -> HttpCall:
@@ -155,7 +169,7 @@ class DashScope:
         if event.event == "error":
             raise self.parse_error(_status_from_comments(event.comments), body, {})
         self._raise_if_error(body, {})
-        # One event is one item (dashscope.md §2.6): a skipped one leaves an empty chunk, not an error.
+        # One event is one item (API reference): a skipped one leaves an empty chunk, not an error.
         return _output(body.get("output"), body, {}, whole=False)
 
     def parse_submit(self, body: JSONObject, sent: HttpCall | None = None) -> TaskState:
@@ -164,14 +178,14 @@ class DashScope:
     def parse_task(self, body: JSONObject, task_id: str, expected_images: int | None = None) -> TaskState:
         output = body.get("output")
         if not isinstance(output, dict):
-            # One documented FAILED shape has only top-level code/message (dashscope.md §3.4 a).
-            error = _dashscope_errors.to_error(None, body, {}, provider=self.name)
+            # One documented FAILED shape has only top-level code/message (the API reference's "Task error").
+            error = _dashscope_errors.to_error(None, body, {}, provider=FACTS.name)
             error.task_id = task_id
             return TaskState(task_id, TaskStatus.FAILED, "FAILED", body.get("request_id"), error=error)
         return self._task_state(body, output, task_id)
 
     def parse_error(self, status: int, body: JSONObject | None, headers: Mapping[str, str]) -> ProviderError:
-        return _dashscope_errors.to_error(status, body or {}, headers, provider=self.name)
+        return _dashscope_errors.to_error(status, body or {}, headers, provider=FACTS.name)
 
     def _task_state(self, body: JSONObject, output: JSONObject, task_id: str) -> TaskState:
         raw = str(output.get("task_status", ""))
@@ -180,19 +194,19 @@ class DashScope:
         request_id = body.get("request_id")
         if status is None:
             raise ProtocolError(
-                f"unknown task status {raw!r}", provider=self.name, request_id=request_id, task_id=task_id
+                f"unknown task status {raw!r}", provider=FACTS.name, request_id=request_id, task_id=task_id
             )
         result = _output(output, body, {}, whole=True) if status is TaskStatus.SUCCEEDED else None
-        error = _dashscope_errors.task_error(status, raw, body, output, provider=self.name, task_id=task_id)
+        error = _dashscope_errors.task_error(status, raw, body, output, provider=FACTS.name, task_id=task_id)
         return TaskState(task_id, status, raw, request_id, output=result, error=error)
 
     def _raise_if_error(self, body: JSONObject, headers: Mapping[str, str]) -> None:
-        # The gateway may answer HTTP 200 with a business error in the body (dashscope.md §4).
+        # The gateway may answer HTTP 200 with a business error in the body (official SDK, dashscope/v2/errors.py).
         if body.get("code"):
             raise self.parse_error(200, body, headers)
 
     def _body(self, wire: WireRequest) -> JSONObject:
-        return dashscope_body(wire, self.model_for(wire.request.mode))
+        return dashscope_body(wire, FACTS.model_for(wire.request.mode))
 
 
 def dashscope_body(wire: WireRequest, model: str) -> JSONObject:
@@ -206,7 +220,7 @@ def dashscope_body(wire: WireRequest, model: str) -> JSONObject:
 
 
 def _parameters(wire: WireRequest) -> JSONObject:
-    """`parameters` for the request; negative_prompt and seed live here, not in input (§2.2)."""
+    """`parameters` for the request; negative_prompt and seed live here, not in input (API reference)."""
     request = wire.request
     parameters: JSONObject = {"watermark": request.watermark}
     if request.negative_prompt:
@@ -217,7 +231,7 @@ def _parameters(wire: WireRequest) -> JSONObject:
         parameters["size"] = _wire_size(request.size)
     if request.mode is Mode.INTERLEAVE:
         return parameters | {"enable_interleave": True, "max_images": request.max_images}
-    # n is always sent: the API's default is 4 images, each billed (dashscope.md §2.4).
+    # n is always sent: the API's default is 4 images, each billed (API reference).
     parameters |= {"n": request.n, "prompt_extend": request.prompt_extend}
     return parameters | ({"enable_interleave": False} if request.mode is Mode.EDIT else {})
 
@@ -248,9 +262,8 @@ def _output(output: object, body: JSONObject, headers: Mapping[str, str], *, who
 def _choice_items(choice: object) -> tuple[list[OutputItem], list[str]]:
     """The choice's items, and a note for each entry skipped.
 
-    The docs show only image and text items (dashscope.md §2.5, §2.6, §3.3); anything else is skipped
-    with a note rather than discarding the images of a finished, billed run:
-    https://www.alibabacloud.com/help/en/model-studio/wan-image-generation-api-reference
+    The API reference shows only image and text items; anything else is skipped with a note rather
+    than discarding the images of a finished, billed run.
     """
     message = choice.get("message") if isinstance(choice, dict) else None
     content = message.get("content") if isinstance(message, dict) else None
@@ -260,7 +273,7 @@ def _choice_items(choice: object) -> tuple[list[OutputItem], list[str]]:
 
 
 def _item(entry: object) -> OutputItem | None:
-    # Response items carry "type"; an image is always one complete URL (dashscope.md §2.6). A type we do
+    # Response items carry "type"; an image is always one complete URL (API reference). A type we do
     # not know is skipped even if it has a text field: its text is not the answer's.
     kind = entry.get("type", "") if isinstance(entry, dict) else None
     if not isinstance(entry, dict) or kind not in ("", "image", "text"):
@@ -283,7 +296,8 @@ def _json_object(data: str) -> JSONObject:
 
 
 def _status_from_comments(comments: tuple[str, ...]) -> int:
-    """`:HTTP_STATUS/400` comment lines carry the status of an in-stream error (dashscope.md §2.6)."""
+    """`:HTTP_STATUS/400` comment lines carry the status of an in-stream error: [U] DashScope's usual stream
+    framing, which the API reference does not show for this model."""
     for comment in comments:
         if comment.startswith("HTTP_STATUS/") and comment[12:].isdigit():
             return int(comment[12:])

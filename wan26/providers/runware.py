@@ -1,6 +1,11 @@
 """Runware (runware.ai): `POST /v1` with a JSON array of tasks, model `alibaba:wan@2.6-image`.
 
-Wire reference: ../shared/reference/providers.md §2; seed 004; https://runware.ai/docs/models/alibaba-wan2-6-image
+The vendor's pages, cited below by name:
+- model page (schema and worked examples): https://runware.ai/docs/models/alibaba-wan2-6-image
+- task polling page: https://runware.ai/docs/platform/task-polling
+- errors page: https://runware.ai/docs/platform/errors
+- Alibaba provider settings: https://runware.ai/docs/providers/alibaba
+- official SDK: https://pypi.org/project/runware-sdk/ (source and tests: https://github.com/Runware/runware-python)
 """
 
 from __future__ import annotations
@@ -9,7 +14,6 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import replace
 
-from wan26._sse import SSEEvent
 from wan26.errors import ConfigError, ProtocolError, ProviderError
 from wan26.images import DASHSCOPE_IMAGE_RULES
 from wan26.limits import ModeLimits, Range
@@ -19,6 +23,7 @@ from wan26.providers._base import (
     HttpCall,
     JSONObject,
     OutputImage,
+    ProviderFacts,
     ProviderOutput,
     TaskState,
     TaskStatus,
@@ -30,10 +35,10 @@ from wan26.types import Flow, ImageRequest, Mode, Size
 
 MODEL = "alibaba:wan@2.6-image"
 
-# [?] providers.md §2: the per-side 576–1440 box contradicts Runware's own 2700×768 examples; the
-# reading it recommends is upstream's limits per mode (t2i 1280²–1440², edit 768²–1280², ratio ≤ 4:1).
-# numberResults: the schema allows up to 20, upstream n is 1–4 [?]; we keep 1–4. No seed in the schema.
-# Sides: no multiple is documented and the examples use 2700 (seed 004), so any multiple of 4 [?].
+# [?] The model page's per-side 576–1440 box contradicts its own 2700×768 examples; we read upstream's
+# limits per mode instead (t2i 1280²–1440², edit 768²–1280², ratio ≤ 4:1), as if Runware sent text-only
+# requests to wan2.6-t2i. numberResults: the schema allows up to 20, upstream n is 1–4 [?]; we keep 1–4.
+# No seed in the schema. Sides: no multiple is documented and the examples use 2700, so any multiple of 4 [?].
 LIMITS = {
     Mode.TEXT_TO_IMAGE: ModeLimits(
         prompt_max=2100,
@@ -64,26 +69,27 @@ RECOMMENDED_SIZES = {
 }
 
 
+FACTS = ProviderFacts(
+    name="runware",
+    title="Runware",
+    key_env="RUNWARE_API_KEY",
+    base_url_env="RUNWARE_BASE_URL",
+    default_base_url="https://api.runware.ai/v1",
+    key_help="Create a key at https://my.runware.ai/signup",
+    # One id for every mode: a task fetched later under any mode is still recorded with the right model.
+    models=dict.fromkeys(Mode, MODEL),
+    limits=LIMITS,
+    recommended_sizes=RECOMMENDED_SIZES,
+    image_rules=DASHSCOPE_IMAGE_RULES,  # URL, data URI or base64 (model page)
+    price=Price(0.03, "the cost in Runware's examples"),
+    default_flow=Flow.DIRECT,  # deliveryMethod sync (the default) answers with the images
+)
+
+
 class Runware:
-    name = "runware"
-    title = "Runware"
-    key_env = "RUNWARE_API_KEY"
-    base_url_env = "RUNWARE_BASE_URL"
-    key_help = "Create a key at https://my.runware.ai/signup"
-    flows = frozenset(Flow)  # deliveryMethod sync (default) or async + getResponse
-    default_flow = Flow.DIRECT
-    # Annotated as the protocol's read-only Mapping: a plain dict attribute does not match Adapter.
-    limits: Mapping[Mode, ModeLimits] = LIMITS
-    recommended_sizes: Mapping[Mode, tuple[Size, ...]] = RECOMMENDED_SIZES
-    image_rules = DASHSCOPE_IMAGE_RULES  # URL, data URI or base64 (providers.md §2)
-    price = Price(0.03, "the cost in Runware's examples")
-    max_concurrent_per_key: int | None = None  # no figure documented
+    """Direct calls (deliveryMethod sync) and tasks (deliveryMethod async, then getResponse)."""
 
-    def model_for(self, mode: Mode) -> str:
-        return MODEL
-
-    def base_url(self, env: Mapping[str, str]) -> str:
-        return (env.get(self.base_url_env) or "https://api.runware.ai/v1").rstrip("/")
+    facts = FACTS
 
     def build_direct(self, wire: WireRequest, creds: Credentials) -> HttpCall:
         return _call(creds, [_inference_task(wire, "sync")])
@@ -92,7 +98,7 @@ class Runware:
         return _call(creds, [_inference_task(wire, "async")])
 
     def build_poll(self, task_id: str, creds: Credentials) -> HttpCall:
-        # getResponse on the same URL; a status query, so safe to repeat (providers.md §2, Task Polling).
+        # getResponse on the same URL; a status query, so safe to repeat (task polling page).
         return _call(creds, [{"taskType": "getResponse", "taskUUID": task_id}], idempotent=True)
 
     def parse_output(self, body: JSONObject, headers: Mapping[str, str]) -> ProviderOutput:
@@ -104,16 +110,13 @@ class Runware:
             raise item_error(failed[0], task_id)
         if not done:
             raise ProtocolError("the answer holds no finished image", provider=PROVIDER, request_id=task_id)
-        # Errors apply per image (providers.md §2): keep what was made, report the failure after it.
+        # Errors apply per image (errors page): keep what was made, report the failure after it.
         return replace(_output(done, task_id), error=item_error(failed[0], task_id) if failed else None)
-
-    def parse_stream_event(self, event: SSEEvent) -> ProviderOutput:
-        raise ProtocolError("Runware does not stream images; use the direct or task flow", provider=PROVIDER)
 
     def parse_submit(self, body: JSONObject, sent: HttpCall | None = None) -> TaskState:
         if (entry := first_error(body)) is not None:
             return TaskState("", TaskStatus.FAILED, "error", error=to_error(200, entry))
-        # [I] the SDK mocks ack with {"data":[]}: then the id is the taskUUID we sent (providers.md §2).
+        # [I] the SDK's test mocks ack with {"data":[]}: then the id is the taskUUID we sent.
         task_id = _task_uuid(_data(body)) or _sent_task_uuid(sent)
         if task_id is None:
             raise ProtocolError(
@@ -143,7 +146,7 @@ class Runware:
 
 
 def _call(creds: Credentials, tasks: list[JSONObject], idempotent: bool = False) -> HttpCall:
-    """One POST to the single endpoint; the body is always a JSON array of tasks (providers.md §2)."""
+    """One POST to the single endpoint; the body is always a JSON array of tasks (model page)."""
     headers = bearer(creds)
     return HttpCall("POST", creds.base_url, headers, tasks, idempotent=idempotent)
 
@@ -152,16 +155,16 @@ def _inference_task(wire: WireRequest, delivery: str) -> JSONObject:
     request = wire.request
     task = {
         "taskType": "imageInference",
-        "taskUUID": str(uuid.uuid4()),  # required UUID v4, unique per task (seed 004)
+        "taskUUID": str(uuid.uuid4()),  # required UUID v4, unique per task (model page)
         "model": MODEL,
         "positivePrompt": request.prompt,
         **_size_fields(request),
         **_output_fields(request, delivery),
         "providerSettings": {"alibaba": {"promptExtend": request.prompt_extend}},
     }
-    if request.negative_prompt:  # minLength 1, so an empty one is left out (seed 004)
+    if request.negative_prompt:  # minLength 1, so an empty one is left out (model page)
         task["negativePrompt"] = request.negative_prompt
-    if wire.images:  # URL, data URI or base64 (seed 004); no seed field exists for 2.6 (providers.md §2)
+    if wire.images:  # URL, data URI or base64 (model page); no seed field exists for 2.6
         task["inputs"] = {"referenceImages": [image.wire for image in wire.images]}
     return task
 
@@ -170,7 +173,7 @@ def _size_fields(request: ImageRequest) -> JSONObject:
     if request.mode not in LIMITS:
         raise ConfigError(f"Runware does not offer {request.mode}")
     size = request.size if request.size is not None else LIMITS[request.mode].default_size
-    if not isinstance(size, Size):  # width and height are required integers (seed 004)
+    if not isinstance(size, Size):  # width and height are required integers (model page)
         raise ConfigError(f"Runware needs an explicit width×height, not {size}")
     return {"width": size.width, "height": size.height}
 
@@ -180,13 +183,13 @@ def _output_fields(request: ImageRequest, delivery: str) -> JSONObject:
         "numberResults": request.n,
         "outputType": "URL",
         "outputFormat": "PNG",  # the default is JPG; we save the provider's bytes as they are
-        "includeCost": True,  # adds `cost` (USD) to every result item (providers.md §2)
+        "includeCost": True,  # adds `cost` (USD) to every result item (model page)
         "deliveryMethod": delivery,  # sync answers with the images; async acks, then getResponse
     }
 
 
 def _raise_for_errors(body: JSONObject, headers: Mapping[str, str]) -> None:
-    # Errors are per task and may come beside `data` in a 2xx answer (providers.md §2).
+    # Errors are per task and may come beside `data` in a 2xx answer (errors page).
     if (entry := first_error(body)) is not None:
         raise to_error(200, entry, headers)
 
@@ -208,7 +211,7 @@ def _status_of(item: JSONObject) -> str:
 
 
 def _latest_items(items: list[JSONObject]) -> list[JSONObject]:
-    """One item per image: polls are cumulative and may repeat an image; an ended state wins (§2)."""
+    """One item per image: polls are cumulative and may repeat an image; an ended state wins (SDK tests)."""
     by_image: dict[str, JSONObject] = {}
     for position, item in enumerate(items):
         key = _text(item, "imageUUID") or _text(item, "imageURL") or f"#{position}"

@@ -1,7 +1,8 @@
 """ShortAPI (shortapi.ai): `job/create` then `job/query`, always a task.
 
-Wire reference: ../shared/reference/providers.md §3; seed 003;
-https://shortapi.ai/models/alibaba/wan-2.6/image-to-image/llms.txt
+The vendor's pages (one llms.txt per model, each with its `args` schema and example answers):
+- image-to-image: https://shortapi.ai/models/alibaba/wan-2.6/image-to-image/llms.txt
+- text-to-image: https://shortapi.ai/models/alibaba/wan-2.6/text-to-image/llms.txt
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import quote
 
-from wan26._sse import SSEEvent
 from wan26.errors import ConfigError, InvalidRequest, ProtocolError, ProviderError, Violation
 from wan26.images import ImageRules
 from wan26.limits import ModeLimits, Range
@@ -20,6 +20,7 @@ from wan26.providers._base import (
     HttpCall,
     JSONObject,
     OutputImage,
+    ProviderFacts,
     ProviderOutput,
     TaskState,
     TaskStatus,
@@ -30,7 +31,7 @@ from wan26.types import Flow, Mode, Size, SizeSpec
 
 _MODELS = {Mode.TEXT_TO_IMAGE: "alibaba/wan-2.6/text-to-image", Mode.EDIT: "alibaba/wan-2.6/image-to-image"}
 
-LIMITS = {  # providers.md §3: no seed, no watermark in either schema
+LIMITS = {  # both llms.txt schemas: no seed, no watermark
     Mode.TEXT_TO_IMAGE: ModeLimits(
         prompt_max=2100,
         negative_max=500,
@@ -57,10 +58,10 @@ RECOMMENDED_SIZES = {
     Mode.TEXT_TO_IMAGE: (Size(1280, 1280), Size(1440, 1440), Size(2560, 768), Size(768, 2560)),
     Mode.EDIT: (Size(1280, 1280), Size(1024, 1024), Size(1280, 960), Size(960, 1280), Size(1280, 720)),
 }
-# Image URLs only: base64 input is not documented and there is no upload route (providers.md §3).
+# Image URLs only: the image-to-image llms.txt documents no base64 input, and there is no upload route.
 IMAGE_RULES = ImageRules(accepts_local=False)
 
-# providers.md §3: only 2 (succeeded) is documented [C]; 0 queued, 1 processing, 3 failed are our reading [I].
+# Only 2 (succeeded) is documented [C] (both llms.txt); 0 queued, 1 processing, 3 failed are our reading [I].
 _JOB_STATUSES = {
     0: (TaskStatus.QUEUED, "queued"),
     1: (TaskStatus.RUNNING, "processing"),
@@ -69,46 +70,36 @@ _JOB_STATUSES = {
 }
 
 
+FACTS = ProviderFacts(
+    name="shortapi",
+    title="ShortAPI",
+    key_env="SHORTAPI_API_KEY",
+    base_url_env="SHORTAPI_BASE_URL",
+    default_base_url="https://api.shortapi.ai/api/v1",
+    key_help="Create a key in your ShortAPI dashboard: https://shortapi.ai",
+    models=_MODELS,
+    limits=LIMITS,
+    recommended_sizes=RECOMMENDED_SIZES,
+    image_rules=IMAGE_RULES,
+    price=Price(0.026, "ShortAPI's list price"),
+    default_flow=Flow.TASK,  # the only one: every generation is a job (both llms.txt)
+)
+
+
 class ShortAPI:
-    name = "shortapi"
-    title = "ShortAPI"
-    key_env = "SHORTAPI_API_KEY"
-    base_url_env = "SHORTAPI_BASE_URL"
-    key_help = "Create a key in your ShortAPI dashboard: https://shortapi.ai"
-    flows = frozenset({Flow.TASK})
-    default_flow = Flow.TASK
-    # Annotated as the protocol's read-only Mapping: a plain dict attribute does not match Adapter.
-    limits: Mapping[Mode, ModeLimits] = LIMITS
-    recommended_sizes: Mapping[Mode, tuple[Size, ...]] = RECOMMENDED_SIZES
-    image_rules = IMAGE_RULES
-    price = Price(0.026, "ShortAPI's list price")
-    max_concurrent_per_key: int | None = None  # no figure documented
+    """Tasks only: job/create, then job/query."""
 
-    def model_for(self, mode: Mode) -> str:
-        return _MODELS[mode]
-
-    def base_url(self, env: Mapping[str, str]) -> str:
-        return (env.get(self.base_url_env) or "https://api.shortapi.ai/api/v1").rstrip("/")
-
-    def build_direct(self, wire: WireRequest, creds: Credentials) -> HttpCall:
-        # providers.md §3: always async (job/create, then job/query); the core refuses Flow.DIRECT first.
-        raise ConfigError("ShortAPI has no direct call: every generation is a job (use the task flow)")
+    facts = FACTS
 
     def build_submit(self, wire: WireRequest, creds: Credentials) -> HttpCall:
-        # No callback_url: the core polls job/query instead (providers.md §3).
-        body = {"model": self.model_for(wire.request.mode), "args": _args(wire)}
+        # No callback_url: the core polls job/query instead (both llms.txt show both ways).
+        body = {"model": FACTS.model_for(wire.request.mode), "args": _args(wire)}
         headers = bearer(creds)
         return HttpCall("POST", f"{creds.base_url}/job/create", headers, body)
 
     def build_poll(self, task_id: str, creds: Credentials) -> HttpCall:
         url = f"{creds.base_url}/job/query?id={quote(task_id, safe='')}"
         return HttpCall("GET", url, bearer(creds, json_body=False))
-
-    def parse_output(self, body: JSONObject, headers: Mapping[str, str]) -> ProviderOutput:
-        raise ProtocolError("ShortAPI has no direct call to parse an answer from", provider=self.name)
-
-    def parse_stream_event(self, event: SSEEvent) -> ProviderOutput:
-        raise ProtocolError("ShortAPI does not stream", provider=self.name)
 
     def parse_submit(self, body: JSONObject, sent: HttpCall | None = None) -> TaskState:
         self._raise_if_refused(body, task_id=None)
@@ -118,8 +109,8 @@ class ShortAPI:
         sources = (data, body) if isinstance(data, dict) else (body,)
         job_id = next((text(source.get("job_id")) for source in sources if text(source.get("job_id"))), None)
         if job_id is None:
-            raise ProtocolError(f"job/create answered without a job_id: {body!r:.200}", provider=self.name)
-        # `amount` is the USD charge as a string, e.g. "0.02" (providers.md §3, seed 003).
+            raise ProtocolError(f"job/create answered without a job_id: {body!r:.200}", provider=FACTS.name)
+        # `amount` is the USD charge as a string, e.g. "0.02" (the image-to-image llms.txt).
         amount = next((source["amount"] for source in sources if source.get("amount") is not None), None)
         return TaskState(job_id, TaskStatus.QUEUED, "queued", cost_usd=_amount(amount))
 
@@ -127,7 +118,7 @@ class ShortAPI:
         data = self._data(body, task_id=task_id)
         raw = data.get("status")
         if not isinstance(raw, int) or isinstance(raw, bool) or raw not in _JOB_STATUSES:
-            raise ProtocolError(f"unknown job status {raw!r}", provider=self.name, task_id=task_id)
+            raise ProtocolError(f"unknown job status {raw!r}", provider=FACTS.name, task_id=task_id)
         status, name = _JOB_STATUSES[raw]
         if status is TaskStatus.SUCCEEDED:
             return TaskState(task_id, status, name, output=self._output(data, task_id))
@@ -136,20 +127,20 @@ class ShortAPI:
         return TaskState(task_id, status, name)
 
     def parse_error(self, status: int, body: JSONObject | None, headers: Mapping[str, str]) -> ProviderError:
-        return _shortapi_errors.to_error(status, body or {}, headers, provider=self.name)
+        return _shortapi_errors.to_error(status, body or {}, headers, provider=FACTS.name)
 
     def _data(self, body: JSONObject, task_id: str | None) -> JSONObject:
         """`data` of a `code: 0` answer."""
         self._raise_if_refused(body, task_id)
         data = body.get("data")
         if not isinstance(data, dict):
-            raise ProtocolError(f"no data object in the answer: {body!r:.200}", provider=self.name, task_id=task_id)
+            raise ProtocolError(f"no data object in the answer: {body!r:.200}", provider=FACTS.name, task_id=task_id)
         return data
 
     def _raise_if_refused(self, body: JSONObject, task_id: str | None) -> None:
-        # A non-zero code is an error even with HTTP 200 (providers.md §3 [I]).
+        # [I] A non-zero code is an error even with HTTP 200 (how third-party integrations read it).
         if body.get("code", 0) not in (0, "0"):
-            raise _shortapi_errors.to_error(200, body, {}, provider=self.name, task_id=task_id)
+            raise _shortapi_errors.to_error(200, body, {}, provider=FACTS.name, task_id=task_id)
 
     def _output(self, data: JSONObject, task_id: str) -> ProviderOutput:
         result = data.get("result")
@@ -158,9 +149,9 @@ class ShortAPI:
         urls = [entry["url"] for entry in entries if isinstance(entry, dict) and text(entry.get("url"))]
         if not urls:  # the whole body, uncut: a URL cut short would be lost
             raise ProtocolError(
-                f"the job succeeded without result.images[].url: {data!r}", provider=self.name, task_id=task_id
+                f"the job succeeded without result.images[].url: {data!r}", provider=FACTS.name, task_id=task_id
             )
-        # An entry without a URL is skipped with a note: the others were made and billed (providers.md §3).
+        # An entry without a URL is skipped with a note: the others were made and billed.
         skipped = len(entries) - len(urls)
         notes = (
             (f"skipped {skipped} result entr{'y' if skipped == 1 else 'ies'} without an image URL",) if skipped else ()
@@ -169,11 +160,11 @@ class ShortAPI:
 
     def _job_error(self, data: JSONObject, task_id: str) -> ProviderError:
         # The failure payload is undocumented [?]: the text is read from error / message / info if present.
-        return _shortapi_errors.to_error(None, data, {}, provider=self.name, task_id=task_id)
+        return _shortapi_errors.to_error(None, data, {}, provider=FACTS.name, task_id=task_id)
 
 
 def _args(wire: WireRequest) -> JSONObject:
-    """`args` as both llms.txt schemas list them: no seed, no watermark (providers.md §3)."""
+    """`args` as both llms.txt schemas list them: no seed, no watermark."""
     request = wire.request
     args: JSONObject = {"prompt": request.prompt, "num_images": request.n, "prompt_extend": request.prompt_extend}
     if request.negative_prompt:
@@ -194,7 +185,7 @@ def _size_args(size: SizeSpec) -> JSONObject:
 
 
 def _image_urls(wire: WireRequest) -> list[str]:
-    # Public URLs only: base64 input is undocumented (providers.md §3); images.py refuses local files first.
+    # Public URLs only: base64 input is undocumented (llms.txt); images.py refuses local files first.
     for number, image in enumerate(wire.images, start=1):
         if not image.wire.startswith(("http://", "https://")):
             raise InvalidRequest([Violation(f"image {number}", "ShortAPI takes image URLs only")])

@@ -1,6 +1,12 @@
 """Vtrix (vtrix.ai): DashScope's body wrapped in `input[0].params`, submitted as a task and polled.
 
-Wire reference: ../shared/reference/providers.md §4; seed 001; https://doc.vtrix.ai/domestic/api/qwen/wan26-image
+The vendor's pages and official clients, cited below by name:
+- model page (wan26_image): https://doc.vtrix.ai/domestic/api/qwen/wan26-image
+- t2i page (wan26_t2i): https://doc.vtrix.ai/docs/api/qwen/wan26-t2i
+- generation API: https://docs.vtrix.ai/api-reference/models/model_api_documentation_gitbook
+- CLI task page: https://doc.vtrix.ai/public/cli/cmd-task/
+- vtrix-cli: https://github.com/VtrixAI/vtrix-cli (internal/generation/client.go)
+- SeaArt SDK (the same gateway): https://github.com/SeaArt-Infra/sea-sdk-python
 """
 
 from __future__ import annotations
@@ -9,10 +15,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from urllib.parse import quote
 
-from wan26._sse import SSEEvent
-from wan26.errors import ConfigError, ProtocolError, ProviderError
+from wan26.errors import ProtocolError, ProviderError
 from wan26.images import DASHSCOPE_IMAGE_RULES
-from wan26.limits import ModeLimits
 from wan26.pricing import Price
 from wan26.providers import _vtrix_errors
 from wan26.providers._base import (
@@ -22,6 +26,7 @@ from wan26.providers._base import (
     OutputImage,
     OutputItem,
     OutputText,
+    ProviderFacts,
     ProviderOutput,
     TaskState,
     TaskStatus,
@@ -31,21 +36,21 @@ from wan26.providers._wire import bearer, read_items, text
 from wan26.providers.dashscope import LIMITS as DASHSCOPE_LIMITS
 from wan26.providers.dashscope import RECOMMENDED_SIZES as DASHSCOPE_SIZES
 from wan26.providers.dashscope import dashscope_body
-from wan26.types import Flow, Mode, Size
+from wan26.types import Flow, Mode
 
-_SUBMIT_PATH = "/model/v1/generation"  # "use this endpoint for all Multimodal models" (§4 [C])
-_TASK_PATH = "/model/v1/generation/task/"  # vtrix-cli GetTask (§4 [C])
+_SUBMIT_PATH = "/model/v1/generation"  # "use this endpoint for all Multimodal models" (generation API) [C]
+_TASK_PATH = "/model/v1/generation/task/"  # vtrix-cli GetTask [C]
 _MODELS = {Mode.TEXT_TO_IMAGE: "wan26_t2i", Mode.EDIT: "wan26_image", Mode.INTERLEAVE: "wan26_image"}
 
-# Vtrix forwards DashScope's own body, so upstream's limits apply (seed 001 repeats them); the t2i
-# page gives 1280²–1440² with no exceptions below it.
+# Vtrix forwards DashScope's own body, so upstream's limits apply (the model page repeats them); the
+# t2i page gives 1280²–1440² with no exceptions below it.
 LIMITS = {
     **DASHSCOPE_LIMITS,
     Mode.TEXT_TO_IMAGE: replace(DASHSCOPE_LIMITS[Mode.TEXT_TO_IMAGE], also_allowed=frozenset()),
 }
-# in_progress | completed | failed [C]; the CLI page also lists pending and processing, so anything
-# else is still running (providers.md §4) unless its word means an end: those are read (any case) so a
-# dead task is not polled to the deadline. https://doc.vtrix.ai/public/cli/cmd-task/
+# in_progress | completed | failed [C] (vtrix-cli, SeaArt SDK); the CLI task page also lists pending and
+# processing, so anything else is still running unless its word means an end: those are read (any case)
+# so a dead task is not polled to the deadline.
 _TASK_STATUSES = {
     "pending": TaskStatus.QUEUED,
     **dict.fromkeys(("completed", "succeeded", "success"), TaskStatus.SUCCEEDED),
@@ -59,36 +64,33 @@ RECOMMENDED_SIZES = {
 }
 
 
+FACTS = ProviderFacts(
+    name="vtrix",
+    title="Vtrix",
+    key_env="VTRIX_API_KEY",
+    base_url_env="VTRIX_BASE_URL",
+    default_base_url="https://cloud.vtrix.ai",
+    key_help="Create a key on Vtrix's API key page: https://vtrix.ai",
+    models=_MODELS,
+    limits=LIMITS,
+    recommended_sizes=RECOMMENDED_SIZES,
+    image_rules=DASHSCOPE_IMAGE_RULES,
+    price=Price(None, "Vtrix publishes no price for wan26_image; the charge is shown after the run"),
+    # The only one: the sync route is documented for SeaArt only (SeaArt SDK) [?], so it is never guessed at.
+    default_flow=Flow.TASK,
+)
+
+
 class Vtrix:
-    name = "vtrix"
-    title = "Vtrix"
-    key_env = "VTRIX_API_KEY"
-    base_url_env = "VTRIX_BASE_URL"
-    key_help = "Create a key on Vtrix's API key page: https://vtrix.ai"
-    flows = frozenset({Flow.TASK})  # the sync route is documented for SeaArt only [?] (providers.md §4)
-    default_flow = Flow.TASK
-    # Annotated as the protocol's read-only Mapping: a plain dict attribute does not match Adapter.
-    limits: Mapping[Mode, ModeLimits] = LIMITS
-    recommended_sizes: Mapping[Mode, tuple[Size, ...]] = RECOMMENDED_SIZES
-    image_rules = DASHSCOPE_IMAGE_RULES
-    price = Price(None, "Vtrix publishes no price for wan26_image; the charge is shown after the run")
-    max_concurrent_per_key: int | None = None  # no figure documented
+    """Tasks only: submit, then poll the task."""
 
-    def model_for(self, mode: Mode) -> str:
-        return _MODELS[mode]
-
-    def base_url(self, env: Mapping[str, str]) -> str:
-        return (env.get(self.base_url_env) or "https://cloud.vtrix.ai").rstrip("/")
-
-    def build_direct(self, wire: WireRequest, creds: Credentials) -> HttpCall:
-        # The sync route is documented for SeaArt only [?] (providers.md §4): never guess at it.
-        raise ConfigError("Vtrix offers only the task flow (submit, then poll): use flow=task")
+    facts = FACTS
 
     def build_submit(self, wire: WireRequest, creds: Credentials) -> HttpCall:
-        model = self.model_for(wire.request.mode)
+        model = FACTS.model_for(wire.request.mode)
         # Every official client wraps DashScope's native body in input[0].params; whether the flat
-        # body is accepted too is [?], so we send the wrapped form (providers.md §4, "Body format").
-        # The model sits at the top only, as in the §4 example; params holds input and parameters.
+        # body is accepted too is [?], so we send the wrapped form (vtrix-cli Submit, SeaArt SDK, and
+        # Vtrix's newer model pages). The model sits at the top only [?]; params holds input and parameters.
         params = {key: value for key, value in dashscope_body(wire, model).items() if key != "model"}
         body = {"model": model, "input": [{"params": params}]}
         headers = bearer(creds)
@@ -98,23 +100,17 @@ class Vtrix:
         url = creds.base_url + _TASK_PATH + quote(task_id, safe="")
         return HttpCall("GET", url, bearer(creds, json_body=False))
 
-    def parse_output(self, body: JSONObject, headers: Mapping[str, str]) -> ProviderOutput:
-        raise ProtocolError("Vtrix answers through tasks only; there is no direct answer to read", provider=self.name)
-
-    def parse_stream_event(self, event: SSEEvent) -> ProviderOutput:
-        raise ProtocolError("Vtrix does not stream", provider=self.name)
-
     def parse_submit(self, body: JSONObject, sent: HttpCall | None = None) -> TaskState:
-        # The submission answers with the task itself: {id, created_at, status, model} (§4).
+        # The submission answers with the task itself: {id, created_at, status, model} (SeaArt SDK).
         return self.parse_task(body, task_id="")
 
     def parse_task(self, body: JSONObject, task_id: str, expected_images: int | None = None) -> TaskState:
         task_id = text(body.get("id")) or task_id
-        # vtrix-cli's Submit also reads a bare `error` from an answer without id or status (§4).
+        # vtrix-cli's Submit also reads a bare `error` from an answer without id or status.
         raw = text(body.get("status")) or ("failed" if body.get("error") else None)
         if raw is None:
             raise ProtocolError(
-                f"no task status in the answer: {body!r:.200}", provider=self.name, task_id=task_id or None
+                f"no task status in the answer: {body!r:.200}", provider=FACTS.name, task_id=task_id or None
             )
         status = _TASK_STATUSES.get(raw.lower(), TaskStatus.RUNNING)
         output = _output(body, task_id) if status is TaskStatus.SUCCEEDED else None
@@ -128,7 +124,8 @@ class Vtrix:
 
 
 def _output(body: JSONObject, task_id: str) -> ProviderOutput:
-    """`output: [{content: [{type, url, jobId}]}]` in order; `usage.cost` is USD as a string or number (§4)."""
+    """`output: [{content: [{type, url, jobId}]}]` in order; `usage.cost` is USD as a string or number
+    (SeaArt SDK, vtrix-cli)."""
     groups = body.get("output")
     if not isinstance(groups, list):
         raise ProtocolError("a completed task without an output list", provider="vtrix", task_id=task_id)
@@ -148,8 +145,8 @@ def _output(body: JSONObject, task_id: str) -> ProviderOutput:
 def _group_items(group: object) -> tuple[list[OutputItem], list[str]]:
     """One output group's items, and a note for each entry skipped.
 
-    Only image items are documented, text ones are our reading (§4): anything else is skipped with a
-    note rather than discarding the images of a finished, billed task. https://doc.vtrix.ai/domestic/api/qwen/wan26-image
+    Only image items are documented (model page), text ones are our reading: anything else is skipped
+    with a note rather than discarding the images of a finished, billed task.
     """
     content = group.get("content") if isinstance(group, dict) else None
     if not isinstance(content, list):
@@ -161,7 +158,7 @@ def _item(entry: object) -> OutputItem | None:
     if isinstance(entry, dict):
         if entry.get("type") == "image" and text(entry.get("url")):
             return OutputImage(entry["url"])
-        # [?] Interleave text items are undocumented; we read {"type": "text", "text": …} in place (§4).
+        # [?] Interleave text items are undocumented; we read {"type": "text", "text": …} in place.
         if entry.get("type") == "text" and isinstance(entry.get("text"), str):
             return OutputText(entry["text"])
     return None
@@ -178,7 +175,7 @@ def _cost(value: object) -> float | None:
 
 
 def _progress(body: JSONObject) -> float | None:
-    """0.0–1.0, only while in progress (§4 [C])."""
+    """0.0–1.0, only while in progress (vtrix-cli, SeaArt SDK) [C]."""
     value = body.get("progress")
     if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1:
         return float(value)

@@ -1,0 +1,163 @@
+"""Wall time of one text-to-image call through `wan26.AsyncClient`, against raw httpx doing the same work.
+
+Both talk to tests/benchmarks/fast_fake.py (its own process, on 127.0.0.1; answer latency 0, a real
+24 KB PNG), from the same event loop in this process:
+
+- ours: one `wan26.AsyncClient(provider="dashscope", ...)` reused for every call,
+  `await client.generate(ImageRequest(Mode.TEXT_TO_IMAGE, "a fox"))`;
+- baseline: one raw `httpx.AsyncClient` reused for every call: the same POST, the GET of the image
+  URL it answers, and a durable write of the bytes (temp file, fsync, rename) in a worker thread.
+
+Calls alternate (baseline, ours, then ours, baseline, …). Printed: the median wall time per call and
+the ratio ours / baseline (goal ≤ 1.2×), the median client CPU per call, what one durable write costs
+here, and the fake's own CPU per request (to show it is not the bottleneck). Run:
+
+    python tests/benchmarks/bench_call.py [--rounds 300]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from anywhere: wan26 from the checkout
+
+from tests.benchmarks.common import (  # noqa: E402
+    bench_arguments,
+    interleaved_async,
+    machine,
+    median,
+    ratio_line,
+    run_main,
+)
+from tests.benchmarks.fast_fake import FakeControl, running_fake  # noqa: E402
+from wan26 import AsyncClient, ImageRequest, Mode  # noqa: E402
+
+DEFAULT_ROUNDS = 300
+WARMUP_CALLS = 10
+GOAL = 1.2
+API_KEY = "k"
+
+
+@dataclass(frozen=True)
+class Call:
+    wall_s: float
+    cpu_s: float  # this process's CPU time during the call (the event loop and the write thread)
+
+
+async def timed(work: Callable[[], Awaitable[object]]) -> Call:
+    wall, cpu = time.perf_counter(), time.process_time()
+    await work()
+    return Call(time.perf_counter() - wall, time.process_time() - cpu)
+
+
+def write_durably(path: Path, data: bytes) -> None:
+    """Temp file in the same folder, fsync, atomic rename: the baseline's idea of a safe save."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".partial-")
+    with os.fdopen(handle, "wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)
+
+
+class Baseline:
+    """Raw httpx: POST the DashScope body, GET the image it names, save it durably."""
+
+    def __init__(self, fake: FakeControl, folder: Path) -> None:
+        self.url, self.folder, self.count = fake.generation_url, folder, 0
+        self.client = httpx.AsyncClient(headers={"Authorization": f"Bearer {API_KEY}"})
+
+    async def call(self) -> Path:
+        """One run: the saved file's path."""
+        body = {
+            "model": "wan2.6-t2i",
+            "input": {"messages": [{"role": "user", "content": [{"text": "a fox"}]}]},
+            "parameters": {"watermark": False, "seed": random.randrange(2**31), "n": 1, "prompt_extend": True},
+        }
+        answer = await self.client.post(self.url, json=body)
+        answer.raise_for_status()
+        image = await self.client.get(answer.json()["output"]["choices"][0]["message"]["content"][0]["image"])
+        image.raise_for_status()
+        self.count += 1
+        path = self.folder / f"{self.count:06d}.png"
+        await asyncio.to_thread(write_durably, path, image.content)
+        return path
+
+
+async def measure(fake: FakeControl, folder: Path, rounds: int) -> dict[str, list[Call]]:
+    """Warm both sides up, then time `rounds` calls of each, alternating."""
+    (folder / "baseline").mkdir()
+    baseline = Baseline(fake, folder / "baseline")
+    request = ImageRequest(Mode.TEXT_TO_IMAGE, "a fox")
+    ours_folder = folder / "ours"
+    async with AsyncClient(
+        provider="dashscope", api_key=API_KEY, base_url=fake.base_url, output_dir=ours_folder
+    ) as ours:
+        sides = {"baseline": lambda: timed(baseline.call), "ours": lambda: timed(lambda: ours.generate(request))}
+        await interleaved_async(WARMUP_CALLS, sides)
+        try:
+            return await interleaved_async(rounds, sides)
+        finally:
+            await baseline.client.aclose()
+
+
+def durable_write_ms(folder: Path, data: bytes, times: int = 50) -> float:
+    """Median milliseconds of one durable write of `data` on this file system, alone."""
+    samples = []
+    for index in range(times):
+        started = time.perf_counter()
+        write_durably(folder / f"alone-{index}.png", data)
+        samples.append(time.perf_counter() - started)
+    return median(samples) * 1000
+
+
+def files_per_run(folder: Path) -> str:
+    run = next(path for path in sorted((folder / "ours").iterdir()) if path.is_dir())
+    return ", ".join(sorted(path.name for path in run.iterdir()))
+
+
+def median_ms(calls: list[Call], figure: str) -> float:
+    return median([getattr(call, figure) for call in calls]) * 1000
+
+
+def report(results: dict[str, list[Call]], fake_before: dict, fake_after: dict, folder: Path) -> None:
+    """The ratios, what a durable write costs alone, and what the fake spent per request."""
+    ours, base = results["ours"], results["baseline"]
+    print(ratio_line("per call, median wall", median_ms(ours, "wall_s"), median_ms(base, "wall_s"), "ms", GOAL))
+    print(ratio_line("per call, median CPU", median_ms(ours, "cpu_s"), median_ms(base, "cpu_s"), "ms"))
+    png = next((folder / "baseline").iterdir()).read_bytes()
+    alone = durable_write_ms(folder, png)
+    print(f"  context: one durable {len(png):,}-byte write (temp file, fsync, rename) alone takes {alone:.3f} ms;")
+    print(f"           ours saves per call: {files_per_run(folder)}")
+    requests = fake_after["requests"] - fake_before["requests"]
+    cpu_ms = (fake_after["cpu_s"] - fake_before["cpu_s"]) / requests * 1000
+    handling_ms = (fake_after["handling_s"] - fake_before["handling_s"]) / requests * 1000
+    print(
+        f"  fake (own process): {requests} requests (2 per call), per request {cpu_ms:.3f} ms CPU, "
+        f"{handling_ms:.3f} ms in its handler"
+    )
+
+
+def main() -> None:
+    arguments = bench_arguments(__doc__, DEFAULT_ROUNDS, "calls per side")
+    print(f"bench_call: one text-to-image call, ours vs raw httpx + durable write ({arguments.rounds} rounds)")
+    print(machine())
+    with running_fake() as fake, tempfile.TemporaryDirectory(prefix="wan26-bench-call-") as temporary:
+        folder = Path(temporary)
+        before = fake.stats()
+        results = asyncio.run(measure(fake, folder, arguments.rounds))
+        report(results, before, fake.stats(), folder)
+
+
+if __name__ == "__main__":
+    run_main(main)
