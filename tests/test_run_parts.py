@@ -1,0 +1,166 @@
+"""The parts of a run (wan26/_run/), each on its own: no fake server, HTTP answered in-process."""
+
+import asyncio
+import json
+
+import httpx
+import pytest
+
+from fakes.pngs import png_bytes
+from wan26._http import Http, RetryPolicy, Timeouts
+from wan26._run.checks import wire_request
+from wan26._run.collect import OutputLog, collected
+from wan26._run.downloads import Downloads
+from wan26._run.flows import single_image_wires
+from wan26._run.produced import Produced
+from wan26.errors import InvalidRequest, ProviderFailure
+from wan26.providers import get_adapter
+from wan26.providers._base import OutputImage, OutputText, ProviderOutput, WireRequest
+from wan26.storage import RunFolder
+from wan26.types import ImageOffered, ImageRequest, ImageSaved, Mode, Phase, Progress, Size, TextDelta
+
+DASHSCOPE = get_adapter("dashscope")
+PNG = png_bytes(64, 48)
+KEY = "sk-test-0123456789"
+
+
+def test_the_checks_report_every_problem_at_once_before_anything_is_sent():
+    request = ImageRequest(Mode.TEXT_TO_IMAGE, "x" * 3000, size=Size(100, 100), n=9)
+    limits = DASHSCOPE.facts.limits[Mode.TEXT_TO_IMAGE]
+    with pytest.raises(InvalidRequest) as refused:
+        asyncio.run(wire_request(request, limits, DASHSCOPE.facts.image_rules))
+    assert {violation.field for violation in refused.value.violations} >= {"prompt", "size", "n"}
+
+
+def test_the_checks_prepare_the_references_and_draw_a_seed():
+    limits = DASHSCOPE.facts.limits[Mode.EDIT]
+    request = ImageRequest(Mode.EDIT, "in blue", images=(png_bytes(320, 240),))
+    wire = asyncio.run(wire_request(request, limits, DASHSCOPE.facts.image_rules))
+    assert wire.seed is not None and len(wire.images) == 1
+
+
+def test_one_image_per_call_gets_consecutive_seeds():
+    wire = WireRequest(ImageRequest(Mode.TEXT_TO_IMAGE, "a fox", n=3), (), 2_147_483_646)
+    wires = single_image_wires(wire)
+    assert [(one.request.n, one.seed) for one in wires] == [(1, 2_147_483_646), (1, 2_147_483_647), (1, 0)]
+
+
+def test_parts_add_up_and_a_whole_output_replaces():
+    log = OutputLog()
+    log.take(Produced(ProviderOutput((OutputText("a"),), "r1", cost_usd=0.01), part=True), "key")
+    log.take(Produced(ProviderOutput((OutputImage("u", seed=5),), "r2", cost_usd=0.02), part=True), "key")
+    assert (len(log.output.items), log.request_ids, log.seeds) == (2, ["r1", "r2"], {"u": 5})
+    assert round(log.cost_usd, 3) == 0.03
+    log.take(Produced(ProviderOutput((), "r3", cost_usd=0.05)), "key")
+    assert (log.output.items, log.cost_usd, log.output.request_id) == ((), 0.05, "r3")
+
+
+class Scene:
+    """A run's collecting end: images served in-process, each after `delay` seconds."""
+
+    def __init__(self, tmp_path, delay=0.0, status=200):
+        async def serve(request):
+            await asyncio.sleep(delay)
+            return httpx.Response(status, content=PNG if status == 200 else b"gone")
+
+        client = httpx.AsyncClient(transport=httpx.MockTransport(serve))
+        self.http = Http(client, DASHSCOPE, RetryPolicy(max_retries=0), Timeouts(), asyncio.sleep)
+        self.folder = RunFolder(tmp_path, "test")
+        self.log = OutputLog()
+        self.downloads = Downloads(self.http, self.folder, KEY, lambda url: None)
+
+    def events(self, source):
+        return collected(source, self.log, self.downloads, KEY, lambda: None)
+
+
+def _chunks(*outputs, then=None):
+    async def source():
+        for output in outputs:
+            yield Progress(Phase.WAITING, "generating")
+            yield Produced(output, part=True)
+        if then is not None:
+            raise then
+
+    return source()
+
+
+def _stream():
+    return _chunks(
+        ProviderOutput((OutputText("step 1 "), OutputImage("https://oss.example/1.png"))),
+        ProviderOutput((OutputText("step 2"),)),
+    )
+
+
+def test_text_after_an_image_is_passed_on_before_the_image_is_saved(tmp_path):
+    scene = Scene(tmp_path, delay=0.3)
+
+    async def run():
+        return [event async for event in scene.events(_stream())]
+
+    kinds = [type(event).__name__ for event in asyncio.run(run()) if not isinstance(event, Progress)]
+    assert kinds == ["TextDelta", "ImageOffered", "TextDelta", "ImageSaved"]
+    assert scene.log.parts == ["step 1 ", 1, "step 2"]
+    assert (tmp_path / scene.folder.path.name / "01.png").read_bytes() == PNG
+
+
+def test_a_flow_error_comes_after_its_images_are_saved(tmp_path):
+    scene = Scene(tmp_path, delay=0.2)
+    failure = ProviderFailure("the stream broke", provider="dashscope")
+    seen = []
+
+    async def run():
+        one_image = ProviderOutput((OutputImage("https://oss.example/1.png"),))
+        async for event in scene.events(_chunks(one_image, then=failure)):
+            seen.append(event)
+
+    with pytest.raises(ProviderFailure):
+        asyncio.run(run())
+    assert any(isinstance(event, ImageSaved) for event in seen) and len(scene.downloads.images) == 1
+
+
+def test_an_image_that_cannot_be_fetched_keeps_its_url(tmp_path):
+    scene = Scene(tmp_path, status=404)
+
+    async def run():
+        return [event async for event in scene.events(_stream())]
+
+    events = asyncio.run(run())
+    assert not any(isinstance(event, ImageSaved) for event in events)
+    assert scene.downloads.unsaved_urls() == ("https://oss.example/1.png",)
+
+
+def test_stopping_while_an_image_downloads_keeps_its_url(tmp_path):
+    scene = Scene(tmp_path, delay=5.0)
+
+    async def run():
+        events = scene.events(_stream())
+        async for event in events:
+            if isinstance(event, ImageOffered):
+                break
+        await events.aclose()  # what Stop and Ctrl-C do to a run
+        await asyncio.sleep(0)
+
+    asyncio.run(run())
+    scene.downloads.note_stopped()
+    assert scene.downloads.failed == [
+        {"index": 1, "source_url": "https://oss.example/1.png", "error": "stopped before it was saved"}
+    ]
+    assert not any(path.suffix == ".png" for path in tmp_path.rglob("*"))
+
+
+def test_the_run_record_is_one_key_per_line_and_valid_json(tmp_path):
+    folder = RunFolder(tmp_path, "test")
+    path = folder.write_sidecar({"prompt": "café ✓", "images": [{"index": 1}], "error": None})
+    text = path.read_text()
+    assert json.loads(text) == {"prompt": "café ✓", "images": [{"index": 1}], "error": None}
+    assert text.splitlines()[1] == '  "prompt": "café ✓",'
+
+
+def test_text_deltas_are_masked_when_they_quote_the_key(tmp_path):
+    scene = Scene(tmp_path)
+
+    async def run():
+        return [e async for e in scene.events(_chunks(ProviderOutput((OutputText(f"your key is {KEY}"),))))]
+
+    texts = [event.text for event in asyncio.run(run()) if isinstance(event, TextDelta)]
+    assert texts == ["your key is [key hidden]"]
