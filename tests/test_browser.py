@@ -292,3 +292,23 @@ def test_a_task_stopped_while_running_is_followed_and_its_images_shown(page, das
     expect(page.locator("#stopped-runs img")).to_have_count(1)
     shots(page, "stopped_task_followed")
     assert len(dashscope_fake.generation_requests()) == 1
+
+
+def test_on_a_phone_interleaved_text_goes_on_while_an_image_downloads(browser, served, dashscope_fake, shots):
+    dashscope_fake.delay("download", 2.0, times=3)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone = context.new_page()
+    try:
+        phone.goto(served)
+        open_tab(phone, "Interleaved")
+        phone.locator("#interleave-prompt textarea").fill("a two-step recipe")
+        phone.locator("#interleave-run").click()
+        chat = phone.locator("#interleave-chat")
+        expect(chat).to_contain_text("image 1 is being saved", timeout=30_000)
+        expect(chat).to_contain_text("Step 2")  # the text after image 1, shown before its file arrives
+        shots(phone, "interleave_phone_downloading")
+        expect(chat.locator("img")).to_have_count(3, timeout=30_000)
+        expect(chat).not_to_contain_text("is being saved")
+        shots(phone, "interleave_phone_done")
+    finally:
+        context.close()
