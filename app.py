@@ -119,7 +119,7 @@ def preferred(keys: SessionKeys | None, current: str | None = None) -> str:
 
 def adapter_named(name: str | None) -> Adapter:
     try:
-        return get_adapter(name or configured_default())
+        return get_adapter(str(name or configured_default()))
     except Wan26Error as error:
         raise gr.Error(str(error), title="Please check the inputs") from error
 
@@ -235,12 +235,23 @@ def edit_size_value(tier: str, width: float, height: float) -> str:
     return tier if tier in (SizeTier.K1, SizeTier.K2) else f"{int(width)}x{int(height)}"
 
 
+def _checked(build: Callable[..., ImageRequest], *values: Any) -> ImageRequest:
+    """The request, or its refusal as the page shows one. (The validator has refused it already,
+    except on Gradio's /run route, which skips validators.)"""
+    try:
+        return build(*values)
+    except InvalidRequest as refused:
+        raise ui_error(refused) from refused
+
+
 def _whole_numbers(values: dict[str, Any]) -> dict[str, int]:
-    """Each value as a whole number, or one InvalidRequest naming every field that is not one."""
-    numbers, bad = {}, []
+    """Each value as a whole number (rounded, as a Number box does), or one InvalidRequest naming
+    every field that is not one."""
+    numbers: dict[str, int] = {}
+    bad = []
     for field_name, value in values.items():
         try:
-            numbers[field_name] = int(value)
+            numbers[field_name] = round(float(value))
         except (TypeError, ValueError, OverflowError):
             bad.append(Violation(field_name, f"{str(value)[:40]!r} is not a number"))
     if bad:
@@ -380,6 +391,7 @@ def _concerns(field: str, name: str) -> bool:
 
 
 def t2i_request(prompt, negative_prompt, width, height, n, seed, prompt_extend, watermark) -> ImageRequest:
+    seed = RANDOM_SEED if seed is None else seed  # an emptied seed box: a random seed, as in the other tabs
     numbers = _whole_numbers({"size.width": width, "size.height": height, "n": n, "seed": seed})  # raw inputs
     return ImageRequest(
         Mode.TEXT_TO_IMAGE,
@@ -723,7 +735,7 @@ async def text_to_image(
     Returns:
         The saved images (captioned with seed and size), a Markdown summary of the run with its cost, and the seed used.
     """
-    request = t2i_request(prompt, negative_prompt, width, height, n, seed, prompt_extend, watermark)
+    request = _checked(t2i_request, prompt, negative_prompt, width, height, n, seed, prompt_extend, watermark)
     async for update in _gallery_run(request, provider, session_keys, http, use_task, progress):
         yield update
 
@@ -761,7 +773,8 @@ async def edit(
     Returns:
         The saved images (captioned with seed and size), a Markdown summary of the run with its cost, and the seed used.
     """
-    request = edit_request(prompt, images, negative_prompt, size, n, seed, prompt_extend, watermark, image_urls)
+    values = (prompt, images, negative_prompt, size, n, seed, prompt_extend, watermark, image_urls)
+    request = _checked(edit_request, *values)
     async for update in _gallery_run(request, provider, session_keys, http, use_task, progress):
         yield update
 
@@ -797,7 +810,7 @@ async def interleave(
     Returns:
         The conversation (text and saved images in order, updated as they arrive), a Markdown summary, the seed.
     """
-    request = interleave_request(prompt, image, negative_prompt, width, height, max_images, seed, watermark)
+    request = _checked(interleave_request, prompt, image, negative_prompt, width, height, max_images, seed, watermark)
     story, pending = Story(prompt, image), Pending()
     yield story.messages(), "⏳ Generating…", None
     async for event in _events(request, provider, session_keys, http, use_task, progress):
@@ -807,6 +820,11 @@ async def interleave(
             if isinstance(event, TextDelta | ImageOffered | ImageSaved):
                 story.add(event)
             yield story.messages(), pending.markdown(), None
+
+
+def _saving(index: int) -> str:
+    # Written to stay true if the run stops here: the details below keep the image's vendor link.
+    return f"⏳ *image {index} is being saved (its vendor link is in the run details below)*"
 
 
 class Story:
@@ -829,7 +847,7 @@ class Story:
             self.parts.append(event.text)
 
     def messages(self) -> list[dict[str, Any]]:
-        answer = [f"⏳ *image {part} is being saved…*" if isinstance(part, int) else part for part in self.parts]
+        answer = [_saving(part) if isinstance(part, int) else part for part in self.parts]
         return [{"role": "user", "content": self.user}, {"role": "assistant", "content": answer or ["…"]}]
 
 

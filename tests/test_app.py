@@ -96,6 +96,13 @@ def test_interleave_streams_text_then_images_in_order(client, dashscope_fake, re
     assert "2 image(s)" in updates[-1][1]
 
 
+def test_an_empty_seed_means_a_random_one_and_a_fraction_is_rounded(client, dashscope_fake):
+    _, _, random_seed = client.predict("a fox", seed=None, api_name="/text_to_image")
+    _, _, rounded = client.predict("a fox", seed=41.6, api_name="/text_to_image")
+    assert random_seed is not None and rounded == 42
+    assert [request.json["parameters"]["seed"] for request in dashscope_fake.generation_requests()][1] == 42
+
+
 def test_interleaved_text_after_an_image_is_shown_while_the_image_downloads(client, dashscope_fake):
     dashscope_fake.delay("download", 1.0, times=2)
     updates = list(client.submit("a two-step recipe", max_images=2, api_name="/interleave"))
@@ -105,9 +112,7 @@ def test_interleaved_text_after_an_image_is_shown_while_the_image_downloads(clie
         if any("is being saved" in part.get("text", "") for part in update[0][-1]["content"])
     ]
     # The image keeps its place among the text while its file is on the way, and the text after it is shown.
-    assert any(
-        "image 1 is being saved" in parts[1] and "Step 2" in parts[2] for parts in waiting if len(parts) > 2
-    )
+    assert any("image 1 is being saved" in parts[1] and "Step 2" in parts[2] for parts in waiting if len(parts) > 2)
     answer = updates[-1][0][-1]["content"]
     assert [part["type"] for part in answer] == ["text", "file", "text", "file", "text"]
 

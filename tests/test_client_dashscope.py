@@ -155,7 +155,11 @@ def test_interleaved_text_is_not_held_back_by_a_slow_download(client_for, dashsc
     assert kinds[:5] == ["TextDelta", "ImageOffered", "TextDelta", "ImageOffered", "TextDelta"]
     assert kinds[5:] == ["ImageSaved", "ImageSaved"]
     assert [type(segment).__name__ for segment in result.segments] == [
-        "TextSegment", "ImageSegment", "TextSegment", "ImageSegment", "TextSegment"
+        "TextSegment",
+        "ImageSegment",
+        "TextSegment",
+        "ImageSegment",
+        "TextSegment",
     ]
 
 

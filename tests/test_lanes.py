@@ -2,6 +2,7 @@
 
 import asyncio
 
+import httpx
 import pytest
 
 from wan26 import AsyncClient, ConfigError, Flow, ImageRequest, Mode, Phase, Progress
@@ -102,3 +103,38 @@ def test_the_setting_narrows_and_lifts_the_cap(dashscope_fake, tmp_path):
     dashscope_fake.delay("generate", 1.0, times=3)
     runs = _run_together(dashscope_fake, tmp_path, 3, env={"WAN26_MAX_CONCURRENT_PER_KEY": "0"})
     assert dashscope_fake.max_in_flight == 3 and not any(_places(events) for events in runs)
+
+
+def test_a_line_is_forgotten_once_nothing_runs_or_waits_in_it():
+    async def scenario():
+        first = lane_for("dashscope", "visitor-key", 1)
+        ticket = first.join()
+        same = lane_for("dashscope", "visitor-key", 1)
+        ticket.leave()
+        return first is same, lane_for("dashscope", "visitor-key", 1) is first
+
+    assert asyncio.run(scenario()) == (True, False)
+
+
+def test_a_task_being_fetched_holds_a_place_in_its_keys_line(dashscope_fake, tmp_path):
+    """A task submitted earlier still counts at the vendor while it runs, so a new run waits for it."""
+    dashscope_fake.task_script = ["RUNNING"] * 20 + ["SUCCEEDED"]
+    headers = {"Authorization": f"Bearer {dashscope_fake.api_key}", "X-DashScope-Async": "enable"}
+    body = {"model": "wan2.6-t2i", "input": {"messages": [{"role": "user", "content": [{"text": "a fox"}]}]}}
+    submit_url = f"{dashscope_fake.base_url}/services/aigc/image-generation/generation"
+    task_id = httpx.post(submit_url, json=body, headers=headers).json()["output"]["task_id"]
+
+    async def go():
+        options = {"api_key": dashscope_fake.api_key, "base_url": dashscope_fake.base_url, "output_dir": tmp_path}
+        env = {"WAN26_MAX_CONCURRENT_PER_KEY": "1"}
+        async with AsyncClient("dashscope", env=env, poll=FAST_POLL, **options) as client:
+            fetching = asyncio.ensure_future(client.fetch(task_id, Mode.TEXT_TO_IMAGE))
+            await asyncio.sleep(0.05)
+            events = []
+            await client.generate(ImageRequest(Mode.TEXT_TO_IMAGE, "a fox"), on_event=events.append)
+            return await fetching, events
+
+    fetched, events = asyncio.run(go())
+    assert fetched.images and _places(events) == [
+        "Waiting for a free slot: number 1 in line for this key (Alibaba Cloud DashScope runs at most 1 at once)"
+    ]

@@ -8,6 +8,7 @@ import pytest
 
 from fakes.pngs import png_bytes
 from wan26._http import Http, RetryPolicy, Timeouts
+from wan26._pool import new_http_client
 from wan26._run.checks import wire_request
 from wan26._run.collect import OutputLog, collected
 from wan26._run.downloads import Downloads
@@ -164,3 +165,34 @@ def test_text_deltas_are_masked_when_they_quote_the_key(tmp_path):
 
     texts = [event.text for event in asyncio.run(run()) if isinstance(event, TextDelta)]
     assert texts == ["your key is [key hidden]"]
+
+
+def test_stopping_keeps_what_the_flow_had_read_but_not_yet_passed_on(tmp_path):
+    scene = Scene(tmp_path)
+
+    async def run():
+        events = scene.events(_stream())
+        first = await anext(events)  # progress; the flow has meanwhile read the whole answer
+        await events.aclose()
+        return first
+
+    assert isinstance(asyncio.run(run()), Progress)
+    scene.downloads.note_stopped()
+    assert [entry["source_url"] for entry in scene.downloads.failed] == ["https://oss.example/1.png"]
+    assert scene.log.parts == ["step 1 ", 1, "step 2"]
+
+
+def test_a_shared_client_never_hands_one_visitors_cookie_to_another():
+    sent = []
+
+    async def vendor(request):
+        sent.append(request.headers.get("cookie"))
+        return httpx.Response(200, json={}, headers={"set-cookie": "session=visitor-a; Path=/"})
+
+    async def two_visitors():
+        async with new_http_client(httpx.MockTransport(vendor)) as shared:
+            await shared.get("https://api.example/first", headers={"authorization": "Bearer key-a"})
+            await shared.get("https://api.example/second", headers={"authorization": "Bearer key-b"})
+
+    asyncio.run(two_visitors())
+    assert sent == [None, None]

@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import weakref
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from wan26.errors import ConfigError
 
@@ -43,11 +43,12 @@ class Ticket:
 class Lane:
     """At most `limit` runs at once; the others wait in arrival order."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, on_idle: Callable[[], None] = lambda: None) -> None:
         self.limit = limit
         self.running = 0
         self._waiting: deque[Ticket] = deque()
         self._moved = asyncio.Event()
+        self._on_idle = on_idle  # nothing running or waiting: the registry may forget this line
 
     def join(self) -> Ticket:
         ticket = Ticket(self)
@@ -70,6 +71,8 @@ class Lane:
         else:
             self._waiting.remove(ticket)
         self._admit(moved=True)
+        if not self.running and not self._waiting:
+            self._on_idle()
 
     def _admit(self, moved: bool = False) -> None:
         while self._waiting and self.running < self.limit:
@@ -82,16 +85,20 @@ class Lane:
 
 
 # One registry per event loop: asyncio primitives belong to the loop that first waits on them.
-_LANES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str], Lane]] = (
-    weakref.WeakKeyDictionary()
-)
+_LANES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str], Lane]] = weakref.WeakKeyDictionary()
 
 
 def lane_for(vendor: str, api_key: str, limit: int) -> Lane:
     """The line for this key at this vendor (keys are told apart by a hash, never stored)."""
     lanes = _LANES.setdefault(asyncio.get_running_loop(), {})
-    fingerprint = hashlib.sha256(api_key.encode()).hexdigest()
-    lane = lanes.setdefault((vendor, fingerprint), Lane(limit))
+    key = (vendor, hashlib.sha256(api_key.encode()).hexdigest())
+    lane = lanes.get(key)
+    if lane is None:  # forgotten again once idle, so every visitor's own key does not stay for ever
+
+        def forget() -> None:
+            lanes.pop(key, None)
+
+        lane = lanes[key] = Lane(limit, on_idle=forget)
     lane.limit = limit
     return lane
 

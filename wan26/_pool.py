@@ -1,4 +1,4 @@
-"""One pooled HTTP client per vendor, shared by every run in the process.
+"""One pooled HTTP client per vendor and event loop, shared by every run (and visitor) of the app.
 
 Building an `httpx.AsyncClient` builds an SSL context (loading the CA bundle), which cost more CPU
 than the rest of a run; a shared client also keeps connections to the vendor open between runs.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
 
@@ -30,4 +31,11 @@ def shared_http_client(vendor: str) -> httpx.AsyncClient:
 
 
 def new_http_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=transport, follow_redirects=True, limits=_LIMITS)
+    """A client that keeps no cookies: one shared by several visitors must never hand a cookie set
+    for one visitor's key to another's request (the vendors' APIs use none)."""
+    return httpx.AsyncClient(transport=transport, follow_redirects=True, limits=_LIMITS, cookies=_no_cookies())
+
+
+def _no_cookies() -> CookieJar:
+    # The jar itself: httpx copies a Cookies object into a jar of its own, which would keep them.
+    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))

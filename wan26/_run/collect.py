@@ -2,14 +2,15 @@
 
 The flow runs in a task of its own and hands over what it gets; downloads run beside it. So a
 stream keeps being read while an image downloads, and text after an image is not held back by it.
-Images are announced (`ImageSaved`) in the order the vendor made them; `ImageOffered` marks each
-one's place among the text the moment it is known.
+Images are announced (`ImageSaved`) in the order they were offered; `ImageOffered` marks each
+one's place among the text the moment it is known. When the run is stopped, what the flow had
+already read but not yet passed on is still recorded, its image URLs with it.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from wan26._redact import redact
@@ -24,7 +25,7 @@ class OutputLog:
     """The facts the vendor reported across all of a run's calls."""
 
     output: ProviderOutput = field(default_factory=lambda: ProviderOutput(()))
-    request_ids: list[str] = field(default_factory=list)  # every call's, when one run makes several
+    request_ids: list[str] = field(default_factory=list)  # the submit's and the result's; each of n calls'
     cost_usd: float | None = None
     seeds: dict[str, int | None] = field(default_factory=dict)  # image URL -> the seed of the call that made it
     notes: list[str] = field(default_factory=list)  # what the user should know that is not an error
@@ -62,7 +63,7 @@ async def collected(
     downloads: Downloads,
     api_key: str,
     on_output: Callable[[], None],
-) -> AsyncIterator[Event]:
+) -> AsyncGenerator[Event, None]:
     """Pass on `source`'s progress, text and images as events; images are saved beside it. A flow's
     error is raised once every image it offered is saved or known unsaved."""
     inbox: asyncio.Queue[object] = asyncio.Queue()
@@ -88,6 +89,7 @@ async def collected(
             raise failure
     finally:
         pump.cancel()
+        _keep_unread(inbox, log, downloads, api_key)
         downloads.cancel()
 
 
@@ -97,12 +99,27 @@ async def _pump(source: AsyncIterator[VendorEvent], inbox: asyncio.Queue[object]
             inbox.put_nowait(event)
     except Exception as error:  # noqa: BLE001 (handed over whole: the collector raises it after the downloads)
         inbox.put_nowait(error)
+    except BaseException as ending:  # a cancellation: the collector must not wait for an end that never comes
+        inbox.put_nowait(ending)
+        raise
     else:
         inbox.put_nowait(_FLOW_ENDED)
 
 
-def _taken(produced: Produced, log: OutputLog, downloads: Downloads, api_key: str) -> list[Event]:
-    """Text and image offers in the order they came; each image starts saving at once."""
+def _keep_unread(inbox: asyncio.Queue[object], log: OutputLog, downloads: Downloads, api_key: str) -> None:
+    """Stopped: output the flow had read but not yet passed on goes into the record, its images as
+    URLs (not downloaded), so the run's record and error still name them."""
+    while not inbox.empty():
+        item = inbox.get_nowait()
+        if isinstance(item, Produced):
+            log.take(item, api_key)
+            _taken(item, log, downloads, api_key, download=False)
+
+
+def _taken(
+    produced: Produced, log: OutputLog, downloads: Downloads, api_key: str, download: bool = True
+) -> list[Event]:
+    """Text and image offers in the order they came; each image starts saving at once (`download`)."""
     events: list[Event] = []
     index = produced.first_index
     for item in produced.output.items:
@@ -111,7 +128,7 @@ def _taken(produced: Produced, log: OutputLog, downloads: Downloads, api_key: st
             log.add_text(text)
             events.append(TextDelta(text))
             continue
-        number = downloads.start(item.url, index)
+        number = downloads.start(item.url, index) if download else downloads.offer(item.url, index)
         index = None if index is None else index + 1
         log.parts.append(number)
         events.append(ImageOffered(number, item.url))

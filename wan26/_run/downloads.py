@@ -9,8 +9,8 @@ from typing import Any
 
 from wan26._http import Http
 from wan26._redact import redact
-from wan26.errors import DownloadError, ProviderError
-from wan26.storage import NotAnImage, RunFolder, truncation
+from wan26.errors import DownloadError
+from wan26.storage import RunFolder, truncation
 from wan26.types import SavedImage
 
 
@@ -37,13 +37,18 @@ class Downloads:
 
     def start(self, url: str, index: int | None = None) -> int:
         """Begin saving `url` as image `index` (default: the next number); its file number."""
+        index = self.offer(url, index)
+        task = asyncio.create_task(self._save(index, url))
+        task.add_done_callback(lambda _: self.on_done())
+        self._pending.append(task)
+        return index
+
+    def offer(self, url: str, index: int | None = None) -> int:
+        """Number image `url` without saving it (yet); its file number."""
         if index is None:
             index = self._next_index
         self._next_index = max(self._next_index, index + 1)
         self.offered[index] = url
-        task = asyncio.create_task(self._save(index, url))
-        task.add_done_callback(lambda _: self.on_done())
-        self._pending.append(task)
         return index
 
     @property
@@ -59,7 +64,8 @@ class Downloads:
         return ready
 
     def cancel(self) -> None:
-        """Stopped: downloads still running end here; `unsaved_entries` keeps their URLs."""
+        """Stopped: ask the downloads still running to end; `note_stopped` keeps their URLs. (A file
+        being written in a worker thread may still land; its URL is kept either way.)"""
         for task in self._pending:
             task.cancel()
 
@@ -91,8 +97,8 @@ class Downloads:
         try:
             data = await self._http.download(url, truncation)
             path, width, height = await asyncio.to_thread(self._folder.save_image, index, data)
-        except (ProviderError, NotAnImage, OSError) as exc:  # the URL is kept: the user can still fetch it
-            reason = redact(str(exc).splitlines()[0], self._api_key)
+        except Exception as exc:  # noqa: BLE001 (whatever went wrong, the URL is kept: the user can still fetch it)
+            reason = redact((str(exc) or type(exc).__name__).splitlines()[0], self._api_key)
             self.failed.append({"index": index, "source_url": url, "error": reason})
             return None
         image = SavedImage(index, path, url, width, height, self._seed_of(url))

@@ -4,7 +4,7 @@ saved, and a record where anything was made or a task may still be billed; on St
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # run imports this module
     from wan26._run.run import Run
 
 
-async def kept(run: Run, source: AsyncIterator[Event]) -> AsyncIterator[Event]:
+async def kept(run: Run, source: AsyncGenerator[Event, None]) -> AsyncIterator[Event]:
     """Pass `source` on (key masked); whatever happens, what it produced is recorded beside its
     images, and every image not saved keeps its URL in the record and in the error."""
     try:
@@ -28,6 +28,7 @@ async def kept(run: Run, source: AsyncIterator[Event]) -> AsyncIterator[Event]:
         _explain(run, error)
         raise
     except (asyncio.CancelledError, GeneratorExit):  # stopped: a task already accepted is written down
+        await source.aclose()  # first, so that what it had read but not passed on is in the record
         run.downloads.note_stopped()
         if run.task.unsettled or _produced_anything(run):
             written_result(run, None, status="stopped")

@@ -9,7 +9,7 @@ from wan26._run.checks import check_output_folder, mode_limits, wire_request
 from wan26._run.collect import OutputLog, collected
 from wan26._run.context import RunContext
 from wan26._run.downloads import Downloads
-from wan26._run.flows import vendor_events
+from wan26._run.flows import in_turn, vendor_events
 from wan26._run.outcome import kept
 from wan26._run.produced import VendorEvent
 from wan26._run.tasks import TaskWatch, followed_task
@@ -42,10 +42,12 @@ class Run:
             yield event
 
     async def fetch_events(self, task_id: str, mode: Mode) -> AsyncIterator[Event]:
-        """Follow a task submitted earlier (its request is unknown here) and save what it made."""
+        """Follow a task submitted earlier (its request is unknown here) and save what it made. It
+        takes a place in this key's line like a new run: the task counts at the vendor until it ends."""
         self.fetched = True
         check_output_folder(self.folder, self.ctx.output_dir)
-        async for event in self._saved(followed_task(self.ctx, task_id, mode, None, self.task)):
+        task = followed_task(self.ctx, task_id, mode, None, self.task)
+        async for event in self._saved(in_turn(self.ctx, task)):
             yield event
 
     def _saved(self, source: AsyncIterator[VendorEvent]) -> AsyncIterator[Event]:
