@@ -9,6 +9,7 @@ in it, and start as soon as a run ahead of them ends. Other keys have lines of t
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import weakref
 from collections import deque
@@ -91,7 +92,7 @@ _LANES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str
 def lane_for(vendor: str, api_key: str, limit: int) -> Lane:
     """The line for this key at this vendor (keys are told apart by a hash, never stored)."""
     lanes = _LANES.setdefault(asyncio.get_running_loop(), {})
-    key = (vendor, hashlib.sha256(api_key.encode()).hexdigest())
+    key = (vendor, _fingerprint(api_key))
     lane = lanes.get(key)
     if lane is None:  # forgotten again once idle, so every visitor's own key does not stay for ever
 
@@ -101,6 +102,11 @@ def lane_for(vendor: str, api_key: str, limit: int) -> Lane:
         lane = lanes[key] = Lane(limit, on_idle=forget)
     lane.limit = limit
     return lane
+
+
+@functools.lru_cache(maxsize=256)
+def _fingerprint(api_key: str) -> str:
+    return hashlib.sha256(api_key.encode()).hexdigest()
 
 
 def concurrency_limit(documented: int | None, env: Mapping[str, str]) -> int | None:

@@ -86,11 +86,15 @@ def write_atomically(path: Path, data: bytes, durable: bool = True) -> None:
         raise
 
 
+# One encoder for every value: json.dumps(ensure_ascii=False) would build a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
 def readable_json(record: dict[str, Any]) -> str:
     """One top-level key per line. (`indent=` would make json use its pure-Python encoder, several
     times slower than the C one used here for each value.)"""
-    lines = (f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}" for key, value in record.items())
-    return "{\n" + ",\n".join(lines) + "\n}\n"
+    encode = _ENCODER.encode
+    return "{\n" + ",\n".join(f"  {encode(key)}: {encode(value)}" for key, value in record.items()) + "\n}\n"
 
 
 def inspect_image(data: bytes) -> tuple[str, int, int]:
