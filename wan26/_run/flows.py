@@ -13,13 +13,19 @@ from wan26._run.produced import Produced, VendorEvent
 from wan26._run.tasks import TaskWatch, submitted_task
 from wan26.errors import ProtocolError, ProviderError
 from wan26.limits import SEED_MAX
-from wan26.providers._base import OutputImage, WireRequest, direct_calls, streamed_calls
+from wan26.providers._base import OutputImage, ProviderOutput, WireRequest, direct_calls, streamed_calls
 from wan26.types import Flow, Mode, Phase, Progress
 
 
 def vendor_events(ctx: RunContext, wire: WireRequest, flow: Flow, task: TaskWatch) -> AsyncIterator[VendorEvent]:
     """The flow this request takes, run once this key's turn comes."""
-    return in_turn(ctx, _flow(ctx, wire, flow, task))
+    return in_turn(ctx, _announced(ctx, _flow(ctx, wire, flow, task)))
+
+
+async def _announced(ctx: RunContext, source: AsyncIterator[VendorEvent]) -> AsyncIterator[VendorEvent]:
+    yield Progress(Phase.SUBMITTING, f"Sending the request to {ctx.adapter.facts.title}")
+    async for event in source:
+        yield event
 
 
 def _flow(ctx: RunContext, wire: WireRequest, flow: Flow, task: TaskWatch) -> AsyncIterator[VendorEvent]:
@@ -54,11 +60,8 @@ async def in_turn(ctx: RunContext, source: AsyncIterator[VendorEvent]) -> AsyncI
 
 
 async def direct(ctx: RunContext, wire: WireRequest) -> AsyncIterator[VendorEvent]:
-    calls = direct_calls(ctx.adapter)
-    yield Progress(Phase.SUBMITTING, f"Sending the request to {ctx.adapter.facts.title}")
     yield Progress(Phase.WAITING, "Generating (this usually takes 1–2 minutes)")
-    body, headers = await ctx.http.json(calls.build_direct(wire, ctx.creds))  # within Timeouts.total
-    output = calls.parse_output(body, headers)
+    output = await _answer(ctx, wire)
     yield Produced(output)
     if output.error is not None:  # part of the run failed; what it made is saved first
         raise output.error
@@ -69,7 +72,6 @@ async def fanned_out(ctx: RunContext, wire: WireRequest) -> AsyncIterator[Vendor
     Files are numbered in seed order, whichever call answers first: 01 has seed s, 02 has s+1…"""
     wires = single_image_wires(wire)
     seeds = ", ".join(str(one.seed) for one in wires)
-    yield Progress(Phase.SUBMITTING, f"Sending the request to {ctx.adapter.facts.title}")
     calls_at_once = f"{len(wires)} calls at once (seeds {seeds})"
     yield Progress(Phase.WAITING, f"{ctx.adapter.facts.title} makes one image per call: {calls_at_once}")
     calls = [asyncio.create_task(_one_call(ctx, one, index)) for index, one in enumerate(wires, start=1)]
@@ -92,16 +94,20 @@ async def fanned_out(ctx: RunContext, wire: WireRequest) -> AsyncIterator[Vendor
 
 
 async def _one_call(ctx: RunContext, wire: WireRequest, index: int) -> Produced:
-    calls = direct_calls(ctx.adapter)
-    body, headers = await ctx.http.json(calls.build_direct(wire, ctx.creds))  # within Timeouts.total
-    output = calls.parse_output(body, headers)
+    output = await _answer(ctx, wire)
     items = tuple(replace(item, seed=wire.seed) if isinstance(item, OutputImage) else item for item in output.items)
     return Produced(replace(output, items=items), part=True, first_index=index)
 
 
+async def _answer(ctx: RunContext, wire: WireRequest) -> ProviderOutput:
+    """One direct call's output (within Timeouts.total)."""
+    calls = direct_calls(ctx.adapter)
+    body, headers = await ctx.http.json(calls.build_direct(wire, ctx.creds))
+    return calls.parse_output(body, headers)
+
+
 async def streamed(ctx: RunContext, wire: WireRequest) -> AsyncIterator[VendorEvent]:
     calls = streamed_calls(ctx.adapter)
-    yield Progress(Phase.SUBMITTING, f"Sending the request to {ctx.adapter.facts.title}")
     yield Progress(Phase.WAITING, "Generating; text and images stream in as they are made")
     request_id = None
     async for sse in ctx.http.stream(calls.build_stream(wire, ctx.creds)):  # within Timeouts.total

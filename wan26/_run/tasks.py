@@ -24,7 +24,6 @@ class TaskWatch:
 
 async def submitted_task(ctx: RunContext, wire: WireRequest, watch: TaskWatch) -> AsyncIterator[VendorEvent]:
     tasks = task_calls(ctx.adapter)
-    yield Progress(Phase.SUBMITTING, f"Sending the request to {ctx.adapter.facts.title}")
     call = tasks.build_submit(wire, ctx.creds)
     body, _ = await ctx.http.json(call)
     submitted = tasks.parse_submit(body, call)
