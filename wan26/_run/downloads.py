@@ -38,9 +38,7 @@ class Downloads:
     def start(self, url: str, index: int | None = None) -> int:
         """Begin saving `url` as image `index` (default: the next number); its file number."""
         index = self.offer(url, index)
-        task = asyncio.create_task(self._save(index, url))
-        task.add_done_callback(lambda _: self.on_done())
-        self._pending.append(task)
+        self._pending.append(asyncio.create_task(self._save(index, url)))
         return index
 
     def offer(self, url: str, index: int | None = None) -> int:
@@ -94,6 +92,14 @@ class Downloads:
         )
 
     async def _save(self, index: int, url: str) -> SavedImage | None:
+        try:
+            return await self._saved(index, url)
+        finally:
+            # Called from inside rather than as a done callback, which would cost one more turn of
+            # the event loop per image; the task is done before whoever this wakes gets to run.
+            self.on_done()
+
+    async def _saved(self, index: int, url: str) -> SavedImage | None:
         try:
             data = await self._http.download(url, truncation)
             path, width, height = await asyncio.to_thread(self._folder.save_image, index, data)

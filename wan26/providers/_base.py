@@ -12,11 +12,12 @@ See wan26/providers/README.md.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 from wan26._sse import SSEEvent
 from wan26.errors import ConfigError, ProviderError
@@ -200,25 +201,37 @@ class TaskCalls(Protocol):
 
 def flows_of(adapter: Adapter) -> frozenset[Flow]:
     """The flows an adapter can run, read from the capabilities it implements."""
-    offered = {Flow.DIRECT: isinstance(adapter, DirectCalls | StreamedCalls), Flow.TASK: isinstance(adapter, TaskCalls)}
+    return _flows_of_class(type(adapter))
+
+
+@functools.cache
+def _flows_of_class(kind: type) -> frozenset[Flow]:
+    offered = {Flow.DIRECT: _has(kind, DirectCalls) or _has(kind, StreamedCalls), Flow.TASK: _has(kind, TaskCalls)}
     return frozenset(flow for flow, has_it in offered.items() if has_it)
 
 
+@functools.cache
+def _has(kind: type, capability: type) -> bool:
+    """An adapter's capabilities are its class's methods: checked once per class, because a
+    runtime protocol check walks every member each time and runs on every call."""
+    return issubclass(kind, capability)
+
+
 def direct_calls(adapter: Adapter) -> DirectCalls:
-    if isinstance(adapter, DirectCalls):
-        return adapter
+    if _has(type(adapter), DirectCalls):
+        return cast(DirectCalls, adapter)
     raise _lacking(adapter, "direct call")
 
 
 def streamed_calls(adapter: Adapter) -> StreamedCalls:
-    if isinstance(adapter, StreamedCalls):
-        return adapter
+    if _has(type(adapter), StreamedCalls):
+        return cast(StreamedCalls, adapter)
     raise _lacking(adapter, "streamed call")
 
 
 def task_calls(adapter: Adapter) -> TaskCalls:
-    if isinstance(adapter, TaskCalls):
-        return adapter
+    if _has(type(adapter), TaskCalls):
+        return cast(TaskCalls, adapter)
     raise _lacking(adapter, "task flow (submit, then poll)")
 
 
