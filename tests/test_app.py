@@ -313,4 +313,4 @@ def test_with_one_vendors_key_the_default_vendor_is_that_one(served, only_vendor
     only_vendor("vtrix")
     import app
 
-    assert app.configured_default() == "vtrix"
+    assert app.studio.settings.vendors.configured_default() == "vtrix"

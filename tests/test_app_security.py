@@ -103,7 +103,7 @@ def guard(served, monkeypatch, tmp_path):
 
     def configure(**limits) -> KeyGuard:
         key_guard = KeyGuard(**limits, ledger_path=tmp_path / "ledger.json")
-        monkeypatch.setattr(app, "GUARD", key_guard)
+        monkeypatch.setattr(app.studio.settings, "guard", key_guard)
         return key_guard
 
     return configure

@@ -312,3 +312,47 @@ def test_on_a_phone_interleaved_text_goes_on_while_an_image_downloads(browser, s
         shots(phone, "interleave_phone_done")
     finally:
         context.close()
+
+
+def test_pasted_text_is_counted_at_once(page):
+    page.locator("#text_to_image-prompt textarea").click()
+    page.keyboard.insert_text("x" * 2200)  # what a paste does: one input of the whole text
+    expect(page.locator("#text_to_image-count")).to_contain_text("2,200 / 2,100 characters", timeout=10_000)
+    expect(page.locator("#text_to_image-count")).to_contain_text("100 too many")
+
+
+def test_a_width_typed_beyond_the_slider_gets_our_verdict_and_no_error(page, dashscope_fake, shots):
+    box = page.locator("#text_to_image-width input[type=number]")
+    box.fill("5000")
+    box.press("Enter")
+    verdict = page.locator("#text_to_image-size-check")
+    expect(verdict).to_contain_text("5000x1280 is 6,400,000 pixels", timeout=10_000)
+    expect(page.get_by_text("Error", exact=True)).to_have_count(0)  # no pop-up from the slider's own check
+    shots(page, "width_5000")
+    assert dashscope_fake.requests == []
+
+
+def test_sending_a_result_to_edit_says_so_on_the_page(page):
+    page.locator("#text_to_image-prompt textarea").fill("a fox")
+    page.locator("#text_to_image-run").click()
+    expect(page.locator("#text_to_image-results img")).to_have_count(1, timeout=30_000)
+    page.locator("#text_to_image-to-edit").click()
+    expect(page.get_by_text("Sent to Edit as image 1.")).to_be_visible(timeout=10_000)
+
+
+def test_a_result_is_not_sent_to_edit_for_a_vendor_that_takes_links_only(page, vendor_fakes, monkeypatch, shots):
+    for variable, value in vendor_fakes["shortapi"].env().items():
+        monkeypatch.setenv(variable, value)
+    page.reload()
+    wait_for_page_load_event(page, "ShortAPI")
+    page.locator("#text_to_image-prompt textarea").fill("a fox")
+    page.locator("#text_to_image-run").click()
+    expect(page.locator("#text_to_image-results img")).to_have_count(1, timeout=30_000)
+    pick_vendor(page, "ShortAPI")
+    expect(page.locator("#text_to_image-notes")).to_contain_text("ShortAPI", timeout=10_000)
+    page.locator("#text_to_image-to-edit").click()
+    expect(page.get_by_text("takes reference images as http(s) links only")).to_be_visible(timeout=10_000)
+    open_tab(page, "Edit")
+    expect(page.locator("#edit-references img")).to_have_count(0)
+    shots(page, "to_edit_refused_for_shortapi")
+

@@ -1,0 +1,244 @@
+"""The form's building blocks. Each control that depends on the vendor is registered with the update
+that vendor's data calls for, so changing vendor (or loading the page) adapts them all at once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import gradio as gr
+
+from wan26.limits import SEED_MAX, side_range
+from wan26.providers import Adapter, flows_of
+from wan26.types import Mode
+from wan26.ui.actions import apply_preset
+from wan26.ui.errors import adapter_named
+from wan26.ui.inputs import RANDOM_SEED
+from wan26.ui.texts import (
+    TIERS_INFO,
+    char_count,
+    mode_unavailable,
+    offered,
+    preset_choices,
+    price_note,
+    size_check,
+    union_limits,
+    vendor_notes,
+)
+from wan26.ui.vendors import Vendors
+
+PRIVATE: dict[str, Any] = {"api_visibility": "private", "queue": False, "show_progress": "hidden"}
+# gr.Info and gr.Warning reach the page only from queued events.
+PRIVATE_NOTIFYING: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
+# Checks of values as typed: a slider's own bounds check would answer a width typed beyond them with
+# an error of its own instead of our verdict naming the limit.
+RAW_CHECK: dict[str, Any] = {**PRIVATE, "preprocess": False, "trigger_mode": "always_last"}
+VendorUpdate = Callable[[Adapter], Any]
+
+
+class FollowsVendor:
+    """Controls that follow the chosen vendor, each paired with the update that vendor's data calls for."""
+
+    def __init__(self, vendors: Vendors) -> None:
+        self.vendors = vendors
+        self.pairs: list[tuple[Any, VendorUpdate]] = []
+
+    def __call__(self, component: Any, update: VendorUpdate) -> Any:
+        self.pairs.append((component, update))
+        return component
+
+    @property
+    def components(self) -> list[Any]:
+        return [component for component, _ in self.pairs]
+
+    def updates(self, provider: str | None) -> list[Any]:
+        adapter = adapter_named(self.vendors, provider)
+        return [update(adapter) for _, update in self.pairs]
+
+
+class Form:
+    """Builds one tab's controls; `first` is the vendor they show before the page load adapts them."""
+
+    def __init__(self, vendors: Vendors, follows: FollowsVendor, first: Adapter) -> None:
+        self.vendors, self.follows, self.first = vendors, follows, first
+
+    def adapter(self, provider: str | None) -> Adapter:
+        return adapter_named(self.vendors, provider)
+
+    def prompt_count(self, mode: Mode) -> Callable[[str, str], str]:
+        return lambda text, provider: char_count(text, offered(self.adapter(provider), mode).prompt_max)
+
+    def size_verdict(self, mode: Mode) -> Callable[[str, float, float], str]:
+        return lambda provider, width, height: size_check(self.adapter(provider), mode, width, height)
+
+    def price(self, mode: Mode) -> Callable[[str, float], str]:
+        return lambda provider, count: price_note(self.adapter(provider), mode, count)
+
+    def prompt(self, mode: Mode, placeholder: str, provider: gr.Dropdown) -> tuple[gr.Textbox, gr.Markdown]:
+        box = gr.Textbox(label="Prompt", placeholder=placeholder, lines=3, max_lines=12, elem_id=f"{mode}-prompt")
+        limit = offered(self.first, mode).prompt_max
+        count = gr.Markdown(char_count("", limit), elem_classes="count", elem_id=f"{mode}-count")
+        box.change(self.prompt_count(mode), [box, provider], count, **RAW_CHECK)  # typed, pasted or filled in
+        return box, count
+
+    def negative(self, mode: Mode) -> gr.Textbox:
+        def update(adapter: Adapter) -> Any:
+            limits = offered(adapter, mode)
+            label = f"Negative prompt (≤{limits.negative_max} characters)"
+            return gr.update(label=label, visible=limits.negative_prompt)
+
+        limit = offered(self.first, mode).negative_max
+        box = gr.Textbox("", label=f"Negative prompt (≤{limit} characters)", placeholder="what to avoid", max_lines=4)
+        return self.follows(box, update)  # type: ignore[no-any-return]
+
+    def size_controls(
+        self, mode: Mode, width: int, height: int, provider: gr.Dropdown, visible: bool = True
+    ) -> tuple[gr.Group, gr.Slider, gr.Slider, gr.Markdown]:
+        wide = side_range(union_limits(mode))  # the API accepts every vendor's range; the validator narrows it
+        step = offered(self.first, mode).side_multiple
+        with gr.Group(visible=visible) as group:
+            preset = gr.Dropdown(
+                preset_choices(self.first, mode), value=None, label="Recommended sizes", allow_custom_value=False
+            )
+            self.follows(preset, lambda adapter: gr.update(choices=preset_choices(adapter, mode), value=None))
+            with gr.Row():
+                w = gr.Slider(wide.low, wide.high, value=width, step=step, label="Width", elem_id=f"{mode}-width")
+                h = gr.Slider(wide.low, wide.high, value=height, step=step, label="Height", elem_id=f"{mode}-height")
+            verdict = gr.Markdown(
+                size_check(self.first, mode, width, height), elem_classes="count", elem_id=f"{mode}-size-check"
+            )
+        for control in (w, h):  # each page load narrows them to its vendor; the API keeps the wide bounds
+            self.follows(control, lambda adapter: _slider_bounds(adapter, mode))
+        preset.change(apply_preset, preset, [w, h], **PRIVATE)
+        for control in (w, h):
+            control.change(self.size_verdict(mode), [provider, w, h], verdict, **RAW_CHECK)
+        return group, w, h, verdict
+
+    def count_slider(self, mode: Mode, label: str) -> gr.Slider:
+        limits = union_limits(mode)
+        high = limits.max_images.high if limits.max_images else limits.n.high
+        value = 3 if limits.max_images else 1
+        slider = gr.Slider(1, high, value=value, step=1, label=label, elem_id=f"{mode}-count-slider")
+        return self.follows(slider, lambda adapter: gr.update(maximum=_most_images(adapter, mode)))  # type: ignore[no-any-return]
+
+    def seed_controls(self, mode: Mode) -> tuple[gr.Checkbox, gr.Number]:
+        with gr.Row():
+            randomize = gr.Checkbox(value=True, label="Random seed", scale=1, elem_id=f"{mode}-random-seed")
+            seed = gr.Number(
+                elem_id=f"{mode}-seed",
+                value=RANDOM_SEED,
+                label="Seed (-1 = random)",
+                precision=0,
+                minimum=RANDOM_SEED,
+                maximum=SEED_MAX,
+                interactive=False,
+                scale=2,
+            )
+        # A vendor without seeds gets -1 ("random"): nothing pretends a seed is sent.
+        self.follows(randomize, lambda a: _shown_if(_has_seed(a, mode), hidden_value=True))
+        self.follows(seed, lambda a: _shown_if(_has_seed(a, mode), hidden_value=RANDOM_SEED))
+        return randomize, seed
+
+    def results(self, mode: Mode) -> tuple[gr.Gallery, gr.Markdown, gr.Number, gr.Button, gr.Button]:
+        gallery = gr.Gallery(
+            label="Results",
+            elem_id=f"{mode}-results",
+            format="png",
+            type="filepath",
+            columns=2,
+            height=520,
+            object_fit="contain",
+            buttons=["download", "download_all", "fullscreen"],
+            interactive=False,
+            preview=False,
+        )
+        details = gr.Markdown(label="Run details", elem_id=f"{mode}-details")
+        with gr.Row():
+            used_seed = gr.Number(
+                label="Seed used",
+                placeholder="shown after a run",
+                precision=0,
+                interactive=False,
+                scale=2,
+                elem_id=f"{mode}-seed-used",
+            )
+            reuse = gr.Button("♻️ Reuse this seed", size="sm", scale=1, elem_id=f"{mode}-reuse-seed")
+            to_edit = gr.Button("↗️ Use as reference in Edit", size="sm", scale=1, elem_id=f"{mode}-to-edit")
+        for control in (used_seed, reuse):
+            self.follows(control, lambda adapter: gr.update(visible=_has_seed(adapter, mode)))
+        return gallery, details, used_seed, reuse, to_edit
+
+    def advanced(self, mode: Mode) -> tuple[gr.Checkbox, gr.Number, gr.Checkbox, gr.Checkbox, gr.State]:
+        with gr.Accordion("Advanced", open=False):
+            randomize, seed = self.seed_controls(mode)
+            extend = gr.Checkbox(
+                value=True,
+                label="Prompt rewriting (prompt_extend)",
+                info="The provider rewrites your prompt for detail; turn off to send it as written.",
+                elem_id=f"{mode}-prompt-extend",
+            )
+            self.follows(extend, lambda adapter: gr.update(visible=offered(adapter, mode).prompt_extend))
+            watermark = gr.Checkbox(
+                value=False, label="Watermark", info="Adds an 'AI generated' mark.", elem_id=f"{mode}-watermark"
+            )
+            self.follows(watermark, lambda a: _shown_if(offered(a, mode).watermark, hidden_value=False))
+            use_task = gr.Checkbox(
+                value=False,
+                label="Run as a task (submit, then poll)",
+                info="Shows the task status while waiting and survives a dropped connection.",
+                elem_id=f"{mode}-use-task",
+            )
+            # Offered only where the vendor has both flows; elsewhere its own flow is used.
+            self.follows(use_task, lambda a: gr.update(visible=len(flows_of(a)) > 1, value=False))
+        task_state = gr.State(False)
+        use_task.change(lambda value: value, use_task, task_state, **PRIVATE)
+        return randomize, seed, extend, watermark, task_state
+
+    def mode_header(self, mode: Mode) -> gr.Markdown:
+        """The tab's notice when the vendor lacks the mode, and its vendor notes."""
+        unavailable = gr.Markdown(
+            mode_unavailable(self.first, mode),
+            visible=mode not in self.first.facts.limits,
+            elem_id=f"{mode}-unavailable",
+        )
+        self.follows(
+            unavailable, lambda a: gr.update(value=mode_unavailable(a, mode), visible=mode not in a.facts.limits)
+        )
+        notes = gr.Markdown(vendor_notes(self.first, mode), elem_id=f"{mode}-notes")
+        self.follows(notes, lambda adapter: vendor_notes(adapter, mode))
+        return unavailable
+
+    def run_buttons(self, mode: Mode) -> tuple[gr.Button, gr.Button, gr.Markdown]:
+        with gr.Row():
+            offered_here = mode in self.first.facts.limits
+            run = gr.Button("Generate", variant="primary", scale=3, elem_id=f"{mode}-run", interactive=offered_here)
+            stop = gr.Button("Stop", variant="stop", scale=1, elem_id=f"{mode}-stop")
+        self.follows(run, lambda adapter: gr.update(interactive=mode in adapter.facts.limits))
+        count = 3 if mode is Mode.INTERLEAVE else 1  # the count sliders' first values
+        price = gr.Markdown(price_note(self.first, mode, count), elem_classes="count", elem_id=f"{mode}-price")
+        return run, stop, price
+
+
+def edit_tiers(adapter: Adapter) -> Any:
+    tiers = sorted(offered(adapter, Mode.EDIT).size_tiers)
+    info = TIERS_INFO if tiers else f"{adapter.facts.title} takes width × height only (no 1K/2K tiers)."
+    return gr.update(choices=[*tiers, "Custom"], value=tiers[0] if tiers else "Custom", info=info)
+
+
+def _slider_bounds(adapter: Adapter, mode: Mode) -> Any:
+    sides = side_range(offered(adapter, mode))
+    return gr.update(minimum=sides.low, maximum=sides.high, step=offered(adapter, mode).side_multiple)
+
+
+def _most_images(adapter: Adapter, mode: Mode) -> int:
+    limits = offered(adapter, mode)
+    return limits.max_images.high if limits.max_images else limits.n.high
+
+
+def _has_seed(adapter: Adapter, mode: Mode) -> bool:
+    return offered(adapter, mode).seed is not None
+
+
+def _shown_if(shown: bool, hidden_value: Any) -> Any:
+    """Visible, or hidden with the value that sends nothing misleading."""
+    return gr.update(visible=True) if shown else gr.update(visible=False, value=hidden_value)

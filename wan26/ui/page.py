@@ -1,0 +1,415 @@
+"""The page: header, vendor picker and keys, the three tabs, and how their events are wired."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+from gradio import utils as gr_utils
+
+from wan26.errors import ConfigError
+from wan26.providers import PROVIDERS, get_adapter
+from wan26.types import ImageRequest, Mode
+from wan26.ui.actions import (
+    label_references,
+    move_reference,
+    randomize_changed,
+    reuse_seed,
+    selected_index,
+    use_as_reference,
+)
+from wan26.ui.controls import PRIVATE, PRIVATE_NOTIFYING, FollowsVendor, Form, edit_tiers
+from wan26.ui.inputs import edit_request, edit_size_value, interleave_request, t2i_request
+from wan26.ui.keys import KeyActions
+from wan26.ui.runs import Runs
+from wan26.ui.settings import Settings
+from wan26.ui.shown import inside
+from wan26.ui.texts import TIERS_INFO, no_key_help, offered
+from wan26.ui.validation import EDIT_INPUTS, INTERLEAVE_INPUTS, T2I_INPUTS, validator
+
+# Key events and the page-load event share one queue lane, one at a time: otherwise a load that
+# started before "Use my key" could answer after it and undo it.
+KEYS: dict[str, Any] = {
+    "api_visibility": "private",
+    "show_progress": "hidden",
+    "concurrency_limit": 1,
+    "concurrency_id": "keys",
+}
+CSS = "#app-container {max-width: 1280px; margin: 0 auto} .count {font-size: 0.85em; opacity: 0.8}"
+INTRO = (
+    "# 🎨 Wan 2.6 Image Studio\nText to image, editing with up to four references, and interleaved "
+    "text + images with Alibaba's Wan 2.6, through the API vendor you choose. Images are saved as the "
+    "vendor's own files."
+)
+
+
+@dataclass
+class StudioApp:
+    """The built interface and what it was built with."""
+
+    blocks: gr.Blocks
+    settings: Settings
+    runs: Runs
+
+    def launch(self, **options: Any) -> Any:
+        """Start the app; honours GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (default 127.0.0.1:7860).
+
+        No path is added to Gradio's allowed_paths: a visitor's browser gets only the copies Gradio
+        makes of the images shown to that visitor, never the output folder or a run.json."""
+        check_output_dir(self.settings.output_dir)
+        # Who a visitor is, for the per-visitor limit, is read by wan26.guard.visitor_address
+        # (WAN26_PROXY_HOPS); uvicorn must not first replace the client address with a header a visitor
+        # can write (by default it does so for connections from 127.0.0.1).
+        os.environ["FORWARDED_ALLOW_IPS"] = ""  # read by uvicorn when Gradio starts it
+        return self.blocks.launch(theme=gr.themes.Soft(), css=CSS, max_file_size="50mb", **options)
+
+
+def check_output_dir(output_dir: Path) -> None:
+    """Gradio's upload folder is where visitors' files are taken from (and served from): run folders
+    there would be anyone's "uploads"."""
+    uploads = Path(gr_utils.get_upload_folder()).resolve()
+    if inside(output_dir, uploads):
+        raise ConfigError(f"WAN26_OUTPUT_DIR ({output_dir}) must not be inside Gradio's upload folder ({uploads}).")
+
+
+def build_app(env: Mapping[str, str]) -> StudioApp:
+    """The whole interface, configured by `env` (ConfigError naming the variable when a value is wrong)."""
+    settings = Settings.from_env(env)
+    runs = Runs(settings)
+    with gr.Blocks(title="Wan 2.6 Image Studio", delete_cache=(3600, 86400)) as blocks:
+        _Page(settings, runs).build(blocks)
+    blocks.queue(max_size=settings.queue_size, default_concurrency_limit=settings.concurrency)
+    return StudioApp(blocks, settings, runs)
+
+
+class _Page:
+    """Lays the page out, then wires its events; the components are kept as attributes between the two."""
+
+    def __init__(self, settings: Settings, runs: Runs) -> None:
+        self.settings, self.runs, self.vendors = settings, runs, settings.vendors
+        self.keys = KeyActions(settings)
+        self.follows = FollowsVendor(self.vendors)
+        self.first = get_adapter(self.vendors.configured_default())  # each page load adapts the controls
+        self.form = Form(self.vendors, self.follows, self.first)
+
+    def build(self, blocks: gr.Blocks) -> None:
+        self.session_keys = gr.State({})
+        with gr.Column(elem_id="app-container"):
+            self._header(blocks)
+            with gr.Tabs() as self.tabs:
+                self._t2i_tab()
+                self._edit_tab()
+                self._interleave_tab()
+            self._stopped_runs()
+        self._wire_vendor()
+        self._wire_edit()
+        self._wire_interleave()
+        self._wire_endpoints()
+        self._wire_results()
+
+    def _header(self, blocks: gr.Blocks) -> None:
+        vendors = [(adapter.facts.title, name) for name, adapter in PROVIDERS.items()]
+        gr.Markdown(INTRO)
+        banner = gr.Markdown(no_key_help(), visible=not self.vendors.server_keyed(), elem_id="no-key-help")
+        with gr.Row():
+            self.provider = gr.Dropdown(
+                vendors,
+                value=self.first.facts.name,
+                label="Vendor",
+                info="The vendors with a key: the server's, or your own below.",
+                elem_id="provider",
+                scale=2,
+            )
+        with gr.Accordion("Your API key", open=not self.vendors.server_keyed()):
+            status = gr.Markdown(self.keys.status({}), elem_id="key-status")
+            with gr.Row():
+                self.key_vendor = gr.Dropdown(
+                    vendors, value=self.first.facts.name, label="Vendor of your key", elem_id="own-key-vendor", scale=2
+                )
+                key_box = gr.Textbox(
+                    elem_id="own-key",
+                    type="password",
+                    value="",
+                    label="Your key",
+                    scale=4,
+                    max_lines=1,
+                    placeholder="used for this browser session only, never stored",
+                )
+                use_key = gr.Button("Use my key", scale=1, elem_id="use-key")
+                forget_key = gr.Button("Forget my keys", scale=1)
+        outputs = [self.session_keys, key_box, status, banner, self.provider]
+        for trigger in (key_box.submit, use_key.click):
+            trigger(self.keys.use_key, [self.key_vendor, key_box, self.session_keys, self.provider], outputs, **KEYS)
+        forget_key.click(self.keys.forget, self.provider, outputs, **KEYS)
+        load_outputs = [status, banner, self.provider]
+        self.on_load = blocks.load(self.keys.page_loaded, [self.session_keys, self.provider], load_outputs, **KEYS)
+
+    def _t2i_tab(self) -> None:
+        form, mode = self.form, Mode.TEXT_TO_IMAGE
+        with gr.Tab("Text to image", id="t2i"), gr.Row():
+            with gr.Column(scale=1, min_width=320):
+                form.mode_header(mode)
+                self.t_prompt, self.t_count = form.prompt(
+                    mode, "A lighthouse at dawn, watercolour, soft light", self.provider
+                )
+                self.t_negative = form.negative(mode)
+                _, self.t_width, self.t_height, self.t_verdict = form.size_controls(mode, 1280, 1280, self.provider)
+                self.t_n = form.count_slider(mode, "Images per run")
+                self.t_random, self.t_seed, self.t_extend, self.t_mark, self.t_task = form.advanced(mode)
+                self.t_run, self.t_stop, self.t_price = form.run_buttons(mode)
+            with gr.Column(scale=1, min_width=320):
+                self.t_gallery, self.t_details, self.t_used, self.t_reuse, self.t_to_edit = form.results(mode)
+
+    def _edit_tab(self) -> None:
+        form, mode = self.form, Mode.EDIT
+        tiers = sorted(offered(self.first, mode).size_tiers)
+        with gr.Tab("Edit", id="edit"), gr.Row():
+            with gr.Column(scale=1, min_width=320):
+                form.mode_header(mode)
+                self._references()
+                self.e_prompt, self.e_count = form.prompt(mode, "Image 1 as a pencil sketch", self.provider)
+                self.e_negative = form.negative(mode)
+                self.e_tier = gr.Radio(
+                    [*tiers, "Custom"],
+                    value=tiers[0] if tiers else "Custom",
+                    label="Size",
+                    info=TIERS_INFO,
+                    elem_id="edit-tier",
+                )
+                self.follows(self.e_tier, edit_tiers)
+                self.e_group, self.e_width, self.e_height, self.e_verdict = form.size_controls(
+                    mode, 1280, 1280, self.provider, visible=not tiers
+                )
+                self.e_size = gr.Textbox(
+                    value=tiers[0] if tiers else "1280x1280", label="Size sent", interactive=False, max_lines=1
+                )
+                self.e_n = form.count_slider(mode, "Images per run")
+                self.e_random, self.e_seed, self.e_extend, self.e_mark, self.e_task = form.advanced(mode)
+                self.e_run, self.e_stop, self.e_price = form.run_buttons(mode)
+            with gr.Column(scale=1, min_width=320):
+                self.e_gallery, self.e_details, self.e_used, self.e_reuse, self.e_to_edit = form.results(mode)
+
+    def _references(self) -> None:
+        gr.Markdown(
+            "**Reference images.** Their order matters: the prompt refers to them as "
+            "*image 1*, *image 2*, … e.g. “Put the hat from image 2 on the cat in image 1”. "
+            "Click an image, then move it earlier or later. Pasted URLs come after uploads."
+        )
+        with gr.Group() as uploads:
+            self.e_refs = gr.Gallery(
+                elem_id="edit-references",
+                label="References, in order: image 1, image 2, …",
+                type="filepath",
+                interactive=True,
+                sources=["upload", "clipboard"],
+                file_types=["image"],
+                columns=4,
+                height=240,
+                object_fit="contain",
+                format="png",
+            )
+            with gr.Row():
+                self.e_earlier = gr.Button("◀ Move earlier", size="sm")
+                self.e_later = gr.Button("Move later ▶", size="sm")
+        self.follows(uploads, lambda adapter: gr.update(visible=adapter.facts.image_rules.accepts_local))
+        # Hidden uploads would still be sent and refused: a URLs-only vendor starts with none.
+        self.follows(self.e_refs, lambda a: gr.update() if a.facts.image_rules.accepts_local else gr.update(value=[]))
+        self.e_urls = gr.Textbox(
+            "",
+            label="Reference image URLs (optional; one per line)",
+            placeholder="https://example.com/cat.png",
+            lines=2,
+            max_lines=4,
+            elem_id="edit-urls",
+        )
+
+    def _interleave_tab(self) -> None:
+        form, mode = self.form, Mode.INTERLEAVE
+        with gr.Tab("Interleaved", id="interleave"), gr.Row():
+            with gr.Column(scale=1, min_width=320):
+                form.mode_header(mode)
+                placeholder = "A three-step tutorial for tomato and egg stir-fry"
+                self.i_prompt, self.i_count = form.prompt(mode, placeholder, self.provider)
+                self.i_image = gr.Image(
+                    label="Input image (optional)", type="filepath", sources=["upload", "clipboard"], format="png"
+                )
+                self.i_negative = form.negative(mode)
+                self.i_follow = gr.Checkbox(value=True, label="Size follows the input image")
+                self.i_group, self.i_slide_w, self.i_slide_h, self.i_verdict = form.size_controls(
+                    mode, 1280, 1280, self.provider, visible=False
+                )
+                self.i_width = gr.Number(value=0, visible=False, precision=0)
+                self.i_height = gr.Number(value=0, visible=False, precision=0)
+                self.i_max = form.count_slider(mode, "At most this many images (the model may make fewer)")
+                self.i_random, self.i_seed, _, self.i_mark, self.i_task = form.advanced(mode)
+                self.i_run, self.i_stop, self.i_price = form.run_buttons(mode)
+            with gr.Column(scale=1, min_width=320):
+                self.i_chat = gr.Chatbot(
+                    elem_id="interleave-chat",
+                    label="Interleaved output",
+                    height=620,
+                    buttons=["copy_all"],
+                    allow_file_downloads=True,
+                )
+                self.i_details = gr.Markdown(label="Run details", elem_id="interleave-details")
+                self.i_used = gr.Number(
+                    label="Seed used", placeholder="shown after a run", precision=0, interactive=False
+                )
+
+    def _stopped_runs(self) -> None:
+        with gr.Accordion("Stopped runs", open=False, elem_id="stopped-runs"):
+            gr.Markdown(
+                "A run stopped while its task was running at the vendor may still finish and be billed. "
+                "The app follows it to its end and keeps what it made for you here."
+            )
+            check = gr.Button("Check stopped runs", size="sm", elem_id="stopped-check")
+            status = gr.Markdown(elem_id="stopped-status")
+            gallery = gr.Gallery(
+                label="Images from stopped runs", format="png", columns=4, height=240, interactive=False
+            )
+        check.click(self.runs.stopped.shown_to, None, [gallery, status], **PRIVATE)
+
+    def _wire_vendor(self) -> None:
+        """Changing vendor adapts every control at once, then re-checks what depends on the current values."""
+        follows, form, provider = self.follows, self.form, self.provider
+        adapted = [  # also after each page load: the picker may keep its value, and then it does not "change"
+            provider.change(follows.updates, provider, follows.components, **PRIVATE),
+            self.on_load.then(follows.updates, provider, follows.components, **PRIVATE),
+        ]
+        rechecks: list[tuple[Callable[..., str], list[Any], Any]] = [
+            (form.prompt_count(Mode.TEXT_TO_IMAGE), [self.t_prompt, provider], self.t_count),
+            (form.prompt_count(Mode.EDIT), [self.e_prompt, provider], self.e_count),
+            (form.prompt_count(Mode.INTERLEAVE), [self.i_prompt, provider], self.i_count),
+            (form.size_verdict(Mode.TEXT_TO_IMAGE), [provider, self.t_width, self.t_height], self.t_verdict),
+            (form.size_verdict(Mode.EDIT), [provider, self.e_width, self.e_height], self.e_verdict),
+            (form.size_verdict(Mode.INTERLEAVE), [provider, self.i_slide_w, self.i_slide_h], self.i_verdict),
+        ]
+        counts = [(Mode.TEXT_TO_IMAGE, self.t_n, self.t_price), (Mode.EDIT, self.e_n, self.e_price)]
+        for mode, count, price in [*counts, (Mode.INTERLEAVE, self.i_max, self.i_price)]:
+            rechecks.append((form.price(mode), [provider, count], price))
+            count.change(form.price(mode), [provider, count], price, **PRIVATE)
+        for fn, inputs, output in rechecks:
+            for vendor_changed in adapted:  # raw: a value beyond the new vendor's bounds gets our verdict
+                vendor_changed.then(fn, inputs, output, preprocess=False, **PRIVATE)
+        provider.change(lambda name: name, provider, self.key_vendor, **PRIVATE)
+
+    def _wire_edit(self) -> None:
+        """References keep their order labels; the size sent is always 1K, 2K or W×H."""
+        refs, selected = self.e_refs, gr.State(None)
+        refs.upload(label_references, refs, refs, **PRIVATE_NOTIFYING)
+        refs.delete(label_references, refs, refs, **PRIVATE)
+        refs.select(selected_index, None, selected, **PRIVATE)
+        self.e_earlier.click(lambda g, s: move_reference(g, s, -1), [refs, selected], [refs, selected], **PRIVATE)
+        self.e_later.click(lambda g, s: move_reference(g, s, +1), [refs, selected], [refs, selected], **PRIVATE)
+        self.e_tier.change(lambda tier: gr.update(visible=tier == "Custom"), self.e_tier, self.e_group, **PRIVATE)
+        for control in (self.e_tier, self.e_width, self.e_height):
+            control.change(edit_size_value, [self.e_tier, self.e_width, self.e_height], self.e_size, **PRIVATE)
+
+    def _wire_interleave(self) -> None:
+        """Width/height 0 means "follow the input image"."""
+        self.i_follow.change(lambda follow: gr.update(visible=not follow), self.i_follow, self.i_group, **PRIVATE)
+        sliders: list[Any] = [self.i_follow, self.i_slide_w, self.i_slide_h]
+        for control in sliders:
+            control.change(_interleave_size, sliders, [self.i_width, self.i_height], **PRIVATE)
+
+    def _wire_endpoints(self) -> None:
+        """The three public endpoints, started by Generate or Enter, validated before they queue."""
+        keys, provider = self.session_keys, self.provider
+        t_inputs: list[Any] = [self.t_prompt, self.t_negative, self.t_width, self.t_height, self.t_n, self.t_seed]
+        t_inputs += [self.t_extend, self.t_mark, provider, keys, self.t_task]
+        # Its inputs are plain text, numbers and switches, which the function converts itself: without
+        # Gradio's preprocessing a run (and its validator) skips a worker-thread hop per input.
+        t_event = self._endpoint(
+            self.t_run,
+            self.t_prompt,
+            self.runs.text_to_image,
+            t_inputs,
+            [self.t_gallery, self.t_details, self.t_used],
+            t2i_request,
+            T2I_INPUTS,
+            preprocess=False,
+        )
+        e_inputs: list[Any] = [self.e_prompt, self.e_refs, self.e_negative, self.e_size, self.e_n, self.e_seed]
+        e_inputs += [self.e_extend, self.e_mark, provider, self.e_urls, keys, self.e_task]
+        e_event = self._endpoint(
+            self.e_run,
+            self.e_prompt,
+            self.runs.edit,
+            e_inputs,
+            [self.e_gallery, self.e_details, self.e_used],
+            edit_request,
+            EDIT_INPUTS,
+        )
+        i_inputs: list[Any] = [self.i_prompt, self.i_image, self.i_negative, self.i_width, self.i_height, self.i_max]
+        i_inputs += [self.i_seed, self.i_mark, provider, keys, self.i_task]
+        i_event = self._endpoint(
+            self.i_run,
+            self.i_prompt,
+            self.runs.interleave,
+            i_inputs,
+            [self.i_chat, self.i_details, self.i_used],
+            interleave_request,
+            INTERLEAVE_INPUTS,
+            show_progress="minimal",
+        )
+        for stop, event in ((self.t_stop, t_event), (self.e_stop, e_event), (self.i_stop, i_event)):
+            stop.click(None, None, None, cancels=[event], api_visibility="private")
+
+    def _endpoint(
+        self,
+        run: gr.Button,
+        prompt: gr.Textbox,
+        fn: Callable[..., Any],
+        inputs: list[Any],
+        outputs: list[Any],
+        build: Callable[..., ImageRequest],
+        names: list[str],
+        **options: Any,
+    ) -> Any:
+        """A public API endpoint named after `fn`, started by the button or Enter, validated first."""
+        return gr.on(
+            [run.click, prompt.submit],
+            fn,
+            inputs,
+            outputs,
+            api_name=fn.__name__,
+            validator=validator(self.vendors, build, names),
+            concurrency_limit=self.settings.concurrency,
+            concurrency_id="generation",
+            **options,
+        )
+
+    def _wire_results(self) -> None:
+        """Seeds reused, and results sent to Edit as references."""
+        for randomize, seed, used, reuse in (
+            (self.t_random, self.t_seed, self.t_used, self.t_reuse),
+            (self.e_random, self.e_seed, self.e_used, self.e_reuse),
+        ):
+            randomize.change(randomize_changed, [randomize, seed, used], seed, **PRIVATE)
+            reuse.click(reuse_seed, used, [seed, randomize], **PRIVATE)
+        self.i_random.change(randomize_changed, [self.i_random, self.i_seed, self.i_used], self.i_seed, **PRIVATE)
+        for gallery, button in ((self.t_gallery, self.t_to_edit), (self.e_gallery, self.e_to_edit)):
+            selected = gr.State(None)
+            gallery.select(selected_index, None, selected, **PRIVATE)
+            inputs = [gallery, selected, self.e_refs, self.provider]
+            button.click(self._use_as_reference, inputs, [self.e_refs, self.tabs], **PRIVATE_NOTIFYING)
+
+    def _use_as_reference(
+        self, results: list[Any] | None, selected: int | None, references: list[Any] | None, provider: str | None
+    ) -> tuple[Any, Any]:
+        adapter = self.form.adapter(provider)
+        if not adapter.facts.image_rules.accepts_local:  # its upload box is hidden: the image would be refused
+            raise gr.Error(
+                f"{adapter.facts.title} takes reference images as http(s) links only. Choose another vendor "
+                "to edit this image, or paste a link to it under 'Reference image URLs'.",
+                title="Links only with this vendor",
+            )
+        return use_as_reference(results, selected, references)
+
+
+def _interleave_size(follow: bool, width: float, height: float) -> tuple[int, int]:
+    return (0, 0) if follow else (int(width), int(height))

@@ -1,0 +1,328 @@
+"""The three public endpoints. Events from wan26 become progress, streamed updates and a result;
+every image's vendor link is on the page until its file is saved."""
+
+# No `from __future__ import annotations` here: Gradio reads these endpoints' signatures for its
+# API page and MCP tools, and finds gr.Request / gr.Progress parameters by their annotations.
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from wan26 import (
+    AsyncClient,
+    Finished,
+    Flow,
+    GenerationResult,
+    ImageOffered,
+    ImageRequest,
+    ImageSaved,
+    Phase,
+    Progress,
+    TextDelta,
+    Wan26Error,
+    shared_http_client,
+)
+from wan26.pricing import estimate
+from wan26.ui.errors import adapter_named, checked, ui_error, unexpected_error
+from wan26.ui.gallery import gallery_items
+from wan26.ui.inputs import RANDOM_SEED, edit_request, interleave_request, t2i_request
+from wan26.ui.keys import own_key
+from wan26.ui.settings import Settings
+from wan26.ui.shown import shown
+from wan26.ui.spending import Spend, spent, spent_before
+from wan26.ui.stopped import Stopped, StoppedRuns
+from wan26.ui.texts import run_details, saving
+from wan26.ui.vendors import SessionKeys
+
+_PHASE_PROGRESS = {
+    Phase.PREPARING: 0.05,
+    Phase.QUEUED: 0.07,
+    Phase.SUBMITTING: 0.1,
+    Phase.WAITING: 0.3,
+    Phase.DOWNLOADING: 0.9,
+    Phase.DONE: 1.0,
+}
+Update = tuple[Any, str, Any]  # (gallery or chat, run details, seed used)
+
+
+def worth_showing(event: Progress, request: ImageRequest) -> bool:
+    """Progress that stays on screen long enough to be read. Each update costs the server a message:
+    checking the request, sending it and "done" are each followed at once by the next step."""
+    if event.phase is Phase.PREPARING:
+        return bool(request.images)  # preparing references can take a moment
+    return event.phase not in (Phase.SUBMITTING, Phase.DONE)
+
+
+class Pending:
+    """What a run has made so far, shown while it goes: if it is stopped, the page still holds every
+    image's link (the vendor keeps it about 24 hours) and the task id."""
+
+    def __init__(self, expected: int | None = None) -> None:
+        self.expected = expected  # the images asked for; None: not known (interleave)
+        self.saved: dict[int, Path] = {}
+        self.unsaved: dict[int, str] = {}
+        self.task: str | None = None
+        self._shown: dict[int, str] = {}
+
+    def add(self, event: Any) -> bool:
+        """Take `event` in; True when what the page shows has changed."""
+        if isinstance(event, ImageOffered):
+            self.unsaved[event.index] = event.url
+        elif isinstance(event, ImageSaved):
+            self.unsaved.pop(event.image.index, None)
+            self.saved[event.image.index] = event.image.path
+        elif isinstance(event, Progress) and event.task_id and event.task_id != self.task:
+            self.task = event.task_id
+        else:
+            return False
+        return True
+
+    @property
+    def finishing(self) -> bool:
+        """Every image asked for is saved: the finished run's own update comes next, so an update
+        now would only cost the server work."""
+        return self.expected is not None and not self.unsaved and len(self.saved) >= self.expected
+
+    def gallery(self) -> list[tuple[str, str]]:
+        for index, path in self.saved.items():
+            if index not in self._shown:
+                self._shown[index] = shown(path)
+        return [(self._shown[index], f"image {index}") for index in sorted(self.saved)]
+
+    def markdown(self) -> str:
+        # Written to stay true after Stop, when the page keeps this text and nothing updates it.
+        lines = ["⏳ Running (after Stop, what is listed here is what the run made)"]
+        if self.task:
+            lines.append(f"Task id `{self.task}`: if you stop, the app follows it to its end (see *Stopped runs*)")
+        lines += [
+            f"Image {index}, not saved yet: [vendor's link]({url}) (it works for about 24 h)"
+            for index, url in sorted(self.unsaved.items())
+        ]
+        return "  \n".join(lines)
+
+
+class Story:
+    """The interleaved answer as a chat: the user's turn, then one growing assistant message."""
+
+    def __init__(self, prompt: str, image: str | None) -> None:
+        self.user: list[Any] = [prompt] + ([{"path": image}] if image else [])
+        self.parts: list[Any] = []  # text, saved images, and the image numbers still being saved
+
+    def add(self, event: TextDelta | ImageOffered | ImageSaved) -> None:
+        """Images keep their place among the text: text after an image does not wait for its file."""
+        if isinstance(event, ImageOffered):
+            self.parts.append(event.index)
+        elif isinstance(event, ImageSaved):
+            saved = {"path": shown(event.image.path), "alt_text": f"image {event.image.index}"}
+            self.parts = [saved if part == event.image.index else part for part in self.parts]
+        elif self.parts and isinstance(self.parts[-1], str):
+            self.parts[-1] += event.text
+        else:
+            self.parts.append(event.text)
+
+    def messages(self) -> list[dict[str, Any]]:
+        answer = [saving(part) if isinstance(part, int) else part for part in self.parts]
+        return [{"role": "user", "content": self.user}, {"role": "assistant", "content": answer or ["…"]}]
+
+
+class Runs:
+    """The endpoints `text_to_image`, `edit` and `interleave`, with the app's settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.stopped = StoppedRuns()
+
+    async def text_to_image(
+        self,
+        prompt: str,
+        negative_prompt: str = "",
+        width: float = 1280,
+        height: float = 1280,
+        n: float = 1,
+        seed: float = RANDOM_SEED,
+        prompt_extend: bool = True,
+        watermark: bool = False,
+        provider: str = "",
+        session_keys: SessionKeys | None = None,
+        use_task: bool = False,
+        http: gr.Request | None = None,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's documented way to receive progress)
+    ) -> AsyncIterator[Update]:
+        """Generate images from a text prompt with Wan 2.6.
+
+        Args:
+            prompt: What to draw (up to 2000–2100 characters, depending on the vendor).
+            negative_prompt: What to avoid, up to 500 characters.
+            width: Output width in pixels; the vendor's limits apply (DashScope: total pixels 1280×1280 to
+                1440×1440, ratio 1:4 to 4:1, multiples of 16; `python -m wan26 providers` lists them all).
+            height: Output height in pixels.
+            n: Images per run, 1 to 4 (each is billed).
+            seed: 0 to 2147483647 for a repeatable result, or -1 for random (the seed used is returned);
+                vendors without seeds (Runware, ShortAPI) need -1.
+            prompt_extend: Let the provider rewrite the prompt for detail.
+            watermark: Add the provider's "AI generated" mark (where the vendor offers it).
+            provider: The vendor: dashscope, aimlapi, runware, shortapi or vtrix (default: the server's).
+
+        Returns:
+            The saved images (captioned with seed and size), a Markdown summary of the run with its
+            cost, and the seed used.
+        """
+        values = (prompt, negative_prompt, width, height, n, seed, prompt_extend, watermark)
+        request = checked(t2i_request, *values)
+        async for update in self._gallery_run(request, provider, session_keys, http, use_task, progress):
+            yield update
+
+    async def edit(
+        self,
+        prompt: str,
+        images: list[Any],
+        negative_prompt: str = "",
+        size: str = "1K",
+        n: float = 1,
+        seed: float = RANDOM_SEED,
+        prompt_extend: bool = True,
+        watermark: bool = False,
+        provider: str = "",
+        image_urls: str = "",
+        session_keys: SessionKeys | None = None,
+        use_task: bool = False,
+        http: gr.Request | None = None,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> AsyncIterator[Update]:
+        """Edit or combine reference images with Wan 2.6 (1 to 4; AI/ML API takes 1 to 3).
+
+        Args:
+            prompt: The edit, up to 2000 characters; refer to the references as "image 1", "image 2", … in order.
+            images: Reference images, in order (JPEG, PNG, BMP or WEBP; at least 240 px a side).
+            negative_prompt: What to avoid, up to 500 characters.
+            size: "1K" or "2K" (DashScope and Vtrix; the shape follows the last reference), or "WxH" such as "1280x720".
+            n: Images per run, 1 to 4 (each is billed).
+            seed: 0 to 2147483647 for a repeatable result, or -1 for random (the seed used is returned).
+            prompt_extend: Let the provider rewrite the prompt for detail.
+            watermark: Add the provider's "AI generated" mark (where the vendor offers it).
+            provider: The vendor: dashscope, aimlapi, runware, shortapi or vtrix (default: the server's).
+            image_urls: More references as http(s) URLs, one per line, after `images` (ShortAPI takes URLs only).
+
+        Returns:
+            The saved images (captioned with seed and size), a Markdown summary of the run with its
+            cost, and the seed used.
+        """
+        values = (prompt, images, negative_prompt, size, n, seed, prompt_extend, watermark, image_urls)
+        request = checked(edit_request, *values)
+        async for update in self._gallery_run(request, provider, session_keys, http, use_task, progress):
+            yield update
+
+    async def interleave(
+        self,
+        prompt: str,
+        image: str | None = None,
+        negative_prompt: str = "",
+        width: float = 0,
+        height: float = 0,
+        max_images: float = 3,
+        seed: float = RANDOM_SEED,
+        watermark: bool = False,
+        provider: str = "",
+        session_keys: SessionKeys | None = None,
+        use_task: bool = False,
+        http: gr.Request | None = None,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> AsyncIterator[Update]:
+        """Write text with images in between (Wan 2.6 interleaved mode: DashScope and Vtrix), streamed as it is made.
+
+        Args:
+            prompt: What to write and illustrate, up to 2000 characters (e.g. "a 3-step recipe for …").
+            image: An optional input image.
+            negative_prompt: What to avoid, up to 500 characters.
+            width: Output width, a multiple of 16 (total pixels 768×768 to 1280×1280), or 0 to follow the input image.
+            height: Output height, a multiple of 16, or 0 to follow the input image.
+            max_images: At most this many images, 1 to 5 (the model may make fewer; each is billed).
+            seed: 0 to 2147483647 for a repeatable result, or -1 for a random seed (the seed used is returned).
+            watermark: Add the provider's "AI generated" mark.
+            provider: The vendor: dashscope or vtrix (default: the server's).
+
+        Returns:
+            The conversation (text and saved images in order, updated as they arrive), a Markdown summary, the seed.
+        """
+        values = (prompt, image, negative_prompt, width, height, max_images, seed, watermark)
+        request = checked(interleave_request, *values)
+        story, pending = Story(prompt, image), Pending()
+        yield story.messages(), "⏳ Generating…", None
+        async for event in self._events(request, provider, session_keys, http, use_task, progress):
+            if isinstance(event, Finished):
+                yield story.messages(), *self._outputs(event.result, request, provider)[1:]
+            elif pending.add(event) or isinstance(event, TextDelta):
+                if isinstance(event, TextDelta | ImageOffered | ImageSaved):
+                    story.add(event)
+                yield story.messages(), pending.markdown(), None
+
+    async def _gallery_run(
+        self,
+        request: ImageRequest,
+        provider: str,
+        keys: SessionKeys | None,
+        http: gr.Request | None,
+        use_task: bool,
+        progress: gr.Progress,
+    ) -> AsyncIterator[Update]:
+        """Yield (gallery, details, seed) updates as images arrive, then the finished run's."""
+        pending = Pending(request.n)
+        async for event in self._events(request, provider, keys, http, use_task, progress):
+            if isinstance(event, Finished):
+                yield self._outputs(event.result, request, provider)
+                return
+            if pending.add(event) and not pending.finishing:
+                # Plain values, never gr.skip(): Gradio answers a skip by rebuilding the component.
+                yield pending.gallery(), pending.markdown(), None
+        raise gr.Error("The run ended without a result.", title="Unexpected response")
+
+    def _outputs(self, result: GenerationResult, request: ImageRequest, provider: str) -> Update:
+        estimated = str(estimate(adapter_named(self.settings.vendors, provider).facts.price, request))
+        return gallery_items(result), run_details(result, estimated), result.seed
+
+    async def _events(
+        self,
+        request: ImageRequest,
+        provider: str,
+        keys: SessionKeys | None,
+        http: gr.Request | None,
+        use_task: bool,
+        progress: gr.Progress,
+    ) -> AsyncIterator[Any]:
+        flow = Flow.TASK if use_task else None  # None: the vendor's own default flow
+        adapter = adapter_named(self.settings.vendors, provider)
+        visitor_key = own_key(adapter.facts.name, keys, http)
+        spend, task_id, ended = Spend(self.settings.guard), None, False
+        try:
+            name = adapter.facts.name
+            async with AsyncClient(name, api_key=visitor_key, http_client=shared_http_client(name)) as client:
+                if not visitor_key:  # only the owner's key is guarded
+                    spend.admit(adapter, request, http, self.settings.proxy_hops)
+                async for event in client.events(request, flow=flow):
+                    if isinstance(event, Progress):
+                        spend.sent |= event.phase not in (Phase.PREPARING, Phase.QUEUED)
+                        task_id = event.task_id or task_id
+                        if worth_showing(event, request):
+                            status = f" [{event.task_status}]" if event.task_status else ""
+                            progress(_PHASE_PROGRESS[event.phase], desc=event.message + status)
+                    elif isinstance(event, Finished):
+                        ended = True
+                        spend.settle(spent(adapter, event.result))
+                    yield event
+        except Wan26Error as error:
+            ended = True
+            spend.settle(spent_before(adapter, request, error))
+            raise ui_error(error) from error
+        except (gr.Error, GeneratorExit):
+            raise
+        except Exception as error:  # noqa: BLE001 (the visitor gets one sentence; the log keeps the traceback)
+            ended = True
+            raise unexpected_error(error) from error
+        finally:
+            if not ended and task_id and http is not None and http.session_hash:  # stopped while its task ran
+                stopped = Stopped(adapter, visitor_key, task_id, request.mode, spend)
+                self.stopped.follow(stopped, http.session_hash)
+            else:  # any ending not settled above: nothing sent costs nothing
+                spend.settle(None if spend.sent else 0.0)

@@ -1,0 +1,58 @@
+"""What the environment configures for the app, read once when it is built (a bad value stops the start)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from wan26.errors import ConfigError
+from wan26.guard import KeyGuard, proxy_hops
+from wan26.storage import default_output_dir
+from wan26.ui.vendors import Vendors
+
+# Runs only wait on HTTP, so users must not queue behind each other (Gradio's default is 1 at a
+# time per event). A vendor's own cap on one key's jobs at once is kept per key by wan26 itself
+# (WAN26_MAX_CONCURRENT_PER_KEY), so that runs with other keys are not held up behind it.
+DEFAULT_CONCURRENCY = 64
+DEFAULT_QUEUE_SIZE = 64
+LEDGER_NAME = ".server-key-spend.json"
+
+
+@dataclass
+class Settings:
+    """The app's configuration; `guard` is the owner's limits on server-key runs."""
+
+    env: Mapping[str, str]
+    vendors: Vendors
+    output_dir: Path
+    concurrency: int
+    queue_size: int
+    guard: KeyGuard
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Raise ConfigError naming the variable when a value is wrong."""
+        output_dir = default_output_dir(env).resolve()
+        proxy_hops(env)  # read again for each run; a wrong value stops the start, not a run
+        return cls(
+            env=env,
+            vendors=Vendors(env),
+            output_dir=output_dir,
+            concurrency=_whole(env, "WAN26_CONCURRENCY", DEFAULT_CONCURRENCY),
+            queue_size=_whole(env, "WAN26_QUEUE_SIZE", DEFAULT_QUEUE_SIZE),
+            guard=KeyGuard.from_env(env, output_dir / LEDGER_NAME),
+        )
+
+    @property
+    def proxy_hops(self) -> int:
+        return proxy_hops(self.env)
+
+
+def _whole(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{name} must be a whole number of at least 1, not {raw!r}")
+    return int(raw)

@@ -1,0 +1,49 @@
+"""Files handed to Gradio to show. Gradio copies each image it shows into its cache under an
+unguessable name, and serves only the copy. It copies only from the working folder or the temp
+folder (allowed_paths would also serve every run.json), so a result saved elsewhere, such as a
+Space's persistent /data, is handed to it as a hard link (or copy) in a folder of ours under the
+temp folder, pruned after an hour."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+SHOWN_DIR = Path(tempfile.gettempdir()) / "wan26-shown"
+_COPIED_FROM = (Path.cwd().resolve(), Path(tempfile.gettempdir()).resolve())
+MAX_AGE_S = 3600
+_PRUNED_AT = [0.0]  # when SHOWN_DIR was last swept: every minute is enough, not every image
+
+
+def shown(path: Path) -> str:
+    """The path of `path` that Gradio can show: itself, or a link to it under SHOWN_DIR."""
+    if any(inside(path.resolve(), home) for home in _COPIED_FROM):
+        return str(path)
+    _prune(SHOWN_DIR, max_age_s=MAX_AGE_S)
+    link = SHOWN_DIR / secrets.token_hex(16) / path.name
+    link.parent.mkdir(parents=True)
+    try:
+        os.link(path, link)
+    except OSError:  # another file system
+        shutil.copyfile(path, link)
+    return str(link)
+
+
+def _prune(folder: Path, max_age_s: float) -> None:
+    now = time.time()
+    if now - _PRUNED_AT[0] < 60:
+        return
+    _PRUNED_AT[0], cutoff = now, now - max_age_s
+    for entry in folder.glob("*"):
+        with contextlib.suppress(OSError):  # another run may prune the same entry
+            if entry.stat().st_mtime < cutoff:
+                shutil.rmtree(entry)
+
+
+def inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents

@@ -1,0 +1,73 @@
+"""Runs stopped while their task went on at the vendor: it may still finish and be billed, so the
+app follows it to its end in the background and keeps what it made for that visitor's session."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import gradio as gr
+
+from wan26 import AsyncClient, Wan26Error, shared_http_client
+from wan26.providers import Adapter
+from wan26.types import Mode
+from wan26.ui.gallery import gallery_items
+from wan26.ui.spending import Spend, spent
+
+STOPPED_SESSIONS = 256  # sessions remembered; the oldest is forgotten first (its files stay saved)
+STOPPED_PER_SESSION = 8
+
+
+@dataclass
+class Stopped:
+    """A task left running by Stop, followed to its end; `status` and `images` are what the visitor sees."""
+
+    adapter: Adapter
+    own_key: str | None
+    task_id: str
+    mode: Mode
+    spend: Spend
+    status: str = "still running at the vendor; followed here until it ends"
+    images: list[tuple[str, str]] = field(default_factory=list)
+
+    async def follow(self) -> None:
+        try:
+            name = self.adapter.facts.name
+            async with AsyncClient(name, api_key=self.own_key, http_client=shared_http_client(name)) as client:
+                result = await client.fetch(self.task_id, self.mode)
+        except Wan26Error as error:
+            self.status = f"ended without images: {error}".splitlines()[0]
+            self.spend.settle(None)  # it may have been billed: keep the estimate
+            return
+        self.images = gallery_items(result)
+        self.status = f"finished: {len(result.images)} image(s) saved"
+        self.spend.settle(spent(self.adapter, result))
+
+
+class StoppedRuns:
+    """Each session's stopped tasks, the newest sessions kept."""
+
+    def __init__(self) -> None:
+        self._by_session: OrderedDict[str, list[Stopped]] = OrderedDict()
+        self._following: set[asyncio.Task[None]] = set()  # strong references, so followers are not collected
+
+    def follow(self, stopped: Stopped, session: str) -> None:
+        tasks = self._by_session.setdefault(session, [])
+        self._by_session.move_to_end(session)
+        tasks.append(stopped)
+        del tasks[:-STOPPED_PER_SESSION]
+        while len(self._by_session) > STOPPED_SESSIONS:
+            self._by_session.popitem(last=False)
+        follower = asyncio.get_running_loop().create_task(stopped.follow())
+        self._following.add(follower)
+        follower.add_done_callback(self._following.discard)
+
+    def shown_to(self, http: gr.Request) -> tuple[Any, str]:
+        """This session's stopped tasks: their status, and the images they made since."""
+        tasks = self._by_session.get(http.session_hash or "", [])
+        if not tasks:
+            return [], "No stopped run of yours is still followed."
+        lines = [f"Task `{task.task_id}` ({task.adapter.facts.title}): {task.status}" for task in tasks]
+        return [image for task in tasks for image in task.images], "  \n".join(lines)

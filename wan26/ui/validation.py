@@ -1,0 +1,73 @@
+"""Validators: run before a run is queued, so an out-of-limit request is never sent; each message
+appears under the input it concerns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import gradio as gr
+
+from wan26.errors import ConfigError, InvalidRequest, Violation, Wan26Error
+from wan26.limits import violations
+from wan26.types import ImageRequest
+from wan26.ui.texts import unavailable_reason
+from wan26.ui.vendors import Vendors
+
+T2I_INPUTS = ["prompt", "negative_prompt", "width", "height", "n", "seed", "prompt_extend", "watermark", "provider"]
+EDIT_INPUTS = [
+    *["prompt", "images", "negative_prompt", "size", "n", "seed", "prompt_extend", "watermark", "provider"],
+    "image_urls",
+]
+INTERLEAVE_INPUTS = [
+    *["prompt", "image", "negative_prompt", "width", "height", "max_images", "seed", "watermark", "provider"],
+]
+
+Validator = Callable[..., Coroutine[Any, Any, list[dict[str, Any]]]]
+
+
+def validator(vendors: Vendors, build: Callable[..., ImageRequest], names: list[str]) -> Validator:
+    """Checks the request against the chosen vendor's limits; `provider` follows the request's inputs.
+    Async although it never waits: Gradio runs a plain function in a worker thread, a hop per run."""
+
+    async def check(*values: Any) -> list[dict[str, Any]]:
+        values_by_name = dict(zip(names, values, strict=False))
+        others = [gr.validate(True, "")] * (len(values) - len(names))
+        try:
+            request = build(**{name: value for name, value in values_by_name.items() if name != "provider"})
+            adapter = vendors.adapter(values_by_name.get("provider"))
+        except InvalidRequest as refused:  # a pasted reference that is not a link, a width that is not a number
+            return validation_for(names, list(refused.violations)) + others
+        except ConfigError as unknown:  # the vendor named by an API caller does not exist
+            return validation_for(names, [Violation("provider", str(unknown))]) + others
+        except (TypeError, ValueError, ArithmeticError, gr.Error, Wan26Error) as exc:
+            return [gr.validate(False, str(exc))] + [gr.validate(True, "")] * (len(values) - 1)
+        limits = adapter.facts.limits.get(request.mode)
+        if limits is None:
+            found = [Violation("provider", unavailable_reason(adapter, request.mode))]
+        else:
+            found = violations(request, limits)
+        return validation_for(names, found) + others
+
+    return check
+
+
+def validation_for(names: list[str], found: list[Violation]) -> list[dict[str, Any]]:
+    """One gr.validate per input, carrying the violations that concern it."""
+    return [
+        gr.validate(not (msgs := [_for_input(v, name) for v in found if _concerns(v.field, name)]), "; ".join(msgs))
+        for name in names
+    ]
+
+
+def _for_input(violation: Violation, name: str) -> str:
+    """Gradio names the input already; repeat the field only when it says more (`image 2`, `size.width`)."""
+    return violation.message if violation.field == name else str(violation)
+
+
+def _concerns(field: str, name: str) -> bool:
+    if name in ("width", "height"):
+        return field in ("size", f"size.{name}")
+    if name in ("images", "image"):
+        return field == "images" or field.startswith("image ")
+    return field == name or field.startswith(name + ".")
