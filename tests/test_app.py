@@ -292,7 +292,7 @@ def test_an_unknown_vendor_is_refused_with_the_list_of_vendors(served, vendor_fa
 
 def test_a_mode_the_vendor_lacks_is_refused_with_the_reason(served, only_vendor, vendor_fakes):
     only_vendor("runware")
-    with connected(served) as client, pytest.raises(ValidationError, match="Runware does not offer interleave"):
+    with connected(served) as client, pytest.raises(ValidationError, match="Runware does not offer text with images"):
         client.predict("a recipe", provider="runware", api_name="/interleave")
     assert vendor_fakes["runware"].requests == []
 

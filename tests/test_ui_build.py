@@ -67,7 +67,7 @@ def test_a_key_given_without_a_vendor_is_kept_and_the_vendor_asked_for(tmp_path)
     from wan26.ui.settings import Settings
 
     actions = KeyActions(Settings.from_env({"WAN26_OUTPUT_DIR": str(tmp_path)}))
-    keys, box, status, _, _ = actions.use_key(None, "sk-visitor", {}, None)
+    keys, box, status, *_ = actions.use_key(None, "sk-visitor", {}, None)
     assert keys == {}
     assert "Choose the vendor this key is for" in status
     assert "sk-visitor" not in status

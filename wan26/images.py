@@ -203,6 +203,25 @@ def _second_stage(work: _Work, field: str, rules: ImageRules) -> PreparedImage |
         return error
 
 
+def size_problems(sources: Sequence[ImageInput], rules: ImageRules = DASHSCOPE_IMAGE_RULES) -> list[Violation]:
+    """Cheap checks of local image files before a run is queued: each one's pixel size, read from
+    its header only (no decoding). `prepare_images` checks everything again when the run starts."""
+    found = []
+    for number, path in enumerate(sources, start=1):
+        if not isinstance(path, str | Path) or _is_url(path):
+            continue
+        try:
+            with Image.open(path) as image:
+                size = _upright_size(image, image.size)
+                fitted = _scaled(size, min(1.0, rules.max_side / max(size)))
+            _check_min_side(size, fitted, rules)
+        except _Unusable as problem:
+            found.append(Violation(f"image {number}", str(problem)))
+        except (OSError, ValueError, Image.DecompressionBombError):  # UnidentifiedImageError is an OSError
+            found.append(Violation(f"image {number}", "is not an image file this app can read"))
+    return found
+
+
 def prepare_image(source: ImageInput, field: str, rules: ImageRules = DASHSCOPE_IMAGE_RULES) -> PreparedImage:
     """Turn one image into what the API accepts, or raise InvalidRequest naming `field`."""
     with _refused_as(field):

@@ -41,6 +41,7 @@ def use_as_reference(results: list[Any] | None, selected: int | None, references
 
 
 def reuse_seed(used: float | None) -> tuple[Any, Any]:
+    """`used`: the seed of this tab's last finished run (None until one has finished)."""
     if used is None:
         raise gr.Error("Run once first: the seed used is shown after a run.", title="No seed yet")
     return int(used), False

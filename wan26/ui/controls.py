@@ -10,16 +10,14 @@ import gradio as gr
 
 from wan26.limits import SEED_MAX, side_range
 from wan26.providers import Adapter, flows_of
-from wan26.types import Mode
-from wan26.ui.actions import apply_preset
+from wan26.types import Mode, SizeTier
 from wan26.ui.errors import adapter_named
 from wan26.ui.inputs import RANDOM_SEED
+from wan26.ui.ratios import ratio_choices, size_for_ratio
 from wan26.ui.texts import (
-    TIERS_INFO,
     char_count,
     mode_unavailable,
     offered,
-    preset_choices,
     price_note,
     size_check,
     union_limits,
@@ -34,6 +32,8 @@ PRIVATE_NOTIFYING: dict[str, Any] = {"api_visibility": "private", "show_progress
 # an error of its own instead of our verdict naming the limit.
 RAW_CHECK: dict[str, Any] = {**PRIVATE, "preprocess": False, "trigger_mode": "always_last"}
 VendorUpdate = Callable[[Adapter], Any]
+FOLLOW_INPUT = "follow"  # interleave's size choice: the input image's shape
+LIKE_REFERENCE = {SizeTier.K1: "Like the last reference · 1K", SizeTier.K2: "Like the last reference · 2K"}
 
 
 class FollowsVendor:
@@ -56,6 +56,15 @@ class FollowsVendor:
         return [update(adapter) for _, update in self.pairs]
 
 
+def size_choices(adapter: Adapter, mode: Mode) -> list[tuple[str, str]]:
+    """The shapes this vendor can make in `mode`: its 1K/2K tiers (edit), the input's shape
+    (interleave), then aspect ratios with the size each one sends."""
+    limits = offered(adapter, mode)
+    tiers = [(LIKE_REFERENCE[tier], tier.value) for tier in sorted(limits.size_tiers)]
+    follow = [("Like the input image", FOLLOW_INPUT)] if mode is Mode.INTERLEAVE else []
+    return [*tiers, *follow, *ratio_choices(limits, mode)]
+
+
 class Form:
     """Builds one tab's controls; `first` is the vendor they show before the page load adapts them."""
 
@@ -72,14 +81,41 @@ class Form:
         return lambda provider, width, height: size_check(self.adapter(provider), mode, width, height)
 
     def price(self, mode: Mode) -> Callable[[str, float], str]:
-        return lambda provider, count: price_note(self.adapter(provider), mode, count)
+        return lambda provider, count: price_note(self.adapter(provider), mode, count) if provider else ""
 
-    def prompt(self, mode: Mode, placeholder: str, provider: gr.Dropdown) -> tuple[gr.Textbox, gr.Markdown]:
-        box = gr.Textbox(label="Prompt", placeholder=placeholder, lines=3, max_lines=12, elem_id=f"{mode}-prompt")
-        limit = offered(self.first, mode).prompt_max
-        count = gr.Markdown(char_count("", limit), elem_classes="count", elem_id=f"{mode}-count")
+    def prompt(self, mode: Mode, placeholder: str, provider: gr.Dropdown) -> gr.Textbox:
+        # One line to start with: Enter runs and Shift+Enter adds a line (Gradio's rule for lines=1);
+        # the box grows with the text.
+        return gr.Textbox(
+            label="Prompt",
+            placeholder=f"{placeholder} (Enter to generate · Shift+Enter for a new line)",
+            lines=1,
+            max_lines=12,
+            elem_id=f"{mode}-prompt",
+        )
+
+    def run_row(self, mode: Mode) -> tuple[gr.Button, gr.Button]:
+        with gr.Row(equal_height=True):
+            offered_here = mode in self.first.facts.limits
+            run = gr.Button("Generate", variant="primary", scale=3, elem_id=f"{mode}-run", interactive=offered_here)
+            stop = gr.Button("Stop", variant="stop", scale=1, min_width=80, elem_id=f"{mode}-stop")
+        return run, stop
+
+    def counts(self, mode: Mode, box: gr.Textbox, provider: gr.Dropdown) -> tuple[gr.Markdown, gr.Markdown]:
+        """The prompt's character count and the price estimate, on one small line under Generate."""
+        with gr.Row(elem_classes="meta"):
+            limit = offered(self.first, mode).prompt_max
+            count = gr.Markdown(char_count("", limit), elem_classes="count", elem_id=f"{mode}-count")
+            first_count = 3 if mode is Mode.INTERLEAVE else 1  # the count sliders' first values
+            price = price_note(self.first, mode, first_count)
+            estimate = gr.Markdown(price, elem_classes="count", elem_id=f"{mode}-price")
         box.change(self.prompt_count(mode), [box, provider], count, **RAW_CHECK)  # typed, pasted or filled in
-        return box, count
+        return count, estimate
+
+    def shape(self, mode: Mode) -> gr.Radio:
+        choices = size_choices(self.first, mode)
+        radio = gr.Radio(choices, value=choices[0][1], label="Shape", elem_id=f"{mode}-shape")
+        return self.follows(radio, lambda adapter: _shape_update(adapter, mode))  # type: ignore[no-any-return]
 
     def negative(self, mode: Mode) -> gr.Textbox:
         def update(adapter: Adapter) -> Any:
@@ -91,28 +127,31 @@ class Form:
         box = gr.Textbox("", label=f"Negative prompt (≤{limit} characters)", placeholder="what to avoid", max_lines=4)
         return self.follows(box, update)  # type: ignore[no-any-return]
 
-    def size_controls(
-        self, mode: Mode, width: int, height: int, provider: gr.Dropdown, visible: bool = True
+    def exact_size(
+        self, mode: Mode, provider: gr.Dropdown, visible: bool = True
     ) -> tuple[gr.Group, gr.Slider, gr.Slider, gr.Markdown]:
+        """Width and height as exact numbers (under Advanced), with a verdict on the pair."""
         wide = side_range(union_limits(mode))  # the API accepts every vendor's range; the validator narrows it
         step = offered(self.first, mode).side_multiple
         with gr.Group(visible=visible) as group:
-            preset = gr.Dropdown(
-                preset_choices(self.first, mode), value=None, label="Recommended sizes", allow_custom_value=False
-            )
-            self.follows(preset, lambda adapter: gr.update(choices=preset_choices(adapter, mode), value=None))
             with gr.Row():
-                w = gr.Slider(wide.low, wide.high, value=width, step=step, label="Width", elem_id=f"{mode}-width")
-                h = gr.Slider(wide.low, wide.high, value=height, step=step, label="Height", elem_id=f"{mode}-height")
+                w = gr.Slider(wide.low, wide.high, value=1280, step=step, label="Width", elem_id=f"{mode}-width")
+                h = gr.Slider(wide.low, wide.high, value=1280, step=step, label="Height", elem_id=f"{mode}-height")
             verdict = gr.Markdown(
-                size_check(self.first, mode, width, height), elem_classes="count", elem_id=f"{mode}-size-check"
+                size_check(self.first, mode, 1280, 1280), elem_classes="count", elem_id=f"{mode}-size-check"
             )
         for control in (w, h):  # each page load narrows them to its vendor; the API keeps the wide bounds
             self.follows(control, lambda adapter: _slider_bounds(adapter, mode))
-        preset.change(apply_preset, preset, [w, h], **PRIVATE)
-        for control in (w, h):
             control.change(self.size_verdict(mode), [provider, w, h], verdict, **RAW_CHECK)
         return group, w, h, verdict
+
+    def shape_sets_size(self, mode: Mode, shape: gr.Radio, provider: gr.Dropdown, w: gr.Slider, h: gr.Slider) -> None:
+        def sized(choice: str, name: str) -> tuple[Any, Any]:
+            limits = self.adapter(name).facts.limits.get(mode)
+            size = size_for_ratio(choice, limits, mode) if limits and ":" in str(choice) else None
+            return (gr.skip(), gr.skip()) if size is None else (size.width, size.height)
+
+        shape.change(sized, [shape, provider], [w, h], **PRIVATE)
 
     def count_slider(self, mode: Mode, label: str) -> gr.Slider:
         limits = union_limits(mode)
@@ -139,6 +178,31 @@ class Form:
         self.follows(seed, lambda a: _shown_if(_has_seed(a, mode), hidden_value=RANDOM_SEED))
         return randomize, seed
 
+    def switches(self, mode: Mode) -> tuple[gr.Checkbox, gr.Checkbox, gr.State]:
+        """Prompt rewriting, the watermark, and running as a task, each where the vendor has it."""
+        extend = gr.Checkbox(
+            value=True,
+            label="Let the vendor rewrite the prompt for detail",
+            info="Turn off to send the prompt exactly as written.",
+            elem_id=f"{mode}-prompt-extend",
+        )
+        self.follows(extend, lambda adapter: gr.update(visible=offered(adapter, mode).prompt_extend))
+        watermark = gr.Checkbox(
+            value=False, label="Watermark", info="Adds an 'AI generated' mark.", elem_id=f"{mode}-watermark"
+        )
+        self.follows(watermark, lambda a: _shown_if(offered(a, mode).watermark, hidden_value=False))
+        use_task = gr.Checkbox(
+            value=False,
+            label="Run as a task (submit, then poll)",
+            info="Shows the task status while waiting and survives a dropped connection.",
+            elem_id=f"{mode}-use-task",
+        )
+        # Offered only where the vendor has both flows; elsewhere its own flow is used.
+        self.follows(use_task, lambda a: gr.update(visible=len(flows_of(a)) > 1, value=False))
+        task_state = gr.State(False)
+        use_task.change(lambda value: value, use_task, task_state, **PRIVATE)
+        return extend, watermark, task_state
+
     def results(self, mode: Mode) -> tuple[gr.Gallery, gr.Markdown, gr.Number, gr.Button, gr.Button]:
         gallery = gr.Gallery(
             label="Results",
@@ -146,83 +210,41 @@ class Form:
             format="png",
             type="filepath",
             columns=2,
-            height=520,
+            height=460,
             object_fit="contain",
             buttons=["download", "download_all", "fullscreen"],
             interactive=False,
             preview=False,
         )
+        # The seed used is the API's third output; on the page it is in the details and each caption.
+        used_seed = gr.Number(label="Seed used", precision=0, interactive=False, visible=False)
+        with gr.Row(equal_height=True):
+            reuse = gr.Button("♻️ Reuse this seed", size="sm", elem_id=f"{mode}-reuse-seed")
+            to_edit = gr.Button("↗️ Use as reference in Edit", size="sm", elem_id=f"{mode}-to-edit")
         details = gr.Markdown(label="Run details", elem_id=f"{mode}-details")
-        with gr.Row():
-            used_seed = gr.Number(
-                label="Seed used",
-                placeholder="shown after a run",
-                precision=0,
-                interactive=False,
-                scale=2,
-                elem_id=f"{mode}-seed-used",
-            )
-            reuse = gr.Button("♻️ Reuse this seed", size="sm", scale=1, elem_id=f"{mode}-reuse-seed")
-            to_edit = gr.Button("↗️ Use as reference in Edit", size="sm", scale=1, elem_id=f"{mode}-to-edit")
-        for control in (used_seed, reuse):
-            self.follows(control, lambda adapter: gr.update(visible=_has_seed(adapter, mode)))
+        self.follows(reuse, lambda adapter: gr.update(visible=_has_seed(adapter, mode)))
         return gallery, details, used_seed, reuse, to_edit
 
-    def advanced(self, mode: Mode) -> tuple[gr.Checkbox, gr.Number, gr.Checkbox, gr.Checkbox, gr.State]:
-        with gr.Accordion("Advanced", open=False):
-            randomize, seed = self.seed_controls(mode)
-            extend = gr.Checkbox(
-                value=True,
-                label="Prompt rewriting (prompt_extend)",
-                info="The provider rewrites your prompt for detail; turn off to send it as written.",
-                elem_id=f"{mode}-prompt-extend",
-            )
-            self.follows(extend, lambda adapter: gr.update(visible=offered(adapter, mode).prompt_extend))
-            watermark = gr.Checkbox(
-                value=False, label="Watermark", info="Adds an 'AI generated' mark.", elem_id=f"{mode}-watermark"
-            )
-            self.follows(watermark, lambda a: _shown_if(offered(a, mode).watermark, hidden_value=False))
-            use_task = gr.Checkbox(
-                value=False,
-                label="Run as a task (submit, then poll)",
-                info="Shows the task status while waiting and survives a dropped connection.",
-                elem_id=f"{mode}-use-task",
-            )
-            # Offered only where the vendor has both flows; elsewhere its own flow is used.
-            self.follows(use_task, lambda a: gr.update(visible=len(flows_of(a)) > 1, value=False))
-        task_state = gr.State(False)
-        use_task.change(lambda value: value, use_task, task_state, **PRIVATE)
-        return randomize, seed, extend, watermark, task_state
-
-    def mode_header(self, mode: Mode) -> gr.Markdown:
-        """The tab's notice when the vendor lacks the mode, and its vendor notes."""
-        unavailable = gr.Markdown(
+    def unavailable(self, mode: Mode) -> gr.Markdown:
+        """The tab's notice when the vendor lacks the mode."""
+        notice = gr.Markdown(
             mode_unavailable(self.first, mode),
             visible=mode not in self.first.facts.limits,
             elem_id=f"{mode}-unavailable",
         )
-        self.follows(
-            unavailable, lambda a: gr.update(value=mode_unavailable(a, mode), visible=mode not in a.facts.limits)
+        return self.follows(  # type: ignore[no-any-return]
+            notice, lambda a: gr.update(value=mode_unavailable(a, mode), visible=mode not in a.facts.limits)
         )
-        notes = gr.Markdown(vendor_notes(self.first, mode), elem_id=f"{mode}-notes")
-        self.follows(notes, lambda adapter: vendor_notes(adapter, mode))
-        return unavailable
 
-    def run_buttons(self, mode: Mode) -> tuple[gr.Button, gr.Button, gr.Markdown]:
-        with gr.Row():
-            offered_here = mode in self.first.facts.limits
-            run = gr.Button("Generate", variant="primary", scale=3, elem_id=f"{mode}-run", interactive=offered_here)
-            stop = gr.Button("Stop", variant="stop", scale=1, elem_id=f"{mode}-stop")
-        self.follows(run, lambda adapter: gr.update(interactive=mode in adapter.facts.limits))
-        count = 3 if mode is Mode.INTERLEAVE else 1  # the count sliders' first values
-        price = gr.Markdown(price_note(self.first, mode, count), elem_classes="count", elem_id=f"{mode}-price")
-        return run, stop, price
+    def notes(self, mode: Mode) -> gr.Markdown:
+        """What is different about this vendor in this mode."""
+        notes = gr.Markdown(vendor_notes(self.first, mode), elem_classes="count", elem_id=f"{mode}-notes")
+        return self.follows(notes, lambda adapter: vendor_notes(adapter, mode))  # type: ignore[no-any-return]
 
 
-def edit_tiers(adapter: Adapter) -> Any:
-    tiers = sorted(offered(adapter, Mode.EDIT).size_tiers)
-    info = TIERS_INFO if tiers else f"{adapter.facts.title} takes width × height only (no 1K/2K tiers)."
-    return gr.update(choices=[*tiers, "Custom"], value=tiers[0] if tiers else "Custom", info=info)
+def _shape_update(adapter: Adapter, mode: Mode) -> Any:
+    choices = size_choices(adapter, mode)
+    return gr.update(choices=choices, value=choices[0][1] if choices else None)
 
 
 def _slider_bounds(adapter: Adapter, mode: Mode) -> Any:

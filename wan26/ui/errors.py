@@ -26,14 +26,16 @@ def ui_error(error: Wan26Error) -> gr.Error:
         title = "The server's key has reached its limit"
     else:
         title = "Setup needed"
-    return gr.Error(str(error), title=title, duration=None, print_exception=False)
+    # Gradio 6.31's pop-up heads every error "Error" whatever the title given: the message opens with it.
+    message = str(error) if str(error).startswith(title) else f"{title}. {error}"
+    return gr.Error(message, title=title, duration=None, print_exception=False)
 
 
 def unexpected_error(error: Exception) -> gr.Error:
     """A fault of ours: one plain sentence, never a traceback (the server log has that)."""
     return gr.Error(
-        f"Something went wrong on the server ({type(error).__name__}). A request already sent may still "
-        "finish and be billed; run details above list any image not yet saved.",
+        f"Unexpected error: something went wrong on the server ({type(error).__name__}). A request already "
+        "sent may still finish and be billed; run details above list any image not yet saved.",
         title="Unexpected error",
         duration=None,
         print_exception=True,

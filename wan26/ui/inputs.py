@@ -136,6 +136,11 @@ def parsed_size(size: str | None) -> Size | SizeTier | None:
         raise gr.Error(str(exc), title=CHECK_INPUTS) from exc
 
 
-def edit_size_value(tier: str, width: float, height: float) -> str:
-    """The `size` the edit endpoint takes: 1K, 2K or W×H."""
-    return tier if tier in (SizeTier.K1, SizeTier.K2) else f"{int(width)}x{int(height)}"
+def edit_size_value(shape: str, width: float, height: float) -> str:
+    """The `size` the edit endpoint takes: a 1K/2K tier, else the exact W×H (set by the shape chosen)."""
+    return shape if shape in (SizeTier.K1, SizeTier.K2) else f"{int(width)}x{int(height)}"
+
+
+def interleave_size(shape: str, width: float, height: float) -> tuple[int, int]:
+    """Interleave's width and height: 0 × 0 follows the input image."""
+    return (0, 0) if shape == "follow" else (int(width), int(height))

@@ -51,18 +51,18 @@ class KeyActions:
         keys = dict(keys or {})
         if key and (vendor is None or vendor not in PROVIDERS):  # kept in the box, said beside it
             status = "⛔ **Choose the vendor this key is for** (the menu beside the box), then use it.  \n"
-            return keys, gr.skip(), status + self.status(keys), gr.skip(), gr.skip()
+            return keys, gr.skip(), status + self.status(keys), gr.skip(), gr.skip(), gr.skip()
         if key and vendor is not None:
             keys[vendor] = key
             current = vendor
         banner = gr.update(visible=not self.vendors.available(keys))
-        return keys, "", self.status(keys), banner, self.picker(keys, current)
+        return keys, "", self.status(keys), banner, self.picker(keys, current), banner
 
     def forget(self, current: str | None) -> tuple[Any, ...]:
         banner = gr.update(visible=not self.vendors.server_keyed())
-        return {}, "", self.status({}), banner, self.picker({}, current)
+        return {}, "", self.status({}), banner, self.picker({}, current), banner
 
     def page_loaded(self, keys: SessionKeys | None, current: str | None) -> tuple[Any, ...]:
-        """Decided per page load, so the picker and banner follow the server's configuration as it is now."""
+        """Decided per page load, so the picker and banners follow the server's configuration as it is now."""
         banner = gr.update(visible=not self.vendors.available(keys))
-        return self.status(keys), banner, self.picker(keys, current, switch=False)
+        return self.status(keys), banner, self.picker(keys, current, switch=False), banner

@@ -22,13 +22,13 @@ from wan26.ui.actions import (
     selected_index,
     use_as_reference,
 )
-from wan26.ui.controls import PRIVATE, PRIVATE_NOTIFYING, FollowsVendor, Form, edit_tiers
-from wan26.ui.inputs import edit_request, edit_size_value, interleave_request, t2i_request
+from wan26.ui.controls import FOLLOW_INPUT, PRIVATE, PRIVATE_NOTIFYING, FollowsVendor, Form
+from wan26.ui.inputs import edit_request, edit_size_value, interleave_request, interleave_size, t2i_request
 from wan26.ui.keys import KeyActions
 from wan26.ui.runs import Runs
 from wan26.ui.settings import Settings
 from wan26.ui.shown import inside
-from wan26.ui.texts import TIERS_INFO, no_key_help, offered
+from wan26.ui.texts import NO_KEY_LINE, no_key_help, offered
 from wan26.ui.validation import EDIT_INPUTS, INTERLEAVE_INPUTS, T2I_INPUTS, validator
 
 # Key events and the page-load event share one queue lane, one at a time: otherwise a load that
@@ -39,11 +39,17 @@ KEYS: dict[str, Any] = {
     "concurrency_limit": 1,
     "concurrency_id": "keys",
 }
-CSS = "#app-container {max-width: 1280px; margin: 0 auto} .count {font-size: 0.85em; opacity: 0.8}"
+CSS = """
+#app-container {max-width: 1280px; margin: 0 auto}
+.count {font-size: 0.85em; opacity: 0.8}
+.meta {gap: 0.25rem 1rem}
+#intro h2 {margin: 0.1em 0}
+#intro p {margin: 0; font-size: 0.9em; opacity: 0.8}
+@media (max-width: 640px) {#intro p {display: none}}
+"""
 INTRO = (
-    "# 🎨 Wan 2.6 Image Studio\nText to image, editing with up to four references, and interleaved "
-    "text + images with Alibaba's Wan 2.6, through the API vendor you choose. Images are saved as the "
-    "vendor's own files."
+    "## 🎨 Wan 2.6 Image Studio\nText to image, edits with up to four references, and text with images "
+    "in between, with Alibaba's Wan 2.6 through the vendor you choose."
 )
 
 
@@ -99,116 +105,130 @@ class _Page:
     def build(self, blocks: gr.Blocks) -> None:
         self.session_keys = gr.State({})
         with gr.Column(elem_id="app-container"):
-            self._header(blocks)
+            self._header()
             with gr.Tabs() as self.tabs:
                 self._t2i_tab()
                 self._edit_tab()
                 self._interleave_tab()
-            self._stopped_runs()
+        self._settings_panel(blocks)
         self._wire_vendor()
         self._wire_edit()
-        self._wire_interleave()
         self._wire_endpoints()
         self._wire_results()
 
-    def _header(self, blocks: gr.Blocks) -> None:
-        vendors = [(adapter.facts.title, name) for name, adapter in PROVIDERS.items()]
-        gr.Markdown(INTRO)
-        banner = gr.Markdown(no_key_help(), visible=not self.vendors.server_keyed(), elem_id="no-key-help")
-        with gr.Row():
-            self.provider = gr.Dropdown(
-                vendors,
-                value=self.first.facts.name,
-                label="Vendor",
-                info="The vendors with a key: the server's, or your own below.",
-                elem_id="provider",
-                scale=2,
-            )
-        with gr.Accordion("Your API key", open=not self.vendors.server_keyed()):
+    def _header(self) -> None:
+        """The title and the vendor picker on one line; keys live in the settings panel."""
+        with gr.Row(equal_height=True, elem_id="header"):  # wraps on a phone: the picker goes under the title
+            with gr.Column(scale=4, min_width=300):
+                gr.Markdown(INTRO, elem_id="intro")
+            with gr.Column(scale=1, min_width=240):
+                self.provider = gr.Dropdown(
+                    [(adapter.facts.title, name) for name, adapter in PROVIDERS.items()],
+                    value=self.first.facts.name,
+                    label="Vendor",
+                    elem_id="provider",
+                )
+                self.open_settings = gr.Button("⚙️ Keys and settings", size="sm", elem_id="open-settings")
+        self.no_key = gr.Markdown(NO_KEY_LINE, visible=not self.vendors.server_keyed(), elem_id="no-key-line")
+
+    def _settings_panel(self, blocks: gr.Blocks) -> None:
+        """Keys (the server's, or the visitor's own for this session) and runs stopped while their task ran."""
+        opened = not self.vendors.server_keyed()
+        with gr.Sidebar(label="⚙️ Settings", open=opened, position="right", elem_id="settings") as sidebar:
+            banner = gr.Markdown(no_key_help(), visible=not self.vendors.server_keyed(), elem_id="no-key-help")
+            gr.Markdown("### 🔑 Your API key")
             status = gr.Markdown(self.keys.status({}), elem_id="key-status")
+            self.key_vendor = gr.Dropdown(
+                [(adapter.facts.title, name) for name, adapter in PROVIDERS.items()],
+                value=self.first.facts.name,
+                label="Vendor of your key",
+                elem_id="own-key-vendor",
+            )
+            key_box = gr.Textbox(
+                elem_id="own-key",
+                type="password",
+                value="",
+                label="Your key",
+                max_lines=1,
+                placeholder="used for this browser session only, never stored",
+            )
             with gr.Row():
-                self.key_vendor = gr.Dropdown(
-                    vendors, value=self.first.facts.name, label="Vendor of your key", elem_id="own-key-vendor", scale=2
-                )
-                key_box = gr.Textbox(
-                    elem_id="own-key",
-                    type="password",
-                    value="",
-                    label="Your key",
-                    scale=4,
-                    max_lines=1,
-                    placeholder="used for this browser session only, never stored",
-                )
-                use_key = gr.Button("Use my key", scale=1, elem_id="use-key")
-                forget_key = gr.Button("Forget my keys", scale=1)
-        outputs = [self.session_keys, key_box, status, banner, self.provider]
+                use_key = gr.Button("Use my key", elem_id="use-key", size="sm")
+                forget_key = gr.Button("Forget my keys", size="sm")
+            self._stopped_runs()
+        self.open_settings.click(lambda: gr.Sidebar(open=True), None, sidebar, **PRIVATE)
+        outputs = [self.session_keys, key_box, status, banner, self.provider, self.no_key]
         for trigger in (key_box.submit, use_key.click):
             trigger(self.keys.use_key, [self.key_vendor, key_box, self.session_keys, self.provider], outputs, **KEYS)
         forget_key.click(self.keys.forget, self.provider, outputs, **KEYS)
-        load_outputs = [status, banner, self.provider]
+        load_outputs = [status, banner, self.provider, self.no_key]
         self.on_load = blocks.load(self.keys.page_loaded, [self.session_keys, self.provider], load_outputs, **KEYS)
 
     def _t2i_tab(self) -> None:
         form, mode = self.form, Mode.TEXT_TO_IMAGE
         with gr.Tab("Text to image", id="t2i"), gr.Row():
             with gr.Column(scale=1, min_width=320):
-                form.mode_header(mode)
-                self.t_prompt, self.t_count = form.prompt(
-                    mode, "A lighthouse at dawn, watercolour, soft light", self.provider
-                )
-                self.t_negative = form.negative(mode)
-                _, self.t_width, self.t_height, self.t_verdict = form.size_controls(mode, 1280, 1280, self.provider)
+                form.unavailable(mode)
+                self.t_prompt = form.prompt(mode, "A lighthouse at dawn, watercolour, soft light", self.provider)
+                self.t_run, self.t_stop = form.run_row(mode)
+                self.t_count, self.t_price = form.counts(mode, self.t_prompt, self.provider)
+                self.t_shape = form.shape(mode)
                 self.t_n = form.count_slider(mode, "Images per run")
-                self.t_random, self.t_seed, self.t_extend, self.t_mark, self.t_task = form.advanced(mode)
-                self.t_run, self.t_stop, self.t_price = form.run_buttons(mode)
+                with gr.Accordion("Advanced", open=False, elem_id=f"{mode}-advanced"):
+                    self.t_negative = form.negative(mode)
+                    _, self.t_width, self.t_height, self.t_verdict = form.exact_size(mode, self.provider)
+                    self.t_random, self.t_seed = form.seed_controls(mode)
+                    self.t_extend, self.t_mark, self.t_task = form.switches(mode)
+                form.notes(mode)
             with gr.Column(scale=1, min_width=320):
                 self.t_gallery, self.t_details, self.t_used, self.t_reuse, self.t_to_edit = form.results(mode)
+        form.shape_sets_size(mode, self.t_shape, self.provider, self.t_width, self.t_height)
 
     def _edit_tab(self) -> None:
         form, mode = self.form, Mode.EDIT
-        tiers = sorted(offered(self.first, mode).size_tiers)
         with gr.Tab("Edit", id="edit"), gr.Row():
             with gr.Column(scale=1, min_width=320):
-                form.mode_header(mode)
+                form.unavailable(mode)
                 self._references()
-                self.e_prompt, self.e_count = form.prompt(mode, "Image 1 as a pencil sketch", self.provider)
-                self.e_negative = form.negative(mode)
-                self.e_tier = gr.Radio(
-                    [*tiers, "Custom"],
-                    value=tiers[0] if tiers else "Custom",
-                    label="Size",
-                    info=TIERS_INFO,
-                    elem_id="edit-tier",
-                )
-                self.follows(self.e_tier, edit_tiers)
-                self.e_group, self.e_width, self.e_height, self.e_verdict = form.size_controls(
-                    mode, 1280, 1280, self.provider, visible=not tiers
-                )
-                self.e_size = gr.Textbox(
-                    value=tiers[0] if tiers else "1280x1280", label="Size sent", interactive=False, max_lines=1
-                )
+                self.e_prompt = form.prompt(mode, "Image 1 as a pencil sketch", self.provider)
+                self.e_run, self.e_stop = form.run_row(mode)
+                self.e_count, self.e_price = form.counts(mode, self.e_prompt, self.provider)
+                self.e_shape = form.shape(mode)
                 self.e_n = form.count_slider(mode, "Images per run")
-                self.e_random, self.e_seed, self.e_extend, self.e_mark, self.e_task = form.advanced(mode)
-                self.e_run, self.e_stop, self.e_price = form.run_buttons(mode)
+                with gr.Accordion("Advanced", open=False, elem_id=f"{mode}-advanced"):
+                    self.e_urls = gr.Textbox(
+                        "",
+                        label="Reference image URLs (one per line; they come after the uploads)",
+                        placeholder="https://example.com/cat.png",
+                        lines=2,
+                        max_lines=4,
+                        elem_id="edit-urls",
+                    )
+                    self.e_negative = form.negative(mode)
+                    tiered = bool(offered(self.first, mode).size_tiers)
+                    exact = form.exact_size(mode, self.provider, visible=not tiered)
+                    self.e_group, self.e_width, self.e_height, self.e_verdict = exact
+                    self.e_random, self.e_seed = form.seed_controls(mode)
+                    self.e_extend, self.e_mark, self.e_task = form.switches(mode)
+                # What is sent as `size`: a 1K/2K tier or W×H, from the shape and the exact size.
+                first_shape = str(self.e_shape.value)
+                self.e_size = gr.Textbox(edit_size_value(first_shape, 1280, 1280), visible=False)
+                form.notes(mode)
             with gr.Column(scale=1, min_width=320):
                 self.e_gallery, self.e_details, self.e_used, self.e_reuse, self.e_to_edit = form.results(mode)
+        form.shape_sets_size(mode, self.e_shape, self.provider, self.e_width, self.e_height)
 
     def _references(self) -> None:
-        gr.Markdown(
-            "**Reference images.** Their order matters: the prompt refers to them as "
-            "*image 1*, *image 2*, … e.g. “Put the hat from image 2 on the cat in image 1”. "
-            "Click an image, then move it earlier or later. Pasted URLs come after uploads."
-        )
         with gr.Group() as uploads:
             self.e_refs = gr.Gallery(
                 elem_id="edit-references",
-                label="References, in order: image 1, image 2, …",
+                label="References, in order: the prompt calls them image 1, image 2, … (click one to move it)",
                 type="filepath",
                 interactive=True,
                 sources=["upload", "clipboard"],
                 file_types=["image"],
                 columns=4,
-                height=240,
+                height=200,
                 object_fit="contain",
                 format="png",
             )
@@ -218,47 +238,46 @@ class _Page:
         self.follows(uploads, lambda adapter: gr.update(visible=adapter.facts.image_rules.accepts_local))
         # Hidden uploads would still be sent and refused: a URLs-only vendor starts with none.
         self.follows(self.e_refs, lambda a: gr.update() if a.facts.image_rules.accepts_local else gr.update(value=[]))
-        self.e_urls = gr.Textbox(
-            "",
-            label="Reference image URLs (optional; one per line)",
-            placeholder="https://example.com/cat.png",
-            lines=2,
-            max_lines=4,
-            elem_id="edit-urls",
-        )
 
     def _interleave_tab(self) -> None:
         form, mode = self.form, Mode.INTERLEAVE
         with gr.Tab("Interleaved", id="interleave"), gr.Row():
             with gr.Column(scale=1, min_width=320):
-                form.mode_header(mode)
+                form.unavailable(mode)
                 placeholder = "A three-step tutorial for tomato and egg stir-fry"
-                self.i_prompt, self.i_count = form.prompt(mode, placeholder, self.provider)
+                self.i_prompt = form.prompt(mode, placeholder, self.provider)
+                self.i_run, self.i_stop = form.run_row(mode)
+                self.i_count, self.i_price = form.counts(mode, self.i_prompt, self.provider)
                 self.i_image = gr.Image(
-                    label="Input image (optional)", type="filepath", sources=["upload", "clipboard"], format="png"
+                    label="Input image (optional)",
+                    type="filepath",
+                    sources=["upload", "clipboard"],
+                    format="png",
+                    height=180,
+                    elem_id="interleave-image",
                 )
-                self.i_negative = form.negative(mode)
-                self.i_follow = gr.Checkbox(value=True, label="Size follows the input image")
-                self.i_group, self.i_slide_w, self.i_slide_h, self.i_verdict = form.size_controls(
-                    mode, 1280, 1280, self.provider, visible=False
-                )
+                self.i_shape = form.shape(mode)
+                self.i_max = form.count_slider(mode, "At most this many images (the model may make fewer)")
+                with gr.Accordion("Advanced", open=False, elem_id=f"{mode}-advanced"):
+                    self.i_negative = form.negative(mode)
+                    exact = form.exact_size(mode, self.provider, visible=False)
+                    self.i_group, self.i_slide_w, self.i_slide_h, self.i_verdict = exact
+                    self.i_random, self.i_seed = form.seed_controls(mode)
+                    _, self.i_mark, self.i_task = form.switches(mode)
                 self.i_width = gr.Number(value=0, visible=False, precision=0)
                 self.i_height = gr.Number(value=0, visible=False, precision=0)
-                self.i_max = form.count_slider(mode, "At most this many images (the model may make fewer)")
-                self.i_random, self.i_seed, _, self.i_mark, self.i_task = form.advanced(mode)
-                self.i_run, self.i_stop, self.i_price = form.run_buttons(mode)
+                form.notes(mode)
             with gr.Column(scale=1, min_width=320):
                 self.i_chat = gr.Chatbot(
                     elem_id="interleave-chat",
                     label="Interleaved output",
-                    height=620,
+                    height=520,
                     buttons=["copy_all"],
                     allow_file_downloads=True,
                 )
+                self.i_used = gr.Number(label="Seed used", precision=0, interactive=False, visible=False)
                 self.i_details = gr.Markdown(label="Run details", elem_id="interleave-details")
-                self.i_used = gr.Number(
-                    label="Seed used", placeholder="shown after a run", precision=0, interactive=False
-                )
+        form.shape_sets_size(mode, self.i_shape, self.provider, self.i_slide_w, self.i_slide_h)
 
     def _stopped_runs(self) -> None:
         with gr.Accordion("Stopped runs", open=False, elem_id="stopped-runs"):
@@ -269,7 +288,7 @@ class _Page:
             check = gr.Button("Check stopped runs", size="sm", elem_id="stopped-check")
             status = gr.Markdown(elem_id="stopped-status")
             gallery = gr.Gallery(
-                label="Images from stopped runs", format="png", columns=4, height=240, interactive=False
+                label="Images from stopped runs", format="png", columns=2, height=240, interactive=False
             )
         check.click(self.runs.stopped.shown_to, None, [gallery, status], **PRIVATE)
 
@@ -280,13 +299,14 @@ class _Page:
             provider.change(follows.updates, provider, follows.components, **PRIVATE),
             self.on_load.then(follows.updates, provider, follows.components, **PRIVATE),
         ]
-        rechecks: list[tuple[Callable[..., str], list[Any], Any]] = [
+        rechecks: list[tuple[Callable[..., Any], list[Any], Any]] = [
             (form.prompt_count(Mode.TEXT_TO_IMAGE), [self.t_prompt, provider], self.t_count),
             (form.prompt_count(Mode.EDIT), [self.e_prompt, provider], self.e_count),
             (form.prompt_count(Mode.INTERLEAVE), [self.i_prompt, provider], self.i_count),
             (form.size_verdict(Mode.TEXT_TO_IMAGE), [provider, self.t_width, self.t_height], self.t_verdict),
             (form.size_verdict(Mode.EDIT), [provider, self.e_width, self.e_height], self.e_verdict),
             (form.size_verdict(Mode.INTERLEAVE), [provider, self.i_slide_w, self.i_slide_h], self.i_verdict),
+            (self._runnable, [provider], [self.t_run, self.e_run, self.i_run]),
         ]
         counts = [(Mode.TEXT_TO_IMAGE, self.t_n, self.t_price), (Mode.EDIT, self.e_n, self.e_price)]
         for mode, count, price in [*counts, (Mode.INTERLEAVE, self.i_max, self.i_price)]:
@@ -297,6 +317,12 @@ class _Page:
                 vendor_changed.then(fn, inputs, output, preprocess=False, **PRIVATE)
         provider.change(lambda name: name, provider, self.key_vendor, **PRIVATE)
 
+    def _runnable(self, provider: str | None) -> list[Any]:
+        """Generate works only with a vendor this visitor has a key for, in a mode it offers."""
+        adapter = self.form.adapter(provider) if provider else None
+        modes = (Mode.TEXT_TO_IMAGE, Mode.EDIT, Mode.INTERLEAVE)
+        return [gr.update(interactive=adapter is not None and mode in adapter.facts.limits) for mode in modes]
+
     def _wire_edit(self) -> None:
         """References keep their order labels; the size sent is always 1K, 2K or W×H."""
         refs, selected = self.e_refs, gr.State(None)
@@ -305,59 +331,50 @@ class _Page:
         refs.select(selected_index, None, selected, **PRIVATE)
         self.e_earlier.click(lambda g, s: move_reference(g, s, -1), [refs, selected], [refs, selected], **PRIVATE)
         self.e_later.click(lambda g, s: move_reference(g, s, +1), [refs, selected], [refs, selected], **PRIVATE)
-        self.e_tier.change(lambda tier: gr.update(visible=tier == "Custom"), self.e_tier, self.e_group, **PRIVATE)
-        for control in (self.e_tier, self.e_width, self.e_height):
-            control.change(edit_size_value, [self.e_tier, self.e_width, self.e_height], self.e_size, **PRIVATE)
-
-    def _wire_interleave(self) -> None:
-        """Width/height 0 means "follow the input image"."""
-        self.i_follow.change(lambda follow: gr.update(visible=not follow), self.i_follow, self.i_group, **PRIVATE)
-        sliders: list[Any] = [self.i_follow, self.i_slide_w, self.i_slide_h]
-        for control in sliders:
-            control.change(_interleave_size, sliders, [self.i_width, self.i_height], **PRIVATE)
+        exact = gr.update(visible=True), gr.update(visible=False)
+        self.e_shape.change(lambda shape: exact[":" not in str(shape)], self.e_shape, self.e_group, **PRIVATE)
+        for control in (self.e_shape, self.e_width, self.e_height):
+            control.change(edit_size_value, [self.e_shape, self.e_width, self.e_height], self.e_size, **PRIVATE)
+        # Interleave: width/height 0 means "follow the input image".
+        visible = gr.update(visible=False), gr.update(visible=True)
+        self.i_shape.change(lambda shape: visible[shape != FOLLOW_INPUT], self.i_shape, self.i_group, **PRIVATE)
+        chosen: list[Any] = [self.i_shape, self.i_slide_w, self.i_slide_h]
+        for control in chosen:
+            control.change(interleave_size, chosen, [self.i_width, self.i_height], **PRIVATE)
 
     def _wire_endpoints(self) -> None:
         """The three public endpoints, started by Generate or Enter, validated before they queue."""
         keys, provider = self.session_keys, self.provider
         t_inputs: list[Any] = [self.t_prompt, self.t_negative, self.t_width, self.t_height, self.t_n, self.t_seed]
         t_inputs += [self.t_extend, self.t_mark, provider, keys, self.t_task]
+        t_outputs = [self.t_gallery, self.t_details, self.t_used]
         # Its inputs are plain text, numbers and switches, which the function converts itself: without
         # Gradio's preprocessing a run (and its validator) skips a worker-thread hop per input.
         t_event = self._endpoint(
-            self.t_run,
-            self.t_prompt,
-            self.runs.text_to_image,
-            t_inputs,
-            [self.t_gallery, self.t_details, self.t_used],
-            t2i_request,
-            T2I_INPUTS,
-            preprocess=False,
+            self.t_run, self.t_prompt, self.runs.text_to_image, t_inputs, t_outputs, preprocess=False
         )
         e_inputs: list[Any] = [self.e_prompt, self.e_refs, self.e_negative, self.e_size, self.e_n, self.e_seed]
         e_inputs += [self.e_extend, self.e_mark, provider, self.e_urls, keys, self.e_task]
         e_event = self._endpoint(
-            self.e_run,
-            self.e_prompt,
-            self.runs.edit,
-            e_inputs,
-            [self.e_gallery, self.e_details, self.e_used],
-            edit_request,
-            EDIT_INPUTS,
+            self.e_run, self.e_prompt, self.runs.edit, e_inputs, [self.e_gallery, self.e_details, self.e_used]
         )
         i_inputs: list[Any] = [self.i_prompt, self.i_image, self.i_negative, self.i_width, self.i_height, self.i_max]
         i_inputs += [self.i_seed, self.i_mark, provider, keys, self.i_task]
         i_event = self._endpoint(
-            self.i_run,
-            self.i_prompt,
-            self.runs.interleave,
-            i_inputs,
-            [self.i_chat, self.i_details, self.i_used],
-            interleave_request,
-            INTERLEAVE_INPUTS,
-            show_progress="minimal",
+            self.i_run, self.i_prompt, self.runs.interleave, i_inputs, [self.i_chat, self.i_details, self.i_used]
         )
-        for stop, event in ((self.t_stop, t_event), (self.e_stop, e_event), (self.i_stop, i_event)):
-            stop.click(None, None, None, cancels=[event], api_visibility="private")
+        for stop, event, details in (
+            (self.t_stop, t_event, self.t_details),
+            (self.e_stop, e_event, self.e_details),
+            (self.i_stop, i_event, self.i_details),
+        ):
+            stop.click(stopped_note, details, details, cancels=[event], **PRIVATE)
+        self.last_seeds = [gr.State(None) for _ in range(2)]  # the seed of each tab's last finished run
+        for event, used, last in (
+            (t_event, self.t_used, self.last_seeds[0]),
+            (e_event, self.e_used, self.last_seeds[1]),
+        ):
+            event.success(lambda seed: seed, used, last, **PRIVATE)
 
     def _endpoint(
         self,
@@ -366,11 +383,11 @@ class _Page:
         fn: Callable[..., Any],
         inputs: list[Any],
         outputs: list[Any],
-        build: Callable[..., ImageRequest],
-        names: list[str],
         **options: Any,
     ) -> Any:
-        """A public API endpoint named after `fn`, started by the button or Enter, validated first."""
+        """A public API endpoint named after `fn`, started by the button or Enter, validated first; its
+        one progress indicator is on the results."""
+        build, names = ENDPOINTS[fn.__name__]
         return gr.on(
             [run.click, prompt.submit],
             fn,
@@ -380,17 +397,23 @@ class _Page:
             validator=validator(self.vendors, build, names),
             concurrency_limit=self.settings.concurrency,
             concurrency_id="generation",
+            show_progress_on=outputs[0],
             **options,
         )
 
     def _wire_results(self) -> None:
         """Seeds reused, and results sent to Edit as references."""
-        for randomize, seed, used, reuse in (
-            (self.t_random, self.t_seed, self.t_used, self.t_reuse),
-            (self.e_random, self.e_seed, self.e_used, self.e_reuse),
+        for randomize, seed, used in (
+            (self.t_random, self.t_seed, self.t_used),
+            (self.e_random, self.e_seed, self.e_used),
         ):
             randomize.change(randomize_changed, [randomize, seed, used], seed, **PRIVATE)
-            reuse.click(reuse_seed, used, [seed, randomize], **PRIVATE)
+        for (seed, randomize, reuse), last in zip(
+            ((self.t_seed, self.t_random, self.t_reuse), (self.e_seed, self.e_random, self.e_reuse)),
+            self.last_seeds,
+            strict=True,
+        ):
+            reuse.click(reuse_seed, last, [seed, randomize], **PRIVATE)
         self.i_random.change(randomize_changed, [self.i_random, self.i_seed, self.i_used], self.i_seed, **PRIVATE)
         for gallery, button in ((self.t_gallery, self.t_to_edit), (self.e_gallery, self.e_to_edit)):
             selected = gr.State(None)
@@ -411,5 +434,18 @@ class _Page:
         return use_as_reference(results, selected, references)
 
 
-def _interleave_size(follow: bool, width: float, height: float) -> tuple[int, int]:
-    return (0, 0) if follow else (int(width), int(height))
+ENDPOINTS: dict[str, tuple[Callable[..., ImageRequest], list[str]]] = {
+    "text_to_image": (t2i_request, T2I_INPUTS),
+    "edit": (edit_request, EDIT_INPUTS),
+    "interleave": (interleave_request, INTERLEAVE_INPUTS),
+}
+
+
+def stopped_note(details: str | None) -> str:
+    """Said where the run's details are, keeping the links and task id the run had listed."""
+    kept = (details or "").split("\n", 1)[1] if (details or "").startswith("⏳") else ""
+    note = (
+        "⏹ **Stopped.** A request already sent to the vendor may still be billed; if it ran as a task, the app "
+        "follows it to its end (⚙️ Keys and settings → Stopped runs)."
+    )
+    return note + ("  \n" + kept.strip() if kept.strip() else "")

@@ -12,6 +12,8 @@ import gradio as gr
 
 from wan26 import (
     AsyncClient,
+    AuthenticationError,
+    ConfigError,
     Finished,
     Flow,
     GenerationResult,
@@ -20,11 +22,13 @@ from wan26 import (
     ImageSaved,
     Phase,
     Progress,
+    ProviderError,
     TextDelta,
     Wan26Error,
     shared_http_client,
 )
 from wan26.pricing import estimate
+from wan26.providers import Adapter
 from wan26.ui.errors import adapter_named, checked, ui_error, unexpected_error
 from wan26.ui.gallery import gallery_items
 from wan26.ui.inputs import RANDOM_SEED, edit_request, interleave_request, t2i_request
@@ -36,14 +40,6 @@ from wan26.ui.stopped import Stopped, StoppedRuns
 from wan26.ui.texts import run_details, saving
 from wan26.ui.vendors import SessionKeys
 
-_PHASE_PROGRESS = {
-    Phase.PREPARING: 0.05,
-    Phase.QUEUED: 0.07,
-    Phase.SUBMITTING: 0.1,
-    Phase.WAITING: 0.3,
-    Phase.DOWNLOADING: 0.9,
-    Phase.DONE: 1.0,
-}
 Update = tuple[Any, str, Any]  # (gallery or chat, run details, seed used)
 
 
@@ -53,6 +49,33 @@ def worth_showing(event: Progress, request: ImageRequest) -> bool:
     if event.phase is Phase.PREPARING:
         return bool(request.images)  # preparing references can take a moment
     return event.phase not in (Phase.SUBMITTING, Phase.DONE)
+
+
+def progress_text(event: Progress) -> str:
+    """The vendor's task status in words, unless the message already says it."""
+    status = (event.task_status or "").lower()
+    if not status or status in event.message.lower():
+        return event.message
+    return f"{event.message} (the vendor says: {status})"
+
+
+def for_visitor(error: Wan26Error, adapter: Adapter, own_key: bool, output_dir: Path) -> Wan26Error:
+    """The error as a web visitor should read it: no server folder, and key advice they can follow."""
+    if isinstance(error, AuthenticationError):
+        title = adapter.facts.title
+        error.hint = (
+            f"{title} refused the key you gave: check that it was copied whole and is a {title} key, "
+            "then paste it again in ⚙️ Keys and settings."
+            if own_key
+            else f"{title} refused the server's key (its owner must check it). "
+            "You can paste your own key in ⚙️ Keys and settings."
+        )
+    folder = str(output_dir)
+    if isinstance(error, ProviderError) and error.hint:
+        error.hint = error.hint.replace(folder, "the server's output folder")
+    elif isinstance(error, ConfigError) and folder in str(error):
+        return ConfigError(str(error).replace(folder, "the server's output folder"))
+    return error
 
 
 class Pending:
@@ -305,8 +328,9 @@ class Runs:
                         spend.sent |= event.phase not in (Phase.PREPARING, Phase.QUEUED)
                         task_id = event.task_id or task_id
                         if worth_showing(event, request):
-                            status = f" [{event.task_status}]" if event.task_status else ""
-                            progress(_PHASE_PROGRESS[event.phase], desc=event.message + status)
+                            # No fraction: how far a vendor has got is not known, and a made-up
+                            # percentage would say it is.
+                            progress(None, desc=progress_text(event))
                     elif isinstance(event, Finished):
                         ended = True
                         spend.settle(spent(adapter, event.result))
@@ -314,7 +338,7 @@ class Runs:
         except Wan26Error as error:
             ended = True
             spend.settle(spent_before(adapter, request, error))
-            raise ui_error(error) from error
+            raise ui_error(for_visitor(error, adapter, bool(visitor_key), self.settings.output_dir)) from error
         except (gr.Error, GeneratorExit):
             raise
         except Exception as error:  # noqa: BLE001 (the visitor gets one sentence; the log keeps the traceback)

@@ -13,7 +13,10 @@ from wan26.providers import PROVIDERS, Adapter, flows_of, get_adapter
 from wan26.types import Flow, GenerationResult, ImageRequest, Mode, SavedImage, Size
 from wan26.ui.vendors import SessionKeys, Vendors
 
-TIERS_INFO = "1K ≈ 1280×1280 and 2K ≈ 2048×2048, shaped like the last reference."
+NO_KEY_LINE = (
+    "⚠️ **No API key yet.** Paste yours in **⚙️ Keys and settings** (top right), or add one to the server."
+)
+MODE_NAMES = {Mode.TEXT_TO_IMAGE: "text to image", Mode.EDIT: "editing", Mode.INTERLEAVE: "text with images"}
 
 
 def union_limits(mode: Mode) -> ModeLimits:
@@ -33,7 +36,7 @@ def offered(adapter: Adapter, mode: Mode) -> ModeLimits:
 
 def unavailable_reason(adapter: Adapter, mode: Mode) -> str:
     elsewhere = ", ".join(other.facts.title for other in PROVIDERS.values() if mode in other.facts.limits)
-    return f"{adapter.facts.title} does not offer {mode}; pick another vendor ({elsewhere})"
+    return f"{adapter.facts.title} does not offer {MODE_NAMES[mode]}; pick another vendor ({elsewhere})"
 
 
 def mode_unavailable(adapter: Adapter, mode: Mode) -> str:
@@ -44,7 +47,10 @@ def price_note(adapter: Adapter, mode: Mode, count: float | None) -> str:
     if mode not in adapter.facts.limits:
         return ""
     request = ImageRequest(mode, "x", n=int(count or 1), max_images=int(count or 1))
-    return f"💲 Estimated with {adapter.facts.title}: {estimate(adapter.facts.price, request)}"
+    expected = estimate(adapter.facts.price, request)
+    if expected.usd is None:
+        return f"💲 {adapter.facts.title} publishes no price"
+    return f"💲 {'up to ' if expected.at_most else ''}${expected.usd:.3f} per run at list price"
 
 
 def char_count(text: str | None, limit: int) -> str:
@@ -110,7 +116,10 @@ def key_status(vendors: Vendors, guard: KeyGuard, keys: SessionKeys | None) -> s
         f"🔑 Using **your own {get_adapter(name).facts.title} key** for this browser session." for name in keys or {}
     ]
     server = ", ".join(get_adapter(name).facts.title for name in vendors.server_keyed())
-    lines.append(f"Server keys: {server}." if server else "⚠️ The server has no keys: paste yours below.")
+    if server:
+        lines.append(f"Server keys: {server}.")
+    elif not keys:
+        lines.append("⚠️ The server has no keys: paste yours below.")
     if server and guard.enabled:
         lines.append(f"{guard.status()}; your own key has no such limit.")
     return "  \n".join(lines) + "  \nOwn keys are kept on the server in memory only, never stored."
@@ -123,7 +132,7 @@ def no_key_help() -> str:
         "### ⚠️ No API key configured\n"
         "To generate, add a key for any one vendor: put it in a `.env` file next to `app.py` (for example "
         "`DASHSCOPE_API_KEY=sk-...`) and restart; on a Hugging Face Space, add a **secret** with that name; "
-        "or paste your own key in **Your API key** below (this session only).\n"
+        "or paste your own key below (this browser session only).\n"
         f"{vendors}\nDashScope keys are regional: set `DASHSCOPE_REGION` (intl, cn, us) to match yours."
     )
 
@@ -158,7 +167,8 @@ def run_details(result: GenerationResult, estimated: str = "") -> str:
 def _size_made(result: GenerationResult) -> str:
     """The size the vendor reported, else the saved images' own (not every vendor reports one)."""
     sizes = sorted({f"{image.width}×{image.height}" for image in result.images})
-    return result.size or ", ".join(sizes) or "?"
+    reported = (result.size or "").replace("*", "×").replace("x", "×")  # DashScope writes 1280*1280
+    return reported or ", ".join(sizes) or "?"
 
 
 def saving(index: int) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 import gradio as gr
 
 from wan26.errors import ConfigError, InvalidRequest, Violation, Wan26Error
+from wan26.images import size_problems
 from wan26.limits import violations
 from wan26.types import ImageRequest
 from wan26.ui.texts import unavailable_reason
@@ -45,29 +46,57 @@ def validator(vendors: Vendors, build: Callable[..., ImageRequest], names: list[
         limits = adapter.facts.limits.get(request.mode)
         if limits is None:
             found = [Violation("provider", unavailable_reason(adapter, request.mode))]
-        else:
-            found = violations(request, limits)
+        else:  # uploads' pixel sizes too: known now, from their headers, rather than after queueing
+            found = violations(request, limits) + size_problems(request.images, adapter.facts.image_rules)
         return validation_for(names, found) + others
 
     return check
 
 
 def validation_for(names: list[str], found: list[Violation]) -> list[dict[str, Any]]:
-    """One gr.validate per input, carrying the violations that concern it."""
+    """One gr.validate per input, carrying the violations that concern it; the prompt, just above
+    Generate, also carries those of inputs that are folded away (FOLDED)."""
     return [
         gr.validate(not (msgs := [_for_input(v, name) for v in found if _concerns(v.field, name)]), "; ".join(msgs))
         for name in names
     ]
 
 
+
+# The words on the page for the request's fields, where they differ from the field's name.
+FIELD_LABELS = {
+    "size": "Size",
+    "size.width": "Width",
+    "size.height": "Height",
+    "n": "Images per run",
+    "negative_prompt": "Negative prompt",
+    "images": "References",
+    "image_urls": "Reference URLs",
+    "seed": "Seed",
+    "max_images": "Images at most",
+    "provider": "Vendor",
+}
+
+
 def _for_input(violation: Violation, name: str) -> str:
-    """Gradio names the input already; repeat the field only when it says more (`image 2`, `size.width`)."""
-    return violation.message if violation.field == name else str(violation)
+    """Gradio names the input already; repeat the field only when it says more (`image 2`, `Width`)."""
+    if violation.field == name:
+        return violation.message
+    return f"{FIELD_LABELS.get(violation.field, violation.field)}: {violation.message}"
+
+
+# Inputs folded under Advanced or not on the page at all (edit's `size`): the prompt repeats their
+# problems, so that they show just above Generate.
+FOLDED = frozenset({"size", "size.width", "size.height", "seed", "negative_prompt", "image_urls"})
 
 
 def _concerns(field: str, name: str) -> bool:
+    if name == "prompt" and field in FOLDED:
+        return True
     if name in ("width", "height"):
-        return field in ("size", f"size.{name}")
+        # The verdict under the two sliders says it already, and a slider's own error box would
+        # cover its label: the prompt carries size problems.
+        return False
     if name in ("images", "image"):
         return field == "images" or field.startswith("image ")
     return field == name or field.startswith(name + ".")
