@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from anywher
 
 from tests.benchmarks.common import BENCH_DIR, REPO_ROOT, machine, python, run_main  # noqa: E402
 
-SCRIPTS = ("polling", "references", "call", "cli", "interleave", "app")
+SCRIPTS = ("polling", "references", "call", "cli", "interleave", "app", "history")
 
 
 def run_one(name: str) -> bool:
