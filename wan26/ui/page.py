@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,7 +72,12 @@ class StudioApp:
         # (WAN26_PROXY_HOPS); uvicorn must not first replace the client address with a header a visitor
         # can write (by default it does so for connections from 127.0.0.1).
         os.environ["FORWARDED_ALLOW_IPS"] = ""  # read by uvicorn when Gradio starts it
-        return self.blocks.launch(theme=gr.themes.Soft(), css=CSS, max_file_size="50mb", **options)
+        options.setdefault("mcp_server", self.settings.mcp_server)  # the three runs as MCP tools (WAN26_MCP)
+        with warnings.catch_warnings():
+            # Gradio warns that an MCP tool's gr.State inputs keep their defaults. For ours that is the
+            # point: no session key (an MCP caller sends theirs in a header) and the vendor's own flow.
+            warnings.filterwarnings("ignore", message="This MCP server includes a tool that has a gr.State input")
+            return self.blocks.launch(theme=gr.themes.Soft(), css=CSS, max_file_size="50mb", **options)
 
 
 def check_output_dir(output_dir: Path) -> None:

@@ -3,6 +3,8 @@ every image's vendor link is on the page until its file is saved."""
 
 # No `from __future__ import annotations` here: Gradio reads these endpoints' signatures for its
 # API page and MCP tools, and finds gr.Request / gr.Progress parameters by their annotations.
+# It reads their docstrings line by line: each `Args:` entry and each `Returns:` item is one line,
+# or the MCP tool's description loses the rest.
 
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -173,24 +175,23 @@ class Runs:
         http: gr.Request | None = None,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's documented way to receive progress)
     ) -> AsyncIterator[Update]:
-        """Generate images from a text prompt with Wan 2.6.
+        """Generate 1 to 4 images from a text prompt with Wan 2.6, through the vendor you choose.
 
         Args:
-            prompt: What to draw (up to 2000–2100 characters, depending on the vendor).
+            prompt: What to draw, up to 2000 characters (2100 with some vendors).
             negative_prompt: What to avoid, up to 500 characters.
-            width: Output width in pixels; the vendor's limits apply (DashScope: total pixels 1280×1280 to
-                1440×1440, ratio 1:4 to 4:1, multiples of 16; `python -m wan26 providers` lists them all).
-            height: Output height in pixels.
+            width: Width in pixels; DashScope: 1280×1280 to 1440×1440 in all, ratio 1:4 to 4:1, multiples of 16.
+            height: Height in pixels, within the same vendor's limits.
             n: Images per run, 1 to 4 (each is billed).
-            seed: 0 to 2147483647 for a repeatable result, or -1 for random (the seed used is returned);
-                vendors without seeds (Runware, ShortAPI) need -1.
+            seed: 0 to 2147483647 to repeat a result, or -1 for random (Runware and ShortAPI take -1 only).
             prompt_extend: Let the provider rewrite the prompt for detail.
             watermark: Add the provider's "AI generated" mark (where the vendor offers it).
             provider: The vendor: dashscope, aimlapi, runware, shortapi or vtrix (default: the server's).
 
         Returns:
-            The saved images (captioned with seed and size), a Markdown summary of the run with its
-            cost, and the seed used.
+            the saved images with their links, each captioned with its seed and size
+            a Markdown summary of the run with its cost
+            the seed used
         """
         values = (prompt, negative_prompt, width, height, n, seed, prompt_extend, watermark)
         request = checked(t2i_request, *values)
@@ -214,23 +215,24 @@ class Runs:
         http: gr.Request | None = None,
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> AsyncIterator[Update]:
-        """Edit or combine reference images with Wan 2.6 (1 to 4; AI/ML API takes 1 to 3).
+        """Edit or combine 1 to 4 reference images with Wan 2.6 (AI/ML API takes 1 to 3).
 
         Args:
-            prompt: The edit, up to 2000 characters; refer to the references as "image 1", "image 2", … in order.
-            images: Reference images, in order (JPEG, PNG, BMP or WEBP; at least 240 px a side).
+            prompt: The edit, up to 2000 characters; call the references "image 1", "image 2", … in their order.
+            images: Uploaded references, in order (JPEG, PNG, BMP or WEBP, at least 240 px a side).
             negative_prompt: What to avoid, up to 500 characters.
-            size: "1K" or "2K" (DashScope and Vtrix; the shape follows the last reference), or "WxH" such as "1280x720".
+            size: "1K" or "2K" (DashScope, Vtrix: shaped like the last reference), or "WxH" such as "1280x720".
             n: Images per run, 1 to 4 (each is billed).
-            seed: 0 to 2147483647 for a repeatable result, or -1 for random (the seed used is returned).
+            seed: 0 to 2147483647 to repeat a result, or -1 for random (Runware and ShortAPI take -1 only).
             prompt_extend: Let the provider rewrite the prompt for detail.
             watermark: Add the provider's "AI generated" mark (where the vendor offers it).
             provider: The vendor: dashscope, aimlapi, runware, shortapi or vtrix (default: the server's).
-            image_urls: More references as http(s) URLs, one per line, after `images` (ShortAPI takes URLs only).
+            image_urls: References as http(s) links, one per line, after `images` (MCP and ShortAPI: links only).
 
         Returns:
-            The saved images (captioned with seed and size), a Markdown summary of the run with its
-            cost, and the seed used.
+            the saved images with their links, each captioned with its seed and size
+            a Markdown summary of the run with its cost
+            the seed used
         """
         values = (prompt, images, negative_prompt, size, n, seed, prompt_extend, watermark, image_urls)
         request = checked(edit_request, *values)
@@ -253,21 +255,23 @@ class Runs:
         http: gr.Request | None = None,
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> AsyncIterator[Update]:
-        """Write text with images in between (Wan 2.6 interleaved mode: DashScope and Vtrix), streamed as it is made.
+        """Write text with images placed within it (Wan 2.6 interleaved mode: DashScope and Vtrix).
 
         Args:
             prompt: What to write and illustrate, up to 2000 characters (e.g. "a 3-step recipe for …").
-            image: An optional input image.
+            image: An optional input image (over MCP: an http(s) link or a data: URI).
             negative_prompt: What to avoid, up to 500 characters.
-            width: Output width, a multiple of 16 (total pixels 768×768 to 1280×1280), or 0 to follow the input image.
-            height: Output height, a multiple of 16, or 0 to follow the input image.
+            width: Width, a multiple of 16 (768×768 to 1280×1280 in all), or 0 to follow the input image.
+            height: Height, a multiple of 16, or 0 to follow the input image.
             max_images: At most this many images, 1 to 5 (the model may make fewer; each is billed).
-            seed: 0 to 2147483647 for a repeatable result, or -1 for a random seed (the seed used is returned).
+            seed: 0 to 2147483647 to repeat a result, or -1 for random.
             watermark: Add the provider's "AI generated" mark.
             provider: The vendor: dashscope or vtrix (default: the server's).
 
         Returns:
-            The conversation (text and saved images in order, updated as they arrive), a Markdown summary, the seed.
+            the conversation: the prompt, then the answer's text and saved images in order
+            a Markdown summary of the run with its cost
+            the seed used
         """
         values = (prompt, image, negative_prompt, width, height, max_images, seed, watermark)
         request = checked(interleave_request, *values)

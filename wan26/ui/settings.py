@@ -17,11 +17,13 @@ from wan26.ui.vendors import Vendors
 DEFAULT_CONCURRENCY = 64
 DEFAULT_QUEUE_SIZE = 64
 LEDGER_NAME = ".server-key-spend.json"
+_SWITCH = {"on": True, "off": False, "true": True, "false": False, "1": True, "0": False}
 
 
 @dataclass
 class Settings:
-    """The app's configuration; `guard` is the owner's limits on server-key runs."""
+    """The app's configuration; `guard` is the owner's limits on server-key runs, `mcp_server` whether
+    the three runs are also MCP tools."""
 
     env: Mapping[str, str]
     vendors: Vendors
@@ -29,6 +31,7 @@ class Settings:
     concurrency: int
     queue_size: int
     guard: KeyGuard
+    mcp_server: bool
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -42,6 +45,7 @@ class Settings:
             concurrency=_whole(env, "WAN26_CONCURRENCY", DEFAULT_CONCURRENCY),
             queue_size=_whole(env, "WAN26_QUEUE_SIZE", DEFAULT_QUEUE_SIZE),
             guard=KeyGuard.from_env(env, output_dir / LEDGER_NAME),
+            mcp_server=_switch(env, "WAN26_MCP", default=True),
         )
 
     @property
@@ -56,3 +60,13 @@ def _whole(env: Mapping[str, str], name: str, default: int) -> int:
     if not raw.isdigit() or int(raw) < 1:
         raise ConfigError(f"{name} must be a whole number of at least 1, not {raw!r}")
     return int(raw)
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """on/off (also true/false, 1/0); empty: `default`."""
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw not in _SWITCH:
+        raise ConfigError(f"{name} must be on or off, not {raw!r}")
+    return _SWITCH[raw]
