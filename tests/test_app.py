@@ -1,6 +1,7 @@
 """The Gradio app launched in-process and driven through gradio_client, against the DashScope fake."""
 
 import json
+import os
 import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -202,6 +203,19 @@ def test_users_do_not_queue_behind_each_other(served, dashscope_fake):
         results = list(pool.map(one_run, range(3)))
     assert len(results) == 3
     assert dashscope_fake.max_in_flight == 3  # all three were at the provider at the same time
+
+
+def test_downloads_are_named_after_what_they_are_and_keep_the_saved_bytes(client, served):
+    gallery, details, _ = client.predict("A lighthouse at dawn, watercolour!", n=2, seed=42, api_name="/text_to_image")
+    names = [Path(item["image"]).name for item in gallery]
+    assert names == [
+        "text_to_image-a-lighthouse-at-dawn-watercolour-seed42-1.png",
+        "text_to_image-a-lighthouse-at-dawn-watercolour-seed42-2.png",
+    ]
+    run_folder = details.split("run folder `")[1].split("`")[0]
+    saved = sorted((Path(os.environ["WAN26_OUTPUT_DIR"]) / run_folder).glob("0*.png"))
+    assert [path.name for path in saved] == ["01.png", "02.png"]  # the originals keep their own names
+    assert [Path(item["image"]).read_bytes() for item in gallery] == [path.read_bytes() for path in saved]
 
 
 def test_each_run_gets_its_own_files(client):

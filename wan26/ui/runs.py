@@ -22,9 +22,11 @@ from wan26 import (
     ImageOffered,
     ImageRequest,
     ImageSaved,
+    Mode,
     Phase,
     Progress,
     ProviderError,
+    SavedImage,
     TextDelta,
     Wan26Error,
     shared_http_client,
@@ -32,11 +34,11 @@ from wan26 import (
 from wan26.pricing import estimate
 from wan26.providers import Adapter
 from wan26.ui.errors import adapter_named, checked, ui_error, unexpected_error
-from wan26.ui.gallery import gallery_items
+from wan26.ui.gallery import gallery_items, named
 from wan26.ui.inputs import RANDOM_SEED, edit_request, interleave_request, t2i_request
 from wan26.ui.keys import own_key
+from wan26.ui.quiet import Quiet, with_quiet
 from wan26.ui.settings import Settings
-from wan26.ui.shown import shown
 from wan26.ui.spending import Spend, spent, spent_before
 from wan26.ui.stopped import Stopped, StoppedRuns
 from wan26.ui.texts import run_details, saving
@@ -84,25 +86,38 @@ class Pending:
     """What a run has made so far, shown while it goes: if it is stopped, the page still holds every
     image's link (the vendor keeps it about 24 hours) and the task id."""
 
-    def __init__(self, expected: int | None = None) -> None:
+    def __init__(self, request: ImageRequest, expected: int | None = None) -> None:
+        self.request = request
         self.expected = expected  # the images asked for; None: not known (interleave)
-        self.saved: dict[int, Path] = {}
+        self.saved: dict[int, SavedImage] = {}
         self.unsaved: dict[int, str] = {}
         self.task: str | None = None
+        self.unseen = False  # changed since the page was last updated
         self._shown: dict[int, str] = {}
 
     def add(self, event: Any) -> bool:
-        """Take `event` in; True when what the page shows has changed."""
+        """Take `event` in; True when it should be shown at once (an image saved). A link or a task
+        id waits for a quiet moment (`unseen`): the image itself usually follows at once."""
         if isinstance(event, ImageOffered):
             self.unsaved[event.index] = event.url
         elif isinstance(event, ImageSaved):
             self.unsaved.pop(event.image.index, None)
-            self.saved[event.image.index] = event.image.path
+            self.saved[event.image.index] = event.image
         elif isinstance(event, Progress) and event.task_id and event.task_id != self.task:
             self.task = event.task_id
         else:
             return False
-        return True
+        self.unseen = True
+        return isinstance(event, ImageSaved) and not self.finishing
+
+    def update(self) -> Update:
+        """What the page shows now (plain values, never gr.skip(): Gradio answers a skip by
+        rebuilding the component)."""
+        return self.gallery(), self.details(), None
+
+    def details(self) -> str:
+        self.unseen = False
+        return self.markdown()
 
     @property
     def finishing(self) -> bool:
@@ -111,9 +126,9 @@ class Pending:
         return self.expected is not None and not self.unsaved and len(self.saved) >= self.expected
 
     def gallery(self) -> list[tuple[str, str]]:
-        for index, path in self.saved.items():
+        for index, image in self.saved.items():
             if index not in self._shown:
-                self._shown[index] = shown(path)
+                self._shown[index] = named(image, self.request.mode, self.request.prompt)
         return [(self._shown[index], f"image {index}") for index in sorted(self.saved)]
 
     def markdown(self) -> str:
@@ -128,10 +143,30 @@ class Pending:
         return "  \n".join(lines)
 
 
+class ShownProgress:
+    """The run's progress on the page: the latest step that lasted past a quiet moment."""
+
+    def __init__(self, progress: gr.Progress, request: ImageRequest) -> None:
+        self.progress, self.request = progress, request
+        self.latest: Progress | None = None
+        self.shown: Progress | None = None
+
+    def note(self, event: object) -> None:
+        if isinstance(event, Progress) and worth_showing(event, self.request):
+            self.latest = event
+
+    def catch_up(self) -> None:
+        if self.latest is not None and self.latest is not self.shown:
+            # No fraction: how far a vendor has got is not known, and a made-up percentage would say it is.
+            self.progress(None, desc=progress_text(self.latest))
+            self.shown = self.latest
+
+
 class Story:
     """The interleaved answer as a chat: the user's turn, then one growing assistant message."""
 
     def __init__(self, prompt: str, image: str | None) -> None:
+        self.prompt = prompt
         self.user: list[Any] = [prompt] + ([{"path": image}] if image else [])
         self.parts: list[Any] = []  # text, saved images, and the image numbers still being saved
 
@@ -140,7 +175,8 @@ class Story:
         if isinstance(event, ImageOffered):
             self.parts.append(event.index)
         elif isinstance(event, ImageSaved):
-            saved = {"path": shown(event.image.path), "alt_text": f"image {event.image.index}"}
+            path = named(event.image, Mode.INTERLEAVE, self.prompt)
+            saved = {"path": path, "alt_text": f"image {event.image.index}"}
             self.parts = [saved if part == event.image.index else part for part in self.parts]
         elif self.parts and isinstance(self.parts[-1], str):
             self.parts[-1] += event.text
@@ -275,15 +311,20 @@ class Runs:
         """
         values = (prompt, image, negative_prompt, width, height, max_images, seed, watermark)
         request = checked(interleave_request, *values)
-        story, pending = Story(prompt, image), Pending()
+        story, pending, shown = Story(prompt, image), Pending(request), ShownProgress(progress, request)
         yield story.messages(), "⏳ Generating…", None
-        async for event in self._events(request, provider, session_keys, http, use_task, progress):
+        async for event in with_quiet(self._events(request, provider, session_keys, http, use_task)):
+            shown.note(event)
             if isinstance(event, Finished):
                 yield story.messages(), *self._outputs(event.result, request, provider)[1:]
-            elif pending.add(event) or isinstance(event, TextDelta):
-                if isinstance(event, TextDelta | ImageOffered | ImageSaved):
+            elif isinstance(event, Quiet):
+                shown.catch_up()
+                if pending.unseen:
+                    yield story.messages(), pending.details(), None
+            elif pending.add(event) or isinstance(event, TextDelta | ImageOffered | ImageSaved):
+                if isinstance(event, TextDelta | ImageOffered | ImageSaved):  # text streams as it comes
                     story.add(event)
-                yield story.messages(), pending.markdown(), None
+                yield story.messages(), pending.details(), None
 
     async def _gallery_run(
         self,
@@ -295,28 +336,26 @@ class Runs:
         progress: gr.Progress,
     ) -> AsyncIterator[Update]:
         """Yield (gallery, details, seed) updates as images arrive, then the finished run's."""
-        pending = Pending(request.n)
-        async for event in self._events(request, provider, keys, http, use_task, progress):
+        pending, shown = Pending(request, request.n), ShownProgress(progress, request)
+        async for event in with_quiet(self._events(request, provider, keys, http, use_task)):
+            shown.note(event)
             if isinstance(event, Finished):
                 yield self._outputs(event.result, request, provider)
                 return
-            if pending.add(event) and not pending.finishing:
-                # Plain values, never gr.skip(): Gradio answers a skip by rebuilding the component.
-                yield pending.gallery(), pending.markdown(), None
+            if isinstance(event, Quiet):
+                shown.catch_up()
+                if pending.unseen and not pending.finishing:
+                    yield pending.update()
+            elif pending.add(event):
+                yield pending.update()
         raise gr.Error("The run ended without a result.", title="Unexpected response")
 
     def _outputs(self, result: GenerationResult, request: ImageRequest, provider: str) -> Update:
         estimated = str(estimate(adapter_named(self.settings.vendors, provider).facts.price, request))
-        return gallery_items(result), run_details(result, estimated), result.seed
+        return gallery_items(result, request.prompt), run_details(result, estimated), result.seed
 
     async def _events(
-        self,
-        request: ImageRequest,
-        provider: str,
-        keys: SessionKeys | None,
-        http: gr.Request | None,
-        use_task: bool,
-        progress: gr.Progress,
+        self, request: ImageRequest, provider: str, keys: SessionKeys | None, http: gr.Request | None, use_task: bool
     ) -> AsyncIterator[Any]:
         flow = Flow.TASK if use_task else None  # None: the vendor's own default flow
         adapter = adapter_named(self.settings.vendors, provider)
@@ -331,10 +370,6 @@ class Runs:
                     if isinstance(event, Progress):
                         spend.sent |= event.phase not in (Phase.PREPARING, Phase.QUEUED)
                         task_id = event.task_id or task_id
-                        if worth_showing(event, request):
-                            # No fraction: how far a vendor has got is not known, and a made-up
-                            # percentage would say it is.
-                            progress(None, desc=progress_text(event))
                     elif isinstance(event, Finished):
                         ended = True
                         spend.settle(spent(adapter, event.result))
@@ -350,7 +385,7 @@ class Runs:
             raise unexpected_error(error) from error
         finally:
             if not ended and task_id and http is not None and http.session_hash:  # stopped while its task ran
-                stopped = Stopped(adapter, visitor_key, task_id, request.mode, spend)
+                stopped = Stopped(adapter, visitor_key, task_id, request.mode, spend, request.prompt)
                 self.stopped.follow(stopped, http.session_hash)
             else:  # any ending not settled above: nothing sent costs nothing
                 spend.settle(None if spend.sent else 0.0)

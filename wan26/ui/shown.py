@@ -8,30 +8,46 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import shutil
 import tempfile
 import time
+import unicodedata
 from pathlib import Path
 
 SHOWN_DIR = Path(tempfile.gettempdir()) / "wan26-shown"
 _COPIED_FROM = (Path.cwd().resolve(), Path(tempfile.gettempdir()).resolve())
 MAX_AGE_S = 3600
+MAX_SLUG = 40  # characters of the prompt in a download's name
 _PRUNED_AT = [0.0]  # when SHOWN_DIR was last swept: every minute is enough, not every image
 
 
-def shown(path: Path) -> str:
-    """The path of `path` that Gradio can show: itself, or a link to it under SHOWN_DIR."""
-    if any(inside(path.resolve(), home) for home in _COPIED_FROM):
+def shown(path: Path, name: str | None = None) -> str:
+    """The path of `path` that Gradio can show: itself, or a link to it under SHOWN_DIR, called
+    `name` where one is given (the name a visitor's download gets; the saved file keeps its own)."""
+    if name is None and any(inside(path.resolve(), home) for home in _COPIED_FROM):
         return str(path)
     _prune(SHOWN_DIR, max_age_s=MAX_AGE_S)
-    link = SHOWN_DIR / secrets.token_hex(16) / path.name
+    link = SHOWN_DIR / secrets.token_hex(16) / (name or path.name)
     link.parent.mkdir(parents=True)
     try:
         os.link(path, link)
     except OSError:  # another file system
         shutil.copyfile(path, link)
     return str(link)
+
+
+def download_name(mode: str, prompt: str, seed: int | None, index: int, suffix: str) -> str:
+    """What a downloaded image is called: its mode, the prompt's first words, its seed and number,
+    e.g. `text_to_image-a-lighthouse-at-dawn-seed42-1.png`."""
+    words = re.findall(r"\w+", unicodedata.normalize("NFKC", prompt).lower())
+    slug = "-".join(words)
+    if len(slug) > MAX_SLUG:  # whole words where there are any to cut between
+        slug = slug[: MAX_SLUG + 1].rsplit("-", 1)[0] if "-" in slug[:MAX_SLUG] else slug[:MAX_SLUG]
+    slug = slug.strip("-_") or "image"
+    seed_part = f"-seed{seed}" if seed is not None else ""
+    return f"{mode}-{slug}{seed_part}-{index}{suffix}"
 
 
 def _prune(folder: Path, max_age_s: float) -> None:

@@ -29,6 +29,7 @@ class Stopped:
     task_id: str
     mode: Mode
     spend: Spend
+    prompt: str = ""  # for the names of its images' downloads
     status: str = "still running at the vendor; followed here until it ends"
     images: list[tuple[str, str]] = field(default_factory=list)
 
@@ -41,7 +42,7 @@ class Stopped:
             self.status = f"ended without images: {error}".splitlines()[0]
             self.spend.settle(None)  # it may have been billed: keep the estimate
             return
-        self.images = gallery_items(result)
+        self.images = gallery_items(result, self.prompt)
         self.status = f"finished: {len(result.images)} image(s) saved"
         self.spend.settle(spent(self.adapter, result))
 
