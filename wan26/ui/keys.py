@@ -63,6 +63,8 @@ class KeyActions:
         return {}, "", self.status({}), banner, self.picker({}, current), banner
 
     def page_loaded(self, keys: SessionKeys | None, current: str | None) -> tuple[Any, ...]:
-        """Decided per page load, so the picker and banners follow the server's configuration as it is now."""
+        """Decided per page load, so the picker and banners follow the server's configuration as it
+        is now; with no usable vendor the settings panel opens, where a key can be pasted."""
         banner = gr.update(visible=not self.vendors.available(keys))
-        return self.status(keys), banner, self.picker(keys, current, switch=False), banner
+        panel = gr.Sidebar(open=True) if not self.vendors.available(keys) else gr.skip()
+        return self.status(keys), banner, self.picker(keys, current, switch=False), banner, panel

@@ -167,7 +167,7 @@ class _Page:
         for trigger in (key_box.submit, use_key.click):
             trigger(self.keys.use_key, [self.key_vendor, key_box, self.session_keys, self.provider], outputs, **KEYS)
         forget_key.click(self.keys.forget, self.provider, outputs, **KEYS)
-        load_outputs = [status, banner, self.provider, self.no_key]
+        load_outputs = [status, banner, self.provider, self.no_key, sidebar]
         self.on_load = blocks.load(self.keys.page_loaded, [self.session_keys, self.provider], load_outputs, **KEYS)
 
     def _t2i_tab(self) -> None:
@@ -321,7 +321,8 @@ class _Page:
         for fn, inputs, output in rechecks:
             for vendor_changed in adapted:  # raw: a value beyond the new vendor's bounds gets our verdict
                 vendor_changed.then(fn, inputs, output, preprocess=False, **PRIVATE)
-        provider.change(lambda name: name, provider, self.key_vendor, **PRIVATE)
+        # The key's vendor follows the picker, but is never emptied when the picker has no vendor.
+        provider.change(lambda name: name or gr.skip(), provider, self.key_vendor, **PRIVATE)
 
     def _runnable(self, provider: str | None) -> list[Any]:
         """Generate works only with a vendor this visitor has a key for, in a mode it offers."""
@@ -419,7 +420,7 @@ class _Page:
             self.last_seeds,
             strict=True,
         ):
-            reuse.click(reuse_seed, last, [seed, randomize], **PRIVATE)
+            reuse.click(reuse_seed, last, [seed, randomize], **PRIVATE_NOTIFYING)  # its refusal must show
         self.i_random.change(randomize_changed, [self.i_random, self.i_seed, self.i_used], self.i_seed, **PRIVATE)
         for gallery, button in ((self.t_gallery, self.t_to_edit), (self.e_gallery, self.e_to_edit)):
             selected = gr.State(None)
@@ -449,7 +450,7 @@ ENDPOINTS: dict[str, tuple[Callable[..., ImageRequest], list[str]]] = {
 
 def stopped_note(details: str | None) -> str:
     """Said where the run's details are, keeping the links and task id the run had listed."""
-    kept = (details or "").split("\n", 1)[1] if (details or "").startswith("⏳") else ""
+    kept = (details or "").partition("\n")[2] if (details or "").startswith("⏳") else ""
     note = (
         "⏹ **Stopped.** A request already sent to the vendor may still be billed; if it ran as a task, the app "
         "follows it to its end (⚙️ Keys and settings → Stopped runs)."

@@ -92,6 +92,7 @@ class Pending:
         self.saved: dict[int, SavedImage] = {}
         self.unsaved: dict[int, str] = {}
         self.task: str | None = None
+        self.step: Progress | None = None  # the run's current step, in words on the page
         self.unseen = False  # changed since the page was last updated
         self._shown: dict[int, str] = {}
 
@@ -103,8 +104,8 @@ class Pending:
         elif isinstance(event, ImageSaved):
             self.unsaved.pop(event.image.index, None)
             self.saved[event.image.index] = event.image
-        elif isinstance(event, Progress) and event.task_id and event.task_id != self.task:
-            self.task = event.task_id
+        elif isinstance(event, Progress) and worth_showing(event, self.request):
+            self.task, self.step = event.task_id or self.task, event
         else:
             return False
         self.unseen = True
@@ -132,8 +133,10 @@ class Pending:
         return [(self._shown[index], f"image {index}") for index in sorted(self.saved)]
 
     def markdown(self) -> str:
-        # Written to stay true after Stop, when the page keeps this text and nothing updates it.
-        lines = ["⏳ Running (after Stop, what is listed here is what the run made)"]
+        # After Stop the page keeps this text: `stopped_note` puts its own line in place of the first.
+        # The step in words, not as a bar: how far a vendor has got is not known, and a percentage
+        # would pretend it is. Gradio's spinner and clock on the results say that it runs.
+        lines = [f"⏳ {progress_text(self.step) if self.step else 'Running'}"]
         if self.task:
             lines.append(f"Task id `{self.task}`: if you stop, the app follows it to its end (see *Stopped runs*)")
         lines += [
@@ -141,25 +144,6 @@ class Pending:
             for index, url in sorted(self.unsaved.items())
         ]
         return "  \n".join(lines)
-
-
-class ShownProgress:
-    """The run's progress on the page: the latest step that lasted past a quiet moment."""
-
-    def __init__(self, progress: gr.Progress, request: ImageRequest) -> None:
-        self.progress, self.request = progress, request
-        self.latest: Progress | None = None
-        self.shown: Progress | None = None
-
-    def note(self, event: object) -> None:
-        if isinstance(event, Progress) and worth_showing(event, self.request):
-            self.latest = event
-
-    def catch_up(self) -> None:
-        if self.latest is not None and self.latest is not self.shown:
-            # No fraction: how far a vendor has got is not known, and a made-up percentage would say it is.
-            self.progress(None, desc=progress_text(self.latest))
-            self.shown = self.latest
 
 
 class Story:
@@ -209,7 +193,6 @@ class Runs:
         session_keys: SessionKeys | None = None,
         use_task: bool = False,
         http: gr.Request | None = None,
-        progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's documented way to receive progress)
     ) -> AsyncIterator[Update]:
         """Generate 1 to 4 images from a text prompt with Wan 2.6, through the vendor you choose.
 
@@ -231,7 +214,7 @@ class Runs:
         """
         values = (prompt, negative_prompt, width, height, n, seed, prompt_extend, watermark)
         request = checked(t2i_request, *values)
-        async for update in self._gallery_run(request, provider, session_keys, http, use_task, progress):
+        async for update in self._gallery_run(request, provider, session_keys, http, use_task):
             yield update
 
     async def edit(
@@ -249,7 +232,6 @@ class Runs:
         session_keys: SessionKeys | None = None,
         use_task: bool = False,
         http: gr.Request | None = None,
-        progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> AsyncIterator[Update]:
         """Edit or combine 1 to 4 reference images with Wan 2.6 (AI/ML API takes 1 to 3).
 
@@ -272,7 +254,7 @@ class Runs:
         """
         values = (prompt, images, negative_prompt, size, n, seed, prompt_extend, watermark, image_urls)
         request = checked(edit_request, *values)
-        async for update in self._gallery_run(request, provider, session_keys, http, use_task, progress):
+        async for update in self._gallery_run(request, provider, session_keys, http, use_task):
             yield update
 
     async def interleave(
@@ -289,7 +271,6 @@ class Runs:
         session_keys: SessionKeys | None = None,
         use_task: bool = False,
         http: gr.Request | None = None,
-        progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> AsyncIterator[Update]:
         """Write text with images placed within it (Wan 2.6 interleaved mode: DashScope and Vtrix).
 
@@ -311,14 +292,12 @@ class Runs:
         """
         values = (prompt, image, negative_prompt, width, height, max_images, seed, watermark)
         request = checked(interleave_request, *values)
-        story, pending, shown = Story(prompt, image), Pending(request), ShownProgress(progress, request)
+        story, pending = Story(prompt, image), Pending(request)
         yield story.messages(), "⏳ Generating…", None
         async for event in with_quiet(self._events(request, provider, session_keys, http, use_task)):
-            shown.note(event)
             if isinstance(event, Finished):
                 yield story.messages(), *self._outputs(event.result, request, provider)[1:]
             elif isinstance(event, Quiet):
-                shown.catch_up()
                 if pending.unseen:
                     yield story.messages(), pending.details(), None
             elif pending.add(event) or isinstance(event, TextDelta | ImageOffered | ImageSaved):
@@ -333,17 +312,14 @@ class Runs:
         keys: SessionKeys | None,
         http: gr.Request | None,
         use_task: bool,
-        progress: gr.Progress,
     ) -> AsyncIterator[Update]:
         """Yield (gallery, details, seed) updates as images arrive, then the finished run's."""
-        pending, shown = Pending(request, request.n), ShownProgress(progress, request)
+        pending = Pending(request, request.n)
         async for event in with_quiet(self._events(request, provider, keys, http, use_task)):
-            shown.note(event)
             if isinstance(event, Finished):
                 yield self._outputs(event.result, request, provider)
                 return
             if isinstance(event, Quiet):
-                shown.catch_up()
                 if pending.unseen and not pending.finishing:
                     yield pending.update()
             elif pending.add(event):

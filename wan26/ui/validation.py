@@ -87,11 +87,11 @@ def _for_input(violation: Violation, name: str) -> str:
 
 # Inputs folded under Advanced or not on the page at all (edit's `size`): the prompt repeats their
 # problems, so that they show just above Generate.
-FOLDED = frozenset({"size", "size.width", "size.height", "seed", "negative_prompt", "image_urls"})
+FOLDED = frozenset({"size", "size.width", "size.height", "seed", "negative_prompt", "image_urls", "images"})
 
 
 def _concerns(field: str, name: str) -> bool:
-    if name == "prompt" and field in FOLDED:
+    if name == "prompt" and (field in FOLDED or field.startswith("image ")):
         return True
     if name in ("width", "height"):
         # The verdict under the two sliders says it already, and a slider's own error box would

@@ -1,0 +1,132 @@
+"""The first screen as a new visitor meets it, at 1280×720 and on a phone, and the states around a run.
+
+Uses test_browser.py's browser and helpers (the same Chromium, the same app against the fakes)."""
+
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+from test_browser import BROWSER_ARGS, CHROMIUM, browser, open_advanced, open_settings, open_tab, page, shots  # noqa: F401  # noqa: F401  (fixtures)
+
+MODES = {"Text to image": "text_to_image", "Edit": "edit", "Interleaved": "interleave"}
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 720), (390, 844)])
+def test_prompt_and_generate_are_on_the_first_screen_in_every_tab(browser, served, width, height, shots):  # noqa: F811
+    context = browser.new_context(viewport={"width": width, "height": height})
+    try:
+        visitor = context.new_page()
+        visitor.goto(served)
+        expect(visitor.locator("#text_to_image-prompt textarea")).to_be_visible(timeout=30_000)
+        for tab, mode in MODES.items():
+            open_tab(visitor, tab)
+            run = visitor.locator(f"#{mode}-run")
+            expect(run).to_be_visible()
+            prompt_box, run_box = visitor.locator(f"#{mode}-prompt").bounding_box(), run.bounding_box()
+            if mode != "edit" or width > 400:  # on a phone the references come first in Edit
+                assert run_box["y"] + run_box["height"] <= height, f"{tab}: Generate is below the fold"
+            assert prompt_box["y"] < run_box["y"]
+            shots(visitor, f"first_screen_{width}_{mode}")
+        if width > 400:
+            results = visitor.locator("#text_to_image-results")
+            open_tab(visitor, "Text to image")
+            assert results.bounding_box()["x"] > visitor.locator("#text_to_image-prompt").bounding_box()["x"] + 300
+    finally:
+        context.close()
+
+
+def test_enter_runs_and_shift_enter_adds_a_line(page, dashscope_fake):  # noqa: F811
+    box = page.locator("#text_to_image-prompt textarea")
+    box.click()
+    page.keyboard.type("a lighthouse")
+    page.keyboard.press("Shift+Enter")
+    page.keyboard.type("at dawn")
+    expect(box).to_have_value("a lighthouse\nat dawn")
+    assert dashscope_fake.requests == []
+    page.keyboard.press("Enter")
+    expect(page.locator("#text_to_image-results img")).to_have_count(1, timeout=30_000)
+    sent = dashscope_fake.generation_requests()[0].json["input"]["messages"][0]["content"][0]["text"]
+    assert sent == "a lighthouse\nat dawn"
+
+
+def test_reuse_seed_before_any_run_says_to_run_first_and_changes_nothing(page):  # noqa: F811
+    page.locator("#text_to_image-reuse-seed").click()
+    expect(page.get_by_text("Run once first")).to_be_visible(timeout=10_000)
+    open_advanced(page, "text_to_image")
+    expect(page.locator("#text_to_image-random-seed input")).to_be_checked()
+    expect(page.locator("#text_to_image-seed input")).to_have_value("-1")
+
+
+def test_with_no_key_generate_is_off_no_price_is_named_and_the_panel_opens(page, monkeypatch, shots):  # noqa: F811
+    monkeypatch.delenv("DASHSCOPE_API_KEY")
+    page.reload()
+    expect(page.locator("#no-key-line")).to_be_visible(timeout=15_000)
+    expect(page.locator("#key-status")).to_be_visible()  # the settings panel opened by itself
+    for tab, mode in MODES.items():
+        open_tab(page, tab)
+        expect(page.locator(f"#{mode}-run")).to_be_disabled()
+    open_tab(page, "Text to image")
+    expect(page.locator("#text_to_image-price")).not_to_contain_text("$")
+    shots(page, "no_key_first_screen")
+
+
+def test_a_pasted_key_with_no_server_key_is_not_contradicted(page, monkeypatch):  # noqa: F811
+    monkeypatch.delenv("DASHSCOPE_API_KEY")
+    page.reload()
+    expect(page.locator("#key-status")).to_contain_text("The server has no keys", timeout=15_000)
+    page.locator("#own-key input").fill("sk-visitor-000")
+    page.locator("#use-key").click()
+    status = page.locator("#key-status")
+    expect(status).to_contain_text("your own Alibaba Cloud DashScope key", timeout=10_000)
+    expect(status).not_to_contain_text("The server has no keys")
+    expect(page.locator("#text_to_image-run")).to_be_enabled()
+
+
+def test_a_refused_own_key_gets_advice_the_visitor_can_follow(page, dashscope_fake):  # noqa: F811
+    open_settings(page)
+    page.locator("#own-key input").fill("sk-not-the-fakes-key")
+    page.locator("#use-key").click()
+    expect(page.locator("#key-status")).to_contain_text("your own", timeout=10_000)
+    page.locator("#text_to_image-prompt textarea").fill("a fox")
+    page.locator("#text_to_image-run").click()
+    error = page.get_by_text("refused the key you gave")
+    expect(error).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Authentication failed").first).to_be_visible()  # the pop-up names what failed
+    expect(page.get_by_text("DASHSCOPE_API_KEY")).to_have_count(0)  # a setting the visitor cannot change
+
+
+def test_stop_says_it_stopped_and_that_a_sent_request_may_be_billed(page, dashscope_fake):  # noqa: F811
+    dashscope_fake.delay("generate", 8, times=1)
+    page.locator("#text_to_image-prompt textarea").fill("a fox")
+    page.locator("#text_to_image-run").click()
+    page.wait_for_timeout(1500)
+    page.locator("#text_to_image-stop").click()
+    details = page.locator("#text_to_image-details")
+    expect(details).to_contain_text("Stopped.", timeout=10_000)
+    expect(details).to_contain_text("may still be billed")
+
+
+def test_a_run_shows_its_step_in_words_and_one_indicator_on_the_results(page, dashscope_fake, shots):  # noqa: F811
+    dashscope_fake.delay("generate", 4, times=1)
+    page.locator("#text_to_image-prompt textarea").fill("a fox")
+    page.locator("#text_to_image-run").click()
+    details = page.locator("#text_to_image-details")
+    expect(details).to_contain_text("Generating (this usually takes 1–2 minutes)", timeout=10_000)
+    shots(page, "run_in_progress")
+    showing = page.evaluate("""() => Array.from(document.querySelectorAll('[data-testid=status-tracker]'))
+        .filter(tracker => !tracker.classList.contains('hide')).map(tracker => tracker.closest('[id]')?.id)""")
+    assert showing == ["text_to_image-results"]  # one indicator, on the results (not details, not seed)
+    assert "%" not in page.locator("#text_to_image-results").inner_text()
+    expect(page.locator("#text_to_image-results img")).to_have_count(1, timeout=30_000)
+
+
+def test_a_reference_too_small_is_refused_before_the_run_is_queued(page, dashscope_fake, tmp_path):  # noqa: F811
+    small = tmp_path / "small.png"
+    Image.new("RGB", (100, 100), "red").save(small)
+    open_tab(page, "Edit")
+    page.locator("#edit-references input[type=file]").set_input_files(str(small))
+    expect(page.locator("#edit-references img")).to_have_count(1, timeout=10_000)
+    page.locator("#edit-prompt textarea").fill("image 1 as a sketch")
+    page.locator("#edit-run").click()
+    expect(page.locator("#edit-prompt")).to_contain_text("is 100x100 px; the smallest side must be at least 240 px")
+    assert dashscope_fake.requests == []
