@@ -4,17 +4,27 @@ Needs Debian's `chromium` and Python's `playwright` (.ci/run installs both). Scr
 $WAN26_SCREENSHOTS (default: the test's tmp folder) so a person can look at what was tested.
 """
 
+import contextlib
 import os
 import re
 import shutil
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from PIL import Image
+
+from wan26.providers import PROVIDERS
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 USER_KEY = "sk-browser-visitor-key-000111222333"
+REPO = Path(__file__).resolve().parent.parent
+GUARD = Path(__file__).resolve().parent / "subprocess_guard"
 
 if not Path(CHROMIUM).exists() and not os.environ.get("CI"):  # in CI a missing browser fails, never skips
     pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
@@ -44,7 +54,11 @@ def page(browser, served, dashscope_fake):
 def shots(tmp_path):
     folder = Path(os.environ.get("WAN26_SCREENSHOTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
-    return lambda page, name: page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+    def shoot(page, name, full_page=True):  # full_page=False: what the first screen shows
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=full_page)
+
+    return shoot
 
 
 def open_tab(page, name):
@@ -259,6 +273,7 @@ def test_a_urls_only_vendor_takes_references_as_urls(page, vendor_fakes, monkeyp
     pick_vendor(page, "ShortAPI")
     expect(page.locator("#edit-notes")).to_contain_text("http(s) URLs only", timeout=10_000)
     expect(page.locator("#edit-references")).to_be_hidden()
+    expect(page.locator("#edit-examples")).to_be_hidden()  # their images would be refused
     expect(page.locator("#edit-shape")).not_to_contain_text("Like the last reference")  # no 1K/2K tiers
     expect(page.locator("#edit-shape")).to_contain_text("1:1 · 1280×1280")
     open_advanced(page, "edit")
@@ -267,6 +282,7 @@ def test_a_urls_only_vendor_takes_references_as_urls(page, vendor_fakes, monkeyp
     page.locator("#edit-prompt textarea").fill("image 1 in watercolour")
     page.locator("#edit-run").click()
     expect(page.locator("#edit-results img")).to_have_count(1, timeout=30_000)
+    expect(page.locator("#edit-before-after")).to_be_hidden()  # a link is never fetched to be compared
     shots(page, "vendor_shortapi_edit")
     [job] = vendor_fakes["shortapi"].generation_requests()
     assert job.json["args"]["image_urls"] == ["http://127.0.0.1:9/reference/cat.png"]
@@ -374,3 +390,155 @@ def test_a_result_is_not_sent_to_edit_for_a_vendor_that_takes_links_only(page, v
     expect(page.locator("#edit-references img")).to_have_count(0)
     shots(page, "to_edit_refused_for_shortapi")
 
+
+TABS = (("Text to image", "text_to_image"), ("Edit", "edit"), ("Interleaved", "interleave"))
+
+
+def click_example(page, mode, text):
+    page.locator(f"#{mode}-examples tbody tr", has_text=text).click()
+
+
+def nothing_sent(fakes):
+    return {name: len(fake.requests) for name, fake in fakes.items() if fake.requests} == {}
+
+
+def test_generate_stays_on_the_first_screen_with_the_examples_below(page, shots):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    for tab, mode in TABS:
+        open_tab(page, tab)
+        expect(page.locator(f"#{mode}-examples")).to_be_visible()
+        run, examples = page.locator(f"#{mode}-run").bounding_box(), page.locator(f"#{mode}-examples").bounding_box()
+        assert run["y"] + run["height"] < 720, f"{tab}: Generate is below the first screen"
+        assert examples["y"] > run["y"], f"{tab}: the examples push Generate down"
+        shots(page, f"first_screen_{mode}", full_page=False)
+
+
+def test_examples_fill_the_form_and_run_nothing(page, vendor_fakes, shots):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_advanced(page, "text_to_image")
+    negative = page.locator("#text_to_image-negative textarea")
+    click_example(page, "text_to_image", "coffee mug")
+    expect(negative).to_have_value("text, logo, watermark")  # filled, though its column is not shown
+    click_example(page, "text_to_image", "LISBOA")
+    expect(page.locator("#text_to_image-prompt textarea")).to_have_value(re.compile(r'^Minimalist .*"LISBOA"'))
+    expect(page.locator("#text_to_image-shape input[value='2:3']")).to_be_checked()
+    expect(negative).to_have_value("")  # the last example's is not left behind
+    # The shape sets the exact size, as a click on it does.
+    expect(page.locator("#text_to_image-width input[type=number]")).to_have_value("1056", timeout=10_000)
+    shots(page, "example_text_to_image")
+
+    open_tab(page, "Edit")
+    click_example(page, "edit", "blue top hat")
+    references = page.locator("#edit-references")
+    expect(references.locator("img")).to_have_count(2, timeout=10_000)
+    expect(references).to_contain_text("Image 2")
+    expect(page.locator("#edit-prompt textarea")).to_have_value(re.compile("^Put the blue top hat from image 2"))
+    shots(page, "example_edit")
+
+    open_tab(page, "Interleaved")
+    click_example(page, "interleave", "Kyoto")
+    expect(page.locator("#interleave-prompt textarea")).to_have_value(re.compile("^A one-day travel guide to Kyoto"))
+    expect(page.locator("#interleave-shape input[value='3:2']")).to_be_checked()
+    shots(page, "example_interleave")
+    page.wait_for_timeout(1000)  # time for a run to have started, were one started
+    assert nothing_sent(vendor_fakes)
+
+
+def test_an_edit_examples_shipped_images_are_sent_as_its_references(page, dashscope_fake):
+    open_tab(page, "Edit")
+    click_example(page, "edit", "blue top hat")
+    expect(page.locator("#edit-references img")).to_have_count(2, timeout=10_000)
+    assert dashscope_fake.requests == []
+    page.locator("#edit-run").click()
+    expect(page.locator("#edit-results img")).to_have_count(1, timeout=30_000)
+    content = dashscope_fake.generation_requests()[0].json["input"]["messages"][0]["content"]
+    assert [part["image"][:22] for part in content[1:]] == ["data:image/png;base64,"] * 2
+
+
+def test_on_a_phone_an_edit_example_fills_the_references(browser, served, dashscope_fake, shots):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone = context.new_page()
+    try:
+        phone.goto(served)
+        open_tab(phone, "Edit")
+        click_example(phone, "edit", "winter night")
+        expect(phone.locator("#edit-references img")).to_have_count(1, timeout=10_000)
+        expect(phone.locator("#edit-prompt textarea")).to_have_value(re.compile("^Image 1 on a winter night"))
+        shots(phone, "example_edit_phone")
+        open_tab(phone, "Text to image")
+        shots(phone, "examples_text_to_image_phone")
+    finally:
+        context.close()
+    assert dashscope_fake.requests == []
+
+
+def test_an_edit_shows_its_first_reference_against_the_chosen_result(page, dashscope_fake, shots, tmp_path):
+    reference = tmp_path / "field.png"
+    Image.new("RGB", (640, 480), (200, 170, 40)).save(reference)
+    open_tab(page, "Edit")
+    page.locator("#edit-references input[type=file]").set_input_files(str(reference))
+    expect(page.locator("#edit-references")).to_contain_text("Image 1", timeout=10_000)
+    count = page.locator("#edit-count-slider input[type=number]")
+    count.fill("2")
+    count.press("Enter")
+    page.locator("#edit-prompt textarea").fill("image 1 at dusk")
+    page.locator("#edit-run").click()
+    results = page.locator("#edit-results img")
+    expect(results).to_have_count(2, timeout=30_000)
+    compared = page.locator("#edit-before-after img")
+    expect(compared).to_have_count(2, timeout=10_000)
+    expect(compared.nth(1)).to_have_attribute("src", results.nth(0).get_attribute("src"))
+    shots(page, "before_after_first")
+    second = results.nth(1).get_attribute("src")
+    results.nth(1).click()
+    expect(compared.nth(1)).to_have_attribute("src", second, timeout=10_000)
+    assert "field" in compared.nth(0).get_attribute("src")  # the reference itself: same shape as the result
+    shots(page, "before_after_second")
+
+
+def shown_images_loaded(page, selector):
+    """Every <img> under `selector` fetched and decoded: the server let the browser have the file."""
+    page.wait_for_function(
+        f"() => [...document.querySelectorAll('{selector} img')].every(i => i.complete && i.naturalWidth > 0)",
+        timeout=10_000,
+    )
+
+
+@contextlib.contextmanager
+def app_started_in(folder, fake):
+    """`python <repo>/app.py` started from `folder`, with only `fake`'s vendor; yields its URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    no_keys = {adapter.facts.key_env: "" for adapter in PROVIDERS.values()}
+    env = {**os.environ, **no_keys, **fake.env(), "WAN26_MCP": "off"}
+    env |= {"GRADIO_SERVER_PORT": str(port), "WAN26_OUTPUT_DIR": str(folder / "outputs"), "PYTHONPATH": str(GUARD)}
+    app = subprocess.Popen([sys.executable, str(REPO / "app.py")], cwd=folder, env=env)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        for _ in range(120):
+            assert app.poll() is None, "the app stopped"
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(url, timeout=1).status_code == 200:
+                    break
+            time.sleep(0.5)
+        yield url
+    finally:
+        app.terminate()
+        app.wait(timeout=30)
+
+
+def test_edit_examples_load_their_images_when_the_app_runs_from_another_folder(browser, dashscope_fake, tmp_path):
+    with app_started_in(tmp_path, dashscope_fake) as url:
+        context = browser.new_context(viewport={"width": 1280, "height": 720})
+        page = context.new_page()
+        try:
+            page.goto(url)
+            open_tab(page, "Edit")
+            shown_images_loaded(page, "#edit-examples")
+            click_example(page, "edit", "blue top hat")
+            expect(page.locator("#edit-references img")).to_have_count(2, timeout=10_000)
+            shown_images_loaded(page, "#edit-references")
+        finally:
+            context.close()
+    assert dashscope_fake.requests == []

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image, ImageChops
 
 from wan26.errors import ConfigError
 
@@ -76,3 +77,68 @@ def test_a_key_given_without_a_vendor_is_kept_and_the_vendor_asked_for(tmp_path)
     assert keys == {}
     assert "Choose the vendor this key is for" in status
     assert "sk-visitor" not in status
+
+
+def test_the_examples_only_fill_the_form_and_the_three_runs_stay_the_only_endpoints(monkeypatch, tmp_path):
+    import gradio as gr
+
+    from wan26.ui import build_app
+
+    monkeypatch.setenv("GRADIO_CACHE_EXAMPLES", "true")  # what a Space may set: it must not run them at start-up
+    studio = build_app({"DASHSCOPE_API_KEY": "sk-test", "WAN26_OUTPUT_DIR": str(tmp_path / "out")})
+    try:
+        blocks = studio.blocks
+        info = blocks.get_api_info()
+        assert sorted(info["named_endpoints"]) == ["/edit", "/interleave", "/text_to_image"]
+        assert info["unnamed_endpoints"] == {}
+        clicked = [
+            fn
+            for fn in blocks.fns.values()
+            if any(isinstance(blocks.blocks.get(target), gr.Dataset) for target, _ in fn.targets)
+        ]
+        # One per tab, filling the form only: caching or running on click would add events of other names.
+        assert [(fn.name, fn.api_visibility) for fn in clicked] == [("load_example", "private")] * 3
+    finally:
+        studio.blocks.close()
+
+
+def picture(path: Path, size: tuple[int, int]) -> str:
+    Image.new("RGB", size, (90, 140, 200)).save(path)
+    return str(path)
+
+
+def test_the_before_after_view_is_the_first_uploaded_reference_against_the_chosen_result(tmp_path):
+    from wan26.ui.before_after import before_after
+
+    first, second = picture(tmp_path / "a.png", (640, 480)), picture(tmp_path / "b.png", (300, 300))
+    results = [(picture(tmp_path / f"r{i}.png", (1472, 1104)), "seed 7 · 1472×1104") for i in (1, 2)]
+    shown = before_after([(first, "Image 1"), (second, "Image 2")], results, 1)
+    assert shown["visible"] and shown["value"] == (first, results[1][0])
+    assert before_after([(first, "Image 1")], results, None)["value"] == (first, results[0][0])
+    assert before_after([], results)["visible"] is False  # references given as links only
+    assert before_after([("https://example.com/cat.png", None)], results)["visible"] is False  # never fetched
+    assert before_after([(first, "Image 1")], [])["visible"] is False
+
+
+def test_a_reference_of_another_shape_is_padded_to_the_results_shape_so_the_two_line_up(tmp_path):
+    from wan26.ui.before_after import shaped_like
+
+    padded = shaped_like(picture(tmp_path / "square.png", (512, 512)), picture(tmp_path / "wide.png", (1696, 944)))
+    assert isinstance(padded, Image.Image)
+    assert padded.height == 512 and abs(padded.width / padded.height - 1696 / 944) < 0.01
+    assert padded.getpixel((0, 0))[3] == 0 and padded.getpixel((padded.width // 2, 256))[3] == 255
+
+
+def test_the_shipped_example_images_are_small_and_drawn_by_the_committed_script():
+    import make_example_images as made
+
+    from wan26.ui.form_examples import EDIT
+
+    assert sorted(path.name for path in made.FOLDER.iterdir()) == sorted(made.IMAGES)
+    assert {name for names, _ in EDIT for name in names} == set(made.IMAGES)  # each one used, none missing
+    for name, drawing in made.IMAGES.items():
+        assert (made.FOLDER / name).stat().st_size <= 60_000
+        with Image.open(made.FOLDER / name) as shipped:
+            assert min(shipped.size) >= 240  # Wan's smallest reference side
+            difference = ImageChops.difference(shipped.convert("RGB"), made.drawn(drawing))
+            assert max(high for _, high in difference.getextrema()) <= 8  # leeway for another Pillow's resampling

@@ -124,7 +124,8 @@ class Form:
             return gr.update(label=label, visible=limits.negative_prompt)
 
         limit = offered(self.first, mode).negative_max
-        box = gr.Textbox("", label=f"Negative prompt (≤{limit} characters)", placeholder="what to avoid", max_lines=4)
+        label = f"Negative prompt (≤{limit} characters)"
+        box = gr.Textbox("", label=label, placeholder="what to avoid", max_lines=4, elem_id=f"{mode}-negative")
         return self.follows(box, update)  # type: ignore[no-any-return]
 
     def exact_size(
@@ -203,7 +204,11 @@ class Form:
         use_task.change(lambda value: value, use_task, task_state, **PRIVATE)
         return extend, watermark, task_state
 
-    def results(self, mode: Mode) -> tuple[gr.Gallery, gr.Markdown, gr.Number, gr.Button, gr.Button]:
+    def results(
+        self, mode: Mode, under_buttons: Callable[[], object] | None = None
+    ) -> tuple[gr.Gallery, gr.Markdown, gr.Number, gr.Button, gr.Button]:
+        """The results gallery, its buttons and the run's details; `under_buttons` builds what goes
+        between the buttons and the details."""
         gallery = gr.Gallery(
             label="Results",
             elem_id=f"{mode}-results",
@@ -221,6 +226,8 @@ class Form:
         with gr.Row(equal_height=True):
             reuse = gr.Button("♻️ Reuse this seed", size="sm", elem_id=f"{mode}-reuse-seed")
             to_edit = gr.Button("↗️ Use as reference in Edit", size="sm", elem_id=f"{mode}-to-edit")
+        if under_buttons:
+            under_buttons()
         details = gr.Markdown(label="Run details", elem_id=f"{mode}-details")
         self.follows(reuse, lambda adapter: gr.update(visible=_has_seed(adapter, mode)))
         return gallery, details, used_seed, reuse, to_edit

@@ -23,7 +23,9 @@ from wan26.ui.actions import (
     selected_index,
     use_as_reference,
 )
+from wan26.ui.before_after import before_after, before_after_selected, before_after_slider, hide_before_after
 from wan26.ui.controls import FOLLOW_INPUT, PRIVATE, PRIVATE_NOTIFYING, FollowsVendor, Form
+from wan26.ui.form_examples import edit_examples, interleave_examples, text_to_image_examples
 from wan26.ui.inputs import edit_request, edit_size_value, interleave_request, interleave_size, t2i_request
 from wan26.ui.keys import KeyActions
 from wan26.ui.runs import Runs
@@ -186,6 +188,7 @@ class _Page:
                     self.t_random, self.t_seed = form.seed_controls(mode)
                     self.t_extend, self.t_mark, self.t_task = form.switches(mode)
                 form.notes(mode)
+                text_to_image_examples(self.t_prompt, self.t_shape, self.t_negative)
             with gr.Column(scale=1, min_width=320):
                 self.t_gallery, self.t_details, self.t_used, self.t_reuse, self.t_to_edit = form.results(mode)
         form.shape_sets_size(mode, self.t_shape, self.provider, self.t_width, self.t_height)
@@ -220,9 +223,18 @@ class _Page:
                 first_shape = str(self.e_shape.value)
                 self.e_size = gr.Textbox(edit_size_value(first_shape, 1280, 1280), visible=False)
                 form.notes(mode)
+                examples = edit_examples(self.e_refs, self.e_prompt)
+                # Hidden references would be sent and refused, as with uploads (see _references).
+                self.follows(examples.dataset, lambda a: gr.update(visible=a.facts.image_rules.accepts_local))
             with gr.Column(scale=1, min_width=320):
-                self.e_gallery, self.e_details, self.e_used, self.e_reuse, self.e_to_edit = form.results(mode)
+                results = form.results(mode, under_buttons=self._before_after_slider)
+                self.e_gallery, self.e_details, self.e_used, self.e_reuse, self.e_to_edit = results
         form.shape_sets_size(mode, self.e_shape, self.provider, self.e_width, self.e_height)
+
+    def _before_after_slider(self) -> None:
+        slider = self.e_before_after = before_after_slider()
+        # A links-only vendor's references are never fetched to be compared.
+        self.follows(slider, lambda a: gr.update() if a.facts.image_rules.accepts_local else hide_before_after())
 
     def _references(self) -> None:
         with gr.Group() as uploads:
@@ -273,6 +285,7 @@ class _Page:
                 self.i_width = gr.Number(value=0, visible=False, precision=0)
                 self.i_height = gr.Number(value=0, visible=False, precision=0)
                 form.notes(mode)
+                interleave_examples(self.i_prompt, self.i_shape)
             with gr.Column(scale=1, min_width=320):
                 self.i_chat = gr.Chatbot(
                     elem_id="interleave-chat",
@@ -382,6 +395,15 @@ class _Page:
             (e_event, self.e_used, self.last_seeds[1]),
         ):
             event.success(lambda seed: seed, used, last, **PRIVATE)
+        self._wire_before_after(e_event)
+
+    def _wire_before_after(self, edit_run: Any) -> None:
+        """Private events, so the public edit endpoint keeps its three outputs: hidden while an edit
+        runs, then the first reference against the result chosen in the gallery (the first at once)."""
+        slider, compared = self.e_before_after, [self.e_refs, self.e_gallery]
+        gr.on([self.e_run.click, self.e_prompt.submit], hide_before_after, None, slider, **PRIVATE)
+        edit_run.success(before_after, compared, slider, **PRIVATE)
+        self.e_gallery.select(before_after_selected, compared, slider, **PRIVATE)
 
     def _endpoint(
         self,
