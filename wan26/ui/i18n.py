@@ -49,7 +49,6 @@ _INTRO = Words(
 
 # Labels and fixed texts: translated by the browser (no `{value}` in these).
 LABELS: dict[str, Words] = {
-    "app_title": Words("Wan 2.6 Image Studio", "Wan 2.6 图像工作室"),
     "intro": _INTRO,
     "vendor": Words("Vendor", "服务商"),
     "open_settings": Words("⚙️ Keys and settings", "⚙️ 密钥与设置"),
