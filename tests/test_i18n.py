@@ -1,5 +1,6 @@
 """The interface's two languages: which one a visitor gets, and the core's English messages in Chinese."""
 
+import importlib
 import os
 import re
 import string
@@ -254,3 +255,54 @@ def test_a_violation_keeps_its_field_named_in_the_visitors_language():
     assert english[1]["message"] == "image 2: is not supported here"
     assert prompt["message"] == "宽度：5000 超出 256–2048 px 的范围"  # under the prompt: Width is folded away
     assert english[0]["message"] == "Width: 5000 is outside 256–2048 px"
+
+
+def vendor_hints() -> dict[str, str]:
+    """Every hint the vendors' error tables give (wan26/providers/_*_errors.py), by where it is."""
+    found = {}
+    for path in sorted((REPO / "wan26" / "providers").glob("_*_errors.py")):
+        module = importlib.import_module(f"wan26.providers.{path.stem}")
+        for name, value in vars(module).items():
+            values = value.values() if isinstance(value, dict) else [value]
+            for index, item in enumerate(values):
+                hint = item[1] if isinstance(item, tuple) and len(item) == 2 else item
+                constant = name.startswith("_") and not name.startswith("__") and name.isupper()
+                if constant and isinstance(hint, str) and " " in hint:
+                    found[f"{path.stem}.{name}[{index}]"] = hint
+    return found
+
+
+ENGLISH_RUN = re.compile(r"\b[A-Za-z']{2,}(?: [A-Za-z']{2,}){3,}\b")  # four English words in a row
+
+
+def still_english(text: str) -> list[str]:
+    """Runs of English left in `text`, leaving out links, code and names of settings."""
+    text = re.sub(r"https?://\S+|`[^`]*`|\b[A-Z0-9_]{4,}\b|Expected … received …", "", text)
+    return ENGLISH_RUN.findall(text)
+
+
+def test_every_hint_of_the_vendors_tables_is_said_in_chinese():
+    hints = vendor_hints()
+    assert len(hints) > 30  # the tables were found
+    untranslated = {where: hint for where, hint in hints.items() if still_english(translate(hint, Lang.ZH))}
+    assert untranslated == {}
+
+
+@pytest.mark.parametrize(
+    "hint",
+    [
+        "It may still be billed; it was not sent again.",
+        "The provider is very slow.",
+        "Check your internet connection, or the base URL if you set one.",
+        "The provider is slow or overloaded. The request may still have been received.",
+        "The request may still have been received; it was not sent again.",
+        "What arrived before the cut has been saved.",
+        "1 of 2 calls succeeded. A problem on Alibaba's side. Try again in a moment.",
+        "The task may still finish and be billed. Save it within 24 h with: python -m wan26 fetch abc --mode "
+        "text_to_image --provider dashscope. Submit it again if you still want it.",
+        "2 other image(s) are saved in the server's output folder.",
+        "The task may still run and be billed; it was not sent again. Try the direct flow.",
+    ],
+)
+def test_the_clients_own_hints_are_said_in_chinese(hint):
+    assert still_english(translate(hint, Lang.ZH)) == []

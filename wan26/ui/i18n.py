@@ -85,7 +85,7 @@ LABELS: dict[str, Words] = {
     ),
     "references": Words(
         "References, in order: the prompt calls them image 1, image 2, … (click one to move it)",
-        "参考图（按顺序，提示词中称为图1、图2……；点击一张可移动它）",
+        "参考图（依次为图1、图2…，点击可移动）",
     ),
     "move_earlier": Words("◀ Move earlier", "◀ 前移"),
     "move_later": Words("Move later ▶", "后移 ▶"),
@@ -333,6 +333,11 @@ def t(key: str, lang: Lang, **values: Any) -> str:
     """The text `key` in `lang`, its `{fields}` filled in."""
     words = TEXTS.get(key) or LABELS[key]
     return words.in_(lang).format(**values)
+
+
+def listed(names: Iterable[str], lang: Lang) -> str:
+    """Names in a row: "a, b" in English, "a、b" in Chinese."""
+    return ("、" if lang is Lang.ZH else ", ").join(names)
 
 
 def field_label(field: str, lang: Lang) -> str:
@@ -789,6 +794,144 @@ PHRASES = _patterns(
             "另外 {count} 张图片已保存在 {folder}。",
         ),
         (r"the server's output folder", "服务器的输出文件夹"),
+        (
+            r"The free quota is used up\. Enable paid usage in the Model Studio console to continue\.",
+            "免费额度已用完。请在百炼控制台开通付费使用后继续。",
+        ),
+        (
+            r"The task id stays valid for 24 hours, so once that is sorted out `python -m wan26 fetch TASK_ID --mode"
+            r" MODE` may still get its result\.",
+            "任务 ID 在 24 小时内有效，问题解决后，`python -m wan26 fetch TASK_ID --mode MODE` 仍可能取回结果。",
+        ),
+        # AI/ML API
+        (
+            r"Check AIMLAPI_API_KEY: the key is missing, expired or mistyped\. Create one at (?P<url>\S+)",
+            "请检查 AIMLAPI_API_KEY：密钥缺失、已过期或输入有误。在 {url} 创建密钥",
+        ),
+        (
+            r"Your AI/ML API balance is used up: top up or update the payment method at (?P<url>\S+)",
+            "你的 AI/ML API 余额已用完：请在 {url} 充值或更新付款方式",
+        ),
+        (
+            r"The free tier's hourly limit is reached: wait an hour, or subscribe at (?P<url>\S+)",
+            "已达到免费套餐的每小时上限：请等一小时，或在 {url} 订阅",
+        ),
+        (
+            r"This key may not use this model: check your plan at (?P<url>\S+)",
+            "此密钥无权使用该模型：请在 {url} 检查你的套餐",
+        ),
+        (
+            r"Too many requests at once\. Wait a little and try again, or make fewer images per run\.",
+            "同时请求过多。请稍等后重试，或减少每次生成的张数。",
+        ),
+        (
+            r"The prompt or a reference image was flagged as inappropriate\. Rephrase the prompt or use other images\.",
+            "提示词或参考图被判定为不当内容。请改写提示词或换用其他图片。",
+        ),
+        (
+            r"AI/ML API refused a field; the message names it \(Expected … received …\)\.",
+            "AI/ML API 拒绝了某个字段；错误信息中写明了是哪个（Expected … received …）。",
+        ),
+        (
+            r"A problem at AI/ML API or at Alibaba behind it\. Try again in a few minutes\.",
+            "AI/ML API 或其背后的阿里云出了问题。请几分钟后重试。",
+        ),
+        (
+            r"The model is under maintenance at AI/ML API\. Try again later, or contact help@aimlapi\.com\.",
+            "AI/ML API 上的该模型正在维护。请稍后重试，或联系 help@aimlapi.com。",
+        ),
+        (
+            r"The generation ran past AI/ML API's time limit\. It may still be billed; try again later\.",
+            "生成超过了 AI/ML API 的时间上限。它仍可能计费；请稍后重试。",
+        ),
+        # Runware
+        (
+            r"Check RUNWARE_API_KEY: copy the key again from https://my\.runware\.ai \(or create one at /signup\)\.",
+            "请检查 RUNWARE_API_KEY：从 https://my.runware.ai 重新复制密钥（或在 /signup 创建一个）。",
+        ),
+        (
+            r"Your Runware balance is used up: top up at https://my\.runware\.ai, then try again\.",
+            "你的 Runware 余额已用完：请在 https://my.runware.ai 充值后重试。",
+        ),
+        (r"Runware is throttling requests\. Wait a little and try again\.", "Runware 正在限流。请稍等后重试。"),
+        (
+            r"The prompt, a reference image or the result was flagged by content moderation\. Rephrase the prompt or"
+            r" use other images\.",
+            "提示词、参考图或生成结果未通过内容审核。请改写提示词或换用其他图片。",
+        ),
+        (
+            r"Runware refused a parameter; the message says which and why\.",
+            "Runware 拒绝了某个参数；错误信息中写明了是哪个以及原因。",
+        ),
+        (
+            r"The model provider behind Runware did not answer in time\. Try again in a moment\.",
+            "Runware 背后的模型服务商没有及时响应。请稍后重试。",
+        ),
+        (
+            r"Runware does not know this task: task ids expire, and are visible only to the key that made them\.",
+            "Runware 不认识这个任务：任务 ID 会过期，且只对创建它的密钥可见。",
+        ),
+        (r"A problem on Runware's side\. Try again in a moment\.", "Runware 那边出了问题。请稍后重试。"),
+        (r"Docs: (?P<url>\S+)", "文档：{url}"),
+        # ShortAPI
+        (
+            r"Check SHORTAPI_API_KEY: copy the key again from your ShortAPI dashboard \(https://shortapi\.ai\)\.",
+            "请检查 SHORTAPI_API_KEY：从 ShortAPI 控制台（https://shortapi.ai）重新复制密钥。",
+        ),
+        (
+            r"Your ShortAPI balance is too low for this job: top up in your dashboard at https://shortapi\.ai, then"
+            r" retry\.",
+            "你的 ShortAPI 余额不足以完成此任务：请在 https://shortapi.ai 的控制台充值后重试。",
+        ),
+        (
+            r"This key may not use this model: check the key's permissions in your ShortAPI dashboard\.",
+            "此密钥无权使用该模型：请在 ShortAPI 控制台检查密钥的权限。",
+        ),
+        (
+            r"Too many requests to (?P<vendor>ShortAPI|Vtrix) at once\. Wait a little and try again\.",
+            "同时向 {vendor} 发出的请求过多。请稍等后重试。",
+        ),
+        (
+            r"(?P<vendor>ShortAPI|Vtrix) refused the request; the message says which parameter\.",
+            "{vendor} 拒绝了请求；错误信息中写明了是哪个参数。",
+        ),
+        (
+            r"ShortAPI does not know this job id: check it, and that the job was made with this SHORTAPI_API_KEY\.",
+            "ShortAPI 不认识这个任务 ID：请检查它，并确认任务是用当前的 SHORTAPI_API_KEY 创建的。",
+        ),
+        (
+            r"A problem on ShortAPI's side \(or the upstream model\)\. Try again in a moment\.",
+            "ShortAPI（或其上游模型）出了问题。请稍后重试。",
+        ),
+        # Vtrix
+        (
+            r"Your Vtrix balance is too low: top up at https://vtrix\.ai, then try again\.",
+            "你的 Vtrix 余额不足：请在 https://vtrix.ai 充值后重试。",
+        ),
+        (
+            r"Check VTRIX_API_KEY: the key is missing, mistyped or revoked \(keys: https://vtrix\.ai\)\.",
+            "请检查 VTRIX_API_KEY：密钥缺失、输入有误或已被吊销（密钥：https://vtrix.ai）。",
+        ),
+        (
+            r"Either your Vtrix balance is too low \(top up at https://vtrix\.ai\) or this key may not use this"
+            r" model\.",
+            "可能是你的 Vtrix 余额不足（请在 https://vtrix.ai 充值），也可能是此密钥无权使用该模型。",
+        ),
+        (
+            r"A problem at Vtrix or upstream at Alibaba\. Try again in a moment\.",
+            "Vtrix 或上游的阿里云出了问题。请稍后重试。",
+        ),
+        (r"Vtrix or Alibaba did not finish in time\. Try again later\.", "Vtrix 或阿里云没有及时完成。请稍后重试。"),
+        (
+            r"Vtrix found nothing there: check the task id and the key \(task ids expire after 24 hours\), or"
+            r" VTRIX_BASE_URL if you set one\.",
+            "Vtrix 在那里什么也没找到：请检查任务 ID 和密钥（任务 ID 24 小时后过期）；"
+            "如果设置了 VTRIX_BASE_URL，也请检查它。",
+        ),
+        (
+            r"Vtrix task ids expire after 24 hours, and an expired task cannot be fetched: submit it again\.",
+            "Vtrix 的任务 ID 24 小时后过期，过期的任务无法获取：请重新提交。",
+        ),
     ]
 )
 
@@ -839,7 +982,10 @@ def _phrases(text: str) -> str:
     """Each known sentence inside `text` in Chinese; the rest as it was."""
     for pattern, template in PHRASES:
         text = pattern.sub(_filling(template), text)
-    return text
+    return _AFTER_CHINESE_STOP.sub("", text)  # Chinese sentences follow one another without a space
+
+
+_AFTER_CHINESE_STOP = re.compile(r"(?<=[。；：）])[ \t]+(?=\S)")
 
 
 def _filling(template: str) -> Callable[[re.Match[str]], str]:

@@ -11,7 +11,7 @@ from wan26.limits import ModeLimits, Range, side_range, violations
 from wan26.pricing import Estimate, estimate
 from wan26.providers import PROVIDERS, Adapter, flows_of, get_adapter
 from wan26.types import Flow, GenerationResult, ImageRequest, Mode, SavedImage, Size
-from wan26.ui.i18n import LABELS, Lang, t, translate
+from wan26.ui.i18n import LABELS, Lang, listed, t, translate
 from wan26.ui.vendors import SessionKeys, Vendors
 
 NO_KEY_LINE = LABELS["no_key_line"].en
@@ -34,7 +34,7 @@ def offered(adapter: Adapter, mode: Mode) -> ModeLimits:
 
 
 def unavailable_reason(adapter: Adapter, mode: Mode, lang: Lang = Lang.EN) -> str:
-    elsewhere = ", ".join(other.facts.title for other in PROVIDERS.values() if mode in other.facts.limits)
+    elsewhere = listed((other.facts.title for other in PROVIDERS.values() if mode in other.facts.limits), lang)
     mode_name = t(MODE_KEYS[mode], lang)
     return t("unavailable_reason", lang, vendor=adapter.facts.title, mode=mode_name, others=elsewhere)
 
@@ -134,7 +134,7 @@ def vendor_notes(adapter: Adapter, mode: Mode, lang: Lang = Lang.EN) -> str:
 
 def key_status(vendors: Vendors, guard: KeyGuard, keys: SessionKeys | None, lang: Lang = Lang.EN) -> str:
     lines = [t("key_own", lang, vendor=get_adapter(name).facts.title) for name in keys or {}]
-    server = ", ".join(get_adapter(name).facts.title for name in vendors.server_keyed())
+    server = listed((get_adapter(name).facts.title for name in vendors.server_keyed()), lang)
     if server:
         lines.append(t("key_server", lang, vendors=server))
     elif not keys:
