@@ -373,3 +373,4 @@ def test_a_result_is_not_sent_to_edit_for_a_vendor_that_takes_links_only(page, v
     open_tab(page, "Edit")
     expect(page.locator("#edit-references img")).to_have_count(0)
     shots(page, "to_edit_refused_for_shortapi")
+
