@@ -1,12 +1,13 @@
 """The studio's web interface (Gradio), built by `build_app(env)`; `app.py` only launches it.
 
 One module per concern: `settings` (what the environment configures), `vendors` (which vendors a
-visitor can use), `texts` (the words the page shows), `inputs` (requests from what the endpoints
-receive), `validation`, `keys`, `spending` (the owner's key guard), `shown` (files handed to
-Gradio), `stopped` (tasks left running by Stop), `runs` (the three endpoints), `actions` (small
-private handlers), `controls` (the form's building blocks), `form_examples` (the clickable examples
-that fill a form; the Edit ones' images are in `examples/`), `before_after` (the Edit tab's
-reference-against-result slider) and `page` (the layout and its wiring).
+visitor can use), `texts` (the words the page shows), `i18n` (those words in English and Chinese,
+and which one a visitor reads), `inputs` (requests from what the endpoints receive), `validation`,
+`keys`, `spending` (the owner's key guard), `shown` (files handed to Gradio), `stopped` (tasks left
+running by Stop), `runs` (the three endpoints), `actions` (small private handlers), `controls` (the
+form's building blocks), `form_examples` (the clickable examples that fill a form; the Edit ones'
+images are in `examples/`), `before_after` (the Edit tab's reference-against-result slider) and
+`page` (the layout and its wiring).
 `import wan26` never imports this package, nor gradio.
 """
 

@@ -7,43 +7,59 @@ from typing import Any
 import gradio as gr
 
 from wan26.types import Size, parse_size
+from wan26.ui.i18n import Lang, lang_of, t
 from wan26.ui.inputs import RANDOM_SEED, paths
 
 MAX_REFERENCES = 4
 
 
-def label_references(gallery: list[Any] | None) -> list[tuple[str, str]]:
-    files = paths(gallery)
+def label_references(gallery: list[Any] | None, request: gr.Request | None = None) -> list[tuple[str, str]]:
+    return labelled(paths(gallery), lang_of(request))
+
+
+def labelled(files: list[str], lang: Lang) -> list[tuple[str, str]]:
+    """The references captioned with the number the prompt calls them by ("Image 1", "图1")."""
     if len(files) > MAX_REFERENCES:
-        gr.Warning(f"Edit takes at most 4 reference images; kept the first 4 of {len(files)}.")
-    return [(path, f"Image {index}") for index, path in enumerate(files[:MAX_REFERENCES], start=1)]
+        gr.Warning(t("too_many_references_kept", lang, count=len(files)))
+    return [(path, t("reference_n", lang, index=index)) for index, path in enumerate(files[:MAX_REFERENCES], start=1)]
 
 
-def move_reference(gallery: list[Any] | None, selected: int | None, step: int) -> tuple[Any, Any]:
+def move_earlier(gallery: list[Any] | None, selected: int | None, request: gr.Request) -> tuple[Any, Any]:
+    return move_reference(gallery, selected, -1, lang_of(request))
+
+
+def move_later(gallery: list[Any] | None, selected: int | None, request: gr.Request) -> tuple[Any, Any]:
+    return move_reference(gallery, selected, +1, lang_of(request))
+
+
+def move_reference(gallery: list[Any] | None, selected: int | None, step: int, lang: Lang = Lang.EN) -> tuple[Any, Any]:
     files = paths(gallery)
     if selected is None or not 0 <= selected < len(files) or not 0 <= selected + step < len(files):
         return gr.skip(), gr.skip()
     files[selected], files[selected + step] = files[selected + step], files[selected]
     moved = selected + step  # keep the moved image selected, so repeated clicks keep moving it
-    return gr.Gallery(value=label_references(files), selected_index=moved), moved
+    return gr.Gallery(value=labelled(files, lang), selected_index=moved), moved
 
 
-def use_as_reference(results: list[Any] | None, selected: int | None, references: list[Any] | None) -> tuple[Any, Any]:
+def use_as_reference(
+    results: list[Any] | None, selected: int | None, references: list[Any] | None, lang: Lang = Lang.EN
+) -> tuple[Any, Any]:
     chosen = paths(results)
     if not chosen:
-        raise gr.Error("Generate an image first.", title="Nothing to send")
+        raise gr.Error(t("nothing_to_send", lang), title=t("title_nothing_to_send", lang))
     pick = chosen[selected if selected is not None and selected < len(chosen) else 0]
     current = paths(references)
     if len(current) >= MAX_REFERENCES:
-        raise gr.Error("Edit already has 4 reference images; remove one first.", title="Too many references")
-    gr.Info(f"Sent to Edit as image {len(current) + 1}.")
-    return label_references([*current, pick]), gr.Tabs(selected="edit")
+        raise gr.Error(t("too_many_references", lang), title=t("title_too_many_references", lang))
+    gr.Info(t("sent_to_edit", lang, index=len(current) + 1))
+    return labelled([*current, pick], lang), gr.Tabs(selected="edit")
 
 
-def reuse_seed(used: float | None) -> tuple[Any, Any]:
+def reuse_seed(used: float | None, request: gr.Request | None = None) -> tuple[Any, Any]:
     """`used`: the seed of this tab's last finished run (None until one has finished)."""
     if used is None:
-        raise gr.Error("Run once first: the seed used is shown after a run.", title="No seed yet")
+        lang = lang_of(request)
+        raise gr.Error(t("no_seed_yet", lang), title=t("title_no_seed_yet", lang))
     return int(used), False
 
 

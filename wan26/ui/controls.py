@@ -12,6 +12,7 @@ from wan26.limits import SEED_MAX, side_range
 from wan26.providers import Adapter, flows_of
 from wan26.types import Mode, SizeTier
 from wan26.ui.errors import adapter_named
+from wan26.ui.i18n import I18N, Lang, both, both_choices, lang_of, t
 from wan26.ui.inputs import RANDOM_SEED
 from wan26.ui.ratios import ratio_choices, size_for_ratio
 from wan26.ui.texts import (
@@ -32,8 +33,9 @@ PRIVATE_NOTIFYING: dict[str, Any] = {"api_visibility": "private", "show_progress
 # an error of its own instead of our verdict naming the limit.
 RAW_CHECK: dict[str, Any] = {**PRIVATE, "preprocess": False, "trigger_mode": "always_last"}
 VendorUpdate = Callable[[Adapter], Any]
+WordedUpdate = Callable[[Adapter, Lang], Any]  # an update that writes words, in the visitor's language
 FOLLOW_INPUT = "follow"  # interleave's size choice: the input image's shape
-LIKE_REFERENCE = {SizeTier.K1: "Like the last reference · 1K", SizeTier.K2: "Like the last reference · 2K"}
+LIKE_REFERENCE = {SizeTier.K1: "like_reference_1K", SizeTier.K2: "like_reference_2K"}
 
 
 class FollowsVendor:
@@ -41,9 +43,14 @@ class FollowsVendor:
 
     def __init__(self, vendors: Vendors) -> None:
         self.vendors = vendors
-        self.pairs: list[tuple[Any, VendorUpdate]] = []
+        self.pairs: list[tuple[Any, WordedUpdate]] = []
 
     def __call__(self, component: Any, update: VendorUpdate) -> Any:
+        self.pairs.append((component, lambda adapter, _lang: update(adapter)))
+        return component
+
+    def worded(self, component: Any, update: WordedUpdate) -> Any:
+        """Like calling it, for an update that writes words: it gets the visitor's language too."""
         self.pairs.append((component, update))
         return component
 
@@ -51,17 +58,17 @@ class FollowsVendor:
     def components(self) -> list[Any]:
         return [component for component, _ in self.pairs]
 
-    def updates(self, provider: str | None) -> list[Any]:
-        adapter = adapter_named(self.vendors, provider)
-        return [update(adapter) for _, update in self.pairs]
+    def updates(self, provider: str | None, request: gr.Request) -> list[Any]:
+        adapter, lang = adapter_named(self.vendors, provider), lang_of(request)
+        return [update(adapter, lang) for _, update in self.pairs]
 
 
-def size_choices(adapter: Adapter, mode: Mode) -> list[tuple[str, str]]:
+def size_choices(adapter: Adapter, mode: Mode, lang: Lang = Lang.EN) -> list[tuple[str, str]]:
     """The shapes this vendor can make in `mode`: its 1K/2K tiers (edit), the input's shape
     (interleave), then aspect ratios with the size each one sends."""
     limits = offered(adapter, mode)
-    tiers = [(LIKE_REFERENCE[tier], tier.value) for tier in sorted(limits.size_tiers)]
-    follow = [("Like the input image", FOLLOW_INPUT)] if mode is Mode.INTERLEAVE else []
+    tiers = [(t(LIKE_REFERENCE[tier], lang), tier.value) for tier in sorted(limits.size_tiers)]
+    follow = [(t("like_input", lang), FOLLOW_INPUT)] if mode is Mode.INTERLEAVE else []
     return [*tiers, *follow, *ratio_choices(limits, mode)]
 
 
@@ -74,21 +81,32 @@ class Form:
     def adapter(self, provider: str | None) -> Adapter:
         return adapter_named(self.vendors, provider)
 
-    def prompt_count(self, mode: Mode) -> Callable[[str, str], str]:
-        return lambda text, provider: char_count(text, offered(self.adapter(provider), mode).prompt_max)
+    # Handlers, not lambdas: Gradio hands the visitor's request only to a parameter annotated gr.Request.
+    def prompt_count(self, mode: Mode) -> Callable[..., str]:
+        def count(text: str, provider: str, request: gr.Request) -> str:
+            return char_count(text, offered(self.adapter(provider), mode).prompt_max, lang_of(request))
 
-    def size_verdict(self, mode: Mode) -> Callable[[str, float, float], str]:
-        return lambda provider, width, height: size_check(self.adapter(provider), mode, width, height)
+        return count
 
-    def price(self, mode: Mode) -> Callable[[str, float], str]:
-        return lambda provider, count: price_note(self.adapter(provider), mode, count) if provider else ""
+    def size_verdict(self, mode: Mode) -> Callable[..., str]:
+        def verdict(provider: str, width: float, height: float, request: gr.Request) -> str:
+            return size_check(self.adapter(provider), mode, width, height, lang_of(request))
 
-    def prompt(self, mode: Mode, placeholder: str, provider: gr.Dropdown) -> gr.Textbox:
+        return verdict
+
+    def price(self, mode: Mode) -> Callable[..., str]:
+        def price(provider: str, count: float, request: gr.Request) -> str:
+            return price_note(self.adapter(provider), mode, count, lang_of(request)) if provider else ""
+
+        return price
+
+    def prompt(self, mode: Mode, placeholder: Any, provider: gr.Dropdown) -> gr.Textbox:
+        """`placeholder`: an example prompt with the Enter hint (a translated label)."""
         # One line to start with: Enter runs and Shift+Enter adds a line (Gradio's rule for lines=1);
         # the box grows with the text.
         return gr.Textbox(
-            label="Prompt",
-            placeholder=f"{placeholder} (Enter to generate · Shift+Enter for a new line)",
+            label=I18N("prompt"),
+            placeholder=placeholder,
             lines=1,
             max_lines=12,
             elem_id=f"{mode}-prompt",
@@ -97,36 +115,40 @@ class Form:
     def run_row(self, mode: Mode) -> tuple[gr.Button, gr.Button]:
         with gr.Row(equal_height=True):
             offered_here = mode in self.first.facts.limits
-            run = gr.Button("Generate", variant="primary", scale=3, elem_id=f"{mode}-run", interactive=offered_here)
-            stop = gr.Button("Stop", variant="stop", scale=1, min_width=80, elem_id=f"{mode}-stop")
+            run = gr.Button(
+                I18N("generate"), variant="primary", scale=3, elem_id=f"{mode}-run", interactive=offered_here
+            )
+            stop = gr.Button(I18N("stop"), variant="stop", scale=1, min_width=80, elem_id=f"{mode}-stop")
         return run, stop
 
     def counts(self, mode: Mode, box: gr.Textbox, provider: gr.Dropdown) -> tuple[gr.Markdown, gr.Markdown]:
         """The prompt's character count and the price estimate, on one small line under Generate."""
         with gr.Row(elem_classes="meta"):
             limit = offered(self.first, mode).prompt_max
-            count = gr.Markdown(char_count("", limit), elem_classes="count", elem_id=f"{mode}-count")
+            words = both(lambda lang: char_count("", limit, lang))
+            count = gr.Markdown(words, elem_classes="count", elem_id=f"{mode}-count")
             first_count = 3 if mode is Mode.INTERLEAVE else 1  # the count sliders' first values
-            price = price_note(self.first, mode, first_count)
+            price = both(lambda lang: price_note(self.first, mode, first_count, lang))
             estimate = gr.Markdown(price, elem_classes="count", elem_id=f"{mode}-price")
         box.change(self.prompt_count(mode), [box, provider], count, **RAW_CHECK)  # typed, pasted or filled in
         return count, estimate
 
     def shape(self, mode: Mode) -> gr.Radio:
-        choices = size_choices(self.first, mode)
-        radio = gr.Radio(choices, value=choices[0][1], label="Shape", elem_id=f"{mode}-shape")
-        return self.follows(radio, lambda adapter: _shape_update(adapter, mode))  # type: ignore[no-any-return]
+        choices = both_choices(lambda lang: size_choices(self.first, mode, lang))
+        radio = gr.Radio(choices, value=choices[0][1], label=I18N("shape"), elem_id=f"{mode}-shape")
+        return self.follows.worded(radio, lambda adapter, lang: _shape_update(adapter, mode, lang))  # type: ignore[no-any-return]
 
     def negative(self, mode: Mode) -> gr.Textbox:
-        def update(adapter: Adapter) -> Any:
+        def update(adapter: Adapter, lang: Lang) -> Any:
             limits = offered(adapter, mode)
-            label = f"Negative prompt (≤{limits.negative_max} characters)"
-            return gr.update(label=label, visible=limits.negative_prompt)
+            return gr.update(label=t("negative_label", lang, limit=limits.negative_max), visible=limits.negative_prompt)
 
         limit = offered(self.first, mode).negative_max
-        label = f"Negative prompt (≤{limit} characters)"
-        box = gr.Textbox("", label=label, placeholder="what to avoid", max_lines=4, elem_id=f"{mode}-negative")
-        return self.follows(box, update)  # type: ignore[no-any-return]
+        label = both(lambda lang: t("negative_label", lang, limit=limit))
+        box = gr.Textbox(
+            "", label=label, placeholder=I18N("negative_placeholder"), max_lines=4, elem_id=f"{mode}-negative"
+        )
+        return self.follows.worded(box, update)  # type: ignore[no-any-return]
 
     def exact_size(
         self, mode: Mode, provider: gr.Dropdown, visible: bool = True
@@ -136,10 +158,14 @@ class Form:
         step = offered(self.first, mode).side_multiple
         with gr.Group(visible=visible) as group:
             with gr.Row():
-                w = gr.Slider(wide.low, wide.high, value=1280, step=step, label="Width", elem_id=f"{mode}-width")
-                h = gr.Slider(wide.low, wide.high, value=1280, step=step, label="Height", elem_id=f"{mode}-height")
+                w = gr.Slider(wide.low, wide.high, value=1280, step=step, label=I18N("width"), elem_id=f"{mode}-width")
+                h = gr.Slider(
+                    wide.low, wide.high, value=1280, step=step, label=I18N("height"), elem_id=f"{mode}-height"
+                )
             verdict = gr.Markdown(
-                size_check(self.first, mode, 1280, 1280), elem_classes="count", elem_id=f"{mode}-size-check"
+                both(lambda lang: size_check(self.first, mode, 1280, 1280, lang)),
+                elem_classes="count",
+                elem_id=f"{mode}-size-check",
             )
         for control in (w, h):  # each page load narrows them to its vendor; the API keeps the wide bounds
             self.follows(control, lambda adapter: _slider_bounds(adapter, mode))
@@ -154,7 +180,7 @@ class Form:
 
         shape.change(sized, [shape, provider], [w, h], **PRIVATE)
 
-    def count_slider(self, mode: Mode, label: str) -> gr.Slider:
+    def count_slider(self, mode: Mode, label: Any) -> gr.Slider:
         limits = union_limits(mode)
         high = limits.max_images.high if limits.max_images else limits.n.high
         value = 3 if limits.max_images else 1
@@ -163,11 +189,11 @@ class Form:
 
     def seed_controls(self, mode: Mode) -> tuple[gr.Checkbox, gr.Number]:
         with gr.Row():
-            randomize = gr.Checkbox(value=True, label="Random seed", scale=1, elem_id=f"{mode}-random-seed")
+            randomize = gr.Checkbox(value=True, label=I18N("random_seed"), scale=1, elem_id=f"{mode}-random-seed")
             seed = gr.Number(
                 elem_id=f"{mode}-seed",
                 value=RANDOM_SEED,
-                label="Seed (-1 = random)",
+                label=I18N("seed_box"),
                 precision=0,
                 minimum=RANDOM_SEED,
                 maximum=SEED_MAX,
@@ -183,19 +209,19 @@ class Form:
         """Prompt rewriting, the watermark, and running as a task, each where the vendor has it."""
         extend = gr.Checkbox(
             value=True,
-            label="Let the vendor rewrite the prompt for detail",
-            info="Turn off to send the prompt exactly as written.",
+            label=I18N("prompt_extend"),
+            info=I18N("prompt_extend_info"),
             elem_id=f"{mode}-prompt-extend",
         )
         self.follows(extend, lambda adapter: gr.update(visible=offered(adapter, mode).prompt_extend))
         watermark = gr.Checkbox(
-            value=False, label="Watermark", info="Adds an 'AI generated' mark.", elem_id=f"{mode}-watermark"
+            value=False, label=I18N("watermark"), info=I18N("watermark_info"), elem_id=f"{mode}-watermark"
         )
         self.follows(watermark, lambda a: _shown_if(offered(a, mode).watermark, hidden_value=False))
         use_task = gr.Checkbox(
             value=False,
-            label="Run as a task (submit, then poll)",
-            info="Shows the task status while waiting and survives a dropped connection.",
+            label=I18N("use_task"),
+            info=I18N("use_task_info"),
             elem_id=f"{mode}-use-task",
         )
         # Offered only where the vendor has both flows; elsewhere its own flow is used.
@@ -210,7 +236,7 @@ class Form:
         """The results gallery, its buttons and the run's details; `under_buttons` builds what goes
         between the buttons and the details."""
         gallery = gr.Gallery(
-            label="Results",
+            label=I18N("results"),
             elem_id=f"{mode}-results",
             format="png",
             type="filepath",
@@ -222,35 +248,36 @@ class Form:
             preview=False,
         )
         # The seed used is the API's third output; on the page it is in the details and each caption.
-        used_seed = gr.Number(label="Seed used", precision=0, interactive=False, visible=False)
+        used_seed = gr.Number(label=I18N("seed_used"), precision=0, interactive=False, visible=False)
         with gr.Row(equal_height=True):
-            reuse = gr.Button("♻️ Reuse this seed", size="sm", elem_id=f"{mode}-reuse-seed")
-            to_edit = gr.Button("↗️ Use as reference in Edit", size="sm", elem_id=f"{mode}-to-edit")
+            reuse = gr.Button(I18N("reuse_seed"), size="sm", elem_id=f"{mode}-reuse-seed")
+            to_edit = gr.Button(I18N("to_edit"), size="sm", elem_id=f"{mode}-to-edit")
         if under_buttons:
             under_buttons()
-        details = gr.Markdown(label="Run details", elem_id=f"{mode}-details")
+        details = gr.Markdown(label=I18N("run_details"), elem_id=f"{mode}-details")
         self.follows(reuse, lambda adapter: gr.update(visible=_has_seed(adapter, mode)))
         return gallery, details, used_seed, reuse, to_edit
 
     def unavailable(self, mode: Mode) -> gr.Markdown:
         """The tab's notice when the vendor lacks the mode."""
         notice = gr.Markdown(
-            mode_unavailable(self.first, mode),
+            both(lambda lang: mode_unavailable(self.first, mode, lang)),
             visible=mode not in self.first.facts.limits,
             elem_id=f"{mode}-unavailable",
         )
-        return self.follows(  # type: ignore[no-any-return]
-            notice, lambda a: gr.update(value=mode_unavailable(a, mode), visible=mode not in a.facts.limits)
+        return self.follows.worded(  # type: ignore[no-any-return]
+            notice, lambda a, lang: gr.update(value=mode_unavailable(a, mode, lang), visible=mode not in a.facts.limits)
         )
 
     def notes(self, mode: Mode) -> gr.Markdown:
         """What is different about this vendor in this mode."""
-        notes = gr.Markdown(vendor_notes(self.first, mode), elem_classes="count", elem_id=f"{mode}-notes")
-        return self.follows(notes, lambda adapter: vendor_notes(adapter, mode))  # type: ignore[no-any-return]
+        first_notes = both(lambda lang: vendor_notes(self.first, mode, lang))
+        notes = gr.Markdown(first_notes, elem_classes="count", elem_id=f"{mode}-notes")
+        return self.follows.worded(notes, lambda adapter, lang: vendor_notes(adapter, mode, lang))  # type: ignore[no-any-return]
 
 
-def _shape_update(adapter: Adapter, mode: Mode) -> Any:
-    choices = size_choices(adapter, mode)
+def _shape_update(adapter: Adapter, mode: Mode, lang: Lang) -> Any:
+    choices = size_choices(adapter, mode, lang)
     return gr.update(choices=choices, value=choices[0][1] if choices else None)
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from wan26.types import GenerationResult, Mode, SavedImage
+from wan26.ui.i18n import Lang
 from wan26.ui.shown import download_name, shown
 from wan26.ui.texts import caption
 
 
-def gallery_items(result: GenerationResult, prompt: str) -> list[tuple[str, str]]:
-    return [(named(image, result.mode, prompt), caption(result, image)) for image in result.images]
+def gallery_items(result: GenerationResult, prompt: str, lang: Lang = Lang.EN) -> list[tuple[str, str]]:
+    return [(named(image, result.mode, prompt), caption(result, image, lang)) for image in result.images]
 
 
 def named(image: SavedImage, mode: Mode, prompt: str) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 import gradio as gr
 
 from wan26.providers import PROVIDERS, get_adapter
+from wan26.ui.i18n import Lang, lang_of, t
 from wan26.ui.settings import Settings
 from wan26.ui.texts import key_status
 from wan26.ui.vendors import SessionKeys
@@ -32,39 +33,54 @@ class KeyActions:
         self.settings = settings
         self.vendors = settings.vendors
 
-    def status(self, keys: SessionKeys | None) -> str:
-        return key_status(self.vendors, self.settings.guard, keys)
+    def status(self, keys: SessionKeys | None, lang: Lang = Lang.EN) -> str:
+        return key_status(self.vendors, self.settings.guard, keys, lang)
 
-    def picker(self, keys: SessionKeys | None, current: str | None = None, switch: bool = True) -> Any:
+    def picker(
+        self, keys: SessionKeys | None, current: str | None = None, switch: bool = True, lang: Lang = Lang.EN
+    ) -> Any:
         """The picker's vendors; `switch=False` leaves a usable choice alone (the visitor may have
         changed it since `current` was read)."""
-        mark = {name: " · your key" for name in keys or {}}
+        mark = {name: t("key_mark", lang) for name in keys or {}}
         usable = self.vendors.available(keys)
         choices = [(get_adapter(name).facts.title + mark.get(name, ""), name) for name in usable]
         if not switch and current in usable:
             return gr.update(choices=choices)
         return gr.update(choices=choices, value=self.vendors.preferred(keys, current) if choices else None)
 
-    def use_key(self, vendor: str | None, text: str, keys: SessionKeys | None, current: str | None) -> tuple[Any, ...]:
+    def use_key(
+        self,
+        vendor: str | None,
+        text: str,
+        keys: SessionKeys | None,
+        current: str | None,
+        request: gr.Request | None = None,
+    ) -> tuple[Any, ...]:
         """Keep a visitor's key for `vendor` in their session; the picker switches to that vendor."""
-        key = (text or "").strip()
+        key, lang = (text or "").strip(), lang_of(request)
         keys = dict(keys or {})
         if key and (vendor is None or vendor not in PROVIDERS):  # kept in the box, said beside it
-            status = "⛔ **Choose the vendor this key is for** (the menu beside the box), then use it.  \n"
-            return keys, gr.skip(), status + self.status(keys), gr.skip(), gr.skip(), gr.skip()
+            status = t("key_choose_vendor", lang) + "  \n" + self.status(keys, lang)
+            return keys, gr.skip(), status, gr.skip(), gr.skip(), gr.skip()
         if key and vendor is not None:
             keys[vendor] = key
             current = vendor
         banner = gr.update(visible=not self.vendors.available(keys))
-        return keys, "", self.status(keys), banner, self.picker(keys, current), banner
+        return keys, "", self.status(keys, lang), banner, self.picker(keys, current, lang=lang), banner
 
-    def forget(self, current: str | None) -> tuple[Any, ...]:
+    def forget(self, current: str | None, request: gr.Request | None = None) -> tuple[Any, ...]:
+        lang = lang_of(request)
         banner = gr.update(visible=not self.vendors.server_keyed())
-        return {}, "", self.status({}), banner, self.picker({}, current), banner
+        return {}, "", self.status({}, lang), banner, self.picker({}, current, lang=lang), banner
 
-    def page_loaded(self, keys: SessionKeys | None, current: str | None) -> tuple[Any, ...]:
-        """Decided per page load, so the picker and banners follow the server's configuration as it
-        is now; with no usable vendor the settings panel opens, where a key can be pasted."""
+    def page_loaded(
+        self, keys: SessionKeys | None, current: str | None, request: gr.Request | None = None
+    ) -> tuple[Any, ...]:
+        """Decided per page load, so the picker and banners follow the server's configuration as it is
+        now, the key status is in the visitor's language, and with no usable vendor the settings panel
+        opens, where a key can be pasted."""
+        lang = lang_of(request)
         banner = gr.update(visible=not self.vendors.available(keys))
         panel = gr.Sidebar(open=True) if not self.vendors.available(keys) else gr.skip()
-        return self.status(keys), banner, self.picker(keys, current, switch=False), banner, panel
+        picker = self.picker(keys, current, switch=False, lang=lang)
+        return self.status(keys, lang), banner, picker, banner, panel

@@ -17,7 +17,8 @@ from wan26.providers import PROVIDERS, get_adapter
 from wan26.types import ImageRequest, Mode
 from wan26.ui.actions import (
     label_references,
-    move_reference,
+    move_earlier,
+    move_later,
     randomize_changed,
     reuse_seed,
     selected_index,
@@ -26,12 +27,13 @@ from wan26.ui.actions import (
 from wan26.ui.before_after import before_after, before_after_selected, before_after_slider, hide_before_after
 from wan26.ui.controls import FOLLOW_INPUT, PRIVATE, PRIVATE_NOTIFYING, FollowsVendor, Form
 from wan26.ui.form_examples import edit_examples, interleave_examples, text_to_image_examples
+from wan26.ui.i18n import I18N, both, lang_of, t, with_english_labels
 from wan26.ui.inputs import edit_request, edit_size_value, interleave_request, interleave_size, t2i_request
 from wan26.ui.keys import KeyActions
 from wan26.ui.runs import Runs
 from wan26.ui.settings import Settings
 from wan26.ui.shown import inside
-from wan26.ui.texts import NO_KEY_LINE, no_key_help, offered
+from wan26.ui.texts import no_key_help, offered
 from wan26.ui.validation import EDIT_INPUTS, INTERLEAVE_INPUTS, T2I_INPUTS, validator
 
 # Key events and the page-load event share one queue lane, one at a time: otherwise a load that
@@ -50,10 +52,6 @@ CSS = """
 #intro p {margin: 0; font-size: 0.9em; opacity: 0.8}
 @media (max-width: 640px) {#intro p {display: none}}
 """
-INTRO = (
-    "## 🎨 Wan 2.6 Image Studio\nText to image, edits with up to four references, and text with images "
-    "in between, with Alibaba's Wan 2.6 through the vendor you choose."
-)
 
 
 @dataclass
@@ -79,7 +77,7 @@ class StudioApp:
             # Gradio warns that an MCP tool's gr.State inputs keep their defaults. For ours that is the
             # point: no session key (an MCP caller sends theirs in a header) and the vendor's own flow.
             warnings.filterwarnings("ignore", message="This MCP server includes a tool that has a gr.State input")
-            return self.blocks.launch(theme=gr.themes.Soft(), css=CSS, max_file_size="50mb", **options)
+            return self.blocks.launch(theme=gr.themes.Soft(), css=CSS, max_file_size="50mb", i18n=I18N, **options)
 
 
 def check_output_dir(output_dir: Path) -> None:
@@ -94,10 +92,17 @@ def build_app(env: Mapping[str, str]) -> StudioApp:
     """The whole interface, configured by `env` (ConfigError naming the variable when a value is wrong)."""
     settings = Settings.from_env(env)
     runs = Runs(settings)
-    with gr.Blocks(title="Wan 2.6 Image Studio", delete_cache=(3600, 86400)) as blocks:
+    with StudioBlocks(title="Wan 2.6 Image Studio", delete_cache=(3600, 86400)) as blocks:
         _Page(settings, runs).build(blocks)
     blocks.queue(max_size=settings.queue_size, default_concurrency_limit=settings.concurrency)
     return StudioApp(blocks, settings, runs)
+
+
+class StudioBlocks(gr.Blocks):
+    """The page's Blocks; its API description keeps English labels, not the browser's translation keys."""
+
+    def get_api_info(self, all_endpoints: bool = False, page: str | None = None) -> Any:
+        return with_english_labels(dict(super().get_api_info(all_endpoints=all_endpoints, page=page)))
 
 
 class _Page:
@@ -128,41 +133,42 @@ class _Page:
         """The title and the vendor picker on one line; keys live in the settings panel."""
         with gr.Row(equal_height=True, elem_id="header"):  # wraps on a phone: the picker goes under the title
             with gr.Column(scale=4, min_width=300):
-                gr.Markdown(INTRO, elem_id="intro")
+                gr.Markdown(I18N("intro"), elem_id="intro")
             with gr.Column(scale=1, min_width=240):
                 self.provider = gr.Dropdown(
                     [(adapter.facts.title, name) for name, adapter in PROVIDERS.items()],
                     value=self.first.facts.name,
-                    label="Vendor",
+                    label=I18N("vendor"),
                     elem_id="provider",
                 )
-                self.open_settings = gr.Button("⚙️ Keys and settings", size="sm", elem_id="open-settings")
-        self.no_key = gr.Markdown(NO_KEY_LINE, visible=not self.vendors.server_keyed(), elem_id="no-key-line")
+                self.open_settings = gr.Button(I18N("open_settings"), size="sm", elem_id="open-settings")
+        self.no_key = gr.Markdown(I18N("no_key_line"), visible=not self.vendors.server_keyed(), elem_id="no-key-line")
 
     def _settings_panel(self, blocks: gr.Blocks) -> None:
         """Keys (the server's, or the visitor's own for this session) and runs stopped while their task ran."""
         opened = not self.vendors.server_keyed()
-        with gr.Sidebar(label="⚙️ Settings", open=opened, position="right", elem_id="settings") as sidebar:
-            banner = gr.Markdown(no_key_help(), visible=not self.vendors.server_keyed(), elem_id="no-key-help")
-            gr.Markdown("### 🔑 Your API key")
-            status = gr.Markdown(self.keys.status({}), elem_id="key-status")
+        with gr.Sidebar(label=I18N("settings"), open=opened, position="right", elem_id="settings") as sidebar:
+            help_text = both(no_key_help)
+            banner = gr.Markdown(help_text, visible=not self.vendors.server_keyed(), elem_id="no-key-help")
+            gr.Markdown(I18N("your_api_key"))
+            status = gr.Markdown(both(lambda lang: self.keys.status({}, lang)), elem_id="key-status")
             self.key_vendor = gr.Dropdown(
                 [(adapter.facts.title, name) for name, adapter in PROVIDERS.items()],
                 value=self.first.facts.name,
-                label="Vendor of your key",
+                label=I18N("key_vendor"),
                 elem_id="own-key-vendor",
             )
             key_box = gr.Textbox(
                 elem_id="own-key",
                 type="password",
                 value="",
-                label="Your key",
+                label=I18N("your_key"),
                 max_lines=1,
-                placeholder="used for this browser session only, never stored",
+                placeholder=I18N("your_key_placeholder"),
             )
             with gr.Row():
-                use_key = gr.Button("Use my key", elem_id="use-key", size="sm")
-                forget_key = gr.Button("Forget my keys", size="sm")
+                use_key = gr.Button(I18N("use_key"), elem_id="use-key", size="sm")
+                forget_key = gr.Button(I18N("forget_keys"), size="sm")
             self._stopped_runs()
         self.open_settings.click(lambda: gr.Sidebar(open=True), None, sidebar, **PRIVATE)
         outputs = [self.session_keys, key_box, status, banner, self.provider, self.no_key]
@@ -174,15 +180,15 @@ class _Page:
 
     def _t2i_tab(self) -> None:
         form, mode = self.form, Mode.TEXT_TO_IMAGE
-        with gr.Tab("Text to image", id="t2i"), gr.Row():
+        with gr.Tab(I18N("tab_t2i"), id="t2i"), gr.Row():
             with gr.Column(scale=1, min_width=320):
                 form.unavailable(mode)
-                self.t_prompt = form.prompt(mode, "A lighthouse at dawn, watercolour, soft light", self.provider)
+                self.t_prompt = form.prompt(mode, I18N("placeholder_t2i"), self.provider)
                 self.t_run, self.t_stop = form.run_row(mode)
                 self.t_count, self.t_price = form.counts(mode, self.t_prompt, self.provider)
                 self.t_shape = form.shape(mode)
-                self.t_n = form.count_slider(mode, "Images per run")
-                with gr.Accordion("Advanced", open=False, elem_id=f"{mode}-advanced"):
+                self.t_n = form.count_slider(mode, I18N("images_per_run"))
+                with gr.Accordion(I18N("advanced"), open=False, elem_id=f"{mode}-advanced"):
                     self.t_negative = form.negative(mode)
                     _, self.t_width, self.t_height, self.t_verdict = form.exact_size(mode, self.provider)
                     self.t_random, self.t_seed = form.seed_controls(mode)
@@ -195,19 +201,19 @@ class _Page:
 
     def _edit_tab(self) -> None:
         form, mode = self.form, Mode.EDIT
-        with gr.Tab("Edit", id="edit"), gr.Row():
+        with gr.Tab(I18N("tab_edit"), id="edit"), gr.Row():
             with gr.Column(scale=1, min_width=320):
                 form.unavailable(mode)
                 self._references()
-                self.e_prompt = form.prompt(mode, "Image 1 as a pencil sketch", self.provider)
+                self.e_prompt = form.prompt(mode, I18N("placeholder_edit"), self.provider)
                 self.e_run, self.e_stop = form.run_row(mode)
                 self.e_count, self.e_price = form.counts(mode, self.e_prompt, self.provider)
                 self.e_shape = form.shape(mode)
-                self.e_n = form.count_slider(mode, "Images per run")
-                with gr.Accordion("Advanced", open=False, elem_id=f"{mode}-advanced"):
+                self.e_n = form.count_slider(mode, I18N("images_per_run"))
+                with gr.Accordion(I18N("advanced"), open=False, elem_id=f"{mode}-advanced"):
                     self.e_urls = gr.Textbox(
                         "",
-                        label="Reference image URLs (one per line; they come after the uploads)",
+                        label=I18N("reference_urls"),
                         placeholder="https://example.com/cat.png",
                         lines=2,
                         max_lines=4,
@@ -240,7 +246,7 @@ class _Page:
         with gr.Group() as uploads:
             self.e_refs = gr.Gallery(
                 elem_id="edit-references",
-                label="References, in order: the prompt calls them image 1, image 2, … (click one to move it)",
+                label=I18N("references"),
                 type="filepath",
                 interactive=True,
                 sources=["upload", "clipboard"],
@@ -251,23 +257,22 @@ class _Page:
                 format="png",
             )
             with gr.Row():
-                self.e_earlier = gr.Button("◀ Move earlier", size="sm")
-                self.e_later = gr.Button("Move later ▶", size="sm")
+                self.e_earlier = gr.Button(I18N("move_earlier"), size="sm")
+                self.e_later = gr.Button(I18N("move_later"), size="sm")
         self.follows(uploads, lambda adapter: gr.update(visible=adapter.facts.image_rules.accepts_local))
         # Hidden uploads would still be sent and refused: a URLs-only vendor starts with none.
         self.follows(self.e_refs, lambda a: gr.update() if a.facts.image_rules.accepts_local else gr.update(value=[]))
 
     def _interleave_tab(self) -> None:
         form, mode = self.form, Mode.INTERLEAVE
-        with gr.Tab("Interleaved", id="interleave"), gr.Row():
+        with gr.Tab(I18N("tab_interleave"), id="interleave"), gr.Row():
             with gr.Column(scale=1, min_width=320):
                 form.unavailable(mode)
-                placeholder = "A three-step tutorial for tomato and egg stir-fry"
-                self.i_prompt = form.prompt(mode, placeholder, self.provider)
+                self.i_prompt = form.prompt(mode, I18N("placeholder_interleave"), self.provider)
                 self.i_run, self.i_stop = form.run_row(mode)
                 self.i_count, self.i_price = form.counts(mode, self.i_prompt, self.provider)
                 self.i_image = gr.Image(
-                    label="Input image (optional)",
+                    label=I18N("input_image"),
                     type="filepath",
                     sources=["upload", "clipboard"],
                     format="png",
@@ -275,8 +280,8 @@ class _Page:
                     elem_id="interleave-image",
                 )
                 self.i_shape = form.shape(mode)
-                self.i_max = form.count_slider(mode, "At most this many images (the model may make fewer)")
-                with gr.Accordion("Advanced", open=False, elem_id=f"{mode}-advanced"):
+                self.i_max = form.count_slider(mode, I18N("images_at_most"))
+                with gr.Accordion(I18N("advanced"), open=False, elem_id=f"{mode}-advanced"):
                     self.i_negative = form.negative(mode)
                     exact = form.exact_size(mode, self.provider, visible=False)
                     self.i_group, self.i_slide_w, self.i_slide_h, self.i_verdict = exact
@@ -289,26 +294,21 @@ class _Page:
             with gr.Column(scale=1, min_width=320):
                 self.i_chat = gr.Chatbot(
                     elem_id="interleave-chat",
-                    label="Interleaved output",
+                    label=I18N("interleaved_output"),
                     height=520,
                     buttons=["copy_all"],
                     allow_file_downloads=True,
                 )
-                self.i_used = gr.Number(label="Seed used", precision=0, interactive=False, visible=False)
-                self.i_details = gr.Markdown(label="Run details", elem_id="interleave-details")
+                self.i_used = gr.Number(label=I18N("seed_used"), precision=0, interactive=False, visible=False)
+                self.i_details = gr.Markdown(label=I18N("run_details"), elem_id="interleave-details")
         form.shape_sets_size(mode, self.i_shape, self.provider, self.i_slide_w, self.i_slide_h)
 
     def _stopped_runs(self) -> None:
-        with gr.Accordion("Stopped runs", open=False, elem_id="stopped-runs"):
-            gr.Markdown(
-                "A run stopped while its task was running at the vendor may still finish and be billed. "
-                "The app follows it to its end and keeps what it made for you here."
-            )
-            check = gr.Button("Check stopped runs", size="sm", elem_id="stopped-check")
+        with gr.Accordion(I18N("stopped_runs"), open=False, elem_id="stopped-runs"):
+            gr.Markdown(I18N("stopped_runs_about"))
+            check = gr.Button(I18N("check_stopped"), size="sm", elem_id="stopped-check")
             status = gr.Markdown(elem_id="stopped-status")
-            gallery = gr.Gallery(
-                label="Images from stopped runs", format="png", columns=2, height=240, interactive=False
-            )
+            gallery = gr.Gallery(label=I18N("stopped_images"), format="png", columns=2, height=240, interactive=False)
         check.click(self.runs.stopped.shown_to, None, [gallery, status], **PRIVATE)
 
     def _wire_vendor(self) -> None:
@@ -349,8 +349,8 @@ class _Page:
         refs.upload(label_references, refs, refs, **PRIVATE_NOTIFYING)
         refs.delete(label_references, refs, refs, **PRIVATE)
         refs.select(selected_index, None, selected, **PRIVATE)
-        self.e_earlier.click(lambda g, s: move_reference(g, s, -1), [refs, selected], [refs, selected], **PRIVATE)
-        self.e_later.click(lambda g, s: move_reference(g, s, +1), [refs, selected], [refs, selected], **PRIVATE)
+        self.e_earlier.click(move_earlier, [refs, selected], [refs, selected], **PRIVATE)
+        self.e_later.click(move_later, [refs, selected], [refs, selected], **PRIVATE)
         exact = gr.update(visible=True), gr.update(visible=False)
         self.e_shape.change(lambda shape: exact[":" not in str(shape)], self.e_shape, self.e_group, **PRIVATE)
         for control in (self.e_shape, self.e_width, self.e_height):
@@ -451,16 +451,18 @@ class _Page:
             button.click(self._use_as_reference, inputs, [self.e_refs, self.tabs], **PRIVATE_NOTIFYING)
 
     def _use_as_reference(
-        self, results: list[Any] | None, selected: int | None, references: list[Any] | None, provider: str | None
+        self,
+        results: list[Any] | None,
+        selected: int | None,
+        references: list[Any] | None,
+        provider: str | None,
+        request: gr.Request,
     ) -> tuple[Any, Any]:
-        adapter = self.form.adapter(provider)
+        adapter, lang = self.form.adapter(provider), lang_of(request)
         if not adapter.facts.image_rules.accepts_local:  # its upload box is hidden: the image would be refused
-            raise gr.Error(
-                f"{adapter.facts.title} takes reference images as http(s) links only. Choose another vendor "
-                "to edit this image, or paste a link to it under 'Reference image URLs'.",
-                title="Links only with this vendor",
-            )
-        return use_as_reference(results, selected, references)
+            title = t("title_links_only", lang)
+            raise gr.Error(t("links_only", lang, vendor=adapter.facts.title), title=title)
+        return use_as_reference(results, selected, references, lang)
 
 
 ENDPOINTS: dict[str, tuple[Callable[..., ImageRequest], list[str]]] = {
@@ -470,11 +472,8 @@ ENDPOINTS: dict[str, tuple[Callable[..., ImageRequest], list[str]]] = {
 }
 
 
-def stopped_note(details: str | None) -> str:
+def stopped_note(details: str | None, request: gr.Request | None = None) -> str:
     """Said where the run's details are, keeping the links and task id the run had listed."""
     kept = (details or "").partition("\n")[2] if (details or "").startswith("⏳") else ""
-    note = (
-        "⏹ **Stopped.** A request already sent to the vendor may still be billed; if it ran as a task, the app "
-        "follows it to its end (⚙️ Keys and settings → Stopped runs)."
-    )
+    note = t("stopped_note", lang_of(request))
     return note + ("  \n" + kept.strip() if kept.strip() else "")

@@ -35,13 +35,14 @@ from wan26.pricing import estimate
 from wan26.providers import Adapter
 from wan26.ui.errors import adapter_named, checked, ui_error, unexpected_error
 from wan26.ui.gallery import gallery_items, named
+from wan26.ui.i18n import Lang, lang_of, state, t, translate
 from wan26.ui.inputs import RANDOM_SEED, edit_request, interleave_request, t2i_request
 from wan26.ui.keys import own_key
 from wan26.ui.quiet import Quiet, with_quiet
 from wan26.ui.settings import Settings
 from wan26.ui.spending import Spend, spent, spent_before
 from wan26.ui.stopped import Stopped, StoppedRuns
-from wan26.ui.texts import run_details, saving
+from wan26.ui.texts import estimate_text, run_details, saving
 from wan26.ui.vendors import SessionKeys
 
 Update = tuple[Any, str, Any]  # (gallery or chat, run details, seed used)
@@ -55,30 +56,27 @@ def worth_showing(event: Progress, request: ImageRequest) -> bool:
     return event.phase not in (Phase.SUBMITTING, Phase.DONE)
 
 
-def progress_text(event: Progress) -> str:
+def progress_text(event: Progress, lang: Lang = Lang.EN) -> str:
     """The vendor's task status in words, unless the message already says it."""
     status = (event.task_status or "").lower()
+    message = translate(event.message, lang)
     if not status or status in event.message.lower():
-        return event.message
-    return f"{event.message} (the vendor says: {status})"
+        return message
+    return t("vendor_says", lang, message=message, status=state(status, lang))
 
 
-def for_visitor(error: Wan26Error, adapter: Adapter, own_key: bool, output_dir: Path) -> Wan26Error:
-    """The error as a web visitor should read it: no server folder, and key advice they can follow."""
+def for_visitor(
+    error: Wan26Error, adapter: Adapter, own_key: bool, output_dir: Path, lang: Lang = Lang.EN
+) -> Wan26Error:
+    """The error as a web visitor should read it: no server folder, and key advice they can follow
+    (ours, so written in the visitor's language)."""
     if isinstance(error, AuthenticationError):
-        title = adapter.facts.title
-        error.hint = (
-            f"{title} refused the key you gave: check that it was copied whole and is a {title} key, "
-            "then paste it again in ⚙️ Keys and settings."
-            if own_key
-            else f"{title} refused the server's key (its owner must check it). "
-            "You can paste your own key in ⚙️ Keys and settings."
-        )
-    folder = str(output_dir)
+        error.hint = t("auth_own_key" if own_key else "auth_server_key", lang, vendor=adapter.facts.title)
+    folder, ours = str(output_dir), t("server_output_folder", Lang.EN)  # translated with the rest of the text
     if isinstance(error, ProviderError) and error.hint:
-        error.hint = error.hint.replace(folder, "the server's output folder")
+        error.hint = error.hint.replace(folder, ours)
     elif isinstance(error, ConfigError) and folder in str(error):
-        return ConfigError(str(error).replace(folder, "the server's output folder"))
+        return ConfigError(str(error).replace(folder, ours))
     return error
 
 
@@ -86,8 +84,8 @@ class Pending:
     """What a run has made so far, shown while it goes: if it is stopped, the page still holds every
     image's link (the vendor keeps it about 24 hours) and the task id."""
 
-    def __init__(self, request: ImageRequest, expected: int | None = None) -> None:
-        self.request = request
+    def __init__(self, request: ImageRequest, expected: int | None = None, lang: Lang = Lang.EN) -> None:
+        self.request, self.lang = request, lang
         self.expected = expected  # the images asked for; None: not known (interleave)
         self.saved: dict[int, SavedImage] = {}
         self.unsaved: dict[int, str] = {}
@@ -130,27 +128,25 @@ class Pending:
         for index, image in self.saved.items():
             if index not in self._shown:
                 self._shown[index] = named(image, self.request.mode, self.request.prompt)
-        return [(self._shown[index], f"image {index}") for index in sorted(self.saved)]
+        return [(self._shown[index], t("image_n", self.lang, index=index)) for index in sorted(self.saved)]
 
     def markdown(self) -> str:
         # After Stop the page keeps this text: `stopped_note` puts its own line in place of the first.
         # The step in words, not as a bar: how far a vendor has got is not known, and a percentage
         # would pretend it is. Gradio's spinner and clock on the results say that it runs.
-        lines = [f"⏳ {progress_text(self.step) if self.step else 'Running'}"]
+        step = f"⏳ {progress_text(self.step, self.lang)}" if self.step else t("pending_running", self.lang)
+        lines = [step]
         if self.task:
-            lines.append(f"Task id `{self.task}`: if you stop, the app follows it to its end (see *Stopped runs*)")
-        lines += [
-            f"Image {index}, not saved yet: [vendor's link]({url}) (it works for about 24 h)"
-            for index, url in sorted(self.unsaved.items())
-        ]
+            lines.append(t("pending_task", self.lang, task=self.task))
+        lines += [t("pending_unsaved", self.lang, index=index, url=url) for index, url in sorted(self.unsaved.items())]
         return "  \n".join(lines)
 
 
 class Story:
     """The interleaved answer as a chat: the user's turn, then one growing assistant message."""
 
-    def __init__(self, prompt: str, image: str | None) -> None:
-        self.prompt = prompt
+    def __init__(self, prompt: str, image: str | None, lang: Lang = Lang.EN) -> None:
+        self.prompt, self.lang = prompt, lang
         self.user: list[Any] = [prompt] + ([{"path": image}] if image else [])
         self.parts: list[Any] = []  # text, saved images, and the image numbers still being saved
 
@@ -160,7 +156,7 @@ class Story:
             self.parts.append(event.index)
         elif isinstance(event, ImageSaved):
             path = named(event.image, Mode.INTERLEAVE, self.prompt)
-            saved = {"path": path, "alt_text": f"image {event.image.index}"}
+            saved = {"path": path, "alt_text": t("image_n", self.lang, index=event.image.index)}
             self.parts = [saved if part == event.image.index else part for part in self.parts]
         elif self.parts and isinstance(self.parts[-1], str):
             self.parts[-1] += event.text
@@ -168,7 +164,7 @@ class Story:
             self.parts.append(event.text)
 
     def messages(self) -> list[dict[str, Any]]:
-        answer = [saving(part) if isinstance(part, int) else part for part in self.parts]
+        answer = [saving(part, self.lang) if isinstance(part, int) else part for part in self.parts]
         return [{"role": "user", "content": self.user}, {"role": "assistant", "content": answer or ["…"]}]
 
 
@@ -213,7 +209,7 @@ class Runs:
             the seed used
         """
         values = (prompt, negative_prompt, width, height, n, seed, prompt_extend, watermark)
-        request = checked(t2i_request, *values)
+        request = checked(t2i_request, *values, lang=lang_of(http))
         async for update in self._gallery_run(request, provider, session_keys, http, use_task):
             yield update
 
@@ -253,7 +249,7 @@ class Runs:
             the seed used
         """
         values = (prompt, images, negative_prompt, size, n, seed, prompt_extend, watermark, image_urls)
-        request = checked(edit_request, *values)
+        request = checked(edit_request, *values, lang=lang_of(http))
         async for update in self._gallery_run(request, provider, session_keys, http, use_task):
             yield update
 
@@ -291,12 +287,13 @@ class Runs:
             the seed used
         """
         values = (prompt, image, negative_prompt, width, height, max_images, seed, watermark)
-        request = checked(interleave_request, *values)
-        story, pending = Story(prompt, image), Pending(request)
-        yield story.messages(), "⏳ Generating…", None
+        lang = lang_of(http)
+        request = checked(interleave_request, *values, lang=lang)
+        story, pending = Story(prompt, image, lang), Pending(request, lang=lang)
+        yield story.messages(), t("generating", lang), None
         async for event in with_quiet(self._events(request, provider, session_keys, http, use_task)):
             if isinstance(event, Finished):
-                yield story.messages(), *self._outputs(event.result, request, provider)[1:]
+                yield story.messages(), *self._outputs(event.result, request, provider, lang)[1:]
             elif isinstance(event, Quiet):
                 if pending.unseen:
                     yield story.messages(), pending.details(), None
@@ -314,27 +311,30 @@ class Runs:
         use_task: bool,
     ) -> AsyncIterator[Update]:
         """Yield (gallery, details, seed) updates as images arrive, then the finished run's."""
-        pending = Pending(request, request.n)
+        lang = lang_of(http)
+        pending = Pending(request, request.n, lang)
         async for event in with_quiet(self._events(request, provider, keys, http, use_task)):
             if isinstance(event, Finished):
-                yield self._outputs(event.result, request, provider)
+                yield self._outputs(event.result, request, provider, lang)
                 return
             if isinstance(event, Quiet):
                 if pending.unseen and not pending.finishing:
                     yield pending.update()
             elif pending.add(event):
                 yield pending.update()
-        raise gr.Error("The run ended without a result.", title="Unexpected response")
+        raise gr.Error(t("run_ended", lang), title=t("title_unexpected_response", lang))
 
-    def _outputs(self, result: GenerationResult, request: ImageRequest, provider: str) -> Update:
-        estimated = str(estimate(adapter_named(self.settings.vendors, provider).facts.price, request))
-        return gallery_items(result, request.prompt), run_details(result, estimated), result.seed
+    def _outputs(self, result: GenerationResult, request: ImageRequest, provider: str, lang: Lang) -> Update:
+        expected = estimate(adapter_named(self.settings.vendors, provider, lang).facts.price, request)
+        details = run_details(result, estimate_text(expected, lang), lang)
+        return gallery_items(result, request.prompt, lang), details, result.seed
 
     async def _events(
         self, request: ImageRequest, provider: str, keys: SessionKeys | None, http: gr.Request | None, use_task: bool
     ) -> AsyncIterator[Any]:
         flow = Flow.TASK if use_task else None  # None: the vendor's own default flow
-        adapter = adapter_named(self.settings.vendors, provider)
+        lang = lang_of(http)
+        adapter = adapter_named(self.settings.vendors, provider, lang)
         visitor_key = own_key(adapter.facts.name, keys, http)
         spend, task_id, ended = Spend(self.settings.guard), None, False
         try:
@@ -353,15 +353,16 @@ class Runs:
         except Wan26Error as error:
             ended = True
             spend.settle(spent_before(adapter, request, error))
-            raise ui_error(for_visitor(error, adapter, bool(visitor_key), self.settings.output_dir)) from error
+            shown = for_visitor(error, adapter, bool(visitor_key), self.settings.output_dir, lang)
+            raise ui_error(shown, lang) from error
         except (gr.Error, GeneratorExit):
             raise
         except Exception as error:  # noqa: BLE001 (the visitor gets one sentence; the log keeps the traceback)
             ended = True
-            raise unexpected_error(error) from error
+            raise unexpected_error(error, lang) from error
         finally:
             if not ended and task_id and http is not None and http.session_hash:  # stopped while its task ran
-                stopped = Stopped(adapter, visitor_key, task_id, request.mode, spend, request.prompt)
+                stopped = Stopped(adapter, visitor_key, task_id, request.mode, spend, request.prompt, lang)
                 self.stopped.follow(stopped, http.session_hash)
             else:  # any ending not settled above: nothing sent costs nothing
                 spend.settle(None if spend.sent else 0.0)

@@ -13,7 +13,9 @@ import gradio as gr
 from wan26 import AsyncClient, Wan26Error, shared_http_client
 from wan26.providers import Adapter
 from wan26.types import Mode
+from wan26.ui.errors import error_text
 from wan26.ui.gallery import gallery_items
+from wan26.ui.i18n import Lang, lang_of, t
 from wan26.ui.spending import Spend, spent
 
 STOPPED_SESSIONS = 256  # sessions remembered; the oldest is forgotten first (its files stay saved)
@@ -22,7 +24,7 @@ STOPPED_PER_SESSION = 8
 
 @dataclass
 class Stopped:
-    """A task left running by Stop, followed to its end; `status` and `images` are what the visitor sees."""
+    """A task left running by Stop, followed to its end; `status(lang)` and `images` are what the visitor sees."""
 
     adapter: Adapter
     own_key: str | None
@@ -30,8 +32,17 @@ class Stopped:
     mode: Mode
     spend: Spend
     prompt: str = ""  # for the names of its images' downloads
-    status: str = "still running at the vendor; followed here until it ends"
+    lang: Lang = Lang.EN  # of the visitor who stopped it: its images' captions are written once
     images: list[tuple[str, str]] = field(default_factory=list)
+    failure: Wan26Error | None = None
+    finished: bool = False
+
+    def status(self, lang: Lang) -> str:
+        if self.failure is not None:
+            return t("stopped_failed", lang, error=error_text(self.failure, lang).splitlines()[0])
+        if self.finished:
+            return t("stopped_finished", lang, count=len(self.images))
+        return t("stopped_running", lang)
 
     async def follow(self) -> None:
         try:
@@ -39,11 +50,11 @@ class Stopped:
             async with AsyncClient(name, api_key=self.own_key, http_client=shared_http_client(name)) as client:
                 result = await client.fetch(self.task_id, self.mode)
         except Wan26Error as error:
-            self.status = f"ended without images: {error}".splitlines()[0]
+            self.failure = error
             self.spend.settle(None)  # it may have been billed: keep the estimate
             return
-        self.images = gallery_items(result, self.prompt)
-        self.status = f"finished: {len(result.images)} image(s) saved"
+        self.images = gallery_items(result, self.prompt, self.lang)
+        self.finished = True
         self.spend.settle(spent(self.adapter, result))
 
 
@@ -67,8 +78,11 @@ class StoppedRuns:
 
     def shown_to(self, http: gr.Request) -> tuple[Any, str]:
         """This session's stopped tasks: their status, and the images they made since."""
-        tasks = self._by_session.get(http.session_hash or "", [])
+        tasks, lang = self._by_session.get(http.session_hash or "", []), lang_of(http)
         if not tasks:
-            return [], "No stopped run of yours is still followed."
-        lines = [f"Task `{task.task_id}` ({task.adapter.facts.title}): {task.status}" for task in tasks]
+            return [], t("stopped_none", lang)
+        lines = [
+            t("stopped_line", lang, task=task.task_id, vendor=task.adapter.facts.title, status=task.status(lang))
+            for task in tasks
+        ]
         return [image for task in tasks for image in task.images], "  \n".join(lines)

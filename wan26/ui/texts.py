@@ -8,15 +8,14 @@ from math import gcd
 
 from wan26.guard import KeyGuard
 from wan26.limits import ModeLimits, Range, side_range, violations
-from wan26.pricing import estimate
+from wan26.pricing import Estimate, estimate
 from wan26.providers import PROVIDERS, Adapter, flows_of, get_adapter
 from wan26.types import Flow, GenerationResult, ImageRequest, Mode, SavedImage, Size
+from wan26.ui.i18n import LABELS, Lang, listed, t, translate
 from wan26.ui.vendors import SessionKeys, Vendors
 
-NO_KEY_LINE = (
-    "⚠️ **No API key yet.** Paste yours in **⚙️ Keys and settings** (top right), or add one to the server."
-)
-MODE_NAMES = {Mode.TEXT_TO_IMAGE: "text to image", Mode.EDIT: "editing", Mode.INTERLEAVE: "text with images"}
+NO_KEY_LINE = LABELS["no_key_line"].en
+MODE_KEYS = {Mode.TEXT_TO_IMAGE: "mode_t2i", Mode.EDIT: "mode_edit", Mode.INTERLEAVE: "mode_interleave"}
 
 
 def union_limits(mode: Mode) -> ModeLimits:
@@ -34,33 +33,54 @@ def offered(adapter: Adapter, mode: Mode) -> ModeLimits:
     return adapter.facts.limits.get(mode) or union_limits(mode)
 
 
-def unavailable_reason(adapter: Adapter, mode: Mode) -> str:
-    elsewhere = ", ".join(other.facts.title for other in PROVIDERS.values() if mode in other.facts.limits)
-    return f"{adapter.facts.title} does not offer {MODE_NAMES[mode]}; pick another vendor ({elsewhere})"
+def unavailable_reason(adapter: Adapter, mode: Mode, lang: Lang = Lang.EN) -> str:
+    elsewhere = listed((other.facts.title for other in PROVIDERS.values() if mode in other.facts.limits), lang)
+    mode_name = t(MODE_KEYS[mode], lang)
+    return t("unavailable_reason", lang, vendor=adapter.facts.title, mode=mode_name, others=elsewhere)
 
 
-def mode_unavailable(adapter: Adapter, mode: Mode) -> str:
-    return "" if mode in adapter.facts.limits else f"ℹ️ **{unavailable_reason(adapter, mode)}.**"
+def mode_unavailable(adapter: Adapter, mode: Mode, lang: Lang = Lang.EN) -> str:
+    return (
+        "" if mode in adapter.facts.limits else t("unavailable", lang, reason=unavailable_reason(adapter, mode, lang))
+    )
 
 
-def price_note(adapter: Adapter, mode: Mode, count: float | None) -> str:
+def price_note(adapter: Adapter, mode: Mode, count: float | None, lang: Lang = Lang.EN) -> str:
     if mode not in adapter.facts.limits:
         return ""
     request = ImageRequest(mode, "x", n=int(count or 1), max_images=int(count or 1))
     expected = estimate(adapter.facts.price, request)
     if expected.usd is None:
-        return f"💲 {adapter.facts.title} publishes no price"
-    return f"💲 {'up to ' if expected.at_most else ''}${expected.usd:.3f} per run at list price"
+        return t("price_none", lang, vendor=adapter.facts.title)
+    return t("price_at_most" if expected.at_most else "price", lang, usd=f"{expected.usd:.3f}")
 
 
-def char_count(text: str | None, limit: int) -> str:
+def estimate_text(expected: Estimate, lang: Lang = Lang.EN) -> str:
+    """What a run was expected to cost, as `Estimate.__str__` says it, in `lang`."""
+    if lang is Lang.EN:
+        return str(expected)
+    if expected.images <= 0:
+        return t("estimate_none", lang)
+    note = t("estimate_note", lang, note=translate(expected.note, lang)) if expected.note else ""
+    if expected.usd is None:
+        return (
+            t("estimate_no_price", lang, count=expected.images) + note if note else t("estimate_no_price_alone", lang)
+        )
+    each, usd = f"{expected.usd / expected.images:.3f}", f"{expected.usd:.3f}"
+    return (
+        t("estimate_at_most" if expected.at_most else "estimate", lang, count=expected.images, each=each, usd=usd)
+        + note
+    )
+
+
+def char_count(text: str | None, limit: int, lang: Lang = Lang.EN) -> str:
     length = len(text or "")
     if length > limit:
-        return f"⛔ **{length:,} / {limit:,} characters**: {length - limit:,} too many; the run is blocked."
-    return f"{length:,} / {limit:,} characters"
+        return t("chars_over", lang, length=f"{length:,}", limit=f"{limit:,}", over=f"{length - limit:,}")
+    return t("chars", lang, length=f"{length:,}", limit=f"{limit:,}")
 
 
-def size_check(adapter: Adapter, mode: Mode, width: object, height: object) -> str:
+def size_check(adapter: Adapter, mode: Mode, width: object, height: object, lang: Lang = Lang.EN) -> str:
     """A one-line verdict on W×H for `mode` with this vendor, naming the broken limit if any; the
     values come as typed, so a box holding no number is named too."""
     limits = adapter.facts.limits.get(mode)
@@ -69,14 +89,14 @@ def size_check(adapter: Adapter, mode: Mode, width: object, height: object) -> s
     try:
         width, height = round(float(str(width or 0))), round(float(str(height or 0)))
     except (ValueError, OverflowError):
-        return "⛔ Width and height must be numbers"
+        return t("size_not_numbers", lang)
     if not width or not height:
-        return "↔️ Follows the input image (1280×1280 without one)"
+        return t("size_follows_input", lang)
     size = Size(width, height)
-    problems = [v.message for v in violations(ImageRequest(mode, "x", size=size), limits) if "size" in v.field]
-    if problems:
-        return "⛔ " + "; ".join(problems)
-    return f"✅ {size.width}×{size.height} · {size.pixels / 1e6:.2f} MP · allowed"
+    found = [v.message for v in violations(ImageRequest(mode, "x", size=size), limits) if "size" in v.field]
+    if found:
+        return t("size_refused", lang, problems="; ".join(translate(message, lang) for message in found))
+    return t("size_ok", lang, size=f"{size.width}×{size.height}", mp=f"{size.pixels / 1e6:.2f}")
 
 
 def preset_choices(adapter: Adapter, mode: Mode) -> list[tuple[str, str]]:
@@ -91,7 +111,7 @@ def _ratio_name(size: Size) -> str:
     return f"{size.width // divisor}:{size.height // divisor}"
 
 
-def vendor_notes(adapter: Adapter, mode: Mode) -> str:
+def vendor_notes(adapter: Adapter, mode: Mode, lang: Lang = Lang.EN) -> str:
     """What is different about this vendor in this mode, in plain words."""
     facts = adapter.facts
     limits = facts.limits.get(mode)
@@ -99,69 +119,86 @@ def vendor_notes(adapter: Adapter, mode: Mode) -> str:
         return ""
     notes = []
     if limits.seed is None:
-        notes.append(f"{facts.title} takes no seed: every run is random.")
+        notes.append("note_no_seed")
     if limits.one_image_per_call and limits.n.high > 1:
-        notes.append(f"{facts.title} makes one image per call: several images run as parallel calls.")
+        notes.append("note_one_per_call")
     if flows_of(adapter) == {Flow.TASK}:
-        notes.append(f"{facts.title} always runs as a task (submit, then poll).")
+        notes.append("note_always_task")
     if mode is Mode.EDIT and not facts.image_rules.accepts_local:
-        notes.append(f"{facts.title} takes reference images as http(s) URLs only: paste them below.")
+        notes.append("note_urls_only")
     if mode is Mode.EDIT and limits.images.high < 4:
-        notes.append(f"{facts.title} takes at most {limits.images.high} reference images.")
-    return "  \n".join(f"ℹ️ {note}" for note in notes)
+        notes.append("note_max_references")
+    words = [t(note, lang, vendor=facts.title, count=limits.images.high) for note in notes]
+    return "  \n".join(f"ℹ️ {note}" for note in words)
 
 
-def key_status(vendors: Vendors, guard: KeyGuard, keys: SessionKeys | None) -> str:
-    lines = [
-        f"🔑 Using **your own {get_adapter(name).facts.title} key** for this browser session." for name in keys or {}
-    ]
-    server = ", ".join(get_adapter(name).facts.title for name in vendors.server_keyed())
+def key_status(vendors: Vendors, guard: KeyGuard, keys: SessionKeys | None, lang: Lang = Lang.EN) -> str:
+    lines = [t("key_own", lang, vendor=get_adapter(name).facts.title) for name in keys or {}]
+    server = listed((get_adapter(name).facts.title for name in vendors.server_keyed()), lang)
     if server:
-        lines.append(f"Server keys: {server}.")
+        lines.append(t("key_server", lang, vendors=server))
     elif not keys:
-        lines.append("⚠️ The server has no keys: paste yours below.")
+        lines.append(t("key_server_none", lang))
     if server and guard.enabled:
-        lines.append(f"{guard.status()}; your own key has no such limit.")
-    return "  \n".join(lines) + "  \nOwn keys are kept on the server in memory only, never stored."
+        lines.append(t("key_guard", lang, status=translate(guard.status(), lang)))
+    return "  \n".join([*lines, t("key_memory", lang)])
 
 
-def no_key_help() -> str:
+def no_key_help(lang: Lang = Lang.EN) -> str:
     facts = [adapter.facts for adapter in PROVIDERS.values()]
-    vendors = "\n".join(f"- **{f.title}**: `{f.key_env}`. {f.key_help}." for f in facts)
-    return (
-        "### ⚠️ No API key configured\n"
-        "To generate, add a key for any one vendor: put it in a `.env` file next to `app.py` (for example "
-        "`DASHSCOPE_API_KEY=sk-...`) and restart; on a Hugging Face Space, add a **secret** with that name; "
-        "or paste your own key below (this browser session only).\n"
-        f"{vendors}\nDashScope keys are regional: set `DASHSCOPE_REGION` (intl, cn, us) to match yours."
-    )
+    vendors = [t("no_key_vendor", lang, vendor=f.title, env=f.key_env, help=translate(f.key_help, lang)) for f in facts]
+    return "\n".join([t("no_key_head", lang), t("no_key_body", lang), *vendors, t("no_key_region", lang)])
 
 
-def caption(result: GenerationResult, image: SavedImage) -> str:
+def caption(result: GenerationResult, image: SavedImage, lang: Lang = Lang.EN) -> str:
     size = f"{image.width}×{image.height}"
     if image.seed is None:
         return size
     # A vendor that takes no seed may still report the one it drew: say whose it was.
-    return f"seed {image.seed} · {size}" if result.seed is not None else f"{size} · vendor's seed {image.seed}"
+    key = "caption_seed" if result.seed is not None else "caption_vendor_seed"
+    return t(key, lang, seed=image.seed, size=size)
 
 
-def run_details(result: GenerationResult, estimated: str = "") -> str:
+def run_details(result: GenerationResult, estimated: str = "", lang: Lang = Lang.EN) -> str:
     adapter = get_adapter(result.provider)
-    named = {"request id": result.request_id, "task id": result.task_id}
-    ids = " · ".join(f"{label} `{value}`" for label, value in named.items() if value) or "no request id given"
-    seeds = sorted({image.seed for image in result.images if image.seed is not None})
-    seed = f"seed **{result.seed}**" if result.seed is not None else "no seed sent (this vendor takes none)"
-    if result.seed is not None and len(seeds) > 1:
-        seed = "seeds **" + ", ".join(map(str, seeds)) + "** (one call per image)"
+    vendor = adapter.facts.title
     if result.cost_usd is not None:
-        cost = f"💲 Cost reported by {adapter.facts.title}: **${result.cost_usd:.4f}**"
+        cost = t("details_cost", lang, vendor=vendor, usd=f"{result.cost_usd:.4f}")
     else:
-        cost = f"💲 {adapter.facts.title} reports no cost" + (f"; estimate was {estimated}" if estimated else "")
+        cost = t("details_no_cost", lang, vendor=vendor) + (
+            t("details_estimate", lang, estimate=estimated) if estimated else ""
+        )
+    notes = "".join(t("details_note", lang, note=translate(note, lang)) for note in result.notes)
     return (
-        f"**{result.model}** via {adapter.facts.title} · {len(result.images)} image(s) · {seed} · "
-        f"{_size_made(result)} · {result.elapsed_s:.1f} s  \n{cost}  \n{ids}  \nSaved as the provider's files "
-        f"with their `run.json` in run folder `{result.run_dir.name}`" + "".join(f"  \nℹ️ {n}" for n in result.notes)
+        t(
+            "details",
+            lang,
+            model=result.model,
+            vendor=vendor,
+            count=len(result.images),
+            seed=_seeds(result, lang),
+            size=_size_made(result),
+            elapsed=f"{result.elapsed_s:.1f}",
+            cost=cost,
+            ids=_ids(result, lang),
+            folder=result.run_dir.name,
+        )
+        + notes
     )
+
+
+def _seeds(result: GenerationResult, lang: Lang) -> str:
+    seeds = sorted({image.seed for image in result.images if image.seed is not None})
+    if result.seed is None:
+        return t("details_no_seed", lang)
+    if len(seeds) > 1:
+        return t("details_seeds", lang, seeds=", ".join(map(str, seeds)))
+    return t("details_seed", lang, seed=result.seed)
+
+
+def _ids(result: GenerationResult, lang: Lang) -> str:
+    named = {"details_request_id": result.request_id, "details_task_id": result.task_id}
+    return " · ".join(t(key, lang, id=value) for key, value in named.items() if value) or t("details_no_ids", lang)
 
 
 def _size_made(result: GenerationResult) -> str:
@@ -171,6 +208,6 @@ def _size_made(result: GenerationResult) -> str:
     return reported or ", ".join(sizes) or "?"
 
 
-def saving(index: int) -> str:
+def saving(index: int, lang: Lang = Lang.EN) -> str:
     # Written to stay true if the run stops here: the details below keep the image's vendor link.
-    return f"⏳ *image {index} is being saved (its vendor link is in the run details below)*"
+    return t("saving", lang, index=index)

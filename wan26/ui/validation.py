@@ -12,6 +12,7 @@ from wan26.errors import ConfigError, InvalidRequest, Violation, Wan26Error
 from wan26.images import size_problems
 from wan26.limits import violations
 from wan26.types import ImageRequest
+from wan26.ui.i18n import Lang, field_label, lang_of, t, translate
 from wan26.ui.texts import unavailable_reason
 from wan26.ui.vendors import Vendors
 
@@ -29,60 +30,53 @@ Validator = Callable[..., Coroutine[Any, Any, list[dict[str, Any]]]]
 
 def validator(vendors: Vendors, build: Callable[..., ImageRequest], names: list[str]) -> Validator:
     """Checks the request against the chosen vendor's limits; `provider` follows the request's inputs.
-    Async although it never waits: Gradio runs a plain function in a worker thread, a hop per run."""
+    Async although it never waits: Gradio runs a plain function in a worker thread, a hop per run.
+    Gradio hands it the visitor's request first (its annotation says so), then the inputs."""
 
-    async def check(*values: Any) -> list[dict[str, Any]]:
+    async def check(request: gr.Request, *values: Any) -> list[dict[str, Any]]:
+        lang = lang_of(request)
         values_by_name = dict(zip(names, values, strict=False))
         others = [gr.validate(True, "")] * (len(values) - len(names))
         try:
-            request = build(**{name: value for name, value in values_by_name.items() if name != "provider"})
+            wanted = build(**{name: value for name, value in values_by_name.items() if name != "provider"})
             adapter = vendors.adapter(values_by_name.get("provider"))
         except InvalidRequest as refused:  # a pasted reference that is not a link, a width that is not a number
-            return validation_for(names, list(refused.violations)) + others
+            return validation_for(names, list(refused.violations), lang) + others
         except ConfigError as unknown:  # the vendor named by an API caller does not exist
-            return validation_for(names, [Violation("provider", str(unknown))]) + others
+            return validation_for(names, [Violation("provider", str(unknown))], lang) + others
         except (TypeError, ValueError, ArithmeticError, gr.Error, Wan26Error) as exc:
-            return [gr.validate(False, str(exc))] + [gr.validate(True, "")] * (len(values) - 1)
-        limits = adapter.facts.limits.get(request.mode)
-        if limits is None:
-            found = [Violation("provider", unavailable_reason(adapter, request.mode))]
-        else:  # uploads' pixel sizes too: known now, from their headers, rather than after queueing
-            found = violations(request, limits) + size_problems(request.images, adapter.facts.image_rules)
-        return validation_for(names, found) + others
+            return [gr.validate(False, translate(str(exc), lang))] + [gr.validate(True, "")] * (len(values) - 1)
+        return validation_for(names, _found(adapter, wanted, lang), lang) + others
 
     return check
 
 
-def validation_for(names: list[str], found: list[Violation]) -> list[dict[str, Any]]:
+def _found(adapter: Any, request: ImageRequest, lang: Lang) -> list[Violation]:
+    limits = adapter.facts.limits.get(request.mode)
+    if limits is None:
+        return [Violation("provider", unavailable_reason(adapter, request.mode, lang))]
+    # Uploads' pixel sizes too: known now, from their headers, rather than after queueing.
+    return violations(request, limits) + size_problems(request.images, adapter.facts.image_rules)
+
+
+def validation_for(names: list[str], found: list[Violation], lang: Lang = Lang.EN) -> list[dict[str, Any]]:
     """One gr.validate per input, carrying the violations that concern it; the prompt, just above
     Generate, also carries those of inputs that are folded away (FOLDED)."""
     return [
-        gr.validate(not (msgs := [_for_input(v, name) for v in found if _concerns(v.field, name)]), "; ".join(msgs))
+        gr.validate(
+            not (msgs := [_for_input(v, name, lang) for v in found if _concerns(v.field, name)]), "; ".join(msgs)
+        )
         for name in names
     ]
 
 
-
-# The words on the page for the request's fields, where they differ from the field's name.
-FIELD_LABELS = {
-    "size": "Size",
-    "size.width": "Width",
-    "size.height": "Height",
-    "n": "Images per run",
-    "negative_prompt": "Negative prompt",
-    "images": "References",
-    "image_urls": "Reference URLs",
-    "seed": "Seed",
-    "max_images": "Images at most",
-    "provider": "Vendor",
-}
-
-
-def _for_input(violation: Violation, name: str) -> str:
-    """Gradio names the input already; repeat the field only when it says more (`image 2`, `Width`)."""
+def _for_input(violation: Violation, name: str, lang: Lang) -> str:
+    """Gradio names the input already; repeat the field only when it says more (`image 2`, `Width`).
+    The words are the page's (i18n.FIELDS), in the visitor's language."""
+    message = translate(violation.message, lang)
     if violation.field == name:
-        return violation.message
-    return f"{FIELD_LABELS.get(violation.field, violation.field)}: {violation.message}"
+        return message
+    return t("field_message", lang, field=field_label(violation.field, lang), message=message)
 
 
 # Inputs folded under Advanced or not on the page at all (edit's `size`): the prompt repeats their

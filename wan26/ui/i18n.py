@@ -1,0 +1,992 @@
+"""The interface's words in English and Simplified Chinese, following the visitor's browser.
+
+Two ways a text reaches the page in the visitor's language:
+- Static labels, placeholders, info texts, buttons, tab and accordion titles, radio choices and
+  Markdown are `I18N("key")` (or `both(...)`, for a text rendered once when the page is built): the
+  browser picks the language from its own locale, so there is no English flash before the page loads.
+- Texts the server writes per request (counts, verdicts, notes, errors, run details) come from
+  `t(key, lang)`, with `lang = lang_of(request)` read from the request's Accept-Language.
+
+The core (`wan26`) speaks English, and its command line prints it as it is: its messages (limit
+violations, progress, the key guard's lines, hints) are translated here by pattern (`translate`),
+and stay English where no pattern matches. Depends on gradio only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Mapping
+from enum import StrEnum
+from typing import Any, NamedTuple, TypeVar
+
+import gradio as gr
+from gradio.i18n import I18nData
+
+Choice = TypeVar("Choice")
+
+
+class Lang(StrEnum):
+    EN = "en"
+    ZH = "zh"
+
+
+class Words(NamedTuple):
+    en: str
+    zh: str
+
+    def in_(self, lang: Lang) -> str:
+        return self.zh if lang is Lang.ZH else self.en
+
+
+_ENTER = Words("(Enter to generate · Shift+Enter for a new line)", "（Enter 生成 · Shift+Enter 换行）")
+_INTRO = Words(
+    "## 🎨 Wan 2.6 Image Studio\nText to image, edits with up to four references, and text with images in "
+    "between, with Alibaba's Wan 2.6 through the vendor you choose.",
+    "## 🎨 Wan 2.6 图像工作室\n文生图、最多四张参考图的图像编辑，以及图文混排：阿里巴巴通义万相 Wan 2.6，"
+    "经由你选择的服务商调用。",
+)
+
+# Labels and fixed texts: translated by the browser (no `{value}` in these).
+LABELS: dict[str, Words] = {
+    "intro": _INTRO,
+    "vendor": Words("Vendor", "服务商"),
+    "open_settings": Words("⚙️ Keys and settings", "⚙️ 密钥与设置"),
+    "settings": Words("⚙️ Settings", "⚙️ 设置"),
+    "no_key_line": Words(
+        "⚠️ **No API key yet.** Paste yours in **⚙️ Keys and settings** (top right), or add one to the server.",
+        "⚠️ **还没有 API 密钥。** 请在右上角的 **⚙️ 密钥与设置** 中粘贴你的密钥，或在服务器上配置一个。",
+    ),
+    "your_api_key": Words("### 🔑 Your API key", "### 🔑 你的 API 密钥"),
+    "key_vendor": Words("Vendor of your key", "密钥所属服务商"),
+    "your_key": Words("Your key", "你的密钥"),
+    "your_key_placeholder": Words("used for this browser session only, never stored", "仅用于本次浏览器会话，不会保存"),
+    "use_key": Words("Use my key", "使用我的密钥"),
+    "forget_keys": Words("Forget my keys", "清除我的密钥"),
+    "tab_t2i": Words("Text to image", "文生图"),
+    "tab_edit": Words("Edit", "图像编辑"),
+    "tab_interleave": Words("Interleaved", "图文混排"),
+    "prompt": Words("Prompt", "提示词"),
+    "placeholder_t2i": Words(
+        f"A lighthouse at dawn, watercolour, soft light {_ENTER.en}", f"黎明时分的灯塔，水彩画，柔和光线{_ENTER.zh}"
+    ),
+    "placeholder_edit": Words(f"Image 1 as a pencil sketch {_ENTER.en}", f"把图1画成铅笔素描{_ENTER.zh}"),
+    "placeholder_interleave": Words(
+        f"A three-step tutorial for tomato and egg stir-fry {_ENTER.en}", f"番茄炒蛋的三步教程{_ENTER.zh}"
+    ),
+    "generate": Words("Generate", "生成"),
+    "stop": Words("Stop", "停止"),
+    "shape": Words("Shape", "比例"),
+    "images_per_run": Words("Images per run", "每次生成张数"),
+    "images_at_most": Words("At most this many images (the model may make fewer)", "最多生成张数（模型可能生成更少）"),
+    "advanced": Words("Advanced", "高级设置"),
+    "reference_urls": Words(
+        "Reference image URLs (one per line; they come after the uploads)", "参考图链接（每行一个，排在上传的图片之后）"
+    ),
+    "references": Words(
+        "References, in order: the prompt calls them image 1, image 2, … (click one to move it)",
+        "参考图（依次为图1、图2…，点击可移动）",
+    ),
+    "move_earlier": Words("◀ Move earlier", "◀ 前移"),
+    "move_later": Words("Move later ▶", "后移 ▶"),
+    "input_image": Words("Input image (optional)", "输入图片（可选）"),
+    "interleaved_output": Words("Interleaved output", "图文结果"),
+    "seed_used": Words("Seed used", "实际使用的种子"),
+    "run_details": Words("Run details", "运行详情"),
+    "stopped_runs": Words("Stopped runs", "已停止的运行"),
+    "stopped_runs_about": Words(
+        "A run stopped while its task was running at the vendor may still finish and be billed. "
+        "The app follows it to its end and keeps what it made for you here.",
+        "在服务商处任务运行期间停止的生成仍可能完成并计费。本应用会跟踪到它结束，并把生成的图片保留在这里。",
+    ),
+    "check_stopped": Words("Check stopped runs", "查看已停止的运行"),
+    "stopped_images": Words("Images from stopped runs", "已停止运行生成的图片"),
+    "like_reference_1K": Words("Like the last reference · 1K", "同最后一张参考图 · 1K"),
+    "like_reference_2K": Words("Like the last reference · 2K", "同最后一张参考图 · 2K"),
+    "like_input": Words("Like the input image", "同输入图片"),
+    "negative_placeholder": Words("what to avoid", "不希望出现的内容"),
+    "width": Words("Width", "宽度"),
+    "height": Words("Height", "高度"),
+    "random_seed": Words("Random seed", "随机种子"),
+    "seed_box": Words("Seed (-1 = random)", "种子（-1 = 随机）"),
+    "prompt_extend": Words("Let the vendor rewrite the prompt for detail", "由服务商扩写提示词，丰富细节"),
+    "prompt_extend_info": Words("Turn off to send the prompt exactly as written.", "关闭后按原样发送提示词。"),
+    "watermark": Words("Watermark", "水印"),
+    "watermark_info": Words("Adds an 'AI generated' mark.", "添加“AI 生成”标识。"),
+    "use_task": Words("Run as a task (submit, then poll)", "以任务方式运行（先提交，再轮询）"),
+    "use_task_info": Words(
+        "Shows the task status while waiting and survives a dropped connection.",
+        "等待时显示任务状态，连接中断也不受影响。",
+    ),
+    "results": Words("Results", "生成结果"),
+    "reuse_seed": Words("♻️ Reuse this seed", "♻️ 复用此种子"),
+    "to_edit": Words("↗️ Use as reference in Edit", "↗️ 用作编辑的参考图"),
+}
+
+# Texts the server writes, with `{value}` fields filled in by `t`.
+TEXTS: dict[str, Words] = {
+    "negative_label": Words("Negative prompt (≤{limit} characters)", "反向提示词（≤{limit} 字符）"),
+    "mode_t2i": Words("text to image", "文生图"),
+    "mode_edit": Words("editing", "图像编辑"),
+    "mode_interleave": Words("text with images", "图文混排"),
+    "unavailable_reason": Words(
+        "{vendor} does not offer {mode}; pick another vendor ({others})",
+        "{vendor} 不提供{mode}；请换一个服务商（{others}）",
+    ),
+    "unavailable": Words("ℹ️ **{reason}.**", "ℹ️ **{reason}。**"),
+    "price_none": Words("💲 {vendor} publishes no price", "💲 {vendor} 未公布价格"),
+    "price": Words("💲 ${usd} per run at list price", "💲 按标价每次 ${usd}"),
+    "price_at_most": Words("💲 up to ${usd} per run at list price", "💲 按标价每次最多 ${usd}"),
+    "chars": Words("{length} / {limit} characters", "{length} / {limit} 字符"),
+    "chars_over": Words(
+        "⛔ **{length} / {limit} characters**: {over} too many; the run is blocked.",
+        "⛔ **{length} / {limit} 字符**：超出 {over} 个，无法生成。",
+    ),
+    "size_not_numbers": Words("⛔ Width and height must be numbers", "⛔ 宽度和高度必须是数字"),
+    "size_follows_input": Words(
+        "↔️ Follows the input image (1280×1280 without one)", "↔️ 跟随输入图片（没有输入图片时为 1280×1280）"
+    ),
+    "size_ok": Words("✅ {size} · {mp} MP · allowed", "✅ {size} · {mp} MP · 可用"),
+    "size_refused": Words("⛔ {problems}", "⛔ {problems}"),
+    "note_no_seed": Words("{vendor} takes no seed: every run is random.", "{vendor} 不支持种子：每次生成都是随机的。"),
+    "note_one_per_call": Words(
+        "{vendor} makes one image per call: several images run as parallel calls.",
+        "{vendor} 每次调用只生成一张图：多张图会并行调用。",
+    ),
+    "note_always_task": Words(
+        "{vendor} always runs as a task (submit, then poll).", "{vendor} 总是以任务方式运行（先提交，再轮询）。"
+    ),
+    "note_urls_only": Words(
+        "{vendor} takes reference images as http(s) URLs only: paste them below.",
+        "{vendor} 只接受 http(s) 链接形式的参考图：请在下方粘贴链接。",
+    ),
+    "note_max_references": Words(
+        "{vendor} takes at most {count} reference images.", "{vendor} 最多接受 {count} 张参考图。"
+    ),
+    "key_own": Words(
+        "🔑 Using **your own {vendor} key** for this browser session.",
+        "🔑 本次浏览器会话正在使用**你自己的 {vendor} 密钥**。",
+    ),
+    "key_server": Words("Server keys: {vendors}.", "服务器密钥：{vendors}。"),
+    "key_server_none": Words(
+        "⚠️ The server has no keys: paste yours below.", "⚠️ 服务器没有配置密钥：请在下方粘贴你的密钥。"
+    ),
+    "key_guard": Words("{status}; your own key has no such limit.", "{status}；你自己的密钥不受此限制。"),
+    "key_memory": Words(
+        "Own keys are kept on the server in memory only, never stored.",
+        "你自己的密钥只保存在服务器内存中，不会被存储。",
+    ),
+    "key_choose_vendor": Words(
+        "⛔ **Choose the vendor this key is for** (the menu beside the box), then use it.",
+        "⛔ **请先选择此密钥所属的服务商**（输入框旁的菜单），再使用。",
+    ),
+    "key_mark": Words(" · your key", " · 你的密钥"),
+    "no_key_head": Words("### ⚠️ No API key configured", "### ⚠️ 尚未配置 API 密钥"),
+    "no_key_body": Words(
+        "To generate, add a key for any one vendor: put it in a `.env` file next to `app.py` (for example "
+        "`DASHSCOPE_API_KEY=sk-...`) and restart; on a Hugging Face Space, add a **secret** with that name; "
+        "or paste your own key below (this browser session only).",
+        "要开始生成，请为任意一个服务商添加密钥：写入 `app.py` 旁的 `.env` 文件（例如 `DASHSCOPE_API_KEY=sk-...`）"
+        "后重启；在 Hugging Face Space 上，添加同名的 **secret**；或在下方粘贴你自己的密钥（仅限本次浏览器会话）。",
+    ),
+    "no_key_vendor": Words("- **{vendor}**: `{env}`. {help}.", "- **{vendor}**：`{env}`。{help}。"),
+    "no_key_region": Words(
+        "DashScope keys are regional: set `DASHSCOPE_REGION` (intl, cn, us) to match yours.",
+        "DashScope 的密钥分地域：请设置 `DASHSCOPE_REGION`（intl、cn、us）与你的密钥一致。",
+    ),
+    "caption_seed": Words("seed {seed} · {size}", "种子 {seed} · {size}"),
+    "caption_vendor_seed": Words("{size} · vendor's seed {seed}", "{size} · 服务商的种子 {seed}"),
+    "details": Words(
+        "**{model}** via {vendor} · {count} image(s) · {seed} · {size} · {elapsed} s  \n{cost}  \n{ids}  \n"
+        "Saved as the provider's files with their `run.json` in run folder `{folder}`",
+        "**{model}** · 经由 {vendor} · {count} 张图 · {seed} · {size} · {elapsed} 秒  \n{cost}  \n{ids}  \n"
+        "已按服务商的原文件保存，`run.json` 在运行文件夹 `{folder}` 中",
+    ),
+    "details_note": Words("  \nℹ️ {note}", "  \nℹ️ {note}"),
+    "details_seed": Words("seed **{seed}**", "种子 **{seed}**"),
+    "details_seeds": Words("seeds **{seeds}** (one call per image)", "种子 **{seeds}**（每张图一次调用）"),
+    "details_no_seed": Words("no seed sent (this vendor takes none)", "未发送种子（此服务商不支持种子）"),
+    "details_cost": Words("💲 Cost reported by {vendor}: **${usd}**", "💲 {vendor} 报告的费用：**${usd}**"),
+    "details_no_cost": Words("💲 {vendor} reports no cost", "💲 {vendor} 未报告费用"),
+    "details_estimate": Words("; estimate was {estimate}", "；预估为 {estimate}"),
+    "details_request_id": Words("request id `{id}`", "请求 ID `{id}`"),
+    "details_task_id": Words("task id `{id}`", "任务 ID `{id}`"),
+    "details_no_ids": Words("no request id given", "未提供请求 ID"),
+    "estimate_none": Words("no images requested, so nothing to pay", "未请求图片，无需付费"),
+    "estimate_no_price": Words("{count} image(s); no published price", "{count} 张图；未公布价格"),
+    "estimate_no_price_alone": Words("no published price", "未公布价格"),
+    "estimate": Words("{count} × ${each} = ${usd}", "{count} × ${each} = ${usd}"),
+    "estimate_at_most": Words("up to {count} × ${each} = ${usd}", "最多 {count} × ${each} = ${usd}"),
+    "estimate_note": Words(" ({note})", "（{note}）"),
+    "saving": Words(
+        "⏳ *image {index} is being saved (its vendor link is in the run details below)*",
+        "⏳ *图{index}正在保存（服务商链接见下方运行详情）*",
+    ),
+    "image_n": Words("image {index}", "图{index}"),
+    "reference_n": Words("Image {index}", "图{index}"),
+    "generating": Words("⏳ Generating…", "⏳ 生成中…"),
+    "pending_running": Words(
+        "⏳ Running (after Stop, what is listed here is what the run made)",
+        "⏳ 运行中（停止后，这里列出的是本次已生成的内容）",
+    ),
+    "pending_task": Words(
+        "Task id `{task}`: if you stop, the app follows it to its end (see *Stopped runs*)",
+        "任务 ID `{task}`：如果停止，本应用会跟踪它直到结束（见 *已停止的运行*）",
+    ),
+    "pending_unsaved": Words(
+        "Image {index}, not saved yet: [vendor's link]({url}) (it works for about 24 h)",
+        "图{index}，尚未保存：[服务商链接]({url})（约 24 小时内有效）",
+    ),
+    "stopped_note": Words(
+        "⏹ **Stopped.** A request already sent to the vendor may still be billed; if it ran as a task, the app "
+        "follows it to its end (⚙️ Keys and settings → Stopped runs).",
+        "⏹ **已停止。** 已发给服务商的请求仍可能计费；如果它以任务方式运行，本应用会跟踪到它结束"
+        "（⚙️ 密钥与设置 → 已停止的运行）。",
+    ),
+    "vendor_says": Words("{message} (the vendor says: {status})", "{message}（服务商状态：{status}）"),
+    "stopped_running": Words(
+        "still running at the vendor; followed here until it ends", "仍在服务商处运行；会在这里跟踪到结束"
+    ),
+    "stopped_failed": Words("ended without images: {error}", "结束但没有图片：{error}"),
+    "stopped_finished": Words("finished: {count} image(s) saved", "已完成：保存了 {count} 张图片"),
+    "stopped_none": Words("No stopped run of yours is still followed.", "没有仍在跟踪的已停止运行。"),
+    "stopped_line": Words("Task `{task}` ({vendor}): {status}", "任务 `{task}`（{vendor}）：{status}"),
+    "auth_own_key": Words(
+        "{vendor} refused the key you gave: check that it was copied whole and is a {vendor} key, "
+        "then paste it again in ⚙️ Keys and settings.",
+        "{vendor} 拒绝了你提供的密钥：请确认密钥完整复制且确实是 {vendor} 的密钥，然后在 ⚙️ 密钥与设置 中重新粘贴。",
+    ),
+    "auth_server_key": Words(
+        "{vendor} refused the server's key (its owner must check it). "
+        "You can paste your own key in ⚙️ Keys and settings.",
+        "{vendor} 拒绝了服务器的密钥（需由服务器所有者检查）。你可以在 ⚙️ 密钥与设置 中粘贴自己的密钥。",
+    ),
+    "server_output_folder": Words("the server's output folder", "服务器的输出文件夹"),
+    "title_check_inputs": Words("Please check the inputs", "请检查输入"),
+    "title_limit": Words("The server's key has reached its limit", "服务器密钥已达到上限"),
+    "title_setup": Words("Setup needed", "需要配置"),
+    "title_unexpected": Words("Unexpected error", "意外错误"),
+    "unexpected": Words(
+        "Unexpected error: something went wrong on the server ({kind}). A request already sent may still finish "
+        "and be billed; run details above list any image not yet saved.",
+        "意外错误：服务器出了问题（{kind}）。已发送的请求仍可能完成并计费；上方的运行详情会列出尚未保存的图片。",
+    ),
+    "error_head": Words("{title}. {message}", "{title}。{message}"),
+    "invalid_request": Words("Invalid request ({count} problem(s)):", "请求无效（{count} 个问题）："),
+    "problem": Words("  - {field}: {message}", "  - {field}：{message}"),
+    "field_message": Words("{field}: {message}", "{field}：{message}"),
+    "provider_head": Words("{title} ({provider})", "{title}（{provider}）"),
+    "provider_message": Words("{head}: {message}", "{head}：{message}"),
+    "hint": Words("Hint: {hint}", "提示：{hint}"),
+    "request_id": Words("Request id: {id}", "请求 ID：{id}"),
+    "task_id": Words("Task id: {id}", "任务 ID：{id}"),
+    "not_saved_urls": Words(
+        "Not saved; fetch them yourself before they expire (24 h):\n{urls}",
+        "未保存；请在链接过期（24 小时）前自行下载：\n{urls}",
+    ),
+    "run_ended": Words("The run ended without a result.", "运行结束，但没有结果。"),
+    "title_unexpected_response": Words("Unexpected response", "意外的响应"),
+    "links_only": Words(
+        "{vendor} takes reference images as http(s) links only. Choose another vendor to edit this image, "
+        "or paste a link to it under 'Reference image URLs'.",
+        "{vendor} 只接受 http(s) 链接形式的参考图。请换一个服务商来编辑这张图，或在“参考图链接”中粘贴它的链接。",
+    ),
+    "title_links_only": Words("Links only with this vendor", "此服务商只接受链接"),
+    "too_many_references_kept": Words(
+        "Edit takes at most 4 reference images; kept the first 4 of {count}.",
+        "图像编辑最多接受 4 张参考图；已保留 {count} 张中的前 4 张。",
+    ),
+    "nothing_to_send": Words("Generate an image first.", "请先生成一张图片。"),
+    "title_nothing_to_send": Words("Nothing to send", "没有可发送的图片"),
+    "too_many_references": Words(
+        "Edit already has 4 reference images; remove one first.", "图像编辑已有 4 张参考图；请先删除一张。"
+    ),
+    "title_too_many_references": Words("Too many references", "参考图过多"),
+    "sent_to_edit": Words("Sent to Edit as image {index}.", "已作为图{index}发送到图像编辑。"),
+    "no_seed_yet": Words(
+        "Run once first: the seed used is shown after a run.", "请先生成一次：生成后会显示实际使用的种子。"
+    ),
+    "title_no_seed_yet": Words("No seed yet", "还没有种子"),
+}
+
+# The words on the page for a request's fields (validation messages name them); in English, a field
+# the page has no words for is named as it is.
+FIELDS: dict[str, Words] = {
+    "prompt": Words("prompt", "提示词"),
+    "size": Words("Size", "尺寸"),
+    "size.width": Words("Width", "宽度"),
+    "size.height": Words("Height", "高度"),
+    "n": Words("Images per run", "每次生成张数"),
+    "negative_prompt": Words("Negative prompt", "反向提示词"),
+    "images": Words("References", "参考图"),
+    "image_urls": Words("Reference URLs", "参考图链接"),
+    "seed": Words("Seed", "种子"),
+    "max_images": Words("Images at most", "最多张数"),
+    "provider": Words("Vendor", "服务商"),
+    "watermark": Words("watermark", "水印"),
+    "mode": Words("mode", "模式"),
+}
+_IMAGE_FIELD = re.compile(r"image (\d+)")
+
+
+def t(key: str, lang: Lang, **values: Any) -> str:
+    """The text `key` in `lang`, its `{fields}` filled in."""
+    words = TEXTS.get(key) or LABELS[key]
+    return words.in_(lang).format(**values)
+
+
+def listed(names: Iterable[str], lang: Lang) -> str:
+    """Names in a row: "a, b" in English, "a、b" in Chinese."""
+    return ("、" if lang is Lang.ZH else ", ").join(names)
+
+
+def field_label(field: str, lang: Lang) -> str:
+    """A request field as the page names it: `size.width` is "Width", `image 2` is "图2" in Chinese."""
+    numbered = _IMAGE_FIELD.fullmatch(field)
+    if numbered:
+        return t("image_n", lang, index=numbered.group(1)) if lang is Lang.ZH else field
+    words = FIELDS.get(field)
+    return field if words is None else words.in_(lang)
+
+
+def lang_of(request: gr.Request | None) -> Lang:
+    """Chinese when the visitor's first language is Chinese (zh, zh-CN, zh-Hans, zh-TW…), else English;
+    a request without the header (an API or MCP call) gets English."""
+    header = _header(request, "accept-language")
+    first = _first_language(header)
+    return Lang.ZH if first.split("-")[0] == "zh" else Lang.EN
+
+
+def _header(request: gr.Request | None, name: str) -> str:
+    headers = getattr(request, "headers", None) if request is not None else None
+    if not headers:
+        return ""
+    return str(headers.get(name) or headers.get(name.title()) or "")
+
+
+def _first_language(header: str) -> str:
+    """The language with the highest q in an Accept-Language header ("" for none); ties go to the first."""
+    best, best_q = "", 0.0
+    for part in header.split(","):
+        tag, _, params = part.strip().partition(";")
+        q = _quality(params)
+        if tag and tag != "*" and q > best_q:
+            best, best_q = tag.strip().lower(), q
+    return best
+
+
+def _quality(params: str) -> float:
+    for param in params.split(";"):
+        name, _, value = param.strip().partition("=")
+        if name.strip() == "q":
+            try:
+                return float(value)
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
+# The browser's table: every label, and each text `both` renders when the page is built. Registered
+# under "zh", which the browser's locale chain reaches from zh-CN and zh-TW.
+I18N = gr.I18n(
+    en={key: words.en for key, words in LABELS.items()},
+    zh={key: words.zh for key, words in LABELS.items()},
+)
+
+
+def both(render: Callable[[Lang], str]) -> str | I18nData:
+    """A text the server renders once, at build time, in both languages, for the browser to choose
+    from: so the first paint is already in the visitor's language. The same text in both is kept plain."""
+    texts = {lang: render(lang) for lang in Lang}
+    if texts[Lang.EN] == texts[Lang.ZH]:
+        return texts[Lang.EN]
+    key = "page_" + hashlib.sha1("\0".join(texts.values()).encode()).hexdigest()[:16]
+    for lang, text in texts.items():
+        I18N.translations_dict.setdefault(lang.value, {})[key] = text
+    return I18N(key)
+
+
+def both_choices(render: Callable[[Lang], list[tuple[str, Choice]]]) -> list[tuple[str | I18nData, Choice]]:
+    """Choices (label, value) rendered in both languages at build time; their values are the same in both."""
+    english, chinese = render(Lang.EN), render(Lang.ZH)
+    return [(both(Words(en, zh).in_), value) for (en, value), (zh, _) in zip(english, chinese, strict=True)]
+
+
+def english(label: object) -> object:
+    """A label as an API caller reads it: the English text for a translated one."""
+    key = label.get("key") if isinstance(label, Mapping) and label.get("_type") == "translation_metadata" else None
+    if isinstance(label, I18nData):
+        key = label.key
+    if key is None:
+        return label
+    return I18N.translations_dict.get("en", {}).get(str(key), key)
+
+
+def with_english_labels(info: dict[str, Any]) -> dict[str, Any]:
+    """Gradio's API description with translated labels put back into English (its labels would
+    otherwise be translation keys)."""
+    for endpoints in (info.get("named_endpoints", {}), info.get("unnamed_endpoints", {})):
+        for endpoint in endpoints.values():
+            for item in (*endpoint.get("parameters", ()), *endpoint.get("returns", ())):
+                item["label"] = english(item.get("label"))
+    return info
+
+
+# ---- The core's English messages, by pattern --------------------------------------------------------------
+# Each pattern is matched against a whole message; its named groups fill the Chinese template, and a
+# group whose name ends in `_text` is itself translated (it holds another of the core's phrases).
+
+Pattern = tuple[re.Pattern[str], str]
+
+
+def _patterns(table: Iterable[tuple[str, str]]) -> list[Pattern]:
+    return [(re.compile(english_pattern), chinese) for english_pattern, chinese in table]
+
+
+_N = r"-?\d+"
+_RANGE = r"-?\d+–-?\d+"
+_DIMS = r"\d+x\d+"
+
+# wan26/limits.py's violations, wan26/images.py's refusals, and the interface's own (inputs.py).
+VIOLATIONS = _patterns(
+    [
+        (r"is required", "不能为空"),
+        (r"is (?P<length>\d+) characters; the limit is (?P<limit>\d+)", "有 {length} 个字符，上限为 {limit}"),
+        (
+            r"contains a control character \((?P<code>U\+[0-9A-F]+)\) at position (?P<at>\d+); remove it",
+            "第 {at} 个字符是控制字符（{code}），请删除",
+        ),
+        (
+            r"contains (?P<count>\d+) control characters, the first \((?P<code>U\+[0-9A-F]+)\) at position (?P<at>\d+);"
+            r" remove them",
+            "包含 {count} 个控制字符，第一个（{code}）在第 {at} 个字符处，请删除",
+        ),
+        (
+            r"(?P<size>\S+) is not available here \(tiers: (?P<tiers_text>.+)\); give W×H",
+            "此处不支持 {size}（可用档位：{tiers_text}）；请填写 宽×高",
+        ),
+        (r"none in this mode", "此模式下没有"),
+        (rf"(?P<side>{_N}) must be a positive multiple of (?P<step>\d+)", "{side} 必须是 {step} 的正整数倍"),
+        (rf"(?P<side>{_N}) is outside (?P<range>{_RANGE}) px", "{side} 超出 {range} px 的范围"),
+        (
+            rf"(?P<size>{_N}x{_N}) is (?P<pixels>[\d,]+) pixels; "
+            r"allowed (?P<low>[\d,]+)–(?P<high>[\d,]+) pixels in total",
+            "{size} 共 {pixels} 像素；总像素须在 {low}–{high} 之间",
+        ),
+        (
+            rf"(?P<size>{_N}x{_N}) has aspect ratio beyond 1:(?P<ratio>\S+) / (?P=ratio):1",
+            "{size} 的宽高比超出 1:{ratio} 到 {ratio}:1 的范围",
+        ),
+        (rf"(?P<count>\d+) given; this mode takes (?P<range>{_RANGE})", "给了 {count} 张；此模式需要 {range} 张"),
+        (rf"(?P<count>{_N}) images per run; allowed (?P<range>{_RANGE})", "每次 {count} 张；允许 {range} 张"),
+        (rf"(?P<count>{_N}); allowed (?P<range>{_RANGE})", "{count}；允许 {range}"),
+        (r"this provider takes no seed; leave it empty", "此服务商不支持种子；请留空"),
+        (rf"(?P<seed>{_N}) is outside (?P<range>{_RANGE})", "{seed} 超出 {range} 的范围"),
+        (r"is not supported here", "此处不支持"),
+        (
+            r"(?P<provider>\S+) does not offer (?P<mode>\S+) \(it offers: (?P<offered>.*)\)",
+            "{provider} 不提供 {mode}（它提供：{offered}）",
+        ),
+        (
+            r"this provider takes image URLs only; upload the image somewhere public and pass its https:// URL",
+            "此服务商只接受图片链接；请把图片上传到可公开访问的地方，再填写它的 https:// 链接",
+        ),
+        (
+            r"pass an http\(s\):// URL, a local file path, image file bytes or a PIL image",
+            "请提供 http(s):// 链接、本地文件路径、图片文件的字节或 PIL 图片",
+        ),
+        (
+            r"(?P<scheme>[^\s:]+): sources are not supported; (?P<accepted_text>.+)",
+            "不支持 {scheme}: 来源；{accepted_text}",
+        ),
+        (r"(?P<url>'.*'|\".*\") is not a complete URL", "{url} 不是完整的链接"),
+        (r"file not found: (?P<name>.+)", "找不到文件：{name}"),
+        (r"cannot read (?P<name>.+) \((?P<reason>.*)\)", "无法读取 {name}（{reason}）"),
+        (
+            r"grew past the (?P<limit>.+) limit for a local image file while being read",
+            "读取时变得超过了本地图片文件的 {limit} 上限",
+        ),
+        (
+            r"is (?P<kind_text>a folder|a device|a named pipe \(FIFO\)|a socket|a special file), not an image file:"
+            r" (?P<name>.+)",
+            "是{kind_text}，不是图片文件：{name}",
+        ),
+        (r"a folder", "文件夹"),
+        (r"a device", "设备"),
+        (r"a named pipe \(FIFO\)", "命名管道（FIFO）"),
+        (r"a socket", "套接字"),
+        (r"a special file", "特殊文件"),
+        (
+            r"is (?P<size>.+), over the (?P<limit>.+) limit for a local image file; save a smaller copy",
+            "大小为 {size}，超过了本地图片文件的 {limit} 上限；请另存一份更小的副本",
+        ),
+        (r"refused to decode a possible decompression bomb \((?P<detail>.*)\)", "疑似解压炸弹，已拒绝解码（{detail}）"),
+        (r"not a readable image \(not a format Pillow recognizes\)", "无法读取的图片（Pillow 不认识这种格式）"),
+        (r"not a readable image \((?P<detail>.*)\)", "无法读取的图片（{detail}）"),
+        (
+            rf"is (?P<dims>{_DIMS}) px = (?P<pixels>[\d,]+) pixels, over the (?P<limit>[\d,]+) this client will decode"
+            r" \(it may be a decompression bomb\)",
+            "尺寸为 {dims} px，共 {pixels} 像素，超过了本客户端可解码的 {limit} 像素（可能是解压炸弹）",
+        ),
+        (
+            rf"is (?P<dims>{_DIMS}) px; the smallest side must be at least (?P<min>\d+) px",
+            "尺寸为 {dims} px；最短边至少要 {min} px",
+        ),
+        (
+            rf"is (?P<dims>{_DIMS}) px; fitting it within (?P<max>\d+) px makes it (?P<fitted>{_DIMS}), "
+            r"and the smallest"
+            rf" side must be at least (?P<min>\d+) px",
+            "尺寸为 {dims} px；缩放到 {max} px 以内后为 {fitted}，而最短边至少要 {min} px",
+        ),
+        (
+            r"cannot fit under (?P<limit>.+) without making a side shorter than (?P<min>\d+) px",
+            "无法在边长不短于 {min} px 的前提下压缩到 {limit} 以内",
+        ),
+        (r"is not an image file this app can read", "不是本应用能读取的图片文件"),
+        (r"(?P<value>'.*'|\".*\") is not a number", "{value} 不是数字"),
+        (
+            r"line (?P<line>\d+) is not an http\(s\) link; paste links that start with https://, or upload the image",
+            "第 {line} 行不是 http(s) 链接；请粘贴以 https:// 开头的链接，或上传图片",
+        ),
+        (
+            r"lines (?P<lines>[\d, ]+) are not http\(s\) links; "
+            r"paste links that start with https://, or upload the image",
+            "第 {lines} 行不是 http(s) 链接；请粘贴以 https:// 开头的链接，或上传图片",
+        ),
+        (r"unknown provider (?P<name>.+); choose one of: (?P<known>.+)", "未知的服务商 {name}；可选：{known}"),
+        (
+            r"size must look like 1280x1280 or be 1K/2K, not (?P<value>.+)",
+            "尺寸应形如 1280x1280，或为 1K/2K，而不是 {value}",
+        ),
+    ]
+)
+
+# Progress, task states, setup errors, the wan26 messages of provider errors, and price notes.
+MESSAGES = _patterns(
+    [
+        (r"Sending the request to (?P<vendor>.+)", "正在向 {vendor} 发送请求"),
+        (
+            r"Waiting for a free slot: number (?P<place>\d+) in line for this key \((?P<vendor>.+) runs at most"
+            r" (?P<limit>\d+) at once\)",
+            "等待空闲名额：此密钥的第 {place} 位（{vendor} 最多同时运行 {limit} 个）",
+        ),
+        (r"Generating \(this usually takes 1–2 minutes\)", "生成中（通常需要 1–2 分钟）"),
+        (
+            r"(?P<vendor>.+) makes one image per call: (?P<calls>\d+) calls at once \(seeds (?P<seeds>.+)\)",
+            "{vendor} 每次调用生成一张图：同时发起 {calls} 次调用（种子 {seeds}）",
+        ),
+        (r"Generating; text and images stream in as they are made", "生成中；文字和图片边生成边显示"),
+        (r"Downloading (?P<count>\d+) image\(s\)", "正在下载 {count} 张图片"),
+        (r"Saved (?P<count>\d+) image\(s\) in (?P<path>.+)", "已保存 {count} 张图片到 {path}"),
+        (r"Preparing reference images", "正在准备参考图"),
+        (r"Checking the request", "正在检查请求"),
+        (r"Task (?P<status_state>[\w -]+) \((?P<done>\d+%)\)", "任务{status_state}（{done}）"),
+        (r"Task (?P<status_state>[\w -]+)", "任务{status_state}"),
+        (
+            r"No API key for (?P<vendor>.+?): set (?P<env>\S+) in the environment or in a \.env file "
+            r"\(see \.env\.example\)\."
+            r" (?P<help_text>.+)",
+            "{vendor} 没有 API 密钥：请在环境变量或 .env 文件中设置 {env}（参见 .env.example）。{help_text}",
+        ),
+        (
+            r"The (?P<what>.+) (?:key given|value) is not a valid key: it contains spaces, line breaks or non-ASCII"
+            r" characters\. Copy the key again, on one line\.",
+            "{what} 密钥无效：其中有空格、换行或非 ASCII 字符。请重新复制密钥，放在一行内。",
+        ),
+        (
+            r"Cannot save results in (?P<folder>.+) \((?P<reason>.*)\): "
+            r"set WAN26_OUTPUT_DIR or --out to a folder you can"
+            r" write to\.",
+            "无法在 {folder} 保存结果（{reason}）：请把 WAN26_OUTPUT_DIR 或 --out 设为可写入的文件夹。",
+        ),
+        (r"Create a key at (?P<url>\S+)", "在 {url} 创建密钥"),
+        (r"Create a key in Alibaba Cloud Model Studio: (?P<url>\S+)", "在阿里云百炼（Model Studio）创建密钥：{url}"),
+        (r"Create a key in your ShortAPI dashboard: (?P<url>\S+)", "在 ShortAPI 控制台创建密钥：{url}"),
+        (r"Create a key on Vtrix's API key page: (?P<url>\S+)", "在 Vtrix 的 API 密钥页面创建密钥：{url}"),
+        (r"AI/ML API's example charge per image", "AI/ML API 示例中的单张价格"),
+        (r"Singapore list price; 0\.20 CNY in Beijing and Virginia", "新加坡标价；北京和弗吉尼亚为 0.20 元"),
+        (r"the cost in Runware's examples", "Runware 示例中的价格"),
+        (r"ShortAPI's list price", "ShortAPI 标价"),
+        (
+            r"Vtrix publishes no price for wan26_image; the charge is shown after the run",
+            "Vtrix 未公布 wan26_image 的价格；费用在生成后显示",
+        ),
+    ]
+)
+
+# The wan26 client's own words in the message of a provider error (a vendor's own message stays as written).
+PROVIDER_MESSAGES = _patterns(
+    [
+        (r"The task was canceled before it finished\.", "任务在完成前被取消了。"),
+        (r"The provider suspended the task\.", "服务商暂停了任务。"),
+        (r"The provider suspended the task: (?P<said>.+)", "服务商暂停了任务：{said}"),
+        (
+            r"(?P<failed>\d+) of (?P<total>\d+) image\(s\) could not be saved \(image (?P<index>\d+): (?P<error>.*)\)",
+            "{total} 张图片中有 {failed} 张无法保存（图{index}：{error}）",
+        ),
+        (r"The provider does not know this task\.", "服务商不认识这个任务。"),
+        (r"could not connect to (?P<host>\S+) \((?P<kind>\w+)\)", "无法连接到 {host}（{kind}）"),
+        (r"no answer from (?P<url>\S+) in time \((?P<kind>\w+)\)", "{url} 没有及时回应（{kind}）"),
+        (r"the connection to (?P<host>\S+) broke \((?P<kind>\w+)\)", "与 {host} 的连接中断了（{kind}）"),
+        (r"the stream ended before the last event", "数据流在最后一个事件之前就结束了"),
+        (r"the run ended without a result", "运行结束，但没有结果"),
+    ]
+)
+
+# A task's state as vendors name it (lower-cased), in progress texts.
+STATES = {
+    **dict.fromkeys(("pending", "queued", "in_queue", "waiting", "submitted"), "排队中"),
+    **dict.fromkeys(("running", "processing", "in_progress", "generating"), "运行中"),
+    **dict.fromkeys(("succeeded", "success", "completed", "finished"), "已完成"),
+    **dict.fromkeys(("failed", "error"), "失败"),
+    **dict.fromkeys(("canceled", "cancelled"), "已取消"),
+    "suspended": "已暂停",
+    "unknown": "未知",
+}
+
+# Error titles (each ProviderError subclass has one).
+TITLES = {
+    "Provider error": "服务商错误",
+    "Request rejected": "请求被拒绝",
+    "Authentication failed": "认证失败",
+    "Permission or billing problem": "权限或账单问题",
+    "Blocked by content moderation": "未通过内容审核",
+    "Rate limited": "请求过于频繁",
+    "Generation failed": "生成失败",
+    "Timed out": "超时",
+    "Network error": "网络错误",
+    "Could not connect": "无法连接",
+    "Unexpected response": "意外的响应",
+    "Images not saved": "图片未保存",
+}
+
+# Sentences found inside longer texts (hints, the key guard's lines), replaced wherever they appear.
+_MONEY = r"\$(?P<{}>[\d.]+)"
+PHRASES = _patterns(
+    [
+        (r"Server key: ", "服务器密钥："),
+        (
+            rf"{_MONEY.format('spent')} of {_MONEY.format('limit')} spent today \(UTC\)",
+            "今日（UTC）已花费 ${spent}，上限 ${limit}",
+        ),
+        (rf"{_MONEY.format('spent')} spent today \(UTC\), no daily limit", "今日（UTC）已花费 ${spent}，无每日上限"),
+        (r"; up to (?P<count>\d+) runs per visitor an hour", "；每位访客每小时最多 {count} 次"),
+        (
+            r"This Space's key has a daily spending limit of \$0\.00, so it makes no runs\.",
+            "此 Space 的密钥每日消费上限为 $0.00，因此不能生成。",
+        ),
+        (
+            rf"This Space's key has reached its daily spending limit of {_MONEY.format('limit')} \(resets at 00:00 UTC,"
+            r" in (?P<wait>[^)]+)\)\.",
+            "此 Space 的密钥已达到每日消费上限 ${limit}（UTC 00:00 重置，还有 {wait}）。",
+        ),
+        (
+            rf"This run \(about {_MONEY.format('run')}\) would take this Space's key past its daily spending limit of "
+            rf"{_MONEY.format('limit')}; {_MONEY.format('left')} is left today "
+            r"\(resets at 00:00 UTC, in (?P<wait>[^)]+)\)\.",
+            "本次生成（约 ${run}）会让此 Space 的密钥超出每日消费上限 ${limit}；"
+            "今日还剩 ${left}（UTC 00:00 重置，还有 {wait}）。",
+        ),
+        (
+            r"This Space's key makes no runs for visitors \(its limit is 0 runs an hour\)\.",
+            "此 Space 的密钥不为访客生成（上限为每小时 0 次）。",
+        ),
+        (
+            r"You have made (?P<count>\d+) runs? with this Space's key in the last hour, "
+            r"the limit per visitor; the next"
+            r" is possible in (?P<wait>[^.]+)\.",
+            "过去一小时内你已用此 Space 的密钥生成 {count} 次，达到每位访客的上限；{wait} 后可以再次生成。",
+        ),
+        (
+            r"Paste your own key under 'Your API key' to continue without this limit\.",
+            "在“你的 API 密钥”下粘贴你自己的密钥，即可不受此限制继续使用。",
+        ),
+        (
+            r"Check DASHSCOPE_API_KEY, and that the key's region matches DASHSCOPE_REGION \(intl, cn or us\): "
+            r"each region"
+            r" has its own keys\.",
+            "请检查 DASHSCOPE_API_KEY，并确认密钥的地域与 DASHSCOPE_REGION（intl、cn 或 us）一致："
+            "每个地域的密钥各不相同。",
+        ),
+        (
+            r"The prompt, a reference image or the result was flagged as inappropriate\. "
+            r"Rephrase the prompt or use other"
+            r" images\.",
+            "提示词、参考图或生成结果被判定为不当内容。请改写提示词或换用其他图片。",
+        ),
+        (
+            r"Suspected intellectual-property infringement\. Prompt rewriting can cause this: try again with prompt"
+            r" rewriting off \(--no-prompt-extend\)\.",
+            "疑似侵犯知识产权。提示词扩写可能导致这种情况：请关闭提示词扩写后重试（--no-prompt-extend）。",
+        ),
+        (
+            r"Your Alibaba Cloud account is in arrears: settle the bill or top up in the console, then try again\.",
+            "你的阿里云账户已欠费：请在控制台结清账单或充值后重试。",
+        ),
+        (
+            r"This key may not use this model or call it this way: check the model is activated for your account and"
+            r" region\.",
+            "此密钥无权使用该模型或以这种方式调用：请确认你的账户和地域已开通该模型。",
+        ),
+        (
+            r"Too many requests at once \(about 5 per second and 5 running tasks per account\)\. Wait a little and try"
+            r" again\.",
+            "同时请求过多（每个账户约每秒 5 次、同时 5 个运行中的任务）。请稍等后重试。",
+        ),
+        (
+            r"The allocated quota is used up\. Wait, or raise the quota in the Model Studio console\.",
+            "分配的额度已用完。请等待，或在百炼控制台提高额度。",
+        ),
+        (r"The model is not available here: check DASHSCOPE_REGION\.", "此处无法使用该模型：请检查 DASHSCOPE_REGION。"),
+        (
+            r"This is often an account problem, such as arrears \(an unpaid bill\): "
+            r"check your account in the Model Studio"
+            r" console\.",
+            "这通常是账户问题，比如欠费（账单未付）：请在百炼控制台检查你的账户。",
+        ),
+        (r"A problem on Alibaba's side\. Try again in a moment\.", "阿里云那边出了问题。请稍后重试。"),
+        (r"The model is temporarily unavailable\. Try again later\.", "模型暂时不可用。请稍后重试。"),
+        (r"The provider refused a parameter; the message says which\.", "服务商拒绝了某个参数；具体见错误信息。"),
+        (
+            r"The provider could not download a reference image URL: make it public, or pass a local file\.",
+            "服务商无法下载参考图链接：请让链接可公开访问，或改为上传本地文件。",
+        ),
+        (
+            r"The model is not activated for this account: activate it in the console\.",
+            "此账户尚未开通该模型：请在控制台开通。",
+        ),
+        (r"The key's workspace has no access to this model\.", "此密钥所在的业务空间无权使用该模型。"),
+        (
+            r"The free quota is used up and the account is set to free tier only: turn that off to pay per image\.",
+            "免费额度已用完，且账户设置为仅使用免费额度：关闭此设置即可按张付费。",
+        ),
+        (r"Requests rose too quickly\. Slow down and try again\.", "请求增长过快。请放慢速度后重试。"),
+        (
+            r"The task ran past the provider's 3-hour limit and was dropped\.",
+            "任务运行超过了服务商 3 小时的上限，已被丢弃。",
+        ),
+        (r"The provider refused the request; the message says why\.", "服务商拒绝了请求；原因见错误信息。"),
+        (r"Submit it again if you still want it\.", "如果仍需要，请重新提交。"),
+        (
+            r"Task ids expire after 24 hours and are only visible to the key and region that created them\.",
+            "任务 ID 24 小时后过期，且只对创建它的密钥和地域可见。",
+        ),
+        (r"It may still be billed; it was not sent again\.", "它仍可能计费；没有重新发送。"),
+        (r"The provider is very slow\.", "服务商响应很慢。"),
+        (r"Check your internet connection, or the base URL if you set one\.", "请检查网络连接，或你设置的 base URL。"),
+        (
+            r"The provider is slow or overloaded\. The request may still have been received\.",
+            "服务商响应慢或过载。请求可能已被接收。",
+        ),
+        (r"The request may still have been received; it was not sent again\.", "请求可能已被接收；没有重新发送。"),
+        (r"What arrived before the cut has been saved\.", "中断之前收到的内容已保存。"),
+        (r"(?P<ok>\d+) of (?P<calls>\d+) calls succeeded\.", "{calls} 次调用中有 {ok} 次成功。"),
+        (
+            r"The task may still finish and be billed\. Save it within 24 h with: (?P<command>.+?)\.(?= |$)",
+            "任务仍可能完成并计费。请在 24 小时内用以下命令保存：{command}。",
+        ),
+        (
+            r"The task may still run and be billed; it was not sent again\. Try the direct flow\.",
+            "任务仍可能运行并计费；没有重新发送。请试试直接调用方式。",
+        ),
+        (
+            r"(?P<count>\d+) other image\(s\) are saved in (?P<folder>.+?)\.(?= |$)",
+            "另外 {count} 张图片已保存在 {folder}。",
+        ),
+        (r"the server's output folder", "服务器的输出文件夹"),
+        (
+            r"The free quota is used up\. Enable paid usage in the Model Studio console to continue\.",
+            "免费额度已用完。请在百炼控制台开通付费使用后继续。",
+        ),
+        (
+            r"The task id stays valid for 24 hours, so once that is sorted out `python -m wan26 fetch TASK_ID --mode"
+            r" MODE` may still get its result\.",
+            "任务 ID 在 24 小时内有效，问题解决后，`python -m wan26 fetch TASK_ID --mode MODE` 仍可能取回结果。",
+        ),
+        # AI/ML API
+        (
+            r"Check AIMLAPI_API_KEY: the key is missing, expired or mistyped\. Create one at (?P<url>\S+)",
+            "请检查 AIMLAPI_API_KEY：密钥缺失、已过期或输入有误。在 {url} 创建密钥",
+        ),
+        (
+            r"Your AI/ML API balance is used up: top up or update the payment method at (?P<url>\S+)",
+            "你的 AI/ML API 余额已用完：请在 {url} 充值或更新付款方式",
+        ),
+        (
+            r"The free tier's hourly limit is reached: wait an hour, or subscribe at (?P<url>\S+)",
+            "已达到免费套餐的每小时上限：请等一小时，或在 {url} 订阅",
+        ),
+        (
+            r"This key may not use this model: check your plan at (?P<url>\S+)",
+            "此密钥无权使用该模型：请在 {url} 检查你的套餐",
+        ),
+        (
+            r"Too many requests at once\. Wait a little and try again, or make fewer images per run\.",
+            "同时请求过多。请稍等后重试，或减少每次生成的张数。",
+        ),
+        (
+            r"The prompt or a reference image was flagged as inappropriate\. Rephrase the prompt or use other images\.",
+            "提示词或参考图被判定为不当内容。请改写提示词或换用其他图片。",
+        ),
+        (
+            r"AI/ML API refused a field; the message names it \(Expected … received …\)\.",
+            "AI/ML API 拒绝了某个字段；错误信息中写明了是哪个（Expected … received …）。",
+        ),
+        (
+            r"A problem at AI/ML API or at Alibaba behind it\. Try again in a few minutes\.",
+            "AI/ML API 或其背后的阿里云出了问题。请几分钟后重试。",
+        ),
+        (
+            r"The model is under maintenance at AI/ML API\. Try again later, or contact help@aimlapi\.com\.",
+            "AI/ML API 上的该模型正在维护。请稍后重试，或联系 help@aimlapi.com。",
+        ),
+        (
+            r"The generation ran past AI/ML API's time limit\. It may still be billed; try again later\.",
+            "生成超过了 AI/ML API 的时间上限。它仍可能计费；请稍后重试。",
+        ),
+        # Runware
+        (
+            r"Check RUNWARE_API_KEY: copy the key again from https://my\.runware\.ai \(or create one at /signup\)\.",
+            "请检查 RUNWARE_API_KEY：从 https://my.runware.ai 重新复制密钥（或在 /signup 创建一个）。",
+        ),
+        (
+            r"Your Runware balance is used up: top up at https://my\.runware\.ai, then try again\.",
+            "你的 Runware 余额已用完：请在 https://my.runware.ai 充值后重试。",
+        ),
+        (r"Runware is throttling requests\. Wait a little and try again\.", "Runware 正在限流。请稍等后重试。"),
+        (
+            r"The prompt, a reference image or the result was flagged by content moderation\. Rephrase the prompt or"
+            r" use other images\.",
+            "提示词、参考图或生成结果未通过内容审核。请改写提示词或换用其他图片。",
+        ),
+        (
+            r"Runware refused a parameter; the message says which and why\.",
+            "Runware 拒绝了某个参数；错误信息中写明了是哪个以及原因。",
+        ),
+        (
+            r"The model provider behind Runware did not answer in time\. Try again in a moment\.",
+            "Runware 背后的模型服务商没有及时响应。请稍后重试。",
+        ),
+        (
+            r"Runware does not know this task: task ids expire, and are visible only to the key that made them\.",
+            "Runware 不认识这个任务：任务 ID 会过期，且只对创建它的密钥可见。",
+        ),
+        (r"A problem on Runware's side\. Try again in a moment\.", "Runware 那边出了问题。请稍后重试。"),
+        (r"Docs: (?P<url>\S+)", "文档：{url}"),
+        # ShortAPI
+        (
+            r"Check SHORTAPI_API_KEY: copy the key again from your ShortAPI dashboard \(https://shortapi\.ai\)\.",
+            "请检查 SHORTAPI_API_KEY：从 ShortAPI 控制台（https://shortapi.ai）重新复制密钥。",
+        ),
+        (
+            r"Your ShortAPI balance is too low for this job: top up in your dashboard at https://shortapi\.ai, then"
+            r" retry\.",
+            "你的 ShortAPI 余额不足以完成此任务：请在 https://shortapi.ai 的控制台充值后重试。",
+        ),
+        (
+            r"This key may not use this model: check the key's permissions in your ShortAPI dashboard\.",
+            "此密钥无权使用该模型：请在 ShortAPI 控制台检查密钥的权限。",
+        ),
+        (
+            r"Too many requests to (?P<vendor>ShortAPI|Vtrix) at once\. Wait a little and try again\.",
+            "同时向 {vendor} 发出的请求过多。请稍等后重试。",
+        ),
+        (
+            r"(?P<vendor>ShortAPI|Vtrix) refused the request; the message says which parameter\.",
+            "{vendor} 拒绝了请求；错误信息中写明了是哪个参数。",
+        ),
+        (
+            r"ShortAPI does not know this job id: check it, and that the job was made with this SHORTAPI_API_KEY\.",
+            "ShortAPI 不认识这个任务 ID：请检查它，并确认任务是用当前的 SHORTAPI_API_KEY 创建的。",
+        ),
+        (
+            r"A problem on ShortAPI's side \(or the upstream model\)\. Try again in a moment\.",
+            "ShortAPI（或其上游模型）出了问题。请稍后重试。",
+        ),
+        # Vtrix
+        (
+            r"Your Vtrix balance is too low: top up at https://vtrix\.ai, then try again\.",
+            "你的 Vtrix 余额不足：请在 https://vtrix.ai 充值后重试。",
+        ),
+        (
+            r"Check VTRIX_API_KEY: the key is missing, mistyped or revoked \(keys: https://vtrix\.ai\)\.",
+            "请检查 VTRIX_API_KEY：密钥缺失、输入有误或已被吊销（密钥：https://vtrix.ai）。",
+        ),
+        (
+            r"Either your Vtrix balance is too low \(top up at https://vtrix\.ai\) or this key may not use this"
+            r" model\.",
+            "可能是你的 Vtrix 余额不足（请在 https://vtrix.ai 充值），也可能是此密钥无权使用该模型。",
+        ),
+        (
+            r"A problem at Vtrix or upstream at Alibaba\. Try again in a moment\.",
+            "Vtrix 或上游的阿里云出了问题。请稍后重试。",
+        ),
+        (r"Vtrix or Alibaba did not finish in time\. Try again later\.", "Vtrix 或阿里云没有及时完成。请稍后重试。"),
+        (
+            r"Vtrix found nothing there: check the task id and the key \(task ids expire after 24 hours\), or"
+            r" VTRIX_BASE_URL if you set one\.",
+            "Vtrix 在那里什么也没找到：请检查任务 ID 和密钥（任务 ID 24 小时后过期）；"
+            "如果设置了 VTRIX_BASE_URL，也请检查它。",
+        ),
+        (
+            r"Vtrix task ids expire after 24 hours, and an expired task cannot be fetched: submit it again\.",
+            "Vtrix 的任务 ID 24 小时后过期，过期的任务无法获取：请重新提交。",
+        ),
+    ]
+)
+
+
+def translate(text: str, lang: Lang) -> str:
+    """One of the core's English messages in `lang`; English where no pattern knows it."""
+    if lang is Lang.EN:
+        return text
+    return chinese(text) or _phrases(text)
+
+
+def chinese(text: str) -> str | None:
+    """The Chinese for a whole message the tables know, else None."""
+    return _matched(text, (*VIOLATIONS, *MESSAGES)) or TITLES.get(text)
+
+
+def state(status: str, lang: Lang) -> str:
+    """A task state as a vendor names it ("running"), in `lang`."""
+    return STATES.get(status.lower(), status) if lang is Lang.ZH else status
+
+
+def provider_message(text: str, lang: Lang) -> str:
+    """A provider error's message: the client's own words translated, a vendor's kept as written."""
+    return (_matched(text, PROVIDER_MESSAGES) or text) if lang is Lang.ZH else text
+
+
+def _matched(text: str, table: Iterable[Pattern]) -> str | None:
+    for pattern, template in table:
+        found = pattern.fullmatch(text)
+        if found:
+            return template.format(**_filled(found))
+    return None
+
+
+def _filled(found: re.Match[str]) -> dict[str, str]:
+    """A match's groups for the Chinese template: `*_text` groups are phrases translated in turn,
+    `*_state` groups task states."""
+    values = {name: value for name, value in found.groupdict().items() if value is not None}
+    for name, value in values.items():
+        if name.endswith("_text"):
+            values[name] = translate(value, Lang.ZH)
+        elif name.endswith("_state"):
+            values[name] = state(value, Lang.ZH)
+    return values
+
+
+def _phrases(text: str) -> str:
+    """Each known sentence inside `text` in Chinese; the rest as it was."""
+    for pattern, template in PHRASES:
+        text = pattern.sub(_filling(template), text)
+    return _AFTER_CHINESE_STOP.sub("", text)  # Chinese sentences follow one another without a space
+
+
+_AFTER_CHINESE_STOP = re.compile(r"(?<=[。；：）])[ \t]+(?=\S)")
+
+
+def _filling(template: str) -> Callable[[re.Match[str]], str]:
+    return lambda found: template.format(**_filled(found))
