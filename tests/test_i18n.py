@@ -253,8 +253,9 @@ def test_a_violation_keeps_its_field_named_in_the_visitors_language():
     assert images["message"] == "图2：此处不支持"
     english = validation_for(["prompt", "images"], found, Lang.EN)
     assert english[1]["message"] == "image 2: is not supported here"
-    assert prompt["message"] == "宽度：5000 超出 256–2048 px 的范围"  # under the prompt: Width is folded away
-    assert english[0]["message"] == "Width: 5000 is outside 256–2048 px"
+    # Under the prompt, just above Generate: Width is folded away, and an image problem is repeated there.
+    assert prompt["message"] == "宽度：5000 超出 256–2048 px 的范围; 图2：此处不支持"
+    assert english[0]["message"] == "Width: 5000 is outside 256–2048 px; image 2: is not supported here"
 
 
 def vendor_hints() -> dict[str, str]:
