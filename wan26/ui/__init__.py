@@ -4,7 +4,9 @@ One module per concern: `settings` (what the environment configures), `vendors` 
 visitor can use), `texts` (the words the page shows), `inputs` (requests from what the endpoints
 receive), `validation`, `keys`, `spending` (the owner's key guard), `shown` (files handed to
 Gradio), `stopped` (tasks left running by Stop), `runs` (the three endpoints), `actions` (small
-private handlers), `controls` (the form's building blocks) and `page` (the layout and its wiring).
+private handlers), `controls` (the form's building blocks), `page` (the layout and its wiring), and
+History's: `owned` (the runs a visitor owns), `history_text` (its words), `history_reuse` (a run's
+settings for its form) and `history_tab` (its layout and handlers).
 `import wan26` never imports this package, nor gradio.
 """
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -14,6 +15,7 @@ from wan26 import AsyncClient, Wan26Error, shared_http_client
 from wan26.providers import Adapter
 from wan26.types import Mode
 from wan26.ui.gallery import gallery_items
+from wan26.ui.owned import MadeRuns
 from wan26.ui.spending import Spend, spent
 
 STOPPED_SESSIONS = 256  # sessions remembered; the oldest is forgotten first (its files stay saved)
@@ -31,6 +33,7 @@ class Stopped:
     spend: Spend
     status: str = "still running at the vendor; followed here until it ends"
     images: list[tuple[str, str]] = field(default_factory=list)
+    run_dir: Path | None = None  # where the task's result was saved
 
     async def follow(self) -> None:
         try:
@@ -38,9 +41,12 @@ class Stopped:
             async with AsyncClient(name, api_key=self.own_key, http_client=shared_http_client(name)) as client:
                 result = await client.fetch(self.task_id, self.mode)
         except Wan26Error as error:
+            partial = getattr(error, "partial_result", None)  # what it saved before failing, if anything
+            self.run_dir = partial.run_dir if partial is not None else None
             self.status = f"ended without images: {error}".splitlines()[0]
             self.spend.settle(None)  # it may have been billed: keep the estimate
             return
+        self.run_dir = result.run_dir
         self.images = gallery_items(result)
         self.status = f"finished: {len(result.images)} image(s) saved"
         self.spend.settle(spent(self.adapter, result))
@@ -49,7 +55,8 @@ class Stopped:
 class StoppedRuns:
     """Each session's stopped tasks, the newest sessions kept."""
 
-    def __init__(self) -> None:
+    def __init__(self, made: MadeRuns | None = None) -> None:
+        self.made = made or MadeRuns()  # a followed task's result joins its session's History
         self._by_session: OrderedDict[str, list[Stopped]] = OrderedDict()
         self._following: set[asyncio.Task[None]] = set()  # strong references, so followers are not collected
 
@@ -60,9 +67,13 @@ class StoppedRuns:
         del tasks[:-STOPPED_PER_SESSION]
         while len(self._by_session) > STOPPED_SESSIONS:
             self._by_session.popitem(last=False)
-        follower = asyncio.get_running_loop().create_task(stopped.follow())
+        follower = asyncio.get_running_loop().create_task(self._follow(stopped, session))
         self._following.add(follower)
         follower.add_done_callback(self._following.discard)
+
+    async def _follow(self, stopped: Stopped, session: str) -> None:
+        await stopped.follow()
+        self.made.record(session, stopped.run_dir)
 
     def shown_to(self, http: gr.Request) -> tuple[Any, str]:
         """This session's stopped tasks: their status, and the images they made since."""
