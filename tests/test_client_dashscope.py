@@ -21,6 +21,7 @@ from wan26 import (
     InvalidRequest,
     Mode,
     NetworkError,
+    Progress,
     ProtocolError,
     ProviderError,
     ProviderFailure,
@@ -312,6 +313,26 @@ def test_canceled_task_ends_with_a_clear_error(client_for, dashscope_fake):
     dashscope_fake.task_script = ["CANCELED"]
     with pytest.raises(ProviderFailure, match="canceled"):
         generate(client_for, ImageRequest(Mode.TEXT_TO_IMAGE, "fox"), Flow.TASK)
+
+
+def test_the_client_names_a_runs_folder_from_its_start_even_if_it_is_stopped(client_for, dashscope_fake, outputs):
+    """A caller that stops a run (the app's Stop) still finds the record it leaves behind."""
+    dashscope_fake.task_script = ["PENDING", "RUNNING", "RUNNING", "SUCCEEDED"]
+    request = ImageRequest(Mode.TEXT_TO_IMAGE, "a lighthouse", size=Size(1280, 1280))
+
+    async def scenario(client):
+        assert client.run_dir is None
+        events = client.events(request, flow=Flow.TASK)
+        named = client.run_dir
+        async for event in events:
+            if isinstance(event, Progress) and event.task_id:
+                await events.aclose()  # stopped while its task runs at the vendor
+                break
+        return named
+
+    folder = client_for(scenario)
+    assert folder.parent == outputs
+    assert json.loads((folder / "run.json").read_text())["status"] == "stopped"
 
 
 def test_fetching_an_unknown_task_explains_expiry(client_for):

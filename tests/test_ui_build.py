@@ -42,6 +42,7 @@ def test_the_app_follows_the_environment_it_is_built_with_not_the_process(monkey
         ("WAN26_QUEUE_SIZE", "0"),
         ("WAN26_SERVER_KEY_DAILY_USD", "lots"),
         ("WAN26_MCP", "maybe"),
+        ("WAN26_HISTORY", "mine"),
     ],
 )
 def test_a_wrong_setting_stops_the_build_naming_the_variable(variable, value, tmp_path):

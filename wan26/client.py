@@ -73,6 +73,9 @@ class AsyncClient:
         output = Path(output_dir) if output_dir is not None else default_output_dir(env)
         limit = concurrency_limit(self.adapter.facts.max_concurrent_per_key, env)
         self._ctx = RunContext(self.adapter, creds, http, output, poll, sleep, clock, limit)
+        # The folder of the run last started here; known before its first event, so a run stopped
+        # early can still be found (the folder is made on the run's first write: it may never exist).
+        self.run_dir: Path | None = None
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -87,8 +90,10 @@ class AsyncClient:
     def events(self, request: ImageRequest, *, flow: Flow | None = None) -> AsyncIterator[Event]:
         """Run `request`, yielding progress, text deltas and saved images; the last event is `Finished`.
 
-        `flow` None means the provider's `default_flow`."""
-        return Run(self._ctx, request, flow).events()
+        `flow` None means the provider's `default_flow`; `run_dir` names the run's folder from now on."""
+        run = Run(self._ctx, request, flow)
+        self.run_dir = run.folder.path
+        return run.events()
 
     async def generate(
         self, request: ImageRequest, *, flow: Flow | None = None, on_event: EventCallback | None = None
@@ -99,6 +104,7 @@ class AsyncClient:
     async def fetch(self, task_id: str, mode: Mode, *, on_event: EventCallback | None = None) -> GenerationResult:
         """Wait for an already submitted task (say, one that outlived a deadline) and save its result."""
         run = Run(self._ctx, ImageRequest(mode, prompt=""), Flow.TASK)
+        self.run_dir = run.folder.path
         return await _finish(run.fetch_events(task_id, mode), on_event)
 
 

@@ -6,8 +6,10 @@ and which one a visitor reads), `inputs` (requests from what the endpoints recei
 `keys`, `spending` (the owner's key guard), `shown` (files handed to Gradio), `stopped` (tasks left
 running by Stop), `runs` (the three endpoints), `actions` (small private handlers), `controls` (the
 form's building blocks), `form_examples` (the clickable examples that fill a form; the Edit ones'
-images are in `examples/`), `before_after` (the Edit tab's reference-against-result slider) and
-`page` (the layout and its wiring).
+images are in `examples/`), `before_after` (the Edit tab's reference-against-result slider),
+`page` (the layout and its wiring), and History's: `owned` (the runs a visitor owns),
+`history_text` (its words), `history_reuse` (a run's settings for its form) and `history_tab` (its
+layout and handlers).
 `import wan26` never imports this package, nor gradio.
 """
 

@@ -27,11 +27,13 @@ from wan26.ui.actions import (
 from wan26.ui.before_after import before_after, before_after_selected, before_after_slider, hide_before_after
 from wan26.ui.controls import FOLLOW_INPUT, PRIVATE, PRIVATE_NOTIFYING, FollowsVendor, Form
 from wan26.ui.form_examples import edit_examples, interleave_examples, text_to_image_examples
+from wan26.ui.history_tab import CSS as HISTORY_CSS
+from wan26.ui.history_tab import HistoryTab
 from wan26.ui.i18n import I18N, both, lang_of, t, with_english_labels
 from wan26.ui.inputs import edit_request, edit_size_value, interleave_request, interleave_size, t2i_request
 from wan26.ui.keys import KeyActions
 from wan26.ui.runs import Runs
-from wan26.ui.settings import Settings
+from wan26.ui.settings import HistoryMode, Settings
 from wan26.ui.shown import inside
 from wan26.ui.texts import no_key_help, offered
 from wan26.ui.validation import EDIT_INPUTS, INTERLEAVE_INPUTS, T2I_INPUTS, validator
@@ -77,7 +79,8 @@ class StudioApp:
             # Gradio warns that an MCP tool's gr.State inputs keep their defaults. For ours that is the
             # point: no session key (an MCP caller sends theirs in a header) and the vendor's own flow.
             warnings.filterwarnings("ignore", message="This MCP server includes a tool that has a gr.State input")
-            return self.blocks.launch(theme=gr.themes.Soft(), css=CSS, max_file_size="50mb", i18n=I18N, **options)
+            css = CSS + HISTORY_CSS
+            return self.blocks.launch(theme=gr.themes.Soft(), css=css, max_file_size="50mb", i18n=I18N, **options)
 
 
 def check_output_dir(output_dir: Path) -> None:
@@ -117,17 +120,22 @@ class _Page:
 
     def build(self, blocks: gr.Blocks) -> None:
         self.session_keys = gr.State({})
+        self.history = HistoryTab(self) if self.settings.history is not HistoryMode.OFF else None
         with gr.Column(elem_id="app-container"):
             self._header()
             with gr.Tabs() as self.tabs:
                 self._t2i_tab()
                 self._edit_tab()
                 self._interleave_tab()
+                if self.history:
+                    self.history.build()
         self._settings_panel(blocks)
         self._wire_vendor()
         self._wire_edit()
         self._wire_endpoints()
         self._wire_results()
+        if self.history:
+            self.history.wire(blocks)
 
     def _header(self) -> None:
         """The title and the vendor picker on one line; keys live in the settings panel."""
@@ -318,6 +326,7 @@ class _Page:
             provider.change(follows.updates, provider, follows.components, **PRIVATE),
             self.on_load.then(follows.updates, provider, follows.components, **PRIVATE),
         ]
+        self.vendor_adapted = adapted[0]  # History's "Reuse settings" fills the form after it
         rechecks: list[tuple[Callable[..., Any], list[Any], Any]] = [
             (form.prompt_count(Mode.TEXT_TO_IMAGE), [self.t_prompt, provider], self.t_count),
             (form.prompt_count(Mode.EDIT), [self.e_prompt, provider], self.e_count),
@@ -383,12 +392,15 @@ class _Page:
         i_event = self._endpoint(
             self.i_run, self.i_prompt, self.runs.interleave, i_inputs, [self.i_chat, self.i_details, self.i_used]
         )
-        for stop, event, details in (
-            (self.t_stop, t_event, self.t_details),
-            (self.e_stop, e_event, self.e_details),
-            (self.i_stop, i_event, self.i_details),
-        ):
+        self.run_events = [t_event, e_event, i_event]  # History records each run's folder after them
+        self.stop_events = [
             stop.click(stopped_note, details, details, cancels=[event], **PRIVATE)
+            for stop, event, details in (
+                (self.t_stop, t_event, self.t_details),
+                (self.e_stop, e_event, self.e_details),
+                (self.i_stop, i_event, self.i_details),
+            )
+        ]
         self.last_seeds = [gr.State(None) for _ in range(2)]  # the seed of each tab's last finished run
         for event, used, last in (
             (t_event, self.t_used, self.last_seeds[0]),

@@ -38,6 +38,7 @@ from wan26.ui.gallery import gallery_items, named
 from wan26.ui.i18n import Lang, lang_of, state, t, translate
 from wan26.ui.inputs import RANDOM_SEED, edit_request, interleave_request, t2i_request
 from wan26.ui.keys import own_key
+from wan26.ui.owned import MadeRuns
 from wan26.ui.quiet import Quiet, with_quiet
 from wan26.ui.settings import Settings
 from wan26.ui.spending import Spend, spent, spent_before
@@ -173,7 +174,8 @@ class Runs:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.stopped = StoppedRuns()
+        self.made = MadeRuns()  # each session's run folders, for its History (own mode)
+        self.stopped = StoppedRuns(self.made)
 
     async def text_to_image(
         self,
@@ -337,6 +339,8 @@ class Runs:
         adapter = adapter_named(self.settings.vendors, provider, lang)
         visitor_key = own_key(adapter.facts.name, keys, http)
         spend, task_id, ended = Spend(self.settings.guard), None, False
+        client: AsyncClient | None = None  # it names the run's folder, where a stopped run leaves its record
+        made = self.made.start(http.session_hash if http is not None else None)
         try:
             name = adapter.facts.name
             async with AsyncClient(name, api_key=visitor_key, http_client=shared_http_client(name)) as client:
@@ -349,6 +353,7 @@ class Runs:
                     elif isinstance(event, Finished):
                         ended = True
                         spend.settle(spent(adapter, event.result))
+                        made.done(event.result.run_dir)  # before the page's follow-up asks for it
                     yield event
         except Wan26Error as error:
             ended = True
@@ -361,6 +366,7 @@ class Runs:
             ended = True
             raise unexpected_error(error, lang) from error
         finally:
+            made.done(client.run_dir if client is not None else None)  # failed or stopped: kept by now
             if not ended and task_id and http is not None and http.session_hash:  # stopped while its task ran
                 stopped = Stopped(adapter, visitor_key, task_id, request.mode, spend, request.prompt, lang)
                 self.stopped.follow(stopped, http.session_hash)

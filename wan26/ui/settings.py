@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from wan26.errors import ConfigError
@@ -20,10 +21,18 @@ LEDGER_NAME = ".server-key-spend.json"
 _SWITCH = {"on": True, "off": False, "true": True, "false": False, "1": True, "0": False}
 
 
+class HistoryMode(StrEnum):
+    """WAN26_HISTORY: what the History tab lists."""
+
+    ALL = "all"  # every run in the output folder (the command line's too): one person's own machine
+    OWN = "own"  # only the runs this browser made, by the ids it keeps: a public Space
+    OFF = "off"  # no History tab
+
+
 @dataclass
 class Settings:
     """The app's configuration; `guard` is the owner's limits on server-key runs, `mcp_server` whether
-    the three runs are also MCP tools."""
+    the three runs are also MCP tools, `history` what the History tab lists."""
 
     env: Mapping[str, str]
     vendors: Vendors
@@ -32,6 +41,7 @@ class Settings:
     queue_size: int
     guard: KeyGuard
     mcp_server: bool
+    history: HistoryMode
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -46,6 +56,7 @@ class Settings:
             queue_size=_whole(env, "WAN26_QUEUE_SIZE", DEFAULT_QUEUE_SIZE),
             guard=KeyGuard.from_env(env, output_dir / LEDGER_NAME),
             mcp_server=_switch(env, "WAN26_MCP", default=True),
+            history=_history(env),
         )
 
     @property
@@ -70,3 +81,13 @@ def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
     if raw not in _SWITCH:
         raise ConfigError(f"{name} must be on or off, not {raw!r}")
     return _SWITCH[raw]
+
+
+def _history(env: Mapping[str, str]) -> HistoryMode:
+    """Unset: `own` on a Hugging Face Space (it sets SPACE_ID), where strangers share the app; else `all`."""
+    raw = (env.get("WAN26_HISTORY") or "").strip().lower()
+    if not raw:
+        return HistoryMode.OWN if (env.get("SPACE_ID") or "").strip() else HistoryMode.ALL
+    if raw not in HistoryMode.__members__.values():
+        raise ConfigError(f"WAN26_HISTORY must be all, own or off, not {raw!r}")
+    return HistoryMode(raw)

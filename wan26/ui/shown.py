@@ -2,11 +2,13 @@
 unguessable name, and serves only the copy. It copies only from the working folder or the temp
 folder (allowed_paths would also serve every run.json), so a result saved elsewhere, such as a
 Space's persistent /data, is handed to it as a hard link (or copy) in a folder of ours under the
-temp folder, pruned after an hour."""
+temp folder, pruned after an hour. So are History's downloads (a run's zip); its cards show small
+thumbnails, kept a day."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import secrets
@@ -16,11 +18,17 @@ import time
 import unicodedata
 from pathlib import Path
 
+from PIL import Image, ImageDraw, ImageFont
+
 SHOWN_DIR = Path(tempfile.gettempdir()) / "wan26-shown"
+THUMBS_DIR = Path(tempfile.gettempdir()) / "wan26-thumbs"
+THUMB_SIDE = 384  # px: a History card at two columns on a phone, or four on a laptop
+_SALT = secrets.token_bytes(16)
 _COPIED_FROM = (Path.cwd().resolve(), Path(tempfile.gettempdir()).resolve())
 MAX_AGE_S = 3600
 MAX_SLUG = 40  # characters of the prompt in a download's name
-_PRUNED_AT = [0.0]  # when SHOWN_DIR was last swept: every minute is enough, not every image
+THUMBS_MAX_AGE_S = 86400
+_PRUNED_AT: dict[Path, float] = {}  # when each folder was last swept: every minute is enough, not every image
 
 
 def shown(path: Path, name: str | None = None) -> str:
@@ -50,15 +58,76 @@ def download_name(mode: str, prompt: str, seed: int | None, index: int, suffix: 
     return f"{mode}-{slug}{seed_part}-{index}{suffix}"
 
 
+def handed(name: str, data: bytes) -> str:
+    """`data` as a file named `name` that Gradio can serve (a download), in a folder of its own under
+    SHOWN_DIR, pruned like the links."""
+    _prune(SHOWN_DIR, max_age_s=MAX_AGE_S)
+    path = SHOWN_DIR / secrets.token_hex(16) / name
+    path.parent.mkdir(parents=True)
+    path.write_bytes(data)
+    return str(path)
+
+
+def thumbnail(path: Path) -> str:
+    """A small WEBP of the image at `path`, for a gallery of many runs (an original can weigh
+    megabytes); the original itself if it cannot be read. Made once per file version, under a name
+    salted per process so that it says nothing about the path."""
+    try:
+        stat = path.stat()
+        key = hashlib.sha256(_SALT + f"{path}|{stat.st_mtime_ns}|{stat.st_size}".encode()).hexdigest()[:32]
+        small = THUMBS_DIR / f"{key}.webp"
+        if not small.exists():
+            _make_thumbnail(path, small)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return shown(path)
+    return str(small)
+
+
+def no_image() -> str:
+    """A card for a run that saved no image (it failed, or was stopped before one arrived)."""
+    card = THUMBS_DIR / "no-image.png"
+    if not card.exists():
+        THUMBS_DIR.mkdir(parents=True, exist_ok=True)
+        partial = card.with_name(f".{secrets.token_hex(8)}.partial")
+        image = Image.new("RGB", (THUMB_SIDE, THUMB_SIDE), (214, 217, 225))
+        ImageDraw.Draw(image).text(
+            (THUMB_SIDE // 2, THUMB_SIDE // 3),
+            "no image",
+            fill=(110, 116, 130),
+            anchor="mm",
+            font=ImageFont.load_default(size=32),
+        )
+        image.save(partial, "PNG")
+        partial.replace(card)
+    return str(card)
+
+
+def _make_thumbnail(path: Path, small: Path) -> None:
+    _prune(THUMBS_DIR, max_age_s=THUMBS_MAX_AGE_S)
+    THUMBS_DIR.mkdir(parents=True, exist_ok=True)
+    partial = small.with_name(f".{secrets.token_hex(8)}.partial")  # two visitors may make it at once
+    try:
+        with Image.open(path) as image:
+            image.thumbnail((THUMB_SIDE, THUMB_SIDE))
+            image.convert("RGBA" if "A" in image.getbands() else "RGB").save(partial, "WEBP", quality=80)
+        partial.replace(small)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
 def _prune(folder: Path, max_age_s: float) -> None:
     now = time.time()
-    if now - _PRUNED_AT[0] < 60:
+    if now - _PRUNED_AT.get(folder, 0.0) < 60:
         return
-    _PRUNED_AT[0], cutoff = now, now - max_age_s
+    _PRUNED_AT[folder], cutoff = now, now - max_age_s
     for entry in folder.glob("*"):
         with contextlib.suppress(OSError):  # another run may prune the same entry
-            if entry.stat().st_mtime < cutoff:
+            if entry.stat().st_mtime >= cutoff:
+                continue
+            if entry.is_dir():
                 shutil.rmtree(entry)
+            else:
+                entry.unlink()
 
 
 def inside(path: Path, folder: Path) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -16,6 +17,7 @@ from wan26.types import Mode
 from wan26.ui.errors import error_text
 from wan26.ui.gallery import gallery_items
 from wan26.ui.i18n import Lang, lang_of, t
+from wan26.ui.owned import MadeRuns
 from wan26.ui.spending import Spend, spent
 
 STOPPED_SESSIONS = 256  # sessions remembered; the oldest is forgotten first (its files stay saved)
@@ -36,6 +38,7 @@ class Stopped:
     images: list[tuple[str, str]] = field(default_factory=list)
     failure: Wan26Error | None = None
     finished: bool = False
+    run_dir: Path | None = None  # where the task's result was saved
 
     def status(self, lang: Lang) -> str:
         if self.failure is not None:
@@ -51,8 +54,11 @@ class Stopped:
                 result = await client.fetch(self.task_id, self.mode)
         except Wan26Error as error:
             self.failure = error
+            partial = getattr(error, "partial_result", None)  # what it saved before failing, if anything
+            self.run_dir = partial.run_dir if partial is not None else None
             self.spend.settle(None)  # it may have been billed: keep the estimate
             return
+        self.run_dir = result.run_dir
         self.images = gallery_items(result, self.prompt, self.lang)
         self.finished = True
         self.spend.settle(spent(self.adapter, result))
@@ -61,7 +67,8 @@ class Stopped:
 class StoppedRuns:
     """Each session's stopped tasks, the newest sessions kept."""
 
-    def __init__(self) -> None:
+    def __init__(self, made: MadeRuns | None = None) -> None:
+        self.made = made or MadeRuns()  # a followed task's result joins its session's History
         self._by_session: OrderedDict[str, list[Stopped]] = OrderedDict()
         self._following: set[asyncio.Task[None]] = set()  # strong references, so followers are not collected
 
@@ -72,9 +79,13 @@ class StoppedRuns:
         del tasks[:-STOPPED_PER_SESSION]
         while len(self._by_session) > STOPPED_SESSIONS:
             self._by_session.popitem(last=False)
-        follower = asyncio.get_running_loop().create_task(stopped.follow())
+        follower = asyncio.get_running_loop().create_task(self._follow(stopped, session))
         self._following.add(follower)
         follower.add_done_callback(self._following.discard)
+
+    async def _follow(self, stopped: Stopped, session: str) -> None:
+        await stopped.follow()
+        self.made.record(session, stopped.run_dir)
 
     def shown_to(self, http: gr.Request) -> tuple[Any, str]:
         """This session's stopped tasks: their status, and the images they made since."""

@@ -1,0 +1,337 @@
+"""The History tab: past runs as a gallery, newest first, a page at a time; the run selected shown
+whole, with its actions: reuse its settings, send an image to Edit, download its originals, delete it.
+
+It lists what WAN26_HISTORY says: every run in the output folder (`all`), or the runs this browser
+made (`own`), whose ids its gr.BrowserState keeps. A run id reaches a handler only from server-side
+state that a listing filled, and every handler checks it again against the visitor's own list (in
+`own` mode the list the browser sent, with the runs this session made since), so no visitor can
+load, download or delete a run that is not theirs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+
+from wan26.history import PastRun, delete_run, list_runs, load_run, originals_zip, run_id_is_valid
+from wan26.types import Mode
+from wan26.ui.actions import selected_index
+from wan26.ui.controls import PRIVATE, PRIVATE_NOTIFYING
+from wan26.ui.history_reuse import FIELDS, form_values
+from wan26.ui.history_text import (
+    TAB_NAMES,
+    caption,
+    deletable,
+    details,
+    image_caption,
+    page_line,
+    vendor_title,
+    zone,
+)
+from wan26.ui.owned import browser_secret, owned_ids
+from wan26.ui.settings import HistoryMode
+from wan26.ui.shown import handed, no_image, shown, thumbnail
+
+if TYPE_CHECKING:  # the page builds this tab
+    from wan26.ui.page import _Page
+
+PER_PAGE = 12
+STORAGE_KEY = "wan26-history"  # the browser's localStorage entry: one per origin (host and port)
+TAB_IDS = {Mode.TEXT_TO_IMAGE: "t2i", Mode.EDIT: "edit", Mode.INTERLEAVE: "interleave"}
+SHOW_SELECTED_JS = "() => document.querySelector('#history-selected')?.scrollIntoView({behavior: 'smooth'})"
+ZONE_JS = "() => Intl.DateTimeFormat().resolvedOptions().timeZone"  # times are shown in the visitor's zone
+DELETE = "🗑️ Delete"
+CONFIRM = "⚠️ Click again to delete this run"
+# The cards: as tall as they need (Gradio's gallery scrolls inside 55% of the screen), two a row on
+# a phone; a caption whole (Gradio cuts it to one line), its lines kept, at most three on a phone.
+# On a phone the four tabs' names fit on one line only set closer: otherwise Gradio hides the last
+# ones under a "More tabs" button (its own hidden copy of the bar, which it measures, is styled too).
+CSS = """
+#history-runs .grid-wrap {min-height: 0; max-height: none}
+#history-runs .caption-label {white-space: pre-line; max-width: none; left: var(--block-label-margin);
+  font-size: 0.75rem; line-height: 1.35}
+@media (max-width: 640px) {
+  #app-container .tab-container button {padding: 0 7px; font-size: 13px}
+  #history-runs .grid-container {grid-template-columns: repeat(2, minmax(0, 1fr))}
+  #history-runs .caption-label {display: -webkit-box; -webkit-line-clamp: 3; -webkit-box-orient: vertical}
+}
+#history-where p {margin: 0}
+"""
+
+
+class HistoryTab:
+    """Made at the page's top level, where it keeps the browser's list: a gr.BrowserState inside a
+    tab is read and written only once that tab has been opened. Then `build()` inside the page's
+    tabs, and `wire(blocks)` once the page's own events exist."""
+
+    def __init__(self, page: _Page) -> None:
+        self.page, self.made = page, page.runs.made
+        self.root = page.settings.output_dir
+        self.own = page.settings.history is HistoryMode.OWN
+        self._states()
+
+    # ---- layout -------------------------------------------------------------------------------
+
+    def build(self) -> None:
+        with gr.Tab("History", id="history") as self.tab:
+            self._pager()
+            self.cards = gr.Gallery(
+                label="Past runs",
+                visible=False,  # until the first listing: empty, it would be a bare frame
+                show_label=False,  # the line above says what they are; a label would cover the first cards
+                elem_id="history-runs",
+                columns=4,
+                fit_columns=False,  # four across even with fewer runs: a card keeps its size
+                height="auto",
+                object_fit="cover",
+                allow_preview=False,
+                interactive=False,
+                buttons=[],  # no "download all": a card is a thumbnail; the run's own files are below
+            )
+            self._selected()
+
+    def _states(self) -> None:
+        """The browser's list (own mode); then, server-side per session and never taken from the
+        browser: the page shown, its run ids, the run selected, its delete confirmed, its image picked."""
+        if self.own:  # a random secret per process would lose every list at the next start
+            secret = browser_secret(self.page.settings.env, self.root)
+            self.owned: Any = gr.BrowserState([], storage_key=STORAGE_KEY, secret=secret)
+        else:
+            self.owned = gr.State([])  # unused: everything is listed
+        self.page_no, self.listed = gr.State(1), gr.State([])
+        self.chosen, self.armed, self.picked = gr.State(None), gr.State(None), gr.State(None)
+        self.pending = gr.State(None)  # a run to refill the form with once its vendor is picked
+        self.zone = gr.Textbox(visible=False)
+
+    def _pager(self) -> None:
+        with gr.Row(elem_id="history-pager"):
+            self.prev = gr.Button("◀", size="sm", scale=0, min_width=48, interactive=False, elem_id="history-prev")
+            self.next = gr.Button("▶", size="sm", scale=0, min_width=48, interactive=False, elem_id="history-next")
+            with gr.Column(scale=1, min_width=160):
+                self.where = gr.Markdown(page_line(1, 1, 0, self.own), elem_id="history-where")
+            self.refresh = gr.Button("🔄 Refresh", size="sm", scale=0, min_width=110, elem_id="history-refresh")
+
+    def _selected(self) -> None:
+        with gr.Row(visible=False, elem_id="history-selected") as self.selected:
+            with gr.Column(scale=1, min_width=300) as self.images_column:
+                self.images = gr.Gallery(
+                    label="This run's images",
+                    elem_id="history-images",
+                    columns=2,
+                    height=380,
+                    object_fit="contain",
+                    buttons=["download", "fullscreen"],
+                    interactive=False,
+                    preview=False,
+                )
+            with gr.Column(scale=1, min_width=300):
+                with gr.Row():
+                    self.reuse = gr.Button("♻️ Reuse settings", size="sm", elem_id="history-reuse")
+                    self.to_edit = gr.Button("↗️ Use as reference in Edit", size="sm", elem_id="history-to-edit")
+                with gr.Row():
+                    self.download = gr.DownloadButton(
+                        "⬇️ Download originals (.zip)", size="sm", elem_id="history-download"
+                    )
+                    self.delete = gr.Button(DELETE, size="sm", variant="stop", elem_id="history-delete")
+                self.details = gr.Markdown(elem_id="history-details")
+
+    # ---- wiring -------------------------------------------------------------------------------
+
+    def wire(self, blocks: gr.Blocks) -> None:
+        blocks.load(None, None, self.zone, js=ZONE_JS)  # in the browser only: no trip to the server
+        inputs = [self.owned, self.page_no, self.zone]
+        self.tab.select(self.show, inputs, self.listing, **PRIVATE_NOTIFYING)
+        self.refresh.click(self.show, inputs, self.listing, **PRIVATE_NOTIFYING)
+        self.prev.click(self.earlier, inputs, self.listing, **PRIVATE_NOTIFYING)
+        self.next.click(self.later, inputs, self.listing, **PRIVATE_NOTIFYING)
+        chosen = [self.chosen, self.armed, self.picked, self.selected, self.images_column, self.images, self.details]
+        chosen += [self.download, self.to_edit, self.delete]
+        picked = self.cards.select(self.choose, [self.listed, self.owned, self.zone], chosen, **PRIVATE_NOTIFYING)
+        picked.success(None, js=SHOW_SELECTED_JS)  # below the cards, often below the fold
+        self.images.select(selected_index, None, self.picked, **PRIVATE)
+        self._wire_actions()
+        if self.own:
+            self._wire_recording()
+
+    @property
+    def listing(self) -> list[Any]:
+        """What a listing updates: the browser's list, the cards, the pager and the ids shown."""
+        return [self.owned, self.cards, self.where, self.prev, self.next, self.listed, self.page_no]
+
+    def _wire_actions(self) -> None:
+        page = self.page
+        reusing = [self.chosen, self.owned, page.session_keys, page.provider]
+        filled = [page.provider, self.pending, *self._form_outputs()]
+        self.reuse.click(self.reuse_settings, reusing, filled, **PRIVATE_NOTIFYING)
+        # A new vendor first adapts the form (its shapes, bounds, seed), which resets the shape: the
+        # run's values are filled in only after that, chained to it.
+        pending = [self.pending, self.owned, page.provider]
+        page.vendor_adapted.then(self.refill_pending, pending, filled[1:], **PRIVATE_NOTIFYING)
+        references = [self.chosen, self.owned, self.picked, page.e_refs, page.provider]
+        self.to_edit.click(self.send_to_edit, references, [page.e_refs, page.tabs], **PRIVATE_NOTIFYING)
+        deleting = [self.chosen, self.armed, self.owned, self.page_no, self.zone]
+        outputs = [*self.listing, self.armed, self.delete, self.chosen, self.selected]
+        self.delete.click(self.remove, deleting, outputs, **PRIVATE_NOTIFYING)
+
+    def _wire_recording(self) -> None:
+        """After each run, its folder joins this browser's list (own mode); after Stop, once the
+        cancelled run has written its record."""
+        inputs = [self.owned, self.page_no, self.zone]
+        for event in self.page.run_events:
+            event.then(self.show, inputs, self.listing, **PRIVATE)
+        for stop in self.page.stop_events:
+            stop.then(self.show_after_stop, inputs, self.listing, **PRIVATE_NOTIFYING)
+
+    # ---- the listing --------------------------------------------------------------------------
+
+    def show(self, owned: Any, page_no: Any, zone_name: str | None, request: gr.Request) -> list[Any]:
+        return self._listing(owned, _page(page_no), zone_name, request)
+
+    def earlier(self, owned: Any, page_no: Any, zone_name: str | None, request: gr.Request) -> list[Any]:
+        return self._listing(owned, _page(page_no) - 1, zone_name, request)
+
+    def later(self, owned: Any, page_no: Any, zone_name: str | None, request: gr.Request) -> list[Any]:
+        return self._listing(owned, _page(page_no) + 1, zone_name, request)
+
+    async def show_after_stop(self, owned: Any, page_no: Any, zone_name: str | None, request: gr.Request) -> list[Any]:
+        await self.made.settled(request.session_hash)
+        return self._listing(owned, _page(page_no), zone_name, request)
+
+    def _listing(self, owned: Any, page_no: int, zone_name: str | None, request: gr.Request) -> list[Any]:
+        mine = self._mine(owned, request)
+        found = list_runs(self.root, mine if self.own else None, page=page_no, per_page=PER_PAGE)
+        where = zone(zone_name)
+        cards = [(_cover(run), caption(run, where)) for run in found.runs]
+        kept = mine if self.own and mine != owned else gr.skip()  # the browser's list, with this session's runs
+        return [
+            kept,
+            gr.update(value=cards, visible=bool(cards)),  # no empty frame: the line above says why
+            page_line(found.page, found.pages, found.total, self.own),
+            gr.update(interactive=found.page > 1),
+            gr.update(interactive=found.page < found.pages),
+            [run.run_id for run in found.runs],
+            found.page,
+        ]
+
+    def _mine(self, owned: Any, request: gr.Request) -> list[str]:
+        """The visitor's run ids: those their browser keeps, and those their session made since."""
+        return owned_ids([*(owned if isinstance(owned, list) else []), *self.made.of(request.session_hash)])
+
+    # ---- one run --------------------------------------------------------------------------------
+
+    def _run(self, run_id: Any, owned: Any, request: gr.Request) -> PastRun:
+        """The run `run_id` if this visitor may see it; a message otherwise (the same whether it
+        exists or not, so that guessing tells nothing)."""
+        allowed = run_id_is_valid(run_id) and (not self.own or run_id in self._mine(owned, request))
+        run = load_run(self.root, run_id) if allowed else None
+        if run is None:
+            raise gr.Error("This run is not in your history (any more): refresh the list.", title="No such run")
+        return run
+
+    def choose(
+        self, evt: gr.SelectData, listed: list[str] | None, owned: Any, zone_name: str | None, request: gr.Request
+    ) -> list[Any]:
+        index = evt.index if isinstance(evt.index, int) else -1
+        run = self._run((listed or [])[index] if 0 <= index < len(listed or []) else None, owned, request)
+        archive = originals_zip(self.root, run.run_id)
+        download = handed(f"{run.run_id}.zip", archive) if archive is not None else None
+        images = [(shown(image.path), image_caption(run, i)) for i, image in enumerate(run.images)]
+        can_delete = deletable(run, datetime.now().astimezone())
+        return [
+            run.run_id,
+            None,
+            None,
+            gr.update(visible=True),
+            gr.update(visible=bool(images)),  # a run stopped or failed early may have none
+            images,
+            details(run, zone(zone_name)),
+            gr.update(value=download, interactive=download is not None),
+            gr.update(interactive=bool(images)),
+            gr.update(value=DELETE if can_delete else "🗑️ Delete (still running)", interactive=can_delete),
+        ]
+
+    def reuse_settings(
+        self, run_id: Any, owned: Any, keys: dict[str, str] | None, current: str | None, request: gr.Request
+    ) -> dict[Any, Any]:
+        """The run's settings in its tab; with its vendor first if this visitor can use it and the
+        picker shows another (then the vendor's own event fills the form: `refill_pending`)."""
+        run = self._run(run_id, owned, request)
+        if run.provider and run.provider != current and run.provider in self.page.vendors.available(keys):
+            return {self.page.provider: run.provider, self.pending: run.run_id}
+        if run.provider and run.provider != current:
+            gr.Warning(f"Made with {vendor_title(run.provider)}, which has no key here: the vendor picked stays.")
+        return self._refilled(run, current) | {self.pending: None}
+
+    def refill_pending(self, pending: Any, owned: Any, provider: str | None, request: gr.Request) -> dict[Any, Any]:
+        """After a vendor change: the run whose settings wait for it, if any (any other change: nothing)."""
+        if pending is None:
+            return {self.pending: None}  # (Gradio reads an empty dict as one value, not as no updates)
+        return self._refilled(self._run(pending, owned, request), provider) | {self.pending: None}
+
+    def _refilled(self, run: PastRun, provider: str | None) -> dict[Any, Any]:
+        values, notes = form_values(run, self.page.form.adapter(provider))
+        form = self._form(run.mode)
+        gr.Info(" ".join([f"This run's settings are filled in under {TAB_NAMES[run.mode]}.", *notes]))
+        return {form[name]: value for name, value in values.items() if name in form} | {
+            self.page.tabs: gr.Tabs(selected=TAB_IDS[run.mode])
+        }
+
+    def send_to_edit(
+        self,
+        run_id: Any,
+        owned: Any,
+        picked: int | None,
+        references: list[Any] | None,
+        provider: str | None,
+        request: gr.Request,
+    ) -> tuple[Any, Any]:
+        run = self._run(run_id, owned, request)
+        if not run.images:
+            raise gr.Error("This run saved no image.", title="Nothing to send")
+        images = [shown(image.path) for image in run.images]
+        return self.page._use_as_reference(images, picked, references, provider, request)
+
+    def remove(
+        self, run_id: Any, armed: Any, owned: Any, page_no: Any, zone_name: str | None, request: gr.Request
+    ) -> list[Any]:
+        """Asks first: the button turns into a confirmation for this run, and a second click deletes."""
+        run = self._run(run_id, owned, request)
+        if not deletable(run, datetime.now().astimezone()):
+            raise gr.Error("This run may still be saving its files: try again later.", title="Still running")
+        if armed != run.run_id:
+            return [gr.skip()] * len(self.listing) + [run.run_id, gr.update(value=CONFIRM), gr.skip(), gr.skip()]
+        delete_run(self.root, run.run_id)
+        self.made.forget(request.session_hash, run.run_id)
+        left = [run_id for run_id in self._mine(owned, request) if run_id != run.run_id]
+        gr.Info("The run is deleted, with its files.")
+        listing = self._listing(left, _page(page_no), zone_name, request)
+        hidden = [None, gr.update(value=DELETE), None, gr.update(visible=False)]  # armed, button, chosen, details
+        return [left if self.own else gr.skip(), *listing[1:], *hidden]
+
+    # ---- the form a run refills -----------------------------------------------------------------
+
+    def _form(self, mode: Mode) -> dict[str, Any]:
+        p = self.page
+        if mode is Mode.TEXT_TO_IMAGE:
+            parts = [p.t_prompt, p.t_negative, p.t_shape, p.t_width, p.t_height, p.t_n, p.t_random, p.t_seed]
+            return dict(zip(FIELDS, [*parts, p.t_used, p.t_extend, p.t_mark], strict=True))
+        if mode is Mode.EDIT:
+            parts = [p.e_prompt, p.e_negative, p.e_shape, p.e_width, p.e_height, p.e_n, p.e_random, p.e_seed]
+            return dict(zip(FIELDS, [*parts, p.e_used, p.e_extend, p.e_mark], strict=True))
+        parts = [p.i_prompt, p.i_negative, p.i_shape, p.i_slide_w, p.i_slide_h, p.i_max, p.i_random, p.i_seed]
+        named = dict(zip(FIELDS, [*parts, p.i_used, None, p.i_mark], strict=True))
+        return {name: component for name, component in named.items() if component is not None}
+
+    def _form_outputs(self) -> list[Any]:
+        return [component for mode in Mode for component in self._form(mode).values()] + [self.page.tabs]
+
+
+def _cover(run: PastRun) -> str:
+    return thumbnail(run.images[0].path) if run.images else no_image()
+
+
+def _page(value: Any) -> int:
+    """The page number kept in session state (1 if it is not one)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 1
