@@ -77,6 +77,7 @@ class Form:
 
     def __init__(self, vendors: Vendors, follows: FollowsVendor, first: Adapter) -> None:
         self.vendors, self.follows, self.first = vendors, follows, first
+        self._last_shape: dict[Mode, gr.State] = {}
 
     def adapter(self, provider: str | None) -> Adapter:
         return adapter_named(self.vendors, provider)
@@ -136,6 +137,9 @@ class Form:
     def shape(self, mode: Mode) -> gr.Radio:
         choices = both_choices(lambda lang: size_choices(self.first, mode, lang))
         radio = gr.Radio(choices, value=choices[0][1], label=I18N("shape"), elem_id=f"{mode}-shape")
+        # The shape last applied to the size; made here, inside the tab (a State outside any tab
+        # would be laid out in the tab bar).
+        self._last_shape[mode] = gr.State(choices[0][1])
         return self.follows.worded(radio, lambda adapter, lang: _shape_update(adapter, mode, lang))  # type: ignore[no-any-return]
 
     def negative(self, mode: Mode) -> gr.Textbox:
@@ -173,12 +177,18 @@ class Form:
         return group, w, h, verdict
 
     def shape_sets_size(self, mode: Mode, shape: gr.Radio, provider: gr.Dropdown, w: gr.Slider, h: gr.Slider) -> None:
-        def sized(choice: str, name: str) -> tuple[Any, Any]:
+        """Choosing a shape sets the exact size; a shape that did not really change (a page load or a
+        relabelling re-sends the same one) leaves a size the visitor typed alone."""
+        last = self._last_shape[mode]
+
+        def sized(choice: str, name: str, before: str | None) -> tuple[Any, Any, Any]:
             limits = self.adapter(name).facts.limits.get(mode)
             size = size_for_ratio(choice, limits, mode) if limits and ":" in str(choice) else None
-            return (gr.skip(), gr.skip()) if size is None else (size.width, size.height)
+            if size is None or choice == before:
+                return gr.skip(), gr.skip(), choice
+            return size.width, size.height, choice
 
-        shape.change(sized, [shape, provider], [w, h], **PRIVATE)
+        shape.change(sized, [shape, provider, last], [w, h, last], **PRIVATE)
 
     def count_slider(self, mode: Mode, label: Any) -> gr.Slider:
         limits = union_limits(mode)
