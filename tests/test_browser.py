@@ -44,10 +44,39 @@ def browser():
 def page(browser, served, dashscope_fake):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     opened = context.new_page()
+    settled = page_load_watch(opened)
     opened.goto(served)
     expect(opened.locator("#text_to_image-prompt textarea")).to_be_visible(timeout=30_000)
+    settled()
     yield opened
     context.close()
+
+
+def page_load_watch(page):
+    """Call the result once the page is shown: it returns when the page-load events (which adapt the
+    controls to the vendor, sliders among them) are over, so that what a test types is not replaced."""
+    calls = {"open": 0, "last": 0.0}
+
+    def seen(change):
+        def count(request):
+            if "/gradio_api/" in request.url and request.method == "POST":
+                calls["open"] += change
+                calls["last"] = time.monotonic()
+
+        return count
+
+    page.on("request", seen(+1))
+    page.on("requestfinished", seen(-1))
+    page.on("requestfailed", seen(-1))
+
+    def settled(quiet_s=1.0, limit_s=20.0):
+        deadline = time.monotonic() + limit_s
+        while time.monotonic() < deadline:
+            if calls["open"] <= 0 and calls["last"] and time.monotonic() - calls["last"] > quiet_s:
+                return
+            page.wait_for_timeout(100)
+
+    return settled
 
 
 @pytest.fixture

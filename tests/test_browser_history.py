@@ -145,6 +145,8 @@ def test_history_survives_a_reload_and_a_restart_of_the_app(browser, app_env, sh
     with launched(app_env, port) as url:
         page = visit(context, url)
         made = generate(page, "a lighthouse at dawn")
+        open_history(page)  # the browser holds the run's id once History lists it: then restart
+        expect(page.locator("#history-where")).to_contain_text("1 run", timeout=10_000)
     secret = Path(app_env["WAN26_OUTPUT_DIR"]) / ".browser-state-secret"
     assert secret.stat().st_mode & 0o777 == 0o600
     with launched(app_env, port):  # a new app on the same folder and address, as after a restart

@@ -394,7 +394,10 @@ class _Page:
         )
         self.run_events = [t_event, e_event, i_event]  # History records each run's folder after them
         self.stop_events = [
-            stop.click(stopped_note, details, details, cancels=[event], **PRIVATE)
+            # The note after the cancellation, so that the run's last update cannot land on top of it.
+            stop.click(None, None, None, cancels=[event], api_visibility="private").then(
+                stopped_note, details, details, **PRIVATE
+            )
             for stop, event, details in (
                 (self.t_stop, t_event, self.t_details),
                 (self.e_stop, e_event, self.e_details),
