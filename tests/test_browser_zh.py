@@ -5,12 +5,11 @@ $WAN26_SCREENSHOTS (default: the test's tmp folder).
 """
 
 import os
-import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from test_browser import USER_KEY, browser  # noqa: F401 (the module-scoped fixture, shared)
+from test_browser import USER_KEY, browser, page_load_watch  # noqa: F401 (the module-scoped fixture, shared)
 
 ZH_HEADERS = {"Accept-Language": "zh-CN,zh;q=0.9"}
 TABS = {"text_to_image": "文生图", "edit": "图像编辑", "interleave": "图文混排"}
@@ -21,40 +20,11 @@ def chinese_page(browser, served, width=1400, height=1000, **options):  # noqa: 
         locale="zh-CN", extra_http_headers=ZH_HEADERS, viewport={"width": width, "height": height}, **options
     )
     page = context.new_page()
-    calls = watch_calls(page)
+    settled = page_load_watch(page)
     page.goto(served)
     expect(page.locator("#text_to_image-prompt textarea")).to_be_visible(timeout=30_000)
-    # The page-load events adapt the controls (the sliders among them): a value typed meanwhile can be lost.
-    wait_until_quiet(page, calls)
+    settled()
     return context, page
-
-
-def watch_calls(page):
-    """The times of the page's calls to the app's event routes, as they start and end."""
-    calls = {"open": 0, "last": 0.0}
-
-    def started(request):
-        if "/gradio_api/" in request.url and request.method == "POST":
-            calls["open"] += 1
-            calls["last"] = time.monotonic()
-
-    def ended(request):
-        if "/gradio_api/" in request.url and request.method == "POST":
-            calls["open"] -= 1
-            calls["last"] = time.monotonic()
-
-    page.on("request", started)
-    page.on("requestfinished", ended)
-    page.on("requestfailed", ended)
-    return calls
-
-
-def wait_until_quiet(page, calls, quiet_s=1.0, limit_s=20.0):
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        if calls["open"] <= 0 and calls["last"] and time.monotonic() - calls["last"] > quiet_s:
-            return
-        page.wait_for_timeout(100)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from wan26.history import PastRun
 from wan26.providers import PROVIDERS
 from wan26.types import ImageSegment, Mode
+from wan26.ui.texts import size_words
 
 TAB_NAMES = {Mode.TEXT_TO_IMAGE: "Text to image", Mode.EDIT: "Edit", Mode.INTERLEAVE: "Interleaved"}
 ENDED = frozenset({"succeeded", "failed", "stopped"})  # statuses a run writes once it has ended
@@ -40,7 +41,7 @@ def vendor_title(name: str | None) -> str:
 
 
 def size_text(size: str | None) -> str:
-    return (size or "?").replace("*", "×").replace("x", "×")
+    return size_words(size) or "?"
 
 
 def cost_text(cost: float | None) -> str:

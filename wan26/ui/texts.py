@@ -204,8 +204,12 @@ def _ids(result: GenerationResult, lang: Lang) -> str:
 def _size_made(result: GenerationResult) -> str:
     """The size the vendor reported, else the saved images' own (not every vendor reports one)."""
     sizes = sorted({f"{image.width}×{image.height}" for image in result.images})
-    reported = (result.size or "").replace("*", "×").replace("x", "×")  # DashScope writes 1280*1280
-    return reported or ", ".join(sizes) or "?"
+    return size_words(result.size) or ", ".join(sizes) or "?"
+
+
+def size_words(size: str | None) -> str:
+    """A size as the page writes it, 1280×1280, whichever way the vendor wrote it (DashScope: 1280*1280)."""
+    return (size or "").replace("*", "×").replace("x", "×")
 
 
 def saving(index: int, lang: Lang = Lang.EN) -> str:
