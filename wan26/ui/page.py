@@ -37,6 +37,7 @@ from wan26.ui.settings import HistoryMode, Settings
 from wan26.ui.shown import inside
 from wan26.ui.texts import no_key_help, offered
 from wan26.ui.validation import EDIT_INPUTS, INTERLEAVE_INPUTS, T2I_INPUTS, validator
+from wan26.ui.visitor_cost import cache_signatures, lazy_session_configs
 
 # Key events and the page-load event share one queue lane, one at a time: otherwise a load that
 # started before "Use my key" could answer after it and undo it.
@@ -98,6 +99,8 @@ def build_app(env: Mapping[str, str]) -> StudioApp:
     with StudioBlocks(title="Wan 2.6 Image Studio", delete_cache=(3600, 86400)) as blocks:
         _Page(settings, runs).build(blocks)
     blocks.queue(max_size=settings.queue_size, default_concurrency_limit=settings.concurrency)
+    cache_signatures(blocks)
+    lazy_session_configs()
     return StudioApp(blocks, settings, runs)
 
 
