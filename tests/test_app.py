@@ -226,17 +226,24 @@ def test_each_run_gets_its_own_files(client):
 
 
 @pytest.fixture
-def outside_output_dir(monkeypatch):
+def outside_output_dir():
     """An output folder outside both the working folder and the temp folder, like a Space's /data."""
     base = Path("/var/tmp") if Path("/var/tmp").is_dir() else Path.home()
     folder = Path(tempfile.mkdtemp(prefix="wan26-test-outputs-", dir=base))
-    monkeypatch.setenv("WAN26_OUTPUT_DIR", str(folder))
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def test_results_saved_outside_the_working_and_temp_folders_are_shown(client, outside_output_dir):
-    gallery, details, _ = client.predict("a fox", n=2, api_name="/text_to_image")
+def test_results_saved_outside_the_working_and_temp_folders_are_shown(dashscope_fake, outside_output_dir):
+    from wan26.ui import build_app
+
+    studio = build_app({**dashscope_fake.env(), "WAN26_OUTPUT_DIR": str(outside_output_dir), "WAN26_MCP": "off"})
+    _, url, _ = studio.launch(prevent_thread_lock=True, quiet=True)
+    try:
+        with connected(url) as client:
+            gallery, _, _ = client.predict("a fox", n=2, api_name="/text_to_image")
+    finally:
+        studio.blocks.close()
     saved = sorted(outside_output_dir.rglob("*.png"))
     assert len(gallery) == 2 and len(saved) == 2
     assert sorted(Path(item["image"]).read_bytes() for item in gallery) == sorted(p.read_bytes() for p in saved)

@@ -35,6 +35,32 @@ def test_the_app_follows_the_environment_it_is_built_with_not_the_process(monkey
         studio.blocks.close()
 
 
+def test_runs_take_the_key_vendor_address_and_folder_from_the_environment_the_app_was_built_with(
+    dashscope_fake, monkeypatch, tmp_path
+):
+    """The process's own settings, pointing elsewhere, are not what a run uses."""
+    from app_client import connected
+    from wan26.ui import build_app
+
+    monkeypatch.setenv("DASHSCOPE_API_KEY", "sk-process-wrong")
+    monkeypatch.setenv("DASHSCOPE_BASE_URL", "http://127.0.0.1:9/api/v1")  # nothing listens there
+    monkeypatch.setenv("WAN26_OUTPUT_DIR", str(tmp_path / "process-out"))
+    studio = build_app({**dashscope_fake.env(), "WAN26_OUTPUT_DIR": str(tmp_path / "given-out"), "WAN26_MCP": "off"})
+    _, url, _ = studio.launch(prevent_thread_lock=True, quiet=True)
+    try:
+        with connected(url) as client:
+            gallery, _, seed = client.predict(
+                "a fox", "", 1280, 1280, 1, -1, True, False, "dashscope", api_name="/text_to_image"
+            )
+    finally:
+        studio.blocks.close()
+    assert len(gallery) == 1 and isinstance(seed, int)
+    assert [path.name for path in (tmp_path / "given-out").glob("*/01.png")] == ["01.png"]
+    assert not (tmp_path / "process-out").exists()
+    posted = [request for request in dashscope_fake.requests if request.method == "POST"]
+    assert [request.headers["authorization"] for request in posted] == [f"Bearer {dashscope_fake.api_key}"]
+
+
 @pytest.mark.parametrize(
     ("variable", "value"),
     [

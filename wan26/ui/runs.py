@@ -29,7 +29,6 @@ from wan26 import (
     SavedImage,
     TextDelta,
     Wan26Error,
-    shared_http_client,
 )
 from wan26.pricing import estimate
 from wan26.providers import Adapter
@@ -343,7 +342,7 @@ class Runs:
         made = self.made.start(http.session_hash if http is not None else None)
         try:
             name = adapter.facts.name
-            async with AsyncClient(name, api_key=visitor_key, http_client=shared_http_client(name)) as client:
+            async with self.settings.client(name, visitor_key) as client:
                 if not visitor_key:  # only the owner's key is guarded
                     spend.admit(adapter, request, http, self.settings.proxy_hops)
                 async for event in client.events(request, flow=flow):
@@ -368,7 +367,8 @@ class Runs:
         finally:
             made.done(client.run_dir if client is not None else None)  # failed or stopped: kept by now
             if not ended and task_id and http is not None and http.session_hash:  # stopped while its task ran
-                stopped = Stopped(adapter, visitor_key, task_id, request.mode, spend, request.prompt, lang)
+                client_for = self.settings.client
+                stopped = Stopped(adapter, visitor_key, client_for, task_id, request.mode, spend, request.prompt, lang)
                 self.stopped.follow(stopped, http.session_hash)
             else:  # any ending not settled above: nothing sent costs nothing
                 spend.settle(None if spend.sent else 0.0)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from wan26 import AsyncClient, shared_http_client
 from wan26.errors import ConfigError
 from wan26.guard import KeyGuard, proxy_hops
 from wan26.storage import default_output_dir
@@ -62,6 +63,12 @@ class Settings:
     @property
     def proxy_hops(self) -> int:
         return proxy_hops(self.env)
+
+    def client(self, provider: str, api_key: str | None) -> AsyncClient:
+        """A client for one run, configured by this app's environment rather than the process's, on
+        the vendor's pooled HTTP client; `api_key` None: the server's key from that environment."""
+        http_client = shared_http_client(provider)
+        return AsyncClient(provider, api_key=api_key, env=self.env, output_dir=self.output_dir, http_client=http_client)
 
 
 def _whole(env: Mapping[str, str], name: str, default: int) -> int:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from wan26 import AsyncClient, Wan26Error, shared_http_client
+from wan26 import AsyncClient, Wan26Error
 from wan26.providers import Adapter
 from wan26.types import Mode
 from wan26.ui.errors import error_text
@@ -30,6 +31,7 @@ class Stopped:
 
     adapter: Adapter
     own_key: str | None
+    client: Callable[[str, str | None], AsyncClient]  # Settings.client: the app's environment, not the process's
     task_id: str
     mode: Mode
     spend: Spend
@@ -50,7 +52,7 @@ class Stopped:
     async def follow(self) -> None:
         try:
             name = self.adapter.facts.name
-            async with AsyncClient(name, api_key=self.own_key, http_client=shared_http_client(name)) as client:
+            async with self.client(name, self.own_key) as client:
                 result = await client.fetch(self.task_id, self.mode)
         except Wan26Error as error:
             self.failure = error
