@@ -2,7 +2,6 @@
 
 Uses test_browser.py's browser and helpers (the same Chromium, the same app against the fakes)."""
 
-
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
