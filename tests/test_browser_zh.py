@@ -5,19 +5,28 @@ $WAN26_SCREENSHOTS (default: the test's tmp folder).
 """
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 from test_browser import USER_KEY, browser, page_load_watch  # noqa: F401 (the module-scoped fixture, shared)
+from test_browser_history import app_env, own_app  # noqa: F401 (fixtures: an own-mode app of its own)
 
 ZH_HEADERS = {"Accept-Language": "zh-CN,zh;q=0.9"}
+LOCALES = {"zh": ("zh-CN", ZH_HEADERS), "en": ("en-US", {"Accept-Language": "en-US,en;q=0.9"})}
 TABS = {"text_to_image": "文生图", "edit": "图像编辑", "interleave": "图文混排"}
 
 
 def chinese_page(browser, served, width=1400, height=1000, **options):  # noqa: F811
+    return language_page(browser, served, "zh", width, height, **options)
+
+
+def language_page(browser, served, lang, width=1400, height=1000, **options):  # noqa: F811
+    """A new browser context in `lang` ("zh" or "en") at the app, once the page-load events are over."""
+    locale, headers = LOCALES[lang]
     context = browser.new_context(
-        locale="zh-CN", extra_http_headers=ZH_HEADERS, viewport={"width": width, "height": height}, **options
+        locale=locale, extra_http_headers=headers, viewport={"width": width, "height": height}, **options
     )
     page = context.new_page()
     settled = page_load_watch(page)
@@ -122,9 +131,170 @@ def test_screenshots_in_chinese_with_generate_in_view(browser, served, dashscope
                 box = run.bounding_box()
                 assert box is not None and box["y"] + box["height"] <= height, (mode, box)
             zh_shots(page, f"{mode}_{width}", full=width >= 1280)
+        page.get_by_role("tab", name="历史记录").click()  # on a phone too, all four tabs' names in one row
+        expect(page.locator("#history-where")).to_have_text(
+            re.compile(r"^第 \d+/\d+ 页 · 共 \d+ 次运行|还没有保存的运行")
+        )
+        expect(page.locator("#history-refresh")).to_have_text("🔄 刷新")
+        zh_shots(page, f"history_{width}", full=width >= 1280)
         page.locator("#open-settings").click()
         expect(page.locator("#key-status")).to_contain_text("服务器密钥", timeout=10_000)
         page.wait_for_timeout(500)  # the panel slides in
         zh_shots(page, f"settings_{width}", full=False)
     finally:
         context.close()
+
+
+# ---- History, the examples and the before/after view, in each language ------------------------------------
+
+HISTORY_WORDS = {
+    "zh": {
+        "tab": "历史记录",
+        "t2i": "文生图",
+        "empty": "这个浏览器里还没有保存的运行：你生成的内容会出现在这里。",
+        "where": "第 1/1 页 · 共 1 次运行，最新的在前 · 选择一次运行可查看详情和操作",
+        "caption": re.compile(r"DashScope · 文生图 · 种子 \d+ · 1280×1280 · 费用未知 · "),
+        "buttons": ["♻️ 复用设置", "↗️ 用作编辑的参考图", "⬇️ 下载原图（.zip）", "🗑️ 删除"],
+        "refresh": "🔄 刷新",
+        "images": "这次运行的图片",
+        "image": re.compile(r"^图1 · 种子 \d+ · 1280×1280$"),
+        "details": [
+            "提示词：a lighthouse at dawn",
+            "服务商：Alibaba Cloud DashScope（wan2.6-t2i，直接调用） · 种子：",
+            "费用：未报告费用 · 图片：1 张 · 状态：成功",
+            "运行文件夹：",
+        ],
+        "confirm": "⚠️ 再点一次即删除这次运行",
+        "filled": "已在“文生图”中填入这次运行的设置。",
+        "deleted": "这次运行及其文件已删除。",
+        "runs_link": "运行记录",
+    },
+    "en": {
+        "tab": "History",
+        "t2i": "Text to image",
+        "empty": "No saved runs in this browser yet: what you generate appears here.",
+        "where": "Page 1 of 1 · 1 run, newest first · select one for its details and actions",
+        "caption": re.compile(r"DashScope · Text to image · seed \d+ · 1280×1280 · cost n/a · "),
+        "buttons": ["♻️ Reuse settings", "↗️ Use as reference in Edit", "⬇️ Download originals (.zip)", "🗑️ Delete"],
+        "refresh": "🔄 Refresh",
+        "images": "This run's images",
+        "image": re.compile(r"^image 1 · seed \d+ · 1280×1280$"),
+        "details": [
+            "Prompt: a lighthouse at dawn",
+            "Vendor: Alibaba Cloud DashScope (wan2.6-t2i, direct) · Seed:",
+            "Cost: no cost reported · Images: 1 · Status: succeeded",
+            "Run folder:",
+        ],
+        "confirm": "⚠️ Click again to delete this run",
+        "filled": "This run's settings are filled in under Text to image.",
+        "deleted": "The run is deleted, with its files.",
+        "runs_link": "Runs",
+    },
+}
+HISTORY_BUTTONS = ["#history-reuse", "#history-to-edit", "#history-download", "#history-delete"]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_history_is_in_the_browsers_language(browser, own_app, dashscope_fake, zh_shots, lang):  # noqa: F811
+    words = HISTORY_WORDS[lang]
+    context, page = language_page(browser, own_app, lang, 1280, 720)
+    try:
+        page.get_by_role("tab", name=words["tab"]).click()
+        expect(page.locator("#history-where")).to_have_text(words["empty"], timeout=10_000)
+        expect(page.locator("#history-refresh")).to_have_text(words["refresh"])
+        page.get_by_role("tab", name=words["t2i"]).click()
+        page.locator("#text_to_image-prompt textarea").fill("a lighthouse at dawn")
+        page.locator("#text_to_image-run").click()
+        expect(page.locator("#text_to_image-results img")).to_have_count(1, timeout=30_000)
+        page.get_by_role("tab", name=words["tab"]).click()
+        expect(page.locator("#history-where")).to_have_text(words["where"], timeout=10_000)
+        expect(page.locator("#history-runs .caption-label").first).to_contain_text(words["caption"])
+        expect(page.locator("footer")).to_contain_text(words["runs_link"])  # Gradio's link to the browser's runs
+        if lang == "zh":
+            zh_shots(page, "history_list_1280", full=False)
+        page.locator("#history-runs [aria-label^='Thumbnail']").first.click()
+        history_run_is_described(page, words)
+        page.locator("#history-delete").click()
+        expect(page.locator("#history-delete")).to_have_text(words["confirm"], timeout=10_000)
+        if lang == "zh":
+            zh_shots(page, "history_selected_1280")
+        page.locator("#history-reuse").click()
+        expect(page.get_by_text(words["filled"])).to_be_visible(timeout=10_000)
+        page.get_by_role("tab", name=words["tab"]).click()
+        page.locator("#history-delete").click()  # the second click deletes
+        expect(page.get_by_text(words["deleted"])).to_be_visible(timeout=10_000)
+        expect(page.locator("#history-where")).to_have_text(words["empty"], timeout=10_000)
+    finally:
+        context.close()
+
+
+def history_run_is_described(page, words):
+    """The selected run's buttons, images and details, in the page's language."""
+    details = page.locator("#history-details")
+    for line in words["details"]:
+        expect(details).to_contain_text(line, timeout=10_000)
+    for button, text in zip(HISTORY_BUTTONS, words["buttons"], strict=True):
+        expect(page.locator(button)).to_have_text(text)
+    expect(page.locator("#history-images")).to_contain_text(words["images"])
+    expect(page.locator("#history-images .caption-label").first).to_have_text(words["image"])
+
+
+EXAMPLE_WORDS = {
+    "zh": {
+        "edit": "图像编辑",
+        "interleave_tab": "图文混排",
+        "label": "示例（点击即填入表单；点“生成”前不会运行）",
+        "text_to_image": ["提示词", "比例"],
+        "edit_headings": ["参考图", "提示词"],
+        "interleave": ["提示词", "比例"],
+        "image_1": "图1",
+        "slider": "前后对比：图1与所选结果（拖动分割线）",
+    },
+    "en": {
+        "edit": "Edit",
+        "interleave_tab": "Interleaved",
+        "label": "Examples (a click fills the form; nothing runs until Generate)",
+        "text_to_image": ["Prompt", "Shape"],
+        "edit_headings": ["References", "Prompt"],
+        "interleave": ["Prompt", "Shape"],
+        "image_1": "Image 1",
+        "slider": "Before / after: image 1 against the selected result (drag the line)",
+    },
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_examples_and_the_before_after_view_are_in_the_browsers_language(
+    browser,  # noqa: F811
+    served,
+    dashscope_fake,
+    zh_shots,
+    lang,
+):
+    words = EXAMPLE_WORDS[lang]
+    context, page = language_page(browser, served, lang, 1280, 720)
+    try:
+        examples_are_headed(page, "text_to_image", words["text_to_image"], words["label"])
+        page.get_by_role("tab", name=words["interleave_tab"]).click()  # a tab's content is drawn once opened
+        examples_are_headed(page, "interleave", words["interleave"], words["label"])
+        page.get_by_role("tab", name=words["edit"]).click()
+        examples = examples_are_headed(page, "edit", words["edit_headings"], words["label"])
+        examples.locator("tbody tr", has_text="winter night").click()
+        expect(page.locator("#edit-references img")).to_have_count(1, timeout=10_000)
+        expect(page.locator("#edit-references .caption-label")).to_have_text([words["image_1"]], timeout=10_000)
+        page.locator("#edit-run").click()
+        expect(page.locator("#edit-results img")).to_have_count(1, timeout=30_000)
+        slider = page.locator("#edit-before-after")
+        expect(slider.locator("img")).to_have_count(2, timeout=10_000)
+        expect(slider).to_contain_text(words["slider"])
+        if lang == "zh":
+            zh_shots(page, "edit_example_before_after_1280")
+    finally:
+        context.close()
+
+
+def examples_are_headed(page, mode, headings, label):
+    examples = page.locator(f"#{mode}-examples")
+    expect(examples.locator("th")).to_have_text(headings)
+    expect(examples).to_contain_text(label)
+    return examples

@@ -255,6 +255,25 @@ def test_the_owner_selects_then_confirms_a_delete(history, tmp_path):
     assert done[0] == [] and not (tmp_path / real).exists()
 
 
+def chinese_visitor(session: str):
+    return SimpleNamespace(session_hash=session, headers={"accept-language": "zh-CN,zh;q=0.9"})
+
+
+def test_a_chinese_visitors_history_answers_in_chinese(history, tmp_path):
+    tab, real = history("own"), make_run(tmp_path)
+    owner = chinese_visitor("owner")
+    _, cards, line, *_, listed, _ = tab.show([real], 1, "UTC", owner)
+    assert line.startswith("第 1/1 页 · 共 1 次运行") and "DashScope · 文生图 · 种子 42" in cards["value"][0][1]
+    *_, images, shown, _, _, delete = tab.choose(picked(0), listed, [real], "UTC", owner)
+    assert images[0][1] == "图1 · 种子 42 · 33×16" and shown.startswith("### 文生图 · ") and delete["value"] == "🗑️ 删除"
+    assert tab.remove(real, None, [real], 1, None, owner)[-3]["value"] == "⚠️ 再点一次即删除这次运行"
+    with pytest.raises(gr.Error, match="这次运行不在（或已不在）你的历史记录中：请刷新列表。"):
+        tab.reuse_settings(real, [], {}, "dashscope", chinese_visitor("stranger"))
+    deleted = tab.remove(real, real, [real], 1, None, owner)
+    assert deleted[2] == "这个浏览器里还没有保存的运行：你生成的内容会出现在这里。"
+    assert deleted[-3]["value"] == "🗑️ 删除"
+
+
 def test_a_run_just_made_by_this_session_is_listed_before_the_browser_has_it(history, tmp_path):
     tab, real = history("own"), make_run(tmp_path)
     tab.made.start("owner").done(tmp_path / real)

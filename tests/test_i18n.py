@@ -307,3 +307,136 @@ def test_every_hint_of_the_vendors_tables_is_said_in_chinese():
 )
 def test_the_clients_own_hints_are_said_in_chinese(hint):
     assert still_english(translate(hint, Lang.ZH)) == []
+
+
+# ---- History, the examples and the before/after view -------------------------------------------------
+
+
+def past_run(folder: Path, **fields):
+    from test_history import make_run
+
+    from wan26.history import load_run
+
+    return load_run(folder, make_run(folder, **fields))
+
+
+def test_a_history_card_is_said_in_chinese_and_stays_english_for_others(tmp_path):
+    from wan26.ui.history_text import caption, zone
+
+    run = past_run(tmp_path)
+    failed = past_run(tmp_path, status="failed", cost_usd=None, seed=None, prompt=None)
+    assert caption(run, zone("UTC"), Lang.ZH).split("\n") == [
+        "a lighthouse at dawn",
+        "DashScope · 文生图 · 种子 42 · 1280×1280 · $0.0300 · 2026-11-23 08:30",
+    ]
+    assert caption(failed, zone("UTC"), Lang.ZH).split("\n") == [
+        "（提示词未知）",
+        "DashScope · 文生图 · 无种子 · 1280×1280 · 费用未知 · 2026-11-23 08:30 · ⚠️ 失败",
+    ]
+    assert caption(failed, zone("UTC"), Lang.EN).split("\n") == [
+        "(prompt not known)",
+        "DashScope · Text to image · no seed · 1280×1280 · cost n/a · 2026-11-23 08:30 · ⚠️ failed",
+    ]
+
+
+def test_a_past_runs_details_are_said_in_chinese(tmp_path):
+    from wan26.ui.history_text import details, image_caption, zone
+
+    segments = [{"type": "text", "text": "Step one"}, {"type": "image", "index": 1}]
+    run = past_run(tmp_path, mode="interleave", segments=segments, text="Step one", task_id="task-1")
+    lines = details(run, zone("UTC"), Lang.ZH).split("  \n")
+    assert lines[:5] == [
+        "### 图文混排 · 2026-11-23 08:30:00",
+        "**提示词**：a lighthouse at dawn",
+        "**反向提示词**：fog",
+        "**服务商**：Alibaba Cloud DashScope（`wan2.6-t2i`，直接调用） · **种子**：42 · **尺寸**：1280×1280",
+        "**费用**：$0.0300 · **图片**：1 张 · **状态**：成功",
+    ]
+    assert lines[6:9] == [
+        "**参考图**：1 张（未随运行保存）",
+        "**任务 ID**：`task-1`",
+        f"**运行文件夹**：`{run.run_id}`",
+    ]
+    assert "*[图1]*" in lines[9]
+    assert image_caption(run, 0, Lang.ZH) == "图1 · 种子 42 · 33×16"
+    assert details(run, zone("UTC"), Lang.EN).split("  \n")[4] == (
+        "**Cost:** $0.0300 · **Images:** 1 · **Status:** succeeded"
+    )
+
+
+def test_a_failed_runs_status_says_the_clients_own_words_in_chinese(tmp_path):
+    from wan26.ui.history_text import details
+
+    error = {"message": "The provider does not know this task."}
+    run = past_run(tmp_path, status="failed", cost_usd=None, seed=None, flow="task", error=error)
+    lines = details(run, None, Lang.ZH).split("  \n")
+    assert "（`wan2.6-t2i`，任务方式） · **种子**：未发送" in lines[3]
+    assert lines[4] == "**费用**：未报告费用 · **图片**：1 张 · **状态**：失败：服务商不认识这个任务。"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "english", "chinese"),
+    [
+        ((1, 2, 13, True), "Page 1 of 2 · 13 runs, newest first · select one for its details and actions",
+         "第 1/2 页 · 共 13 次运行，最新的在前 · 选择一次运行可查看详情和操作"),
+        ((1, 1, 1, False), "Page 1 of 1 · 1 run, newest first · select one for its details and actions",
+         "第 1/1 页 · 共 1 次运行，最新的在前 · 选择一次运行可查看详情和操作"),
+        ((1, 1, 0, True), "No saved runs in this browser yet: what you generate appears here.",
+         "这个浏览器里还没有保存的运行：你生成的内容会出现在这里。"),
+        ((1, 1, 0, False), "No saved runs in the output folder yet: what you generate appears here.",
+         "输出文件夹里还没有保存的运行：你生成的内容会出现在这里。"),
+    ],
+)  # fmt: skip
+def test_the_history_pager_line_in_both_languages(arguments, english, chinese):
+    from wan26.ui.history_text import page_line
+
+    assert page_line(*arguments, Lang.EN) == english and page_line(*arguments, Lang.ZH) == chinese
+
+
+def test_reuse_says_what_it_could_not_fill_in_in_chinese(tmp_path):
+    from wan26.ui.history_reuse import form_values
+
+    edit = past_run(tmp_path, mode="edit", prompt=None, parameters={"size": "2K"})
+    _, notes = form_values(edit, get_adapter("runware"), Lang.ZH)
+    assert notes == [
+        "它的提示词未知（这次运行保存的是按任务 ID 取回的任务）。",
+        "它要求的 2K 此服务商不提供：请选择一个比例。",
+        "它的 1 张参考图不会回填：请重新添加。",
+    ]
+    odd = past_run(tmp_path, parameters={"size": "1296x1296"})
+    assert form_values(odd, get_adapter("dashscope"), Lang.ZH)[1] == [
+        "它的尺寸 1296×1296 不属于这里的任何比例：请在“高级设置”中检查。"
+    ]
+    interleave = past_run(tmp_path, mode="interleave", parameters={"size": None})
+    assert form_values(interleave, get_adapter("dashscope"), Lang.ZH)[1] == ["它的输入图片不会回填：请重新添加。"]
+
+
+def test_the_examples_headings_follow_the_language_and_the_page_is_built_in_english():
+    from wan26.ui.form_examples import headings
+
+    assert headings(Mode.EDIT, Lang.ZH) == ["参考图", "提示词"] and headings(Mode.EDIT, Lang.EN) == [
+        "References",
+        "Prompt",
+    ]
+    assert headings(Mode.TEXT_TO_IMAGE, Lang.ZH) == ["提示词", "比例"]
+    assert headings(Mode.INTERLEAVE, Lang.EN) == ["Prompt", "Shape"]
+
+
+def test_the_browsers_table_has_history_the_examples_and_the_before_after_view_in_both_languages():
+    table = i18n.I18N.translations_dict
+    expected = {
+        "tab_history": ("History", "历史记录"),
+        "history_reuse": ("♻️ Reuse settings", "♻️ 复用设置"),
+        "history_download": ("⬇️ Download originals (.zip)", "⬇️ 下载原图（.zip）"),
+        "history_delete": ("🗑️ Delete", "🗑️ 删除"),
+        "examples": (
+            "Examples (a click fills the form; nothing runs until Generate)",
+            "示例（点击即填入表单；点“生成”前不会运行）",
+        ),
+        "before_after": (
+            "Before / after: image 1 against the selected result (drag the line)",
+            "前后对比：图1与所选结果（拖动分割线）",
+        ),
+    }
+    assert {key: (table["en"][key], table["zh"][key]) for key in expected} == expected
+    assert table["zh"]["common.runs"] == "运行记录" and "common.runs" not in table["en"]  # Gradio's own English stays

@@ -9,6 +9,7 @@ import gradio as gr
 from PIL import Image, ImageOps
 
 from wan26.images import is_web_url
+from wan26.ui.i18n import I18N
 from wan26.ui.inputs import paths
 
 SAME_SHAPE = 0.01  # width/height ratios closer than this line up to the pixel at the slider's size
@@ -17,8 +18,9 @@ MAX_SIDE = 1280  # the padded reference is only looked at, at the slider's size 
 
 def before_after_slider() -> gr.ImageSlider:
     """Hidden until an edit with an uploaded reference has a result."""
+    label: Any = I18N("before_after")  # typed str, yet translated like any label
     return gr.ImageSlider(
-        label="Before / after: image 1 against the selected result (drag the line)",
+        label=label,
         type="filepath",
         format="png",
         interactive=False,

@@ -11,9 +11,19 @@ import gradio as gr
 from gradio.helpers import Examples
 
 from wan26.types import Mode
+from wan26.ui.actions import label_references
+from wan26.ui.controls import PRIVATE
+from wan26.ui.i18n import I18N, Lang, t
 
 IMAGES = Path(__file__).resolve().parent / "examples"
-LABEL = "Examples (a click fills the form; nothing runs until Generate)"
+# The shown columns' headings, as keys of the interface's words. A Dataset shows its headers as given,
+# untranslated: the page load sends them in the visitor's language (`headings`). The prompts
+# themselves are examples, kept as written.
+HEADINGS = {
+    Mode.TEXT_TO_IMAGE: ("prompt", "shape"),
+    Mode.EDIT: ("examples_references", "prompt"),
+    Mode.INTERLEAVE: ("prompt", "shape"),
+}
 
 # (prompt, shape, negative prompt). Every shape here is offered by every vendor in its mode.
 TEXT_TO_IMAGE: list[list[str]] = [
@@ -80,16 +90,19 @@ INTERLEAVE: list[list[str]] = [
 
 def text_to_image_examples(prompt: gr.Textbox, shape: gr.Radio, negative: gr.Textbox) -> Examples:
     # The negative prompt is filled in but not shown: a third column is too narrow to read on a phone.
-    return form_examples(TEXT_TO_IMAGE, [prompt, shape, negative], Mode.TEXT_TO_IMAGE, ["Prompt", "Shape"])
+    return form_examples(TEXT_TO_IMAGE, [prompt, shape, negative], Mode.TEXT_TO_IMAGE)
 
 
 def edit_examples(references: gr.Gallery, prompt: gr.Textbox) -> Examples:
     samples = [[labelled(names), prompt_text] for names, prompt_text in EDIT]
-    return form_examples(samples, [references, prompt], Mode.EDIT, ["References", "Prompt"])
+    examples = form_examples(samples, [references, prompt], Mode.EDIT)
+    # The references come captioned "Image n" as built; then relabelled in the visitor's language ("图n").
+    examples.load_input_event.then(label_references, references, references, **PRIVATE)
+    return examples
 
 
 def interleave_examples(prompt: gr.Textbox, shape: gr.Radio) -> Examples:
-    return form_examples(INTERLEAVE, [prompt, shape], Mode.INTERLEAVE, ["Prompt", "Shape"])
+    return form_examples(INTERLEAVE, [prompt, shape], Mode.INTERLEAVE)
 
 
 def labelled(names: list[str]) -> list[tuple[str, str]]:
@@ -97,10 +110,16 @@ def labelled(names: list[str]) -> list[tuple[str, str]]:
     return [(str(IMAGES / name), f"Image {index}") for index, name in enumerate(names, start=1)]
 
 
-def form_examples(samples: list[list[Any]], inputs: list[Any], mode: Mode, headers: list[str]) -> Examples:
+def headings(mode: Mode, lang: Lang) -> list[str]:
+    """The headings of the columns shown, in `lang`."""
+    return [t(key, lang) for key in HEADINGS[mode]]
+
+
+def form_examples(samples: list[list[Any]], inputs: list[Any], mode: Mode) -> Examples:
     """Never cached (cache_examples=None could cache on a Space, running the paid API at start-up),
-    never run on click, and not an API endpoint or MCP tool. Only the first len(headers) columns are
-    shown, named by `headers`: the references' own label is long."""
+    never run on click, and not an API endpoint or MCP tool. Only the first columns are shown, one
+    per heading: the references' own label is long."""
+    headers = headings(mode, Lang.EN)
     examples: Examples = gr.Examples(  # gr.Examples is an untyped function returning an Examples
         samples,
         inputs,
@@ -109,10 +128,10 @@ def form_examples(samples: list[list[Any]], inputs: list[Any], mode: Mode, heade
         cache_examples=False,
         run_on_click=False,
         api_visibility="private",
-        label=LABEL,
+        label=I18N("examples"),
         elem_id=f"{mode}-examples",
         examples_per_page=len(samples),
         visible_columns=list(range(len(headers))),
     )
-    examples.dataset.headers = headers  # gr.Examples takes no headers; its Dataset shows these
+    examples.dataset.headers = headers  # gr.Examples takes no headers; its Dataset shows these (then `headings`)
     return examples

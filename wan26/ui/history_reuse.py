@@ -1,5 +1,6 @@
 """A past run's settings as values for its tab's form ("Reuse settings"), fitted to the vendor the
-form now shows: a control that vendor lacks is left alone, and what cannot be refilled is said."""
+form now shows: a control that vendor lacks is left alone, and what cannot be refilled is said, in
+the visitor's language."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from wan26.limits import ModeLimits
 from wan26.providers import Adapter
 from wan26.types import Mode, Size, SizeTier, parse_size
 from wan26.ui.controls import FOLLOW_INPUT
+from wan26.ui.i18n import Lang, t
 from wan26.ui.inputs import RANDOM_SEED
 from wan26.ui.ratios import ratio_choices, size_for_ratio
 from wan26.ui.texts import offered
@@ -19,43 +21,43 @@ from wan26.ui.texts import offered
 FIELDS = ("prompt", "negative", "shape", "width", "height", "count", "random", "seed", "used", "extend", "mark")
 
 
-def form_values(run: PastRun, adapter: Adapter) -> tuple[dict[str, Any], list[str]]:
-    """{field: value} for the fields to set, and what the visitor should be told."""
+def form_values(run: PastRun, adapter: Adapter, lang: Lang = Lang.EN) -> tuple[dict[str, Any], list[str]]:
+    """{field: value} for the fields to set, and what the visitor should be told (in `lang`)."""
     limits, notes = offered(adapter, run.mode), []
     values: dict[str, Any] = {"negative": run.negative_prompt or ""}
     if run.prompt is not None:
         values["prompt"] = run.prompt
     else:
-        notes.append("Its prompt is not known (the run saved a task fetched by its id).")
-    values |= _size_values(run, limits, notes) | _seed_values(run, limits) | _switches(run, limits)
+        notes.append(t("reuse_prompt_unknown", lang))
+    values |= _size_values(run, limits, notes, lang) | _seed_values(run, limits) | _switches(run, limits)
     count = run.parameters.get("max_images" if run.mode is Mode.INTERLEAVE else "n")
     if isinstance(count, int) and not isinstance(count, bool):
         values["count"] = count
-    notes += _not_refilled(run)
+    notes += _not_refilled(run, lang)
     return values, notes
 
 
-def _size_values(run: PastRun, limits: ModeLimits, notes: list[str]) -> dict[str, Any]:
+def _size_values(run: PastRun, limits: ModeLimits, notes: list[str], lang: Lang) -> dict[str, Any]:
     """The shape that makes the run's size here, else its exact size (under Advanced)."""
     try:
         size = parse_size(str(run.parameters.get("size") or ""))
     except ValueError:  # no size asked for: interleave followed its input image; else not recorded
         return {"shape": FOLLOW_INPUT} if run.mode is Mode.INTERLEAVE else {}
     if isinstance(size, SizeTier):
-        return {"shape": size.value} if size in limits.size_tiers else _tier_lacking(size, notes)
+        return {"shape": size.value} if size in limits.size_tiers else _tier_lacking(size, notes, lang)
     ratios = [ratio for _, ratio in ratio_choices(limits, run.mode)]
     match = next((ratio for ratio in ratios if size_for_ratio(ratio, limits, run.mode) == size), None)
     exact = {"width": size.width, "height": size.height}
     if match is not None:
         return exact | {"shape": match}
-    notes.append(f"Its size, {size.width}×{size.height}, is none of the shapes here: check it under Advanced.")
+    notes.append(t("reuse_size_no_shape", lang, size=f"{size.width}×{size.height}"))
     if run.mode is Mode.TEXT_TO_IMAGE or not ratios:  # its width and height are sent whatever the shape
         return exact
     return exact | {"shape": _nearest(size, ratios)}  # edit and interleave send W×H only with a shape
 
 
-def _tier_lacking(tier: SizeTier, notes: list[str]) -> dict[str, Any]:
-    notes.append(f"It asked for {tier.value}, which this vendor does not offer: pick a shape.")
+def _tier_lacking(tier: SizeTier, notes: list[str], lang: Lang) -> dict[str, Any]:
+    notes.append(t("reuse_tier_lacking", lang, tier=tier.value))
     return {}
 
 
@@ -86,11 +88,11 @@ def _switches(run: PastRun, limits: ModeLimits) -> dict[str, Any]:
     return values
 
 
-def _not_refilled(run: PastRun) -> list[str]:
+def _not_refilled(run: PastRun, lang: Lang) -> list[str]:
     """Uploads are not kept with a run: only their description is."""
     count = len(run.reference_images)
     if not count or run.mode is Mode.TEXT_TO_IMAGE:
         return []
     if run.mode is Mode.EDIT:
-        return [f"Its {count} reference image(s) are not refilled: add them again."]
-    return ["Its input image is not refilled: add it again."]
+        return [t("reuse_references", lang, count=count)]
+    return [t("reuse_input", lang)]

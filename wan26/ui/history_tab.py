@@ -20,16 +20,8 @@ from wan26.types import Mode
 from wan26.ui.actions import selected_index
 from wan26.ui.controls import PRIVATE, PRIVATE_NOTIFYING
 from wan26.ui.history_reuse import FIELDS, form_values
-from wan26.ui.history_text import (
-    TAB_NAMES,
-    caption,
-    deletable,
-    details,
-    image_caption,
-    page_line,
-    vendor_title,
-    zone,
-)
+from wan26.ui.history_text import caption, deletable, details, image_caption, page_line, tab_name, vendor_title, zone
+from wan26.ui.i18n import I18N, Lang, both, lang_of, sentences, t
 from wan26.ui.owned import browser_secret, owned_ids
 from wan26.ui.settings import HistoryMode
 from wan26.ui.shown import handed, no_image, shown, thumbnail
@@ -42,8 +34,6 @@ STORAGE_KEY = "wan26-history"  # the browser's localStorage entry: one per origi
 TAB_IDS = {Mode.TEXT_TO_IMAGE: "t2i", Mode.EDIT: "edit", Mode.INTERLEAVE: "interleave"}
 SHOW_SELECTED_JS = "() => document.querySelector('#history-selected')?.scrollIntoView({behavior: 'smooth'})"
 ZONE_JS = "() => Intl.DateTimeFormat().resolvedOptions().timeZone"  # times are shown in the visitor's zone
-DELETE = "🗑️ Delete"
-CONFIRM = "⚠️ Click again to delete this run"
 # The cards: as tall as they need (Gradio's gallery scrolls inside 55% of the screen), two a row on
 # a phone; a caption whole (Gradio cuts it to one line), its lines kept, at most three on a phone.
 # On a phone the four tabs' names fit on one line only set closer: otherwise Gradio hides the last
@@ -75,10 +65,10 @@ class HistoryTab:
     # ---- layout -------------------------------------------------------------------------------
 
     def build(self) -> None:
-        with gr.Tab("History", id="history") as self.tab:
+        with gr.Tab(I18N("tab_history"), id="history") as self.tab:
             self._pager()
             self.cards = gr.Gallery(
-                label="Past runs",
+                label=I18N("history_past_runs"),
                 visible=False,  # until the first listing: empty, it would be a bare frame
                 show_label=False,  # the line above says what they are; a label would cover the first cards
                 elem_id="history-runs",
@@ -110,14 +100,16 @@ class HistoryTab:
             self.prev = gr.Button("◀", size="sm", scale=0, min_width=48, interactive=False, elem_id="history-prev")
             self.next = gr.Button("▶", size="sm", scale=0, min_width=48, interactive=False, elem_id="history-next")
             with gr.Column(scale=1, min_width=160):
-                self.where = gr.Markdown(page_line(1, 1, 0, self.own), elem_id="history-where")
-            self.refresh = gr.Button("🔄 Refresh", size="sm", scale=0, min_width=110, elem_id="history-refresh")
+                first_line = both(lambda lang: page_line(1, 1, 0, self.own, lang))
+                self.where = gr.Markdown(first_line, elem_id="history-where")
+            refresh = I18N("history_refresh")
+            self.refresh = gr.Button(refresh, size="sm", scale=0, min_width=110, elem_id="history-refresh")
 
     def _selected(self) -> None:
         with gr.Row(visible=False, elem_id="history-selected") as self.selected:
             with gr.Column(scale=1, min_width=300) as self.images_column:
                 self.images = gr.Gallery(
-                    label="This run's images",
+                    label=I18N("history_images"),
                     elem_id="history-images",
                     columns=2,
                     height=380,
@@ -128,13 +120,13 @@ class HistoryTab:
                 )
             with gr.Column(scale=1, min_width=300):
                 with gr.Row():
-                    self.reuse = gr.Button("♻️ Reuse settings", size="sm", elem_id="history-reuse")
-                    self.to_edit = gr.Button("↗️ Use as reference in Edit", size="sm", elem_id="history-to-edit")
+                    self.reuse = gr.Button(I18N("history_reuse"), size="sm", elem_id="history-reuse")
+                    self.to_edit = gr.Button(I18N("to_edit"), size="sm", elem_id="history-to-edit")
                 with gr.Row():
-                    self.download = gr.DownloadButton(
-                        "⬇️ Download originals (.zip)", size="sm", elem_id="history-download"
-                    )
-                    self.delete = gr.Button(DELETE, size="sm", variant="stop", elem_id="history-delete")
+                    download: Any = I18N("history_download")  # typed str, yet translated like any label
+                    self.download = gr.DownloadButton(download, size="sm", elem_id="history-download")
+                    delete = I18N("history_delete")
+                    self.delete = gr.Button(delete, size="sm", variant="stop", elem_id="history-delete")
                 self.details = gr.Markdown(elem_id="history-details")
 
     # ---- wiring -------------------------------------------------------------------------------
@@ -200,15 +192,15 @@ class HistoryTab:
         return self._listing(owned, _page(page_no), zone_name, request)
 
     def _listing(self, owned: Any, page_no: int, zone_name: str | None, request: gr.Request) -> list[Any]:
-        mine = self._mine(owned, request)
+        mine, lang = self._mine(owned, request), lang_of(request)
         found = list_runs(self.root, mine if self.own else None, page=page_no, per_page=PER_PAGE)
         where = zone(zone_name)
-        cards = [(_cover(run), caption(run, where)) for run in found.runs]
+        cards = [(_cover(run), caption(run, where, lang)) for run in found.runs]
         kept = mine if self.own and mine != owned else gr.skip()  # the browser's list, with this session's runs
         return [
             kept,
             gr.update(value=cards, visible=bool(cards)),  # no empty frame: the line above says why
-            page_line(found.page, found.pages, found.total, self.own),
+            page_line(found.page, found.pages, found.total, self.own, lang),
             gr.update(interactive=found.page > 1),
             gr.update(interactive=found.page < found.pages),
             [run.run_id for run in found.runs],
@@ -227,17 +219,18 @@ class HistoryTab:
         allowed = run_id_is_valid(run_id) and (not self.own or run_id in self._mine(owned, request))
         run = load_run(self.root, run_id) if allowed else None
         if run is None:
-            raise gr.Error("This run is not in your history (any more): refresh the list.", title="No such run")
+            lang = lang_of(request)
+            raise gr.Error(t("history_not_yours", lang), title=t("title_history_not_yours", lang))
         return run
 
     def choose(
         self, evt: gr.SelectData, listed: list[str] | None, owned: Any, zone_name: str | None, request: gr.Request
     ) -> list[Any]:
-        index = evt.index if isinstance(evt.index, int) else -1
+        index, lang = evt.index if isinstance(evt.index, int) else -1, lang_of(request)
         run = self._run((listed or [])[index] if 0 <= index < len(listed or []) else None, owned, request)
         archive = originals_zip(self.root, run.run_id)
         download = handed(f"{run.run_id}.zip", archive) if archive is not None else None
-        images = [(shown(image.path), image_caption(run, i)) for i, image in enumerate(run.images)]
+        images = [(shown(image.path), image_caption(run, i, lang)) for i, image in enumerate(run.images)]
         can_delete = deletable(run, datetime.now().astimezone())
         return [
             run.run_id,
@@ -246,10 +239,10 @@ class HistoryTab:
             gr.update(visible=True),
             gr.update(visible=bool(images)),  # a run stopped or failed early may have none
             images,
-            details(run, zone(zone_name)),
+            details(run, zone(zone_name), lang),
             gr.update(value=download, interactive=download is not None),
             gr.update(interactive=bool(images)),
-            gr.update(value=DELETE if can_delete else "🗑️ Delete (still running)", interactive=can_delete),
+            gr.update(value=t("history_delete" if can_delete else "history_delete_busy", lang), interactive=can_delete),
         ]
 
     def reuse_settings(
@@ -257,23 +250,24 @@ class HistoryTab:
     ) -> dict[Any, Any]:
         """The run's settings in its tab; with its vendor first if this visitor can use it and the
         picker shows another (then the vendor's own event fills the form: `refill_pending`)."""
-        run = self._run(run_id, owned, request)
+        run, lang = self._run(run_id, owned, request), lang_of(request)
         if run.provider and run.provider != current and run.provider in self.page.vendors.available(keys):
             return {self.page.provider: run.provider, self.pending: run.run_id}
         if run.provider and run.provider != current:
-            gr.Warning(f"Made with {vendor_title(run.provider)}, which has no key here: the vendor picked stays.")
-        return self._refilled(run, current) | {self.pending: None}
+            gr.Warning(t("history_vendor_kept", lang, vendor=vendor_title(run.provider, lang)))
+        return self._refilled(run, current, lang) | {self.pending: None}
 
     def refill_pending(self, pending: Any, owned: Any, provider: str | None, request: gr.Request) -> dict[Any, Any]:
         """After a vendor change: the run whose settings wait for it, if any (any other change: nothing)."""
         if pending is None:
             return {self.pending: None}  # (Gradio reads an empty dict as one value, not as no updates)
-        return self._refilled(self._run(pending, owned, request), provider) | {self.pending: None}
+        run = self._run(pending, owned, request)
+        return self._refilled(run, provider, lang_of(request)) | {self.pending: None}
 
-    def _refilled(self, run: PastRun, provider: str | None) -> dict[Any, Any]:
-        values, notes = form_values(run, self.page.form.adapter(provider))
+    def _refilled(self, run: PastRun, provider: str | None, lang: Lang) -> dict[Any, Any]:
+        values, notes = form_values(run, self.page.form.adapter(provider), lang)
         form = self._form(run.mode)
-        gr.Info(" ".join([f"This run's settings are filled in under {TAB_NAMES[run.mode]}.", *notes]))
+        gr.Info(sentences([t("history_filled", lang, tab=tab_name(run.mode, lang)), *notes], lang))
         return {form[name]: value for name, value in values.items() if name in form} | {
             self.page.tabs: gr.Tabs(selected=TAB_IDS[run.mode])
         }
@@ -289,7 +283,8 @@ class HistoryTab:
     ) -> tuple[Any, Any]:
         run = self._run(run_id, owned, request)
         if not run.images:
-            raise gr.Error("This run saved no image.", title="Nothing to send")
+            lang = lang_of(request)
+            raise gr.Error(t("history_saved_nothing", lang), title=t("title_nothing_to_send", lang))
         images = [shown(image.path) for image in run.images]
         return self.page._use_as_reference(images, picked, references, provider, request)
 
@@ -297,17 +292,19 @@ class HistoryTab:
         self, run_id: Any, armed: Any, owned: Any, page_no: Any, zone_name: str | None, request: gr.Request
     ) -> list[Any]:
         """Asks first: the button turns into a confirmation for this run, and a second click deletes."""
-        run = self._run(run_id, owned, request)
+        run, lang = self._run(run_id, owned, request), lang_of(request)
         if not deletable(run, datetime.now().astimezone()):
-            raise gr.Error("This run may still be saving its files: try again later.", title="Still running")
+            raise gr.Error(t("history_busy", lang), title=t("title_history_busy", lang))
         if armed != run.run_id:
-            return [gr.skip()] * len(self.listing) + [run.run_id, gr.update(value=CONFIRM), gr.skip(), gr.skip()]
+            confirm = gr.update(value=t("history_confirm", lang))
+            return [gr.skip()] * len(self.listing) + [run.run_id, confirm, gr.skip(), gr.skip()]
         delete_run(self.root, run.run_id)
         self.made.forget(request.session_hash, run.run_id)
         left = [run_id for run_id in self._mine(owned, request) if run_id != run.run_id]
-        gr.Info("The run is deleted, with its files.")
+        gr.Info(t("history_deleted", lang))
         listing = self._listing(left, _page(page_no), zone_name, request)
-        hidden = [None, gr.update(value=DELETE), None, gr.update(visible=False)]  # armed, button, chosen, details
+        button = gr.update(value=t("history_delete", lang))
+        hidden = [None, button, None, gr.update(visible=False)]  # armed, button, chosen, details
         return [left if self.own else gr.skip(), *listing[1:], *hidden]
 
     # ---- the form a run refills -----------------------------------------------------------------

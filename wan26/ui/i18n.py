@@ -4,8 +4,10 @@ Two ways a text reaches the page in the visitor's language:
 - Static labels, placeholders, info texts, buttons, tab and accordion titles, radio choices and
   Markdown are `I18N("key")` (or `both(...)`, for a text rendered once when the page is built): the
   browser picks the language from its own locale, so there is no English flash before the page loads.
-- Texts the server writes per request (counts, verdicts, notes, errors, run details) come from
-  `t(key, lang)`, with `lang = lang_of(request)` read from the request's Accept-Language.
+- Texts the server writes per request (counts, verdicts, notes, errors, run details, History's
+  cards and answers) come from `t(key, lang)`, with `lang = lang_of(request)` read from the
+  request's Accept-Language. So do the few words Gradio shows untranslated even as `I18N` (the
+  examples tables' column headings): the page load sends them, so they are English until it ends.
 
 The core (`wan26`) speaks English, and its command line prints it as it is: its messages (limit
 violations, progress, the key guard's lines, hints) are translated here by pattern (`translate`),
@@ -121,6 +123,20 @@ LABELS: dict[str, Words] = {
     "results": Words("Results", "生成结果"),
     "reuse_seed": Words("♻️ Reuse this seed", "♻️ 复用此种子"),
     "to_edit": Words("↗️ Use as reference in Edit", "↗️ 用作编辑的参考图"),
+    "before_after": Words(
+        "Before / after: image 1 against the selected result (drag the line)", "前后对比：图1与所选结果（拖动分割线）"
+    ),
+    "examples": Words(
+        "Examples (a click fills the form; nothing runs until Generate)", "示例（点击即填入表单；点“生成”前不会运行）"
+    ),
+    "examples_references": Words("References", "参考图"),
+    "tab_history": Words("History", "历史记录"),
+    "history_refresh": Words("🔄 Refresh", "🔄 刷新"),
+    "history_past_runs": Words("Past runs", "过往运行"),
+    "history_images": Words("This run's images", "这次运行的图片"),
+    "history_reuse": Words("♻️ Reuse settings", "♻️ 复用设置"),
+    "history_download": Words("⬇️ Download originals (.zip)", "⬇️ 下载原图（.zip）"),
+    "history_delete": Words("🗑️ Delete", "🗑️ 删除"),
 }
 
 # Texts the server writes, with `{value}` fields filled in by `t`.
@@ -307,7 +323,106 @@ TEXTS: dict[str, Words] = {
         "Run once first: the seed used is shown after a run.", "请先生成一次：生成后会显示实际使用的种子。"
     ),
     "title_no_seed_yet": Words("No seed yet", "还没有种子"),
+    # History: its pager, cards, a run's details, and what its buttons answer.
+    "history_empty_own": Words(
+        "No saved runs in this browser yet: what you generate appears here.",
+        "这个浏览器里还没有保存的运行：你生成的内容会出现在这里。",
+    ),
+    "history_empty_all": Words(
+        "No saved runs in the output folder yet: what you generate appears here.",
+        "输出文件夹里还没有保存的运行：你生成的内容会出现在这里。",
+    ),
+    "history_page": Words(
+        "Page {page} of {pages} · {runs} · select one for its details and actions",
+        "第 {page}/{pages} 页 · {runs} · 选择一次运行可查看详情和操作",
+    ),
+    "history_runs": Words("{total} runs, newest first", "共 {total} 次运行，最新的在前"),
+    "history_run": Words("{total} run, newest first", "共 {total} 次运行，最新的在前"),
+    "history_unknown_vendor": Words("unknown vendor", "未知服务商"),
+    "history_prompt_unknown": Words("(prompt not known)", "（提示词未知）"),
+    "history_seed": Words("seed {seed}", "种子 {seed}"),
+    "history_no_seed": Words("no seed", "无种子"),
+    "history_cost_na": Words("cost n/a", "费用未知"),
+    "history_no_cost": Words("no cost reported", "未报告费用"),
+    "history_image": Words("image {index} · {seed}{size}", "图{index} · {seed}{size}"),
+    "history_image_seed": Words("seed {seed} · ", "种子 {seed} · "),
+    # (In Chinese the colon follows the bold: "**词：**" followed by a letter would not close the bold.)
+    "history_prompt": Words("**Prompt:** {prompt}", "**提示词**：{prompt}"),
+    "history_negative": Words("**Negative prompt:** {prompt}", "**反向提示词**：{prompt}"),
+    "history_model": Words(" (`{model}`)", "（`{model}`）"),
+    "history_model_flow": Words(" (`{model}`, {flow})", "（`{model}`，{flow}）"),
+    "history_vendor": Words(
+        "**Vendor:** {vendor}{model} · **Seed:** {seed} · **Size:** {size}",
+        "**服务商**：{vendor}{model} · **种子**：{seed} · **尺寸**：{size}",
+    ),
+    "history_seed_none": Words("none sent", "未发送"),
+    "history_cost": Words(
+        "**Cost:** {cost} · **Images:** {count} · **Status:** {status}",
+        "**费用**：{cost} · **图片**：{count} 张 · **状态**：{status}",
+    ),
+    "history_status_error": Words("{status}: {error}", "{status}：{error}"),
+    "history_task_fetched": Words(
+        "*not known: the run saved a task fetched by its id*", "*未知：这次运行保存的是按任务 ID 取回的任务*"
+    ),
+    "history_empty_prompt": Words("*empty*", "*空*"),
+    "history_references": Words(
+        "**References:** {count} (not kept with the run)", "**参考图**：{count} 张（未随运行保存）"
+    ),
+    "history_task_id": Words("**Task id:** `{id}`", "**任务 ID**：`{id}`"),
+    "history_folder": Words("**Run folder:** `{folder}`", "**运行文件夹**：`{folder}`"),
+    "history_image_mark": Words("*[image {index}]*", "*[图{index}]*"),
+    "history_not_yours": Words(
+        "This run is not in your history (any more): refresh the list.",
+        "这次运行不在（或已不在）你的历史记录中：请刷新列表。",
+    ),
+    "title_history_not_yours": Words("No such run", "没有这次运行"),
+    "history_vendor_kept": Words(
+        "Made with {vendor}, which has no key here: the vendor picked stays.",
+        "这次运行用的是 {vendor}，但这里没有它的密钥：服务商保持当前的选择。",
+    ),
+    "history_filled": Words("This run's settings are filled in under {tab}.", "已在“{tab}”中填入这次运行的设置。"),
+    "history_saved_nothing": Words("This run saved no image.", "这次运行没有保存图片。"),
+    "history_busy": Words(
+        "This run may still be saving its files: try again later.", "这次运行可能仍在保存文件：请稍后再试。"
+    ),
+    "title_history_busy": Words("Still running", "仍在运行"),
+    "history_deleted": Words("The run is deleted, with its files.", "这次运行及其文件已删除。"),
+    "history_confirm": Words("⚠️ Click again to delete this run", "⚠️ 再点一次即删除这次运行"),
+    "history_delete_busy": Words("🗑️ Delete (still running)", "🗑️ 删除（仍在运行）"),
+    # "Reuse settings": what could not be filled in.
+    "reuse_prompt_unknown": Words(
+        "Its prompt is not known (the run saved a task fetched by its id).",
+        "它的提示词未知（这次运行保存的是按任务 ID 取回的任务）。",
+    ),
+    "reuse_size_no_shape": Words(
+        "Its size, {size}, is none of the shapes here: check it under Advanced.",
+        "它的尺寸 {size} 不属于这里的任何比例：请在“高级设置”中检查。",
+    ),
+    "reuse_tier_lacking": Words(
+        "It asked for {tier}, which this vendor does not offer: pick a shape.",
+        "它要求的 {tier} 此服务商不提供：请选择一个比例。",
+    ),
+    "reuse_references": Words(
+        "Its {count} reference image(s) are not refilled: add them again.",
+        "它的 {count} 张参考图不会回填：请重新添加。",
+    ),
+    "reuse_input": Words("Its input image is not refilled: add it again.", "它的输入图片不会回填：请重新添加。"),
 }
+
+# How a past run ended, and how it reached its vendor, as History says them (the record's own words in English).
+RUN_STATUSES: dict[str, Words] = {
+    "succeeded": Words("succeeded", "成功"),
+    "failed": Words("failed", "失败"),
+    "stopped": Words("stopped", "已停止"),
+    "still_running": Words("still running", "仍在运行"),
+    "unknown": Words("unknown", "未知"),
+}
+STATUS_MARKS: dict[str, Words] = {
+    "failed": Words("⚠️ failed", "⚠️ 失败"),
+    "stopped": Words("⏹ stopped", "⏹ 已停止"),
+    "still_running": Words("⏳ task unfinished", "⏳ 任务未完成"),
+}
+FLOWS: dict[str, Words] = {"direct": Words("direct", "直接调用"), "task": Words("task", "任务方式")}
 
 # The words on the page for a request's fields (validation messages name them); in English, a field
 # the page has no words for is named as it is.
@@ -333,6 +448,17 @@ def t(key: str, lang: Lang, **values: Any) -> str:
     """The text `key` in `lang`, its `{fields}` filled in."""
     words = TEXTS.get(key) or LABELS[key]
     return words.in_(lang).format(**values)
+
+
+def worded(table: Mapping[str, Words], value: str, lang: Lang) -> str | None:
+    """A record's own word (a status, a flow) as `table` says it in `lang`; None where it does not know it."""
+    words = table.get(value)
+    return words.in_(lang) if words is not None else None
+
+
+def sentences(parts: Iterable[str], lang: Lang) -> str:
+    """Sentences one after another: a space between them in English, none in Chinese."""
+    return ("" if lang is Lang.ZH else " ").join(parts)
 
 
 def listed(names: Iterable[str], lang: Lang) -> str:
@@ -388,9 +514,13 @@ def _quality(params: str) -> float:
 
 # The browser's table: every label, and each text `both` renders when the page is built. Registered
 # under "zh", which the browser's locale chain reaches from zh-CN and zh-TW.
+# Gradio's own words that its Chinese table lacks (its footer's link to the runs kept in the
+# browser): the browser looks for them under "zh" once "zh-CN" has none. English keeps Gradio's.
+GRADIO_ZH = {"common.runs": "运行记录", "common.runs_description": "查看保存在此浏览器中的运行记录"}
+
 I18N = gr.I18n(
     en={key: words.en for key, words in LABELS.items()},
-    zh={key: words.zh for key, words in LABELS.items()},
+    zh={key: words.zh for key, words in LABELS.items()} | GRADIO_ZH,
 )
 
 

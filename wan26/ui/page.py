@@ -11,9 +11,10 @@ from typing import Any
 
 import gradio as gr
 from gradio import utils as gr_utils
+from gradio.helpers import Examples
 
 from wan26.errors import ConfigError
-from wan26.providers import PROVIDERS, get_adapter
+from wan26.providers import PROVIDERS, Adapter, get_adapter
 from wan26.types import ImageRequest, Mode
 from wan26.ui.actions import (
     label_references,
@@ -26,10 +27,10 @@ from wan26.ui.actions import (
 )
 from wan26.ui.before_after import before_after, before_after_selected, before_after_slider, hide_before_after
 from wan26.ui.controls import FOLLOW_INPUT, PRIVATE, PRIVATE_NOTIFYING, FollowsVendor, Form
-from wan26.ui.form_examples import edit_examples, interleave_examples, text_to_image_examples
+from wan26.ui.form_examples import edit_examples, headings, interleave_examples, text_to_image_examples
 from wan26.ui.history_tab import CSS as HISTORY_CSS
 from wan26.ui.history_tab import HistoryTab
-from wan26.ui.i18n import I18N, both, lang_of, t, with_english_labels
+from wan26.ui.i18n import I18N, Lang, both, lang_of, t, with_english_labels
 from wan26.ui.inputs import edit_request, edit_size_value, interleave_request, interleave_size, t2i_request
 from wan26.ui.keys import KeyActions
 from wan26.ui.runs import Runs
@@ -205,7 +206,7 @@ class _Page:
                     self.t_random, self.t_seed = form.seed_controls(mode)
                     self.t_extend, self.t_mark, self.t_task = form.switches(mode)
                 form.notes(mode)
-                text_to_image_examples(self.t_prompt, self.t_shape, self.t_negative)
+                self._headed(text_to_image_examples(self.t_prompt, self.t_shape, self.t_negative), mode)
             with gr.Column(scale=1, min_width=320):
                 self.t_gallery, self.t_details, self.t_used, self.t_reuse, self.t_to_edit = form.results(mode)
         form.shape_sets_size(mode, self.t_shape, self.provider, self.t_width, self.t_height)
@@ -240,9 +241,10 @@ class _Page:
                 first_shape = str(self.e_shape.value)
                 self.e_size = gr.Textbox(edit_size_value(first_shape, 1280, 1280), visible=False)
                 form.notes(mode)
-                examples = edit_examples(self.e_refs, self.e_prompt)
                 # Hidden references would be sent and refused, as with uploads (see _references).
-                self.follows(examples.dataset, lambda a: gr.update(visible=a.facts.image_rules.accepts_local))
+                self._headed(
+                    edit_examples(self.e_refs, self.e_prompt), mode, lambda a: a.facts.image_rules.accepts_local
+                )
             with gr.Column(scale=1, min_width=320):
                 results = form.results(mode, under_buttons=self._before_after_slider)
                 self.e_gallery, self.e_details, self.e_used, self.e_reuse, self.e_to_edit = results
@@ -301,7 +303,7 @@ class _Page:
                 self.i_width = gr.Number(value=0, visible=False, precision=0)
                 self.i_height = gr.Number(value=0, visible=False, precision=0)
                 form.notes(mode)
-                interleave_examples(self.i_prompt, self.i_shape)
+                self._headed(interleave_examples(self.i_prompt, self.i_shape), mode)
             with gr.Column(scale=1, min_width=320):
                 self.i_chat = gr.Chatbot(
                     elem_id="interleave-chat",
@@ -313,6 +315,15 @@ class _Page:
                 self.i_used = gr.Number(label=I18N("seed_used"), precision=0, interactive=False, visible=False)
                 self.i_details = gr.Markdown(label=I18N("run_details"), elem_id="interleave-details")
         form.shape_sets_size(mode, self.i_shape, self.provider, self.i_slide_w, self.i_slide_h)
+
+    def _headed(self, examples: Examples, mode: Mode, shown: Callable[[Adapter], bool] = lambda _: True) -> None:
+        """The examples' headings in the visitor's language (each page load sends them), and the
+        examples shown only where the vendor can use them."""
+
+        def update(adapter: Adapter, lang: Lang) -> Any:
+            return gr.update(visible=shown(adapter), headers=headings(mode, lang))
+
+        self.follows.worded(examples.dataset, update)
 
     def _stopped_runs(self) -> None:
         with gr.Accordion(I18N("stopped_runs"), open=False, elem_id="stopped-runs"):
