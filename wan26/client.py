@@ -128,12 +128,17 @@ def generate(
 
 
 async def _finish(events: AsyncIterator[Event], on_event: EventCallback | None) -> GenerationResult:
+    """The run's result. `Finished` is its last event; reading on to the end lets the run's generators
+    finish here, rather than each being closed later by a task of its own when collected."""
+    result = None
     async for event in events:
         if on_event is not None:
             on_event(event)
         if isinstance(event, Finished):
-            return event.result
-    raise ProtocolError("the run ended without a result", provider="wan26")
+            result = event.result
+    if result is None:
+        raise ProtocolError("the run ended without a result", provider="wan26")
+    return result
 
 
 def _credentials(adapter: Adapter, api_key: str | None, base_url: str | None, env: Mapping[str, str]) -> Credentials:
