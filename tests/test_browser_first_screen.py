@@ -129,3 +129,40 @@ def test_a_reference_too_small_is_refused_before_the_run_is_queued(page, dashsco
     page.locator("#edit-run").click()
     expect(page.locator("#edit-prompt")).to_contain_text("is 100x100 px; the smallest side must be at least 240 px")
     assert dashscope_fake.requests == []
+
+
+def test_a_shape_chosen_while_the_page_loads_is_kept(browser, served, dashscope_fake):  # noqa: F811
+    """The page load adapts the controls to the vendor; a shape the visitor clicked meanwhile stays,
+    with its size (DashScope's 16:9 for text to image: 1712×960). The page's calls are held until
+    after the click, so that the load always ends later."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    held, holding = [], [True]
+
+    def hold(route):
+        if holding[0] and route.request.method == "POST":
+            held.append(route)
+        else:
+            route.continue_()
+
+    try:
+        visitor = context.new_page()
+        visitor.route("**/gradio_api/**", hold)
+        visitor.goto(served)
+        expect(visitor.locator("#text_to_image-prompt textarea")).to_be_visible(timeout=30_000)
+        for _ in range(100):  # the page-load event asks, and waits
+            if held:
+                break
+            visitor.wait_for_timeout(100)
+        assert held, "the page load sent nothing to hold"
+        visitor.locator("#text_to_image-shape").get_by_text("16:9").click()
+        visitor.wait_for_timeout(300)  # the click's own call is asked (and held) too
+        holding[0] = False
+        for route in held:
+            route.continue_()
+        visitor.wait_for_timeout(3000)  # the load's answer and the follow-up that adapts the controls
+        expect(visitor.locator("#text_to_image-shape input:checked")).to_have_value("16:9")
+        open_advanced(visitor, "text_to_image")
+        expect(visitor.locator("#text_to_image-width input[type=number]")).to_have_value("1712")
+        expect(visitor.locator("#text_to_image-height input[type=number]")).to_have_value("960")
+    finally:
+        context.close()

@@ -34,6 +34,7 @@ PRIVATE_NOTIFYING: dict[str, Any] = {"api_visibility": "private", "show_progress
 RAW_CHECK: dict[str, Any] = {**PRIVATE, "preprocess": False, "trigger_mode": "always_last"}
 VendorUpdate = Callable[[Adapter], Any]
 WordedUpdate = Callable[[Adapter, Lang], Any]  # an update that writes words, in the visitor's language
+KeepingUpdate = Callable[[Adapter, Lang, Any], Any]  # one that also gets the control's value as it is
 FOLLOW_INPUT = "follow"  # interleave's size choice: the input image's shape
 LIKE_REFERENCE = {SizeTier.K1: "like_reference_1K", SizeTier.K2: "like_reference_2K"}
 
@@ -43,14 +44,22 @@ class FollowsVendor:
 
     def __init__(self, vendors: Vendors) -> None:
         self.vendors = vendors
-        self.pairs: list[tuple[Any, WordedUpdate]] = []
+        self.pairs: list[tuple[Any, KeepingUpdate]] = []
+        self.kept: list[Any] = []  # controls whose update reads their value: inputs after the vendor
 
     def __call__(self, component: Any, update: VendorUpdate) -> Any:
-        self.pairs.append((component, lambda adapter, _lang: update(adapter)))
+        self.pairs.append((component, lambda adapter, _lang, _value: update(adapter)))
         return component
 
     def worded(self, component: Any, update: WordedUpdate) -> Any:
         """Like calling it, for an update that writes words: it gets the visitor's language too."""
+        self.pairs.append((component, lambda adapter, lang, _value: update(adapter, lang)))
+        return component
+
+    def keeping(self, component: Any, update: KeepingUpdate) -> Any:
+        """Like `worded`, for an update that can keep what the visitor chose: after a page load it gets
+        the control's value as the event read it (`kept_updates`), after a vendor switch None."""
+        self.kept.append(component)
         self.pairs.append((component, update))
         return component
 
@@ -58,9 +67,23 @@ class FollowsVendor:
     def components(self) -> list[Any]:
         return [component for component, _ in self.pairs]
 
+    @property
+    def inputs(self) -> list[Any]:
+        """What `kept_updates` reads after the vendor."""
+        return self.kept
+
     def updates(self, provider: str | None, request: gr.Request) -> list[Any]:
+        """A vendor chosen: every control as that vendor has it (a shape back to its first)."""
+        return self._updates(provider, {}, request)
+
+    def kept_updates(self, request: gr.Request, provider: str | None, *kept_values: Any) -> list[Any]:
+        """After a page load: the same, but a choice made while the page loaded stays where the vendor
+        offers it. (Gradio hands the request first: its annotation says so.)"""
+        return self._updates(provider, dict(zip(map(id, self.kept), kept_values, strict=True)), request)
+
+    def _updates(self, provider: str | None, kept: dict[int, Any], request: gr.Request) -> list[Any]:
         adapter, lang = adapter_named(self.vendors, provider), lang_of(request)
-        return [update(adapter, lang) for _, update in self.pairs]
+        return [update(adapter, lang, kept.get(id(component))) for component, update in self.pairs]
 
 
 def size_choices(adapter: Adapter, mode: Mode, lang: Lang = Lang.EN) -> list[tuple[str, str]]:
@@ -140,7 +163,7 @@ class Form:
         # The shape last applied to the size; made here, inside the tab (a State outside any tab
         # would be laid out in the tab bar).
         self._last_shape[mode] = gr.State(choices[0][1])
-        return self.follows.worded(radio, lambda adapter, lang: _shape_update(adapter, mode, lang))  # type: ignore[no-any-return]
+        return self.follows.keeping(radio, lambda adapter, lang, chosen: _shape_update(adapter, mode, lang, chosen))  # type: ignore[no-any-return]
 
     def negative(self, mode: Mode) -> gr.Textbox:
         def update(adapter: Adapter, lang: Lang) -> Any:
@@ -286,8 +309,12 @@ class Form:
         return self.follows.worded(notes, lambda adapter, lang: vendor_notes(adapter, mode, lang))  # type: ignore[no-any-return]
 
 
-def _shape_update(adapter: Adapter, mode: Mode, lang: Lang) -> Any:
+def _shape_update(adapter: Adapter, mode: Mode, lang: Lang, chosen: Any) -> Any:
+    """The vendor's shapes. A shape it offers too is left as the visitor has it, without a value sent:
+    one clicked while the page loads (or since this event read it) is not replaced by the first."""
     choices = size_choices(adapter, mode, lang)
+    if chosen in {value for _, value in choices}:
+        return gr.update(choices=choices)
     return gr.update(choices=choices, value=choices[0][1] if choices else None)
 
 

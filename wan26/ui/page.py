@@ -338,7 +338,7 @@ class _Page:
         follows, form, provider = self.follows, self.form, self.provider
         adapted = [  # also after each page load: the picker may keep its value, and then it does not "change"
             provider.change(follows.updates, provider, follows.components, **PRIVATE),
-            self.on_load.then(follows.updates, provider, follows.components, **PRIVATE),
+            self.on_load.then(follows.kept_updates, [provider, *follows.inputs], follows.components, **PRIVATE),
         ]
         self.vendor_adapted = adapted[0]  # History's "Reuse settings" fills the form after it
         rechecks: list[tuple[Callable[..., Any], list[Any], Any]] = [
