@@ -134,6 +134,19 @@ def test_edit_takes_its_references_as_links(served, dashscope_fake):
     assert IMAGE_LINK.search(text_of(result))
 
 
+def test_interleave_returns_the_text_and_links_to_its_saved_images(served, dashscope_fake):
+    result = call(served, "interleave", {"prompt": "a three-step recipe for pancakes", "max_images": 2})
+
+    assert not result.isError, text_of(result)
+    sent = dashscope_fake.generation_requests()
+    assert len(sent) == 1 and sent[0].json["parameters"]["max_images"] == 2
+    text = text_of(result)
+    links = sorted(set(IMAGE_LINK.findall(text)))
+    assert links and all(httpx.get(link).content.startswith(b"\x89PNG\r\n\x1a\n") for link in links)
+    assert "wan2.6-image" in text and "request id" in text
+    assert "Step 1" in text[: IMAGE_LINK.search(text).start()]  # the fake's text, before its first image
+
+
 @pytest.fixture
 def free_port() -> int:
     with socket.socket() as probe:
