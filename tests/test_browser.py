@@ -98,6 +98,22 @@ def open_advanced(page, mode):
     page.locator(f"#{mode}-advanced").get_by_role("button", name="Advanced").click()
 
 
+def type_size(page, mode, side, value, shown):
+    """Type a width or height as a visitor does, one box after the other, and wait for the verdict to
+    show it (`shown`, e.g. "2880x1280"). Typed again if it was lost: filled within ~50 ms of Advanced
+    opening, Gradio's slider (mounting then) can drop it and keep its old value."""
+    box, verdict = page.locator(f"#{mode}-{side} input[type=number]"), page.locator(f"#{mode}-size-check")
+    for _ in range(3):
+        box.fill(value)
+        box.press("Enter")
+        try:
+            expect(verdict).to_contain_text(shown, timeout=3_000)
+            return
+        except AssertionError:
+            continue
+    expect(verdict).to_contain_text(shown)
+
+
 def open_settings(page):
     page.locator("#open-settings").click()
     expect(page.locator("#key-status")).to_be_visible(timeout=10_000)
@@ -117,10 +133,8 @@ def test_text_to_image_shows_the_generated_images(page, dashscope_fake, shots):
 def test_a_size_the_api_would_refuse_is_flagged_and_never_sent(page, dashscope_fake, shots):
     page.locator("#text_to_image-prompt textarea").fill("a fox")
     open_advanced(page, "text_to_image")
-    for side in ("width", "height"):
-        box = page.locator(f"#text_to_image-{side} input[type=number]")
-        box.fill("2880")
-        box.press("Enter")
+    type_size(page, "text_to_image", "width", "2880", "2880x1280")
+    type_size(page, "text_to_image", "height", "2880", "2880x2880")
     expect(page.locator("#text_to_image-size-check")).to_contain_text("⛔", timeout=10_000)
     expect(page.locator("#text_to_image-size-check")).to_contain_text("allowed 1,638,400–2,073,600")
     page.locator("#text_to_image-run").click()
@@ -385,11 +399,7 @@ def test_pasted_text_is_counted_at_once(page):
 
 def test_a_width_typed_beyond_the_slider_gets_our_verdict_and_no_error(page, dashscope_fake, shots):
     open_advanced(page, "text_to_image")
-    box = page.locator("#text_to_image-width input[type=number]")
-    box.fill("5000")
-    box.press("Enter")
-    verdict = page.locator("#text_to_image-size-check")
-    expect(verdict).to_contain_text("5000x1280 is 6,400,000 pixels", timeout=10_000)
+    type_size(page, "text_to_image", "width", "5000", "5000x1280 is 6,400,000 pixels")
     expect(page.get_by_text("Error", exact=True)).to_have_count(0)  # no pop-up from the slider's own check
     shots(page, "width_5000")
     assert dashscope_fake.requests == []

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from test_browser import USER_KEY, browser, page_load_watch  # noqa: F401 (the module-scoped fixture, shared)
+from test_browser import USER_KEY, browser, page_load_watch, type_size  # noqa: F401 (the module-scoped fixture, shared)
 from test_browser_history import app_env, own_app  # noqa: F401 (fixtures: an own-mode app of its own)
 
 ZH_HEADERS = {"Accept-Language": "zh-CN,zh;q=0.9"}
@@ -70,10 +70,8 @@ def test_a_refused_size_is_explained_in_chinese(zh_page, dashscope_fake, zh_shot
     page = zh_page
     page.locator("#text_to_image-prompt textarea").fill("一只狐狸")
     page.locator("#text_to_image-advanced").get_by_role("button", name="高级设置").click()
-    for side in ("width", "height"):
-        box = page.locator(f"#text_to_image-{side} input[type=number]")
-        box.fill("2880")
-        box.press("Enter")
+    type_size(page, "text_to_image", "width", "2880", "2880x1280")
+    type_size(page, "text_to_image", "height", "2880", "2880x2880")
     verdict = page.locator("#text_to_image-size-check")
     expect(verdict).to_contain_text("2880x2880 共 8,294,400 像素；总像素须在 1,638,400–2,073,600 之间", timeout=10_000)
     page.locator("#text_to_image-run").click()
@@ -133,7 +131,7 @@ def test_screenshots_in_chinese_with_generate_in_view(browser, served, dashscope
             zh_shots(page, f"{mode}_{width}", full=width >= 1280)
         page.get_by_role("tab", name="历史记录").click()  # on a phone too, all four tabs' names in one row
         expect(page.locator("#history-where")).to_have_text(
-            re.compile(r"^第 \d+/\d+ 页 · 共 \d+ 次运行|还没有保存的运行")
+            re.compile(r"^\s*第 \d+/\d+ 页 · 共 \d+ 次运行|还没有保存的运行")
         )
         expect(page.locator("#history-refresh")).to_have_text("🔄 刷新")
         zh_shots(page, f"history_{width}", full=width >= 1280)
