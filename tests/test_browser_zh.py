@@ -93,6 +93,10 @@ def test_a_refused_key_gets_our_hint_in_chinese(zh_page, served, dashscope_fake,
     expect(page.get_by_text("认证失败").first).to_be_visible(timeout=30_000)
     expect(page.get_by_text("拒绝了你提供的密钥").first).to_be_visible()
     page.wait_for_timeout(500)  # the pop-up fades in
+    # The pop-up's heading: Gradio writes its type in English; the page shows 错误 in its place.
+    heading = page.locator(".toast-title.error").first
+    assert heading.evaluate("e => getComputedStyle(e, '::before').content") == '"错误"'
+    assert heading.evaluate("e => getComputedStyle(e).fontSize") == "0px"  # Gradio's "Error" not shown
     zh_shots(page, "key_refused")
 
 

@@ -1120,3 +1120,22 @@ _AFTER_CHINESE_STOP = re.compile(r"(?<=[。；：）])[ \t]+(?=\S)")
 
 def _filling(template: str) -> Callable[[re.Match[str]], str]:
     return lambda found: template.format(**_filled(found))
+
+
+# Gradio 6.31 heads each pop-up with its type, capitalised, in English ("Error"), whatever title is
+# sent (its statustracker shows `type.charAt(0).toUpperCase() + type.slice(1)`). Gradio sets the
+# page's lang from the browser (<html lang="zh-CN">), so a Chinese page gets the word in Chinese.
+TOAST_TYPES = {
+    "error": Words("Error", "错误"),
+    "warning": Words("Warning", "警告"),
+    "info": Words("Info", "提示"),
+    "success": Words("Success", "成功"),
+}
+
+
+def toast_css() -> str:
+    """CSS putting each pop-up's heading in Chinese on a Chinese page (its count kept)."""
+    hidden = ":lang(zh) .toast-title {font-size: 0 !important}"
+    shown = ":lang(zh) .toast-title::before, :lang(zh) .toast-title .toast-count {font-size: var(--text-lg)}"
+    words = [f':lang(zh) .toast-title.{kind}::before {{content: "{word.zh}"}}' for kind, word in TOAST_TYPES.items()]
+    return "\n".join([hidden, shown, *words]) + "\n"

@@ -30,7 +30,7 @@ from wan26.ui.controls import FOLLOW_INPUT, PRIVATE, PRIVATE_NOTIFYING, FollowsV
 from wan26.ui.form_examples import edit_examples, headings, interleave_examples, text_to_image_examples
 from wan26.ui.history_tab import CSS as HISTORY_CSS
 from wan26.ui.history_tab import HistoryTab
-from wan26.ui.i18n import I18N, Lang, both, lang_of, t, with_english_labels
+from wan26.ui.i18n import I18N, Lang, both, lang_of, t, toast_css, with_english_labels
 from wan26.ui.inputs import edit_request, edit_size_value, interleave_request, interleave_size, t2i_request
 from wan26.ui.keys import KeyActions
 from wan26.ui.runs import Runs
@@ -81,7 +81,7 @@ class StudioApp:
             # Gradio warns that an MCP tool's gr.State inputs keep their defaults. For ours that is the
             # point: no session key (an MCP caller sends theirs in a header) and the vendor's own flow.
             warnings.filterwarnings("ignore", message="This MCP server includes a tool that has a gr.State input")
-            css = CSS + HISTORY_CSS
+            css = CSS + HISTORY_CSS + toast_css()
             return self.blocks.launch(theme=gr.themes.Soft(), css=css, max_file_size="50mb", i18n=I18N, **options)
 
 
