@@ -18,7 +18,7 @@ import time
 import unicodedata
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 SHOWN_DIR = Path(tempfile.gettempdir()) / "wan26-shown"
 THUMBS_DIR = Path(tempfile.gettempdir()) / "wan26-thumbs"
@@ -84,19 +84,18 @@ def thumbnail(path: Path) -> str:
 
 
 def no_image() -> str:
-    """A card for a run that saved no image (it failed, or was stopped before one arrived)."""
-    card = THUMBS_DIR / "no-image.png"
+    """A card for a run that saved no image (it failed, or was stopped before one arrived): a crossed
+    picture frame, with no words, as every visitor shares it whatever their language (the caption
+    below it says what happened)."""
+    card = THUMBS_DIR / "no-image-frame.png"
     if not card.exists():
         THUMBS_DIR.mkdir(parents=True, exist_ok=True)
         partial = card.with_name(f".{secrets.token_hex(8)}.partial")
         image = Image.new("RGB", (THUMB_SIDE, THUMB_SIDE), (214, 217, 225))
-        ImageDraw.Draw(image).text(
-            (THUMB_SIDE // 2, THUMB_SIDE // 3),
-            "no image",
-            fill=(110, 116, 130),
-            anchor="mm",
-            font=ImageFont.load_default(size=32),
-        )
+        frame = (THUMB_SIDE // 3, THUMB_SIDE // 5, THUMB_SIDE * 2 // 3, THUMB_SIDE * 2 // 5)
+        draw = ImageDraw.Draw(image)
+        draw.rectangle(frame, outline=(110, 116, 130), width=4)
+        draw.line(frame, fill=(110, 116, 130), width=4)
         image.save(partial, "PNG")
         partial.replace(card)
     return str(card)
