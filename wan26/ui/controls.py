@@ -45,7 +45,7 @@ class FollowsVendor:
     def __init__(self, vendors: Vendors) -> None:
         self.vendors = vendors
         self.pairs: list[tuple[Any, KeepingUpdate]] = []
-        self.kept: list[Any] = []  # controls whose update reads their value: inputs after the vendor
+        self.inputs: list[Any] = []  # what `kept_updates` reads after the vendor: the `keeping` controls
 
     def __call__(self, component: Any, update: VendorUpdate) -> Any:
         self.pairs.append((component, lambda adapter, _lang, _value: update(adapter)))
@@ -59,18 +59,13 @@ class FollowsVendor:
     def keeping(self, component: Any, update: KeepingUpdate) -> Any:
         """Like `worded`, for an update that can keep what the visitor chose: after a page load it gets
         the control's value as the event read it (`kept_updates`), after a vendor switch None."""
-        self.kept.append(component)
+        self.inputs.append(component)
         self.pairs.append((component, update))
         return component
 
     @property
     def components(self) -> list[Any]:
         return [component for component, _ in self.pairs]
-
-    @property
-    def inputs(self) -> list[Any]:
-        """What `kept_updates` reads after the vendor."""
-        return self.kept
 
     def updates(self, provider: str | None, request: gr.Request) -> list[Any]:
         """A vendor chosen: every control as that vendor has it (a shape back to its first)."""
@@ -79,7 +74,7 @@ class FollowsVendor:
     def kept_updates(self, request: gr.Request, provider: str | None, *kept_values: Any) -> list[Any]:
         """After a page load: the same, but a choice made while the page loaded stays where the vendor
         offers it. (Gradio hands the request first: its annotation says so.)"""
-        return self._updates(provider, dict(zip(map(id, self.kept), kept_values, strict=True)), request)
+        return self._updates(provider, dict(zip(map(id, self.inputs), kept_values, strict=True)), request)
 
     def _updates(self, provider: str | None, kept: dict[int, Any], request: gr.Request) -> list[Any]:
         adapter, lang = adapter_named(self.vendors, provider), lang_of(request)
