@@ -114,6 +114,23 @@ def type_size(page, mode, side, value, shown):
     expect(verdict).to_contain_text(shown)
 
 
+def upload_reference(page, path, size, color):
+    """A PNG of `size` and `color` saved at `path`, uploaded as a reference in the Edit tab."""
+    Image.new("RGB", size, color).save(path)
+    open_tab(page, "Edit")
+    page.locator("#edit-references input[type=file]").set_input_files(str(path))
+
+
+def run_as_task_then_stop(page, prompt):
+    """Text to image through the vendor's task flow, stopped once the page shows the task id."""
+    page.locator("#text_to_image-prompt textarea").fill(prompt)
+    open_advanced(page, "text_to_image")
+    page.locator("#text_to_image-use-task input").check()
+    page.locator("#text_to_image-run").click()
+    expect(page.locator("#text_to_image-details")).to_contain_text("Task id", timeout=30_000)
+    page.locator("#text_to_image-stop").click()
+
+
 def open_settings(page):
     page.locator("#open-settings").click()
     expect(page.locator("#key-status")).to_be_visible(timeout=10_000)
@@ -146,10 +163,7 @@ def test_a_size_the_api_would_refuse_is_flagged_and_never_sent(page, dashscope_f
 
 
 def test_edit_with_an_uploaded_reference(page, dashscope_fake, shots, tmp_path):
-    reference = tmp_path / "cat.png"
-    Image.new("RGB", (640, 480), (30, 140, 90)).save(reference)
-    open_tab(page, "Edit")
-    page.locator("#edit-references input[type=file]").set_input_files(str(reference))
+    upload_reference(page, tmp_path / "cat.png", (640, 480), (30, 140, 90))
     expect(page.locator("#edit-references")).to_contain_text("Image 1", timeout=10_000)
     page.locator("#edit-prompt textarea").fill("image 1 as a pencil sketch")
     page.locator("#edit-run").click()
@@ -347,12 +361,7 @@ def test_stopping_while_an_image_downloads_leaves_its_link_on_the_page(page, das
 
 def test_a_task_stopped_while_running_is_followed_and_its_images_shown(page, dashscope_fake, shots):
     dashscope_fake.task_script = ["PENDING", "RUNNING", "RUNNING", "SUCCEEDED"]
-    page.locator("#text_to_image-prompt textarea").fill("a lighthouse at dawn")
-    open_advanced(page, "text_to_image")
-    page.locator("#text_to_image-use-task input").check()
-    page.locator("#text_to_image-run").click()
-    expect(page.locator("#text_to_image-details")).to_contain_text("Task id", timeout=30_000)
-    page.locator("#text_to_image-stop").click()
+    run_as_task_then_stop(page, "a lighthouse at dawn")
     [task_id] = dashscope_fake.tasks
     expect(page.locator("#text_to_image-details")).to_contain_text("Stopped.", timeout=10_000)
     open_settings(page)
@@ -512,10 +521,7 @@ def test_on_a_phone_an_edit_example_fills_the_references(browser, served, dashsc
 
 
 def test_an_edit_shows_its_first_reference_against_the_chosen_result(page, dashscope_fake, shots, tmp_path):
-    reference = tmp_path / "field.png"
-    Image.new("RGB", (640, 480), (200, 170, 40)).save(reference)
-    open_tab(page, "Edit")
-    page.locator("#edit-references input[type=file]").set_input_files(str(reference))
+    upload_reference(page, tmp_path / "field.png", (640, 480), (200, 170, 40))
     expect(page.locator("#edit-references")).to_contain_text("Image 1", timeout=10_000)
     count = page.locator("#edit-count-slider input[type=number]")
     count.fill("2")

@@ -3,9 +3,18 @@
 Uses test_browser.py's browser and helpers (the same Chromium, the same app against the fakes)."""
 
 import pytest
-from PIL import Image
 from playwright.sync_api import expect
-from test_browser import BROWSER_ARGS, CHROMIUM, browser, open_advanced, open_settings, open_tab, page, shots  # noqa: F401  # noqa: F401  (fixtures)
+from test_browser import (  # noqa: F401  # noqa: F401  (fixtures)
+    BROWSER_ARGS,
+    CHROMIUM,
+    browser,
+    open_advanced,
+    open_settings,
+    open_tab,
+    page,
+    shots,
+    upload_reference,
+)
 
 MODES = {"Text to image": "text_to_image", "Edit": "edit", "Interleaved": "interleave"}
 
@@ -120,10 +129,7 @@ def test_a_run_shows_its_step_in_words_and_one_indicator_on_the_results(page, da
 
 
 def test_a_reference_too_small_is_refused_before_the_run_is_queued(page, dashscope_fake, tmp_path):  # noqa: F811
-    small = tmp_path / "small.png"
-    Image.new("RGB", (100, 100), "red").save(small)
-    open_tab(page, "Edit")
-    page.locator("#edit-references input[type=file]").set_input_files(str(small))
+    upload_reference(page, tmp_path / "small.png", (100, 100), "red")
     expect(page.locator("#edit-references img")).to_have_count(1, timeout=10_000)
     page.locator("#edit-prompt textarea").fill("image 1 as a sketch")
     page.locator("#edit-run").click()

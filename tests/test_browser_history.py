@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import test_browser  # skips this module too when Chromium is missing
 from playwright.sync_api import expect
-from test_browser import open_advanced
+from test_browser import open_advanced, run_as_task_then_stop
 
 from history_app import free_port, history_env, launched
 
@@ -246,12 +246,7 @@ def test_a_task_stopped_while_running_joins_history_with_what_it_made_later(brow
     dashscope_fake.task_script = ["PENDING", "RUNNING", "RUNNING", "SUCCEEDED"]
     context = browser.new_context(viewport=VIEWPORT)
     page = visit(context, own_app)
-    page.locator("#text_to_image-prompt textarea").fill("a lighthouse at dawn")
-    open_advanced(page, "text_to_image")
-    page.locator("#text_to_image-use-task input").check()
-    page.locator("#text_to_image-run").click()
-    expect(page.locator("#text_to_image-details")).to_contain_text("Task id", timeout=30_000)
-    page.locator("#text_to_image-stop").click()
+    run_as_task_then_stop(page, "a lighthouse at dawn")
     open_history(page)
     captions = page.locator("#history-runs .caption-label")
     expect(captions.first).to_contain_text("stopped", timeout=15_000)  # its record: the prompt, no image yet
