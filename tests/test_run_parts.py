@@ -1,6 +1,7 @@
 """The parts of a run (wan26/_run/), each on its own: no fake server, HTTP answered in-process."""
 
 import asyncio
+import contextlib
 import json
 
 import httpx
@@ -168,18 +169,29 @@ def test_text_deltas_are_masked_when_they_quote_the_key(tmp_path):
 
 
 def test_stopping_keeps_what_the_flow_had_read_but_not_yet_passed_on(tmp_path):
-    scene = Scene(tmp_path)
+    """Stop lands just as the vendor's next chunk has been read (while image 1 still downloads, the
+    flow is read beside it): that chunk's image URL is still recorded, never dropped."""
+    scene = Scene(tmp_path, delay=5.0)
 
     async def run():
-        events = scene.events(_stream())
-        first = await anext(events)  # progress; the flow has meanwhile read the whole answer
-        await events.aclose()
-        return first
+        consumer = asyncio.current_task()
 
-    assert isinstance(asyncio.run(run()), Progress)
+        async def source():
+            yield Produced(ProviderOutput((OutputImage("https://oss.example/1.png"),)), part=True)
+            consumer.cancel()  # Stop, pressed while the next chunk is being read
+            yield Produced(ProviderOutput((OutputText("step 2"), OutputImage("https://oss.example/2.png"))), part=True)
+
+        with contextlib.suppress(asyncio.CancelledError):
+            async for _ in scene.events(source()):
+                pass
+
+    asyncio.run(run())
     scene.downloads.note_stopped()
-    assert [entry["source_url"] for entry in scene.downloads.failed] == ["https://oss.example/1.png"]
-    assert scene.log.parts == ["step 1 ", 1, "step 2"]
+    assert [entry["source_url"] for entry in scene.downloads.failed] == [
+        "https://oss.example/1.png",
+        "https://oss.example/2.png",
+    ]
+    assert scene.log.parts == [1, "step 2", 2]
 
 
 def test_a_shared_client_never_hands_one_visitors_cookie_to_another():

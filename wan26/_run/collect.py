@@ -1,10 +1,13 @@
 """What the vendor produced, in order: text passed on at once, images saved while the rest goes on.
 
-The flow runs in a task of its own and hands over what it gets; downloads run beside it. So a
-stream keeps being read while an image downloads, and text after an image is not held back by it.
-Images are announced (`ImageSaved`) in the order they were offered; `ImageOffered` marks each
-one's place among the text the moment it is known. When the run is stopped, what the flow had
-already read but not yet passed on is still recorded, its image URLs with it.
+Downloads run as tasks of their own, so a stream keeps being read while an image downloads, and
+text after an image is not held back by it. While images download and the flow may still produce
+more, the flow's next item is read in a task too, so that an image saved meanwhile is announced
+(`ImageSaved`) at once rather than when the flow next speaks; otherwise it is read here, directly
+(a task per run costs the event loop more than the rest of the hand-over). Images are announced in
+the order they were offered; `ImageOffered` marks each one's place among the text the moment it is
+known. When the run is stopped, what the flow had already read but not yet passed on is still
+recorded, its image URLs with it.
 """
 
 from __future__ import annotations
@@ -53,8 +56,14 @@ class OutputLog:
             self.parts.append(text)
 
 
-_FLOW_ENDED = object()
-_DOWNLOAD_ENDED = object()
+class _FlowEnded:
+    """The flow has nothing more: it returned, or raised `error` (held until its images are saved)."""
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.error = error
+
+
+_DOWNLOAD_ENDED = object()  # no new item yet, but a download ended: announce what is saved
 
 
 async def collected(
@@ -66,16 +75,10 @@ async def collected(
 ) -> AsyncGenerator[Event, None]:
     """Pass on `source`'s progress, text and images as events; images are saved beside it. A flow's
     error is raised once every image it offered is saved or known unsaved."""
-    inbox: asyncio.Queue[object] = asyncio.Queue()
-    downloads.on_done = lambda: inbox.put_nowait(_DOWNLOAD_ENDED)
-    pump = asyncio.create_task(_pump(source, inbox))
-    flow_ended, failure = False, None
+    reader = _Reader(source, downloads)
     try:
-        while not (flow_ended and not downloads.busy):
-            item = await inbox.get()
-            if item is _FLOW_ENDED or isinstance(item, BaseException):
-                flow_ended, failure = True, item if isinstance(item, BaseException) else None
-            elif isinstance(item, Produced):
+        while not isinstance(item := await reader.next(), _FlowEnded):
+            if isinstance(item, Produced):
                 on_output()
                 log.take(item, api_key)
                 for event in _taken(item, log, downloads, api_key):
@@ -85,35 +88,95 @@ async def collected(
             for saved in downloads.finished_in_order():
                 if saved is not None:
                     yield ImageSaved(saved)
-        if failure is not None:
-            raise failure
+        while True:  # the flow has ended: announce the rest as each is saved
+            for saved in downloads.finished_in_order():
+                if saved is not None:
+                    yield ImageSaved(saved)
+            if not downloads.busy:
+                break
+            await reader.download_ended()
+        if item.error is not None:
+            raise item.error
     finally:
-        pump.cancel()
-        _keep_unread(inbox, log, downloads, api_key)
+        reader.stop(lambda unread: _keep_unread(unread, log, downloads, api_key))
         downloads.cancel()
 
 
-async def _pump(source: AsyncIterator[VendorEvent], inbox: asyncio.Queue[object]) -> None:
-    try:
-        async for event in source:
-            inbox.put_nowait(event)
-    except Exception as error:  # noqa: BLE001 (handed over whole: the collector raises it after the downloads)
-        inbox.put_nowait(error)
-    except BaseException as ending:  # a cancellation: the collector must not wait for an end that never comes
-        inbox.put_nowait(ending)
-        raise
-    else:
-        inbox.put_nowait(_FLOW_ENDED)
+class _Reader:
+    """The flow's items, one at a time: read directly, or in a task while images download and the
+    flow may produce more (`Produced.last` says it will not)."""
+
+    def __init__(self, source: AsyncIterator[VendorEvent], downloads: Downloads) -> None:
+        self._source, self._downloads = source, downloads
+        self._pending: asyncio.Future[VendorEvent | _FlowEnded] | None = None
+        self._direct = False  # the flow's last output is in: read the rest (its end) directly
+
+    async def next(self) -> VendorEvent | _FlowEnded | object:
+        """The next item, or `_DOWNLOAD_ENDED` when a download ended first."""
+        if self._pending is None and (self._direct or not self._downloads.busy):
+            return self._noted(await self._read())
+        if self._pending is None:
+            self._pending = asyncio.ensure_future(self._read())
+        if not self._pending.done():
+            await self._first_to_end(self._pending)
+        if not self._pending.done():
+            return _DOWNLOAD_ENDED
+        item, self._pending = self._pending.result(), None
+        return self._noted(item)
+
+    async def download_ended(self) -> None:
+        await self._first_to_end(None)
+
+    def stop(self, keep: Callable[[Produced], None]) -> None:
+        """Stopped: an item read but not passed on is kept; a read still going is cancelled."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        if not pending.done():
+            pending.cancel()
+        elif not pending.cancelled() and isinstance(item := pending.result(), Produced):
+            keep(item)
+
+    def _noted(self, item: VendorEvent | _FlowEnded) -> VendorEvent | _FlowEnded:
+        self._direct |= isinstance(item, Produced) and item.last
+        return item
+
+    async def _read(self) -> VendorEvent | _FlowEnded:
+        try:
+            return await anext(self._source)
+        except StopAsyncIteration:
+            return _FlowEnded()
+        except Exception as error:  # noqa: BLE001 (handed over whole: raised after the downloads)
+            return _FlowEnded(error)
+
+    async def _first_to_end(self, read: asyncio.Future[VendorEvent | _FlowEnded] | None) -> None:
+        """Wait until `read` or any download ends (a download wakes this through `on_done`)."""
+        woken = asyncio.get_running_loop().create_future()
+
+        def wake(*_: object) -> None:
+            if not woken.done():
+                woken.set_result(None)
+
+        self._downloads.on_done = wake
+        if read is not None:
+            read.add_done_callback(wake)
+        try:
+            await woken
+        finally:
+            self._downloads.on_done = _nothing
+            if read is not None:
+                read.remove_done_callback(wake)
 
 
-def _keep_unread(inbox: asyncio.Queue[object], log: OutputLog, downloads: Downloads, api_key: str) -> None:
+def _nothing() -> None:
+    pass
+
+
+def _keep_unread(item: Produced, log: OutputLog, downloads: Downloads, api_key: str) -> None:
     """Stopped: output the flow had read but not yet passed on goes into the record, its images as
     URLs (not downloaded), so the run's record and error still name them."""
-    while not inbox.empty():
-        item = inbox.get_nowait()
-        if isinstance(item, Produced):
-            log.take(item, api_key)
-            _taken(item, log, downloads, api_key, download=False)
+    log.take(item, api_key)
+    _taken(item, log, downloads, api_key, download=False)
 
 
 def _taken(

@@ -62,7 +62,7 @@ async def in_turn(ctx: RunContext, source: AsyncIterator[VendorEvent]) -> AsyncI
 async def direct(ctx: RunContext, wire: WireRequest) -> AsyncIterator[VendorEvent]:
     yield Progress(Phase.WAITING, "Generating (this usually takes 1–2 minutes)")
     output = await _answer(ctx, wire)
-    yield Produced(output)
+    yield Produced(output, last=True)
     if output.error is not None:  # part of the run failed; what it made is saved first
         raise output.error
 

@@ -33,7 +33,7 @@ async def submitted_task(ctx: RunContext, wire: WireRequest, watch: TaskWatch) -
         raise ProtocolError(
             "the task was accepted without a task id", provider=ctx.adapter.facts.name, request_id=submitted.request_id
         )
-    watch.task_id = submitted.task_id
+    watch.task_id, watch.unsettled = submitted.task_id, True  # accepted: from now on it may be billed
     yield Produced(ProviderOutput((), submitted.request_id, cost_usd=submitted.cost_usd))
     yield Progress(Phase.WAITING, f"Task {submitted.raw_status.lower()}", submitted.task_id, submitted.raw_status)
     expected = None if wire.request.mode is Mode.INTERLEAVE else wire.request.n
@@ -66,7 +66,7 @@ async def _task_events(
             continue
         watch.unsettled = False  # it ended: what it made is saved, its failure reported
         if state.output is not None:
-            yield Produced(state.output)
+            yield Produced(state.output, last=True)
         if state.error is not None:
             raise state.error
         return
