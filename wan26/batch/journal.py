@@ -132,6 +132,10 @@ def read_records(folder: Path) -> list[RowRecord] | None:
     connection.row_factory = sqlite3.Row
     try:
         return [_record(row) for row in connection.execute("SELECT * FROM rows ORDER BY number")]
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):  # made a moment ago, its tables not yet: no rows yet
+            return None
+        raise
     finally:
         connection.close()
 

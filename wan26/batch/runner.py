@@ -10,6 +10,7 @@ finds a row still SENDING to have been cut off mid-request: UNKNOWN, never sent 
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -121,6 +122,7 @@ class BatchRun:
         self._todo: set[int] = set()  # rows this run still has to take somewhere
         self._ended_here, self._started_at = 0, clock()
         self._stopping = self._capped = False
+        self._reserved_usd = 0.0  # estimates of rows admitted under the cap, not yet journaled as sending
         self._moved = asyncio.Event()
         self._inbox: asyncio.Queue[BatchEvent | None] = asyncio.Queue()
         self._row_tasks: set[asyncio.Task[None]] = set()
@@ -215,10 +217,18 @@ class BatchRun:
     async def _dispatch(self, lane: _Lane, group: asyncio.TaskGroup) -> None:
         while (item := await self._next(lane)) is not None:
             if item.fetch or self._within_cap(item):
+                # Counted at once: the row's own task journals it as SENDING only when it first runs.
+                self._reserved_usd += 0.0 if item.fetch else item.row.estimate.usd or 0.0
                 lane.running += 1
                 task = group.create_task(self._run_row(lane, item))
                 self._row_tasks.add(task)
-                task.add_done_callback(self._row_tasks.discard)
+                task.add_done_callback(functools.partial(self._row_ended, lane))
+
+    def _row_ended(self, lane: _Lane, task: asyncio.Task[None]) -> None:
+        """A row's task ended, however (even cancelled before it ran): its place is free."""
+        self._row_tasks.discard(task)
+        lane.running -= 1
+        self._wake()
 
     async def _next(self, lane: _Lane) -> _Item | None:
         """The lane's next row once the vendor's pace allows; None when the lane is done or stopped."""
@@ -264,7 +274,7 @@ class BatchRun:
             self._set_aside(item, "not started: the batch reached --max-cost")
 
     def _committed(self) -> float:
-        return sum(record.spent_usd for record in self._records.values())
+        return sum(record.spent_usd for record in self._records.values()) + self._reserved_usd
 
     # ---- one row ----------------------------------------------------------------------------------
 
@@ -277,9 +287,6 @@ class BatchRun:
         except asyncio.CancelledError:
             self._cut_off(item)
             raise
-        finally:
-            lane.running -= 1
-            self._wake()
 
     async def _send(self, lane: _Lane, item: _Item) -> None:
         row, record = item.row, self._records[item.row.number]
@@ -299,6 +306,7 @@ class BatchRun:
             attempts=record.attempts + 1,
         )
         self._save(sending)  # durably, before the request can leave
+        self._reserved_usd -= record.estimate_usd or 0.0  # now counted by its record
         try:
             result = await self._followed(events, row.number)
         except Exception as error:  # noqa: BLE001 (any error becomes this row's state; the batch goes on)

@@ -2,7 +2,7 @@
 
 A rate-limit answer (after the client's own retries) halves the rows allowed at once, at least
 one, and pauses new starts: for the vendor's Retry-After, else a backoff that doubles with each
-answer in a row. Each row that then ends without one lets one more run at once, up to the limit
+answer in a row (answers from rows sent before the pause count once). Each row that then ends without one lets one more run at once, up to the limit
 (additive increase, multiplicative decrease, as TCP does), so a batch settles just under what the
 vendor allows instead of failing rows. Pure: the caller passes the time.
 """
@@ -33,7 +33,10 @@ class Throttle:
         return max(0.0, self.paused_until - now)
 
     def limited(self, now: float, retry_after: float | None) -> float:
-        """A rate-limit answer: fewer at once, and a pause; returns the pause in seconds."""
+        """A rate-limit answer: fewer at once, and a pause; returns the pause in seconds. Answers
+        that come during a pause were sent before it, to the same overload: they change nothing."""
+        if now < self.paused_until:
+            return self.paused_until - now
         self.strikes += 1
         self.at_once = max(1, self.at_once // 2)
         backoff = min(MAX_PAUSE_S, BASE_PAUSE_S * 2.0 ** (self.strikes - 1))
