@@ -137,6 +137,7 @@ def test_a_killed_batch_resumes_sending_each_row_once_and_saving_every_image(ven
     assert [sent(item(i), dashscope, vtrix) for i in range(1, 13)] == [1] * 12  # each row paid once
     for number, task_id in held.items():  # accepted before the kill: fetched by its task id, not sent again
         assert after[number].task_id == task_id
+        assert after[number].seed == before[number].seed is not None  # journaled before sending
         fake = vendor_fakes[after[number].provider]
         assert any(task_id in request.path for request in fake.requests[polls_before[fake.name] :])
     for number, record in after.items():
@@ -183,6 +184,20 @@ def wait_until_answered(fake) -> None:
     deadline = time.monotonic() + WAIT_S
     while fake.in_flight and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+def test_ctrl_c_exits_130_with_the_index_written_and_accepted_tasks_kept(dashscope_fake, tmp_path):
+    dashscope_fake.task_script = list(HELD["dashscope"])
+    jobs = write_jobs(tmp_path / "jobs.csv", [{"prompt": item(i)} for i in (1, 2, 3)])
+    env, folder, log = batch_env(tmp_path, dashscope_fake), tmp_path / "outputs" / "batch-jobs", tmp_path / "run.log"
+    process = start_batch(jobs.name, "--provider", "dashscope", "--concurrency", "2", env=env, cwd=tmp_path, log=log)
+    wait_for(lambda: count(folder, RowStatus.ACCEPTED) == 2, process, "two accepted tasks", log)
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) == 130
+    assert "interrupted; run the same command again" in log.read_text()
+    index = list(csv.DictReader((folder / "index.csv").open(encoding="utf-8")))
+    assert [row["status"] for row in index] == ["accepted", "accepted", "not_started"]
+    assert all(row["task_id"] for row in index[:2])
 
 
 def test_the_cost_cap_leaves_rows_not_started_and_counts_earlier_runs(dashscope_fake, tmp_path):

@@ -3,6 +3,8 @@
 Exit codes: 0 success; 1 the provider or the network failed, or --timeout passed; 2 invalid input
 or configuration (nothing was sent); 130 interrupted. However a run ends, every image the provider
 made is either saved or its URL is printed, and a task still running is named with its fetch command.
+`batch` (`wan26._cli_batch`) keeps to the same codes: 1 when some row failed, has an unknown outcome
+or was not started (the cost cap), and 0 only when every row is done.
 """
 
 from __future__ import annotations
@@ -132,14 +134,16 @@ def _add_batch(commands: Any) -> None:
         description="Wan 2.6: every row of a jobs file, checked first, resumable. Options give the rows' defaults.",
     )
     batch.add_argument("jobs", metavar="JOBS", help="a .csv or .jsonl file (see README: Batch)")
-    batch.add_argument("--mode", choices=[mode.value for mode in Mode], default=Mode.TEXT_TO_IMAGE.value)
+    batch.add_argument(
+        "--mode", choices=[mode.value for mode in Mode], default=Mode.TEXT_TO_IMAGE.value, help="default text_to_image"
+    )
     batch.add_argument("--size", type=_size, help="W×H, or 1K/2K in edit")
     batch.add_argument("-n", type=_count, default=1, help="images per row (default 1; each is billed)")
     batch.add_argument("--seed", type=int, help="default: a random seed per row, recorded")
     batch.add_argument("--negative", default="", metavar="TEXT", help="what to avoid")
     batch.add_argument("--max-images", type=_count, default=5, help="interleave rows: at most this many images")
-    batch.add_argument("--no-prompt-extend", dest="prompt_extend", action="store_false")
-    batch.add_argument("--watermark", action="store_true")
+    batch.add_argument("--no-prompt-extend", dest="prompt_extend", action="store_false", help="send prompts as written")
+    batch.add_argument("--watermark", action="store_true", help="add the provider's 'AI generated' mark")
     batch.add_argument("--provider", choices=[name.value for name in ProviderName], help="for rows that name no vendor")
     batch.add_argument("--out", metavar="DIR", help="the batch folder (default: <output dir>/batch-<JOBS name>)")
     batch.add_argument("--max-cost", type=_usd, metavar="USD", help="start no row that would take the batch past this")

@@ -18,15 +18,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from wan26._lanes import MAX_CONCURRENT_ENV
+from wan26._run.checks import drawn_seed
 from wan26.batch.journal import CUT_OFF, Journal
 from wan26.batch.outcome import error_text, status_after
 from wan26.batch.plan import Plan, PlannedRow
-from wan26.batch.state import RowRecord, RowStatus, Tally
+from wan26.batch.state import RowRecord, RowStatus, Tally, Totals
 from wan26.batch.throttle import Throttle
 from wan26.client import AsyncClient
 from wan26.errors import ProtocolError, ProviderError, RateLimited, Wan26Error
 from wan26.providers import get_adapter
-from wan26.types import Finished, GenerationResult, Mode, Progress
+from wan26.types import Finished, GenerationResult, ImageRequest, Mode, Progress
 
 DEFAULT_CONCURRENCY = 4  # rows at once for a vendor that documents no cap of its own
 MAX_RATE_LIMITED = 10  # rate-limit answers one row may get before it is left not started
@@ -118,6 +119,7 @@ class BatchRun:
         self._journal, self._clients, self._options = journal, clients, options
         self._folder, self._clock = folder.resolve(), clock
         self._records = {record.number: record for record in journal.bind(plan)}
+        self._totals = Totals.of(self._records.values())
         self._lanes: dict[str, _Lane] = {}
         self._todo: set[int] = set()  # rows this run still has to take somewhere
         self._ended_here, self._started_at = 0, clock()
@@ -156,9 +158,7 @@ class BatchRun:
         yield BatchEnded(self.tally(), self._stopping)
 
     def tally(self) -> Tally:
-        records = self._records.values()
-        counts = {status: sum(r.status is status for r in records) for status in RowStatus}
-        ended = [r for r in records if r.status not in (RowStatus.SENDING, RowStatus.ACCEPTED)]
+        counts = self._totals.counts
         minutes = (self._clock() - self._started_at) / 60
         rate = self._ended_here / minutes if self._ended_here and minutes > 0 else None
         return Tally(
@@ -169,8 +169,8 @@ class BatchRun:
             accepted=counts[RowStatus.ACCEPTED],
             not_started=counts[RowStatus.NOT_STARTED],
             running=sum(lane.running for lane in self._lanes.values()),
-            images=sum(len(r.files) for r in records if r.status is RowStatus.DONE),
-            spent_usd=round(sum(r.spent_usd for r in ended), 6),
+            images=self._totals.images,
+            spent_usd=round(self._totals.spent_usd, 6),
             committed_usd=round(self._committed(), 6),
             rows_per_min=rate,
             eta_s=None if rate is None else len(self._todo) / rate * 60,
@@ -274,7 +274,7 @@ class BatchRun:
             self._set_aside(item, "not started: the batch reached --max-cost")
 
     def _committed(self) -> float:
-        return sum(record.spent_usd for record in self._records.values()) + self._reserved_usd
+        return self._totals.committed_usd + self._reserved_usd
 
     # ---- one row ----------------------------------------------------------------------------------
 
@@ -290,7 +290,8 @@ class BatchRun:
 
     async def _send(self, lane: _Lane, item: _Item) -> None:
         row, record = item.row, self._records[item.row.number]
-        events = lane.client.events(row.job.request, flow=row.flow)  # nothing leaves until it is read
+        request = _seeded(row, record.seed)
+        events = lane.client.events(request, flow=row.flow)  # nothing leaves until it is read
         # An earlier attempt left UNKNOWN may have been billed: it stays counted when the row is sent again.
         earlier = record.earlier_usd + (record.estimate_usd or 0.0) * (record.status is RowStatus.UNKNOWN)
         sending = RowRecord(
@@ -303,6 +304,7 @@ class BatchRun:
             estimate_usd=record.estimate_usd,
             earlier_usd=earlier,
             run_dir=self._relative(lane.client.run_dir),
+            seed=request.seed,
             attempts=record.attempts + 1,
         )
         self._save(sending)  # durably, before the request can leave
@@ -346,7 +348,7 @@ class BatchRun:
             cost_usd=result.cost_usd,
             run_dir=self._relative(result.run_dir),
             files=self._files(result),
-            seed=result.seed,
+            seed=result.seed if result.seed is not None else record.seed,  # a fetched run never saw its seed
             error=None,
         )
         self._ended(done)
@@ -399,6 +401,7 @@ class BatchRun:
         self._save(record)
 
     def _save(self, record: RowRecord) -> None:
+        self._totals.replaced(self._records[record.number], record)
         self._records[record.number] = self._journal.save(record)
         self._inbox.put_nowait(RowChanged(record, self.tally()))
 
@@ -413,3 +416,14 @@ class BatchRun:
             return None
         absolute = path.resolve()
         return absolute.relative_to(self._folder).as_posix() if absolute.is_relative_to(self._folder) else str(path)
+
+
+def _seeded(row: PlannedRow, kept: int | None) -> ImageRequest:
+    """The row's request with its seed fixed here, not in the client, so that the journal knows it
+    before sending: a row fetched after a crash still records the seed its images were made with.
+    A row sent again keeps the seed it was first given."""
+    request = row.job.request
+    limits = get_adapter(row.provider).facts.limits[request.mode]
+    if request.seed is not None or limits.seed is None:
+        return request
+    return replace(request, seed=kept if kept is not None else drawn_seed(request, limits))

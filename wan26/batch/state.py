@@ -1,8 +1,11 @@
-"""A batch row's state: the closed set of statuses, and the record the journal keeps of each row."""
+"""A batch row's state: the closed set of statuses, the record the journal keeps of each row, and
+the batch's running totals."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -69,3 +72,32 @@ class Tally:
     committed_usd: float  # `spent_usd` plus the rows under way
     rows_per_min: float | None  # rows ended in this run, per minute
     eta_s: float | None  # for the rows this run still has to do, at that rate
+
+
+@dataclass(slots=True)
+class Totals:
+    """Sums over every row's record, kept up to date one change at a time (`replaced`), so a batch
+    of thousands of rows does not add them all up again on each event."""
+
+    counts: Counter[RowStatus] = field(default_factory=Counter)
+    images: int = 0  # files of DONE rows
+    spent_usd: float = 0.0  # rows no longer under way
+    committed_usd: float = 0.0  # every row, those under way included
+
+    @classmethod
+    def of(cls, records: Iterable[RowRecord]) -> Totals:
+        totals = cls()
+        for record in records:
+            totals.add(record, 1)
+        return totals
+
+    def replaced(self, old: RowRecord, new: RowRecord) -> None:
+        self.add(old, -1)
+        self.add(new, 1)
+
+    def add(self, record: RowRecord, sign: int) -> None:
+        under_way = record.status in (RowStatus.SENDING, RowStatus.ACCEPTED)
+        self.counts[record.status] += sign
+        self.images += sign * len(record.files) * (record.status is RowStatus.DONE)
+        self.spent_usd += 0.0 if under_way else sign * record.spent_usd
+        self.committed_usd += sign * record.spent_usd

@@ -2,9 +2,10 @@
 
 A rate-limit answer (after the client's own retries) halves the rows allowed at once, at least
 one, and pauses new starts: for the vendor's Retry-After, else a backoff that doubles with each
-answer in a row (answers from rows sent before the pause count once). Each row that then ends without one lets one more run at once, up to the limit
-(additive increase, multiplicative decrease, as TCP does), so a batch settles just under what the
-vendor allows instead of failing rows. Pure: the caller passes the time.
+answer in a row (answers from rows sent before the pause count once). Each row that then ends
+without one lets one more run at once, up to the limit (additive increase, multiplicative
+decrease, as TCP does), so a batch settles just under what the vendor allows instead of failing
+rows. Pure: the caller passes the time.
 """
 
 from __future__ import annotations
