@@ -26,6 +26,7 @@ from wan26.batch import (
     JobsFileError,
     Journal,
     Plan,
+    PlannedRow,
     RowChanged,
     RowRecord,
     RowStatus,
@@ -174,23 +175,23 @@ def _print_plan(plan: Plan, folder: Path, out: TextIO) -> None:
     hashes = {row.number: row.row_hash for row in plan.rows}
     same = [r for r in with_cut_off_as_unknown(stored or []) if hashes.get(r.number) == r.row_hash]
     states = {record.number: record.status for record in same}
-    print(
-        f"{'row':>4} {'line':>5}  {'vendor':<10} {'mode':<14} {'images':>6} {'estimate':>9}  {'state':<12} prompt",
-        file=out,
-    )
+    header = f"{'row':>4} {'line':>5}  {'vendor':<10} {'mode':<14} {'images':>6} {'estimate':>9}  {'state':<12} prompt"
+    print(header, file=out)
     for row in plan.rows:
-        usd = "no price" if row.estimate.usd is None else f"${row.estimate.usd:.3f}"
-        state = states.get(row.number, RowStatus.NOT_STARTED).value
-        prompt = " ".join(row.job.request.prompt.split())
-        prompt = prompt if len(prompt) <= 60 else prompt[:59] + "…"
-        print(
-            f"{row.number:>4} {row.job.line:>5}  {row.provider:<10} {row.job.request.mode.value:<14} "
-            f"{row.estimate.images:>6} {usd:>9}  {state:<12} {prompt}",
-            file=out,
-        )
+        print(_plan_line(row, states.get(row.number, RowStatus.NOT_STARTED)), file=out)
     print(_totals(plan, states), file=out)
     if stored is not None and (len(same) != len(stored) or len(stored) != len(plan.rows)):
         print(f"note: {folder} holds a batch started from other rows; running would refuse to mix them", file=out)
+
+
+def _plan_line(row: PlannedRow, state: RowStatus) -> str:
+    usd = "no price" if row.estimate.usd is None else f"${row.estimate.usd:.3f}"
+    prompt = " ".join(row.job.request.prompt.split())  # one line, whatever the prompt holds
+    prompt = prompt if len(prompt) <= 60 else prompt[:59] + "…"
+    return (
+        f"{row.number:>4} {row.job.line:>5}  {row.provider:<10} {row.job.request.mode.value:<14} "
+        f"{row.estimate.images:>6} {usd:>9}  {state.value:<12} {prompt}"
+    )
 
 
 def _totals(plan: Plan, states: dict[int, RowStatus]) -> str:

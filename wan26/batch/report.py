@@ -155,7 +155,7 @@ def _link(path: str) -> str:
 def _facts(entry: dict[str, object]) -> str:
     parts = [str(entry["provider"]), str(entry["mode"]).replace("_", " ")]
     if entry["cost_usd"] is not None:
-        parts.append(f"${entry['cost_usd']} reported")
+        parts.append(f"${entry['cost_usd']:.4f} reported")
     elif entry["estimate_usd"] is not None:
         parts.append(f"≈ ${entry['estimate_usd']:.3f} estimated")
     if entry["seed"] is not None:

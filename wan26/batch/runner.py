@@ -292,22 +292,7 @@ class BatchRun:
         row, record = item.row, self._records[item.row.number]
         request = _seeded(row, record.seed)
         events = lane.client.events(request, flow=row.flow)  # nothing leaves until it is read
-        # An earlier attempt left UNKNOWN may have been billed: it stays counted when the row is sent again.
-        earlier = record.earlier_usd + (record.estimate_usd or 0.0) * (record.status is RowStatus.UNKNOWN)
-        sending = RowRecord(
-            row.number,
-            record.line,
-            record.row_hash,
-            record.provider,
-            record.mode,
-            RowStatus.SENDING,
-            estimate_usd=record.estimate_usd,
-            earlier_usd=earlier,
-            run_dir=self._relative(lane.client.run_dir),
-            seed=request.seed,
-            attempts=record.attempts + 1,
-        )
-        self._save(sending)  # durably, before the request can leave
+        self._save(_sending(record, request.seed, self._relative(lane.client.run_dir)))  # before it can leave
         self._reserved_usd -= record.estimate_usd or 0.0  # now counted by its record
         try:
             result = await self._followed(events, row.number)
@@ -427,3 +412,22 @@ def _seeded(row: PlannedRow, kept: int | None) -> ImageRequest:
     if request.seed is not None or limits.seed is None:
         return request
     return replace(request, seed=kept if kept is not None else drawn_seed(request, limits))
+
+
+def _sending(record: RowRecord, seed: int | None, run_dir: str | None) -> RowRecord:
+    """A fresh attempt: what an earlier one left is cleared, except what it may have cost. An
+    attempt left UNKNOWN may have been billed, so its estimate stays counted when the row is sent again."""
+    earlier = record.earlier_usd + (record.estimate_usd or 0.0) * (record.status is RowStatus.UNKNOWN)
+    return RowRecord(
+        record.number,
+        record.line,
+        record.row_hash,
+        record.provider,
+        record.mode,
+        RowStatus.SENDING,
+        estimate_usd=record.estimate_usd,
+        earlier_usd=earlier,
+        run_dir=run_dir,
+        seed=seed,
+        attempts=record.attempts + 1,
+    )
