@@ -236,6 +236,14 @@ def test_bad_rows_are_reported_with_line_and_field_and_nothing_is_sent(vendor_fa
     assert not (tmp_path / "outputs").exists()
 
 
+def test_a_cost_cap_over_a_vendor_without_a_price_is_refused_before_sending(vendor_fakes, tmp_path):
+    jobs = write_jobs(tmp_path / "jobs.csv", [{"prompt": "an owl", "provider": "vtrix"}])
+    done = run_batch(jobs.name, "--max-cost", "1", env=batch_env(tmp_path, vendor_fakes["vtrix"]), cwd=tmp_path)
+    assert done.returncode == 2
+    assert "line 2 (row 1): provider: vtrix publishes no price, so --max-cost cannot bound this row" in done.stderr
+    assert vendor_fakes["vtrix"].requests == []
+
+
 def test_a_dry_run_prints_the_plan_and_its_total_and_sends_nothing(vendor_fakes, tmp_path):
     rows = [
         {"prompt": "a fox", "provider": "dashscope", "n": "2"},
