@@ -126,9 +126,8 @@ def test_a_killed_batch_resumes_sending_each_row_once_and_saving_every_image(ven
     polls_before = {name: len(fake.requests) for name, fake in vendor_fakes.items()}
 
     set_scripts(QUICK, dashscope, vtrix)
-    for fake in (dashscope, vtrix):
-        for task_id in list(fake.tasks):
-            release(fake, task_id)
+    for number, task_id in held.items():
+        release(vendor_fakes[before[number].provider], task_id)
     resumed = run_batch(jobs.name, "--size", "1280x1280", "--concurrency", "2", env=env, cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
 

@@ -45,6 +45,7 @@ from wan26.providers import default_provider, get_adapter
 from wan26.storage import default_output_dir
 from wan26.types import Mode, ProviderName
 
+_LISTED = 20  # rows named per group at the end; index.csv has them all
 _RETRY_FLAG = {RowStatus.UNKNOWN: "--retry-unknown", RowStatus.FAILED: "--retry-failed"}
 
 
@@ -161,8 +162,16 @@ def _summarize(records: list[RowRecord], progress: ProgressLine) -> None:
         if rows:
             flag = f"; {_RETRY_FLAG[status]} sends them again" if status in _RETRY_FLAG else ""
             progress.say(f"{len(rows)} row(s) {heading}{flag}:")
-            for record in rows:
-                progress.say(f"  {_row_name(record)}: {record.error or ('task ' + str(record.task_id))}")
+            for record in rows[:_LISTED]:
+                progress.say(f"  {_row_name(record)}: {_why(record)}")
+            if len(rows) > _LISTED:
+                progress.say(f"  and {len(rows) - _LISTED} more (index.csv lists every row)")
+
+
+def _why(record: RowRecord) -> str:
+    if record.error:
+        return record.error
+    return f"task {record.task_id}" if record.task_id else "not sent yet"
 
 
 def _row_name(record: RowRecord) -> str:
