@@ -3,6 +3,8 @@
 Exit codes: 0 success; 1 the provider or the network failed, or --timeout passed; 2 invalid input
 or configuration (nothing was sent); 130 interrupted. However a run ends, every image the provider
 made is either saved or its URL is printed, and a task still running is named with its fetch command.
+`batch` (`wan26._cli_batch`) keeps to the same codes: 1 when some row failed, has an unknown outcome
+or was not started (the cost cap), and 0 only when every row is done.
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ _N = TypeVar("_N", int, float)
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # Loaded only now: `--help` and a mistyped option answer without paying for httpx and Pillow.
+    if args.command == "batch":
+        from wan26._cli_batch import run_batch
+
+        return run_batch(args)
     from wan26._cli_run import run_command
 
     return run_command(args)
@@ -46,6 +52,13 @@ def _number(text: str, convert: Callable[[str], _N], what: str) -> _N:
         raise argparse.ArgumentTypeError(f"must be {what}, not {text!r}") from None
 
 
+def _usd(text: str) -> float:
+    value = _number(text, float, "an amount in US dollars")
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 or more dollars, not {text}")
+    return value
+
+
 def _size(text: str) -> Size | SizeTier:
     try:
         return parse_size(text)
@@ -71,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     interleave.add_argument("--image", action="append", metavar="PATH_OR_URL", help="optional input image")
     interleave.add_argument("--max-images", type=_count, default=5, help="at most this many images, 1–5 (default 5)")
     _add_fetch(commands)
+    _add_batch(commands)
     commands.add_parser("providers", help="list the vendors, whether their key is set, and their limits")
     return parser
 
@@ -111,6 +125,34 @@ def _add_fetch(commands: Any) -> None:
         help="the mode the task was submitted in (the timeout message names it)",
     )
     _add_common(fetch)
+
+
+def _add_batch(commands: Any) -> None:
+    batch = commands.add_parser(
+        "batch",
+        help="one request per row of a CSV or JSONL file; run again to resume (no row is paid twice)",
+        description="Wan 2.6: every row of a jobs file, checked first, resumable. Options give the rows' defaults.",
+    )
+    batch.add_argument("jobs", metavar="JOBS", help="a .csv or .jsonl file (see README: Batch)")
+    batch.add_argument(
+        "--mode", choices=[mode.value for mode in Mode], default=Mode.TEXT_TO_IMAGE.value, help="default text_to_image"
+    )
+    batch.add_argument("--size", type=_size, help="W×H, or 1K/2K in edit")
+    batch.add_argument("-n", type=_count, default=1, help="images per row (default 1; each is billed)")
+    batch.add_argument("--seed", type=int, help="default: a random seed per row, recorded")
+    batch.add_argument("--negative", default="", metavar="TEXT", help="what to avoid")
+    batch.add_argument("--max-images", type=_count, default=5, help="interleave rows: at most this many images")
+    batch.add_argument("--no-prompt-extend", dest="prompt_extend", action="store_false", help="send prompts as written")
+    batch.add_argument("--watermark", action="store_true", help="add the provider's 'AI generated' mark")
+    batch.add_argument("--provider", choices=[name.value for name in ProviderName], help="for rows that name no vendor")
+    batch.add_argument("--out", metavar="DIR", help="the batch folder (default: <output dir>/batch-<JOBS name>)")
+    batch.add_argument("--max-cost", type=_usd, metavar="USD", help="start no row that would take the batch past this")
+    batch.add_argument("--concurrency", type=_count, metavar="N", help="rows at once per vendor (default: its cap)")
+    batch.add_argument("--dry-run", action="store_true", help="print the plan and its estimated cost; send nothing")
+    batch.add_argument(
+        "--retry-unknown", action="store_true", help="send again rows whose outcome is unknown (they may be billed)"
+    )
+    batch.add_argument("--retry-failed", action="store_true", help="send again rows that failed (not billed)")
 
 
 def _add_common(command: argparse.ArgumentParser) -> None:

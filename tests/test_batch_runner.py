@@ -1,0 +1,158 @@
+"""`BatchRun`, the Python API the app's Batch tab drives: its events, `stop()`, a rerun on the same
+journal, and a direct-flow row cut off mid-request. Against the loopback fakes, or (for a request
+that never answers) an injected transport."""
+
+import asyncio
+import csv
+from pathlib import Path
+
+import httpx
+import pytest
+
+from wan26 import AsyncClient
+from wan26.batch import (
+    BatchBusy,
+    BatchEnded,
+    BatchRun,
+    Defaults,
+    Journal,
+    RowChanged,
+    RowStatus,
+    RunOptions,
+    default_clients,
+    make_plan,
+    read_jobs,
+)
+from wan26.batch.journal import CUT_OFF
+from wan26.errors import ConfigError
+from wan26.types import ProviderName
+
+QUICK, HELD = ["SUCCEEDED"], ["RUNNING"]
+
+
+def plan_of(tmp_path: Path, prompts: list[str], provider: ProviderName = ProviderName.DASHSCOPE):
+    path = tmp_path / "jobs.csv"
+    with path.open("w", newline="", encoding="utf-8") as file:
+        csv.writer(file).writerows([["prompt"], *([prompt] for prompt in prompts)])
+    return make_plan(read_jobs(path, Defaults(provider=provider)))
+
+
+async def events_of(run: BatchRun, on_event=lambda event: None) -> list:
+    seen = []
+    async for event in run.events():
+        seen.append(event)
+        on_event(event)
+    return seen
+
+
+def statuses_by_row(events) -> dict[int, list[RowStatus]]:
+    ways: dict[int, list[RowStatus]] = {}
+    for event in events:
+        if isinstance(event, RowChanged):
+            ways.setdefault(event.record.number, []).append(event.record.status)
+    return ways
+
+
+def sent(fake, prompt: str) -> int:
+    return sum(prompt in request.body.decode() for request in fake.generation_requests())
+
+
+def test_events_follow_each_row_from_sending_to_done(dashscope_fake, tmp_path):
+    dashscope_fake.task_script = QUICK
+    plan, folder = plan_of(tmp_path, ["a fox", "an owl", "a cat"]), tmp_path / "batch"
+    journal = Journal.open(folder)
+    run = BatchRun(plan, journal, default_clients(folder, dashscope_fake.env()), folder=folder)
+    events = asyncio.run(events_of(run))
+    journal.close()
+    assert statuses_by_row(events) == {n: [RowStatus.SENDING, RowStatus.ACCEPTED, RowStatus.DONE] for n in (1, 2, 3)}
+    ended = events[-1]
+    assert isinstance(ended, BatchEnded) and not ended.stopped
+    assert (ended.tally.done, ended.tally.images, ended.tally.spent_usd) == (3, 3, pytest.approx(0.09))
+    assert all((folder / record.files[0]).is_file() and record.task_id for record in run.records)
+
+
+def test_stop_now_leaves_accepted_tasks_to_be_fetched_by_the_next_run(dashscope_fake, tmp_path):
+    dashscope_fake.task_script = HELD
+    prompts = ["item 1", "item 2", "item 3"]
+    plan, folder = plan_of(tmp_path, prompts), tmp_path / "batch"
+    journal = Journal.open(folder)
+    run = BatchRun(
+        plan, journal, default_clients(folder, dashscope_fake.env()), RunOptions(concurrency=2), folder=folder
+    )
+
+    def stop_once_two_are_accepted(event) -> None:
+        if isinstance(event, RowChanged) and [r.status for r in run.records].count(RowStatus.ACCEPTED) == 2:
+            run.stop(now=True)
+
+    ended = asyncio.run(events_of(run, stop_once_two_are_accepted))[-1]
+    journal.close()
+    assert ended.stopped
+    assert [r.status for r in run.records] == [RowStatus.ACCEPTED, RowStatus.ACCEPTED, RowStatus.NOT_STARTED]
+
+    dashscope_fake.task_script = QUICK
+    for task in dashscope_fake.tasks.values():
+        task.script, task.step = list(QUICK), -1
+    journal = Journal.open(folder)
+    again = BatchRun(plan, journal, default_clients(folder, dashscope_fake.env()), folder=folder)
+    asyncio.run(events_of(again))
+    journal.close()
+    assert [r.status for r in again.records] == [RowStatus.DONE] * 3
+    assert [sent(dashscope_fake, prompt) for prompt in prompts] == [1, 1, 1]
+
+
+def test_a_direct_call_cut_off_is_unknown_and_sent_again_only_when_asked(vendor_fakes, tmp_path):
+    aimlapi = vendor_fakes["aimlapi"]
+    plan, folder = plan_of(tmp_path, ["a heron"], ProviderName.AIMLAPI), tmp_path / "batch"
+    arrived, calls = asyncio.Event(), []
+
+    async def never_answers(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        arrived.set()
+        await asyncio.Event().wait()  # the answer that never comes
+        raise AssertionError("unreachable")
+
+    def hanging_clients(provider: str) -> AsyncClient:
+        transport = httpx.MockTransport(never_answers)
+        return AsyncClient(
+            provider, api_key="k", base_url="http://aimlapi.test", output_dir=folder, transport=transport
+        )
+
+    async def cut_off(run: BatchRun) -> list:
+        stopper = asyncio.create_task(arrived.wait())
+        stopper.add_done_callback(lambda _: run.stop(now=True))
+        return await events_of(run)
+
+    journal = Journal.open(folder)
+    run = BatchRun(plan, journal, hanging_clients, folder=folder)
+    asyncio.run(cut_off(run))
+    journal.close()
+    [record] = run.records
+    assert (record.status, record.error, len(calls)) == (RowStatus.UNKNOWN, CUT_OFF, 1)  # AI/ML API has no task id
+
+    clients = default_clients(folder, aimlapi.env())
+    for options, status in ((RunOptions(), RowStatus.UNKNOWN), (RunOptions(retry_unknown=True), RowStatus.DONE)):
+        journal = Journal.open(folder)
+        rerun = BatchRun(plan, journal, clients, options, folder=folder)
+        asyncio.run(events_of(rerun))
+        journal.close()
+        assert rerun.records[0].status is status
+    assert sent(aimlapi, "a heron") == 1  # only the explicit retry reached the vendor
+    assert rerun.records[0].spent_usd == pytest.approx(0.039 * 2)  # the cut-off attempt may have been billed too
+
+
+def test_a_missing_key_stops_the_batch_before_anything_is_sent(dashscope_fake, tmp_path):
+    plan, folder = plan_of(tmp_path, ["a fox"]), tmp_path / "batch"
+    journal = Journal.open(folder)
+    run = BatchRun(plan, journal, default_clients(folder, {}), folder=folder)
+    with pytest.raises(ConfigError, match="DASHSCOPE_API_KEY"):
+        asyncio.run(events_of(run))
+    journal.close()
+    assert run.records[0].status is RowStatus.NOT_STARTED and dashscope_fake.requests == []
+
+
+def test_one_process_at_a_time_runs_a_batch(tmp_path):
+    journal = Journal.open(tmp_path / "batch")
+    with pytest.raises(BatchBusy):
+        Journal.open(tmp_path / "batch")
+    journal.close()
+    Journal.open(tmp_path / "batch").close()  # free again once the first is closed

@@ -1,0 +1,91 @@
+"""What a batch will do: each row's flow and estimated cost, and the hashes that tie a batch
+folder to the jobs it was started with."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from wan26.batch.jobs import JobRow, Jobs
+from wan26.pricing import Estimate, estimate
+from wan26.providers import PROVIDERS, Adapter, flows_of
+from wan26.types import Flow, ImageRequest
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedRow:
+    job: JobRow
+    flow: Flow
+    estimate: Estimate
+    row_hash: str
+
+    @property
+    def number(self) -> int:
+        return self.job.number
+
+    @property
+    def provider(self) -> str:
+        return self.job.provider.value
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    jobs_path: Path
+    rows: tuple[PlannedRow, ...]
+    batch_hash: str
+
+    @property
+    def images(self) -> int:
+        return sum(row.estimate.images for row in self.rows)
+
+    @property
+    def total_usd(self) -> float:
+        """The estimated cost of every row with a published price."""
+        return round(sum(row.estimate.usd or 0.0 for row in self.rows), 6)
+
+    @property
+    def unpriced(self) -> tuple[PlannedRow, ...]:
+        """Rows whose vendor publishes no price: not in `total_usd`."""
+        return tuple(row for row in self.rows if row.estimate.usd is None)
+
+
+def make_plan(jobs: Jobs) -> Plan:
+    rows = tuple(_planned(row) for row in jobs.rows)
+    digest = hashlib.sha256("".join(f"{row.number}:{row.row_hash}\n" for row in rows).encode()).hexdigest()
+    return Plan(jobs.path, rows, digest)
+
+
+def _planned(row: JobRow) -> PlannedRow:
+    adapter = PROVIDERS[row.provider]
+    return PlannedRow(row, preferred_flow(adapter), estimate(adapter.facts.price, row.request), row_hash(row))
+
+
+def preferred_flow(adapter: Adapter) -> Flow:
+    """The task flow wherever the vendor has one. Its task id outlives this process: a row cut off
+    after its task was accepted (Ctrl-C, a crash, a reboot) is fetched on the next run instead of
+    being sent again and paid twice. A direct call cut off leaves nothing to fetch."""
+    return Flow.TASK if Flow.TASK in flows_of(adapter) else adapter.facts.default_flow
+
+
+def row_hash(row: JobRow) -> str:
+    """A digest of everything asked for in the row: a row that changes is a different request. The
+    references count as written, so the jobs file's folder may move with its images."""
+    asked = {"provider": row.provider.value, **_request_fields(row.request), "images": list(row.references)}
+    canonical = json.dumps(asked, sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _request_fields(request: ImageRequest) -> dict[str, object]:
+    return {
+        "mode": request.mode.value,
+        "prompt": request.prompt,
+        "negative_prompt": request.negative_prompt,
+        "size": None if request.size is None else str(request.size),
+        "n": request.n,
+        "max_images": request.max_images,
+        "seed": request.seed,
+        "prompt_extend": request.prompt_extend,
+        "watermark": request.watermark,
+    }
