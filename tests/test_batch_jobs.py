@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from wan26.batch import Defaults, JobsFileError, make_plan, read_jobs
+from wan26.batch import Defaults, JobsFileError, RunOptions, make_plan, read_jobs
 from wan26.batch.outcome import status_after
 from wan26.batch.progress import ProgressLine, duration, progress_text
 from wan26.batch.state import RowRecord, RowStatus, Tally
@@ -233,3 +233,17 @@ def test_the_progress_line_rewrites_itself_on_a_terminal_and_logs_plain_lines_el
         line.show(TALLY)
     line.show(TALLY, force=True)
     assert "\r" not in log.getvalue() and log.getvalue().count("\n") == 3  # at 0 s, at 11 s, and the forced one
+
+
+def test_rows_start_no_faster_than_the_vendors_documented_rate():
+    throttle = Throttle(limit=5, min_gap_s=0.2)  # DashScope: 5 new jobs per second per account
+    assert throttle.may_start(running=0, now=10.0)
+    throttle.started(now=10.0)
+    assert not throttle.may_start(running=1, now=10.1) and throttle.wait_s(now=10.1) == pytest.approx(0.1)
+    assert throttle.may_start(running=1, now=10.2)
+
+
+def test_the_documented_rate_is_adapter_data_and_can_be_overridden():
+    assert RunOptions().gap_for("dashscope") == pytest.approx(0.2)
+    assert RunOptions().gap_for("runware") == 0.0  # no number published
+    assert RunOptions(rate=2).gap_for("runware") == pytest.approx(0.5)

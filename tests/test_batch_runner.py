@@ -156,3 +156,19 @@ def test_one_process_at_a_time_runs_a_batch(tmp_path):
         Journal.open(tmp_path / "batch")
     journal.close()
     Journal.open(tmp_path / "batch").close()  # free again once the first is closed
+
+
+def test_rows_start_no_faster_than_the_rate_asked_for(dashscope_fake, tmp_path, monkeypatch):
+    from wan26.batch.throttle import Throttle
+
+    starts: list[float] = []
+    original = Throttle.started
+    monkeypatch.setattr(Throttle, "started", lambda self, now: (starts.append(now), original(self, now)))
+    dashscope_fake.task_script = QUICK
+    plan, folder = plan_of(tmp_path, ["a fox", "an owl", "a cat", "a hen"]), tmp_path / "batch"
+    journal = Journal.open(folder)
+    run = BatchRun(plan, journal, default_clients(folder, dashscope_fake.env()), RunOptions(rate=10), folder=folder)
+    asyncio.run(events_of(run))
+    journal.close()
+    assert len(starts) == 4 and all(later - earlier >= 0.1 for earlier, later in zip(starts, starts[1:], strict=False))
+    assert all(record.status is RowStatus.DONE for record in run.records)

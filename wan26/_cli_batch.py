@@ -99,7 +99,7 @@ def _defaults(args: argparse.Namespace) -> Defaults:
 
 
 def _options(args: argparse.Namespace) -> RunOptions:
-    return RunOptions(args.max_cost, args.concurrency, args.retry_unknown, args.retry_failed)
+    return RunOptions(args.max_cost, args.concurrency, args.retry_unknown, args.retry_failed, args.rate)
 
 
 def _run(plan: Plan, folder: Path, options: RunOptions, err: TextIO, out: TextIO) -> int:

@@ -59,6 +59,13 @@ def _usd(text: str) -> float:
     return value
 
 
+def _per_second(text: str) -> float:
+    value = _number(text, float, "a number per second")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be more than 0 per second, not {text}")
+    return value
+
+
 def _size(text: str) -> Size | SizeTier:
     try:
         return parse_size(text)
@@ -148,6 +155,9 @@ def _add_batch(commands: Any) -> None:
     batch.add_argument("--out", metavar="DIR", help="the batch folder (default: <output dir>/batch-<JOBS name>)")
     batch.add_argument("--max-cost", type=_usd, metavar="USD", help="start no row that would take the batch past this")
     batch.add_argument("--concurrency", type=_count, metavar="N", help="rows at once per vendor (default: its cap)")
+    batch.add_argument(
+        "--rate", type=_per_second, metavar="N", help="rows started per second per vendor (default: its documented)"
+    )
     batch.add_argument("--dry-run", action="store_true", help="print the plan and its estimated cost; send nothing")
     batch.add_argument(
         "--retry-unknown", action="store_true", help="send again rows whose outcome is unknown (they may be billed)"

@@ -54,9 +54,15 @@ class RunOptions:
     concurrency: int | None = None  # rows at once per vendor; None: the vendor's documented cap
     retry_unknown: bool = False  # send UNKNOWN rows again (they may have been billed once already)
     retry_failed: bool = False  # send FAILED rows again
+    rate: float | None = None  # rows started per second per vendor; None: the vendor's documented rate
 
     def concurrency_for(self, provider: str) -> int:
         return self.concurrency or get_adapter(provider).facts.max_concurrent_per_key or DEFAULT_CONCURRENCY
+
+    def gap_for(self, provider: str) -> float:
+        """Seconds between two starts for `provider` (0: as fast as the rows at once allow)."""
+        rate = self.rate or get_adapter(provider).facts.submissions_per_second
+        return 1.0 / rate if rate else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +204,8 @@ class BatchRun:
 
     def _lane(self, provider: str) -> _Lane:
         if provider not in self._lanes:
-            throttle = Throttle(self._options.concurrency_for(provider))
+            options = self._options
+            throttle = Throttle(options.concurrency_for(provider), min_gap_s=options.gap_for(provider))
             self._lanes[provider] = _Lane(self._clients(provider), throttle, deque())
         return self._lanes[provider]
 
@@ -239,6 +246,7 @@ class BatchRun:
                 return None
             now = self._clock()
             if lane.queue and lane.throttle.may_start(lane.running, now):
+                lane.throttle.started(now)
                 return lane.queue.popleft()
             pause = lane.throttle.wait_s(now)
             await self._changed(pause if lane.queue and pause > 0 else None)

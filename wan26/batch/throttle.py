@@ -1,4 +1,5 @@
-"""How fast one vendor's rows start: at most so many at once, slowed down by rate-limit answers.
+"""How fast one vendor's rows start: at most so many at once, no faster than the vendor's documented
+rate of new jobs, and slowed down by rate-limit answers.
 
 A rate-limit answer (after the client's own retries) halves the rows allowed at once, at least
 one, and pauses new starts: for the vendor's Retry-After, else a backoff that doubles with each
@@ -22,16 +23,21 @@ class Throttle:
     at_once: int = 0  # rows allowed at once now (0: `limit`)
     paused_until: float = 0.0  # no new row starts before this time
     strikes: int = 0  # rate-limit answers since the last row that got through
+    min_gap_s: float = 0.0  # the least time between two starts: 1 / the vendor's documented rate
+    last_start: float = float("-inf")
 
     def __post_init__(self) -> None:
         self.at_once = self.at_once or self.limit
 
     def may_start(self, running: int, now: float) -> bool:
-        return running < self.at_once and now >= self.paused_until
+        return running < self.at_once and self.wait_s(now) == 0.0
 
     def wait_s(self, now: float) -> float:
-        """Seconds until the pause ends (0 when there is none)."""
-        return max(0.0, self.paused_until - now)
+        """Seconds until a row may start, as far as time goes (0: now)."""
+        return max(0.0, self.paused_until - now, self.last_start + self.min_gap_s - now)
+
+    def started(self, now: float) -> None:
+        self.last_start = now
 
     def limited(self, now: float, retry_after: float | None) -> float:
         """A rate-limit answer: fewer at once, and a pause; returns the pause in seconds. Answers

@@ -145,6 +145,8 @@ class ProviderFacts:
     default_flow: Flow  # the one runs use unless told otherwise; one of `flows_of(adapter)`
     # The vendor's documented limit on jobs running at once for one account; None where none is documented.
     max_concurrent_per_key: int | None = None
+    # The vendor's documented limit on new jobs per second for one account; None where none is documented.
+    submissions_per_second: float | None = None
     regions: Regions | None = None  # for a vendor with one host per region
 
     def __post_init__(self) -> None:

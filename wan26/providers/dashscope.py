@@ -132,6 +132,9 @@ FACTS = ProviderFacts(
     # 5 tasks at once per Alibaba Cloud account (all its keys together), for wan2.6-image and wan2.6-t2i:
     # https://help.aliyun.com/zh/model-studio/rate-limit, https://www.alibabacloud.com/help/en/model-studio/rate-limit
     max_concurrent_per_key=5,
+    # and 5 task submissions per second (the same pages; the Beijing wan2.6-t2i row reads 1, which we
+    # take for a typo: every other region and model says 5).
+    submissions_per_second=5.0,
     regions=Regions("DASHSCOPE_REGION", REGION_BASE_URLS),
 )
 
