@@ -158,13 +158,15 @@ def _row(outcome: VendorOutcome) -> tuple[str, ...]:
 
 
 def _files_or_error(outcome: VendorOutcome) -> str:
-    if outcome.result is not None:
-        return ", ".join(str(image.path) for image in outcome.result.images)
+    if outcome.result is not None:  # one folder: its path once, then the other files' names
+        paths = [image.path for image in outcome.result.images]
+        return ", ".join([str(paths[0]), *(path.name for path in paths[1:])]) if paths else "no images"
     error = outcome.error
     if isinstance(error, ProviderError):
         code = f" [{error.code}]" if error.code else ""
+        status = f" (HTTP {error.status_code})" if error.status_code else ""
         request_id = f"; request id {error.request_id}" if error.request_id else ""
-        return f"error: {error.title}{code}{request_id}"
+        return f"error: {error.title}{code}{status}{request_id}"
     if isinstance(error, InvalidRequest):
         return "left out: " + "; ".join(str(violation) for violation in error.violations)
     return f"error: {error}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
+from itertools import product
 
 from wan26.limits import ModeLimits
 from wan26.types import Size, SizeSpec, SizeTier
@@ -18,23 +19,27 @@ def nearest_size(asked: SizeSpec, limits: ModeLimits, recommended: Iterable[Size
         return asked  # a side of 0 or less is no size at all: refused, not adapted
     if isinstance(asked, SizeTier):  # a tier has no shape to keep
         return None
-    for candidate in (scaled(asked, limits), *by_shape(asked, recommended)):
+    for candidate in (*scaled(asked, limits), *by_shape(asked, recommended)):
         if takes(candidate):
             return candidate
     return None
 
 
-def scaled(size: Size, limits: ModeLimits) -> Size:
-    """`size`'s shape brought within the vendor's total pixels and sides, on its side multiple."""
-    target = min(max(size.pixels, limits.pixels.low), limits.pixels.high)
-    scale = math.sqrt(target / size.pixels)
+def scaled(size: Size, limits: ModeLimits) -> list[Size]:
+    """`size`'s shape brought within the vendor's total pixels, then each side within its bounds (a
+    shape beyond them gets the nearest it allows), on its side multiple: each way of rounding the
+    two sides, the likeliest to fit first."""
+    scale = math.sqrt(min(max(size.pixels, limits.pixels.low), limits.pixels.high) / size.pixels)
     if limits.side is not None:
         scale = min(scale, limits.side.high / max(size.width, size.height))
-        scale = max(scale, limits.side.low / min(size.width, size.height))
-    # Rounded away from the limit crossed: up when growing to a minimum, down when shrinking to a maximum.
-    step = math.ceil if scale > 1 else math.floor
+    width, height = size.width * scale, size.height * scale
+    if limits.side is not None:
+        width, height = (min(max(side, limits.side.low), limits.side.high) for side in (width, height))
+    # Away from the limit crossed first: up when growing to a minimum, down when shrinking to a maximum;
+    # then the other ways, which may keep the ratio within bounds that the first breaks.
+    steps = (_up, _nearest, _down) if scale > 1 else (_down, _nearest, _up)
     multiple = limits.side_multiple
-    return Size(_on_multiple(size.width * scale, multiple, step), _on_multiple(size.height * scale, multiple, step))
+    return [Size(_on_multiple(width, multiple, w), _on_multiple(height, multiple, h)) for w, h in product(steps, steps)]
 
 
 def by_shape(size: Size, recommended: Iterable[Size]) -> list[Size]:
@@ -48,4 +53,17 @@ def _positive(size: SizeSpec) -> bool:
 
 
 def _on_multiple(side: float, multiple: int, step: Callable[[float], int]) -> int:
-    return max(multiple, step(side / multiple) * multiple)
+    # Rounded first, so that a side computed as 1439.9999… is 1440, not one multiple less.
+    return max(multiple, step(round(side / multiple, 6)) * multiple)
+
+
+def _up(value: float) -> int:
+    return math.ceil(value)
+
+
+def _down(value: float) -> int:
+    return math.floor(value)
+
+
+def _nearest(value: float) -> int:
+    return round(value)
