@@ -105,6 +105,7 @@ def test_the_daily_limit_refuses_a_vendor_before_anything_is_sent(served, keyed,
     ("providers", "prompt", "said"),
     [
         ([], "a fox", "Choose at least one vendor"),
+        (7, "a fox", "Choose at least one vendor"),  # not a list: no choice at all
         (["dashscope", "vtrix"], "a fox", "No key for Vtrix here"),  # the server has none, the visitor gave none
         (["dashscope", "nobody"], "a fox", "No key for nobody here"),
         (["dashscope"], "", "is required"),

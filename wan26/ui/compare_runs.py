@@ -114,7 +114,7 @@ class CompareRuns:
         """Each chosen vendor's request, or one InvalidRequest naming every problem, in the visitor's words."""
         prompt, providers, negative, size, n, seed, extend, mark = values
         request = compare_request(prompt, negative, size, n, seed, extend, mark)
-        chosen = [str(name) for name in providers or []]
+        chosen = _names(providers)
         missing = [name for name in chosen if not self._keyed(name, keys, http)]
         if not chosen or missing:
             raise _unkeyed(missing, lang)
@@ -144,6 +144,15 @@ class CompareRuns:
         except ConfigError:
             return False
         return bool(own_key(name, keys, http)) or name in self.settings.vendors.server_keyed()
+
+
+def _names(providers: Any) -> list[str]:
+    """The vendors chosen: the boxes' list, or an API caller's "a,b,c"; anything else is no choice."""
+    if isinstance(providers, str):
+        providers = providers.split(",")
+    if not isinstance(providers, list | tuple):
+        return []
+    return [name for name in (str(item).strip() for item in providers) if name]
 
 
 def _unkeyed(missing: list[str], lang: Lang) -> InvalidRequest:
