@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 from dotenv import find_dotenv, load_dotenv
 
+from wan26._cli_compare import compare_command
 from wan26._http import Timeouts
 from wan26._poll import PollPolicy
 from wan26.client import AsyncClient, fetch_command
@@ -40,6 +41,8 @@ def run_command(args: argparse.Namespace) -> int:
     load_dotenv(find_dotenv(usecwd=True))  # the .env of the folder the user runs from
     if args.command == "providers":
         return _list_providers()
+    if args.command == "compare":
+        return compare_command(args)
     printer = _Printer(args.json, streams_text=args.command == Mode.INTERLEAVE.value)
     try:
         return asyncio.run(_run(args, printer))

@@ -1,7 +1,8 @@
 """`python -m wan26`: the package from a shell. Progress goes to stderr, results to stdout.
 
 Exit codes: 0 success; 1 the provider or the network failed, or --timeout passed; 2 invalid input
-or configuration (nothing was sent); 130 interrupted. However a run ends, every image the provider
+or configuration (nothing was sent); 130 interrupted (`compare`: 1 when any vendor failed or was left
+out). However a run ends, every image the provider
 made is either saved or its URL is printed, and a task still running is named with its fetch command.
 `batch` (`wan26._cli_batch`) keeps to the same codes: 1 when some row failed, has an unknown outcome
 or was not started (the cost cap), and 0 only when every row is done.
@@ -92,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     interleave.add_argument("--max-images", type=_count, default=5, help="at most this many images, 1–5 (default 5)")
     _add_fetch(commands)
     _add_batch(commands)
+    _add_compare(commands)
     commands.add_parser("providers", help="list the vendors, whether their key is set, and their limits")
     return parser
 
@@ -163,6 +165,39 @@ def _add_batch(commands: Any) -> None:
         "--retry-unknown", action="store_true", help="send again rows whose outcome is unknown (they may be billed)"
     )
     batch.add_argument("--retry-failed", action="store_true", help="send again rows that failed (not billed)")
+
+
+def _providers(text: str) -> list[str]:
+    """`a,b,c`: vendor names, each known, in the order given."""
+    names = [name.strip().lower() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in ProviderName.__members__.values()]
+    if unknown or not names:
+        known = ", ".join(name.value for name in ProviderName)
+        raise argparse.ArgumentTypeError(f"{', '.join(unknown) or 'no vendor'} is not one of: {known}")
+    return names
+
+
+def _add_compare(commands: Any) -> None:
+    summary = "one text-to-image request sent to several vendors at once, side by side"
+    compare = commands.add_parser("compare", help=summary, description=f"Wan 2.6: {summary}.")
+    compare.add_argument("prompt", help="what to make")
+    compare.add_argument(
+        "--providers",
+        type=_providers,
+        metavar="A,B,C",
+        help="the vendors, comma-separated (default: every vendor whose key is set)",
+    )
+    # One explicit size every vendor takes: a vendor's own default would differ from the others'.
+    compare.add_argument("--size", type=_size, default=Size(1280, 1280), help="W×H (default 1280x1280)")
+    compare.add_argument("-n", type=_count, default=1, help="images per vendor (default 1; each is billed)")
+    compare.add_argument("--seed", type=int, help="0–2147483647; default: one random seed shared by every vendor")
+    compare.add_argument("--negative", default="", metavar="TEXT", help="what to avoid (≤500 characters)")
+    compare.add_argument("--watermark", action="store_true", help="add the vendor's 'AI generated' mark")
+    compare.add_argument("--no-prompt-extend", dest="prompt_extend", action="store_false", help="no prompt rewriting")
+    compare.add_argument(
+        "--out", metavar="DIR", help="where the compare folder goes (default: $WAN26_OUTPUT_DIR or outputs/)"
+    )
+    compare.add_argument("--json", action="store_true", help="print one JSON object on stdout at the end")
 
 
 def _add_common(command: argparse.ArgumentParser) -> None:

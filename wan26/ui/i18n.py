@@ -409,6 +409,87 @@ TEXTS: dict[str, Words] = {
     "reuse_input": Words("Its input image is not refilled: add it again.", "它的输入图片不会回填：请重新添加。"),
 }
 
+# The Compare tab: its labels (the browser's) and the texts its columns are written with.
+_ENTER_COMPARE = Words("(Enter to compare · Shift+Enter for a new line)", "（Enter 对比 · Shift+Enter 换行）")
+COMPARE_LABELS: dict[str, Words] = {
+    "tab_compare": Words("Compare", "对比"),
+    "compare_about": Words(
+        "One prompt sent to several vendors at once, side by side. An option a vendor lacks is not sent to "
+        "it, and its column says so.",
+        "同一个提示词同时发给多个服务商，结果并排显示。某个服务商不支持的选项不会发给它，并在它的一栏中注明。",
+    ),
+    "compare_placeholder": Words(
+        f"A lighthouse at dawn, watercolour {_ENTER_COMPARE.en}", f"黎明时分的灯塔，水彩画{_ENTER_COMPARE.zh}"
+    ),
+    "compare_run": Words("Compare", "对比生成"),
+    "compare_vendors": Words("Vendors to compare", "参与对比的服务商"),
+    "compare_vendors_info": Words(
+        "The vendors with a key: the server's, or yours (⚙️ Keys and settings).",
+        "有密钥的服务商：服务器的，或你自己的（⚙️ 密钥与设置）。",
+    ),
+    "compare_options": Words("Options (shared, adapted to each vendor)", "选项（共用，按各服务商调整）"),
+    "compare_size": Words(
+        "Size, W×H (a vendor that lacks it gets the nearest size it offers)",
+        "尺寸，宽×高（不支持的服务商使用它提供的最接近的尺寸）",
+    ),
+    "compare_n": Words("Images per vendor", "每个服务商的张数"),
+    "compare_negative": Words("Negative prompt (≤500 characters)", "反向提示词（≤500 字符）"),
+    "compare_seed": Words(
+        "Seed (-1 = one random seed, the same for every vendor)", "种子（-1 = 随机，所有服务商相同）"
+    ),
+}
+COMPARE_TEXTS: dict[str, Words] = {
+    "compare_head": Words("### {vendor}", "### {vendor}"),
+    "compare_ready": Words("Chosen: its results appear here.", "已选择：结果会显示在这里。"),
+    "compare_waiting": Words("⏳ Waiting to start", "⏳ 等待开始"),
+    "compare_step": Words("⏳ {step}", "⏳ {step}"),
+    "compare_done": Words(
+        "✅ **{count} image(s)** · {elapsed} s · {seed} · {cost}",
+        "✅ **{count} 张图** · {elapsed} 秒 · {seed} · {cost}",
+    ),
+    "compare_failed": Words("⚠️ **{title}** (after {elapsed} s)", "⚠️ **{title}**（{elapsed} 秒后）"),
+    "compare_skipped": Words(
+        "⛔ **Not sent**: the request does not fit {vendor}", "⛔ **未发送**：请求不符合 {vendor} 的限制"
+    ),
+    "compare_seed_one": Words("seed {seed}", "种子 {seed}"),
+    "compare_seeds": Words("seeds {seeds}", "种子 {seeds}"),
+    "compare_no_seed": Words("no seed", "无种子"),
+    "compare_cost_reported": Words("💲 ${usd} (reported)", "💲 ${usd}（服务商报告）"),
+    "compare_cost_estimate": Words("💲 ~${usd} (estimate)", "💲 约 ${usd}（预估）"),
+    "compare_cost_unknown": Words("💲 cost unknown", "💲 费用未知"),
+    "compare_expected": Words("💲 expected: {estimate}", "💲 预计：{estimate}"),
+    "compare_not_sent": Words(
+        "ℹ️ Not sent to this vendor: {field} {asked} (it takes no such option)",
+        "ℹ️ 未发给此服务商：{field} {asked}（它不支持此选项）",
+    ),
+    "compare_sent_as": Words(
+        "ℹ️ {field}: {asked} asked, {sent} sent ({reason})", "ℹ️ {field}：要求 {asked}，实际发送 {sent}（{reason}）"
+    ),
+    "compare_left_to_vendor": Words(
+        "ℹ️ {field}: {asked} not sent, the vendor's default is used ({reason})",
+        "ℹ️ {field}：{asked} 未发送，使用服务商的默认值（{reason}）",
+    ),
+    "compare_request_id": Words("request id `{id}`", "请求 ID `{id}`"),
+    "compare_running": Words("⏳ Comparing {count} vendor(s) at once…", "⏳ 正在同时对比 {count} 个服务商…"),
+    "compare_summary": Words(
+        "**{done} of {count} vendor(s) succeeded** · {cost}", "**{count} 个服务商中 {done} 个成功** · {cost}"
+    ),
+    "compare_summary_failed": Words("⚠️ Failed or not sent: {vendors}", "⚠️ 失败或未发送：{vendors}"),
+    "compare_total": Words("💲 total ${usd}", "💲 合计 ${usd}"),
+    "compare_total_estimate": Words("💲 total ~${usd} (part estimated)", "💲 合计约 ${usd}（部分为预估）"),
+    "compare_shared_seed": Words(
+        "Every vendor that takes a seed was sent seed {seed}.", "所有支持种子的服务商都收到了种子 {seed}。"
+    ),
+    "compare_choose": Words("Choose at least one vendor to compare.", "请至少选择一个服务商进行对比。"),
+    "compare_no_key": Words(
+        "No key for {vendors} here: paste yours in ⚙️ Keys and settings, or untick it.",
+        "这里没有 {vendors} 的密钥：请在 ⚙️ 密钥与设置 中粘贴你的密钥，或取消勾选。",
+    ),
+    "compare_problem_for": Words("{message} ({vendors})", "{message}（{vendors}）"),
+}
+LABELS |= COMPARE_LABELS
+TEXTS |= COMPARE_TEXTS
+
 # How a past run ended, and how it reached its vendor, as History says them (the record's own words in English).
 RUN_STATUSES: dict[str, Words] = {
     "succeeded": Words("succeeded", "成功"),
@@ -438,6 +519,7 @@ FIELDS: dict[str, Words] = {
     "seed": Words("Seed", "种子"),
     "max_images": Words("Images at most", "最多张数"),
     "provider": Words("Vendor", "服务商"),
+    "providers": Words("Vendors", "服务商"),
     "watermark": Words("watermark", "水印"),
     "mode": Words("mode", "模式"),
 }

@@ -26,6 +26,8 @@ from wan26.ui.actions import (
     use_as_reference,
 )
 from wan26.ui.before_after import before_after, before_after_selected, before_after_slider, hide_before_after
+from wan26.ui.compare_tab import CSS as COMPARE_CSS
+from wan26.ui.compare_tab import CompareTab
 from wan26.ui.controls import FOLLOW_INPUT, PRIVATE, PRIVATE_NOTIFYING, FollowsVendor, Form
 from wan26.ui.form_examples import edit_examples, headings, interleave_examples, text_to_image_examples
 from wan26.ui.history_tab import CSS as HISTORY_CSS
@@ -81,7 +83,7 @@ class StudioApp:
             # Gradio warns that an MCP tool's gr.State inputs keep their defaults. For ours that is the
             # point: no session key (an MCP caller sends theirs in a header) and the vendor's own flow.
             warnings.filterwarnings("ignore", message="This MCP server includes a tool that has a gr.State input")
-            css = CSS + HISTORY_CSS + toast_css()
+            css = CSS + HISTORY_CSS + COMPARE_CSS + toast_css()
             return self.blocks.launch(theme=gr.themes.Soft(), css=css, max_file_size="50mb", i18n=I18N, **options)
 
 
@@ -125,12 +127,14 @@ class _Page:
     def build(self, blocks: gr.Blocks) -> None:
         self.session_keys = gr.State({})
         self.history = HistoryTab(self) if self.settings.history is not HistoryMode.OFF else None
+        self.compare = CompareTab(self)
         with gr.Column(elem_id="app-container"):
             self._header()
             with gr.Tabs() as self.tabs:
                 self._t2i_tab()
                 self._edit_tab()
                 self._interleave_tab()
+                self.compare.build()
                 if self.history:
                     self.history.build()
         self._settings_panel(blocks)
@@ -138,6 +142,7 @@ class _Page:
         self._wire_edit()
         self._wire_endpoints()
         self._wire_results()
+        self.compare.wire()  # before History, which follows every run event
         if self.history:
             self.history.wire(blocks)
 

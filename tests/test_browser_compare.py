@@ -1,0 +1,102 @@
+"""The Compare tab in headless Chromium, used as a person would: at 1280×720 and on a phone (390×844),
+against the vendor fakes, one of them failing. Uses test_browser.py's browser and helpers.
+
+Screenshots go to $WAN26_SCREENSHOTS (default: the test's tmp folder), named compare-*.png."""
+
+import pytest
+from playwright.sync_api import expect
+from test_browser import browser, page_load_watch, shots  # noqa: F401 (fixtures)
+from test_compare_app import keyed  # noqa: F401 (a fixture)
+
+from fakes.vendor import FailureKind
+
+RUN_WAIT_MS = 30_000
+
+
+def open_compare(page):
+    """The Compare tab; on a phone Gradio folds the tabs that do not fit into its "More tabs" menu."""
+    tab = page.get_by_role("tab", name="Compare")
+    if tab.count() and tab.is_visible():
+        tab.click()
+    else:
+        page.get_by_label("More tabs").click()
+        page.locator(".overflow-dropdown button", has_text="Compare").click()
+    expect(page.locator("#compare-prompt textarea")).to_be_visible(timeout=10_000)
+
+
+@pytest.fixture
+def visitor(browser, served, keyed):  # noqa: F811
+    """visitor(width, height): a new visitor's page, the server keyed for four vendors, Runware failing."""
+    fakes = keyed("aimlapi", "runware", "shortapi")
+    fakes["runware"].fail_with(FailureKind.CREDITS)
+    contexts = []
+
+    def open_page(width, height):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        contexts.append(context)
+        opened = context.new_page()
+        settled = page_load_watch(opened)
+        opened.goto(served)
+        expect(opened.locator("#text_to_image-prompt textarea")).to_be_visible(timeout=30_000)
+        settled()
+        open_compare(opened)
+        return opened, fakes
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def compare(page, prompt, untick=()):
+    boxes = page.locator("#compare-vendors")
+    expect(boxes.get_by_label("Runware")).to_be_checked(timeout=10_000)  # the page load ticked every keyed vendor
+    for title in untick:
+        boxes.get_by_label(title).uncheck()
+    page.locator("#compare-prompt textarea").fill(prompt)
+    page.locator("#compare-run").click()
+
+
+def within_first_screen(page, selector, height):
+    box = page.locator(selector).bounding_box()
+    assert box is not None and box["y"] + box["height"] <= height, f"{selector} is below the fold: {box}"
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 720), (390, 844)])
+def test_compare_shows_a_column_per_vendor_and_the_failing_one_its_error(visitor, shots, width, height):  # noqa: F811
+    page, fakes = visitor(width, height)
+    name = "desktop" if width > 600 else "phone"
+    for selector in ("#compare-prompt", "#compare-run", "#compare-vendors"):
+        within_first_screen(page, selector, height)
+    shots(page, f"compare-{name}-first", full_page=False)
+    compare(page, "a lighthouse at dawn, watercolour", untick=["ShortAPI"])
+    for vendor in ("dashscope", "aimlapi"):
+        expect(page.locator(f"#compare-{vendor}-images img")).to_have_count(1, timeout=RUN_WAIT_MS)
+        expect(page.locator(f"#compare-{vendor}-card")).to_contain_text("✅ 1 image(s)")
+    failed = page.locator("#compare-runware-card")
+    expect(failed).to_contain_text("Permission or billing problem", timeout=RUN_WAIT_MS)
+    expect(failed).to_contain_text("insufficientCredits")
+    expect(page.locator("#compare-runware-images")).to_be_hidden()
+    expect(page.locator("#compare-shortapi")).to_be_hidden()  # unticked: no column, nothing sent
+    expect(page.locator("#compare-summary")).to_contain_text("2 of 3 vendor(s) succeeded")
+    expect(page.locator("#compare-summary")).to_contain_text("Failed or not sent: Runware")
+    page.locator("#compare-summary").scroll_into_view_if_needed()
+    shots(page, f"compare-{name}-results", full_page=False)
+    shots(page, f"compare-{name}-results-full")
+    assert fakes["shortapi"].requests == []
+    assert [len(fakes[vendor].generation_requests()) for vendor in ("dashscope", "aimlapi", "runware")] == [1, 1, 1]
+
+
+def test_stop_says_what_may_be_billed_and_a_vendors_task_is_followed(visitor, shots):  # noqa: F811
+    page, fakes = visitor(1280, 720)
+    fakes["aimlapi"].latency = 20.0  # still generating when Stop is clicked
+    compare(page, "a fox at night")  # ShortAPI runs as a task, polled: it has a task id by then
+    expect(page.locator("#compare-dashscope-images img")).to_have_count(1, timeout=RUN_WAIT_MS)
+    expect(page.locator("#compare-shortapi-card")).to_contain_text("Task", timeout=RUN_WAIT_MS)
+    page.locator("#compare-stop").click()
+    expect(page.locator("#compare-summary")).to_contain_text("Stopped", timeout=10_000)
+    expect(page.locator("#compare-summary")).to_contain_text("may still be billed")
+    shots(page, "compare-desktop-stopped", full_page=False)
+    page.locator("#open-settings").click()
+    page.locator("#stopped-runs").get_by_role("button", name="Stopped runs").click()
+    page.locator("#stopped-check").click()
+    expect(page.locator("#stopped-status")).to_contain_text("ShortAPI", timeout=10_000)
