@@ -40,9 +40,17 @@ def _count(text: str) -> int:
 
 
 def _seconds(text: str) -> float:
-    value = _number(text, float, "a number of seconds")
+    return _positive(text, "seconds")
+
+
+def _per_second(text: str) -> float:
+    return _positive(text, "per second")
+
+
+def _positive(text: str, unit: str) -> float:
+    value = _number(text, float, f"a number ({unit})")
     if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {text}")
+        raise argparse.ArgumentTypeError(f"must be more than 0 {unit}, not {text}")
     return value
 
 
@@ -57,13 +65,6 @@ def _usd(text: str) -> float:
     value = _number(text, float, "an amount in US dollars")
     if not 0 <= value < float("inf"):
         raise argparse.ArgumentTypeError(f"must be 0 or more dollars, not {text}")
-    return value
-
-
-def _per_second(text: str) -> float:
-    value = _number(text, float, "a number per second")
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be more than 0 per second, not {text}")
     return value
 
 

@@ -92,6 +92,20 @@ class ImageRequest:
     prompt_extend: bool = True
     watermark: bool = False
 
+    def settings(self) -> dict[str, object]:
+        """What was asked for, as plain JSON values (the images left out: callers say what they need of them)."""
+        return {
+            "mode": self.mode.value,
+            "prompt": self.prompt,
+            "negative_prompt": self.negative_prompt,
+            "size": None if self.size is None else str(self.size),
+            "n": self.n,
+            "max_images": self.max_images,
+            "seed": self.seed,
+            "prompt_extend": self.prompt_extend,
+            "watermark": self.watermark,
+        }
+
 
 class Phase(StrEnum):
     PREPARING = "preparing"

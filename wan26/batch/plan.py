@@ -11,7 +11,7 @@ from pathlib import Path
 from wan26.batch.jobs import JobRow, Jobs
 from wan26.pricing import Estimate, estimate
 from wan26.providers import PROVIDERS, Adapter, flows_of
-from wan26.types import Flow, ImageRequest
+from wan26.types import Flow
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,20 +72,6 @@ def preferred_flow(adapter: Adapter) -> Flow:
 def row_hash(row: JobRow) -> str:
     """A digest of everything asked for in the row: a row that changes is a different request. The
     references count as written, so the jobs file's folder may move with its images."""
-    asked = {"provider": row.provider.value, **_request_fields(row.request), "images": list(row.references)}
+    asked = {"provider": row.provider.value, **row.request.settings(), "images": list(row.references)}
     canonical = json.dumps(asked, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _request_fields(request: ImageRequest) -> dict[str, object]:
-    return {
-        "mode": request.mode.value,
-        "prompt": request.prompt,
-        "negative_prompt": request.negative_prompt,
-        "size": None if request.size is None else str(request.size),
-        "n": request.n,
-        "max_images": request.max_images,
-        "seed": request.seed,
-        "prompt_extend": request.prompt_extend,
-        "watermark": request.watermark,
-    }

@@ -32,17 +32,7 @@ def comparison_json(comparison: Comparison, folder: Path | None = None) -> dict[
 
 
 def request_json(request: ImageRequest) -> dict[str, Any]:
-    return {
-        "mode": request.mode.value,
-        "prompt": request.prompt,
-        "negative_prompt": request.negative_prompt,
-        "size": None if request.size is None else str(request.size),
-        "n": request.n,
-        "seed": request.seed,
-        "prompt_extend": request.prompt_extend,
-        "watermark": request.watermark,
-        "references": len(request.images),  # how many, never their data
-    }
+    return request.settings() | {"references": len(request.images)}  # how many, never their data
 
 
 def outcome_json(outcome: VendorOutcome) -> dict[str, Any]:
