@@ -328,3 +328,14 @@ def test_a_changed_jobs_file_is_refused_rather_than_mixed(dashscope_fake, tmp_pa
     assert changed.returncode == 2
     assert "rows differ: row 2 (line 3)" in changed.stderr and "--out" in changed.stderr
     assert sent(item(3), dashscope_fake) == 0
+
+
+def test_a_damaged_journal_is_refused_in_one_line_and_nothing_is_sent(dashscope_fake, tmp_path):
+    jobs = write_jobs(tmp_path / "jobs.csv", [{"prompt": "a fox"}])
+    folder = tmp_path / "outputs" / "batch-jobs"
+    folder.mkdir(parents=True)
+    (folder / "journal.sqlite").write_bytes(b"this is not a database, it was overwritten" * 100)
+    done = run_batch(jobs.name, "--provider", "dashscope", env=batch_env(tmp_path, dashscope_fake), cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "the batch journal in" in done.stderr and "could not be read or written" in done.stderr
+    assert dashscope_fake.generation_requests() == []

@@ -22,9 +22,10 @@ from wan26.errors import (
     ProviderFailure,
     ProviderTimeout,
     RateLimited,
+    TaskNotFound,
     Violation,
 )
-from wan26.types import Mode, ProviderName, Size, SizeTier
+from wan26.types import GenerationResult, Mode, ProviderName, SavedImage, Size, SizeTier
 
 
 def write(path: Path, text: str) -> Path:
@@ -162,6 +163,13 @@ def test_the_batch_hash_changes_with_any_row_and_with_the_defaults(tmp_path):
     assert [row.row_hash == old.row_hash for row, old in zip(changed.rows, first.rows, strict=True)] == [True, False]
 
 
+def _with_saved_image(error):
+    """`error` as a run raises it when it had saved one image first."""
+    image = SavedImage(1, Path("01.png"), "https://oss.example/1.png", 16, 16, 7)
+    error.partial_result = GenerationResult(Mode.TEXT_TO_IMAGE, "x", "m", (image,), 7, Path("run"), None)
+    return error
+
+
 @pytest.mark.parametrize(
     ("error", "accepted", "status"),
     [
@@ -176,6 +184,9 @@ def test_the_batch_hash_changes_with_any_row_and_with_the_defaults(tmp_path):
         (ProviderFailure("task failed", provider="x"), True, RowStatus.FAILED),
         (ProviderTimeout("still running", provider="x"), True, RowStatus.ACCEPTED),  # fetched next time
         (NetworkError("poll cut", provider="x"), True, RowStatus.ACCEPTED),
+        (TaskNotFound("expired", provider="x"), True, RowStatus.UNKNOWN),  # it may well have run, and been billed
+        (_with_saved_image(RateLimited("1 of 2 calls", provider="x")), False, RowStatus.UNKNOWN),  # one got through
+        (_with_saved_image(ProviderFailure("2 of 3 failed", provider="x")), True, RowStatus.UNKNOWN),
     ],
 )
 def test_what_an_error_means_for_the_row(error, accepted, status):

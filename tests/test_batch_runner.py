@@ -4,18 +4,22 @@ that never answers) an injected transport."""
 
 import asyncio
 import csv
+import json
+import sqlite3
 from pathlib import Path
 
 import httpx
 import pytest
 
-from wan26 import AsyncClient
+from fakes.vendor import FailureKind
+from wan26 import AsyncClient, RetryPolicy
 from wan26.batch import (
     BatchBusy,
     BatchEnded,
     BatchRun,
     Defaults,
     Journal,
+    JournalError,
     RowChanged,
     RowStatus,
     RunOptions,
@@ -172,3 +176,61 @@ def test_rows_start_no_faster_than_the_rate_asked_for(dashscope_fake, tmp_path, 
     journal.close()
     assert len(starts) == 4 and all(later - earlier >= 0.1 for earlier, later in zip(starts, starts[1:], strict=False))
     assert all(record.status is RowStatus.DONE for record in run.records)
+
+
+def test_a_row_part_paid_for_is_never_sent_again_even_when_another_part_was_rate_limited(vendor_fakes, tmp_path):
+    """AI/ML API makes one image per call: with n=2, one call may be billed while the other is
+    refused with 429. The row is then not "not started" but unknown, its saved image kept."""
+    aimlapi = vendor_fakes["aimlapi"]
+    jobs = tmp_path / "jobs.csv"
+    jobs.write_text("prompt,n\na heron,2\n", encoding="utf-8")
+    plan, folder = make_plan(read_jobs(jobs, Defaults(provider=ProviderName.AIMLAPI))), tmp_path / "batch"
+
+    def clients_without_retries(provider: str) -> AsyncClient:
+        env = aimlapi.env()
+        return AsyncClient(provider, env=env, output_dir=folder, retry=RetryPolicy(max_retries=0))
+
+    aimlapi.fail_with(FailureKind.RATE_LIMIT, times=1)  # one of the two calls
+    for _ in range(2):  # the run, then a plain rerun
+        journal = Journal.open(folder)
+        run = BatchRun(plan, journal, clients_without_retries, folder=folder)
+        asyncio.run(events_of(run))
+        journal.close()
+        [record] = run.records
+        assert record.status is RowStatus.UNKNOWN and len(record.files) == 1
+        assert (folder / record.files[0]).is_file()
+    assert len(aimlapi.generation_requests()) == 2  # the two calls of the first run, nothing since
+
+
+def test_a_journal_that_cannot_be_written_stops_the_batch_and_names_the_accepted_task(dashscope_fake, tmp_path):
+    dashscope_fake.task_script = HELD
+    plan, folder = plan_of(tmp_path, ["a fox"]), tmp_path / "batch"
+
+    class DiskFullAtAcceptance(Journal):
+        def save(self, record):
+            if record.status is RowStatus.ACCEPTED:
+                raise JournalError(folder, sqlite3.OperationalError("database or disk is full"))
+            return super().save(record)
+
+    journal = Journal.open(folder)
+    journal.__class__ = DiskFullAtAcceptance
+    run = BatchRun(plan, journal, default_clients(folder, dashscope_fake.env()), folder=folder)
+    with pytest.raises(JournalError) as caught:
+        asyncio.run(events_of(run))
+    journal.close()
+    [note] = caught.value.__notes__
+    assert "disk is full" in str(caught.value) and "python -m wan26 fetch" in note
+    record = json.loads(next(folder.rglob("run.json")).read_text())
+    assert record["status"] == "stopped" and record["task_id"] and record["task_id"] in note
+    assert len(dashscope_fake.generation_requests()) == 1  # and the batch sent nothing more
+
+
+def test_a_journal_that_cannot_be_opened_lets_go_of_the_batch(tmp_path):
+    """A long-lived process (the app) that met a damaged journal can open it again once mended."""
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    (folder / "journal.sqlite").write_bytes(b"not a database" * 100)
+    with pytest.raises(JournalError):
+        Journal.open(folder)
+    (folder / "journal.sqlite").unlink()
+    Journal.open(folder).close()  # not BatchBusy: the failed open did not keep the lock

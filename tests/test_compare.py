@@ -3,7 +3,6 @@ as `wan26.compare` and as `python -m wan26 compare`, against the vendor fakes on
 
 import asyncio
 import json
-import time
 from contextlib import AsyncExitStack
 from pathlib import Path
 
@@ -166,13 +165,32 @@ def compare_with_fakes(fakes, request, names, out: Path):
     return asyncio.run(go())
 
 
-def test_vendors_run_at_once_and_one_failing_shows_its_error_while_the_others_save_theirs(vendor_fakes, tmp_path):
-    vendor_fakes["aimlapi"].latency = 1.0
-    vendor_fakes["dashscope"].delay("generate", 1.0)
+def test_vendors_run_at_once():
+    """Each vendor's run waits until every vendor has started: run one after another, the first
+    would wait for ever (the timeout turns that into a failure, not a slow pass)."""
+    plan = plan_compare(t2i(seed=7), THREE)
+    started: set[str] = set()
+    everyone_in = asyncio.Event()
+
+    async def vendor_run(name, request):
+        started.add(name)
+        if started == set(THREE):
+            everyone_in.set()
+        await everyone_in.wait()
+        return
+        yield
+
+    async def go():
+        async with asyncio.timeout(30):
+            return await run_compare(plan, vendor_run)
+
+    comparison = asyncio.run(go())
+    assert started == set(THREE) and len(comparison.outcomes) == 3
+
+
+def test_one_vendor_failing_shows_its_error_while_the_others_save_theirs(vendor_fakes, tmp_path):
     vendor_fakes["runware"].fail_with(FailureKind.CREDITS)
-    started = time.monotonic()
     comparison = compare_with_fakes(vendor_fakes, t2i(seed=7, watermark=True), THREE, tmp_path)
-    assert time.monotonic() - started < 1.9  # two one-second vendors side by side, not one after the other
     dashscope, aimlapi, runware = comparison.outcomes
     for done in (dashscope, aimlapi):
         assert done.status is Status.SUCCEEDED and done.seeds == (7,)

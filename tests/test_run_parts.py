@@ -13,9 +13,9 @@ from wan26._pool import new_http_client
 from wan26._run.checks import wire_request
 from wan26._run.collect import OutputLog, collected
 from wan26._run.downloads import Downloads
-from wan26._run.flows import single_image_wires
+from wan26._run.flows import fanned_out_failure, single_image_wires
 from wan26._run.produced import Produced
-from wan26.errors import InvalidRequest, ProviderFailure
+from wan26.errors import BadRequest, InvalidRequest, ProviderFailure, RateLimited
 from wan26.providers import get_adapter
 from wan26.providers._base import OutputImage, OutputText, ProviderOutput, WireRequest
 from wan26.storage import RunFolder
@@ -208,3 +208,52 @@ def test_a_shared_client_never_hands_one_visitors_cookie_to_another():
 
     asyncio.run(two_visitors())
     assert sent == [None, None]
+
+
+def test_a_saved_image_is_announced_while_the_stream_is_silent(tmp_path):
+    """The stream says nothing for a while after offering an image: the image, saved meanwhile, is
+    announced then, not held back until the stream speaks again."""
+    scene = Scene(tmp_path)
+
+    async def quiet_stream():
+        yield Produced(ProviderOutput((OutputImage("https://oss.example/1.png"),)), part=True)
+        await asyncio.sleep(1.0)  # the vendor is still making the next part
+        yield Produced(ProviderOutput((OutputText("and then"),)), part=True)
+
+    async def run():
+        events = [event async for event in scene.events(quiet_stream())]
+        return [type(event).__name__ for event in events if not isinstance(event, Progress)]
+
+    assert asyncio.run(run()) == ["ImageOffered", "ImageSaved", "TextDelta"]
+
+
+def test_a_stopped_run_closes_its_flow_at_once(tmp_path):
+    """Stop while the flow waits between two items: its clean-up (the key's place in line, the other
+    calls of a fan-out) runs before the stop returns, not whenever it is garbage collected."""
+    scene, cleaned = Scene(tmp_path), []
+
+    async def flow():
+        try:
+            yield Progress(Phase.WAITING, "generating")
+            yield Progress(Phase.WAITING, "still generating")
+        finally:
+            cleaned.append(True)
+
+    async def run():
+        events = scene.events(flow())
+        await anext(events)
+        await events.aclose()
+        return list(cleaned)
+
+    assert asyncio.run(run()) == [True]
+
+
+def test_a_fan_out_reports_the_failure_that_may_have_cost_money():
+    """One call refused unprocessed (429), another failed after the vendor took it: the run's error
+    is the second, so that nobody takes the run for never sent and sends it again."""
+    throttled = RateLimited("slow down", provider="aimlapi")
+    broke = ProviderFailure("internal error", provider="aimlapi")
+    refused = BadRequest("bad size", provider="aimlapi")
+    assert fanned_out_failure([throttled, refused, broke], calls=3) is broke
+    assert fanned_out_failure([throttled, refused], calls=3) is refused
+    assert "1 of 3 calls succeeded" in fanned_out_failure([throttled, broke], calls=3).hint

@@ -26,6 +26,7 @@ from wan26 import (
     ProviderFailure,
     RateLimited,
     Size,
+    TaskNotFound,
 )
 from wan26._http import RetryPolicy, should_retry
 from wan26.images import PreparedImage
@@ -253,7 +254,7 @@ def test_fetch_saves_the_images_of_a_finished_job(fake, tmp_path):
 @pytest.mark.parametrize("in_http_200", [False, True])
 def test_fetching_an_unknown_job_says_so(fake, tmp_path, in_http_200):
     fake.errors_in_http_200 = in_http_200
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(TaskNotFound) as caught:
         run(fake, tmp_path, fetch="no-such-job")
     assert caught.value.message == "job not found" and "does not know this job id" in caught.value.hint
     assert fake.queries()[0].query == {"id": "no-such-job"}

@@ -28,6 +28,7 @@ from wan26.errors import (
     ProviderFailure,
     ProviderTimeout,
     RateLimited,
+    TaskNotFound,
     Violation,
     Wan26Error,
 )
@@ -91,6 +92,7 @@ __all__ = [
     "RateLimited",
     "ProviderFailure",
     "ProviderTimeout",
+    "TaskNotFound",
     "NetworkError",
     "ConnectionFailed",
     "ProtocolError",

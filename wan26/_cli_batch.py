@@ -25,6 +25,7 @@ from wan26.batch import (
     Defaults,
     JobsFileError,
     Journal,
+    JournalError,
     Plan,
     PlannedRow,
     RowChanged,
@@ -105,7 +106,7 @@ def _options(args: argparse.Namespace) -> RunOptions:
 def _run(plan: Plan, folder: Path, options: RunOptions, err: TextIO, out: TextIO) -> int:
     try:
         journal = Journal.open(folder)
-    except (BatchBusy, OSError) as error:
+    except (BatchBusy, JournalError, OSError) as error:
         print(f"wan26: error: {folder}: {error}", file=err)
         return EXIT_INVALID
     try:
@@ -114,6 +115,9 @@ def _run(plan: Plan, folder: Path, options: RunOptions, err: TextIO, out: TextIO
     except (BatchChanged, ConfigError) as error:
         print(f"wan26: error: {error}", file=err)
         return EXIT_INVALID
+    except JournalError as error:  # the batch stopped: what it cannot record, it must not go on sending
+        print("\n".join([f"wan26: error: {error}; the batch stopped", *getattr(error, "__notes__", ())]), file=err)
+        return EXIT_PROVIDER
     finally:
         journal.close()
 
@@ -128,14 +132,24 @@ def _ran(run: BatchRun, plan: Plan, folder: Path, err: TextIO, out: TextIO) -> i
         interrupted = True
     finally:
         progress.close()
-        sheet = write_report(folder, plan, run.records)
+        sheet = _report(folder, plan, run.records, progress)
     if interrupted:
         progress.say("interrupted; run the same command again to go on (no row is sent twice)")
     _summarize(run.records, progress)
-    print(sheet, file=out)
+    if sheet is not None:
+        print(sheet, file=out)
     if interrupted:
         return EXIT_INTERRUPTED
     return EXIT_OK if all(record.status is RowStatus.DONE for record in run.records) else EXIT_PROVIDER
+
+
+def _report(folder: Path, plan: Plan, records: list[RowRecord], progress: ProgressLine) -> Path | None:
+    """The index and contact sheet; a full disk is said, not raised (the journal still has every row)."""
+    try:
+        return write_report(folder, plan, records)
+    except OSError as error:
+        progress.say(f"the index could not be written in {folder} ({error.strerror or error}); the journal keeps it")
+        return None
 
 
 async def _follow(run: BatchRun, progress: ProgressLine) -> None:

@@ -28,6 +28,7 @@ from wan26.errors import (
     ProviderFailure,
     ProviderTimeout,
     RateLimited,
+    TaskNotFound,
 )
 from wan26.providers._base import Adapter, HttpCall, JSONObject
 
@@ -68,6 +69,8 @@ def should_retry(error: ProviderError, *, idempotent: bool, attempt: int, policy
         return error.retry_after is None or error.retry_after <= policy.max_retry_after
     if isinstance(error, ConnectionFailed):
         return True
+    if isinstance(error, TaskNotFound):  # an answer about the task, not a passing failure
+        return False
     return idempotent and isinstance(error, ProviderFailure | ProviderTimeout | NetworkError)
 
 

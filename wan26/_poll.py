@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
-from wan26.errors import NetworkError, ProviderError, ProviderFailure, ProviderTimeout, RateLimited
+from wan26.errors import NetworkError, ProviderError, ProviderFailure, ProviderTimeout, RateLimited, TaskNotFound
 from wan26.providers._base import TaskState
 
 
@@ -58,7 +58,7 @@ async def poll_states(
         try:
             last = await fetch()
         except ProviderError as error:
-            if not isinstance(error, _PASSING):
+            if not isinstance(error, _PASSING) or isinstance(error, TaskNotFound):
                 raise
             last = error
         if isinstance(last, TaskState):

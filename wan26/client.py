@@ -6,7 +6,7 @@ import asyncio
 import os
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -87,7 +87,7 @@ class AsyncClient:
         if self._owns_http_client:  # a shared client outlives this one
             await self._http_client.aclose()
 
-    def events(self, request: ImageRequest, *, flow: Flow | None = None) -> AsyncIterator[Event]:
+    def events(self, request: ImageRequest, *, flow: Flow | None = None) -> AsyncGenerator[Event, None]:
         """Run `request`, yielding progress, text deltas and saved images; the last event is `Finished`.
 
         `flow` None means the provider's `default_flow`; `run_dir` names the run's folder from now on."""

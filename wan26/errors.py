@@ -136,6 +136,13 @@ class ProviderFailure(ProviderError):
     title = "Generation failed"
 
 
+class TaskNotFound(ProviderFailure):
+    """The vendor no longer knows a task (ids expire after about 24 hours, and are visible only to
+    the key that made it): whether it ran, and was billed, can no longer be told."""
+
+    title = "Task not found"
+
+
 class ProviderTimeout(ProviderError):
     title = "Timed out"
 

@@ -98,8 +98,8 @@ async def collected(
         if item.error is not None:
             raise item.error
     finally:
-        reader.stop(lambda unread: _keep_unread(unread, log, downloads, api_key))
         downloads.cancel()
+        await reader.close(lambda unread: _keep_unread(unread, log, downloads, api_key))
 
 
 class _Reader:
@@ -127,15 +127,19 @@ class _Reader:
     async def download_ended(self) -> None:
         await self._first_to_end(None)
 
-    def stop(self, keep: Callable[[Produced], None]) -> None:
-        """Stopped: an item read but not passed on is kept; a read still going is cancelled."""
+    async def close(self, keep: Callable[[Produced], None]) -> None:
+        """The run ends (or is stopped): an item read but not passed on is kept, and the flow is
+        closed now rather than when it is collected, so that its own clean-up (the key's place in
+        line, fanned-out calls) happens at once."""
         pending, self._pending = self._pending, None
-        if pending is None:
+        if pending is not None and not pending.done():
+            pending.cancel()  # the cancellation ends the flow where it waits
             return
-        if not pending.done():
-            pending.cancel()
-        elif not pending.cancelled() and isinstance(item := pending.result(), Produced):
+        if pending is not None and not pending.cancelled() and isinstance(item := pending.result(), Produced):
             keep(item)
+        aclose = getattr(self._source, "aclose", None)  # every flow is an async generator; a test's may not be
+        if aclose is not None:
+            await aclose()
 
     def _noted(self, item: VendorEvent | _FlowEnded) -> VendorEvent | _FlowEnded:
         self._direct |= isinstance(item, Produced) and item.last

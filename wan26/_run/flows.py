@@ -11,7 +11,16 @@ from wan26._lanes import lane_for
 from wan26._run.context import RunContext
 from wan26._run.produced import Produced, VendorEvent
 from wan26._run.tasks import TaskWatch, submitted_task
-from wan26.errors import ProtocolError, ProviderError
+from wan26.errors import (
+    AuthenticationError,
+    BadRequest,
+    ConnectionFailed,
+    ContentModerated,
+    PermissionDenied,
+    ProtocolError,
+    ProviderError,
+    RateLimited,
+)
 from wan26.limits import SEED_MAX
 from wan26.providers._base import OutputImage, ProviderOutput, WireRequest, direct_calls, streamed_calls
 from wan26.types import Flow, Mode, Phase, Progress
@@ -90,7 +99,7 @@ async def fanned_out(ctx: RunContext, wire: WireRequest) -> AsyncIterator[Vendor
         for call in calls:
             call.cancel()
     if failures:
-        raise _first_of(failures, len(wires))
+        raise fanned_out_failure(failures, len(wires))
 
 
 async def _one_call(ctx: RunContext, wire: WireRequest, index: int) -> Produced:
@@ -133,11 +142,20 @@ def single_image_wires(wire: WireRequest) -> list[WireRequest]:
     return [replace(wire, request=one, seed=(first + i) % (SEED_MAX + 1)) for i in range(wire.request.n)]
 
 
-def _first_of(failures: list[ProviderError], calls: int) -> ProviderError:
-    error = failures[0]
+def fanned_out_failure(failures: list[ProviderError], calls: int) -> ProviderError:
+    """The failure that stands for the fan-out: the first that may have been billed, else the first
+    refusal, else one never processed (429, no connection). A caller that sends again on "never
+    processed" (a batch) must not do so when another call may have been billed."""
+    error = min(failures, key=_billing_rank)  # min is stable: the earliest of the worst
     if len(failures) < calls:
         error.hint = f"{calls - len(failures)} of {calls} calls succeeded. {error.hint or ''}".strip()
     return error
+
+
+def _billing_rank(error: ProviderError) -> int:
+    if isinstance(error, RateLimited | ConnectionFailed):
+        return 2
+    return 1 if isinstance(error, BadRequest | AuthenticationError | PermissionDenied | ContentModerated) else 0
 
 
 def _queue_message(place: int, limit: int, vendor: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import UTC, datetime
 
 from wan26._run.checks import check_output_folder, mode_limits, wire_request
@@ -32,7 +32,7 @@ class Run:
         self.started_at, self.started = datetime.now(UTC), ctx.clock()
         self.provider_s = 0.0  # until the vendor's last answer
 
-    async def events(self) -> AsyncIterator[Event]:
+    async def events(self) -> AsyncGenerator[Event, None]:
         limits = mode_limits(self.ctx.adapter, self.request, self.flow)
         yield Progress(Phase.PREPARING, "Preparing reference images" if self.request.images else "Checking the request")
         self.wire = await wire_request(self.request, limits, self.ctx.adapter.facts.image_rules)
@@ -41,7 +41,7 @@ class Run:
         async for event in self._saved(vendor_events(self.ctx, self.wire, self.flow, self.task)):
             yield event
 
-    async def fetch_events(self, task_id: str, mode: Mode) -> AsyncIterator[Event]:
+    async def fetch_events(self, task_id: str, mode: Mode) -> AsyncGenerator[Event, None]:
         """Follow a task submitted earlier (its request is unknown here) and save what it made. It
         takes a place in this key's line like a new run: the task counts at the vendor until it ends."""
         self.fetched = True

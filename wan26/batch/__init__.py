@@ -25,7 +25,7 @@ From Python (the command line, `python -m wan26 batch`, is `wan26._cli_batch`):
 """
 
 from wan26.batch.jobs import Defaults, JobRow, Jobs, JobsFileError, Problem, check_row, read_jobs
-from wan26.batch.journal import BatchBusy, BatchChanged, Journal, read_records
+from wan26.batch.journal import BatchBusy, BatchChanged, Journal, JournalError, read_records
 from wan26.batch.plan import Plan, PlannedRow, make_plan, preferred_flow
 from wan26.batch.report import write_report
 from wan26.batch.runner import (
@@ -53,6 +53,7 @@ __all__ = [
     "make_plan",
     "preferred_flow",
     "Journal",
+    "JournalError",
     "BatchBusy",
     "BatchChanged",
     "read_records",

@@ -48,27 +48,42 @@ class BatchBusy(Exception):
     """Another process is running this batch now."""
 
 
+class JournalError(Exception):
+    """The journal could not be read or written (a full disk, a damaged file): the batch must stop,
+    since a row it cannot record could later be sent twice."""
+
+    def __init__(self, folder: Path, cause: BaseException) -> None:
+        super().__init__(f"the batch journal in {folder} could not be read or written ({cause})")
+
+
 class Journal:
     """The rows of one batch folder; `save` writes a row's new state durably before returning."""
 
-    def __init__(self, connection: sqlite3.Connection, lock: int | None) -> None:
-        self._db, self._lock = connection, lock
+    def __init__(self, connection: sqlite3.Connection, lock: int | None, folder: Path) -> None:
+        self._db, self._lock, self._folder = connection, lock, folder
 
     @classmethod
     def open(cls, folder: Path) -> Journal:
-        """The folder's journal, made if new; `BatchBusy` when another process holds it."""
+        """The folder's journal, made if new; `BatchBusy` when another process holds it,
+        `JournalError` when it cannot be opened (the lock is let go again)."""
         folder.mkdir(parents=True, exist_ok=True)
         lock = _locked(folder / LOCK_NAME)
-        connection = sqlite3.connect(folder / JOURNAL_NAME, isolation_level=None)  # every statement commits
-        connection.row_factory = sqlite3.Row
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=FULL")  # each commit on disk before the request it announces
-        connection.executescript(_SCHEMA)
-        return cls(connection, lock)
+        try:
+            return cls(_connected(folder / JOURNAL_NAME), lock, folder)
+        except (sqlite3.Error, OSError) as error:
+            if lock is not None:
+                os.close(lock)
+            raise JournalError(folder, error) from error
 
     def bind(self, plan: Plan) -> list[RowRecord]:
         """The records of `plan`'s rows: written on the first run; later checked against the plan
         (`BatchChanged` if the rows differ). A row found SENDING was cut off mid-request: UNKNOWN."""
+        try:
+            return self._bind(plan)
+        except (sqlite3.Error, OSError) as error:
+            raise JournalError(self._folder, error) from error
+
+    def _bind(self, plan: Plan) -> list[RowRecord]:
         if self._value("batch_hash") is None:
             self._start(plan)
         elif self._value("batch_hash") != plan.batch_hash:
@@ -83,9 +98,13 @@ class Journal:
         return [_record(row) for row in self._db.execute("SELECT * FROM rows ORDER BY number")]
 
     def save(self, record: RowRecord) -> RowRecord:
+        """Write `record` durably, or raise `JournalError`."""
         names = ", ".join((*_COLUMNS, "updated_at"))
         marks = ", ".join("?" * (len(_COLUMNS) + 1))
-        self._db.execute(f"INSERT OR REPLACE INTO rows ({names}) VALUES ({marks})", (*_values(record), _now()))
+        try:
+            self._db.execute(f"INSERT OR REPLACE INTO rows ({names}) VALUES ({marks})", (*_values(record), _now()))
+        except (sqlite3.Error, OSError) as error:
+            raise JournalError(self._folder, error) from error
         return record
 
     def close(self) -> None:
@@ -177,6 +196,19 @@ def _values(record: RowRecord) -> tuple[object, ...]:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _connected(path: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, isolation_level=None)  # every statement commits
+    try:
+        connection.row_factory = sqlite3.Row
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=FULL")  # each commit on disk before the request it announces
+        connection.executescript(_SCHEMA)
+    except BaseException:
+        connection.close()
+        raise
+    return connection
 
 
 def _locked(path: Path) -> int | None:

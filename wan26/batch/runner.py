@@ -10,24 +10,25 @@ finds a row still SENDING to have been cut off mid-request: UNKNOWN, never sent 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from wan26._lanes import MAX_CONCURRENT_ENV
 from wan26._run.checks import drawn_seed
-from wan26.batch.journal import CUT_OFF, Journal
+from wan26.batch.journal import CUT_OFF, Journal, JournalError
 from wan26.batch.outcome import error_text, status_after
 from wan26.batch.plan import Plan, PlannedRow
 from wan26.batch.state import RowRecord, RowStatus, Tally, Totals
 from wan26.batch.throttle import Throttle
-from wan26.client import AsyncClient
+from wan26.client import AsyncClient, fetch_command
 from wan26.errors import ProtocolError, ProviderError, RateLimited, Wan26Error
 from wan26.providers import get_adapter
-from wan26.types import Finished, GenerationResult, ImageRequest, Mode, Progress
+from wan26.types import Event, Finished, GenerationResult, ImageRequest, Mode, Progress
 
 DEFAULT_CONCURRENCY = 4  # rows at once for a vendor that documents no cap of its own
 MAX_RATE_LIMITED = 10  # rate-limit answers one row may get before it is left not started
@@ -214,6 +215,11 @@ class BatchRun:
             async with asyncio.TaskGroup() as group:
                 for lane in self._lanes.values():
                     group.create_task(self._dispatch(lane, group))
+        except BaseExceptionGroup as failed:  # the first journal failure, as itself: the caller can say it
+            journal_failures = failed.subgroup(JournalError)
+            if journal_failures is None:
+                raise
+            raise _first_leaf(journal_failures) from None
         finally:
             await self._close_clients()
             self._inbox.put_nowait(None)
@@ -303,23 +309,35 @@ class BatchRun:
         self._save(_sending(record, request.seed, self._relative(lane.client.run_dir)))  # before it can leave
         self._reserved_usd -= record.estimate_usd or 0.0  # now counted by its record
         try:
-            result = await self._followed(events, row.number)
+            result = await self._followed(events, row)
+        except JournalError:
+            raise  # not this row's outcome: the batch stops (see _drive)
         except Exception as error:  # noqa: BLE001 (any error becomes this row's state; the batch goes on)
             self._failed(lane, item, error)
         else:
             self._done(lane, row.number, result)
 
-    async def _followed(self, events: AsyncIterator[object], number: int) -> GenerationResult:
-        """Read the run to its end, journaling its task id the moment the vendor gives it."""
+    async def _followed(self, events: AsyncGenerator[Event, None], row: PlannedRow) -> GenerationResult:
+        """Read the run to its end, journaling its task id the moment the vendor gives it. Closed
+        however it ends, so a run left unread writes its record (with its task id) at once."""
         result = None
-        async for event in events:
-            if isinstance(event, Progress) and event.task_id and self._records[number].task_id is None:
-                self._save(replace(self._records[number], status=RowStatus.ACCEPTED, task_id=event.task_id))
-            elif isinstance(event, Finished):
-                result = event.result
+        async with contextlib.aclosing(events):
+            async for event in events:
+                if isinstance(event, Progress) and event.task_id and self._records[row.number].task_id is None:
+                    self._accepted(row, event.task_id)
+                elif isinstance(event, Finished):
+                    result = event.result
         if result is None:
             raise ProtocolError("the run ended without a result", provider="wan26")
         return result
+
+    def _accepted(self, row: PlannedRow, task_id: str) -> None:
+        try:
+            self._save(replace(self._records[row.number], status=RowStatus.ACCEPTED, task_id=task_id))
+        except JournalError as error:  # the task runs at the vendor: the user must learn its id here
+            command = fetch_command(task_id, row.job.request.mode, row.provider)
+            error.add_note(f"Row {row.number}'s task {task_id} was accepted and is not journaled: {command}")
+            raise
 
     async def _fetch(self, lane: _Lane, item: _Item) -> None:
         record = self._records[item.row.number]
@@ -394,8 +412,10 @@ class BatchRun:
         self._save(record)
 
     def _save(self, record: RowRecord) -> None:
+        """Journal `record` (or raise `JournalError`), then count it."""
+        self._journal.save(record)
         self._totals.replaced(self._records[record.number], record)
-        self._records[record.number] = self._journal.save(record)
+        self._records[record.number] = record
         self._inbox.put_nowait(RowChanged(record, self.tally()))
 
     # ---- paths ----------------------------------------------------------------------------------
@@ -409,6 +429,11 @@ class BatchRun:
             return None
         absolute = path.resolve()
         return absolute.relative_to(self._folder).as_posix() if absolute.is_relative_to(self._folder) else str(path)
+
+
+def _first_leaf(group: BaseExceptionGroup[JournalError]) -> JournalError:
+    first = group.exceptions[0]
+    return first if isinstance(first, JournalError) else _first_leaf(first)
 
 
 def _seeded(row: PlannedRow, kept: int | None) -> ImageRequest:

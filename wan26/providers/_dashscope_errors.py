@@ -19,6 +19,7 @@ from wan26.errors import (
     ProviderFailure,
     ProviderTimeout,
     RateLimited,
+    TaskNotFound,
     error_class_for_status,
 )
 from wan26.providers._base import JSONObject, TaskStatus
@@ -166,7 +167,7 @@ def task_error(
             hint="Submit it again if you still want it.",
         )
     if status is TaskStatus.UNKNOWN:
-        return ProviderFailure(
+        return TaskNotFound(
             "The provider does not know this task.",
             provider=provider,
             request_id=request_id,

@@ -20,6 +20,7 @@ from wan26.errors import (
     ProviderFailure,
     ProviderTimeout,
     RateLimited,
+    TaskNotFound,
     error_class_for_status,
 )
 from wan26.providers._base import JSONObject
@@ -113,7 +114,7 @@ def _cause(status: int | None, body_code: object, message: str) -> tuple[type[Pr
         if any(phrase in lowered for phrase in phrases):
             return cls, hint
     if "job" in lowered and ("not found" in lowered or "not exist" in lowered):
-        return BadRequest, _UNKNOWN_JOB
+        return TaskNotFound, _UNKNOWN_JOB
     cls = _class_from_numbers(status, code)
     return cls, _FALLBACK_HINTS.get(cls, _REFUSED)
 
