@@ -25,6 +25,8 @@ from wan26.ui.actions import (
     selected_index,
     use_as_reference,
 )
+from wan26.ui.batch_tab import CSS as BATCH_CSS
+from wan26.ui.batch_tab import BatchTab
 from wan26.ui.before_after import before_after, before_after_selected, before_after_slider, hide_before_after
 from wan26.ui.controls import FOLLOW_INPUT, PRIVATE, PRIVATE_NOTIFYING, FollowsVendor, Form
 from wan26.ui.form_examples import edit_examples, headings, interleave_examples, text_to_image_examples
@@ -81,7 +83,7 @@ class StudioApp:
             # Gradio warns that an MCP tool's gr.State inputs keep their defaults. For ours that is the
             # point: no session key (an MCP caller sends theirs in a header) and the vendor's own flow.
             warnings.filterwarnings("ignore", message="This MCP server includes a tool that has a gr.State input")
-            css = CSS + HISTORY_CSS + toast_css()
+            css = CSS + HISTORY_CSS + BATCH_CSS + toast_css()
             return self.blocks.launch(theme=gr.themes.Soft(), css=css, max_file_size="50mb", i18n=I18N, **options)
 
 
@@ -133,6 +135,8 @@ class _Page:
                 self._interleave_tab()
                 if self.history:
                     self.history.build()
+                self.batch = BatchTab(self)
+                self.batch.build()
         self._settings_panel(blocks)
         self._wire_vendor()
         self._wire_edit()
@@ -140,6 +144,7 @@ class _Page:
         self._wire_results()
         if self.history:
             self.history.wire(blocks)
+        self.batch.wire()
 
     def _header(self) -> None:
         """The title and the vendor picker on one line; keys live in the settings panel."""
