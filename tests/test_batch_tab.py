@@ -57,14 +57,14 @@ def test_a_batch_across_two_vendors_saves_every_image_and_zips_them_with_the_ind
     with Visitor(url) as visitor:
         [jobs] = visitor.upload(catalogue(tmp_path, 6))
         checked = visitor.call("batch-jobs", "change", visitor.inputs(jobs))
-        status, table, run_button = output(checked)
+        status, _, table, run_button = output(checked)
         assert "6 row(s) · 8 image(s)" in status and "estimated $0.240" in status, status
-        assert [line[0] for line in table["value"]["data"]] == [str(n) for n in range(1, 7)]
+        assert [line[0] for line in table["data"]] == [str(n) for n in range(1, 7)]
         assert run_button["interactive"] is True
         event = visitor.join("batch-run", "click", visitor.inputs(jobs))
         final = output(visitor.result(event))
         updates = visitor.updates(event)
-    status, gallery, download, *_ = final
+    status, _, gallery, download, *_ = final
     assert "Batch done" in status and "6 of 6 row(s)" in status and "8 image(s)" in status, status
     assert len(gallery) == 8
     assert any(re.search(r"\d / 6 rows", str(update[0])) for update in updates), updates  # progress while it ran
@@ -116,7 +116,7 @@ def test_stop_lets_the_rows_under_way_finish_and_sends_no_row_twice(batch_app, v
         final = output(visitor.result(event))
         shown = [str(update[0]) for update in visitor.updates(event)]
     assert any("Stopping" in line for line in shown), shown  # said where Run is, while the rows under way end
-    status, gallery, download, run_button, stop_button = final
+    status, _, gallery, download, run_button, _ = final
     [folder] = set(batch_folders(output_dir)) - before
     records = read_records(folder)
     done = [record for record in records if record.status is RowStatus.DONE]

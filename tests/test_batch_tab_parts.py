@@ -350,7 +350,7 @@ def test_a_rows_note_names_it_and_hides_the_servers_folder(tmp_path):
         "- ⚠️ Row 3 (line 4, Alibaba Cloud DashScope) failed (not billed): saved in the server's output folder/x."
     ]
     assert "task `t-1` may still be running" in row_notes([running], Lang.EN, tmp_path, ended=True)[0]
-    assert t("batch_caption", Lang.ZH, row=3, index=1) == "序号 3 · 图1"
+    assert t("batch_caption_n", Lang.ZH, row=3, index=2) == "序号 3 · 2"
 
 
 def test_a_live_batch_registry_refuses_a_second_batch_of_a_session_and_past_its_most():

@@ -96,12 +96,12 @@ def test_a_jobs_file_naming_server_paths_is_refused_by_line_and_field_and_nothin
     with Visitor(url, source="127.0.0.2") as stranger:
         [jobs] = stranger.upload(jobs_path)
         started = time.monotonic()
-        status, table, run_button = output(stranger.call("batch-jobs", "change", stranger.inputs(jobs)))
+        status, _, table, run_button = output(stranger.call("batch-jobs", "change", stranger.inputs(jobs)))
         assert time.monotonic() - started < PROMPT_WAIT_S / 2
         ran = stranger.call("batch-run", "click", stranger.inputs(jobs))  # a stranger can send it anyway
         messages = stranger.text()
     assert f"{len(references)} problem(s)" in status and run_button["interactive"] is False
-    checks = {line[1]: line[-1] for line in table["value"]["data"]}
+    checks = {line[1]: line[-1] for line in table["data"]}
     for line, reference in enumerate(references, start=1):
         check = checks[str(line)]
         assert check.startswith("⛔ image 1: "), (reference, check)
@@ -141,7 +141,7 @@ def test_on_a_space_the_server_key_runs_no_batch_and_the_visitor_is_asked_for_th
     jobs_path = prompts_csv(tmp_path / "jobs.csv", "a red fox", "a blue owl")
     with Visitor(url) as stranger:
         [jobs] = stranger.upload(jobs_path)
-        status, _, run_button = output(stranger.call("batch-jobs", "change", stranger.inputs(jobs)))
+        status, _, _, run_button = output(stranger.call("batch-jobs", "change", stranger.inputs(jobs)))
         ran = output(stranger.call("batch-run", "click", stranger.inputs(jobs)))
         messages = stranger.text()
     wanted = "On this Space a batch runs with your own key only: paste your Alibaba Cloud DashScope key"
@@ -157,7 +157,7 @@ def test_on_a_space_a_batch_runs_with_the_visitors_own_key(space_app, dashscope_
     own_key = {"X-Dashscope-Key": dashscope_fake.api_key}  # the fake takes only its own key
     with Visitor(url, headers=own_key) as visitor:
         [jobs] = visitor.upload(prompts_csv(tmp_path / "jobs.csv", "a red fox", "a blue owl"))
-        status, _, run_button = output(visitor.call("batch-jobs", "change", visitor.inputs(jobs)))
+        status, _, _, run_button = output(visitor.call("batch-jobs", "change", visitor.inputs(jobs)))
         final = output(visitor.call("batch-run", "click", visitor.inputs(jobs)))
     assert "Paid with your Alibaba Cloud DashScope key." in status and run_button["interactive"] is True
     assert "Batch done" in final[0] and len(dashscope_fake.generation_requests()) == 2
@@ -173,12 +173,12 @@ def test_with_the_owners_permission_the_cap_and_the_guard_hold(_vendor_servers, 
     output_dir = tmp_path / "outputs"
     with launched(app_env(_vendor_servers, output_dir, **settings), free_port()) as url, Visitor(url) as visitor:
         [four] = visitor.upload(prompts_csv(tmp_path / "four.csv", *(f"item {n}" for n in range(1, 5))))
-        over_cap, _, refused = output(visitor.call("batch-jobs", "change", visitor.inputs(four)))
+        over_cap, _, _, refused = output(visitor.call("batch-jobs", "change", visitor.inputs(four)))
         assert "estimated at $0.120, over the $0.09 a batch may spend on it" in over_cap
         assert refused["interactive"] is False and dashscope_fake.requests == []
 
         [three] = visitor.upload(prompts_csv(tmp_path / "three.csv", *(f"item {n}" for n in range(1, 4))))
-        ready, _, _ = output(visitor.call("batch-jobs", "change", visitor.inputs(three)))
+        ready, *_ = output(visitor.call("batch-jobs", "change", visitor.inputs(three)))
         assert "Paid with the server's Alibaba Cloud DashScope key (at most $0.09 a batch)." in ready
         final = output(visitor.call("batch-run", "click", visitor.inputs(three)))
         messages = visitor.text()

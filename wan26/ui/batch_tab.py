@@ -39,11 +39,20 @@ if TYPE_CHECKING:  # the page builds this tab
 
 JOBS_TYPES = [".csv", ".jsonl", ".ndjson"]
 UPDATE_EVERY_S = 1.0  # at most one page update a second while events pour in; at once after a quiet moment
+# On a phone: the two uploads side by side show a file's name, not its size and download link
+# (Gradio keeps 8rem for those); three thumbnails a row; the tab's intro in smaller type. The
+# gallery is as tall as its images, up to two thirds of the screen (then it scrolls).
 CSS = """
 #batch-status {min-height: 2.5em}
 #batch-status p {margin: 0.2em 0}
+#batch-gallery .grid-wrap {min-height: 0; max-height: 65vh; overflow-y: auto}
+@media (max-width: 640px) {
+  #batch-jobs .download, #batch-images .download {display: none}
+  #batch-gallery .grid-container {grid-template-columns: repeat(3, minmax(0, 1fr))}
+  #batch-intro p {font-size: 0.85em}
+}
 """
-Update = tuple[Any, Any, Any, Any, Any]  # status, gallery, download, Run, Stop
+Update = tuple[Any, Any, Any, Any, Any, Any]  # status, rows, gallery, download, Run, Stop
 
 
 @dataclass
@@ -72,61 +81,60 @@ class BatchTab:
 
     def build(self) -> None:
         """Uploads, then Run and Stop with the verdict or progress just under them (on a phone too,
-        all on the first screen), then the rows beside the results."""
+        all on the first screen), then the rows (folded away while a batch runs) and the results."""
         with gr.Tab(I18N("tab_batch"), id="batch"):
             gr.Markdown(I18N("batch_intro"), elem_id="batch-intro")
             self._uploads()
-            with gr.Row():
-                self.run = gr.Button(I18N("batch_run"), variant="primary", interactive=False, elem_id="batch-run")
-                self.stop = gr.Button(I18N("batch_stop"), variant="stop", interactive=False, elem_id="batch-stop")
+            with gr.Row(elem_id="batch-buttons"):
+                self.run = gr.Button(
+                    I18N("batch_run"), variant="primary", interactive=False, scale=2, min_width=120, elem_id="batch-run"
+                )
+                self.stop = gr.Button(I18N("batch_stop"), interactive=False, min_width=90, elem_id="batch-stop")
                 label: Any = I18N("batch_download")  # typed str, yet translated like any label
-                self.download = gr.DownloadButton(label, visible=False, elem_id="batch-download")
+                self.download = gr.DownloadButton(label, visible=False, min_width=120, elem_id="batch-download")
             self.status = gr.Markdown(I18N("batch_waiting"), elem_id="batch-status")
-            with gr.Row():
-                self._rows_and_results()
+            self._rows_and_results()
+            with gr.Accordion(I18N("batch_format"), open=False, elem_id="batch-format"):
+                gr.Markdown(I18N("batch_format_help"))
 
     def _uploads(self) -> None:
-        with gr.Row(equal_height=True):
+        with gr.Row(equal_height=True):  # side by side, a phone's width too: Run stays on its first screen
             self.jobs = gr.File(
-                label=I18N("batch_jobs"), file_types=JOBS_TYPES, height=120, min_width=240, elem_id="batch-jobs"
+                label=I18N("batch_jobs"), file_types=JOBS_TYPES, height=110, min_width=150, elem_id="batch-jobs"
             )
             self.images = gr.File(
                 label=I18N("batch_images"),
                 file_count="multiple",
                 file_types=["image"],
-                height=120,
-                min_width=240,
+                height=110,
+                min_width=150,
                 elem_id="batch-images",
             )
 
     def _rows_and_results(self) -> None:
-        self.table = gr.Dataframe(
-            label=I18N("batch_rows"),
-            interactive=False,
-            wrap=True,
-            max_height=360,
-            visible=False,  # until a file is checked: empty, it would be a bare frame
-            min_width=320,
-            elem_id="batch-plan",
-        )
+        with gr.Accordion(I18N("batch_rows"), open=True, visible=False, elem_id="batch-rows") as self.rows:
+            self.table = gr.Dataframe(
+                show_label=False, interactive=False, wrap=True, max_height=360, elem_id="batch-plan"
+            )
         self.gallery = gr.Gallery(
             label=I18N("batch_results"),
-            columns=4,
-            height=360,
+            visible=False,  # until a batch runs: empty, it would be a bare frame
+            columns=6,
+            fit_columns=False,  # six across even with fewer images: a thumbnail keeps its size
+            height="auto",  # as tall as its images, up to the CSS's bound
             object_fit="cover",
             interactive=False,
             buttons=["fullscreen"],  # small copies: the originals are in the zip
-            min_width=320,
             elem_id="batch-gallery",
         )
 
     def wire(self) -> None:
         page = self.page
         inputs = [self.jobs, self.images, page.provider, page.session_keys]
-        checked = [self.status, self.table, self.run]
+        checked = [self.status, self.rows, self.table, self.run]
         for changed in (self.jobs.change, self.images.change, page.provider.change, page.session_keys.change):
             changed(self.check, inputs, checked, **PRIVATE_NOTIFYING)
-        outputs = [self.status, self.gallery, self.download, self.run, self.stop]
+        outputs = [self.status, self.rows, self.gallery, self.download, self.run, self.stop]
         self.run.click(
             self.start,
             inputs,
@@ -147,16 +155,17 @@ class BatchTab:
         provider: str | None,
         keys: SessionKeys | None,
         request: gr.Request,
-    ) -> tuple[Any, Any, Any]:
+    ) -> tuple[Any, Any, Any, Any]:
         """The file's rows and verdict; Run is offered only for a file that can run as it is."""
         try:
             checked = self._checked(jobs, images, provider, keys, request)
         except Exception as error:  # noqa: BLE001 (one sentence for the visitor; the log keeps the traceback)
             raise unexpected_error(error, lang_of(request)) from error
-        table = gr.update(value=checked.table, visible=True) if checked.table else gr.update(visible=False)
+        rows = gr.Accordion(visible=checked.table is not None, open=True)
+        table = checked.table if checked.table is not None else gr.skip()
         if self.live.of(request.session_hash):  # its own batch's progress is on show: left alone
-            return gr.skip(), table, gr.skip()
-        return checked.text, table, gr.update(interactive=checked.ready)
+            return gr.skip(), rows, table, gr.skip()
+        return checked.text, rows, table, gr.update(interactive=checked.ready)
 
     def _checked(
         self,
@@ -224,7 +233,7 @@ class BatchTab:
         except Exception as error:  # noqa: BLE001 (as in check)
             raise unexpected_error(error, lang) from error
         if live is None:  # what stops it is said where Run is
-            yield checked.text, gr.skip(), gr.skip(), gr.update(interactive=False), gr.skip()
+            yield checked.text, gr.skip(), gr.skip(), gr.skip(), gr.update(interactive=False), gr.skip()
             return
         async for update in self._followed(live, lang):
             yield update
@@ -251,23 +260,16 @@ class BatchTab:
         """The page's updates while the batch runs: at most one a second, the last when it ends.
         Leaving (a closed page) stops following it, not the batch."""
         view, shown_at = BatchView(live, lang), time.monotonic()
-        yield view.status(), [], gr.update(visible=False), gr.update(interactive=False), gr.update(interactive=True)
+        yield _running(view.status())
         async for item in with_quiet(live.updates()):
             if isinstance(item, Ended):
-                button = gr.update(value=str(item.archive), visible=True) if item.archive else gr.update(visible=False)
-                yield (
-                    view.final(item),
-                    await view.gallery(),
-                    button,
-                    gr.update(interactive=True),
-                    gr.update(interactive=False),
-                )
+                yield _ended(view.final(item), await view.gallery(), item)
                 return
             if not isinstance(item, Quiet):
                 view.add(item)
             if view.changed and (isinstance(item, Quiet) or time.monotonic() - shown_at >= UPDATE_EVERY_S):
                 shown_at = time.monotonic()
-                yield view.status(), await view.gallery(), gr.skip(), gr.skip(), gr.skip()
+                yield view.status(), gr.skip(), await view.gallery(), gr.skip(), gr.skip(), gr.skip()
 
     async def halt(self, request: gr.Request) -> Any:
         """Stop: no row starts any more; the rows under way finish, and their images are saved."""
@@ -275,3 +277,16 @@ class BatchTab:
         if live is not None:
             live.stop()
         return gr.update(interactive=False)
+
+
+def _running(status: str) -> Update:
+    """A batch just started: the rows folded away (the results come up under the progress), Stop on."""
+    folded = gr.Accordion(open=False)
+    gallery = gr.Gallery(value=[], visible=True)
+    return status, folded, gallery, gr.update(visible=False), gr.update(interactive=False), gr.update(interactive=True)
+
+
+def _ended(status: str, gallery: list[Any], ended: Ended) -> Update:
+    """A batch over: its zip to download, Run on again, Stop off."""
+    download = gr.update(value=str(ended.archive), visible=True) if ended.archive else gr.update(visible=False)
+    return status, gr.skip(), gallery, download, gr.update(interactive=True), gr.update(interactive=False)

@@ -23,7 +23,7 @@ class BatchView:
         self.live, self.lang = live, lang
         self.tally: Tally | None = None
         self.records: dict[int, RowRecord] = {record.number: record for record in live.run.records}
-        self.items: list[Item] = []
+        self.items: list[tuple[int, int, Item]] = []  # (row, image, item), in the order rows ended
         self.slowed: str = ""
         self._changed = True
         self._stopping_shown = False
@@ -46,17 +46,23 @@ class BatchView:
         return self._changed or self.live.stopping != self._stopping_shown
 
     async def gallery(self) -> list[Item]:
-        """The images of every row done, newest last; small copies, made off the event loop."""
+        """The images of the rows done (the newest GALLERY_MOST), in the rows' order; small copies,
+        made off the event loop."""
         waiting, self._waiting = self._waiting, []
         self.items += await asyncio.to_thread(self._shown, waiting)
-        return self.items[-GALLERY_MOST:]
+        return [item for _, _, item in sorted(self.items[-GALLERY_MOST:])]
 
-    def _shown(self, records: list[RowRecord]) -> list[Item]:
+    def _shown(self, records: list[RowRecord]) -> list[tuple[int, int, Item]]:
         return [
-            (thumbnail(self.live.folder / name), t("batch_caption", self.lang, row=record.number, index=index))
+            (record.number, index, (thumbnail(self.live.folder / name), self._caption(record, index)))
             for record in records
             for index, name in enumerate(record.files, start=1)
         ]
+
+    def _caption(self, record: RowRecord, index: int) -> str:
+        if len(record.files) == 1:
+            return t("batch_caption", self.lang, row=record.number)
+        return t("batch_caption_n", self.lang, row=record.number, index=index)
 
     def status(self) -> str:
         """The progress line, a note while it stops or is slowed down, and the rows that did not end well."""

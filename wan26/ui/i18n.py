@@ -1072,15 +1072,37 @@ PHRASES = _patterns(
 BATCH_LABELS: dict[str, Words] = {
     "tab_batch": Words("Batch", "批量"),
     "batch_intro": Words(
-        "A CSV or JSON Lines file of requests, one per row, with the columns of `python -m wan26 batch` "
-        "(prompt, mode, provider, size, n, seed, images, …): an empty cell takes the vendor picked above and "
-        "its defaults. The `images` column holds http(s) links, or the file names of images you upload here.",
-        "一个 CSV 或 JSON Lines 请求文件，每行一个请求，列与 `python -m wan26 batch` 相同"
-        "（prompt、mode、provider、size、n、seed、images 等）：空单元格使用上方选择的服务商及其默认值。"
-        "`images` 列填写 http(s) 链接，或在这里一起上传的图片的文件名。",
+        "Run a CSV or JSON Lines file of requests, one per row (the columns of `python -m wan26 batch`), with "
+        "the images it names.",
+        "运行一个 CSV 或 JSON Lines 请求文件，每行一个请求（列与 `python -m wan26 batch` 相同），以及它引用的图片。",
     ),
-    "batch_jobs": Words("Jobs file (.csv or .jsonl)", "任务文件（.csv 或 .jsonl）"),
-    "batch_images": Words("Images the file names (optional)", "文件中引用的图片（可选）"),
+    "batch_format": Words("ℹ️ How to write a jobs file", "ℹ️ 如何编写任务文件"),
+    "batch_format_help": Words(
+        "A CSV file with a header, or JSON Lines (one object a line). Columns, in any case: `prompt`, `mode` "
+        "(text_to_image, edit, interleave), `provider` or `vendor` (dashscope, aimlapi, runware, shortapi, vtrix), "
+        "`negative_prompt`, `size` (such as 1280x1280, or 1K / 2K for edits), `n`, `seed`, `images`, "
+        "`max_images`, `prompt_extend`, `watermark`. An empty cell takes the vendor picked at the top and its "
+        "defaults.\n\n"
+        '```csv\nprompt,provider,n\n"a red teapot, studio light",dashscope,2\n'
+        "the same teapot in blue,runware,1\n```\n\n"
+        "`images` holds http(s) links, or the file names of images uploaded beside the file (in CSV, several "
+        "separated by `|`); any path is refused, as the app reads no file from a jobs file. Nothing is sent "
+        "until every row passes its vendor's limits. Rows run a few at a time per vendor; **Stop** starts no "
+        "new row and lets those under way finish, so nothing paid for is lost. The zip holds each row's "
+        "images and run.json, index.csv, index.jsonl and index.html (a contact sheet).",
+        "带表头的 CSV 文件，或 JSON Lines（每行一个对象）。列名不分大小写：`prompt`、`mode`"
+        "（text_to_image、edit、interleave）、`provider` 或 `vendor`（dashscope、aimlapi、runware、shortapi、vtrix）、"
+        "`negative_prompt`、`size`（如 1280x1280，编辑可用 1K / 2K）、`n`、`seed`、`images`、"
+        "`max_images`、`prompt_extend`、`watermark`。空单元格使用页面顶部选择的服务商及其默认值。\n\n"
+        '```csv\nprompt,provider,n\n"a red teapot, studio light",dashscope,2\n'
+        "the same teapot in blue,runware,1\n```\n\n"
+        "`images` 填写 http(s) 链接，或与文件一起上传的图片的文件名（CSV 中多个用 `|` 分隔）；"
+        "任何路径都会被拒绝，因为本应用不读取任务文件中的任何文件。每一行都符合服务商的限制之前，不会发送任何内容。"
+        "每个服务商同时运行几行；**停止** 不再开始新的行，并让进行中的行完成，因此已付费的内容不会丢失。"
+        "zip 中有每行的图片和 run.json、index.csv、index.jsonl 以及 index.html（缩略图总览）。",
+    ),
+    "batch_jobs": Words("Jobs file", "任务文件"),
+    "batch_images": Words("Images (optional)", "图片（可选）"),
     "batch_run": Words("▶️ Run batch", "▶️ 运行批量任务"),
     "batch_stop": Words("⏹ Stop", "⏹ 停止"),
     "batch_download": Words("⬇️ Download all (.zip)", "⬇️ 全部下载（.zip）"),
@@ -1210,7 +1232,8 @@ BATCH_TEXTS: dict[str, Words] = {
         "⚠️ The zip could not be written on the server; the images are saved in the batch's folder.",
         "⚠️ 服务器无法写入 zip；图片已保存在批量任务的文件夹中。",
     ),
-    "batch_caption": Words("row {row} · image {index}", "序号 {row} · 图{index}"),
+    "batch_caption": Words("row {row}", "序号 {row}"),
+    "batch_caption_n": Words("row {row} · {index}", "序号 {row} · {index}"),
 }
 LABELS.update(BATCH_LABELS)
 TEXTS.update(BATCH_TEXTS)
