@@ -131,3 +131,30 @@ def test_stop_lets_the_rows_under_way_finish_and_sends_no_row_twice(batch_app, v
     assert len(gallery) == sum(len(record.files) for record in done)
     assert download["visible"] is True and run_button["interactive"] is True
     assert json.dumps(final).count("Traceback") == 0
+
+
+def test_a_batch_goes_on_to_its_end_when_its_page_is_gone(batch_app, vendor_fakes, tmp_path):
+    """Joined, and its page never reads another message (closed, or the connection lost): the batch
+    still sees every row sent to its end, saves its images and writes its index."""
+    url, output_dir = batch_app
+    dashscope = vendor_fakes["dashscope"]
+    dashscope.task_script = list(HELD["dashscope"])
+    before = set(batch_folders(output_dir))
+    with Visitor(url) as visitor:
+        [jobs] = visitor.upload(catalogue(tmp_path, 3).rename(tmp_path / "gone.csv"))
+        run = visitor.dependency("batch-run", "click")
+        body = {"data": visitor.inputs(jobs, provider="dashscope"), "fn_index": run["id"], "event_data": None}
+        body |= {"session_hash": visitor.session, "trigger_id": run["trigger"]}
+        assert visitor.http.post("gradio_api/queue/join", json=body).status_code == 200
+    deadline = time.monotonic() + 60
+    while len(dashscope.tasks) < 2 and time.monotonic() < deadline:  # rows 1 and 3; row 2 is Runware's
+        time.sleep(0.05)
+    with dashscope._lock:
+        for task in dashscope.tasks.values():
+            task.script, task.step = list(QUICK["dashscope"]), -1
+    dashscope.task_script = list(QUICK["dashscope"])
+    [folder] = set(batch_folders(output_dir)) - before
+    while not (folder / "index.html").is_file() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [record.status for record in read_records(folder)] == [RowStatus.DONE] * 3
+    assert (folder / "index.html").is_file()

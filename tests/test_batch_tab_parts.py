@@ -1,7 +1,6 @@
 """The Batch tab's pieces that need no server: the uploads and their references, the owner's rules
 and limits, the batch folder's zip, and the tab's words in both languages."""
 
-import asyncio
 import json
 import os
 import zipfile
@@ -353,7 +352,7 @@ def test_a_rows_note_names_it_and_hides_the_servers_folder(tmp_path):
     assert t("batch_caption_n", Lang.ZH, row=3, index=2) == "序号 3 · 2"
 
 
-def test_a_live_batch_registry_refuses_a_second_batch_of_a_session_and_past_its_most():
+def test_a_live_batch_registry_holds_one_batch_a_session_and_at_most_its_most():
     from wan26.ui.batch_live import BusyError, LiveBatches
 
     live = LiveBatches(most=1)
@@ -362,16 +361,19 @@ def test_a_live_batch_registry_refuses_a_second_batch_of_a_session_and_past_its_
         def start(self, on_end):
             self.on_end = on_end
 
-    async def run() -> None:
-        batch = Started()
-        live.start("a", batch)  # type: ignore[arg-type]
-        with pytest.raises(BusyError, match="session"):
-            live.check_room("a")
-        with pytest.raises(BusyError, match="app"):
-            live.check_room("b")
-        batch.on_end()
-        live.check_room("b")
-        with pytest.raises(BusyError):
-            live.check_room(None)
-
-    asyncio.run(run())
+    live.claim("a")
+    with pytest.raises(BusyError, match="session"):
+        live.claim("a")  # a second click while the first batch is being started
+    with pytest.raises(BusyError, match="app"):
+        live.claim("b")
+    batch = Started()
+    live.start("a", batch)  # type: ignore[arg-type]
+    live.release("a")  # a batch started keeps its place
+    assert live.of("a") is batch
+    batch.on_end()
+    assert live.of("a") is None
+    live.claim("b")
+    live.release("b")
+    live.claim("b")
+    with pytest.raises(BusyError):
+        live.claim("")

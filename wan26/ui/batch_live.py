@@ -93,20 +93,27 @@ class LiveBatches:
 
     def __init__(self, most: int = MAX_RUNNING) -> None:
         self.most = most
-        self._by_session: dict[str, LiveBatch] = {}
+        self._by_session: dict[str, LiveBatch | None] = {}  # None: claimed, being started
 
     def of(self, session: str | None) -> LiveBatch | None:
         return self._by_session.get(session or "")
 
-    def check_room(self, session: str | None) -> None:
-        """BusyError("session") or BusyError("app") when no batch may start for `session` now."""
+    def claim(self, session: str) -> None:
+        """Hold `session`'s place while its batch is being started; BusyError("session") when it
+        has a batch already (or no session), BusyError("app") when the app runs its most."""
         if not session or session in self._by_session:
             raise BusyError("session")
         if len(self._by_session) >= self.most:
             raise BusyError("app")
+        self._by_session[session] = None
+
+    def release(self, session: str) -> None:
+        """Give back a claim that no batch took up (the file did not run); a batch started stays."""
+        if session in self._by_session and self._by_session[session] is None:
+            del self._by_session[session]
 
     def start(self, session: str, live: LiveBatch) -> None:
-        self.check_room(session)
+        """Start `live` in `session`'s claimed place, kept until the batch ends."""
         self._by_session[session] = live
 
         def ended() -> None:

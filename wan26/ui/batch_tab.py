@@ -64,7 +64,6 @@ class Checked:
     given: Uploads | None = None
     defaults: Defaults = field(default_factory=Defaults)
     jobs: Jobs | None = None
-    plan: Plan | None = None
     paying: Payers = field(default_factory=Payers)
     ready: bool = False
 
@@ -161,10 +160,10 @@ class BatchTab:
             checked = self._checked(jobs, images, provider, keys, request)
         except Exception as error:  # noqa: BLE001 (one sentence for the visitor; the log keeps the traceback)
             raise unexpected_error(error, lang_of(request)) from error
-        rows = gr.Accordion(visible=checked.table is not None, open=True)
         table = checked.table if checked.table is not None else gr.skip()
         if self.live.of(request.session_hash):  # its own batch's progress is on show: left alone
-            return gr.skip(), rows, table, gr.skip()
+            return gr.skip(), gr.skip(), table, gr.skip()
+        rows = gr.Accordion(visible=checked.table is not None, open=True)
         return checked.text, rows, table, gr.update(interactive=checked.ready)
 
     def _checked(
@@ -203,7 +202,7 @@ class BatchTab:
         if found.problems or refusals:
             return Checked(problems_text(found.problems, refusals, lang), table)
         text = ready_text(plan, paying, self.rules.server_key_usd, lang)
-        return Checked(text, table, given, defaults, found, plan, paying, ready=True)
+        return Checked(text, table, given, defaults, found, paying, ready=True)
 
     def _over_cap(self, plan: Plan, paying: Payers, lang: Lang) -> list[str]:
         """A refusal when the rows on the server's key are estimated past what a batch may spend on it."""
@@ -223,15 +222,18 @@ class BatchTab:
         request: gr.Request,
     ) -> AsyncIterator[Update]:
         """Check the uploads again, copy them into a new batch folder, run it, and follow it."""
-        lang = lang_of(request)
+        lang, session = lang_of(request), request.session_hash or ""
         try:
-            self.live.check_room(request.session_hash)
-            checked = await asyncio.to_thread(self._checked, jobs, images, provider, keys, request)
-            live = await self._launched(checked, request) if checked.ready else None
+            self.live.claim(session)  # before the first wait: a second click cannot start a second batch
         except BusyError as busy:
             raise gr.Error(t(f"batch_busy_{busy}", lang, most=self.live.most), title=t("title_batch", lang)) from busy
+        try:
+            checked = await asyncio.to_thread(self._checked, jobs, images, provider, keys, request)
+            live = await self._launched(checked, request) if checked.ready else None
         except Exception as error:  # noqa: BLE001 (as in check)
             raise unexpected_error(error, lang) from error
+        finally:
+            self.live.release(session)  # a claim no batch took up
         if live is None:  # what stops it is said where Run is
             yield checked.text, gr.skip(), gr.skip(), gr.skip(), gr.update(interactive=False), gr.skip()
             return
