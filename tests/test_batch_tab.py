@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from batch_tab_client import Visitor, output
+from fakes.vendor import FailureKind
 from history_app import free_port, history_env, launched
 from wan26.batch import RowStatus, read_records
 
@@ -158,3 +159,19 @@ def test_a_batch_goes_on_to_its_end_when_its_page_is_gone(batch_app, vendor_fake
         time.sleep(0.1)
     assert [record.status for record in read_records(folder)] == [RowStatus.DONE] * 3
     assert (folder / "index.html").is_file()
+
+
+def test_a_row_the_vendor_refuses_is_named_with_its_code_hint_and_request_id(batch_app, vendor_fakes, tmp_path):
+    url, output_dir = batch_app
+    dashscope = vendor_fakes["dashscope"]
+    dashscope.task_script = list(QUICK["dashscope"])
+    dashscope.fail_with(FailureKind.MODERATION)  # the first row to reach it
+    with Visitor(url) as visitor:
+        [jobs] = visitor.upload(write_csv(tmp_path / "flagged.csv", "prompt\nfirst\n"))
+        final = output(visitor.call("batch-run", "click", visitor.inputs(jobs)))
+        status = final[0]
+    assert "Batch ended" in status and "0 of 1 row(s) done" in status, status
+    note = status.split("\n- ", 1)[1]
+    assert note.startswith("⚠️ Row 1 (line 2, Alibaba Cloud DashScope) failed (not billed): Blocked by content")
+    assert "[DataInspectionFailed]" in note and "Hint: " in note and "Request id: " in note
+    assert "Traceback" not in json.dumps(final) and str(output_dir) not in json.dumps(final)

@@ -41,7 +41,8 @@ def local_app(_vendor_servers, tmp_path_factory):
 def space_app(_vendor_servers, tmp_path_factory):
     """A public Space whose owner has not allowed the server's key for batches."""
     output_dir = tmp_path_factory.mktemp("space-outputs")
-    with launched(app_env(_vendor_servers, output_dir, SPACE_ID="owner/studio"), free_port()) as url:
+    settings = {"SPACE_ID": "owner/studio", "WAN26_BATCH_MAX_ROWS": "3"}
+    with launched(app_env(_vendor_servers, output_dir, **settings), free_port()) as url:
         yield url, output_dir
 
 
@@ -149,6 +150,17 @@ def test_on_a_space_the_server_key_runs_no_batch_and_the_visitor_is_asked_for_th
     assert wanted in ran[0]
     assert dashscope_fake.requests == [] and batch_folders(output_dir) == []
     assert_clean(messages, dashscope_fake.api_key)
+
+
+def test_a_file_of_more_rows_than_the_owner_allows_is_refused_unread(space_app, dashscope_fake, tmp_path):
+    url, _ = space_app
+    with Visitor(url, headers={"X-Dashscope-Key": dashscope_fake.api_key}) as visitor:
+        [jobs] = visitor.upload(prompts_csv(tmp_path / "four.csv", "a", "b", "c", "d"))
+        status, rows, _, run_button = output(visitor.call("batch-jobs", "change", visitor.inputs(jobs)))
+        ran = output(visitor.call("batch-run", "click", visitor.inputs(jobs)))
+    assert status == "⛔ 4 rows; the app runs at most 3 rows a batch (split the file)" == ran[0]
+    assert run_button["interactive"] is False and rows["visible"] is False
+    assert dashscope_fake.requests == []
 
 
 def test_on_a_space_a_batch_runs_with_the_visitors_own_key(space_app, dashscope_fake, tmp_path):
