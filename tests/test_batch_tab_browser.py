@@ -177,3 +177,41 @@ def test_a_chinese_browser_gets_the_tab_and_its_verdict_in_chinese(browser, serv
         assert dashscope_fake.requests == []
     finally:
         context.close()
+
+
+@pytest.fixture
+def space(_vendor_servers, tmp_path):
+    """The app as a public Space: DashScope's key on the server, not allowed for batches."""
+    from history_app import free_port, history_env, launched
+
+    env = history_env(_vendor_servers, tmp_path / "outputs", mode="own") | {"SPACE_ID": "owner/studio"}
+    with launched(env, free_port()) as url:
+        yield url
+
+
+def test_on_a_space_the_visitor_is_asked_for_their_key_and_the_verdict_follows_it(
+    browser,  # noqa: F811
+    space,
+    dashscope_fake,
+    tmp_path,
+    shoot,
+):
+    dashscope_fake.task_script = list(QUICK)
+    context, page = visit(browser, space, 1280, 720)
+    try:
+        upload(page, *jobs_files(tmp_path, 2))
+        status = page.locator("#batch-status")
+        expect(status).to_contain_text("On this Space a batch runs with your own key only", timeout=WAIT_MS)
+        expect(page.locator("#batch-run")).to_be_disabled()
+        shoot(page, "1280-space-no-key")
+        page.locator("#open-settings").click()
+        page.locator("#own-key input").fill(dashscope_fake.api_key)
+        page.locator("#use-key").click()
+        expect(status).to_contain_text("Paid with your Alibaba Cloud DashScope key", timeout=WAIT_MS)
+        expect(page.locator("#batch-run")).to_be_enabled()
+        assert dashscope_fake.requests == []
+        page.locator("#batch-run").click()
+        expect(status).to_contain_text("Batch done", timeout=60_000)
+        assert len(dashscope_fake.generation_requests()) == 2
+    finally:
+        context.close()

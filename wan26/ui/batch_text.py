@@ -80,7 +80,8 @@ def problem_line(problem: Problem, lang: Lang) -> str:
 def problems_text(problems: Sequence[Problem], refusals: Sequence[str], lang: Lang) -> str:
     """The verdict on a file that cannot run: every refusal of the whole batch, then its problems."""
     count = len(problems) + len(refusals)
-    lines = [t("batch_problems", lang, count=count), *(f"- {refusal}" for refusal in refusals)]
+    head = t("batch_problems", lang, count=count) if problems else t("batch_not_ready", lang)  # the file is fine
+    lines = [head, *(f"- {refusal}" for refusal in refusals)]
     lines += [f"- {problem_line(problem, lang)}" for problem in problems[:LISTED]]
     if len(problems) > LISTED:
         lines.append(t("batch_more_problems", lang, count=len(problems) - LISTED))

@@ -1131,6 +1131,7 @@ BATCH_TEXTS: dict[str, Words] = {
         "⛔ **{count} problem(s)**: nothing runs until they are fixed (fix the file and upload it again).",
         "⛔ **{count} 个问题**：改好之前不会运行任何内容（请修改文件后重新上传）。",
     ),
+    "batch_not_ready": Words("⛔ **Not ready to run:**", "⛔ **还不能运行：**"),
     "batch_more_problems": Words(
         "- … and {count} more (the table shows each row's)", "- ……还有 {count} 个（表格中列出了每一行的问题）"
     ),
