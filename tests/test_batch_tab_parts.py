@@ -377,3 +377,30 @@ def test_a_live_batch_registry_holds_one_batch_a_session_and_at_most_its_most():
     live.claim("b")
     with pytest.raises(BusyError):
         live.claim("")
+
+
+def test_the_view_shows_every_image_saved_in_row_order_and_says_when_it_stops(tmp_path):
+    import asyncio
+    from types import SimpleNamespace
+
+    from wan26.batch import RowChanged, Tally
+    from wan26.ui.batch_view import BatchView
+
+    for name in ("r1.png", "r2a.png", "r2b.png", "r3.png"):
+        png(tmp_path / name, (64, 64))
+    records = [RowRecord(n, n + 1, "h", "dashscope", "text_to_image") for n in (1, 2, 3)]
+    live = SimpleNamespace(folder=tmp_path, stopping=False, run=SimpleNamespace(records=records))
+    view = BatchView(live, Lang.EN)  # type: ignore[arg-type]
+    tally = Tally(3, 1, 1, 0, 0, 0, 1, 3, 0.09, 0.12, None, None)
+    ended = [
+        RowRecord(2, 3, "h", "dashscope", "text_to_image", RowStatus.DONE, files=("r2a.png", "r2b.png")),
+        RowRecord(3, 4, "h", "dashscope", "text_to_image", RowStatus.UNKNOWN, files=("r3.png",), error="cut"),
+        RowRecord(1, 2, "h", "dashscope", "text_to_image", RowStatus.SENDING),
+    ]
+    for record in ended:
+        view.add(RowChanged(record, tally))
+    captions = [caption for _, caption in asyncio.run(view.gallery())]
+    assert captions == ["row 2 · 1", "row 2 · 2", "row 3"]  # the unknown row's saved image too
+    assert "⚠️ Row 3 (line 4, Alibaba Cloud DashScope): outcome unknown" in view.status() and not view.changed
+    live.stopping = True
+    assert view.changed and "Stopping" in view.status()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from wan26.batch import BatchEnded, BatchEvent, RowChanged, RowRecord, RowStatus, SlowedDown, Tally
+from wan26.batch import BatchEnded, BatchEvent, RowChanged, RowRecord, SlowedDown, Tally
 from wan26.errors import Wan26Error
 from wan26.ui.batch_live import Ended, LiveBatch
 from wan26.ui.batch_text import ended_text, hide_folder, progress_text, row_notes, vendor_title
@@ -27,13 +27,13 @@ class BatchView:
         self.slowed: str = ""
         self._changed = True
         self._stopping_shown = False
-        self._waiting: list[RowRecord] = []  # rows done whose images are not in the gallery yet
+        self._waiting: list[RowRecord] = []  # rows ended whose images are not in the gallery yet
 
     def add(self, event: BatchEvent) -> None:
         self.tally, self._changed = event.tally, True
         if isinstance(event, RowChanged):
             self.records[event.record.number] = event.record
-            if event.record.status is RowStatus.DONE:
+            if event.record.status.is_final and event.record.files:  # a failed row's saved images too
                 self._waiting.append(event.record)
         elif isinstance(event, SlowedDown):
             self.slowed = t(
@@ -46,8 +46,8 @@ class BatchView:
         return self._changed or self.live.stopping != self._stopping_shown
 
     async def gallery(self) -> list[Item]:
-        """The images of the rows done (the newest GALLERY_MOST), in the rows' order; small copies,
-        made off the event loop."""
+        """The images saved by the rows ended (the newest GALLERY_MOST), in the rows' order; small
+        copies, made off the event loop."""
         waiting, self._waiting = self._waiting, []
         self.items += await asyncio.to_thread(self._shown, waiting)
         return [item for _, _, item in sorted(self.items[-GALLERY_MOST:])]
