@@ -121,6 +121,7 @@ def test_a_reference_file_made_on_the_server_cannot_be_sent_as_an_upload(local_a
     """The upload boxes take only files a visitor uploaded: a server path in their place is refused."""
     url, output_dir = local_app
     jobs_path = prompts_csv(tmp_path / "jobs.csv", "image 1 as a sketch")
+    before = batch_folders(output_dir)
     with Visitor(url) as stranger:
         [jobs] = stranger.upload(jobs_path)
         forged = {"path": "/etc/hostname", "orig_name": "hostname.png", "meta": {"_type": "gradio.FileData"}}
@@ -128,7 +129,7 @@ def test_a_reference_file_made_on_the_server_cannot_be_sent_as_an_upload(local_a
         jobs_forged = stranger.call("batch-run", "click", stranger.inputs(forged | {"orig_name": "jobs.csv"}))
         messages = stranger.text()
     assert not answer["success"] and not jobs_forged["success"]
-    assert dashscope_fake.requests == [] and batch_folders(output_dir) == []
+    assert dashscope_fake.requests == [] and batch_folders(output_dir) == before
     assert_clean(messages, dashscope_fake.api_key)
 
 
@@ -140,6 +141,7 @@ def test_on_a_space_the_server_key_runs_no_batch_and_the_visitor_is_asked_for_th
 ):
     url, output_dir = space_app
     jobs_path = prompts_csv(tmp_path / "jobs.csv", "a red fox", "a blue owl")
+    before = batch_folders(output_dir)
     with Visitor(url) as stranger:
         [jobs] = stranger.upload(jobs_path)
         status, _, _, run_button = output(stranger.call("batch-jobs", "change", stranger.inputs(jobs)))
@@ -148,7 +150,7 @@ def test_on_a_space_the_server_key_runs_no_batch_and_the_visitor_is_asked_for_th
     wanted = "On this Space a batch runs with your own key only: paste your Alibaba Cloud DashScope key"
     assert wanted in status and "(rows 1, 2)" in status and run_button["interactive"] is False
     assert wanted in ran[0]
-    assert dashscope_fake.requests == [] and batch_folders(output_dir) == []
+    assert dashscope_fake.requests == [] and batch_folders(output_dir) == before
     assert_clean(messages, dashscope_fake.api_key)
 
 
