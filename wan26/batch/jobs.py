@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar, cast
@@ -24,6 +24,11 @@ from wan26.types import ImageRequest, Mode, ProviderName, Size, SizeTier
 
 _T = TypeVar("_T")
 SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+Locate = Callable[[str], str]
+"""Where one reference, as the file gives it, is read from: a URL as it is, else a file's path;
+ValueError refuses it. The command line reads paths from the jobs file's folder; the app reads no
+path at all (only URLs and the images uploaded with the file)."""
 
 
 class JobsFileError(Exception):
@@ -86,13 +91,14 @@ class _Record:
     readable: bool = True  # False: not even its cells could be read (a line that is not JSON)
 
 
-def read_jobs(path: str | Path, defaults: Defaults = Defaults()) -> Jobs:
-    """Every row of `path` with every problem found in it; a row with problems is left out of `rows`."""
+def read_jobs(path: str | Path, defaults: Defaults = Defaults(), locate: Locate | None = None) -> Jobs:
+    """Every row of `path` with every problem found in it; a row with problems is left out of `rows`.
+    `locate` places each reference (default: a relative path is read from the jobs file's folder)."""
     path = Path(path)
     records, problems = _read(path)
     rows = []
     for record in records:
-        row, found = _row(record, defaults, path.parent)
+        row, found = _row(record, defaults, locate or _from_folder(path.parent))
         problems += found
         if row is not None and not found:
             rows.append(row)
@@ -168,18 +174,36 @@ def _unknown(name: str, line: int, row: int | None = None) -> Problem:
     return Problem(line, name or "(empty)", f"unknown column; the columns are: {', '.join(fields.FIELDS)}", row)
 
 
-def _row(record: _Record, defaults: Defaults, base: Path) -> tuple[JobRow | None, list[Problem]]:
-    """The row (None when it has problems), and its problems: its columns', its cells', and (once
-    every cell reads) its vendor's limits."""
+def _from_folder(base: Path) -> Locate:
+    return lambda reference: fields.located((reference,), base)[0]
+
+
+def _row(record: _Record, defaults: Defaults, locate: Locate) -> tuple[JobRow | None, list[Problem]]:
+    """The row (None when it has problems), and its problems: its columns', its cells', its
+    references', and (once every cell reads) its vendor's limits."""
     values, found = _values(record)
     if found or not record.readable:
         return None, [*record.problems, *found]
     references: tuple[str, ...] = _given(values, "images", ())
+    images, refused = _located(record, references, locate)
+    if refused:  # the limits would look at the images left, and miscount them
+        return None, [*record.problems, *refused]
     provider = _given(values, "provider", defaults.provider)
-    request = replace(_request(values, defaults), images=fields.located(references, base))
+    request = replace(_request(values, defaults), images=images)
     row = JobRow(record.number, record.line, provider, request, references)
     found = [Problem(record.line, v.field, v.message, record.number) for v in check_row(row)]
     return (None if record.problems else row), [*record.problems, *found]
+
+
+def _located(record: _Record, references: tuple[str, ...], locate: Locate) -> tuple[tuple[str, ...], list[Problem]]:
+    """Each reference where it is read from, and a problem (field `image N`) for each refused."""
+    images, refused = [], []
+    for number, reference in enumerate(references, start=1):
+        try:
+            images.append(locate(reference))
+        except ValueError as exc:
+            refused.append(Problem(record.line, f"image {number}", str(exc), record.number))
+    return tuple(images), refused
 
 
 def _values(record: _Record) -> tuple[dict[str, object], list[Problem]]:

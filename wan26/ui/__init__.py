@@ -9,7 +9,10 @@ form's building blocks), `form_examples` (the clickable examples that fill a for
 images are in `examples/`), `before_after` (the Edit tab's reference-against-result slider),
 `page` (the layout and its wiring), and History's: `owned` (the runs a visitor owns),
 `history_text` (its words), `history_reuse` (a run's settings for its form) and `history_tab` (its
-layout and handlers).
+layout and handlers); and Batch's: `batch_upload` (the jobs file and the images uploaded with it),
+`batch_keys` (whose key pays, and the owner's limits per row), `batch_folder` (a batch's folder and
+zip), `batch_live` (batches running), `batch_view` (what the page shows of one), `batch_text` (its
+words) and `batch_tab` (its layout and handlers).
 `import wan26` never imports this package, nor gradio.
 """
 

@@ -1148,6 +1148,279 @@ PHRASES = _patterns(
 )
 
 
+# ---- The Batch tab (batch_tab.py and its modules): its labels, its texts, and the words of a jobs file's
+# problems and a batch row's errors. One block, so the tab's words are found (and merged) in one place.
+
+BATCH_LABELS: dict[str, Words] = {
+    "tab_batch": Words("Batch", "批量"),
+    "batch_intro": Words(
+        "Run a CSV or JSON Lines file of requests, one per row (the columns of `python -m wan26 batch`), with "
+        "the images it names.",
+        "运行一个 CSV 或 JSON Lines 请求文件，每行一个请求（列与 `python -m wan26 batch` 相同），以及它引用的图片。",
+    ),
+    "batch_format": Words("ℹ️ How to write a jobs file", "ℹ️ 如何编写任务文件"),
+    "batch_format_help": Words(
+        "A CSV file with a header, or JSON Lines (one object a line). Columns, in any case: `prompt`, `mode` "
+        "(text_to_image, edit, interleave), `provider` or `vendor` (dashscope, aimlapi, runware, shortapi, vtrix), "
+        "`negative_prompt`, `size` (such as 1280x1280, or 1K / 2K for edits), `n`, `seed`, `images`, "
+        "`max_images`, `prompt_extend`, `watermark`. An empty cell takes the vendor picked at the top and its "
+        "defaults.\n\n"
+        '```csv\nprompt,provider,n\n"a red teapot, studio light",dashscope,2\n'
+        "the same teapot in blue,runware,1\n```\n\n"
+        "`images` holds http(s) links, or the file names of images uploaded beside the file (in CSV, several "
+        "separated by `|`); any path is refused, as the app reads no file from a jobs file. Nothing is sent "
+        "until every row passes its vendor's limits. Rows run a few at a time per vendor; **Stop** starts no "
+        "new row and lets those under way finish, so nothing paid for is lost. The zip holds each row's "
+        "images and run.json, index.csv, index.jsonl and index.html (a contact sheet).",
+        "带表头的 CSV 文件，或 JSON Lines（每行一个对象）。列名不分大小写：`prompt`、`mode`"
+        "（text_to_image、edit、interleave）、`provider` 或 `vendor`（dashscope、aimlapi、runware、shortapi、vtrix）、"
+        "`negative_prompt`、`size`（如 1280x1280，编辑可用 1K / 2K）、`n`、`seed`、`images`、"
+        "`max_images`、`prompt_extend`、`watermark`。空单元格使用页面顶部选择的服务商及其默认值。\n\n"
+        '```csv\nprompt,provider,n\n"a red teapot, studio light",dashscope,2\n'
+        "the same teapot in blue,runware,1\n```\n\n"
+        "`images` 填写 http(s) 链接，或与文件一起上传的图片的文件名（CSV 中多个用 `|` 分隔）；"
+        "任何路径都会被拒绝，因为本应用不读取任务文件中的任何文件。每一行都符合服务商的限制之前，不会发送任何内容。"
+        "每个服务商同时运行几行；**停止** 不再开始新的行，并让进行中的行完成，因此已付费的内容不会丢失。"
+        "zip 中有每行的图片和 run.json、index.csv、index.jsonl 以及 index.html（缩略图总览）。",
+    ),
+    "batch_jobs": Words("Jobs file", "任务文件"),
+    "batch_images": Words("Images (optional)", "图片（可选）"),
+    "batch_run": Words("▶️ Run batch", "▶️ 运行批量任务"),
+    "batch_stop": Words("⏹ Stop", "⏹ 停止"),
+    "batch_download": Words("⬇️ Download all (.zip)", "⬇️ 全部下载（.zip）"),
+    "batch_rows": Words("Rows", "各行"),
+    "batch_results": Words("Results", "结果"),
+    "batch_waiting": Words(
+        "Upload a jobs file: its rows and estimated cost are shown here before anything runs.",
+        "请上传任务文件：运行之前，这里会列出各行和预估费用。",
+    ),
+}
+BATCH_TEXTS: dict[str, Words] = {
+    "batch_col_row": Words("Row", "序号"),
+    "batch_col_line": Words("Line", "行号"),
+    "batch_col_vendor": Words("Vendor", "服务商"),
+    "batch_col_mode": Words("Mode", "模式"),
+    "batch_col_prompt": Words("Prompt", "提示词"),
+    "batch_col_images": Words("Images", "图片数"),
+    "batch_col_estimate": Words("Estimate", "预估费用"),
+    "batch_col_check": Words("Check", "检查"),
+    "batch_no_price": Words("no price", "未公布价格"),
+    "batch_usd": Words("${usd}", "${usd}"),
+    "batch_up_to": Words("up to ${usd}", "最多 ${usd}"),
+    "batch_problem": Words("line {line}{row} · {text}", "第 {line} 行{row} · {text}"),
+    "batch_problem_row": Words(" (row {row})", "（序号 {row}）"),
+    "batch_problems": Words(
+        "⛔ **{count} problem(s)**: nothing runs until they are fixed (fix the file and upload it again).",
+        "⛔ **{count} 个问题**：改好之前不会运行任何内容（请修改文件后重新上传）。",
+    ),
+    "batch_not_ready": Words("⛔ **Not ready to run:**", "⛔ **还不能运行：**"),
+    "batch_more_problems": Words(
+        "- … and {count} more (the table shows each row's)", "- ……还有 {count} 个（表格中列出了每一行的问题）"
+    ),
+    "batch_ready": Words(
+        "✅ **{rows} row(s) · {images} image(s) · estimated ${usd}** at list price{unpriced}.",
+        "✅ **{rows} 行 · {images} 张图 · 按标价预估 ${usd}**{unpriced}。",
+    ),
+    "batch_unpriced": Words(
+        " (not counted: {count} row(s) at {vendors}, which publish no price)",
+        "（未计入：{vendors} 的 {count} 行，未公布价格）",
+    ),
+    "batch_paid_by": Words("Paid with {payers}.", "付费方式：{payers}。"),
+    "batch_own_key": Words("your {vendor} key", "你的 {vendor} 密钥"),
+    "batch_server_key": Words("the server's {vendor} key", "服务器的 {vendor} 密钥"),
+    "batch_server_cap": Words(" (at most ${cap} a batch)", "（每个批量最多 ${cap}）"),
+    "batch_press_run": Words("Press **Run batch** to start.", "点击 **运行批量任务** 开始。"),
+    "batch_no_key": Words(
+        "No {vendor} key for rows {rows}: paste your own {vendor} key in ⚙️ Keys and settings.",
+        "序号 {rows} 没有可用的 {vendor} 密钥：请在 ⚙️ 密钥与设置 中粘贴你自己的 {vendor} 密钥。",
+    ),
+    "batch_space_key": Words(
+        "On this Space a batch runs with your own key only: paste your {vendor} key in ⚙️ Keys and settings "
+        "(rows {rows}).",
+        "在此 Space 上，批量任务只使用你自己的密钥：请在 ⚙️ 密钥与设置 中粘贴你的 {vendor} 密钥（序号 {rows}）。",
+    ),
+    "batch_over_cap": Words(
+        "The rows paid with this Space's key are estimated at ${usd}, over the ${cap} a batch may spend on it: "
+        "remove rows, or paste your own key in ⚙️ Keys and settings.",
+        "用此 Space 的密钥付费的行预估为 ${usd}，超过了每个批量可用的 ${cap}：请删去一些行，"
+        "或在 ⚙️ 密钥与设置 中粘贴你自己的密钥。",
+    ),
+    "title_batch": Words("Batch", "批量任务"),
+    "batch_busy_session": Words(
+        "A batch is running in this page: wait for it to end, or stop it.",
+        "此页面正在运行一个批量任务：请等它结束，或停止它。",
+    ),
+    "batch_busy_app": Words(
+        "The server is running {most} batches, its most at once: try again in a few minutes.",
+        "服务器正在运行 {most} 个批量任务，已达同时运行的上限：请几分钟后再试。",
+    ),
+    "batch_starting": Words("⏳ Starting…", "⏳ 正在开始……"),
+    "batch_progress": Words(
+        "⏳ **{ended} / {total} rows** {bar} {done} done{others} · {images} image(s) · ${spent} spent{under_way}{eta}",
+        "⏳ **{ended} / {total} 行** {bar} 完成 {done}{others} · {images} 张图 · 已花费 ${spent}{under_way}{eta}",
+    ),
+    "batch_others": Words(" ({parts})", "（{parts}）"),
+    "batch_failed_n": Words("{count} failed", "失败 {count}"),
+    "batch_unknown_n": Words("{count} unknown", "结果未知 {count}"),
+    "batch_running_n": Words("{count} running", "运行中 {count}"),
+    "batch_under_way": Words(" (+${usd} under way)", "（另有 ${usd} 进行中）"),
+    "batch_eta": Words(" · about {time} left", " · 约剩 {time}"),
+    "batch_slowed": Words(
+        "🐢 {vendor} is rate limiting: its rows wait {pause} s, then go on more slowly.",
+        "🐢 {vendor} 正在限流：它的行等待 {pause} 秒后放慢速度继续。",
+    ),
+    "batch_stopping": Words(
+        "⏹ **Stopping**: no new row starts; the rows under way finish, and their images are saved.",
+        "⏹ **正在停止**：不再开始新的行；进行中的行会完成，图片会保存。",
+    ),
+    "batch_row": Words("Row {row} (line {line}, {vendor})", "序号 {row}（第 {line} 行，{vendor}）"),
+    "batch_note_failed": Words("⚠️ {row} failed (not billed): {error}", "⚠️ {row} 失败（未计费）：{error}"),
+    "batch_note_unknown": Words(
+        "⚠️ {row}: outcome unknown, it may have been billed, so it was not sent again: {error}",
+        "⚠️ {row}：结果未知，可能已计费，因此没有重新发送：{error}",
+    ),
+    "batch_note_not_started": Words("⏸ {row} not started: {error}", "⏸ {row} 未开始：{error}"),
+    "batch_note_accepted": Words(
+        "⏳ {row}: its task `{task}` may still be running at the vendor; its images are not saved here "
+        "(a task id lasts about 24 h)",
+        "⏳ {row}：它的任务 `{task}` 可能仍在服务商处运行；图片没有保存在这里（任务 ID 约 24 小时有效）",
+    ),
+    "batch_more_notes": Words(
+        "- … and {count} more rows (index.csv in the zip lists them all)",
+        "- ……还有 {count} 行（zip 中的 index.csv 列出了全部）",
+    ),
+    "batch_done": Words(
+        "✅ **Batch done**: {done} of {rows} row(s), {images} image(s), ${spent} spent (as reported, else estimated). "
+        "The zip holds the images, each row's run.json, index.csv, index.jsonl and the contact sheet index.html.",
+        "✅ **批量任务完成**：{rows} 行中完成 {done} 行，{images} 张图，已花费 ${spent}（按报告，否则按预估）。"
+        "zip 中有图片、每行的 run.json、index.csv、index.jsonl 和缩略图总览 index.html。",
+    ),
+    "batch_ended": Words(
+        "⚠️ **Batch ended**: {done} of {rows} row(s) done, {images} image(s), ${spent} spent. The rows that did "
+        "not finish are listed below; the zip holds everything saved.",
+        "⚠️ **批量任务结束**：{rows} 行中完成 {done} 行，{images} 张图，已花费 ${spent}。"
+        "未完成的行列在下方；zip 中有所有已保存的内容。",
+    ),
+    "batch_stopped": Words(
+        "⏹ **Stopped**: {done} of {rows} row(s) done, {not_started} never sent; the rows under way were let "
+        "finish, so nothing paid for is lost. {images} image(s), ${spent} spent.",
+        "⏹ **已停止**：{rows} 行中完成 {done} 行，{not_started} 行没有发送；进行中的行都已完成，"
+        "已付费的内容没有丢失。{images} 张图，已花费 ${spent}。",
+    ),
+    "batch_failed_to_start": Words(
+        "⛔ **The batch stopped before sending**: {error}", "⛔ **批量任务在发送前停止**：{error}"
+    ),
+    "batch_unexpected": Words("something went wrong on the server ({kind})", "服务器出了问题（{kind}）"),
+    "batch_no_zip": Words(
+        "⚠️ The zip could not be written on the server; the images are saved in the batch's folder.",
+        "⚠️ 服务器无法写入 zip；图片已保存在批量任务的文件夹中。",
+    ),
+    "batch_caption": Words("row {row}", "序号 {row}"),
+    "batch_caption_n": Words("row {row} · {index}", "序号 {row} · {index}"),
+}
+LABELS.update(BATCH_LABELS)
+TEXTS.update(BATCH_TEXTS)
+for _lang in Lang:  # the browser's table was made before this block
+    I18N.translations_dict.setdefault(_lang.value, {}).update({key: w.in_(_lang) for key, w in BATCH_LABELS.items()})
+
+# A jobs file's problems (wan26/batch/jobs.py and fields.py, and the tab's own in batch_upload.py and
+# batch_keys.py), and the words the batch adds around a row's error.
+BATCH_MESSAGES = _patterns(
+    [
+        (r"unknown column; the columns are: (?P<columns>.+)", "未知的列；可用的列：{columns}"),
+        (
+            r"has (?P<cells>\d+) cells; the header names (?P<columns>\d+) columns",
+            "有 {cells} 个单元格，而表头只有 {columns} 列",
+        ),
+        (r"not valid JSON \((?P<detail>.*)\)", "不是有效的 JSON（{detail}）"),
+        (r"each line must be one JSON object", "每行必须是一个 JSON 对象"),
+        (r"must be text, not (?P<value>.+)", "必须是文本，而不是 {value}"),
+        (r"(?P<value>.+) is not a mode; use one of: (?P<modes>.+)", "{value} 不是模式；可选：{modes}"),
+        (r"(?P<value>.+) is not a vendor; use one of: (?P<vendors>.+)", "{value} 不是服务商；可选：{vendors}"),
+        (r"must be a whole number, not (?P<value>.+)", "必须是整数，而不是 {value}"),
+        (r"must be true or false, not (?P<value>.+)", "必须是 true 或 false，而不是 {value}"),
+        (
+            r"must be paths or URLs \(a list, or text with \| between them\)",
+            "必须是链接或文件名（一个列表，或用 | 分隔的文本）",
+        ),
+        (r"(?P<value>'.*'|\".*\") is not a complete http\(s\) URL", "{value} 不是完整的 http(s) 链接"),
+        (
+            r"this vendor takes image URLs only; put the image online and give its https:// URL",
+            "此服务商只接受图片链接；请把图片放到可公开访问的地方，再填写它的 https:// 链接",
+        ),
+        (r"(?P<name>.+): a jobs file must end in \.csv or \.jsonl", "{name}：任务文件必须以 .csv 或 .jsonl 结尾"),
+        (r"(?P<name>.+) has no rows", "{name} 没有任何行"),
+        (
+            r"is a file path; the app reads no path from a jobs file: give an http\(s\) URL, or the file name of an "
+            r"image uploaded with the jobs file",
+            "是文件路径；本应用不读取任务文件中的任何路径：请填写 http(s) 链接，或与任务文件一起上传的图片的文件名",
+        ),
+        (
+            r"is not an http\(s\) URL: give an http\(s\) URL, or the file name of an image uploaded with the jobs file",
+            "不是 http(s) 链接：请填写 http(s) 链接，或与任务文件一起上传的图片的文件名",
+        ),
+        (
+            r"(?P<name>.+) was not uploaded with the jobs file \(no images were\)",
+            "{name} 没有随任务文件一起上传（没有上传任何图片）",
+        ),
+        (
+            r"(?P<name>.+) was not uploaded with the jobs file \(uploaded: (?P<names>.+)\)",
+            "{name} 没有随任务文件一起上传（已上传：{names}）",
+        ),
+        (
+            r"(?P<count>\d+) images uploaded; a batch takes at most (?P<most>\d+)",
+            "上传了 {count} 张图片；一个批量最多 {most} 张",
+        ),
+        (
+            r"(?P<name>.+) is not an image file \(PNG, JPEG, WEBP or BMP\)",
+            "{name} 不是图片文件（PNG、JPEG、WEBP 或 BMP）",
+        ),
+        (r"two uploaded images are named (?P<name>.+): rename one", "有两张上传的图片都叫 {name}：请重命名其中一张"),
+        (
+            r"(?P<rows>\d+) rows; the app runs at most (?P<most>\d+) rows a batch \(split the file\)",
+            "{rows} 行；本应用每个批量最多运行 {most} 行（请拆分文件）",
+        ),
+        (
+            r"the jobs file is (?P<size>[\d,]+) bytes; the app reads at most (?P<most>[\d,]+) \(split it\)",
+            "任务文件有 {size} 字节；本应用最多读取 {most} 字节（请拆分）",
+        ),
+        (
+            r"the jobs file is not UTF-8 text: save it as CSV UTF-8 or JSON Lines",
+            "任务文件不是 UTF-8 文本：请另存为 CSV UTF-8 或 JSON Lines",
+        ),
+        (
+            r"A batch may spend at most \$(?P<cap>[\d.]+) on this Space's key; this row \(about \$(?P<row>[\d.]+)\) "
+            r"would take it past that \(\$(?P<committed>[\d.]+) spent or under way\)\. (?P<tail_text>.+)",
+            "每个批量在此 Space 的密钥上最多花费 ${cap}；这一行（约 ${row}）会超出这个上限"
+            "（已花费或进行中 ${committed}）。{tail_text}",
+        ),
+        (r"not sent: still rate limited after (?P<count>\d+) tries", "未发送：重试 {count} 次后仍被限流"),
+        (r"unexpected (?P<kind>\w+): (?P<detail>.*)", "意外的 {kind}：{detail}"),
+    ]
+)
+# A row's provider error on one line (`wan26.batch.outcome.error_text`): its title and labels.
+_BATCH_LABELS = (
+    ("; Hint: ", "；提示："),
+    ("; Request id: ", "；请求 ID："),
+    ("; Task id: ", "；任务 ID："),
+    ("; Not saved; fetch them yourself before they expire (24 h):", "；未保存；请在链接过期（24 小时）前自行下载："),
+)
+_ERROR_HEAD = re.compile(r"^(?P<title>[A-Z][\w ,-]*?) \((?P<provider>[\w-]+)\)")
+
+
+def batch_message(text: str, lang: Lang) -> str:
+    """A jobs file's problem, or a batch row's error, in `lang` (a vendor's own words stay as written)."""
+    if lang is Lang.EN:
+        return text
+    found = _matched(text, BATCH_MESSAGES)
+    if found is not None:
+        return found
+    said = _ERROR_HEAD.sub(lambda head: f"{TITLES.get(head['title'], head['title'])}（{head['provider']}）", text)
+    for english_label, chinese_label in _BATCH_LABELS:
+        said = said.replace(english_label, chinese_label)
+    return translate(said, lang)
+
+
 def translate(text: str, lang: Lang) -> str:
     """One of the core's English messages in `lang`; English where no pattern knows it."""
     if lang is Lang.EN:

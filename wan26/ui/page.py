@@ -25,6 +25,8 @@ from wan26.ui.actions import (
     selected_index,
     use_as_reference,
 )
+from wan26.ui.batch_tab import CSS as BATCH_CSS
+from wan26.ui.batch_tab import BatchTab
 from wan26.ui.before_after import before_after, before_after_selected, before_after_slider, hide_before_after
 from wan26.ui.compare_tab import CSS as COMPARE_CSS
 from wan26.ui.compare_tab import CompareTab
@@ -83,7 +85,7 @@ class StudioApp:
             # Gradio warns that an MCP tool's gr.State inputs keep their defaults. For ours that is the
             # point: no session key (an MCP caller sends theirs in a header) and the vendor's own flow.
             warnings.filterwarnings("ignore", message="This MCP server includes a tool that has a gr.State input")
-            css = CSS + HISTORY_CSS + COMPARE_CSS + toast_css()
+            css = CSS + HISTORY_CSS + COMPARE_CSS + BATCH_CSS + toast_css()
             return self.blocks.launch(theme=gr.themes.Soft(), css=css, max_file_size="50mb", i18n=I18N, **options)
 
 
@@ -137,6 +139,8 @@ class _Page:
                 self.compare.build()
                 if self.history:
                     self.history.build()
+                self.batch = BatchTab(self)
+                self.batch.build()
         self._settings_panel(blocks)
         self._wire_vendor()
         self._wire_edit()
@@ -145,6 +149,7 @@ class _Page:
         self.compare.wire()  # before History, which follows every run event
         if self.history:
             self.history.wire(blocks)
+        self.batch.wire()
 
     def _header(self) -> None:
         """The title and the vendor picker on one line; keys live in the settings panel."""

@@ -1,0 +1,294 @@
+"""The Batch tab: upload a jobs file (and the images it names), see its rows and estimated cost
+before anything runs, run it with progress and a growing gallery, stop it politely, download the
+batch folder as a zip.
+
+Its events are private (no API endpoint, no MCP tool). A batch's folder name reaches no page: it
+lives in this tab's registry of running batches, by the session that started it, and the zip is
+handed to that session's page alone. Checking a file is a preview; Run checks it all again, from
+the same uploads, before anything is copied or sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+
+from wan26.batch import BatchRun, Defaults, Jobs, JobsFileError, Journal, Plan, make_plan
+from wan26.providers import PROVIDERS, get_adapter
+from wan26.types import ProviderName
+from wan26.ui.batch_folder import new_folder, stage
+from wan26.ui.batch_keys import BatchRules, OwnerLimits, Payers, batch_clients, payers, reserved_usd
+from wan26.ui.batch_live import BusyError, Ended, LiveBatch, LiveBatches
+from wan26.ui.batch_text import cap_refusal, key_refusals, plan_table, problems_text, ready_text
+from wan26.ui.batch_upload import UploadError, Uploads, read_batch, referenced, uploads
+from wan26.ui.batch_view import BatchView
+from wan26.ui.controls import PRIVATE_NOTIFYING
+from wan26.ui.errors import unexpected_error
+from wan26.ui.i18n import I18N, Lang, batch_message, lang_of, t
+from wan26.ui.quiet import Quiet, with_quiet
+from wan26.ui.vendors import SessionKeys
+
+if TYPE_CHECKING:  # the page builds this tab
+    from wan26.ui.page import _Page
+
+JOBS_TYPES = [".csv", ".jsonl", ".ndjson"]
+UPDATE_EVERY_S = 1.0  # at most one page update a second while events pour in; at once after a quiet moment
+# On a phone: the two uploads side by side show a file's name, not its size and download link
+# (Gradio keeps 8rem for those); three thumbnails a row; the tab's intro in smaller type. The
+# gallery is as tall as its images, up to two thirds of the screen (then it scrolls).
+CSS = """
+#batch-status {min-height: 2.5em}
+#batch-status p {margin: 0.2em 0}
+#batch-gallery .grid-wrap {min-height: 0; max-height: 65vh; overflow-y: auto}
+@media (max-width: 640px) {
+  #batch-jobs .download, #batch-images .download {display: none}
+  #batch-gallery .grid-container {grid-template-columns: repeat(3, minmax(0, 1fr))}
+  #batch-intro p {font-size: 0.85em}
+}
+"""
+Update = tuple[Any, Any, Any, Any, Any, Any]  # status, rows, gallery, download, Run, Stop
+
+
+@dataclass
+class Checked:
+    """A jobs file as Run would take it: its verdict, its table, and what a run needs (if it can run)."""
+
+    text: str
+    table: Any = None  # the Dataframe's value; None: nothing to show
+    given: Uploads | None = None
+    defaults: Defaults = field(default_factory=Defaults)
+    jobs: Jobs | None = None
+    paying: Payers = field(default_factory=Payers)
+    ready: bool = False
+
+
+class BatchTab:
+    """`build()` inside the page's tabs, then `wire()` once the page's own controls exist."""
+
+    def __init__(self, page: _Page) -> None:
+        self.page, self.settings = page, page.settings
+        self.rules = BatchRules.from_env(self.settings.env)  # a wrong value stops the start
+        self.live = LiveBatches()
+
+    # ---- layout -------------------------------------------------------------------------------
+
+    def build(self) -> None:
+        """Uploads, then Run and Stop with the verdict or progress just under them (on a phone too,
+        all on the first screen), then the rows (folded away while a batch runs) and the results."""
+        with gr.Tab(I18N("tab_batch"), id="batch"):
+            gr.Markdown(I18N("batch_intro"), elem_id="batch-intro")
+            self._uploads()
+            with gr.Row(elem_id="batch-buttons"):
+                self.run = gr.Button(
+                    I18N("batch_run"), variant="primary", interactive=False, scale=2, min_width=120, elem_id="batch-run"
+                )
+                self.stop = gr.Button(I18N("batch_stop"), interactive=False, min_width=90, elem_id="batch-stop")
+                label: Any = I18N("batch_download")  # typed str, yet translated like any label
+                self.download = gr.DownloadButton(label, visible=False, min_width=120, elem_id="batch-download")
+            self.status = gr.Markdown(I18N("batch_waiting"), elem_id="batch-status")
+            self._rows_and_results()
+            with gr.Accordion(I18N("batch_format"), open=False, elem_id="batch-format"):
+                gr.Markdown(I18N("batch_format_help"))
+
+    def _uploads(self) -> None:
+        with gr.Row(equal_height=True):  # side by side, a phone's width too: Run stays on its first screen
+            self.jobs = gr.File(
+                label=I18N("batch_jobs"), file_types=JOBS_TYPES, height=110, min_width=150, elem_id="batch-jobs"
+            )
+            self.images = gr.File(
+                label=I18N("batch_images"),
+                file_count="multiple",
+                file_types=["image"],
+                height=110,
+                min_width=150,
+                elem_id="batch-images",
+            )
+
+    def _rows_and_results(self) -> None:
+        with gr.Accordion(I18N("batch_rows"), open=True, visible=False, elem_id="batch-rows") as self.rows:
+            self.table = gr.Dataframe(
+                show_label=False, interactive=False, wrap=True, max_height=360, elem_id="batch-plan"
+            )
+        self.gallery = gr.Gallery(
+            label=I18N("batch_results"),
+            visible=False,  # until a batch runs: empty, it would be a bare frame
+            columns=6,
+            fit_columns=False,  # six across even with fewer images: a thumbnail keeps its size
+            height="auto",  # as tall as its images, up to the CSS's bound
+            object_fit="cover",
+            interactive=False,
+            buttons=["fullscreen"],  # small copies: the originals are in the zip
+            elem_id="batch-gallery",
+        )
+
+    def wire(self) -> None:
+        page = self.page
+        inputs = [self.jobs, self.images, page.provider, page.session_keys]
+        checked = [self.status, self.rows, self.table, self.run]
+        for changed in (self.jobs.change, self.images.change, page.provider.change, page.session_keys.change):
+            changed(self.check, inputs, checked, **PRIVATE_NOTIFYING)
+        outputs = [self.status, self.rows, self.gallery, self.download, self.run, self.stop]
+        self.run.click(
+            self.start,
+            inputs,
+            outputs,
+            api_visibility="private",
+            show_progress="hidden",  # the status line says how far it is
+            concurrency_limit=self.live.most,
+            concurrency_id="batch",
+        )
+        self.stop.click(self.halt, None, self.stop, **PRIVATE_NOTIFYING)
+
+    # ---- checking -----------------------------------------------------------------------------
+
+    def check(
+        self,
+        jobs: str | None,
+        images: list[str] | None,
+        provider: str | None,
+        keys: SessionKeys | None,
+        request: gr.Request,
+    ) -> tuple[Any, Any, Any, Any]:
+        """The file's rows and verdict; Run is offered only for a file that can run as it is."""
+        try:
+            checked = self._checked(jobs, images, provider, keys, request)
+        except Exception as error:  # noqa: BLE001 (one sentence for the visitor; the log keeps the traceback)
+            raise unexpected_error(error, lang_of(request)) from error
+        table = checked.table if checked.table is not None else gr.skip()
+        if self.live.of(request.session_hash):  # its own batch's progress is on show: left alone
+            return gr.skip(), gr.skip(), table, gr.skip()
+        rows = gr.Accordion(visible=checked.table is not None, open=True)
+        return checked.text, rows, table, gr.update(interactive=checked.ready)
+
+    def _checked(
+        self,
+        jobs: str | None,
+        images: list[str] | None,
+        provider: str | None,
+        keys: SessionKeys | None,
+        http: gr.Request,
+    ) -> Checked:
+        lang = lang_of(http)
+        if not jobs:
+            return Checked(t("batch_waiting", lang))
+        defaults = Defaults(provider=self._vendor(provider))
+        try:
+            given = uploads(jobs, images)
+            found = read_batch(given, defaults, self.rules.max_rows)
+        except (UploadError, JobsFileError) as error:
+            return Checked("⛔ " + batch_message(str(error), lang))
+        return self._verdict(given, defaults, found, keys, http)
+
+    def _vendor(self, provider: str | None) -> ProviderName:
+        """The vendor for rows that name none: the one picked at the top of the page."""
+        name = provider if provider in PROVIDERS else self.settings.vendors.configured_default()
+        return ProviderName(name)
+
+    def _verdict(
+        self, given: Uploads, defaults: Defaults, found: Jobs, keys: SessionKeys | None, http: gr.Request
+    ) -> Checked:
+        lang, plan = lang_of(http), make_plan(found)
+        paying = payers(
+            (row.provider for row in plan.rows), keys, http, self.rules, self.settings.vendors.server_keyed()
+        )
+        refusals = key_refusals(plan, paying, lang) + self._over_cap(plan, paying, lang)
+        table = plan_table(found, plan, lang)
+        if found.problems or refusals:
+            return Checked(problems_text(found.problems, refusals, lang), table)
+        text = ready_text(plan, paying, self.rules.server_key_usd, lang)
+        return Checked(text, table, given, defaults, found, paying, ready=True)
+
+    def _over_cap(self, plan: Plan, paying: Payers, lang: Lang) -> list[str]:
+        """A refusal when the rows on the server's key are estimated past what a batch may spend on it."""
+        cap = self.rules.server_key_usd
+        on_server = [row for row in plan.rows if row.provider in paying.server]
+        usd = sum(reserved_usd(get_adapter(row.provider), row.job.request) for row in on_server)
+        return [cap_refusal(usd, cap, lang)] if cap is not None and usd > cap + 1e-9 else []
+
+    # ---- running ------------------------------------------------------------------------------
+
+    async def start(
+        self,
+        jobs: str | None,
+        images: list[str] | None,
+        provider: str | None,
+        keys: SessionKeys | None,
+        request: gr.Request,
+    ) -> AsyncIterator[Update]:
+        """Check the uploads again, copy them into a new batch folder, run it, and follow it."""
+        lang, session = lang_of(request), request.session_hash or ""
+        try:
+            self.live.claim(session)  # before the first wait: a second click cannot start a second batch
+        except BusyError as busy:
+            raise gr.Error(t(f"batch_busy_{busy}", lang, most=self.live.most), title=t("title_batch", lang)) from busy
+        try:
+            checked = await asyncio.to_thread(self._checked, jobs, images, provider, keys, request)
+            live = await self._launched(checked, request) if checked.ready else None
+        except Exception as error:  # noqa: BLE001 (as in check)
+            raise unexpected_error(error, lang) from error
+        finally:
+            self.live.release(session)  # a claim no batch took up
+        if live is None:  # what stops it is said where Run is
+            yield checked.text, gr.skip(), gr.skip(), gr.skip(), gr.update(interactive=False), gr.skip()
+            return
+        async for update in self._followed(live, lang):
+            yield update
+
+    async def _launched(self, checked: Checked, http: gr.Request) -> LiveBatch | None:
+        """The batch started from copies of its uploads, in a folder of its own; None if the copies
+        do not read as the uploads did (then nothing was sent)."""
+        assert checked.given is not None and checked.jobs is not None  # a ready check has them
+        folder = new_folder(self.settings.output_dir)
+        images = referenced(checked.jobs, checked.given)
+        staged = await asyncio.to_thread(stage, checked.given, images, folder)
+        found = await asyncio.to_thread(read_batch, staged, checked.defaults, self.rules.max_rows)
+        if found.problems or len(found.rows) != len(checked.jobs.rows):
+            await asyncio.to_thread(shutil.rmtree, folder, True)
+            return None
+        plan, journal = make_plan(found), Journal.open(folder)
+        limits = OwnerLimits(self.settings.guard, self.rules.server_key_usd, http, self.settings.proxy_hops)
+        run = BatchRun(plan, journal, batch_clients(self.settings, folder, checked.paying, limits), folder=folder)
+        live = LiveBatch(folder, plan, run, journal)
+        self.live.start(http.session_hash or "", live)
+        return live
+
+    async def _followed(self, live: LiveBatch, lang: Lang) -> AsyncIterator[Update]:
+        """The page's updates while the batch runs: at most one a second, the last when it ends.
+        Leaving (a closed page) stops following it, not the batch."""
+        view, shown_at = BatchView(live, lang), time.monotonic()
+        yield _running(view.status())
+        async for item in with_quiet(live.updates()):
+            if isinstance(item, Ended):
+                yield _ended(view.final(item), await view.gallery(), item)
+                return
+            if not isinstance(item, Quiet):
+                view.add(item)
+            if view.changed and (isinstance(item, Quiet) or time.monotonic() - shown_at >= UPDATE_EVERY_S):
+                shown_at = time.monotonic()
+                yield view.status(), gr.skip(), await view.gallery(), gr.skip(), gr.skip(), gr.skip()
+
+    async def halt(self, request: gr.Request) -> Any:
+        """Stop: no row starts any more; the rows under way finish, and their images are saved."""
+        live = self.live.of(request.session_hash)
+        if live is not None:
+            live.stop()
+        return gr.update(interactive=False)
+
+
+def _running(status: str) -> Update:
+    """A batch just started: the rows folded away (the results come up under the progress), Stop on."""
+    folded = gr.Accordion(open=False)
+    gallery = gr.Gallery(value=[], visible=True)
+    return status, folded, gallery, gr.update(visible=False), gr.update(interactive=False), gr.update(interactive=True)
+
+
+def _ended(status: str, gallery: list[Any], ended: Ended) -> Update:
+    """A batch over: its zip to download, Run on again, Stop off."""
+    download = gr.update(value=str(ended.archive), visible=True) if ended.archive else gr.update(visible=False)
+    return status, gr.skip(), gallery, download, gr.update(interactive=True), gr.update(interactive=False)
