@@ -130,10 +130,12 @@ class Visitor:
     # ---- the tab's inputs ---------------------------------------------------------------------
 
     @staticmethod
-    def inputs(jobs: dict | None, images: list[dict] | None = None, provider: str = "dashscope") -> list:
-        """The tab's inputs in order: jobs file, images, the vendor picker, and the session's keys
-        (server-side state: whatever a visitor sends there is not used)."""
-        return [jobs, images or None, provider, {"dashscope": "sent-by-the-visitor-as-state"}]
+    def inputs(
+        jobs: dict | None, images: list[dict] | None = None, provider: str = "dashscope", max_cost: float | None = None
+    ) -> list:
+        """The tab's inputs in order: jobs file, images, the vendor picker, the session's keys
+        (server-side state: whatever a visitor sends there is not used), and the most to spend."""
+        return [jobs, images or None, provider, {"dashscope": "sent-by-the-visitor-as-state"}, max_cost]
 
 
 def patched(value, diff):

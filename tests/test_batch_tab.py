@@ -175,3 +175,40 @@ def test_a_row_the_vendor_refuses_is_named_with_its_code_hint_and_request_id(bat
     assert note.startswith("⚠️ Row 1 (line 2, Alibaba Cloud DashScope) failed (not billed): Blocked by content")
     assert "[DataInspectionFailed]" in note and "Hint: " in note and "Request id: " in note
     assert "Traceback" not in json.dumps(final) and str(output_dir) not in json.dumps(final)
+
+
+def test_most_to_spend_starts_no_row_past_it_and_says_which_were_left(batch_app, vendor_fakes, tmp_path):
+    """Four DashScope rows at $0.03 under a $0.06 cap: two are sent, two are left not started and named."""
+    url, output_dir = batch_app
+    dashscope = vendor_fakes["dashscope"]
+    dashscope.task_script = list(QUICK["dashscope"])
+    sent_before = len(dashscope.generation_requests())
+    before = set(batch_folders(output_dir))
+    rows = "prompt,provider\n" + "".join(f"capped item {i},dashscope\n" for i in range(1, 5))
+    with Visitor(url) as visitor:
+        [jobs] = visitor.upload(write_csv(tmp_path / "capped.csv", rows))
+        status, *_, run_button = output(visitor.call("batch-jobs", "change", visitor.inputs(jobs, max_cost=0.06)))
+        assert "estimated $0.120" in status and "Stops starting rows past $0.06" in status, status
+        assert run_button["interactive"] is True
+        final = output(visitor.call("batch-run", "click", visitor.inputs(jobs, max_cost=0.06)))
+    assert len(dashscope.generation_requests()) - sent_before == 2
+    [folder] = set(batch_folders(output_dir)) - before
+    statuses = [record.status for record in read_records(folder)]
+    assert statuses.count(RowStatus.DONE) == 2 and statuses.count(RowStatus.NOT_STARTED) == 2
+    status = final[0]
+    assert "2 of 4 row(s) done" in status and "2 row(s) not started" in status and "$0.06" in status, status
+    assert status.count("not started: its estimate would take the batch past your most to spend") == 2, status
+    assert "--max-cost" not in status
+
+
+def test_a_negative_most_to_spend_is_refused_before_anything_is_sent(batch_app, vendor_fakes, tmp_path):
+    url, output_dir = batch_app
+    dashscope = vendor_fakes["dashscope"]
+    sent_before, before = len(dashscope.generation_requests()), set(batch_folders(output_dir))
+    with Visitor(url) as visitor:
+        [jobs] = visitor.upload(write_csv(tmp_path / "negative.csv", "prompt\nnever sent\n"))
+        status, _, _, run_button = output(visitor.call("batch-jobs", "change", visitor.inputs(jobs, max_cost=-1)))
+        ran = output(visitor.call("batch-run", "click", visitor.inputs(jobs, max_cost=-1)))
+    assert "Most to spend** must be an amount of US$ 0 or more" in status and run_button["interactive"] is False
+    assert ran[0] == status
+    assert len(dashscope.generation_requests()) == sent_before and set(batch_folders(output_dir)) == before

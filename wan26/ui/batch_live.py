@@ -32,8 +32,9 @@ class Ended:
 class LiveBatch:
     """One batch of one session: `start()` it, read `updates()`, `stop()` it politely."""
 
-    def __init__(self, folder: Path, plan: Plan, run: BatchRun, journal: Journal) -> None:
+    def __init__(self, folder: Path, plan: Plan, run: BatchRun, journal: Journal, cap_usd: float | None = None) -> None:
         self.folder, self.plan, self.run, self.journal = folder, plan, run, journal
+        self.cap_usd = cap_usd  # the visitor's most to spend, for the end summary
         self.stopping = False
         self._inbox: asyncio.Queue[BatchEvent | Ended] = asyncio.Queue()
         self._loop = asyncio.get_running_loop()

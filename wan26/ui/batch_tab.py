@@ -11,6 +11,7 @@ the same uploads, before anything is copied or sent.
 from __future__ import annotations
 
 import asyncio
+import math
 import shutil
 import time
 from collections.abc import AsyncIterator
@@ -19,13 +20,20 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from wan26.batch import BatchRun, Defaults, Jobs, JobsFileError, Journal, Plan, make_plan
+from wan26.batch import BatchRun, Defaults, Jobs, JobsFileError, Journal, Plan, RunOptions, make_plan
 from wan26.providers import PROVIDERS, get_adapter
 from wan26.types import ProviderName
 from wan26.ui.batch_folder import new_folder, stage
 from wan26.ui.batch_keys import BatchRules, OwnerLimits, Payers, batch_clients, payers, reserved_usd
 from wan26.ui.batch_live import BusyError, Ended, LiveBatch, LiveBatches
-from wan26.ui.batch_text import cap_refusal, key_refusals, plan_table, problems_text, ready_text
+from wan26.ui.batch_text import (
+    cap_refusal,
+    key_refusals,
+    plan_table,
+    problems_text,
+    ready_text,
+    unbounded_refusals,
+)
 from wan26.ui.batch_upload import UploadError, Uploads, read_batch, referenced, uploads
 from wan26.ui.batch_view import BatchView
 from wan26.ui.controls import PRIVATE_NOTIFYING
@@ -66,6 +74,7 @@ class Checked:
     jobs: Jobs | None = None
     paying: Payers = field(default_factory=Payers)
     ready: bool = False
+    cap_usd: float | None = None  # the visitor's most to spend; None: no cap of theirs
 
 
 class BatchTab:
@@ -89,6 +98,10 @@ class BatchTab:
                     I18N("batch_run"), variant="primary", interactive=False, scale=2, min_width=120, elem_id="batch-run"
                 )
                 self.stop = gr.Button(I18N("batch_stop"), interactive=False, min_width=90, elem_id="batch-stop")
+                # No `minimum`: Gradio would refuse a negative value in a toast; the verdict says why instead.
+                self.max_cost = gr.Number(
+                    label=I18N("batch_max_cost"), value=None, min_width=120, elem_id="batch-max-cost"
+                )
                 label: Any = I18N("batch_download")  # typed str, yet translated like any label
                 self.download = gr.DownloadButton(label, visible=False, min_width=120, elem_id="batch-download")
             self.status = gr.Markdown(I18N("batch_waiting"), elem_id="batch-status")
@@ -129,9 +142,10 @@ class BatchTab:
 
     def wire(self) -> None:
         page = self.page
-        inputs = [self.jobs, self.images, page.provider, page.session_keys]
+        inputs = [self.jobs, self.images, page.provider, page.session_keys, self.max_cost]
         checked = [self.status, self.rows, self.table, self.run]
-        for changed in (self.jobs.change, self.images.change, page.provider.change, page.session_keys.change):
+        changes = (self.jobs.change, self.images.change, page.provider.change, page.session_keys.change)
+        for changed in (*changes, self.max_cost.change):
             changed(self.check, inputs, checked, **PRIVATE_NOTIFYING)
         outputs = [self.status, self.rows, self.gallery, self.download, self.run, self.stop]
         self.run.click(
@@ -153,11 +167,12 @@ class BatchTab:
         images: list[str] | None,
         provider: str | None,
         keys: SessionKeys | None,
+        max_cost: float | None,
         request: gr.Request,
     ) -> tuple[Any, Any, Any, Any]:
         """The file's rows and verdict; Run is offered only for a file that can run as it is."""
         try:
-            checked = self._checked(jobs, images, provider, keys, request)
+            checked = self._checked(jobs, images, provider, keys, max_cost, request)
         except Exception as error:  # noqa: BLE001 (one sentence for the visitor; the log keeps the traceback)
             raise unexpected_error(error, lang_of(request)) from error
         table = checked.table if checked.table is not None else gr.skip()
@@ -172,9 +187,12 @@ class BatchTab:
         images: list[str] | None,
         provider: str | None,
         keys: SessionKeys | None,
+        max_cost: float | None,
         http: gr.Request,
     ) -> Checked:
         lang = lang_of(http)
+        if not _valid_cap(max_cost):  # said before the file: nothing runs with it
+            return Checked("⛔ " + t("batch_bad_cap", lang))
         if not jobs:
             return Checked(t("batch_waiting", lang))
         defaults = Defaults(provider=self._vendor(provider))
@@ -183,7 +201,7 @@ class BatchTab:
             found = read_batch(given, defaults, self.rules.max_rows)
         except (UploadError, JobsFileError) as error:
             return Checked("⛔ " + batch_message(str(error), lang))
-        return self._verdict(given, defaults, found, keys, http)
+        return self._verdict(given, defaults, found, keys, max_cost, http)
 
     def _vendor(self, provider: str | None) -> ProviderName:
         """The vendor for rows that name none: the one picked at the top of the page."""
@@ -191,18 +209,26 @@ class BatchTab:
         return ProviderName(name)
 
     def _verdict(
-        self, given: Uploads, defaults: Defaults, found: Jobs, keys: SessionKeys | None, http: gr.Request
+        self,
+        given: Uploads,
+        defaults: Defaults,
+        found: Jobs,
+        keys: SessionKeys | None,
+        cap_usd: float | None,
+        http: gr.Request,
     ) -> Checked:
         lang, plan = lang_of(http), make_plan(found)
         paying = payers(
             (row.provider for row in plan.rows), keys, http, self.rules, self.settings.vendors.server_keyed()
         )
         refusals = key_refusals(plan, paying, lang) + self._over_cap(plan, paying, lang)
+        if cap_usd is not None:  # as the command line's --max-cost: a row with no price cannot be bounded
+            refusals += unbounded_refusals(plan, lang)
         table = plan_table(found, plan, lang)
         if found.problems or refusals:
             return Checked(problems_text(found.problems, refusals, lang), table)
-        text = ready_text(plan, paying, self.rules.server_key_usd, lang)
-        return Checked(text, table, given, defaults, found, paying, ready=True)
+        text = ready_text(plan, paying, self.rules.server_key_usd, lang, cap_usd)
+        return Checked(text, table, given, defaults, found, paying, ready=True, cap_usd=cap_usd)
 
     def _over_cap(self, plan: Plan, paying: Payers, lang: Lang) -> list[str]:
         """A refusal when the rows on the server's key are estimated past what a batch may spend on it."""
@@ -219,6 +245,7 @@ class BatchTab:
         images: list[str] | None,
         provider: str | None,
         keys: SessionKeys | None,
+        max_cost: float | None,
         request: gr.Request,
     ) -> AsyncIterator[Update]:
         """Check the uploads again, copy them into a new batch folder, run it, and follow it."""
@@ -228,7 +255,7 @@ class BatchTab:
         except BusyError as busy:
             raise gr.Error(t(f"batch_busy_{busy}", lang, most=self.live.most), title=t("title_batch", lang)) from busy
         try:
-            checked = await asyncio.to_thread(self._checked, jobs, images, provider, keys, request)
+            checked = await asyncio.to_thread(self._checked, jobs, images, provider, keys, max_cost, request)
             live = await self._launched(checked, request) if checked.ready else None
         except Exception as error:  # noqa: BLE001 (as in check)
             raise unexpected_error(error, lang) from error
@@ -253,8 +280,9 @@ class BatchTab:
             return None
         plan, journal = make_plan(found), Journal.open(folder)
         limits = OwnerLimits(self.settings.guard, self.rules.server_key_usd, http, self.settings.proxy_hops)
-        run = BatchRun(plan, journal, batch_clients(self.settings, folder, checked.paying, limits), folder=folder)
-        live = LiveBatch(folder, plan, run, journal)
+        clients = batch_clients(self.settings, folder, checked.paying, limits)
+        run = BatchRun(plan, journal, clients, RunOptions(max_cost_usd=checked.cap_usd), folder=folder)
+        live = LiveBatch(folder, plan, run, journal, checked.cap_usd)
         self.live.start(http.session_hash or "", live)
         return live
 
@@ -279,6 +307,13 @@ class BatchTab:
         if live is not None:
             live.stop()
         return gr.update(interactive=False)
+
+
+def _valid_cap(max_cost: float | None) -> bool:
+    """Empty (no cap), or a finite amount of US$ 0 or more (an API caller may send anything)."""
+    if max_cost is None:
+        return True
+    return isinstance(max_cost, int | float) and math.isfinite(max_cost) and max_cost >= 0
 
 
 def _running(status: str) -> Update:

@@ -88,8 +88,9 @@ def problems_text(problems: Sequence[Problem], refusals: Sequence[str], lang: La
     return "\n".join(lines)
 
 
-def ready_text(plan: Plan, paying: Payers, cap_usd: float | None, lang: Lang) -> str:
-    """The verdict on a file that can run: its size, its estimate and whose keys pay."""
+def ready_text(plan: Plan, paying: Payers, cap_usd: float | None, lang: Lang, most_usd: float | None = None) -> str:
+    """The verdict on a file that can run: its size, its estimate, the visitor's cap (`most_usd`)
+    and whose keys pay."""
     unpriced = plan.unpriced
     note = ""
     if unpriced:
@@ -100,7 +101,8 @@ def ready_text(plan: Plan, paying: Payers, cap_usd: float | None, lang: Lang) ->
     cap = t("batch_server_cap", lang, cap=f"{cap_usd:.2f}") if cap_usd is not None else ""
     server = [t("batch_server_key", lang, vendor=vendor_title(vendor)) + cap for vendor in paying.server]
     payers = t("batch_paid_by", lang, payers=listed([*own, *server], lang))
-    return "  \n".join([head, payers, t("batch_press_run", lang)])
+    most = [t("batch_most", lang, cap=f"{most_usd:.2f}")] if most_usd is not None else []
+    return "  \n".join([head, *most, payers, t("batch_press_run", lang)])
 
 
 def key_refusals(plan: Plan, paying: Payers, lang: Lang) -> list[str]:
@@ -110,6 +112,15 @@ def key_refusals(plan: Plan, paying: Payers, lang: Lang) -> list[str]:
         rows = listed([str(row.number) for row in plan.rows if row.provider == vendor][:LISTED], lang)
         key = "batch_space_key" if lack is Lack.SPACE else "batch_no_key"
         refusals.append(t(key, lang, vendor=vendor_title(vendor), rows=rows))
+    return refusals
+
+
+def unbounded_refusals(plan: Plan, lang: Lang) -> list[str]:
+    """A line per vendor with no published price: a cap on spending cannot bound its rows."""
+    refusals = []
+    for vendor in sorted({row.provider for row in plan.unpriced}):
+        rows = listed([str(row.number) for row in plan.unpriced if row.provider == vendor][:LISTED], lang)
+        refusals.append(t("batch_cap_unpriced", lang, vendor=vendor_title(vendor), rows=rows))
     return refusals
 
 
@@ -162,8 +173,16 @@ def _noted(record: RowRecord, ended: bool) -> bool:
     return record.status in NOTED and bool(record.error)
 
 
+def left_by_cap(record: RowRecord) -> bool:
+    """Not started because of the cap: the runner marks such a row only in its words, which name
+    the command line's flag."""
+    return record.status is RowStatus.NOT_STARTED and "--max-cost" in (record.error or "")
+
+
 def _note(record: RowRecord, lang: Lang, hidden: Path) -> str:
     row = t("batch_row", lang, row=record.number, line=record.line, vendor=vendor_title(record.provider))
+    if left_by_cap(record):  # the flag means nothing on the page
+        return t("batch_note_capped", lang, row=row)
     error = batch_message(hide_folder(record.error or "", hidden), lang)
     if record.status is RowStatus.ACCEPTED:
         return t("batch_note_accepted", lang, row=row, task=record.task_id or "")

@@ -8,7 +8,7 @@ import asyncio
 from wan26.batch import BatchEnded, BatchEvent, RowChanged, RowRecord, SlowedDown, Tally
 from wan26.errors import Wan26Error
 from wan26.ui.batch_live import Ended, LiveBatch
-from wan26.ui.batch_text import ended_text, hide_folder, progress_text, row_notes, vendor_title
+from wan26.ui.batch_text import ended_text, hide_folder, left_by_cap, progress_text, row_notes, vendor_title
 from wan26.ui.i18n import Lang, batch_message, t
 from wan26.ui.shown import thumbnail
 
@@ -77,10 +77,17 @@ class BatchView:
 
     def final(self, ended: Ended) -> str:
         """How the batch ended, and each row that did not end done, with why."""
-        lines = [self._ending(ended), self._notes(ended=True)]
+        lines = [self._ending(ended), self._capped(), self._notes(ended=True)]
         if ended.archive is None:
             lines.append(t("batch_no_zip", self.lang))
         return "\n\n".join(line for line in lines if line)
+
+    def _capped(self) -> str:
+        """How many rows the visitor's cap left not started, as the command line says at its end."""
+        count = sum(left_by_cap(record) for record in self.records.values())
+        if not count or self.live.cap_usd is None:
+            return ""
+        return t("batch_capped", self.lang, count=count, cap=f"{self.live.cap_usd:.2f}")
 
     def _notes(self, ended: bool = False) -> str:
         return "\n".join(row_notes(self.records.values(), self.lang, self.live.folder.parent, ended))

@@ -1190,6 +1190,7 @@ BATCH_LABELS: dict[str, Words] = {
     "batch_download": Words("⬇️ Download all (.zip)", "⬇️ 全部下载（.zip）"),
     "batch_rows": Words("Rows", "各行"),
     "batch_results": Words("Results", "结果"),
+    "batch_max_cost": Words("Most to spend (US$)", "最多花费（美元）"),
     "batch_waiting": Words(
         "Upload a jobs file: its rows and estimated cost are shown here before anything runs.",
         "请上传任务文件：运行之前，这里会列出各行和预估费用。",
@@ -1229,6 +1230,19 @@ BATCH_TEXTS: dict[str, Words] = {
     "batch_own_key": Words("your {vendor} key", "你的 {vendor} 密钥"),
     "batch_server_key": Words("the server's {vendor} key", "服务器的 {vendor} 密钥"),
     "batch_server_cap": Words(" (at most ${cap} a batch)", "（每个批量最多 ${cap}）"),
+    "batch_most": Words(
+        "🛑 Stops starting rows past ${cap} (your most to spend).",
+        "🛑 花费将超过 ${cap} 时不再开始新的行（你设定的最多花费）。",
+    ),
+    "batch_bad_cap": Words(
+        "**Most to spend** must be an amount of US$ 0 or more; leave it empty for no cap. Nothing runs until then.",
+        "**最多花费** 必须是不小于 0 的美元金额；留空表示不设上限。改好之前不会运行任何内容。",
+    ),
+    "batch_cap_unpriced": Words(
+        "{vendor} publishes no price, so **Most to spend** cannot bound rows {rows}: leave it empty, "
+        "or choose another vendor for them.",
+        "{vendor} 未公布价格，因此 **最多花费** 无法约束序号 {rows}：请将其留空，或为这些行选择其他服务商。",
+    ),
     "batch_press_run": Words("Press **Run batch** to start.", "点击 **运行批量任务** 开始。"),
     "batch_no_key": Words(
         "No {vendor} key for rows {rows}: paste your own {vendor} key in ⚙️ Keys and settings.",
@@ -1280,6 +1294,14 @@ BATCH_TEXTS: dict[str, Words] = {
         "⚠️ {row}：结果未知，可能已计费，因此没有重新发送：{error}",
     ),
     "batch_note_not_started": Words("⏸ {row} not started: {error}", "⏸ {row} 未开始：{error}"),
+    "batch_note_capped": Words(
+        "⏸ {row} not started: its estimate would take the batch past your most to spend",
+        "⏸ {row} 未开始：按预估它会让批量任务超过你设定的最多花费",
+    ),
+    "batch_capped": Words(
+        "⏸ **{count} row(s) not started**: they would take the batch past the ${cap} you set as most to spend.",
+        "⏸ **{count} 行未开始**：它们会让批量任务超过你设定的最多花费 ${cap}。",
+    ),
     "batch_note_accepted": Words(
         "⏳ {row}: its task `{task}` may still be running at the vendor; its images are not saved here "
         "(a task id lasts about 24 h)",
