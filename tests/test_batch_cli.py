@@ -207,7 +207,7 @@ def test_the_cost_cap_leaves_rows_not_started_and_counts_earlier_runs(dashscope_
     capped = run_batch(jobs.name, "--provider", "dashscope", "--max-cost", "0.10", env=env, cwd=tmp_path)
     assert capped.returncode == 1
     assert statuses(folder) == [RowStatus.DONE] * 3 + [RowStatus.NOT_STARTED] * 3  # 3 × $0.03 fit, a 4th would not
-    assert "3 row(s) not started" in capped.stderr and "--max-cost $0.10" in capped.stderr
+    assert "3 row(s) not started" in capped.stderr and "its cost cap (--max-cost) $0.10" in capped.stderr
     assert [sent(item(i), dashscope_fake) for i in range(1, 7)] == [1, 1, 1, 0, 0, 0]
 
     # The cap is the batch's: $0.09 is spent already, so $0.20 leaves room for the three others.

@@ -37,6 +37,7 @@ from wan26.batch.runner import (
     RunOptions,
     SlowedDown,
     default_clients,
+    left_by_cap,
 )
 from wan26.batch.state import RowRecord, RowStatus, Tally
 
@@ -61,6 +62,7 @@ __all__ = [
     "RunOptions",
     "ClientFactory",
     "default_clients",
+    "left_by_cap",
     "BatchEvent",
     "RowChanged",
     "SlowedDown",

@@ -34,6 +34,14 @@ DEFAULT_CONCURRENCY = 4  # rows at once for a vendor that documents no cap of it
 MAX_RATE_LIMITED = 10  # rate-limit answers one row may get before it is left not started
 _EPSILON_USD = 1e-9  # sums of prices in floating point: $0.03 × 3 must still fit a $0.09 cap
 
+CAPPED = "its cost cap (--max-cost)"  # in the reason of every row the cap left not started
+
+
+def left_by_cap(record: RowRecord) -> bool:
+    """The row was not started because of the cost cap (the app words it for its own page)."""
+    return record.status is RowStatus.NOT_STARTED and CAPPED in (record.error or "")
+
+
 ClientFactory = Callable[[str], AsyncClient]
 """A client for a vendor name, saving its runs into the batch folder."""
 
@@ -277,7 +285,7 @@ class BatchRun:
         if cap is None or committed + estimate <= cap + _EPSILON_USD:
             return True
         self._capped = True
-        why = f"its estimated ${estimate:.3f} would take the batch past --max-cost ${cap:.2f}"
+        why = f"its estimated ${estimate:.3f} would take the batch past {CAPPED} ${cap:.2f}"
         self._set_aside(item, f"not started: {why} (${committed:.3f} spent or under way)")
         return False
 
@@ -285,7 +293,7 @@ class BatchRun:
         """Past the cap: the rows left to send are set aside; fetches go on (they are paid for)."""
         for item in [item for item in lane.queue if not item.fetch]:
             lane.queue.remove(item)
-            self._set_aside(item, "not started: the batch reached --max-cost")
+            self._set_aside(item, f"not started: the batch reached {CAPPED}")
 
     def _committed(self) -> float:
         return self._totals.committed_usd + self._reserved_usd

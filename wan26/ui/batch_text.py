@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from wan26.batch import BatchEnded, Jobs, Plan, PlannedRow, Problem, RowRecord, RowStatus, Tally
+from wan26.batch import BatchEnded, Jobs, Plan, PlannedRow, Problem, RowRecord, RowStatus, Tally, left_by_cap
 from wan26.batch.progress import duration
 from wan26.providers import get_adapter
 from wan26.ui.batch_keys import Lack, Payers
@@ -171,12 +171,6 @@ def _noted(record: RowRecord, ended: bool) -> bool:
     if record.status is RowStatus.ACCEPTED:
         return ended  # while the batch runs, a task accepted is on its way
     return record.status in NOTED and bool(record.error)
-
-
-def left_by_cap(record: RowRecord) -> bool:
-    """Not started because of the cap: the runner marks such a row only in its words, which name
-    the command line's flag."""
-    return record.status is RowStatus.NOT_STARTED and "--max-cost" in (record.error or "")
 
 
 def _note(record: RowRecord, lang: Lang, hidden: Path) -> str:

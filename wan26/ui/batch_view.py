@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
-from wan26.batch import BatchEnded, BatchEvent, RowChanged, RowRecord, SlowedDown, Tally
+from wan26.batch import BatchEnded, BatchEvent, RowChanged, RowRecord, SlowedDown, Tally, left_by_cap
 from wan26.errors import Wan26Error
 from wan26.ui.batch_live import Ended, LiveBatch
-from wan26.ui.batch_text import ended_text, hide_folder, left_by_cap, progress_text, row_notes, vendor_title
+from wan26.ui.batch_text import ended_text, hide_folder, progress_text, row_notes, vendor_title
 from wan26.ui.i18n import Lang, batch_message, t
 from wan26.ui.shown import thumbnail
 
