@@ -131,7 +131,7 @@ class Visitor:
 
     @staticmethod
     def inputs(
-        jobs: dict | None, images: list[dict] | None = None, provider: str = "dashscope", max_cost: float | None = None
+        jobs: dict | None, images: list[dict] | None = None, provider: str = "dashscope", max_cost: str = ""
     ) -> list:
         """The tab's inputs in order: jobs file, images, the vendor picker, the session's keys
         (server-side state: whatever a visitor sends there is not used), and the most to spend."""

@@ -187,10 +187,10 @@ def test_most_to_spend_starts_no_row_past_it_and_says_which_were_left(batch_app,
     rows = "prompt,provider\n" + "".join(f"capped item {i},dashscope\n" for i in range(1, 5))
     with Visitor(url) as visitor:
         [jobs] = visitor.upload(write_csv(tmp_path / "capped.csv", rows))
-        status, *_, run_button = output(visitor.call("batch-jobs", "change", visitor.inputs(jobs, max_cost=0.06)))
+        status, *_, run_button = output(visitor.call("batch-jobs", "change", visitor.inputs(jobs, max_cost="0.06")))
         assert "estimated $0.120" in status and "Stops starting rows past $0.06" in status, status
         assert run_button["interactive"] is True
-        final = output(visitor.call("batch-run", "click", visitor.inputs(jobs, max_cost=0.06)))
+        final = output(visitor.call("batch-run", "click", visitor.inputs(jobs, max_cost="0.06")))
     assert len(dashscope.generation_requests()) - sent_before == 2
     [folder] = set(batch_folders(output_dir)) - before
     statuses = [record.status for record in read_records(folder)]
@@ -207,8 +207,8 @@ def test_a_negative_most_to_spend_is_refused_before_anything_is_sent(batch_app, 
     sent_before, before = len(dashscope.generation_requests()), set(batch_folders(output_dir))
     with Visitor(url) as visitor:
         [jobs] = visitor.upload(write_csv(tmp_path / "negative.csv", "prompt\nnever sent\n"))
-        status, _, _, run_button = output(visitor.call("batch-jobs", "change", visitor.inputs(jobs, max_cost=-1)))
-        ran = output(visitor.call("batch-run", "click", visitor.inputs(jobs, max_cost=-1)))
+        status, _, _, run_button = output(visitor.call("batch-jobs", "change", visitor.inputs(jobs, max_cost="-1")))
+        ran = output(visitor.call("batch-run", "click", visitor.inputs(jobs, max_cost="-1")))
     assert "Most to spend** must be an amount of US$ 0 or more" in status and run_button["interactive"] is False
     assert ran[0] == status
     assert len(dashscope.generation_requests()) == sent_before and set(batch_folders(output_dir)) == before

@@ -20,6 +20,7 @@ from wan26.types import ImageRequest, Mode, ProviderName
 from wan26.ui import batch_upload
 from wan26.ui.batch_folder import new_folder, stage, zip_folder, zip_name
 from wan26.ui.batch_keys import BatchRules, Lack, OwnerLimits, cap_message, payers, reserved_usd
+from wan26.ui.batch_tab import parsed_cap
 from wan26.ui.batch_text import plan_table, problem_line, progress_text, row_notes
 from wan26.ui.batch_upload import A_PATH, NOT_A_WEB_URL, UploadError, locate_in, read_batch, uploads
 from wan26.ui.i18n import BATCH_MESSAGES, LABELS, TEXTS, Lang, batch_message, t
@@ -404,3 +405,16 @@ def test_the_view_shows_every_image_saved_in_row_order_and_says_when_it_stops(tm
     assert "⚠️ Row 3 (line 4, Alibaba Cloud DashScope): outcome unknown" in view.status() and not view.changed
     live.stopping = True
     assert view.changed and "Stopping" in view.status()
+
+
+@pytest.mark.parametrize(
+    ("typed", "cap"), [("", None), ("  ", None), ("0.5", 0.5), ("$2", 2.0), (" 10 ", 10.0), ("0", 0.0), (3, 3.0)]
+)
+def test_most_to_spend_is_empty_for_no_cap_or_an_amount(typed, cap):
+    assert parsed_cap(typed) == cap
+
+
+@pytest.mark.parametrize("typed", ["-1", "ten", "nan", "inf", "1e999", True, [1]])
+def test_most_to_spend_refuses_what_is_no_amount(typed):
+    with pytest.raises(ValueError):
+        parsed_cap(typed)

@@ -98,9 +98,13 @@ class BatchTab:
                     I18N("batch_run"), variant="primary", interactive=False, scale=2, min_width=120, elem_id="batch-run"
                 )
                 self.stop = gr.Button(I18N("batch_stop"), interactive=False, min_width=90, elem_id="batch-stop")
-                # No `minimum`: Gradio would refuse a negative value in a toast; the verdict says why instead.
-                self.max_cost = gr.Number(
-                    label=I18N("batch_max_cost"), value=None, min_width=120, elem_id="batch-max-cost"
+                # Text, not gr.Number: a Number field shows (and sends) 0 when empty, and a cap of $0 would
+                # start no row. The verdict line says what is wrong with a value, next to Run.
+                self.max_cost = gr.Textbox(
+                    label=I18N("batch_max_cost"),
+                    placeholder=I18N("batch_no_cap"),
+                    min_width=120,
+                    elem_id="batch-max-cost",
                 )
                 label: Any = I18N("batch_download")  # typed str, yet translated like any label
                 self.download = gr.DownloadButton(label, visible=False, min_width=120, elem_id="batch-download")
@@ -167,7 +171,7 @@ class BatchTab:
         images: list[str] | None,
         provider: str | None,
         keys: SessionKeys | None,
-        max_cost: float | None,
+        max_cost: object,
         request: gr.Request,
     ) -> tuple[Any, Any, Any, Any]:
         """The file's rows and verdict; Run is offered only for a file that can run as it is."""
@@ -187,11 +191,13 @@ class BatchTab:
         images: list[str] | None,
         provider: str | None,
         keys: SessionKeys | None,
-        max_cost: float | None,
+        max_cost: object,
         http: gr.Request,
     ) -> Checked:
         lang = lang_of(http)
-        if not _valid_cap(max_cost):  # said before the file: nothing runs with it
+        try:
+            cap = parsed_cap(max_cost)
+        except ValueError:  # said before the file: nothing runs with it
             return Checked("⛔ " + t("batch_bad_cap", lang))
         if not jobs:
             return Checked(t("batch_waiting", lang))
@@ -201,7 +207,7 @@ class BatchTab:
             found = read_batch(given, defaults, self.rules.max_rows)
         except (UploadError, JobsFileError) as error:
             return Checked("⛔ " + batch_message(str(error), lang))
-        return self._verdict(given, defaults, found, keys, max_cost, http)
+        return self._verdict(given, defaults, found, keys, cap, http)
 
     def _vendor(self, provider: str | None) -> ProviderName:
         """The vendor for rows that name none: the one picked at the top of the page."""
@@ -245,7 +251,7 @@ class BatchTab:
         images: list[str] | None,
         provider: str | None,
         keys: SessionKeys | None,
-        max_cost: float | None,
+        max_cost: object,
         request: gr.Request,
     ) -> AsyncIterator[Update]:
         """Check the uploads again, copy them into a new batch folder, run it, and follow it."""
@@ -309,11 +315,17 @@ class BatchTab:
         return gr.update(interactive=False)
 
 
-def _valid_cap(max_cost: float | None) -> bool:
-    """Empty (no cap), or a finite amount of US$ 0 or more (an API caller may send anything)."""
-    if max_cost is None:
-        return True
-    return isinstance(max_cost, int | float) and math.isfinite(max_cost) and max_cost >= 0
+def parsed_cap(given: object) -> float | None:
+    """The visitor's most to spend: None when empty (no cap), else a finite amount of US$ 0 or
+    more; ValueError for anything else (a word, a negative amount; an API caller may send anything)."""
+    if given is None or (isinstance(given, str) and not given.strip()):
+        return None
+    if isinstance(given, bool) or not isinstance(given, str | int | float):
+        raise ValueError(f"not an amount: {given!r}")
+    value = float(given.strip().removeprefix("$")) if isinstance(given, str) else float(given)
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"not an amount of US$ 0 or more: {given!r}")
+    return value
 
 
 def _running(status: str) -> Update:

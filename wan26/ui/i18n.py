@@ -1191,6 +1191,7 @@ BATCH_LABELS: dict[str, Words] = {
     "batch_rows": Words("Rows", "各行"),
     "batch_results": Words("Results", "结果"),
     "batch_max_cost": Words("Most to spend (US$)", "最多花费（美元）"),
+    "batch_no_cap": Words("no limit", "不限"),
     "batch_waiting": Words(
         "Upload a jobs file: its rows and estimated cost are shown here before anything runs.",
         "请上传任务文件：运行之前，这里会列出各行和预估费用。",
