@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 from test_browser import USER_KEY, browser, page_load_watch, type_size  # noqa: F401 (the module-scoped fixture, shared)
-from test_browser_history import app_env, own_app  # noqa: F401 (fixtures: an own-mode app of its own)
+from test_browser_history import app_env, open_tab, own_app  # noqa: F401 (fixtures: an own-mode app of its own)
 
 ZH_HEADERS = {"Accept-Language": "zh-CN,zh;q=0.9"}
 LOCALES = {"zh": ("zh-CN", ZH_HEADERS), "en": ("en-US", {"Accept-Language": "en-US,en;q=0.9"})}
@@ -133,7 +133,7 @@ def test_screenshots_in_chinese_with_generate_in_view(browser, served, dashscope
                 box = run.bounding_box()
                 assert box is not None and box["y"] + box["height"] <= height, (mode, box)
             zh_shots(page, f"{mode}_{width}", full=width >= 1280)
-        page.get_by_role("tab", name="历史记录").click()  # on a phone too, all four tabs' names in one row
+        open_tab(page, "历史记录")  # on a phone, under Gradio's "More tabs" menu with Compare and Batch
         expect(page.locator("#history-where")).to_have_text(
             re.compile(r"^\s*第 \d+/\d+ 页 · 共 \d+ 次运行|还没有保存的运行")
         )
