@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 from test_browser import browser  # noqa: F401  (fixture)
+from test_browser_history import open_tab
 
 HELD, QUICK = ["RUNNING"], ["SUCCEEDED"]
 WAIT_MS = 30_000
@@ -41,12 +42,7 @@ def visit(browser, served, width: int, height: int, chinese: bool = False):  # n
 
 def open_batch(page, name: str = "Batch") -> None:
     """The Batch tab, also where a narrow screen puts it under "More tabs"."""
-    tab = page.get_by_role("tab", name=name)
-    if tab.count() and tab.is_visible():
-        tab.click()
-    else:
-        page.get_by_role("button", name="More tabs").click()
-        page.locator(".overflow-dropdown button", has_text=name).click()
+    open_tab(page, name)
     expect(page.locator("#batch-status")).to_be_visible(timeout=10_000)
 
 

@@ -6,6 +6,7 @@ Screenshots go to $WAN26_SCREENSHOTS (default: the test's tmp folder), named com
 import pytest
 from playwright.sync_api import expect
 from test_browser import browser, page_load_watch, shots  # noqa: F401 (fixtures)
+from test_browser_history import open_tab
 from test_compare_app import keyed  # noqa: F401 (a fixture)
 
 from fakes.vendor import FailureKind
@@ -15,12 +16,7 @@ RUN_WAIT_MS = 30_000
 
 def open_compare(page):
     """The Compare tab; on a phone Gradio folds the tabs that do not fit into its "More tabs" menu."""
-    tab = page.get_by_role("tab", name="Compare")
-    if tab.count() and tab.is_visible():
-        tab.click()
-    else:
-        page.get_by_label("More tabs").click()
-        page.locator(".overflow-dropdown button", has_text="Compare").click()
+    open_tab(page, "Compare")
     expect(page.locator("#compare-prompt textarea")).to_be_visible(timeout=10_000)
 
 

@@ -18,6 +18,8 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import TextIO
 
+from wan26._cli_run import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, request_from
+from wan26._cli_run import EXIT_PROVIDER as EXIT_FAILED
 from wan26._run.checks import check_output_folder
 from wan26.client import AsyncClient
 from wan26.compare import (
@@ -38,16 +40,15 @@ from wan26.errors import ConfigError, InvalidRequest, ProviderError
 from wan26.pricing import estimate
 from wan26.providers import PROVIDERS, get_adapter
 from wan26.storage import RunFolder, default_output_dir
-from wan26.types import ImageRequest, ImageSaved, Mode, Progress
+from wan26.types import ImageSaved, Mode, Progress
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 _HEADINGS = ("vendor", "status", "time", "seed", "cost", "files or error")
 
 
 def compare_command(args: argparse.Namespace) -> int:
     err = sys.stderr
     try:
-        plan = plan_compare(_request(args), args.providers or _keyed(os.environ))
+        plan = plan_compare(request_from(args, Mode.TEXT_TO_IMAGE), args.providers or _keyed(os.environ))
         output_dir = Path(args.out) if args.out else default_output_dir(os.environ)
         folder = RunFolder(output_dir, "compare")
         check_output_folder(folder, output_dir)
@@ -70,19 +71,6 @@ def _keyed(env: Mapping[str, str]) -> list[str]:
             f"No vendor key is set: set one or more of {variables} (or a .env file), or name --providers."
         )
     return keyed
-
-
-def _request(args: argparse.Namespace) -> ImageRequest:
-    return ImageRequest(
-        Mode.TEXT_TO_IMAGE,
-        args.prompt,
-        negative_prompt=args.negative,
-        size=args.size,
-        n=args.n,
-        seed=args.seed,
-        prompt_extend=args.prompt_extend,
-        watermark=args.watermark,
-    )
 
 
 async def _compare(plan: ComparePlan, folder: Path, as_json: bool) -> int:

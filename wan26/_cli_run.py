@@ -12,7 +12,6 @@ from typing import Any, TextIO
 
 from dotenv import find_dotenv, load_dotenv
 
-from wan26._cli_compare import compare_command
 from wan26._http import Timeouts
 from wan26._poll import PollPolicy
 from wan26.client import AsyncClient, fetch_command
@@ -42,6 +41,8 @@ def run_command(args: argparse.Namespace) -> int:
     if args.command == "providers":
         return _list_providers()
     if args.command == "compare":
+        from wan26._cli_compare import compare_command  # it builds on this module
+
         return compare_command(args)
     printer = _Printer(args.json, streams_text=args.command == Mode.INTERLEAVE.value)
     try:
@@ -61,7 +62,7 @@ async def _run(args: argparse.Namespace, printer: _Printer) -> int:
                 result = await client.fetch(args.task_id, Mode(args.mode), on_event=printer.show)
             else:
                 flow = Flow.TASK if args.use_task else None
-                request = _request(args)
+                request = request_from(args, Mode(args.command))
                 facts = client.adapter.facts
                 printer.estimate(facts.title, str(estimate(facts.price, request)))
                 result = await client.generate(request, flow=flow, on_event=printer.show)
@@ -102,8 +103,8 @@ def _list_providers() -> int:
     return EXIT_OK
 
 
-def _request(args: argparse.Namespace) -> ImageRequest:
-    mode = Mode(args.command)
+def request_from(args: argparse.Namespace, mode: Mode) -> ImageRequest:
+    """The request a generation command's arguments describe (compare's too: its parser sets the rest)."""
     images = tuple(args.image or ())
     return ImageRequest(
         mode,

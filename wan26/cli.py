@@ -199,6 +199,7 @@ def _add_compare(commands: Any) -> None:
         "--out", metavar="DIR", help="where the compare folder goes (default: $WAN26_OUTPUT_DIR or outputs/)"
     )
     compare.add_argument("--json", action="store_true", help="print one JSON object on stdout at the end")
+    compare.set_defaults(image=None, max_images=5)  # what a text-to-image request has but compare does not ask
 
 
 def _add_common(command: argparse.ArgumentParser) -> None:
