@@ -373,7 +373,7 @@ def valid_task(**changes):
         (valid_task(seed=42), "unknownParameter"),
         (valid_task(taskUUID="not-a-uuid"), "invalidTaskUUID"),
         (valid_task(taskUUID=str(uuid.uuid1())), "invalidTaskUUID"),
-        (valid_task(model="alibaba:wan@2.7-image"), "invalidModel"),
+        (valid_task(model="alibaba:wan@2.5-image"), "invalidModel"),
         (valid_task(positivePrompt=None), "missingPositivePrompt"),
         (valid_task(negativePrompt=""), "invalidNegativePrompt"),
         (valid_task(width=1024, height=1024), "invalidDimensions"),

@@ -1,7 +1,10 @@
-"""FakeAIMLAPI: a strict loopback stand-in for AI/ML API's `POST /v1/images/generations` (wan 2.6 image).
+"""FakeAIMLAPI: a strict loopback stand-in for AI/ML API's `POST /v1/images/generations` (wan 2.6 and 2.7 image).
 
 Built from the vendor's pages, cited below by name:
 - model page (with its OpenAPI schema): https://docs.aimlapi.com/api-references/image-models/alibaba-cloud/wan-2-6-image
+- 2.7 pages (the same schema, another model id):
+  https://github.com/aimlapi/api-docs/blob/f14fa72f/docs/api-references/image-models/alibaba-cloud/wan2.7-image.md
+  and its twin wan2.7-image-pro.md
 - errors: https://docs.aimlapi.com/errors-and-messages/general-info and
   https://docs.aimlapi.com/errors-and-messages/errors-with-status-code-4xx (and its 5xx twin)
 Validation follows that schema as Zod would enforce it; answers use the documented success and error bodies.
@@ -38,6 +41,10 @@ MODEL = "alibaba/wan-2-6-image"
 RESULT_QUERY = {"Expires": "1775681104", "OSSAccessKeyId": "fake", "Signature": "fake"}  # a raw OSS URL (model page)
 CREDITS_PER_IMAGE = 78000  # the model page's example usage, and 1 USD = 2,000,000 credits
 USD_PER_IMAGE = 0.039
+MODEL_27 = "alibaba/wan-2-7-image"  # the schema's enum form (2.7 pages)
+MODEL_27_PRO = "alibaba/wan-2-7-image-pro"
+# (credits_used, usd_spent) per image: the 2.7 pages' examples (78000 / 0.039 and 195000 / 0.0975)
+COSTS = {MODEL: (CREDITS_PER_IMAGE, USD_PER_IMAGE), MODEL_27: (78000, 0.039), MODEL_27_PRO: (195000, 0.0975)}
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 # Seed 000 schema: the request's fields and ranges.
@@ -100,6 +107,7 @@ class Job:
     size: tuple[int, int]
     seed: int | None
     image_count: int
+    model: str = MODEL
 
 
 @dataclass
@@ -221,15 +229,28 @@ def parse_job(body: object) -> Job:
         if required not in body:
             raise invalid(f"{required}: Required")
     _expect("model", body["model"], "string")
+    if body["model"] not in COSTS:
+        expected = " | ".join(f"'{model}'" for model in COSTS)
+        raise invalid(f"model: Invalid enum value. Expected {expected}, received '{body['model']}'")
     if body["model"] != MODEL:
-        raise invalid(f"model: Invalid enum value. Expected '{MODEL}', received '{body['model']}'")
+        _check_wan27(body)
     _check_text("prompt", body["prompt"], PROMPT_MAX)
     if "negative_prompt" in body:
         _check_text("negative_prompt", body["negative_prompt"], NEGATIVE_MAX)
     for flag in ("enhance_prompt", "watermark"):
         if flag in body:
             _expect(flag, body[flag], "boolean")
-    return Job(_image_size(body), _seed(body), _image_urls(body))
+    return Job(_image_size(body), _seed(body), _image_urls(body), body["model"])
+
+
+def _check_wan27(body: dict) -> None:
+    """Upstream wan 2.7 has no negative prompt and no prompt extension, per
+    https://platform.qianwenai.com/docs/developer-guides/image-generation/text-to-image. The 2.7 pages still
+    carry both fields; whether AI/ML API forwards them is [?], so the fake refuses them (the client omits both)."""
+    if "negative_prompt" in body:
+        raise invalid(f"negative_prompt: {body['model']} does not support a negative prompt")
+    if body.get("enhance_prompt") is True:
+        raise invalid(f"enhance_prompt: {body['model']} does not support prompt enhancement; leave it out")
 
 
 # ---- bodies ---------------------------------------------------------------------------------
@@ -246,18 +267,19 @@ def error_body(status: int, message: str, request_id: str, *, status_as_string: 
     }
 
 
-def success_body(url: str) -> dict:
+def success_body(url: str, model: str = MODEL) -> dict:
     """Verbatim shape of the model page's example response."""
     return {
         "created": int(time.time() * 1000),
         "data": [{"url": url}],
-        "meta": {"usage": {"credits_used": CREDITS_PER_IMAGE, "usd_spent": USD_PER_IMAGE}},
+        "meta": {"usage": {"credits_used": COSTS[model][0], "usd_spent": COSTS[model][1]}},
     }
 
 
-def cost_headers() -> dict[str, str]:
+def cost_headers(model: str = MODEL) -> dict[str, str]:
     """Sent on non-streaming JSON answers (request-tracing-and-cost.md)."""
-    return {"x-aimlapi-credits-used": str(CREDITS_PER_IMAGE), "x-aimlapi-usd-spent": f"{USD_PER_IMAGE:.9f}"}
+    credits, usd = COSTS[model]
+    return {"x-aimlapi-credits-used": str(credits), "x-aimlapi-usd-spent": f"{usd:.9f}"}
 
 
 # ---- the fake ---------------------------------------------------------------------------------
@@ -400,10 +422,10 @@ class FakeAIMLAPI(ServedFake):
             self._results[name] = (*job.size, job.seed or 0)
             self.issued[url] = sent
             self.inference_ids.append(inference_id)
-        body = success_body(url)
+        body = success_body(url, job.model)
         if not self.cost_in_body:
             body["meta"]["usage"].pop("usd_spent")
-        headers = {"x-inference-id": inference_id, **(cost_headers() if self.cost_in_headers else {})}
+        headers = {"x-inference-id": inference_id, **(cost_headers(job.model) if self.cost_in_headers else {})}
         return JSONResponse(body, headers=headers)
 
     @staticmethod

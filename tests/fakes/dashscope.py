@@ -1,4 +1,4 @@
-"""FakeDashScope: a strict loopback stand-in for DashScope's wan2.6 image endpoints.
+"""FakeDashScope: a strict loopback stand-in for DashScope's wan2.6 and wan2.7 image endpoints.
 
 Built from DashScope's public pages, cited in the fake's modules by these names:
 - API reference: https://www.alibabacloud.com/help/en/model-studio/wan-image-generation-api-reference
@@ -7,6 +7,7 @@ Built from DashScope's public pages, cited in the fake's modules by these names:
 - error codes page: https://www.alibabacloud.com/help/en/model-studio/error-code
 - rate limits page: https://help.aliyun.com/zh/model-studio/rate-limit
 - official SDK: https://pypi.org/project/dashscope/ (its requests, captured from 2.0.2)
+- 2.7 reference: https://help.aliyun.com/zh/model-studio/wan-image-generation-and-editing-api-reference
 Validation lives in ``dashscope_rules``, response shapes in ``dashscope_bodies``; this module holds
 the state, the routes, and the knobs tests turn (faults, delays, task scripts, stream faults).
 """
@@ -40,9 +41,11 @@ from .dashscope_bodies import (
     task_body,
     unknown_task_body,
 )
-from .dashscope_rules import BODY_INVALID, ApiError, Job, Truncation, parse_job
+from .dashscope_rules import BODY_INVALID, ApiError, Job, Truncation
+from .dashscope_rules27 import parse_request
 from .pngs import png_bytes
 from .vendor import FailureKind, RecordedRequest, ServedFake, recorded
+from .wan27_rules import CountScript, usage_tokens
 
 API_PREFIX = "/api/v1"
 SYNC_PATH = f"{API_PREFIX}/services/aigc/multimodal-generation/generation"
@@ -80,6 +83,8 @@ CANNOT_CANCEL = ApiError(
     400, "UnsupportedOperation", "Failed to cancel the task, please confirm if the task is in PENDING status."
 )
 FAKE_RESET = ApiError(503, "ServiceUnavailable", "The fake was reset while this request was delayed.")
+# [U] No streaming is documented for wan2.7 (2.7 reference); the fake refuses the SSE header on both paths.
+SSE_NOT_FOR_27 = ApiError(400, "InvalidParameter", "wan2.7 models do not stream: do not send X-DashScope-Sse: enable.")
 
 
 @dataclass
@@ -118,6 +123,10 @@ def _error_response(request_id: str, error: ApiError) -> JSONResponse:
 
 def _header_enabled(request: Request, name: str) -> bool:
     return request.headers.get(name, "").strip().lower() == "enable"
+
+
+def _tokens(job: Job, urls: list[str]) -> tuple[int, int]:
+    return usage_tokens(len(job.images), job.prompt, len(urls))
 
 
 async def _trickle(chunks: list[bytes]) -> AsyncIterator[bytes]:
@@ -166,6 +175,10 @@ class FakeDashScope(ServedFake):
             self.requests: list[RecordedRequest] = []
             self.tasks: dict[str, Task] = {}
             self.truncations: list[Truncation] = []
+            self.jobs: list[Job] = []  # every generation request that passed validation (wan2.7: job.wan27, .boxes)
+            # wan2.7 non-set n>1: one choice per image (default, [U] like 2.6) or one choice holding them all
+            self.wan27_single_choice = False
+            self._set_counts = CountScript()  # wan2.7 image sets: see set_count()
             self.task_script: list[str] = list(DEFAULT_TASK_SCRIPT)
             self.task_failure: tuple[str, str] = DEFAULT_TASK_FAILURE
             self.task_failure_shape: str = "output"  # or "top" (the FAQ's and the task query page's shapes)
@@ -200,6 +213,13 @@ class FakeDashScope(ServedFake):
         """Sleep ``seconds`` before answering the next ``times`` requests to ``target``."""
         with self._lock:
             self._queue(self._delays, target).append(_Delay(seconds, times))
+
+    def set_count(self, *counts: int) -> None:
+        """wan2.7 image sets return fewer images than n: each next set answer (sync or task) takes the
+        next count, the last one repeating, capped at n. ``set_count()`` (or reset) returns all n again.
+        "实际数量由模型决定且不超过 n" (the model decides, at most n: 2.7 reference)."""
+        with self._lock:
+            self._set_counts.set(counts)
 
     def generation_requests(self) -> list[RecordedRequest]:
         with self._lock:
@@ -330,9 +350,12 @@ class FakeDashScope(ServedFake):
             self._authorize(request)
             if submit and not _header_enabled(request, "x-dashscope-async"):
                 raise SYNC_NOT_SUPPORTED
-            job = parse_job(await self._json_body(request))
+            job = parse_request(await self._json_body(request))
+            if job.wan27 is not None and _header_enabled(request, "x-dashscope-sse"):
+                raise SSE_NOT_FOR_27
             with self._lock:
                 self.truncations.extend(job.truncations)
+                self.jobs.append(job)
             if submit:
                 return _json_response(request_id, submit_body(request_id, self._create_task(request, job)))
             return self._answer_sync(request, job, request_id)
@@ -348,8 +371,21 @@ class FakeDashScope(ServedFake):
             return self._stream(request, job, request_id)
         if sse:
             raise SSE_NOT_ALLOWED
+        if job.wan27 is not None:
+            urls = self._new_results(request, job, self._image_count(job))
+            body = sync_images_body(request_id, urls, job.size, grouped=self._grouped(job), tokens=_tokens(job, urls))
+            return _json_response(request_id, body)
         urls = self._new_results(request, job, job.n)
         return _json_response(request_id, sync_images_body(request_id, urls, job.size))
+
+    def _image_count(self, job: Job) -> int:
+        """How many images a job returns: n, or fewer for a wan2.7 image set (set_count)."""
+        with self._lock:
+            return self._set_counts.take(job.n) if job.mode == "set" else job.n
+
+    def _grouped(self, job: Job) -> bool:
+        """wan2.7 answers one choice holding every image for sets (2.7 reference), or when asked to."""
+        return job.wan27 is not None and (job.mode == "set" or self.wan27_single_choice)
 
     def _stream(self, request: Request, job: Job, request_id: str) -> StreamingResponse:
         payloads = stream_payloads(request_id, self._interleave_segments(request, job), job.size)
@@ -387,13 +423,15 @@ class FakeDashScope(ServedFake):
                 script,
                 tuple(self.task_failure),
                 self.task_failure_shape,
+                grouped=self._grouped(job),
+                tokens=_tokens(job, urls) if job.wan27 is not None else (0, 0),
             )
             self.tasks[task.task_id] = task
             return task
 
     def _task_outputs(self, request: Request, job: Job) -> tuple[list[Segment], list[str]]:
         if job.mode != "interleave":
-            return [], self._new_results(request, job, job.n)
+            return [], self._new_results(request, job, self._image_count(job))
         segments = self._interleave_segments(request, job)
         return segments, [s.value for s in segments if s.kind == "image"]
 

@@ -74,10 +74,19 @@ def images_output(urls: list[str]) -> list[dict]:
     return [choice([image_item(url)]) for url in urls]
 
 
-def sync_images_body(request_id: str, urls: list[str], size: Size) -> dict:
+def grouped_output(urls: list[str]) -> list[dict]:
+    """wan2.7: ONE choice whose content holds every image (image sets, ZH-REF's SDK examples:
+    https://help.aliyun.com/zh/model-studio/wan-image-generation-and-editing-api-reference)."""
+    return [choice([image_item(url) for url in urls])]
+
+
+def sync_images_body(
+    request_id: str, urls: list[str], size: Size, *, grouped: bool = False, tokens: tuple[int, int] = (0, 0)
+) -> dict:
+    """``grouped`` and non-zero ``tokens`` are wan2.7's (ZH-REF); wan2.6 edit/t2i report 0 tokens."""
     return {
-        "output": {"choices": images_output(urls), "finished": True},
-        "usage": usage(len(urls), size),
+        "output": {"choices": grouped_output(urls) if grouped else images_output(urls), "finished": True},
+        "usage": usage(len(urls), size, *tokens),
         "request_id": request_id,
     }
 
@@ -174,6 +183,8 @@ class Task:
     script: list[str]
     failure: tuple[str, str]
     failure_shape: str
+    grouped: bool = False  # wan2.7: one choice holding every image
+    tokens: tuple[int, int] = (0, 0)  # wan2.7: non-zero (input, output) tokens
     status: str = "PENDING"
     step: int = -1
     submit_time: datetime = field(default_factory=lambda: datetime.now(SERVER_TZ))
@@ -232,12 +243,12 @@ def _times(task: Task) -> dict:
 def _task_choices(task: Task) -> list[dict]:
     if task.mode == "interleave":
         return [interleave_choice(task.segments)]
-    return images_output(task.urls)
+    return grouped_output(task.urls) if task.grouped else images_output(task.urls)
 
 
 def _task_usage(task: Task) -> dict:
     if task.mode != "interleave":
-        return usage(len(task.urls), task.size)
+        return usage(len(task.urls), task.size, *task.tokens)
     image_size = task.size if task.urls else None
     return usage(len(task.urls), image_size, INTERLEAVE_INPUT_TOKENS, interleave_output_tokens(task.segments))
 

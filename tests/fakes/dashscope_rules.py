@@ -18,7 +18,9 @@ from urllib.parse import urlsplit
 
 from PIL import Image, UnidentifiedImageError
 
-Mode = Literal["t2i", "edit", "interleave"]
+from .wan27_rules import Box, Wan27Options
+
+Mode = Literal["t2i", "edit", "interleave", "set"]  # "set": wan2.7 image sets (dashscope_rules27)
 
 MODEL_T2I = "wan2.6-t2i"
 MODEL_IMAGE = "wan2.6-image"
@@ -76,6 +78,7 @@ class ApiError(Exception):
 class InputImage:
     value: str
     size: tuple[int, int] | None  # None for http(s) URLs: accepted, never fetched
+    boxes: tuple[Box, ...] = ()  # wan2.7 only: this image's bbox_list entry
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ class Job:
     size: tuple[int, int]
     seed: int | None
     truncations: tuple[Truncation, ...]
+    wan27: Wan27Options | None = None  # the wan2.7 parameters (dashscope_rules27); None for wan2.6
 
 
 def invalid(param: str, detail: str) -> ApiError:
@@ -230,18 +234,18 @@ def _negative_prompt(params: dict) -> tuple[str | None, tuple[Truncation, ...]]:
 # ---- input images ---------------------------------------------------------------------
 
 
-def _input_image(value: object) -> InputImage:
+def _input_image(value: object, max_bytes: int = INPUT_MAX_BYTES) -> InputImage:
     if not isinstance(value, str):
         raise invalid("image", "must be a string URL or data URI")
     if value.startswith("data:"):
-        return InputImage(value, _decode_data_uri(value))
+        return InputImage(value, _decode_data_uri(value, max_bytes))
     url = urlsplit(value)
     if url.scheme not in ("http", "https") or not url.netloc:
         raise invalid("image", "must be an http(s) URL or a data:image/...;base64 URI")
     return InputImage(value, None)
 
 
-def _decode_data_uri(uri: str) -> tuple[int, int]:
+def _decode_data_uri(uri: str, max_bytes: int = INPUT_MAX_BYTES) -> tuple[int, int]:
     match = DATA_URI.fullmatch(uri)
     if not match:
         raise invalid("image", "data URI must be data:image/<png|jpeg|jpg|bmp|webp>;base64,<data>")
@@ -249,8 +253,8 @@ def _decode_data_uri(uri: str) -> tuple[int, int]:
         raw = base64.b64decode(match.group(2), validate=True)
     except (binascii.Error, ValueError):
         raise invalid("image", "data URI payload is not valid base64") from None
-    if len(raw) > INPUT_MAX_BYTES:
-        raise invalid("image", f"image is {len(raw)} bytes, over the 10 MB limit")
+    if len(raw) > max_bytes:
+        raise invalid("image", f"image is {len(raw)} bytes, over the {max_bytes // (1024 * 1024)} MB limit")
     return _image_size(raw, PIL_FORMAT_BY_MIME[match.group(1).lower()])
 
 

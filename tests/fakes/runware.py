@@ -1,7 +1,9 @@
-"""FakeRunware: a strict loopback stand-in for Runware's task API, model `alibaba:wan@2.6-image`.
+"""FakeRunware: a strict loopback stand-in for Runware's task API, `alibaba:wan@2.6-image` and wan 2.7.
 
 Built from the vendor's pages, cited below by name:
 - model page (schema and worked examples): https://runware.ai/docs/models/alibaba-wan2-6-image
+- 2.7 schemas: https://runware.ai/docs/models/alibaba-wan2-7-image/schema.json and
+  https://runware.ai/docs/models/alibaba-wan2-7-image-pro/schema.json (pages: drop /schema.json)
 - task polling page: https://runware.ai/docs/platform/task-polling
 - errors page: https://runware.ai/docs/platform/errors
 - official SDK: https://pypi.org/project/runware-sdk/ (tests: https://github.com/Runware/runware-python)
@@ -16,6 +18,7 @@ from __future__ import annotations
 import base64
 import io
 import random
+import re
 import threading
 import uuid
 from collections.abc import Collection
@@ -29,6 +32,17 @@ from starlette.routing import Route
 
 from .pngs import png_bytes
 from .vendor import FailureKind, RecordedRequest, ServedFake, recorded
+from .wan27_rules import (
+    CountScript,
+    Refused,
+    Wan27Options,
+    check_bool,
+    check_boxes,
+    check_n,
+    check_palette,
+    check_seed,
+    image_size_of,
+)
 
 API_PATH = "/v1"
 RESULTS_PREFIX = "/results/"
@@ -56,6 +70,19 @@ T2I_PIXELS = (1280 * 1280, 1440 * 1440)  # [?] per-mode upstream rule, not the m
 EDIT_PIXELS = (768 * 768, 1280 * 1280)
 MAX_RATIO = 4  # 1:4–4:1 upstream
 MAX_RESULTS = 4  # [?] the schema says 20; upstream n is 1–4
+
+# Wan 2.7 (2.7 schemas). 2.7 takes a seed and `settings`, and has no negative prompt nor promptExtend.
+MODEL_27 = "alibaba:wan@2.7-image"
+MODEL_27_PRO = "alibaba:wan@2.7-image-pro"
+MODELS = (MODEL, MODEL_27, MODEL_27_PRO)
+COSTS_27 = {MODEL_27: 0.03, MODEL_27_PRO: 0.075}  # per image, every mode (2.7 schemas' price quotes)
+INFERENCE_FIELDS_27 = (INFERENCE_FIELDS - {"negativePrompt"}) | {"seed", "settings"}
+SETTINGS_27 = frozenset({"thinking", "sequential", "colorPalette", "editRegions"})  # additionalProperties: false
+PROMPT_MAX_27 = 3000  # maxLength 3000
+SIDE_27 = (768, 2048)  # per side, multipleOf 16; pro 768–4096, but at most 2048 with inputs.referenceImages
+SIDE_27_PRO = (768, 4096)
+SIDE_STEP_27 = 16
+MAX_REFERENCES_27 = 9
 
 
 class ApiError(Exception):
@@ -132,6 +159,14 @@ class Job:
     output_format: str
     include_cost: bool
     asynchronous: bool
+    model: str = MODEL
+    seed: int | None = None  # wan 2.7 only (2.6 refuses a seed)
+    reference_images: tuple[str, ...] = ()  # wan 2.7: inputs.referenceImages, in order
+    wan27: Wan27Options | None = None  # wan 2.7 settings; bbox_list holds settings.editRegions per image
+
+    @property
+    def sequential(self) -> bool:
+        return self.wan27 is not None and self.wan27.sequential
 
 
 @dataclass
@@ -290,11 +325,14 @@ def _check_platform_options(task: dict) -> None:
 
 def parse_inference(task: dict) -> Job:
     """Check one imageInference task as the model page documents it; raise ApiError on the first problem."""
+    if task.get("model") in COSTS_27:
+        return parse_inference_27(task)
     _check_fields(task, INFERENCE_FIELDS, "")
     if not _is_uuid4(task.get("taskUUID")):
         raise _missing("taskUUID") if "taskUUID" not in task else _invalid("taskUUID", "must be a UUID v4")
     if task.get("model") != MODEL:
-        raise _missing("model") if "model" not in task else _invalid("model", f"this fake serves only {MODEL}")
+        served = ", ".join(MODELS)
+        raise _missing("model") if "model" not in task else _invalid("model", f"this fake serves only {served}")
     edit = _check_inputs(task)
     _text(task, "positivePrompt", 2000 if edit else 2100, required=True)  # 2000 in edit (upstream)
     _text(task, "negativePrompt", 500, required=False)
@@ -312,6 +350,92 @@ def parse_inference(task: dict) -> Job:
     delivery = _enum(task, "deliveryMethod", ("sync", "async"), "sync")  # default sync for this model [C]
     include_cost = task.get("includeCost", False)
     return Job(task["taskUUID"], (width, height), count, output_type, output_format, include_cost, delivery == "async")
+
+
+def parse_inference_27(task: dict) -> Job:
+    """Check one wan 2.7 imageInference task against the 2.7 schemas; raise ApiError on the first problem."""
+    if "negativePrompt" in task:  # absent from the 2.7 schemas
+        raise ApiError(400, "unknownParameter", "Wan 2.7 has no 'negativePrompt'.", "negativePrompt")
+    _check_fields(task, INFERENCE_FIELDS_27, "")
+    if not _is_uuid4(task.get("taskUUID")):
+        raise _missing("taskUUID") if "taskUUID" not in task else _invalid("taskUUID", "must be a UUID v4")
+    model = task["model"]
+    references = _references_27(task)
+    _text(task, "positivePrompt", PROMPT_MAX_27, required=True)
+    low, high = SIDE_27_PRO if model == MODEL_27_PRO and not references else SIDE_27
+    width, height = _side_27(task, "width", low, high), _side_27(task, "height", low, high)
+    try:
+        options = _settings_27(task, references)
+        count = check_n(task.get("numberResults", 1), options.sequential, "numberResults")  # [U] the mapping to n
+        seed = check_seed(task["seed"]) if "seed" in task else None
+    except Refused as refused:
+        name = re.split(r"[\[.]", refused.field)[0]  # colorPalette[0].ratio -> invalidColorPalette
+        code = f"invalid{name[0].upper()}{name[1:]}"
+        raise ApiError(400, code, f"Invalid value for '{refused.field}': {refused.detail}", refused.field) from None
+    if not isinstance(task.get("includeCost", False), bool):
+        raise _invalid("includeCost", "must be a boolean")
+    if "providerSettings" in task:  # providerSettings.alibaba.promptExtend is gone in 2.7; nothing else is left
+        settings = _check_fields(task["providerSettings"], {"alibaba"}, "providerSettings")
+        _check_fields(settings.get("alibaba", {}), set(), "providerSettings.alibaba")
+    _check_platform_options(task)
+    output_type = _enum(task, "outputType", OUTPUT_TYPES, "URL")
+    output_format = _enum(task, "outputFormat", OUTPUT_FORMATS, "JPG")
+    delivery = _enum(task, "deliveryMethod", ("sync", "async"), "sync")
+    include_cost = task.get("includeCost", False)
+    size = (width, height)
+    return Job(
+        task["taskUUID"],
+        size,
+        count,
+        output_type,
+        output_format,
+        include_cost,
+        delivery == "async",
+        model=model,
+        seed=seed,
+        reference_images=references,
+        wan27=options,
+    )
+
+
+def _references_27(task: dict) -> tuple[str, ...]:
+    """`inputs.referenceImages`: 1–9 images (UUID, URL, data URI or base64); no other `inputs` key."""
+    if "inputs" not in task:
+        return ()
+    images = _check_fields(task["inputs"], {"referenceImages"}, "inputs").get("referenceImages")
+    if not isinstance(images, list) or not 1 <= len(images) <= MAX_REFERENCES_27:
+        raise _invalid("referenceImages", f"must be an array of 1–{MAX_REFERENCES_27} images")
+    if not all(isinstance(image, str) and image for image in images):
+        raise _invalid("referenceImages", "every image must be a non-empty string")
+    return tuple(images)
+
+
+def _side_27(task: dict, name: str, low: int, high: int) -> int:
+    """Required; an integer low–high and a multiple of 16 (2.7 schemas)."""
+    side = _dimension(task, name)
+    if not low <= side <= high or side % SIDE_STEP_27:
+        raise _invalid(name, f"must be an integer {low}–{high} and a multiple of {SIDE_STEP_27}")
+    return side
+
+
+def _settings_27(task: dict, references: tuple[str, ...]) -> Wan27Options:
+    """`settings` (additionalProperties: false): thinking, sequential, colorPalette, editRegions (2.7 schemas)."""
+    settings = _check_fields(task.get("settings", {}), SETTINGS_27, "settings")
+    sequential = check_bool("sequential", settings["sequential"]) if "sequential" in settings else False
+    thinking = check_bool("thinking", settings["thinking"]) if "thinking" in settings else None
+    if thinking is not None and (references or sequential):  # upstream: text-to-image only [U: refusal]
+        raise Refused("thinking", "only applies without inputs.referenceImages and without sequential")
+    palette = None
+    if "colorPalette" in settings:
+        if sequential:  # the schema's allOf forbids colorPalette with sequential
+            raise Refused("colorPalette", "is not allowed with sequential")
+        palette = check_palette(settings["colorPalette"], "colorPalette")
+    regions = None
+    if "editRegions" in settings:  # requires inputs.referenceImages; bounds only for images the fake can decode
+        if sequential:  # [U] upstream does not say; strict like the DashScope fake
+            raise Refused("editRegions", "is not allowed with sequential")
+        regions = check_boxes(settings["editRegions"], [image_size_of(image) for image in references], "editRegions")
+    return Wan27Options(sequential, thinking, None, palette, regions)
 
 
 class FakeRunware(ServedFake):
@@ -339,7 +463,9 @@ class FakeRunware(ServedFake):
             self.task_failure: tuple[str, str] = DEFAULT_TASK_FAILURE
             self.repeat_finished_items = False  # list each finished item twice per poll (a cumulative log)
             self.empty_ack = False  # acknowledge async tasks with {"data":[]}, as the SDK mocks do [I]
-            self.cost_per_image = COST_PER_IMAGE
+            self.cost_per_image = COST_PER_IMAGE  # wan 2.6; wan 2.7 costs COSTS_27[model]
+            self.jobs: list[Job] = []  # every accepted imageInference task, parsed (wan 2.7: job.wan27, seed, ...)
+            self._set_counts = CountScript()  # wan 2.7 settings.sequential: see set_count()
             self._used_uuids: set[str] = set()
             self._canned: dict[str, list[_Canned]] = {target: [] for target in FAULT_TARGETS}
             self._results: dict[str, _ResultFile] = {}
@@ -373,6 +499,12 @@ class FakeRunware(ServedFake):
             raise ValueError(f"unknown target {target!r}; expected one of {FAULT_TARGETS}")
         with self._lock:
             self._canned[target].append(_Canned(status, body, headers or {}, times))
+
+    def set_count(self, *counts: int) -> None:
+        """Wan 2.7 `settings.sequential` tasks return fewer items than numberResults: each next one takes
+        the next count (the last repeating), capped at numberResults; ``set_count()`` (or reset) undoes it."""
+        with self._lock:
+            self._set_counts.set(counts)
 
     def generation_requests(self) -> list[RecordedRequest]:
         """The billable submissions: POSTs carrying an imageInference task."""
@@ -466,7 +598,9 @@ class FakeRunware(ServedFake):
             if job.task_uuid in self._used_uuids:  # "Must be unique per task" (model page)
                 raise ApiError(400, "duplicateTaskUUID", "This taskUUID was already used.", "taskUUID")  # [?] code
             self._used_uuids.add(job.task_uuid)
-            results = [self._new_result(request, job) for _ in range(job.count)]
+            self.jobs.append(job)
+            count = self._set_counts.take(job.count) if job.sequential else job.count
+            results = [self._new_result(request, job) for _ in range(count)]
             if not job.asynchronous:
                 return results
             images = [_Image(result) for result in results]
@@ -485,7 +619,8 @@ class FakeRunware(ServedFake):
         item = {"taskType": "imageInference", "taskUUID": job.task_uuid, "imageUUID": image_uuid}
         item[OUTPUT_TYPES[job.output_type]] = self._delivered(request, job, f"{image_uuid}.{extension}", result)
         item |= {"seed": seed, "NSFWContent": False}
-        item |= {"cost": self.cost_per_image} if job.include_cost else {}
+        cost = COSTS_27.get(job.model, self.cost_per_image)
+        item |= {"cost": cost} if job.include_cost else {}
         self.results.append(item)
         return item
 

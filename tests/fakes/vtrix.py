@@ -1,4 +1,4 @@
-"""FakeVtrix: a strict loopback stand-in for Vtrix's generation gateway (wan26_image, wan26_t2i).
+"""FakeVtrix: a strict loopback stand-in for Vtrix's generation gateway (wan26_image, wan26_t2i, wan27_image(_pro)).
 
 Built from the vendor's pages and official clients, cited below by name:
 - model page (wan26_image): https://doc.vtrix.ai/domestic/api/qwen/wan26-image
@@ -7,9 +7,11 @@ Built from the vendor's pages and official clients, cited below by name:
 - CLI task page: https://doc.vtrix.ai/public/cli/cmd-task/
 - vtrix-cli: https://github.com/VtrixAI/vtrix-cli
 - SeaArt SDK (the same gateway): https://github.com/SeaArt-Infra/sea-sdk-python
+- wan 2.7 page: https://doc.vtrix.ai/domestic/api/qwen/wan27-image-intl (ids from vtrix-cli's wan2.7-image skills)
 Vtrix forwards DashScope's native body, so that body is checked by ``dashscope_rules.parse_job``
-plus the Vtrix-only rules below; this module holds the envelope, the task state machine, the
-result files and the knobs tests turn (failures, task script, error shape, cost, raw poll bodies).
+(``dashscope_rules27`` for 2.7) plus the Vtrix-only rules below; this module holds the envelope, the
+task state machine, the result files and the knobs tests turn (failures, task script, error shape,
+cost, raw poll bodies).
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from .dashscope_rules import MODEL_IMAGE, MODEL_T2I, SIZE_PATTERN, ApiError, Job, parse_job
+from .dashscope_rules import MODEL_IMAGE, MODEL_T2I, SIZE_PATTERN, ApiError, Job
+from .dashscope_rules27 import parse_request
 from .pngs import png_bytes
 from .vendor import FailureKind, RecordedRequest, ServedFake, recorded
+from .wan27_rules import MODEL_27, MODEL_27_PRO
 
 SUBMIT_PATH = "/model/v1/generation"  # generation API [C]
 TASK_PREFIX = "/model/v1/generation/task/"  # vtrix-cli GetTask [C]
@@ -36,13 +40,25 @@ RESULTS_PREFIX = "/results/"
 FAKE_API_KEY = "vtrix-fake-test-key-0123456789abcdef"
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
-UPSTREAM_MODELS = {"wan26_image": MODEL_IMAGE, "wan26_t2i": MODEL_T2I}  # the Vtrix ids of the two models
+# The Vtrix ids and their upstream models; wan27_image(_pro) come from vtrix-cli's skills (wan 2.7 page).
+UPSTREAM_MODELS = {
+    "wan26_image": MODEL_IMAGE,
+    "wan26_t2i": MODEL_T2I,
+    "wan27_image": MODEL_27,
+    "wan27_image_pro": MODEL_27_PRO,
+}
+# The wan 2.7 page documents size, n, watermark, thinking_mode and seed; vtrix-cli lists color_palette.
+WAN27_PARAMETERS = frozenset({"size", "n", "watermark", "thinking_mode", "seed", "color_palette"})
+# [U] Whether Vtrix passes these through is undocumented; the client never sends them to Vtrix, so they are refused.
+WAN27_UNDOCUMENTED = ("bbox_list", "enable_sequential")
 # The model page's parameter list; wan26_t2i has no interleave switch (t2i page). Anything else is refused [I].
 KNOWN_PARAMETERS = {
     "wan26_image": frozenset(
         {"negative_prompt", "size", "enable_interleave", "n", "max_images", "prompt_extend", "watermark", "seed"}
     ),
     "wan26_t2i": frozenset({"negative_prompt", "size", "n", "prompt_extend", "watermark", "seed"}),
+    "wan27_image": WAN27_PARAMETERS,
+    "wan27_image_pro": WAN27_PARAMETERS,
 }
 T2I_MIN_PIXELS = 1280 * 1280  # the t2i page: 1280²–1440², no exceptions below
 
@@ -161,6 +177,7 @@ class FakeVtrix(ServedFake):
         with self._lock:
             self.requests: list[RecordedRequest] = []
             self.submissions: list[Submission] = []
+            self.jobs: list[Job] = []  # each accepted submission's DashScope body, parsed (wan 2.7: job.wan27)
             self.tasks: dict[str, _Task] = {}
             self.task_script: list[tuple[str, float | None]] = list(DEFAULT_TASK_SCRIPT)
             self.task_error: str | dict = DEFAULT_TASK_ERROR  # what a scripted "failed" carries
@@ -253,6 +270,7 @@ class FakeVtrix(ServedFake):
         task = self._create_task(request, model, job, fault)
         with self._lock:
             self.submissions.append(submission)
+            self.jobs.append(job)
         return JSONResponse(
             {"id": task.id, "created_at": task.created_at, "status": "in_progress", "model": task.model}
         )
@@ -380,14 +398,17 @@ def _job(model: str, native: dict) -> Job:
     """DashScope's own checks (messages, content, counts, ranges, sizes), plus Vtrix's stricter ones."""
     params = native.get("parameters", {})
     if isinstance(params, dict):
+        for name in WAN27_UNDOCUMENTED:
+            if model in ("wan27_image", "wan27_image_pro") and name in params:
+                raise invalid(f"parameters.{name}", f"Vtrix documents no {name} for {model}")
         _only_keys(params, set(KNOWN_PARAMETERS[model]), "parameters")
         if model == "wan26_t2i":
             _check_t2i_size(params.get("size"))
     try:
-        job = parse_job({"model": UPSTREAM_MODELS[model], "input": native.get("input"), "parameters": params})
+        job = parse_request({"model": UPSTREAM_MODELS[model], "input": native.get("input"), "parameters": params})
     except ApiError as error:
         raise VtrixError(error.status, error.code, error.message) from None
-    if job.mode == "edit" and "n" not in params:
+    if model == "wan26_image" and job.mode == "edit" and "n" not in params:
         return replace(job, n=1)  # the model page: n defaults to 1 here (DashScope's own default is 4)
     return job
 
