@@ -266,7 +266,7 @@ def _vendor_call(mode, name, reference):
 
 
 @pytest.mark.parametrize(
-    ("name", "mode"), [(name, mode.value) for name, adapter in PROVIDERS.items() for mode in adapter.facts.limits]
+    ("name", "mode"), [(name, mode.value) for name, adapter in PROVIDERS.items() for mode in adapter.facts.limits_of()]
 )
 def test_each_vendor_generates_from_the_app_with_only_its_own_key(served, only_vendor, reference, name, mode):
     fake = only_vendor(name)
@@ -278,7 +278,7 @@ def test_each_vendor_generates_from_the_app_with_only_its_own_key(served, only_v
     assert PROVIDERS[name].facts.title in details
     if name != "dashscope":
         assert f"Cost reported by {PROVIDERS[name].facts.title}" in details
-    if PROVIDERS[name].facts.limits[Mode(mode)].seed is None:
+    if PROVIDERS[name].facts.limits_of()[Mode(mode)].seed is None:
         assert seed is None and "no seed sent" in details
 
 

@@ -122,7 +122,7 @@ def test_references_are_checked_before_sending(tmp_path):
 def test_a_mode_the_vendor_lacks_is_a_problem_of_the_row(tmp_path):
     jobs = read_jobs(write(tmp_path / "jobs.csv", "prompt,mode,provider\nrecipe,interleave,runware\n"))
     assert problems_of(jobs) == [
-        "line 2 (row 1): mode: runware does not offer interleave (it offers: text_to_image, edit)"
+        "line 2 (row 1): mode: runware does not offer interleave with Wan 2.6 (it offers: text_to_image, edit)"
     ]
 
 

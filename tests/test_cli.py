@@ -165,13 +165,13 @@ VENDOR_COMMANDS = {
 
 
 @pytest.mark.parametrize(
-    ("name", "mode"), [(name, mode) for name, adapter in PROVIDERS.items() for mode in adapter.facts.limits]
+    ("name", "mode"), [(name, mode) for name, adapter in PROVIDERS.items() for mode in adapter.facts.limits_of()]
 )
 def test_each_vendor_generates_from_the_command_line_with_only_its_own_key(name, mode, vendor_fakes, tmp_path, photo):
     fake = vendor_fakes[name]
     args = list(VENDOR_COMMANDS[mode])
     if mode is Mode.EDIT:
-        args += ["--image", str(photo) if PROVIDERS[name].facts.image_rules.accepts_local else REFERENCE_URL]
+        args += ["--image", str(photo) if PROVIDERS[name].facts.image_rules_of().accepts_local else REFERENCE_URL]
     env = fake.env() | {"WAN26_OUTPUT_DIR": str(tmp_path / "outputs")}
     done = run_cli(*args, "--provider", name, "--json", env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -198,3 +198,74 @@ def test_providers_lists_every_vendor_with_its_limits_and_whether_its_key_is_set
     assert "RUNWARE_API_KEY set" in done.stdout and "DASHSCOPE_API_KEY not set" in done.stdout
     runware = done.stdout.split("runware: Runware")[1].split("shortapi:")[0]
     assert "options: negative prompt, prompt rewriting" in runware and "not offered: interleave" in runware
+
+
+# ---- Wan 2.7 from the shell ---------------------------------------------------------------------
+
+
+def test_an_image_set_with_2_7_by_default_saves_what_the_model_made(fake_env, tmp_path, dashscope_fake):
+    dashscope_fake.set_count(2)
+    done = run_cli("image_set", "a cat through the seasons", "-n", "4", "--json", env=fake_env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert len(report["images"]) == 2 and report["model"] == "wan2.7-image"
+    assert "up to 4 × $0.030" in done.stderr
+    sent = dashscope_fake.generation_requests()[-1].json
+    assert sent["parameters"]["enable_sequential"] is True and sent["parameters"]["n"] == 4
+
+
+def test_a_box_edit_with_a_palette_on_2_7_pro(fake_env, tmp_path, dashscope_fake, photo):
+    done = run_cli(
+        "edit",
+        "image 1 at night",
+        "--model",
+        "wan2.7-pro",
+        "--image",
+        str(photo),
+        "--box",
+        "1:10,20,300,400",
+        "--palette",
+        "#C2D1E6:60",
+        "#636574:25",
+        "#cbd4e4:15",
+        "--json",
+        env=fake_env,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    parameters = dashscope_fake.generation_requests()[-1].json["parameters"]
+    assert parameters["bbox_list"] == [[[10, 20, 300, 400]]]
+    assert [entry["ratio"] for entry in parameters["color_palette"]] == ["60.00%", "25.00%", "15.00%"]
+    record = json.loads(Path(json.loads(done.stdout)["sidecar"]).read_text())
+    assert record["wan_model"] == "wan2.7-pro" and record["boxes"] == [{"image": 1, "box": [10, 20, 300, 400]}]
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("--box", "1:10,20"), "a box looks like 2:989,515,1138,681"),
+        (("--palette", "#C2D1E6"), "a palette colour looks like #C2D1E6:25"),
+        (("--model", "wan3"), "invalid choice: 'wan3'"),
+    ],
+)
+def test_a_mistyped_2_7_option_is_refused_by_the_parser(args, said, fake_env, tmp_path, photo):
+    done = run_cli("edit", "x", "--image", str(photo), *args, env=fake_env, cwd=tmp_path)
+    assert done.returncode == 2 and said in done.stderr
+
+
+def test_what_2_7_lacks_is_refused_before_sending_with_the_field_named(fake_env, tmp_path, dashscope_fake):
+    done = run_cli(
+        "text_to_image", "a fox", "--model", "wan2.7", "--negative", "blur", "--size", "4K", env=fake_env, cwd=tmp_path
+    )
+    assert done.returncode == 2
+    assert "negative_prompt" in done.stderr and "4K is not available here" in done.stderr
+    assert dashscope_fake.generation_requests() == []
+
+
+def test_the_providers_listing_shows_each_model_each_vendor_serves(tmp_path):
+    done = run_cli("providers", env={}, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    dashscope = done.stdout.split("\naimlapi:")[0]
+    assert "Wan 2.7 Pro (--model wan2.7-pro): $0.075/image" in dashscope
+    assert "image_set (wan2.7-image):" in dashscope and "text_to_image (wan2.7-image-pro):" in dashscope
+    assert "shortapi:" in done.stdout and "not served: Wan 2.7, Wan 2.7 Pro" in done.stdout.split("shortapi:")[1]

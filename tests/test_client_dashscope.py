@@ -20,6 +20,7 @@ from wan26 import (
     ImageSaved,
     InvalidRequest,
     Mode,
+    Model,
     NetworkError,
     Progress,
     ProtocolError,
@@ -104,6 +105,7 @@ REQUESTS = {
     Mode.TEXT_TO_IMAGE: lambda photo: ImageRequest(Mode.TEXT_TO_IMAGE, "a lighthouse", size=Size(1280, 1280), n=2),
     Mode.EDIT: lambda photo: ImageRequest(Mode.EDIT, "image 1 as a watercolour", images=(photo,), n=2),
     Mode.INTERLEAVE: lambda photo: ImageRequest(Mode.INTERLEAVE, "a 2-step recipe", images=(photo,), max_images=2),
+    Mode.IMAGE_SET: lambda photo: ImageRequest(Mode.IMAGE_SET, "four seasons", images=(photo,), n=2, model=Model.WAN27),
 }
 
 
@@ -624,6 +626,7 @@ def test_the_run_record_holds_everything_needed_to_repeat_the_run(client_for, da
         "mode",
         "provider",
         "model",
+        "wan_model",
         "flow",
         "prompt",
         "negative_prompt",

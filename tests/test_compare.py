@@ -17,7 +17,7 @@ from wan26.limits import violations
 from wan26.providers import PROVIDERS
 
 ALL = list(PROVIDERS)
-T2I = [name for name, adapter in PROVIDERS.items() if Mode.TEXT_TO_IMAGE in adapter.facts.limits]
+T2I = [name for name, adapter in PROVIDERS.items() if Mode.TEXT_TO_IMAGE in adapter.facts.limits_of()]
 THREE = ["dashscope", "aimlapi", "runware"]  # direct vendors: a comparison of them takes about a second
 
 
@@ -26,7 +26,7 @@ def t2i(prompt="a red fox", **options) -> ImageRequest:
 
 
 def limits_of(name, mode=Mode.TEXT_TO_IMAGE):
-    return PROVIDERS[name].facts.limits[mode]
+    return PROVIDERS[name].facts.limits_of()[mode]
 
 
 def adjusted(vendor) -> dict:

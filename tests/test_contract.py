@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from fakes.vendor import EXPECTED_ERROR, FailureKind
-from wan26 import AsyncClient, ConfigError, Flow, ImageRequest, InvalidRequest, Mode, ProviderError, Size
+from wan26 import AsyncClient, ConfigError, Flow, ImageRequest, InvalidRequest, Mode, Model, ProviderError, Size
 from wan26._http import RetryPolicy
 from wan26.providers import PROVIDERS
 from wan26.providers._base import (
@@ -40,9 +40,10 @@ CANONICAL = {
     Mode.INTERLEAVE: ImageRequest(Mode.INTERLEAVE, "a two-step recipe for tea", max_images=2),
 }
 FACTS = {name: adapter.facts for name, adapter in PROVIDERS.items()}
-PAIRS = [(name, mode) for name, facts in FACTS.items() for mode in facts.limits]
+PAIRS = [(name, mode) for name, facts in FACTS.items() for mode in facts.limits_of()]
 RECORD_FIELDS = {
-    *("status", "fetched_task", "mode", "provider", "model", "flow", "prompt", "negative_prompt", "parameters"),
+    *("status", "fetched_task", "mode", "provider", "model", "wan_model", "flow", "prompt", "negative_prompt"),
+    "parameters",
     *(
         "seed",
         "size",
@@ -74,8 +75,8 @@ def run(name: str, request: ImageRequest, tmp_path, **options):
 
 def test_every_vendor_offers_text_to_image_and_edit_and_the_registry_names_them_all():
     assert set(PROVIDERS) == {"dashscope", "aimlapi", "runware", "shortapi", "vtrix"}
-    assert all({Mode.TEXT_TO_IMAGE, Mode.EDIT} <= set(facts.limits) for facts in FACTS.values())
-    assert [name for name, facts in FACTS.items() if Mode.INTERLEAVE in facts.limits] == [
+    assert all({Mode.TEXT_TO_IMAGE, Mode.EDIT} <= set(facts.limits_of()) for facts in FACTS.values())
+    assert [name for name, facts in FACTS.items() if Mode.INTERLEAVE in facts.limits_of()] == [
         "dashscope",
         "vtrix",
     ]
@@ -100,8 +101,10 @@ def test_each_vendor_declares_consistent_facts_and_its_flows_follow_from_its_cap
     adapter, facts = PROVIDERS[name], FACTS[name]
     assert facts.name == name and facts.title and facts.key_help
     assert flows_of(adapter) == FLOWS[name] and facts.default_flow in FLOWS[name]
-    assert set(facts.limits) <= set(facts.models) and set(facts.recommended_sizes) <= set(facts.limits)
-    if Mode.INTERLEAVE in facts.limits and Flow.DIRECT in FLOWS[name]:
+    assert Model.WAN26 in facts.offers  # every vendor serves 2.6
+    for offer in facts.offers.values():
+        assert set(offer.limits) <= set(offer.ids) and set(offer.recommended_sizes) <= set(offer.limits)
+    if Mode.INTERLEAVE in facts.limits_of() and Flow.DIRECT in FLOWS[name]:
         assert isinstance(adapter, StreamedCalls)  # interleave's direct answer is a stream
     assert facts.max_concurrent_per_key == (5 if name == "dashscope" else None)
 
@@ -122,9 +125,13 @@ def test_a_capability_is_implemented_whole_or_not_at_all_and_a_missing_one_is_re
 def test_the_facts_cannot_be_changed_by_one_caller_for_every_other():
     facts = FACTS["dashscope"]
     with pytest.raises(dataclasses.FrozenInstanceError):
-        facts.price = None
+        facts.default_flow = Flow.TASK
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        facts.offers[Model.WAN26].price = None
     with pytest.raises(TypeError):
-        facts.limits[Mode.EDIT] = facts.limits[Mode.TEXT_TO_IMAGE]
+        facts.offers[Model.WAN27] = facts.offers[Model.WAN26]
+    with pytest.raises(TypeError):
+        facts.limits_of()[Mode.EDIT] = facts.limits_of()[Mode.TEXT_TO_IMAGE]
 
 
 @pytest.mark.parametrize(("name", "mode"), PAIRS)
@@ -146,7 +153,7 @@ def test_the_same_request_gives_the_same_shape_of_result_with_every_vendor(name,
     assert set(record) == RECORD_FIELDS
     assert all(set(entry) == IMAGE_FIELDS for entry in record["images"])
     assert (record["status"], record["provider"], record["mode"]) == ("succeeded", name, mode.value)
-    assert record["model"] == FACTS[name].model_for(mode) and record["prompt"] == request.prompt
+    assert record["model"] == FACTS[name].model_id(Model.WAN26, mode) and record["prompt"] == request.prompt
     assert fake.api_key not in result.sidecar.read_text()
     if mode is Mode.EDIT:
         assert record["reference_images"][0]["label"] == REFERENCE_URL
@@ -155,7 +162,7 @@ def test_the_same_request_gives_the_same_shape_of_result_with_every_vendor(name,
 @pytest.mark.parametrize(("name", "mode"), PAIRS)
 def test_a_seed_is_sent_and_reported_only_where_the_vendor_takes_one(name, mode, only_vendor, tmp_path):
     only_vendor(name)
-    limits = FACTS[name].limits[mode]
+    limits = FACTS[name].limits_of()[mode]
     result = run(name, CANONICAL[mode], tmp_path)
     record = json.loads(result.sidecar.read_text())
     if limits.seed is None:
@@ -198,7 +205,7 @@ def test_every_vendors_failures_arrive_as_the_same_error_classes(name, kind, onl
 @pytest.mark.parametrize("name", list(PROVIDERS))
 def test_bad_input_is_refused_before_anything_reaches_any_vendor(name, only_vendor, tmp_path):
     fake = only_vendor(name)
-    limits = FACTS[name].limits[Mode.TEXT_TO_IMAGE]
+    limits = FACTS[name].limits_of()[Mode.TEXT_TO_IMAGE]
     too_long = "x" * (limits.prompt_max + 1)
     with pytest.raises(InvalidRequest) as caught:
         run(name, ImageRequest(Mode.TEXT_TO_IMAGE, too_long, size=Size(64, 64), n=limits.n.high + 1), tmp_path)
@@ -207,7 +214,7 @@ def test_bad_input_is_refused_before_anything_reaches_any_vendor(name, only_vend
     assert fake.requests == []
 
 
-@pytest.mark.parametrize("name", [name for name, facts in FACTS.items() if Mode.INTERLEAVE not in facts.limits])
+@pytest.mark.parametrize("name", [name for name, facts in FACTS.items() if Mode.INTERLEAVE not in facts.limits_of()])
 def test_a_mode_the_vendor_lacks_is_refused_by_name(name, only_vendor, tmp_path):
     fake = only_vendor(name)
     with pytest.raises(InvalidRequest, match=f"{name} does not offer interleave"):

@@ -242,7 +242,7 @@ def test_the_key_guards_lines_are_said_in_chinese(tmp_path):
 def test_each_vendors_key_help_and_price_note_is_said_in_chinese():
     for adapter in PROVIDERS.values():
         assert chinese(adapter.facts.key_help) is not None, adapter.facts.name
-        assert chinese(adapter.facts.price.note) is not None, adapter.facts.name
+        assert chinese(adapter.facts.price_of().note) is not None, adapter.facts.name
 
 
 def test_a_violation_keeps_its_field_named_in_the_visitors_language():

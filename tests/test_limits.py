@@ -40,13 +40,13 @@ def test_empty_prompt_is_refused(prompt):
     assert fields(T2I, prompt=prompt) == ["prompt"]
 
 
-@pytest.mark.parametrize("mode", list(Mode))
+@pytest.mark.parametrize("mode", list(LIMITS))
 def test_negative_prompt_edge(mode):
     assert fields(mode, negative_prompt="n" * 500) == []
     assert fields(mode, negative_prompt="n" * 501) == ["negative_prompt"]
 
 
-@pytest.mark.parametrize("mode", list(Mode))
+@pytest.mark.parametrize("mode", list(LIMITS))
 def test_seed_edges(mode):
     for seed in (0, 2_147_483_647):
         assert fields(mode, seed=seed) == []

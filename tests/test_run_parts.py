@@ -28,16 +28,16 @@ KEY = "sk-test-0123456789"
 
 def test_the_checks_report_every_problem_at_once_before_anything_is_sent():
     request = ImageRequest(Mode.TEXT_TO_IMAGE, "x" * 3000, size=Size(100, 100), n=9)
-    limits = DASHSCOPE.facts.limits[Mode.TEXT_TO_IMAGE]
+    limits = DASHSCOPE.facts.limits_of()[Mode.TEXT_TO_IMAGE]
     with pytest.raises(InvalidRequest) as refused:
-        asyncio.run(wire_request(request, limits, DASHSCOPE.facts.image_rules))
+        asyncio.run(wire_request(request, limits, DASHSCOPE.facts.image_rules_of()))
     assert {violation.field for violation in refused.value.violations} >= {"prompt", "size", "n"}
 
 
 def test_the_checks_prepare_the_references_and_draw_a_seed():
-    limits = DASHSCOPE.facts.limits[Mode.EDIT]
+    limits = DASHSCOPE.facts.limits_of()[Mode.EDIT]
     request = ImageRequest(Mode.EDIT, "in blue", images=(png_bytes(320, 240),))
-    wire = asyncio.run(wire_request(request, limits, DASHSCOPE.facts.image_rules))
+    wire = asyncio.run(wire_request(request, limits, DASHSCOPE.facts.image_rules_of()))
     assert wire.seed is not None and len(wire.images) == 1
 
 

@@ -102,7 +102,7 @@ SIZES = {Mode.TEXT_TO_IMAGE: (1280, 1280), Mode.EDIT: (1280, 720), Mode.INTERLEA
 # ---- every mode, end to end ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("mode", list(Mode))
+@pytest.mark.parametrize("mode", list(REQUESTS))
 def test_every_mode_saves_the_served_pngs_and_a_sidecar_with_model_and_cost(fake, tmp_path, photo, mode):
     result, _ = generate(fake, tmp_path, REQUESTS[mode](photo))
 

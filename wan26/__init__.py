@@ -1,8 +1,9 @@
-"""wan26: Alibaba's Wan 2.6 Image model from Python, one canonical request for every provider.
+"""wan26: Alibaba's Wan 2.6 and 2.7 Image models from Python, one canonical request for every provider.
 
-from wan26 import ImageRequest, Mode, generate
+from wan26 import ImageRequest, Mode, Model, generate
 result = generate(ImageRequest(Mode.TEXT_TO_IMAGE, "a lighthouse at dawn"))
 print(result.images[0].path)
+result = generate(ImageRequest(Mode.TEXT_TO_IMAGE, "a lighthouse at dawn", model=Model.WAN27_PRO, size=SizeTier.K4))
 """
 
 import importlib
@@ -33,6 +34,7 @@ from wan26.errors import (
     Wan26Error,
 )
 from wan26.types import (
+    Box,
     Event,
     Finished,
     Flow,
@@ -41,12 +43,16 @@ from wan26.types import (
     ImageRequest,
     ImageSaved,
     Mode,
+    Model,
+    PaletteColor,
     Phase,
     Progress,
     SavedImage,
     Size,
     SizeTier,
     TextDelta,
+    parse_box,
+    parse_palette_color,
     parse_size,
 )
 
@@ -67,6 +73,11 @@ __all__ = [
     "PollPolicy",
     "ImageRequest",
     "Mode",
+    "Model",
+    "PaletteColor",
+    "Box",
+    "parse_palette_color",
+    "parse_box",
     "Flow",
     "Size",
     "SizeTier",

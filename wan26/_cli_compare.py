@@ -102,7 +102,7 @@ def _refused(error: Exception, as_json: bool) -> int:
 def _announce(plan: ComparePlan, err: TextIO = sys.stderr) -> None:
     for vendor in plan.vendors:
         if vendor.ready:
-            expected = estimate(get_adapter(vendor.provider).facts.price, vendor.request)
+            expected = estimate(get_adapter(vendor.provider).facts.price_of(vendor.request.model), vendor.request)
             print(f"wan26: [{vendor.provider}] estimated cost: {expected}", file=err)
         for adjustment in vendor.adjustments:
             print(f"wan26: [{vendor.provider}] {adjustment}", file=err)

@@ -19,6 +19,7 @@ from wan26.errors import ConfigError, InvalidRequest, ProviderError
 from wan26.limits import describe
 from wan26.pricing import estimate
 from wan26.providers import PROVIDERS, flows_of
+from wan26.providers._base import ModelOffer
 from wan26.types import (
     Event,
     Finished,
@@ -28,6 +29,7 @@ from wan26.types import (
     ImageRequest,
     ImageSaved,
     Mode,
+    Model,
     Phase,
     Progress,
     TextDelta,
@@ -58,13 +60,14 @@ async def _run(args: argparse.Namespace, printer: _Printer) -> int:
                 Mode(args.mode if args.command == "fetch" else args.command),
                 client.adapter.facts.name,
             )
+            printer.model = Model(args.model)
             if args.command == "fetch":
-                result = await client.fetch(args.task_id, Mode(args.mode), on_event=printer.show)
+                result = await client.fetch(args.task_id, Mode(args.mode), Model(args.model), on_event=printer.show)
             else:
                 flow = Flow.TASK if args.use_task else None
                 request = request_from(args, Mode(args.command))
                 facts = client.adapter.facts
-                printer.estimate(facts.title, str(estimate(facts.price, request)))
+                printer.estimate(facts.title, str(estimate(facts.price_of(request.model), request)))
                 result = await client.generate(request, flow=flow, on_event=printer.show)
     except (ConfigError, InvalidRequest) as error:
         return printer.failed(error, EXIT_INVALID)
@@ -87,20 +90,29 @@ def _client(args: argparse.Namespace) -> AsyncClient:
 
 
 def _list_providers() -> int:
-    """Every vendor, whether its key is set, and what each mode accepts: all read from the adapters."""
+    """Every vendor, whether its key is set, and for each model it serves what each mode accepts: all
+    read from the adapters."""
     for adapter in PROVIDERS.values():
         facts = adapter.facts
         key = "set" if os.environ.get(facts.key_env) else "not set"
-        price = f"${facts.price.per_image_usd:.3f}/image" if facts.price.per_image_usd else "no published price"
         flows = ", ".join(sorted(flows_of(adapter))) + f" (default {facts.default_flow})"
-        images = "" if facts.image_rules.accepts_local else "; reference images as http(s) URLs only"
-        print(f"{facts.name}: {facts.title}; {facts.key_env} {key}; flows {flows}; {price}{images}")
-        for mode, limits in facts.limits.items():
-            print(f"  {mode}: {describe(limits)}")
-        missing = [mode.value for mode in Mode if mode not in facts.limits]
-        if missing:
-            print(f"  not offered: {', '.join(missing)}")
+        print(f"{facts.name}: {facts.title}; {facts.key_env} {key}; flows {flows}")
+        for model, offer in facts.offers.items():
+            _list_offer(model, offer)
+        if unserved := [model.label for model in Model if model not in facts.offers]:
+            print(f"  not served: {', '.join(unserved)}")
     return EXIT_OK
+
+
+def _list_offer(model: Model, offer: ModelOffer) -> None:
+    price = offer.price.per_image_usd
+    shown_price = f"${price:.3f}/image" if price else "no published price"
+    images = "" if offer.image_rules.accepts_local else "; reference images as http(s) URLs only"
+    print(f"  {model.label} (--model {model.value}): {shown_price}{images}")
+    for mode, limits in offer.limits.items():
+        print(f"    {mode} ({offer.ids[mode]}): {describe(limits)}")
+    if missing := [mode.value for mode in Mode if mode not in offer.limits]:
+        print(f"    not offered: {', '.join(missing)}")
 
 
 def request_from(args: argparse.Namespace, mode: Mode) -> ImageRequest:
@@ -117,6 +129,10 @@ def request_from(args: argparse.Namespace, mode: Mode) -> ImageRequest:
         seed=args.seed,
         prompt_extend=args.prompt_extend,
         watermark=args.watermark,
+        model=Model(getattr(args, "model", Model.WAN26.value)),
+        thinking=getattr(args, "thinking", None),
+        palette=tuple(getattr(args, "palette", None) or ()),
+        boxes=tuple(getattr(args, "box", None) or ()),
     )
 
 
@@ -127,6 +143,7 @@ class _Printer:
         self.as_json, self.streams_text, self.out, self.err = as_json, streams_text, out, err
         self.pending_estimate = ""
         self.mode: Mode | None = None
+        self.model = Model.WAN26
         self.provider = ""
         self.task_id: str | None = None
         self.unsaved: dict[int, str] = {}  # offered by the provider, not yet saved: index -> URL
@@ -225,7 +242,7 @@ class _Printer:
         return code
 
     def _fetch(self) -> str:
-        return fetch_command(self.task_id or "", self.mode or Mode.TEXT_TO_IMAGE, self.provider)
+        return fetch_command(self.task_id or "", self.mode or Mode.TEXT_TO_IMAGE, self.provider, self.model)
 
     def _urls(self) -> list[str]:
         return [url for _, url in sorted(self.unsaved.items())]

@@ -14,9 +14,22 @@ import argparse
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from wan26.types import Mode, ProviderName, Size, SizeTier, parse_size
+from wan26.types import (
+    Box,
+    Mode,
+    Model,
+    PaletteColor,
+    ProviderName,
+    Size,
+    SizeTier,
+    parse_box,
+    parse_palette_color,
+    parse_size,
+)
 
 _N = TypeVar("_N", int, float)
+_T = TypeVar("_T")
+_MODELS = [model.value for model in Model]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -69,29 +82,52 @@ def _usd(text: str) -> float:
 
 
 def _size(text: str) -> Size | SizeTier:
+    return _parsed(parse_size, text)
+
+
+def _color(text: str) -> PaletteColor:
+    return _parsed(parse_palette_color, text)
+
+
+def _box(text: str) -> Box:
+    return _parsed(parse_box, text)
+
+
+def _parsed(parse: Callable[[str], _T], text: str) -> _T:
     try:
-        return parse_size(text)
+        return parse(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m wan26", description="Generate images with Wan 2.6 Image.")
+    parser = argparse.ArgumentParser(prog="python -m wan26", description="Generate images with Wan 2.6 and 2.7 Image.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _add_generation(commands, Mode.TEXT_TO_IMAGE, "text to image", "W×H, e.g. 1280x1280")
+    text_to_image = _add_generation(
+        commands, Mode.TEXT_TO_IMAGE, "text to image", "W×H, e.g. 1280x1280; 2.7: 1K/2K, 4K on Pro"
+    )
+    _add_thinking(text_to_image)
+    _add_palette(text_to_image)
     edit = _add_generation(commands, Mode.EDIT, "edit with reference images", "W×H, or 1K/2K where offered")
+    _add_references(edit, required=True)
+    _add_palette(edit)
     edit.add_argument(
-        "--image",
+        "--box",
+        type=_box,
         action="append",
-        required=True,
-        metavar="PATH_OR_URL",
-        help="reference image; repeat for more, in order (image 1, image 2, …); some vendors take URLs only",
+        metavar="IMAGE:X1,Y1,X2,Y2",
+        help="Wan 2.7: edit only inside this box of reference IMAGE (1 for the first), in its own pixels as it "
+        "looks upright; repeat for more (at most 2 per image)",
     )
     interleave = _add_generation(
         commands, Mode.INTERLEAVE, "text and images together, streamed", "W×H; default: follow the input image"
     )
     interleave.add_argument("--image", action="append", metavar="PATH_OR_URL", help="optional input image")
     interleave.add_argument("--max-images", type=_count, default=5, help="at most this many images, 1–5 (default 5)")
+    image_set = _add_generation(
+        commands, Mode.IMAGE_SET, "a set of images that belong together (Wan 2.7)", "1K/2K or W×H (default 2K)"
+    )
+    _add_references(image_set, required=False)
     _add_fetch(commands)
     _add_batch(commands)
     _add_compare(commands)
@@ -100,10 +136,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_generation(commands: Any, mode: Mode, summary: str, size_help: str) -> argparse.ArgumentParser:
-    command = commands.add_parser(mode.value, help=summary, description=f"Wan 2.6: {summary}.")
+    command = commands.add_parser(mode.value, help=summary, description=f"Wan: {summary}.")
     command.add_argument("prompt", help="what to make; say 'image 1', 'image 2' to refer to reference images")
     command.add_argument("--size", type=_size, help=size_help)
-    if mode is not Mode.INTERLEAVE:
+    _add_model(command, Model.WAN27 if mode is Mode.IMAGE_SET else Model.WAN26)
+    if mode is Mode.IMAGE_SET:
+        command.add_argument(
+            "-n",
+            type=_count,
+            default=4,
+            help="at most this many images, 1–12; the model decides (default 4; each made is billed)",
+        )
+    elif mode is not Mode.INTERLEAVE:
         command.add_argument("-n", type=_count, default=1, help="images per run (default 1; each is billed)")
         command.add_argument(
             "--no-prompt-extend",
@@ -111,9 +155,9 @@ def _add_generation(commands: Any, mode: Mode, summary: str, size_help: str) -> 
             action="store_false",
             help="send the prompt as written, without the provider's rewriting",
         )
-    command.set_defaults(n=1, prompt_extend=True, max_images=5, image=None)
+    command.set_defaults(n=1, prompt_extend=True, max_images=5, image=None, thinking=None, palette=None, box=None)
     command.add_argument("--seed", type=int, help="0–2147483647 where the vendor takes one; default: random")
-    command.add_argument("--negative", default="", metavar="TEXT", help="what to avoid (≤500 characters)")
+    command.add_argument("--negative", default="", metavar="TEXT", help="what to avoid (≤500 characters; not in 2.7)")
     command.add_argument("--watermark", action="store_true", help="add the provider's 'AI generated' mark")
     command.add_argument(
         "--async",
@@ -125,6 +169,46 @@ def _add_generation(commands: Any, mode: Mode, summary: str, size_help: str) -> 
     return command  # type: ignore[no-any-return]  # argparse's add_parser is typed as returning Any here
 
 
+def _add_model(command: argparse.ArgumentParser, default: Model) -> None:
+    command.add_argument(
+        "--model",
+        choices=_MODELS,
+        default=default.value,
+        help=f"the Wan model (default {default.value}); `providers` lists which vendor serves which",
+    )
+
+
+def _add_references(command: argparse.ArgumentParser, required: bool) -> None:
+    command.add_argument(
+        "--image",
+        action="append",
+        required=required,
+        metavar="PATH_OR_URL",
+        help="reference image; repeat for more, in order (image 1, image 2, …; 2.6: 1–4, 2.7: up to 9); "
+        "some vendors take URLs only",
+    )
+
+
+def _add_thinking(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--thinking",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="Wan 2.7: think longer for a better image, or not (default: the vendor's, on)",
+    )
+
+
+def _add_palette(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--palette",
+        type=_color,
+        nargs="+",
+        metavar="#RRGGBB:PCT",
+        help="Wan 2.7: 3–10 colours for the image to follow, each with its share; the shares make 100, "
+        "e.g. --palette '#C2D1E6:60' '#636574:25' '#CBD4E4:15'",
+    )
+
+
 def _add_fetch(commands: Any) -> None:
     fetch = commands.add_parser("fetch", help="save the result of a task submitted earlier (ids last 24 h)")
     fetch.add_argument("task_id")
@@ -134,6 +218,7 @@ def _add_fetch(commands: Any) -> None:
         required=True,
         help="the mode the task was submitted in (the timeout message names it)",
     )
+    _add_model(fetch, Model.WAN26)
     _add_common(fetch)
 
 

@@ -21,7 +21,7 @@ from wan26.errors import ConfigError, ProtocolError
 from wan26.providers import default_provider, get_adapter
 from wan26.providers._base import Adapter, Credentials
 from wan26.storage import default_output_dir
-from wan26.types import Event, Finished, Flow, GenerationResult, ImageRequest, Mode
+from wan26.types import Event, Finished, Flow, GenerationResult, ImageRequest, Mode, Model
 
 __all__ = ["AsyncClient", "generate", "fetch_command"]
 
@@ -101,11 +101,13 @@ class AsyncClient:
         """Run `request` to the end and return what it saved; `on_event` sees every event on the way."""
         return await _finish(self.events(request, flow=flow), on_event)
 
-    async def fetch(self, task_id: str, mode: Mode, *, on_event: EventCallback | None = None) -> GenerationResult:
+    async def fetch(
+        self, task_id: str, mode: Mode, model: Model = Model.WAN26, *, on_event: EventCallback | None = None
+    ) -> GenerationResult:
         """Wait for an already submitted task (say, one that outlived a deadline) and save its result."""
-        run = Run(self._ctx, ImageRequest(mode, prompt=""), Flow.TASK)
+        run = Run(self._ctx, ImageRequest(mode, prompt="", model=model), Flow.TASK)
         self.run_dir = run.folder.path
-        return await _finish(run.fetch_events(task_id, mode), on_event)
+        return await _finish(run.fetch_events(task_id), on_event)
 
 
 def generate(

@@ -101,6 +101,7 @@ class ImageRules:
     max_bytes: int = 10 * 1024 * 1024  # per image file, before base64
     formats: frozenset[str] = frozenset({"JPEG", "PNG", "BMP", "WEBP"})  # PNG without alpha
     accepts_local: bool = True  # False: http(s) URLs only (some resellers)
+    max_ratio: int | None = None  # longest side / shortest side, where the vendor bounds it
 
     def __post_init__(self) -> None:
         if not self.formats & {"PNG", "JPEG"}:
@@ -108,6 +109,9 @@ class ImageRules:
 
 
 DASHSCOPE_IMAGE_RULES = ImageRules()
+# Wan 2.7: up to 20 MB, sides [240, 8000] px, aspect ratio within 1:8–8:1
+# (https://help.aliyun.com/zh/model-studio/wan-image-generation-and-editing-api-reference).
+WAN27_IMAGE_RULES = ImageRules(max_bytes=20 * 1024 * 1024, max_ratio=8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +124,21 @@ class PreparedImage:
     height: int | None
     byte_size: int | None  # size of the encoded image sent (before base64)
     adjustments: tuple[str, ...] = ()
+    # The size a person sees and draws boxes on: upright, before any downscaling (None for URLs).
+    upright_size: tuple[int, int] | None = None
+
+    def scale_box(self, corners: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+        """Corners drawn on the upright image, in the pixels of the image sent (it may be smaller)."""
+        if self.upright_size is None or self.width is None or self.height is None:
+            return corners  # a URL goes as it is: boxes are in its own pixels
+        across, down = self.width / self.upright_size[0], self.height / self.upright_size[1]
+        x1, y1, x2, y2 = corners
+        return (
+            math.floor(x1 * across),
+            math.floor(y1 * down),
+            min(self.width, math.ceil(x2 * across)),
+            min(self.height, math.ceil(y2 * down)),
+        )
 
     @property
     def mime(self) -> str | None:
@@ -215,6 +234,7 @@ def size_problems(sources: Sequence[ImageInput], rules: ImageRules = DASHSCOPE_I
                 size = _upright_size(image, image.size)
                 fitted = _scaled(size, min(1.0, rules.max_side / max(size)))
             _check_min_side(size, fitted, rules)
+            _check_ratio(size, rules)
         except _Unusable as problem:
             found.append(Violation(f"image {number}", str(problem)))
         except (OSError, ValueError, Image.DecompressionBombError):  # UnidentifiedImageError is an OSError
@@ -245,7 +265,7 @@ def _begun(source: ImageInput, rules: ImageRules, budget: _PixelBudget) -> Prepa
     if not rules.accepts_local:
         raise _Unusable(_URL_ONLY)
     if isinstance(source, Image.Image):
-        return _lent(source, budget)
+        return _lent(source, rules, budget)
     if isinstance(source, bytes | bytearray):
         return _decoded(bytes(source), "bytes", rules, budget)
     if isinstance(source, str | os.PathLike):
@@ -330,12 +350,13 @@ def _decoded(data: bytes, label: str, rules: ImageRules, budget: _PixelBudget) -
         image = Image.open(stream)
     _check_pixel_count(image.size)
     _check_min_side(image.size, image.size, rules)
+    _check_ratio(image.size, rules)
     source_format, size, byte_size = _format_of(image), image.size, len(data)
     _decode_fitted(image, rules.max_side)  # only an oversized JPEG, which cannot go as it is anyway
     with budget.claim(image) as claim, _pillow_errors():  # a PNG's EXIF may follow its pixels: reading it decodes
         if _sendable_as_is(image, source_format, size, byte_size, rules):
             _check_decodes(image)
-            return _prepared(data, source_format, size, label, ())
+            return _prepared(data, source_format, size, label, (), upright_size=size)
         upright_size = _upright_size(image, size)  # as stored: not the size a JPEG draft decodes to
         work = _Work(image, label, upright_size, claim.kept(), True, source_format, byte_size, source_format in _LOSSY)
         work.notes.extend(_frames_note(image))
@@ -349,9 +370,10 @@ def _frames_note(image: Image.Image) -> list[str]:
     return [f"used the first of {getattr(image, 'n_frames', 2)} frames"] if _is_animated(image) else []
 
 
-def _lent(image: Image.Image, budget: _PixelBudget) -> _Work:
+def _lent(image: Image.Image, rules: ImageRules, budget: _PixelBudget) -> _Work:
     """A PIL image the caller lent: it is read, never changed."""
     _check_pixel_count(image.size)  # a PIL image may still be lazy, with nothing decoded yet
+    _check_ratio(image.size, rules)
     with budget.claim(image) as claim, _pillow_errors():
         image.load()
         lossy = _format_of(image) in _LOSSY
@@ -401,7 +423,7 @@ def _finish(work: _Work, rules: ImageRules) -> PreparedImage:
         work.claim.release()  # before base64: the next image may be decoded meanwhile
     if work.source_format and work.source_format != target:
         work.notes.insert(0, f"converted {work.source_format} to {target}")
-    return _prepared(data, target, size, work.label, tuple(work.notes))
+    return _prepared(data, target, size, work.label, tuple(work.notes), upright_size=work.full_size)
 
 
 class _PixelBudget:
@@ -515,6 +537,13 @@ def _check_min_side(original: tuple[int, int], fitted: tuple[int, int], rules: I
     raise _Unusable(
         f"is {_dims(original)} px; fitting it within {rules.max_side} px makes it {_dims(fitted)}, and {minimum}"
     )
+
+
+def _check_ratio(size: tuple[int, int], rules: ImageRules) -> None:
+    """Turning an image does not change its ratio, so the stored size tells."""
+    longest, shortest = max(size), max(1, min(size))
+    if rules.max_ratio is not None and longest > rules.max_ratio * shortest:
+        raise _Unusable(f"is {_dims(size)} px; its sides may differ at most {rules.max_ratio}:1")
 
 
 def _sendable_as_is(image: Image.Image, fmt: str, size: tuple[int, int], byte_size: int, rules: ImageRules) -> bool:
@@ -768,7 +797,14 @@ def _encode(image: Image.Image, target: str, quality: int | None) -> bytes:
     return buffer.getvalue()
 
 
-def _prepared(data: bytes, fmt: str, size: tuple[int, int], label: str, adjustments: tuple[str, ...]) -> PreparedImage:
+def _prepared(
+    data: bytes,
+    fmt: str,
+    size: tuple[int, int],
+    label: str,
+    adjustments: tuple[str, ...],
+    upright_size: tuple[int, int],
+) -> PreparedImage:
     mime = _MIME.get(fmt, f"image/{fmt.lower()}")
     encoded = base64.b64encode(data).decode("ascii")
     return PreparedImage(
@@ -778,6 +814,7 @@ def _prepared(data: bytes, fmt: str, size: tuple[int, int], label: str, adjustme
         height=size[1],
         byte_size=len(data),
         adjustments=adjustments,
+        upright_size=upright_size,
     )
 
 

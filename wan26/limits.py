@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from typing import NoReturn
 
 from wan26.errors import InvalidRequest, Violation
-from wan26.types import ImageRequest, Mode, Size, SizeTier
+from wan26.types import Box, ImageRequest, Mode, Model, PaletteColor, Size, SizeTier
 
 SEED_MAX = 2_147_483_647
 # Line breaks and tabs are kept: people paste multi-line prompts. Every other control character
@@ -48,12 +50,16 @@ class ModeLimits:
     side_multiple: int = 16
     size_tiers: frozenset[SizeTier] = frozenset()
     also_allowed: frozenset[Size] = frozenset()  # documented sizes outside `pixels`, accepted as they are
-    default_size: Size | None = None  # sent when the request names no size (the vendor requires one)
+    default_size: Size | SizeTier | None = None  # sent when the request names none (required, or a disputed default)
     one_image_per_call: bool = False  # n > 1 becomes n calls, each with its own seed
     seed: Range | None = Range(0, SEED_MAX)  # None: the provider takes no seed
     negative_prompt: bool = True
     prompt_extend: bool = True
     watermark: bool = True
+    thinking: bool = False  # Wan 2.7's thinking mode can be switched
+    palette: Range | None = None  # how many colours a palette may have; None: no palette here
+    boxes_per_image: int = 0  # edit regions per reference image; 0: no box edits here
+    n_is_most: bool = False  # n is a maximum: the model decides how many images it makes (image sets)
 
 
 def violations(request: ImageRequest, limits: ModeLimits) -> list[Violation]:
@@ -63,6 +69,8 @@ def violations(request: ImageRequest, limits: ModeLimits) -> list[Violation]:
         *_size_violations(request.size, limits),
         *_count_violations(request, limits),
         *_option_violations(request, limits),
+        *palette_violations(request.palette, limits),
+        *box_violations(request.boxes, len(request.images), limits),
     ]
 
 
@@ -165,6 +173,53 @@ def _option_violations(request: ImageRequest, limits: ModeLimits) -> list[Violat
         found.append(Violation("negative_prompt", "is not supported here"))
     if request.watermark and not limits.watermark:
         found.append(Violation("watermark", "is not supported here"))
+    if request.thinking is not None and not limits.thinking:
+        found.append(Violation("thinking", "is not available here (Wan 2.7 text to image only); leave it unset"))
+    return found
+
+
+def palette_violations(palette: tuple[PaletteColor, ...], limits: ModeLimits) -> list[Violation]:
+    """A palette's colours are #RRGGBB, each share above 0, the shares summing to exactly 100.00 %
+    (https://help.aliyun.com/zh/model-studio/wan-image-generation-and-editing-api-reference)."""
+    if not palette:
+        return []
+    if limits.palette is None:
+        return [Violation("palette", "is not available here (Wan 2.7, not in image sets)")]
+    found = []
+    if len(palette) not in limits.palette:
+        found.append(Violation("palette", f"{len(palette)} colours; allowed {limits.palette}"))
+    for number, color in enumerate(palette, start=1):
+        if not color.is_valid_hex:
+            found.append(Violation(f"palette.{number}", f"{color.hex!r} is not a colour like #C2D1E6"))
+        if color.hundredths <= 0:
+            found.append(
+                Violation(f"palette.{number}", f"{color.hex} has a share of {color.percent}; give more than 0")
+            )
+    total = sum(color.hundredths for color in palette)
+    if total != 10_000:
+        found.append(
+            Violation("palette", f"the shares add up to {total // 100}.{total % 100:02d}%; they must make 100%")
+        )
+    return found
+
+
+def box_violations(boxes: tuple[Box, ...], image_count: int, limits: ModeLimits) -> list[Violation]:
+    """Each box on an existing reference, corners in order, at most `boxes_per_image` per image. (That
+    a box lies inside its image is checked once the images are read: `boxes_outside`.)"""
+    if not boxes:
+        return []
+    if not limits.boxes_per_image:
+        return [Violation("boxes", "box edits are not available here (Wan 2.7 edit only)")]
+    found = []
+    for box in boxes:
+        if not 1 <= box.image <= image_count:
+            found.append(Violation("boxes", f"box {box} is on image {box.image}; there are {image_count} image(s)"))
+        if not (0 <= box.x1 < box.x2 and 0 <= box.y1 < box.y2):
+            found.append(Violation("boxes", f"box {box} needs x1 < x2 and y1 < y2, none below 0"))
+    for image in sorted({box.image for box in boxes}):
+        count = sum(box.image == image for box in boxes)
+        if count > limits.boxes_per_image:
+            found.append(Violation("boxes", f"{count} boxes on image {image}; at most {limits.boxes_per_image}"))
     return found
 
 
@@ -185,12 +240,21 @@ def with_default_size(request: ImageRequest, limits: ModeLimits) -> ImageRequest
     return request
 
 
-def mode_limits_for(limits: dict[Mode, ModeLimits], mode: Mode, provider: str) -> ModeLimits:
-    """The limits for `mode`, or `InvalidRequest` when the provider does not offer that mode."""
+def mode_limits_for(
+    limits: Mapping[Mode, ModeLimits] | None, mode: Mode, provider: str, model: Model = Model.WAN26
+) -> ModeLimits:
+    """The limits for `mode` of `model` (None: the vendor does not serve the model), or `InvalidRequest`
+    when the vendor does not offer that mode of that model."""
+    if limits is None:
+        return _refused("model", f"{provider} does not serve {model.label}")
     if mode not in limits:
         offered = ", ".join(limits) or "none"
-        raise InvalidRequest([Violation("mode", f"{provider} does not offer {mode} (it offers: {offered})")])
+        return _refused("mode", f"{provider} does not offer {mode} with {model.label} (it offers: {offered})")
     return limits[mode]
+
+
+def _refused(field: str, message: str) -> NoReturn:
+    raise InvalidRequest([Violation(field, message)])
 
 
 def describe(limits: ModeLimits) -> str:
@@ -206,10 +270,15 @@ def describe(limits: ModeLimits) -> str:
     parts.append(f"max_images {limits.max_images}" if limits.max_images else f"n {limits.n}")
     if limits.one_image_per_call and limits.n.high > 1:
         parts[-1] += " (one call per image)"
+    if limits.n_is_most:
+        parts[-1] += " (at most; the model decides how many)"
     options = {
         "seed": limits.seed is not None,
         "negative prompt": limits.negative_prompt,
         "prompt rewriting": limits.prompt_extend,
+        "thinking": limits.thinking,
+        f"palette of {limits.palette} colours": limits.palette is not None,
+        f"≤{limits.boxes_per_image} boxes per image": limits.boxes_per_image > 0,
         "watermark": limits.watermark,
     }
     parts.append("options: " + (", ".join(name for name, offered in options.items() if offered) or "none"))

@@ -22,7 +22,7 @@ class Price:
 class Estimate:
     images: int  # how many images may be billed
     usd: float | None
-    at_most: bool  # interleave bills the images the model chooses to make, up to max_images
+    at_most: bool  # interleave and image sets bill the images the model chooses to make, up to the number asked
     note: str
 
     def __str__(self) -> str:
@@ -42,4 +42,5 @@ def estimate(price: Price, request: ImageRequest) -> Estimate:
     # Clamped: a count not yet validated may be 0 or negative, and a price is never below $0.
     images = max(0, request.max_images if interleave else request.n)
     usd = None if price.per_image_usd is None else round(images * price.per_image_usd, 6)
-    return Estimate(images, usd, interleave, price.note)
+    # Interleave and image sets bill the images the model chooses to make: up to the number asked.
+    return Estimate(images, usd, request.mode in (Mode.INTERLEAVE, Mode.IMAGE_SET), price.note)

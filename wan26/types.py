@@ -19,7 +19,25 @@ ImageInput: TypeAlias = Union[str, "os.PathLike[str]", bytes, "Image"]
 class Mode(StrEnum):
     TEXT_TO_IMAGE = "text_to_image"
     EDIT = "edit"
-    INTERLEAVE = "interleave"
+    INTERLEAVE = "interleave"  # Wan 2.6 only: text and images in one stream
+    IMAGE_SET = "image_set"  # Wan 2.7 only: up to 12 images that belong together, from text or references
+
+
+class Model(StrEnum):
+    """The Wan image model a request is for. Each vendor serves some of them (`ProviderFacts.offers`);
+    2.6 is the default, and the only one with interleaved output."""
+
+    WAN26 = "wan2.6"
+    WAN27 = "wan2.7"
+    WAN27_PRO = "wan2.7-pro"  # 4K in text to image
+
+    @property
+    def label(self) -> str:
+        """As people write it: "Wan 2.7 Pro"."""
+        return _MODEL_LABELS[self]
+
+
+_MODEL_LABELS = {Model.WAN26: "Wan 2.6", Model.WAN27: "Wan 2.7", Model.WAN27_PRO: "Wan 2.7 Pro"}
 
 
 class ProviderName(StrEnum):
@@ -41,10 +59,12 @@ class Flow(StrEnum):
 
 
 class SizeTier(StrEnum):
-    """Edit-mode sizes picked by total pixels; the shape follows the last reference image."""
+    """Sizes picked by total pixels (about 1024², 2048², 4096²); with references the shape follows the
+    last one, without them it is square (Wan 2.7). Which tiers a mode offers is in its limits."""
 
     K1 = "1K"
     K2 = "2K"
+    K4 = "4K"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +93,69 @@ def parse_size(text: str) -> Size | SizeTier:
         return SizeTier(tier)
     match = _SIZE_PATTERN.match(text)
     if not match:
-        raise ValueError(f"size must look like 1280x1280 or be 1K/2K, not {text!r}")
+        raise ValueError(f"size must look like 1280x1280 or be 1K/2K/4K, not {text!r}")
     return Size(int(match[1]), int(match[2]))
+
+
+_HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+_PALETTE_ENTRY = re.compile(r"^\s*(#?[0-9A-Fa-f]{6})\s*:\s*(\d{1,3}(?:\.\d{1,2})?)\s*%?\s*$")
+_BOX = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class PaletteColor:
+    """One colour of a palette the image should follow, and its share of the image in hundredths of a
+    percent (2351 is 23.51 %): the vendors take shares with exactly two decimals that sum to 100.00 %."""
+
+    hex: str  # "#RRGGBB"
+    hundredths: int
+
+    @property
+    def percent(self) -> str:
+        return f"{self.hundredths // 100}.{self.hundredths % 100:02d}%"
+
+    @property
+    def is_valid_hex(self) -> bool:
+        return bool(_HEX_COLOUR.match(self.hex))
+
+    def __str__(self) -> str:
+        return f"{self.hex}:{self.percent}"
+
+
+def parse_palette_color(text: str) -> PaletteColor:
+    """Read '#C2D1E6:23.51' (or '#C2D1E6:25%'); raise ValueError for anything else."""
+    match = _PALETTE_ENTRY.match(text)
+    if not match:
+        raise ValueError(f"a palette colour looks like #C2D1E6:25 (colour:percent), not {text!r}")
+    whole, _, fraction = match[2].partition(".")
+    return PaletteColor("#" + match[1].lstrip("#").upper(), int(whole) * 100 + int(fraction.ljust(2, "0")))
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """A region of reference image `image` (1 for the first) to edit, in that image's own pixels as
+    it looks upright (after its EXIF rotation): top-left (x1, y1), bottom-right (x2, y2)."""
+
+    image: int
+    x1: int
+    y1: int
+    x2: int
+    y2: int
+
+    @property
+    def corners(self) -> tuple[int, int, int, int]:
+        return self.x1, self.y1, self.x2, self.y2
+
+    def __str__(self) -> str:
+        return f"{self.image}:{self.x1},{self.y1},{self.x2},{self.y2}"
+
+
+def parse_box(text: str) -> Box:
+    """Read 'IMAGE:x1,y1,x2,y2', e.g. '2:989,515,1138,681'; raise ValueError for anything else."""
+    match = _BOX.match(text)
+    if not match:
+        raise ValueError(f"a box looks like 2:989,515,1138,681 (image number:x1,y1,x2,y2), not {text!r}")
+    return Box(*(int(part) for part in match.groups()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +172,20 @@ class ImageRequest:
     seed: int | None = None  # None: a random seed is drawn, sent, and reported back
     prompt_extend: bool = True
     watermark: bool = False
+    model: Model = Model.WAN26
+    thinking: bool | None = None  # Wan 2.7 text to image: think longer for a better image; None: the vendor's default
+    palette: tuple[PaletteColor, ...] = ()  # Wan 2.7, not in image sets: 3–10 colours to follow
+    boxes: tuple[Box, ...] = ()  # Wan 2.7 edit: where on the references the edit goes
 
     def settings(self) -> dict[str, object]:
-        """What was asked for, as plain JSON values (the images left out: callers say what they need of them)."""
+        """What was asked for, as plain JSON values (the images left out: callers say what they need of them).
+        The Wan 2.7 fields appear only when used, so a 2.6 request reads (and hashes, in a batch's
+        journal) as it did before they existed."""
+        return self._settings_of_2_6() | {
+            key: value for key, value in self._settings_of_2_7().items() if value not in (None, [], Model.WAN26.value)
+        }
+
+    def _settings_of_2_6(self) -> dict[str, object]:
         return {
             "mode": self.mode.value,
             "prompt": self.prompt,
@@ -104,6 +196,14 @@ class ImageRequest:
             "seed": self.seed,
             "prompt_extend": self.prompt_extend,
             "watermark": self.watermark,
+        }
+
+    def _settings_of_2_7(self) -> dict[str, object]:
+        return {
+            "model": self.model.value,
+            "thinking": self.thinking,
+            "palette": [str(color) for color in self.palette],
+            "boxes": [str(box) for box in self.boxes],
         }
 
 
@@ -192,6 +292,7 @@ class GenerationResult:
     elapsed_s: float = 0.0
     cost_usd: float | None = None  # as the provider reported it; None where it reports none
     notes: tuple[str, ...] = ()  # what the user should know: an output item skipped, a record not written
+    wan_model: Model = Model.WAN26  # the model asked for; `model` is the id the vendor was sent
 
 
 @dataclass(frozen=True, slots=True)

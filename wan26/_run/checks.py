@@ -7,17 +7,17 @@ import random
 from pathlib import Path
 
 from wan26.errors import ConfigError, InvalidRequest, Violation
-from wan26.images import ImageRules, prepare_images
+from wan26.images import ImageRules, PreparedImage, prepare_images
 from wan26.limits import ModeLimits, mode_limits_for, violations, with_default_size
 from wan26.providers._base import Adapter, WireRequest, flows_of
 from wan26.storage import RunFolder
-from wan26.types import Flow, ImageRequest
+from wan26.types import Box, Flow, ImageRequest
 
 
 def mode_limits(adapter: Adapter, request: ImageRequest, flow: Flow) -> ModeLimits:
     """The vendor's limits for this mode, or InvalidRequest when it lacks the mode or the flow."""
-    facts = adapter.facts
-    limits = mode_limits_for(dict(facts.limits), request.mode, facts.name)
+    facts, offer = adapter.facts, adapter.facts.offer(request.model)
+    limits = mode_limits_for(offer.limits if offer else None, request.mode, facts.name, request.model)
     if flow not in flows_of(adapter):
         raise InvalidRequest([Violation("flow", f"{facts.name} does not offer the {flow} flow")])
     return limits
@@ -33,9 +33,22 @@ async def wire_request(request: ImageRequest, limits: ModeLimits, rules: ImageRu
         images = await asyncio.to_thread(prepare_images, request.images, rules) if request.images else ()
     except InvalidRequest as bad_images:
         found, images = [*found, *bad_images.violations], ()
+    found += boxes_outside(request.boxes, images)
     if found:
         raise InvalidRequest(found)
     return WireRequest(request, images, drawn_seed(request, limits))
+
+
+def boxes_outside(boxes: tuple[Box, ...], images: tuple[PreparedImage, ...]) -> list[Violation]:
+    """Boxes reaching past their image, in its upright pixels (known once it is read; a URL is not
+    fetched, so its boxes go as given)."""
+    found = []
+    for box in boxes:
+        size = images[box.image - 1].upright_size if 1 <= box.image <= len(images) else None
+        if size is not None and (box.x2 > size[0] or box.y2 > size[1]):
+            width, height = size
+            found.append(Violation("boxes", f"box {box} reaches past image {box.image}, which is {width}×{height}"))
+    return found
 
 
 def drawn_seed(request: ImageRequest, limits: ModeLimits) -> int | None:

@@ -41,7 +41,8 @@ def _flow(ctx: RunContext, wire: WireRequest, flow: Flow, task: TaskWatch) -> As
     request, adapter = wire.request, ctx.adapter
     if flow is Flow.TASK:
         return submitted_task(ctx, wire, task)
-    if request.n > 1 and adapter.facts.limits[request.mode].one_image_per_call:
+    limits = adapter.facts.mode_limits(request)
+    if request.n > 1 and limits is not None and limits.one_image_per_call:
         return fanned_out(ctx, wire)
     if request.mode is Mode.INTERLEAVE:
         return streamed(ctx, wire)

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from wan26.errors import ProviderError
-from wan26.types import GenerationResult, ImageRequest, ImageSegment, Mode, SavedImage, Segment, TextSegment
+from wan26.providers._base import WireRequest
+from wan26.types import GenerationResult, ImageRequest, ImageSegment, Mode, Model, SavedImage, Segment, TextSegment
 
 if TYPE_CHECKING:  # run imports this module
     from wan26._run.run import Run
@@ -32,7 +33,7 @@ def result_of(run: Run) -> GenerationResult:
     return GenerationResult(
         mode=run.request.mode,
         provider=ctx.adapter.facts.name,
-        model=ctx.adapter.facts.model_for(run.request.mode),
+        model=ctx.adapter.facts.model_id(run.request.model, run.request.mode),
         images=tuple(sorted(run.downloads.images, key=lambda image: image.index)),
         seed=run.wire.seed if run.wire else None,
         run_dir=run.folder.path,
@@ -46,6 +47,7 @@ def result_of(run: Run) -> GenerationResult:
         elapsed_s=round(ctx.clock() - run.started, 3),
         cost_usd=None if log.cost_usd is None else round(log.cost_usd, 6),
         notes=tuple(log.notes),
+        wan_model=run.request.model,
     )
 
 
@@ -58,10 +60,12 @@ def sidecar(run: Run, result: GenerationResult, error: ProviderError | None) -> 
         "mode": request.mode.value,
         "provider": result.provider,
         "model": result.model,
+        "wan_model": result.wan_model.value,
         "flow": run.flow.value,
         "prompt": request.prompt if known else None,
         "negative_prompt": request.negative_prompt if known else None,
         "parameters": _parameters(request, result.seed) if known else None,
+        **(_wan27_record(request, run.wire) if known and request.model is not Model.WAN26 else {}),
         "seed": result.seed,
         "size": {"requested": None if request.size is None else str(request.size), "actual": result.size},
         "request_id": result.request_id,
@@ -103,7 +107,21 @@ def _parameters(request: ImageRequest, seed: int | None) -> dict[str, Any]:
     }
     if request.mode is Mode.INTERLEAVE:
         return parameters | {"max_images": request.max_images}
+    if request.model is not Model.WAN26:  # 2.7 has no prompt rewriting
+        return parameters | {"n": request.n}
     return parameters | {"n": request.n, "prompt_extend": request.prompt_extend}
+
+
+def _wan27_record(request: ImageRequest, wire: WireRequest | None) -> dict[str, Any]:
+    """What a 2.7 run asked for beyond 2.6's parameters: the set flag, the palette, and the boxes as
+    the user drew them (on the upright references) and as sent (in the pixels of each image sent)."""
+    return {
+        "image_set": request.mode is Mode.IMAGE_SET,
+        "thinking": request.thinking,
+        "palette": [{"hex": color.hex, "percent": color.hundredths / 100} for color in request.palette],
+        "boxes": [{"image": box.image, "box": list(box.corners)} for box in request.boxes],
+        "boxes_sent": wire.boxes_per_image() if wire is not None and request.boxes else None,
+    }
 
 
 def _image_record(image: SavedImage) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from wan26._run.produced import VendorEvent
 from wan26._run.tasks import TaskWatch, followed_task
 from wan26.providers._base import WireRequest
 from wan26.storage import RunFolder
-from wan26.types import Event, Flow, ImageRequest, Mode, Phase, Progress
+from wan26.types import Event, Flow, ImageRequest, Phase, Progress
 
 
 class Run:
@@ -35,18 +35,18 @@ class Run:
     async def events(self) -> AsyncGenerator[Event, None]:
         limits = mode_limits(self.ctx.adapter, self.request, self.flow)
         yield Progress(Phase.PREPARING, "Preparing reference images" if self.request.images else "Checking the request")
-        self.wire = await wire_request(self.request, limits, self.ctx.adapter.facts.image_rules)
+        self.wire = await wire_request(self.request, limits, self.ctx.adapter.facts.image_rules_of(self.request.model))
         self.request = self.wire.request  # with the vendor's default size where none was given
         check_output_folder(self.folder, self.ctx.output_dir)
         async for event in self._saved(vendor_events(self.ctx, self.wire, self.flow, self.task)):
             yield event
 
-    async def fetch_events(self, task_id: str, mode: Mode) -> AsyncGenerator[Event, None]:
+    async def fetch_events(self, task_id: str) -> AsyncGenerator[Event, None]:
         """Follow a task submitted earlier (its request is unknown here) and save what it made. It
         takes a place in this key's line like a new run: the task counts at the vendor until it ends."""
         self.fetched = True
         check_output_folder(self.folder, self.ctx.output_dir)
-        task = followed_task(self.ctx, task_id, mode, None, self.task)
+        task = followed_task(self.ctx, task_id, self.request, None, self.task)
         async for event in self._saved(in_turn(self.ctx, task)):
             yield event
 

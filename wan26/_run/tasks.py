@@ -10,7 +10,7 @@ from wan26._run.context import RunContext
 from wan26._run.produced import Produced, VendorEvent
 from wan26.errors import ProtocolError, ProviderError
 from wan26.providers._base import ProviderOutput, TaskState, WireRequest, task_calls
-from wan26.types import Mode, Phase, Progress
+from wan26.types import ImageRequest, Mode, Model, Phase, Progress
 
 
 @dataclass(slots=True)
@@ -36,16 +36,20 @@ async def submitted_task(ctx: RunContext, wire: WireRequest, watch: TaskWatch) -
     watch.task_id, watch.unsettled = submitted.task_id, True  # accepted: from now on it may be billed
     yield Produced(ProviderOutput((), submitted.request_id, cost_usd=submitted.cost_usd))
     yield Progress(Phase.WAITING, f"Task {submitted.raw_status.lower()}", submitted.task_id, submitted.raw_status)
-    expected = None if wire.request.mode is Mode.INTERLEAVE else wire.request.n
-    async for event in followed_task(ctx, submitted.task_id, wire.request.mode, expected, watch):
+    # How many images to wait for; none where n is not a count (interleave, image sets: the model decides).
+    limits = ctx.adapter.facts.mode_limits(wire.request)
+    fixed_count = wire.request.mode is not Mode.INTERLEAVE and limits is not None and not limits.n_is_most
+    expected = wire.request.n if fixed_count else None
+    async for event in followed_task(ctx, submitted.task_id, wire.request, expected, watch):
         yield event
 
 
 async def followed_task(
-    ctx: RunContext, task_id: str, mode: Mode, expected: int | None, watch: TaskWatch
+    ctx: RunContext, task_id: str, asked: ImageRequest, expected: int | None, watch: TaskWatch
 ) -> AsyncIterator[VendorEvent]:
-    """Poll `task_id` to its end and pass on what it made. `expected`: the number of images asked
-    for, None where it is not known (interleave, or a task submitted earlier)."""
+    """Poll `task_id` (made for `asked`'s mode and model) to its end and pass on what it made.
+    `expected`: the number of images asked for, None where it is not known (interleave, image sets,
+    or a task submitted earlier)."""
     watch.task_id, watch.unsettled = task_id, True
     try:
         async for event in _task_events(ctx, task_id, expected, watch):
@@ -53,7 +57,8 @@ async def followed_task(
     except ProviderError as error:
         if watch.unsettled:  # a poll failed or the deadline passed: the task itself may go on
             error.task_id = error.task_id or task_id
-            error.hint = f"{fetch_advice(task_id, mode, ctx.adapter.facts.name)} {error.hint or ''}".strip()
+            advice = fetch_advice(task_id, asked.mode, ctx.adapter.facts.name, asked.model)
+            error.hint = f"{advice} {error.hint or ''}".strip()
         raise
 
 
@@ -86,14 +91,15 @@ def _states(ctx: RunContext, task_id: str, expected: int | None) -> AsyncIterato
     )
 
 
-def fetch_advice(task_id: str, mode: Mode, provider: str) -> str:
-    command = fetch_command(task_id, mode, provider)
+def fetch_advice(task_id: str, mode: Mode, provider: str, model: Model = Model.WAN26) -> str:
+    command = fetch_command(task_id, mode, provider, model)
     return f"The task may still finish and be billed. Save it within 24 h with: {command}."
 
 
-def fetch_command(task_id: str, mode: Mode, provider: str) -> str:
+def fetch_command(task_id: str, mode: Mode, provider: str, model: Model = Model.WAN26) -> str:
     """The exact command that saves a task's result later (task ids live 24 h)."""
-    return f"python -m wan26 fetch {task_id} --mode {mode.value} --provider {provider}"
+    command = f"python -m wan26 fetch {task_id} --mode {mode.value} --provider {provider}"
+    return command if model is Model.WAN26 else f"{command} --model {model.value}"
 
 
 def _task_message(state: TaskState) -> str:

@@ -243,13 +243,14 @@ def _given(values: dict[str, object], name: str, default: _T) -> _T:
 def check_row(row: JobRow) -> list[Violation]:
     """Everything the vendor would refuse, found before sending: limits, and each reference image's
     form and file (read from its header only; the run prepares it fully)."""
-    facts = PROVIDERS[row.provider].facts
+    facts, model = PROVIDERS[row.provider].facts, row.request.model
+    offer = facts.offer(model)
     try:
-        limits = mode_limits_for(dict(facts.limits), row.request.mode, facts.name)
+        limits = mode_limits_for(offer.limits if offer else None, row.request.mode, facts.name, model)
     except InvalidRequest as refused:
         return list(refused.violations)
     request = with_default_size(row.request, limits)
-    return [*violations(request, limits), *_reference_problems(request.images, facts.image_rules)]
+    return [*violations(request, limits), *_reference_problems(request.images, facts.image_rules_of(model))]
 
 
 def _reference_problems(images: tuple[object, ...], rules: ImageRules) -> Iterator[Violation]:

@@ -59,7 +59,9 @@ def make_plan(jobs: Jobs) -> Plan:
 
 def _planned(row: JobRow) -> PlannedRow:
     adapter = PROVIDERS[row.provider]
-    return PlannedRow(row, preferred_flow(adapter), estimate(adapter.facts.price, row.request), row_hash(row))
+    return PlannedRow(
+        row, preferred_flow(adapter), estimate(adapter.facts.price_of(row.request.model), row.request), row_hash(row)
+    )
 
 
 def preferred_flow(adapter: Adapter) -> Flow:

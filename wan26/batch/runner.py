@@ -343,7 +343,7 @@ class BatchRun:
         try:
             self._save(replace(self._records[row.number], status=RowStatus.ACCEPTED, task_id=task_id))
         except JournalError as error:  # the task runs at the vendor: the user must learn its id here
-            command = fetch_command(task_id, row.job.request.mode, row.provider)
+            command = fetch_command(task_id, row.job.request.mode, row.provider, row.job.request.model)
             error.add_note(f"Row {row.number}'s task {task_id} was accepted and is not journaled: {command}")
             raise
 
@@ -449,8 +449,8 @@ def _seeded(row: PlannedRow, kept: int | None) -> ImageRequest:
     before sending: a row fetched after a crash still records the seed its images were made with.
     A row sent again keeps the seed it was first given."""
     request = row.job.request
-    limits = get_adapter(row.provider).facts.limits[request.mode]
-    if request.seed is not None or limits.seed is None:
+    limits = get_adapter(row.provider).facts.mode_limits(request)
+    if request.seed is not None or limits is None or limits.seed is None:
         return request
     return replace(request, seed=kept if kept is not None else drawn_seed(request, limits))
 

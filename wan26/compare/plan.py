@@ -16,8 +16,8 @@ from enum import StrEnum
 from wan26.compare.fit import nearest_size
 from wan26.errors import ConfigError, InvalidRequest, Violation
 from wan26.limits import ModeLimits, violations
-from wan26.providers import PROVIDERS, get_adapter
-from wan26.types import ImageRequest, Mode, Size, SizeSpec
+from wan26.providers import PROVIDERS, ProviderFacts, get_adapter
+from wan26.types import ImageRequest, Size, SizeSpec
 
 NOT_OFFERED = "this vendor takes no such option"
 
@@ -99,7 +99,7 @@ def plan_compare(request: ImageRequest, providers: Sequence[str]) -> ComparePlan
 def with_shared_seed(request: ImageRequest, providers: Sequence[str]) -> ImageRequest:
     """The request with one seed for every vendor that takes one: the same seed on the same model
     leaves the vendor as the only difference. A seed asked for is kept."""
-    ranges = [limits.seed for limits in _limits_of(request.mode, providers) if limits.seed is not None]
+    ranges = [limits.seed for limits in _limits_of(request, providers) if limits.seed is not None]
     if request.seed is not None or not ranges:
         return request
     low, high = max(r.low for r in ranges), min(r.high for r in ranges)
@@ -110,14 +110,12 @@ def vendor_plan(asked: ImageRequest, shared: ImageRequest, provider: str) -> Ven
     """`shared` adapted to `provider`; adjustments are reported against `asked` (a seed drawn for
     the comparison was never asked for, so not sending it is no news)."""
     facts = get_adapter(provider).facts
-    limits = facts.limits.get(asked.mode)
-    if limits is None:
-        offered = ", ".join(facts.limits) or "none"
-        problem = Violation("mode", f"{facts.name} does not offer {asked.mode} (it offers: {offered})")
-        return VendorPlan(facts.name, shared, problems=(problem,))
+    limits, offer = facts.mode_limits(asked), facts.offer(asked.model)
+    if limits is None or offer is None:
+        return VendorPlan(facts.name, shared, problems=(_not_offered(facts, asked),))
     request, adjustments = shared, []
     for adapt in (_options, _counts, _size):
-        request, made = adapt(asked, request, limits, facts.recommended_sizes.get(asked.mode, ()))
+        request, made = adapt(asked, request, limits, offer.recommended_sizes.get(asked.mode, ()))
         adjustments += made
     problems = tuple(violations(request, limits))
     return VendorPlan(facts.name, request, tuple(adjustments), problems)
@@ -216,8 +214,17 @@ def grouped_problems(plans: Sequence[VendorPlan]) -> list[tuple[Violation, list[
     return [(problem, titles if len(titles) < len(plans) else []) for problem, titles in by_problem.items()]
 
 
-def _limits_of(mode: Mode, providers: Sequence[str]) -> list[ModeLimits]:
-    found = (get_adapter(name).facts.limits.get(mode) for name in providers)
+def _not_offered(facts: ProviderFacts, asked: ImageRequest) -> Violation:
+    if facts.offer(asked.model) is None:
+        return Violation("model", f"{facts.name} does not serve {asked.model.label}")
+    offered = ", ".join(facts.limits_of(asked.model)) or "none"
+    return Violation(
+        "mode", f"{facts.name} does not offer {asked.mode} with {asked.model.label} (it offers: {offered})"
+    )
+
+
+def _limits_of(request: ImageRequest, providers: Sequence[str]) -> list[ModeLimits]:
+    found = (get_adapter(name).facts.mode_limits(request) for name in providers)
     return [limits for limits in found if limits is not None]
 
 

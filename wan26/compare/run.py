@@ -61,7 +61,8 @@ class VendorOutcome:
             return Cost(made.cost_usd, estimated=False)
         if self.status is not Status.SUCCEEDED:
             return Cost(None, estimated=True)
-        return Cost(estimate(get_adapter(self.provider).facts.price, self.plan.request).usd, estimated=True)
+        request = self.plan.request
+        return Cost(estimate(get_adapter(self.provider).facts.price_of(request.model), request).usd, estimated=True)
 
     @property
     def seeds(self) -> tuple[int, ...]:

@@ -24,7 +24,7 @@ from wan26.errors import ConfigError, ProviderError
 from wan26.images import ImageRules, PreparedImage
 from wan26.limits import ModeLimits
 from wan26.pricing import Price
-from wan26.types import Flow, ImageRequest, Mode, Size
+from wan26.types import Box, Flow, ImageRequest, Mode, Model, Size
 
 JSONObject = dict[str, Any]
 
@@ -42,6 +42,20 @@ class WireRequest:
     request: ImageRequest
     images: tuple[PreparedImage, ...]
     seed: int | None
+
+    def boxes_per_image(self) -> list[list[list[int]]]:
+        """The request's boxes as both vendors that take them want them: one list per reference, in
+        order, each box [x1, y1, x2, y2] in the pixels of the image as sent (`bbox_list`, `editRegions`:
+        https://help.aliyun.com/zh/model-studio/wan-image-generation-and-editing-api-reference)."""
+        return [
+            [list(image.scale_box(box.corners)) for box in self._boxes_on(number)] for number, image in self._numbered()
+        ]
+
+    def _numbered(self) -> list[tuple[int, PreparedImage]]:
+        return list(enumerate(self.images, start=1))
+
+    def _boxes_on(self, number: int) -> list[Box]:
+        return [box for box in self.request.boxes if box.image == number]
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +142,23 @@ class Regions:
 
 
 @dataclass(frozen=True, slots=True)
+class ModelOffer:
+    """One model as one vendor serves it: the id sent for each mode, what each mode accepts, the
+    sizes it recommends, what it takes as a reference image, and its list price."""
+
+    ids: Mapping[Mode, str]  # the model id sent for each mode
+    limits: Mapping[Mode, ModeLimits]  # the modes offered, and what each accepts
+    recommended_sizes: Mapping[Mode, tuple[Size, ...]]
+    image_rules: ImageRules
+    price: Price
+
+    def __post_init__(self) -> None:
+        # Read-only all the way down: one caller cannot change a vendor's limits for every other caller.
+        for name in ("ids", "limits", "recommended_sizes"):
+            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+
+
+@dataclass(frozen=True, slots=True)
 class ProviderFacts:
     """What one vendor offers and where to reach it: plain data the core, the CLI and the app read."""
 
@@ -137,11 +168,7 @@ class ProviderFacts:
     base_url_env: str  # the environment variable that overrides the base URL
     default_base_url: str
     key_help: str  # where to get a key
-    models: Mapping[Mode, str]  # the model id sent for each mode
-    limits: Mapping[Mode, ModeLimits]  # the modes offered, and what each accepts
-    recommended_sizes: Mapping[Mode, tuple[Size, ...]]
-    image_rules: ImageRules
-    price: Price
+    offers: Mapping[Model, ModelOffer]  # the models it serves
     default_flow: Flow  # the one runs use unless told otherwise; one of `flows_of(adapter)`
     # The vendor's documented limit on jobs running at once for one account; None where none is documented.
     max_concurrent_per_key: int | None = None
@@ -150,12 +177,33 @@ class ProviderFacts:
     regions: Regions | None = None  # for a vendor with one host per region
 
     def __post_init__(self) -> None:
-        # Read-only all the way down: one caller cannot change a vendor's limits for every other caller.
-        for name in ("models", "limits", "recommended_sizes"):
-            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+        object.__setattr__(self, "offers", MappingProxyType(dict(self.offers)))
 
-    def model_for(self, mode: Mode) -> str:
-        return self.models[mode]
+    def offer(self, model: Model = Model.WAN26) -> ModelOffer | None:
+        """How this vendor serves `model`; None when it does not."""
+        return self.offers.get(model)
+
+    def limits_of(self, model: Model = Model.WAN26) -> Mapping[Mode, ModeLimits]:
+        """The modes `model` is offered in here, and what each accepts (empty when it is not served)."""
+        offer = self.offers.get(model)
+        return offer.limits if offer is not None else MappingProxyType({})
+
+    def mode_limits(self, request: ImageRequest) -> ModeLimits | None:
+        """What `request`'s model and mode accept here; None when this vendor does not offer them."""
+        return self.limits_of(request.model).get(request.mode)
+
+    def price_of(self, model: Model = Model.WAN26) -> Price:
+        offer = self.offers.get(model)
+        return offer.price if offer is not None else Price(None, f"{self.title} does not serve {model.label}")
+
+    def image_rules_of(self, model: Model = Model.WAN26) -> ImageRules:
+        """What `model` takes as a reference here (2.6's where the vendor does not serve it: nothing is sent then)."""
+        offer = self.offers.get(model) or self.offers[Model.WAN26]
+        return offer.image_rules
+
+    def model_id(self, model: Model, mode: Mode) -> str:
+        """The id sent for `model` in `mode` (the vendor serves them: the request was checked)."""
+        return self.offers[model].ids[mode]
 
     def base_url(self, env: Mapping[str, str]) -> str:
         """`base_url_env` when set, else the region's host where the vendor has regions, else the default."""

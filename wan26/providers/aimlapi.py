@@ -4,6 +4,9 @@ The vendor's pages, cited below by name:
 - model page (with its OpenAPI schema): https://docs.aimlapi.com/api-references/image-models/alibaba-cloud/wan-2-6-image
 - request tracing page: https://docs.aimlapi.com/capabilities/request-tracing-and-cost
 - errors: https://docs.aimlapi.com/errors-and-messages/general-info
+- Wan 2.7 model pages (schemas identical to 2.6's but for the model name):
+  https://docs.aimlapi.com/api-references/image-models/alibaba-cloud/wan2.7-image,
+  https://docs.aimlapi.com/api-references/image-models/alibaba-cloud/wan2.7-image-pro
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from wan26.errors import ProtocolError, ProviderError
-from wan26.images import DASHSCOPE_IMAGE_RULES
+from wan26.images import DASHSCOPE_IMAGE_RULES, WAN27_IMAGE_RULES
 from wan26.limits import ModeLimits, Range
 from wan26.pricing import Price
 from wan26.providers import _aimlapi_errors
@@ -20,13 +23,14 @@ from wan26.providers._base import (
     Credentials,
     HttpCall,
     JSONObject,
+    ModelOffer,
     OutputImage,
     ProviderFacts,
     ProviderOutput,
     WireRequest,
 )
 from wan26.providers._wire import bearer
-from wan26.types import Flow, Mode, Size
+from wan26.types import Flow, Mode, Model, Size
 
 _PATH = "/v1/images/generations"  # the schema also lists it without /v1 (model page)
 # One model for both modes: the docs have no separate t2i id (https://github.com/aimlapi/api-docs).
@@ -48,6 +52,13 @@ LIMITS = {
 }
 _SIZES = (Size(1280, 1280), Size(1024, 768), Size(768, 1024), Size(1152, 768), Size(768, 1152), Size(1344, 768))
 RECOMMENDED_SIZES = {Mode.TEXT_TO_IMAGE: _SIZES, Mode.EDIT: _SIZES}
+# [D] The 2.7 pages' enum spells the ids with dashes, their code samples with "wan2.7": the enum is the schema.
+MODEL_27, MODEL_27_PRO = "alibaba/wan-2-7-image", "alibaba/wan-2-7-image-pro"
+# [?] The 2.7 schemas are 2.6's with the name changed: their limits are taken as they are, less the
+# negative prompt and prompt rewriting, which 2.7 itself lacks (so neither is sent).
+LIMITS_27 = {
+    mode: replace(limits, prompt_extend=False, negative_prompt=False, negative_max=0) for mode, limits in LIMITS.items()
+}
 
 
 FACTS = ProviderFacts(
@@ -57,11 +68,29 @@ FACTS = ProviderFacts(
     base_url_env="AIMLAPI_BASE_URL",
     default_base_url="https://api.aimlapi.com",
     key_help="Create a key at https://aimlapi.com/app/keys",
-    models=dict.fromkeys(LIMITS, MODEL),
-    limits=LIMITS,
-    recommended_sizes=RECOMMENDED_SIZES,
-    image_rules=DASHSCOPE_IMAGE_RULES,  # forwarded to DashScope, whose input rules apply
-    price=Price(0.039, "AI/ML API's example charge per image"),
+    offers={
+        Model.WAN26: ModelOffer(
+            ids=dict.fromkeys(LIMITS, MODEL),
+            limits=LIMITS,
+            recommended_sizes=RECOMMENDED_SIZES,
+            image_rules=DASHSCOPE_IMAGE_RULES,  # forwarded to DashScope, whose input rules apply
+            price=Price(0.039, "AI/ML API's example charge per image"),
+        ),
+        Model.WAN27: ModelOffer(
+            ids=dict.fromkeys(LIMITS_27, MODEL_27),
+            limits=LIMITS_27,
+            recommended_sizes=RECOMMENDED_SIZES,
+            image_rules=WAN27_IMAGE_RULES,
+            price=Price(0.039, "AI/ML API's example charge per image"),
+        ),
+        Model.WAN27_PRO: ModelOffer(
+            ids=dict.fromkeys(LIMITS_27, MODEL_27_PRO),
+            limits=LIMITS_27,
+            recommended_sizes=RECOMMENDED_SIZES,
+            image_rules=WAN27_IMAGE_RULES,
+            price=Price(0.0975, "AI/ML API's example charge per image"),
+        ),
+    },
     default_flow=Flow.DIRECT,  # the only one: the answer holds the images, no polling endpoint (model page)
 )
 
@@ -89,7 +118,7 @@ class AIMLAPI:
     def _body(self, wire: WireRequest) -> JSONObject:
         """One image per call: the schema has no `n`, the core fans n > 1 out (model page)."""
         request = wire.request
-        body: JSONObject = {"model": MODEL, "prompt": request.prompt}
+        body: JSONObject = {"model": FACTS.model_id(request.model, request.mode), "prompt": request.prompt}
         if isinstance(request.size, Size):  # absent: the vendor's default, landscape_4_3
             body["image_size"] = {"width": request.size.width, "height": request.size.height}
         if request.mode is Mode.EDIT:
@@ -99,8 +128,9 @@ class AIMLAPI:
             body["negative_prompt"] = request.negative_prompt
         if wire.seed is not None:
             body["seed"] = wire.seed
-        # enhance_prompt defaults to true and watermark to false upstream; both are always sent.
-        return body | {"enhance_prompt": request.prompt_extend, "watermark": request.watermark}
+        body["watermark"] = request.watermark  # false upstream by default; always sent
+        # enhance_prompt defaults to true upstream: always sent for 2.6, never for 2.7, which has no such option.
+        return body | ({"enhance_prompt": request.prompt_extend} if request.model is Model.WAN26 else {})
 
 
 def _images(data: object, request_id: str | None) -> tuple[OutputImage, ...]:

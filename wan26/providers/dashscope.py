@@ -13,6 +13,7 @@ The vendor's pages, cited below by name:
 - rate limits: https://help.aliyun.com/zh/model-studio/rate-limit
   (international: https://www.alibabacloud.com/help/en/model-studio/rate-limit)
 - official SDK: https://pypi.org/project/dashscope/ (2.0.2)
+- Wan 2.7 (wan2.7-image, wan2.7-image-pro): see wan26/providers/_wan27.py
 """
 
 from __future__ import annotations
@@ -22,14 +23,15 @@ from collections.abc import Mapping
 
 from wan26._sse import SSEEvent
 from wan26.errors import ProtocolError, ProviderError
-from wan26.images import DASHSCOPE_IMAGE_RULES
+from wan26.images import DASHSCOPE_IMAGE_RULES, WAN27_IMAGE_RULES
 from wan26.limits import ModeLimits, Range
 from wan26.pricing import Price
-from wan26.providers import _dashscope_errors
+from wan26.providers import _dashscope_errors, _wan27
 from wan26.providers._base import (
     Credentials,
     HttpCall,
     JSONObject,
+    ModelOffer,
     OutputImage,
     OutputItem,
     OutputText,
@@ -41,7 +43,7 @@ from wan26.providers._base import (
     WireRequest,
 )
 from wan26.providers._wire import bearer, read_items
-from wan26.types import Flow, Mode, Size, SizeTier
+from wan26.types import Flow, Mode, Model, Size, SizeTier
 
 REGION_BASE_URLS = {
     "intl": "https://dashscope-intl.aliyuncs.com/api/v1",  # Singapore
@@ -51,6 +53,11 @@ REGION_BASE_URLS = {
 _DIRECT_PATH = "/services/aigc/multimodal-generation/generation"
 _SUBMIT_PATH = "/services/aigc/image-generation/generation"
 _MODELS = {Mode.TEXT_TO_IMAGE: "wan2.6-t2i", Mode.EDIT: "wan2.6-image", Mode.INTERLEAVE: "wan2.6-image"}
+# One model per tier does every 2.7 mode (2.7 API reference, see _wan27).
+_MODELS_27, _MODELS_27_PRO = (
+    dict.fromkeys(_wan27.LIMITS, "wan2.7-image"),
+    dict.fromkeys(_wan27.LIMITS, "wan2.7-image-pro"),
+)
 
 # [D] The text-to-image reference gives [1280*1280, 1440*1440] total pixels yet recommends four sizes
 # just below 1280*1280; we accept exactly those as well.
@@ -71,7 +78,7 @@ LIMITS = {  # the API and text-to-image references (the newer docs where version
         pixels=Range(768 * 768, 2048 * 2048),
         images=Range(1, 4),
         n=Range(1, 4),
-        size_tiers=frozenset(SizeTier),
+        size_tiers=frozenset({SizeTier.K1, SizeTier.K2}),
     ),
     Mode.INTERLEAVE: ModeLimits(
         prompt_max=2000,
@@ -121,12 +128,32 @@ FACTS = ProviderFacts(
     key_help=(
         "Create a key in Alibaba Cloud Model Studio: https://www.alibabacloud.com/help/en/model-studio/get-api-key"
     ),
-    models=_MODELS,
-    limits=LIMITS,
-    recommended_sizes=RECOMMENDED_SIZES,
-    image_rules=DASHSCOPE_IMAGE_RULES,
-    # Pricing page: Singapore 0.220177 CNY ≈ US$0.03; Beijing and Virginia 0.20 CNY.
-    price=Price(0.03, "Singapore list price; 0.20 CNY in Beijing and Virginia"),
+    offers={
+        Model.WAN26: ModelOffer(
+            ids=_MODELS,
+            limits=LIMITS,
+            recommended_sizes=RECOMMENDED_SIZES,
+            image_rules=DASHSCOPE_IMAGE_RULES,
+            # Pricing page: Singapore 0.220177 CNY ≈ US$0.03; Beijing and Virginia 0.20 CNY.
+            price=Price(0.03, "Singapore list price; 0.20 CNY in Beijing and Virginia"),
+        ),
+        # [U] In US$ at the rate 2.6's prices imply (0.220177 CNY ≈ US$0.03); Beijing and Singapore
+        # only: the pricing page's Virginia table has no 2.7.
+        Model.WAN27: ModelOffer(
+            ids=_MODELS_27,
+            limits=_wan27.LIMITS,
+            recommended_sizes=_wan27.RECOMMENDED_SIZES,
+            image_rules=WAN27_IMAGE_RULES,
+            price=Price(0.03, "Singapore list price 0.220177 CNY; 0.20 CNY in Beijing"),
+        ),
+        Model.WAN27_PRO: ModelOffer(
+            ids=_MODELS_27_PRO,
+            limits=_wan27.PRO_LIMITS,
+            recommended_sizes=_wan27.PRO_RECOMMENDED_SIZES,
+            image_rules=WAN27_IMAGE_RULES,
+            price=Price(0.075, "Singapore list price 0.562065 CNY; 0.50 CNY in Beijing"),
+        ),
+    },
     # Direct: it answers as soon as the images exist and streams interleave (README, "Flows").
     default_flow=Flow.DIRECT,
     # 5 tasks at once per Alibaba Cloud account (all its keys together), for wan2.6-image and wan2.6-t2i:
@@ -209,17 +236,20 @@ class DashScope:
             raise self.parse_error(200, body, headers)
 
     def _body(self, wire: WireRequest) -> JSONObject:
-        return dashscope_body(wire, FACTS.model_for(wire.request.mode))
+        return dashscope_body(wire, FACTS.model_id(wire.request.model, wire.request.mode))
 
 
 def dashscope_body(wire: WireRequest, model: str) -> JSONObject:
-    """DashScope's request body; resellers that forward it as is (Vtrix) build theirs with this."""
+    """DashScope's request body; resellers that forward it as is (Vtrix) build theirs with this. 2.6
+    and 2.7 share the envelope and differ in `parameters`."""
     content = [{"text": wire.request.prompt}, *({"image": image.wire} for image in wire.images)]
-    return {
-        "model": model,
-        "input": {"messages": [{"role": "user", "content": content}]},
-        "parameters": _parameters(wire),
-    }
+    parameters = _parameters(wire) if wire.request.model is Model.WAN26 else _wan27_parameters(wire)
+    return {"model": model, "input": {"messages": [{"role": "user", "content": content}]}, "parameters": parameters}
+
+
+def _wan27_parameters(wire: WireRequest) -> JSONObject:
+    # The checks fill in the mode's default size (2K); a WireRequest built by hand may lack it.
+    return _wan27.parameters(wire, _wire_size(wire.request.size or SizeTier.K2))
 
 
 def _parameters(wire: WireRequest) -> JSONObject:

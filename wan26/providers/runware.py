@@ -1,7 +1,10 @@
-"""Runware (runware.ai): `POST /v1` with a JSON array of tasks, model `alibaba:wan@2.6-image`.
+"""Runware (runware.ai): `POST /v1` with a JSON array of tasks, models `alibaba:wan@2.6-image`,
+`alibaba:wan@2.7-image` and `alibaba:wan@2.7-image-pro`.
 
 The vendor's pages, cited below by name:
 - model page (schema and worked examples): https://runware.ai/docs/models/alibaba-wan2-6-image
+- 2.7 model pages, with their JSON schemas: https://runware.ai/docs/models/alibaba-wan2-7-image,
+  https://runware.ai/docs/models/alibaba-wan2-7-image-pro (…/schema.json)
 - task polling page: https://runware.ai/docs/platform/task-polling
 - errors page: https://runware.ai/docs/platform/errors
 - Alibaba provider settings: https://runware.ai/docs/providers/alibaba
@@ -13,15 +16,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import replace
+from fractions import Fraction
 
 from wan26.errors import ConfigError, ProtocolError, ProviderError
-from wan26.images import DASHSCOPE_IMAGE_RULES
+from wan26.images import DASHSCOPE_IMAGE_RULES, WAN27_IMAGE_RULES
 from wan26.limits import ModeLimits, Range
 from wan26.pricing import Price
 from wan26.providers._base import (
     Credentials,
     HttpCall,
     JSONObject,
+    ModelOffer,
     OutputImage,
     ProviderFacts,
     ProviderOutput,
@@ -30,10 +35,12 @@ from wan26.providers._base import (
     WireRequest,
 )
 from wan26.providers._runware_errors import PROVIDER, first_error, item_error, to_error
+from wan26.providers._wan27 import palette
 from wan26.providers._wire import bearer
-from wan26.types import Flow, ImageRequest, Mode, Size
+from wan26.types import Flow, ImageRequest, Mode, Model, Size
 
 MODEL = "alibaba:wan@2.6-image"
+MODEL_27, MODEL_27_PRO = "alibaba:wan@2.7-image", "alibaba:wan@2.7-image-pro"
 
 # [?] The model page's per-side 576–1440 box contradicts its own 2700×768 examples; we read upstream's
 # limits per mode instead (t2i 1280²–1440², edit 768²–1280², ratio ≤ 4:1), as if Runware sent text-only
@@ -68,6 +75,40 @@ RECOMMENDED_SIZES = {
     Mode.EDIT: (Size(1280, 1280), Size(1024, 768), Size(768, 1024), Size(1536, 1024), Size(1024, 1536)),
 }
 
+# 2.7 (schemas): positivePrompt ≤ 3000; width and height required, 768–2048 in steps of 16 (pro text
+# to image 768–4096; pro with references 2048 at most); 1–9 references; a seed; settings.thinking,
+# .sequential, .colorPalette (not with sequential), .editRegions (≤ 2 per image). No negativePrompt
+# and no promptExtend. Alibaba's own limits hold under Runware's: n 1–4, or up to 12 in a set [?: the
+# schema's numberResults allows 20 and does not say how it maps to a set's size; we send n there].
+_WAN27 = ModeLimits(
+    prompt_max=3000,
+    negative_max=0,
+    negative_prompt=False,
+    prompt_extend=False,
+    pixels=Range(768 * 768, 2048 * 2048),
+    side=Range(768, 2048),
+    ratio_max=Fraction(8),  # Alibaba's; the sides bound it harder here (2048:768)
+    images=Range(0, 0),
+    n=Range(1, 4),
+    default_size=Size(2048, 2048),
+    watermark=False,  # Runware has its own watermark feature, not Alibaba's flag
+    palette=Range(3, 10),
+)
+LIMITS_27 = {
+    Mode.TEXT_TO_IMAGE: replace(_WAN27, thinking=True),
+    Mode.EDIT: replace(_WAN27, images=Range(1, 9), boxes_per_image=2),
+    Mode.IMAGE_SET: replace(_WAN27, images=Range(0, 9), n=Range(1, 12), n_is_most=True, palette=None),
+}
+LIMITS_27_PRO = {
+    **LIMITS_27,
+    Mode.TEXT_TO_IMAGE: replace(
+        LIMITS_27[Mode.TEXT_TO_IMAGE], side=Range(768, 4096), pixels=Range(768 * 768, 4096 * 4096)
+    ),
+}
+_SIZES_27 = (Size(2048, 2048), Size(2048, 1152), Size(1152, 2048), Size(2048, 1536), Size(1536, 2048))
+RECOMMENDED_SIZES_27 = dict.fromkeys(LIMITS_27, _SIZES_27)
+RECOMMENDED_SIZES_27_PRO = {**RECOMMENDED_SIZES_27, Mode.TEXT_TO_IMAGE: (Size(4096, 4096), *_SIZES_27)}
+
 
 FACTS = ProviderFacts(
     name="runware",
@@ -76,12 +117,30 @@ FACTS = ProviderFacts(
     base_url_env="RUNWARE_BASE_URL",
     default_base_url="https://api.runware.ai/v1",
     key_help="Create a key at https://my.runware.ai/signup",
-    # One id for every mode: a task fetched later under any mode is still recorded with the right model.
-    models=dict.fromkeys(Mode, MODEL),
-    limits=LIMITS,
-    recommended_sizes=RECOMMENDED_SIZES,
-    image_rules=DASHSCOPE_IMAGE_RULES,  # URL, data URI or base64 (model page)
-    price=Price(0.03, "the cost in Runware's examples"),
+    offers={
+        # One id for every mode: a task fetched later under any mode is still recorded with the right model.
+        Model.WAN26: ModelOffer(
+            ids=dict.fromkeys(Mode, MODEL),
+            limits=LIMITS,
+            recommended_sizes=RECOMMENDED_SIZES,
+            image_rules=DASHSCOPE_IMAGE_RULES,  # URL, data URI or base64 (model page)
+            price=Price(0.03, "the cost in Runware's examples"),
+        ),
+        Model.WAN27: ModelOffer(
+            ids=dict.fromkeys(Mode, MODEL_27),
+            limits=LIMITS_27,
+            recommended_sizes=RECOMMENDED_SIZES_27,
+            image_rules=WAN27_IMAGE_RULES,
+            price=Price(0.03, "Runware's price for every 2.7 task type"),
+        ),
+        Model.WAN27_PRO: ModelOffer(
+            ids=dict.fromkeys(Mode, MODEL_27_PRO),
+            limits=LIMITS_27_PRO,
+            recommended_sizes=RECOMMENDED_SIZES_27_PRO,
+            image_rules=WAN27_IMAGE_RULES,
+            price=Price(0.075, "Runware's price for every 2.7 Pro task type"),
+        ),
+    },
     default_flow=Flow.DIRECT,  # deliveryMethod sync (the default) answers with the images
 )
 
@@ -156,23 +215,42 @@ def _inference_task(wire: WireRequest, delivery: str) -> JSONObject:
     task = {
         "taskType": "imageInference",
         "taskUUID": str(uuid.uuid4()),  # required UUID v4, unique per task (model page)
-        "model": MODEL,
+        "model": FACTS.model_id(request.model, request.mode),
         "positivePrompt": request.prompt,
         **_size_fields(request),
         **_output_fields(request, delivery),
-        "providerSettings": {"alibaba": {"promptExtend": request.prompt_extend}},
     }
-    if request.negative_prompt:  # minLength 1, so an empty one is left out (model page)
-        task["negativePrompt"] = request.negative_prompt
-    if wire.images:  # URL, data URI or base64 (model page); no seed field exists for 2.6
+    if wire.images:  # URL, data URI or base64 (model page)
         task["inputs"] = {"referenceImages": [image.wire for image in wire.images]}
-    return task
+    return task | (_wan26_fields(request) if request.model is Model.WAN26 else _wan27_fields(wire))
+
+
+def _wan26_fields(request: ImageRequest) -> JSONObject:
+    """No seed field exists for 2.6; a negative prompt has minLength 1, so an empty one is left out (model page)."""
+    fields: JSONObject = {"providerSettings": {"alibaba": {"promptExtend": request.prompt_extend}}}
+    return fields | ({"negativePrompt": request.negative_prompt} if request.negative_prompt else {})
+
+
+def _wan27_fields(wire: WireRequest) -> JSONObject:
+    """The seed, and Alibaba's 2.7 options under Runware's own names in `settings` (2.7 schemas)."""
+    request, settings = wire.request, JSONObject()
+    if request.thinking is not None:
+        settings["thinking"] = request.thinking
+    if request.mode is Mode.IMAGE_SET:
+        settings["sequential"] = True
+    if request.palette:
+        settings["colorPalette"] = palette(request.palette)
+    if request.boxes:
+        settings["editRegions"] = wire.boxes_per_image()
+    fields: JSONObject = {"seed": wire.seed} if wire.seed is not None else {}
+    return fields | ({"settings": settings} if settings else {})
 
 
 def _size_fields(request: ImageRequest) -> JSONObject:
-    if request.mode not in LIMITS:
-        raise ConfigError(f"Runware does not offer {request.mode}")
-    size = request.size if request.size is not None else LIMITS[request.mode].default_size
+    limits = FACTS.mode_limits(request)
+    if limits is None:
+        raise ConfigError(f"Runware does not offer {request.mode} with {request.model.label}")
+    size = request.size if request.size is not None else limits.default_size
     if not isinstance(size, Size):  # width and height are required integers (model page)
         raise ConfigError(f"Runware needs an explicit width×height, not {size}")
     return {"width": size.width, "height": size.height}

@@ -19,6 +19,7 @@ from wan26.providers._base import (
     Credentials,
     HttpCall,
     JSONObject,
+    ModelOffer,
     OutputImage,
     ProviderFacts,
     ProviderOutput,
@@ -27,7 +28,7 @@ from wan26.providers._base import (
     WireRequest,
 )
 from wan26.providers._wire import bearer, text
-from wan26.types import Flow, Mode, Size, SizeSpec
+from wan26.types import Flow, Mode, Model, Size, SizeSpec
 
 _MODELS = {Mode.TEXT_TO_IMAGE: "alibaba/wan-2.6/text-to-image", Mode.EDIT: "alibaba/wan-2.6/image-to-image"}
 
@@ -77,11 +78,16 @@ FACTS = ProviderFacts(
     base_url_env="SHORTAPI_BASE_URL",
     default_base_url="https://api.shortapi.ai/api/v1",
     key_help="Create a key in your ShortAPI dashboard: https://shortapi.ai",
-    models=_MODELS,
-    limits=LIMITS,
-    recommended_sizes=RECOMMENDED_SIZES,
-    image_rules=IMAGE_RULES,
-    price=Price(0.026, "ShortAPI's list price"),
+    # 2.6 only: no Wan 2.7 image model is listed (only a 2.7 image-to-video one).
+    offers={
+        Model.WAN26: ModelOffer(
+            ids=_MODELS,
+            limits=LIMITS,
+            recommended_sizes=RECOMMENDED_SIZES,
+            image_rules=IMAGE_RULES,
+            price=Price(0.026, "ShortAPI's list price"),
+        )
+    },
     default_flow=Flow.TASK,  # the only one: every generation is a job (both llms.txt)
 )
 
@@ -93,7 +99,7 @@ class ShortAPI:
 
     def build_submit(self, wire: WireRequest, creds: Credentials) -> HttpCall:
         # No callback_url: the core polls job/query instead (both llms.txt show both ways).
-        body = {"model": FACTS.model_for(wire.request.mode), "args": _args(wire)}
+        body = {"model": FACTS.model_id(wire.request.model, wire.request.mode), "args": _args(wire)}
         headers = bearer(creds)
         return HttpCall("POST", f"{creds.base_url}/job/create", headers, body)
 

@@ -7,6 +7,8 @@ The vendor's pages and official clients, cited below by name:
 - CLI task page: https://doc.vtrix.ai/public/cli/cmd-task/
 - vtrix-cli: https://github.com/VtrixAI/vtrix-cli (internal/generation/client.go)
 - SeaArt SDK (the same gateway): https://github.com/SeaArt-Infra/sea-sdk-python
+- Wan 2.7 page: https://doc.vtrix.ai/domestic/api/qwen/wan27-image-intl, and vtrix-cli's skills
+  skills/image/wan2.7-image{,-pro}/SKILL.md
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ from dataclasses import replace
 from urllib.parse import quote
 
 from wan26.errors import ProtocolError, ProviderError
-from wan26.images import DASHSCOPE_IMAGE_RULES
+from wan26.images import DASHSCOPE_IMAGE_RULES, WAN27_IMAGE_RULES
 from wan26.pricing import Price
-from wan26.providers import _vtrix_errors
+from wan26.providers import _vtrix_errors, _wan27
 from wan26.providers._base import (
     Credentials,
     HttpCall,
     JSONObject,
+    ModelOffer,
     OutputImage,
     OutputItem,
     OutputText,
@@ -36,7 +39,7 @@ from wan26.providers._wire import bearer, read_items, text
 from wan26.providers.dashscope import LIMITS as DASHSCOPE_LIMITS
 from wan26.providers.dashscope import RECOMMENDED_SIZES as DASHSCOPE_SIZES
 from wan26.providers.dashscope import dashscope_body
-from wan26.types import Flow, Mode
+from wan26.types import Flow, Mode, Model
 
 _SUBMIT_PATH = "/model/v1/generation"  # "use this endpoint for all Multimodal models" (generation API) [C]
 _TASK_PATH = "/model/v1/generation/task/"  # vtrix-cli GetTask [C]
@@ -63,6 +66,14 @@ RECOMMENDED_SIZES = {
     Mode.TEXT_TO_IMAGE: tuple(s for s in DASHSCOPE_SIZES[Mode.TEXT_TO_IMAGE] if s.pixels >= 1280 * 1280),
 }
 
+# 2.7: the same body forwarded, so Alibaba's limits. The documented parameters are size, n, watermark,
+# thinking_mode, seed and color_palette; whether bbox_list and enable_sequential pass through is [?],
+# so no box edits and no image sets here. [?] The ids are the skills' (wan27_image, wan27_image_pro);
+# the doc page also names wan27_image_intl.
+_MODES_27 = (Mode.TEXT_TO_IMAGE, Mode.EDIT)
+LIMITS_27 = {mode: replace(_wan27.LIMITS[mode], boxes_per_image=0) for mode in _MODES_27}
+LIMITS_27_PRO = {mode: replace(_wan27.PRO_LIMITS[mode], boxes_per_image=0) for mode in _MODES_27}
+
 
 FACTS = ProviderFacts(
     name="vtrix",
@@ -71,11 +82,29 @@ FACTS = ProviderFacts(
     base_url_env="VTRIX_BASE_URL",
     default_base_url="https://cloud.vtrix.ai",
     key_help="Create a key on Vtrix's API key page: https://vtrix.ai",
-    models=_MODELS,
-    limits=LIMITS,
-    recommended_sizes=RECOMMENDED_SIZES,
-    image_rules=DASHSCOPE_IMAGE_RULES,
-    price=Price(None, "Vtrix publishes no price for wan26_image; the charge is shown after the run"),
+    offers={
+        Model.WAN26: ModelOffer(
+            ids=_MODELS,
+            limits=LIMITS,
+            recommended_sizes=RECOMMENDED_SIZES,
+            image_rules=DASHSCOPE_IMAGE_RULES,
+            price=Price(None, "Vtrix publishes no price for wan26_image; the charge is shown after the run"),
+        ),
+        Model.WAN27: ModelOffer(
+            ids=dict.fromkeys(_MODES_27, "wan27_image"),
+            limits=LIMITS_27,
+            recommended_sizes={mode: _wan27.RECOMMENDED_SIZES[mode] for mode in _MODES_27},
+            image_rules=WAN27_IMAGE_RULES,
+            price=Price(None, "Vtrix publishes no price for wan27_image; the charge is shown after the run"),
+        ),
+        Model.WAN27_PRO: ModelOffer(
+            ids=dict.fromkeys(_MODES_27, "wan27_image_pro"),
+            limits=LIMITS_27_PRO,
+            recommended_sizes={mode: _wan27.PRO_RECOMMENDED_SIZES[mode] for mode in _MODES_27},
+            image_rules=WAN27_IMAGE_RULES,
+            price=Price(None, "Vtrix publishes no price for wan27_image_pro; the charge is shown after the run"),
+        ),
+    },
     # The only one: the sync route is documented for SeaArt only (SeaArt SDK) [?], so it is never guessed at.
     default_flow=Flow.TASK,
 )
@@ -87,7 +116,7 @@ class Vtrix:
     facts = FACTS
 
     def build_submit(self, wire: WireRequest, creds: Credentials) -> HttpCall:
-        model = FACTS.model_for(wire.request.mode)
+        model = FACTS.model_id(wire.request.model, wire.request.mode)
         # Every official client wraps DashScope's native body in input[0].params; whether the flat
         # body is accepted too is [?], so we send the wrapped form (vtrix-cli Submit, SeaArt SDK, and
         # Vtrix's newer model pages). The model sits at the top only [?]; params holds input and parameters.

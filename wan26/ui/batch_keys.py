@@ -118,7 +118,7 @@ def payers(
 
 def reserved_usd(adapter: Adapter, request: ImageRequest) -> float:
     """What a row is counted at until it is settled; a vendor with no price at the guard's fallback."""
-    expected = estimate(adapter.facts.price, request)
+    expected = estimate(adapter.facts.price_of(request.model), request)
     return expected.usd if expected.usd is not None else max(1, expected.images) * FALLBACK_USD_PER_IMAGE
 
 
@@ -171,9 +171,7 @@ class ServerKeyClient(AsyncClient):
     def events(self, request: ImageRequest, *, flow: Flow | None = None) -> AsyncGenerator[Event, None]:
         return self._limited(request, super().events(request, flow=flow))
 
-    async def _limited(
-        self, request: ImageRequest, events: AsyncGenerator[Event, None]
-    ) -> AsyncGenerator[Event, None]:
+    async def _limited(self, request: ImageRequest, events: AsyncGenerator[Event, None]) -> AsyncGenerator[Event, None]:
         row = self.limits.admit(self.adapter, request)  # at the first read: nothing has left yet
         cost: float | None = None
         try:

@@ -77,7 +77,8 @@ class Column:
     def _status(self) -> list[str]:
         if self.outcome is None:
             expected = estimate_text(
-                estimate(get_adapter(self.plan.provider).facts.price, self.plan.request), self.lang
+                estimate(get_adapter(self.plan.provider).facts.price_of(self.plan.request.model), self.plan.request),
+                self.lang,
             )
             step = progress_text(self.step, self.lang) if self.step else None
             waiting = t("compare_step", self.lang, step=step) if step else t("compare_waiting", self.lang)

@@ -133,7 +133,7 @@ class Form:
 
     def run_row(self, mode: Mode) -> tuple[gr.Button, gr.Button]:
         with gr.Row(equal_height=True):
-            offered_here = mode in self.first.facts.limits
+            offered_here = mode in self.first.facts.limits_of()
             run = gr.Button(
                 I18N("generate"), variant="primary", scale=3, elem_id=f"{mode}-run", interactive=offered_here
             )
@@ -200,7 +200,7 @@ class Form:
         last = self._last_shape[mode]
 
         def sized(choice: str, name: str, before: str | None) -> tuple[Any, Any, Any]:
-            limits = self.adapter(name).facts.limits.get(mode)
+            limits = self.adapter(name).facts.limits_of().get(mode)
             size = size_for_ratio(choice, limits, mode) if limits and ":" in str(choice) else None
             if size is None or choice == before:
                 return gr.skip(), gr.skip(), choice
@@ -290,11 +290,12 @@ class Form:
         """The tab's notice when the vendor lacks the mode."""
         notice = gr.Markdown(
             both(lambda lang: mode_unavailable(self.first, mode, lang)),
-            visible=mode not in self.first.facts.limits,
+            visible=mode not in self.first.facts.limits_of(),
             elem_id=f"{mode}-unavailable",
         )
         return self.follows.worded(  # type: ignore[no-any-return]
-            notice, lambda a, lang: gr.update(value=mode_unavailable(a, mode, lang), visible=mode not in a.facts.limits)
+            notice,
+            lambda a, lang: gr.update(value=mode_unavailable(a, mode, lang), visible=mode not in a.facts.limits_of()),
         )
 
     def notes(self, mode: Mode) -> gr.Markdown:

@@ -253,7 +253,7 @@ class _Page:
                 form.notes(mode)
                 # Hidden references would be sent and refused, as with uploads (see _references).
                 self._headed(
-                    edit_examples(self.e_refs, self.e_prompt), mode, lambda a: a.facts.image_rules.accepts_local
+                    edit_examples(self.e_refs, self.e_prompt), mode, lambda a: a.facts.image_rules_of().accepts_local
                 )
             with gr.Column(scale=1, min_width=320):
                 results = form.results(mode, under_buttons=self._before_after_slider)
@@ -263,7 +263,7 @@ class _Page:
     def _before_after_slider(self) -> None:
         slider = self.e_before_after = before_after_slider()
         # A links-only vendor's references are never fetched to be compared.
-        self.follows(slider, lambda a: gr.update() if a.facts.image_rules.accepts_local else hide_before_after())
+        self.follows(slider, lambda a: gr.update() if a.facts.image_rules_of().accepts_local else hide_before_after())
 
     def _references(self) -> None:
         with gr.Group() as uploads:
@@ -282,9 +282,11 @@ class _Page:
             with gr.Row():
                 self.e_earlier = gr.Button(I18N("move_earlier"), size="sm")
                 self.e_later = gr.Button(I18N("move_later"), size="sm")
-        self.follows(uploads, lambda adapter: gr.update(visible=adapter.facts.image_rules.accepts_local))
+        self.follows(uploads, lambda adapter: gr.update(visible=adapter.facts.image_rules_of().accepts_local))
         # Hidden uploads would still be sent and refused: a URLs-only vendor starts with none.
-        self.follows(self.e_refs, lambda a: gr.update() if a.facts.image_rules.accepts_local else gr.update(value=[]))
+        self.follows(
+            self.e_refs, lambda a: gr.update() if a.facts.image_rules_of().accepts_local else gr.update(value=[])
+        )
 
     def _interleave_tab(self) -> None:
         form, mode = self.form, Mode.INTERLEAVE
@@ -374,7 +376,7 @@ class _Page:
         """Generate works only with a vendor this visitor has a key for, in a mode it offers."""
         adapter = self.form.adapter(provider) if provider else None
         modes = (Mode.TEXT_TO_IMAGE, Mode.EDIT, Mode.INTERLEAVE)
-        return [gr.update(interactive=adapter is not None and mode in adapter.facts.limits) for mode in modes]
+        return [gr.update(interactive=adapter is not None and mode in adapter.facts.limits_of()) for mode in modes]
 
     def _wire_edit(self) -> None:
         """References keep their order labels; the size sent is always 1K, 2K or W×H."""
@@ -498,7 +500,7 @@ class _Page:
         request: gr.Request,
     ) -> tuple[Any, Any]:
         adapter, lang = self.form.adapter(provider), lang_of(request)
-        if not adapter.facts.image_rules.accepts_local:  # its upload box is hidden: the image would be refused
+        if not adapter.facts.image_rules_of().accepts_local:  # its upload box is hidden: the image would be refused
             title = t("title_links_only", lang)
             raise gr.Error(t("links_only", lang, vendor=adapter.facts.title), title=title)
         return use_as_reference(results, selected, references, lang)

@@ -326,7 +326,7 @@ class Runs:
         raise gr.Error(t("run_ended", lang), title=t("title_unexpected_response", lang))
 
     def _outputs(self, result: GenerationResult, request: ImageRequest, provider: str, lang: Lang) -> Update:
-        expected = estimate(adapter_named(self.settings.vendors, provider, lang).facts.price, request)
+        expected = estimate(adapter_named(self.settings.vendors, provider, lang).facts.price_of(request.model), request)
         details = run_details(result, estimate_text(expected, lang), lang)
         return gallery_items(result, request.prompt, lang), details, result.seed
 

@@ -34,7 +34,7 @@ class Spend:
             return
         client = http.client.host if http and http.client else None
         visitor = visitor_address(http.headers if http else {}, client, hops)
-        expected = estimate(adapter.facts.price, request)
+        expected = estimate(adapter.facts.price_of(request.model), request)
         self.reservation = self.guard.admit(visitor, expected.usd, expected.images)
 
     def settle(self, usd: float | None) -> None:
@@ -47,7 +47,7 @@ def spent(adapter: Adapter, result: GenerationResult, unsaved: int = 0) -> float
     """What a run cost: the vendor's word, else its images at list price (None: keep the estimate)."""
     if result.cost_usd is not None:
         return result.cost_usd
-    price = adapter.facts.price.per_image_usd
+    price = adapter.facts.price_of(result.wan_model).per_image_usd
     return None if price is None else price * (len(result.images) + unsaved)
 
 
@@ -62,7 +62,7 @@ def spent_before(adapter: Adapter, request: ImageRequest, error: Wan26Error) -> 
     partial = error.partial_result
     if partial is not None and partial.cost_usd is not None:
         return partial.cost_usd  # the vendor's own word
-    limits = adapter.facts.limits.get(request.mode)
+    limits = adapter.facts.mode_limits(request)
     fanned_out = request.n > 1 and limits is not None and limits.one_image_per_call
     if fanned_out or error.task_id:
         return None  # another call, or an accepted task, may have been billed

@@ -10,7 +10,7 @@ from wan26.guard import KeyGuard
 from wan26.limits import ModeLimits, Range, side_range, violations
 from wan26.pricing import Estimate, estimate
 from wan26.providers import PROVIDERS, Adapter, flows_of, get_adapter
-from wan26.types import Flow, GenerationResult, ImageRequest, Mode, SavedImage, Size
+from wan26.types import Flow, GenerationResult, ImageRequest, Mode, Model, SavedImage, Size
 from wan26.ui.i18n import LABELS, Lang, listed, t, translate
 from wan26.ui.vendors import SessionKeys, Vendors
 
@@ -21,7 +21,7 @@ MODE_KEYS = {Mode.TEXT_TO_IMAGE: "mode_t2i", Mode.EDIT: "mode_edit", Mode.INTERL
 def union_limits(mode: Mode) -> ModeLimits:
     """Bounds wide enough for every vendor: what the public API's components accept before our
     validator checks the chosen vendor's own limits (and names the field it breaks)."""
-    offered = [adapter.facts.limits[mode] for adapter in PROVIDERS.values() if mode in adapter.facts.limits]
+    offered = [adapter.facts.limits_of()[mode] for adapter in PROVIDERS.values() if mode in adapter.facts.limits_of()]
     sides = [side_range(limits) for limits in offered]
     widest = Range(min(s.low for s in sides), max(s.high for s in sides))
     pixels = Range(min(limits.pixels.low for limits in offered), max(limits.pixels.high for limits in offered))
@@ -30,26 +30,28 @@ def union_limits(mode: Mode) -> ModeLimits:
 
 def offered(adapter: Adapter, mode: Mode) -> ModeLimits:
     """The vendor's limits, or the widest bounds when it lacks the mode (its tab is disabled then)."""
-    return adapter.facts.limits.get(mode) or union_limits(mode)
+    return adapter.facts.limits_of().get(mode) or union_limits(mode)
 
 
 def unavailable_reason(adapter: Adapter, mode: Mode, lang: Lang = Lang.EN) -> str:
-    elsewhere = listed((other.facts.title for other in PROVIDERS.values() if mode in other.facts.limits), lang)
+    elsewhere = listed((other.facts.title for other in PROVIDERS.values() if mode in other.facts.limits_of()), lang)
     mode_name = t(MODE_KEYS[mode], lang)
     return t("unavailable_reason", lang, vendor=adapter.facts.title, mode=mode_name, others=elsewhere)
 
 
 def mode_unavailable(adapter: Adapter, mode: Mode, lang: Lang = Lang.EN) -> str:
     return (
-        "" if mode in adapter.facts.limits else t("unavailable", lang, reason=unavailable_reason(adapter, mode, lang))
+        ""
+        if mode in adapter.facts.limits_of()
+        else t("unavailable", lang, reason=unavailable_reason(adapter, mode, lang))
     )
 
 
 def price_note(adapter: Adapter, mode: Mode, count: float | None, lang: Lang = Lang.EN) -> str:
-    if mode not in adapter.facts.limits:
+    if mode not in adapter.facts.limits_of():
         return ""
     request = ImageRequest(mode, "x", n=int(count or 1), max_images=int(count or 1))
-    expected = estimate(adapter.facts.price, request)
+    expected = estimate(adapter.facts.price_of(request.model), request)
     if expected.usd is None:
         return t("price_none", lang, vendor=adapter.facts.title)
     return t("price_at_most" if expected.at_most else "price", lang, usd=f"{expected.usd:.3f}")
@@ -83,7 +85,7 @@ def char_count(text: str | None, limit: int, lang: Lang = Lang.EN) -> str:
 def size_check(adapter: Adapter, mode: Mode, width: object, height: object, lang: Lang = Lang.EN) -> str:
     """A one-line verdict on W×H for `mode` with this vendor, naming the broken limit if any; the
     values come as typed, so a box holding no number is named too."""
-    limits = adapter.facts.limits.get(mode)
+    limits = adapter.facts.limits_of().get(mode)
     if limits is None:
         return ""
     try:
@@ -102,7 +104,7 @@ def size_check(adapter: Adapter, mode: Mode, width: object, height: object, lang
 def preset_choices(adapter: Adapter, mode: Mode) -> list[tuple[str, str]]:
     return [
         (f"{_ratio_name(size)} · {size.width}×{size.height}", str(size))
-        for size in adapter.facts.recommended_sizes.get(mode, ())
+        for size in adapter.facts.offers[Model.WAN26].recommended_sizes.get(mode, ())
     ]
 
 
@@ -114,7 +116,7 @@ def _ratio_name(size: Size) -> str:
 def vendor_notes(adapter: Adapter, mode: Mode, lang: Lang = Lang.EN) -> str:
     """What is different about this vendor in this mode, in plain words."""
     facts = adapter.facts
-    limits = facts.limits.get(mode)
+    limits = facts.limits_of().get(mode)
     if limits is None:
         return ""
     notes = []
@@ -124,7 +126,7 @@ def vendor_notes(adapter: Adapter, mode: Mode, lang: Lang = Lang.EN) -> str:
         notes.append("note_one_per_call")
     if flows_of(adapter) == {Flow.TASK}:
         notes.append("note_always_task")
-    if mode is Mode.EDIT and not facts.image_rules.accepts_local:
+    if mode is Mode.EDIT and not facts.image_rules_of().accepts_local:
         notes.append("note_urls_only")
     if mode is Mode.EDIT and limits.images.high < 4:
         notes.append("note_max_references")

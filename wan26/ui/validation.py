@@ -11,6 +11,7 @@ import gradio as gr
 from wan26.errors import ConfigError, InvalidRequest, Violation, Wan26Error
 from wan26.images import size_problems
 from wan26.limits import violations
+from wan26.providers import Adapter
 from wan26.types import ImageRequest
 from wan26.ui.i18n import Lang, field_label, lang_of, t, translate
 from wan26.ui.texts import unavailable_reason
@@ -51,12 +52,12 @@ def validator(vendors: Vendors, build: Callable[..., ImageRequest], names: list[
     return check
 
 
-def _found(adapter: Any, request: ImageRequest, lang: Lang) -> list[Violation]:
-    limits = adapter.facts.limits.get(request.mode)
+def _found(adapter: Adapter, request: ImageRequest, lang: Lang) -> list[Violation]:
+    limits = adapter.facts.mode_limits(request)
     if limits is None:
         return [Violation("provider", unavailable_reason(adapter, request.mode, lang))]
     # Uploads' pixel sizes too: known now, from their headers, rather than after queueing.
-    return violations(request, limits) + size_problems(request.images, adapter.facts.image_rules)
+    return violations(request, limits) + size_problems(request.images, adapter.facts.image_rules_of(request.model))
 
 
 def validation_for(names: list[str], found: list[Violation], lang: Lang = Lang.EN) -> list[dict[str, Any]]:

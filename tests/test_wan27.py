@@ -1,0 +1,323 @@
+"""Wan 2.7 and 2.7 Pro beside 2.6: the model is part of the request, each vendor serves the models it
+documents, every 2.7 limit is enforced before sending, and the fakes (as strict as the vendors) take
+what is sent. Image sets, palettes and box edits end to end."""
+
+import asyncio
+import base64
+import io
+import json
+
+import pytest
+from PIL import Image
+
+from wan26 import (
+    AsyncClient,
+    Box,
+    Flow,
+    ImageRequest,
+    InvalidRequest,
+    Mode,
+    Model,
+    PaletteColor,
+    Size,
+    SizeTier,
+    parse_box,
+    parse_palette_color,
+)
+from wan26.pricing import estimate
+from wan26.providers import PROVIDERS
+
+WAN27_MODELS = (Model.WAN27, Model.WAN27_PRO)
+REFERENCE_URL = "http://127.0.0.1:9/reference/cat.png"  # never fetched
+CANONICAL = {
+    Mode.TEXT_TO_IMAGE: lambda model: ImageRequest(Mode.TEXT_TO_IMAGE, "a red fox", size=Size(1024, 1024), model=model),
+    Mode.EDIT: lambda model: ImageRequest(
+        Mode.EDIT, "image 1 at night", images=(REFERENCE_URL,), size=Size(1024, 1024), n=2, model=model
+    ),
+    Mode.IMAGE_SET: lambda model: ImageRequest(Mode.IMAGE_SET, "four seasons", size=Size(1024, 1024), n=3, model=model),
+}
+SERVED = [
+    (name, model, mode)
+    for name, adapter in PROVIDERS.items()
+    for model in WAN27_MODELS
+    for mode in adapter.facts.limits_of(model)
+]
+PALETTE = (PaletteColor("#C2D1E6", 6000), PaletteColor("#636574", 2500), PaletteColor("#CBD4E4", 1500))
+
+
+async def _no_wait(_seconds: float) -> None:
+    return None
+
+
+def run(name, request, tmp_path, flow=None):
+    async def go():
+        async with AsyncClient(name, output_dir=tmp_path / "out", sleep=_no_wait) as client:
+            return await client.generate(request, flow=flow)
+
+    return asyncio.run(go())
+
+
+def refused(name, request, tmp_path):
+    with pytest.raises(InvalidRequest) as caught:
+        run(name, request, tmp_path)
+    return {violation.field for violation in caught.value.violations}
+
+
+def sent_parameters(dashscope_fake):
+    return dashscope_fake.generation_requests()[-1].json["parameters"]
+
+
+# ---- who serves what ----------------------------------------------------------------------------
+
+
+def test_dashscope_and_runware_serve_every_2_7_mode_and_2_6_stays_the_default():
+    for name in ("dashscope", "runware"):
+        for model in WAN27_MODELS:
+            assert set(PROVIDERS[name].facts.limits_of(model)) == {Mode.TEXT_TO_IMAGE, Mode.EDIT, Mode.IMAGE_SET}
+    assert set(PROVIDERS["vtrix"].facts.limits_of(Model.WAN27)) == {Mode.TEXT_TO_IMAGE, Mode.EDIT}
+    assert PROVIDERS["shortapi"].facts.offer(Model.WAN27) is None
+    assert ImageRequest(Mode.TEXT_TO_IMAGE, "x").model is Model.WAN26
+    assert all(
+        Mode.INTERLEAVE not in adapter.facts.limits_of(m) for adapter in PROVIDERS.values() for m in WAN27_MODELS
+    )
+
+
+@pytest.mark.parametrize(("name", "model", "mode"), SERVED)
+def test_every_2_7_mode_runs_through_every_vendor_that_serves_it(name, model, mode, only_vendor, tmp_path):
+    only_vendor(name)
+    request = CANONICAL[mode](model)
+    result = run(name, request, tmp_path)
+
+    assert len(result.images) == request.n and result.wan_model is model
+    for image in result.images:
+        with Image.open(image.path) as opened:
+            assert opened.size == (image.width, image.height) == (1024, 1024)
+    record = json.loads(result.sidecar.read_text())
+    assert record["status"] == "succeeded" and record["wan_model"] == model.value
+    assert record["model"] == PROVIDERS[name].facts.offers[model].ids[mode]
+    assert record["image_set"] is (mode is Mode.IMAGE_SET)
+    assert "prompt_extend" not in record["parameters"]
+
+
+def test_a_vendor_that_does_not_serve_a_model_is_refused_by_name_before_sending(only_vendor, tmp_path):
+    fake = only_vendor("shortapi")
+    request = ImageRequest(Mode.TEXT_TO_IMAGE, "a fox", model=Model.WAN27, size=Size(1024, 1024))
+    with pytest.raises(InvalidRequest, match="shortapi does not serve Wan 2.7"):
+        run("shortapi", request, tmp_path)
+    assert fake.generation_requests() == []
+
+
+def test_an_image_set_with_2_6_is_refused_naming_the_model(dashscope_env, tmp_path):
+    with pytest.raises(InvalidRequest, match="does not offer image_set with Wan 2.6"):
+        run("dashscope", ImageRequest(Mode.IMAGE_SET, "four seasons"), tmp_path)
+    assert dashscope_env.generation_requests() == []
+
+
+# ---- what 2.7 refuses is refused here first ----------------------------------------------------
+
+REFUSALS = {
+    "a negative prompt": (
+        ImageRequest(Mode.TEXT_TO_IMAGE, "a fox", negative_prompt="blur", model=Model.WAN27),
+        {"negative_prompt"},
+    ),
+    "4K off Pro": (ImageRequest(Mode.TEXT_TO_IMAGE, "a fox", size=SizeTier.K4, model=Model.WAN27), {"size"}),
+    "4K in a Pro edit": (
+        ImageRequest(Mode.EDIT, "x", images=(REFERENCE_URL,), size=SizeTier.K4, model=Model.WAN27_PRO),
+        {"size"},
+    ),
+    "4K in a Pro set": (ImageRequest(Mode.IMAGE_SET, "x", size=SizeTier.K4, model=Model.WAN27_PRO), {"size"}),
+    "a palette in a set": (ImageRequest(Mode.IMAGE_SET, "x", palette=PALETTE, model=Model.WAN27), {"palette"}),
+    "a tenth reference": (ImageRequest(Mode.EDIT, "x", images=(REFERENCE_URL,) * 10, model=Model.WAN27), {"images"}),
+    "13 images in a set": (ImageRequest(Mode.IMAGE_SET, "x", n=13, model=Model.WAN27), {"n"}),
+    "5 images outside a set": (ImageRequest(Mode.TEXT_TO_IMAGE, "x", n=5, model=Model.WAN27), {"n"}),
+    "thinking in an edit": (
+        ImageRequest(Mode.EDIT, "x", images=(REFERENCE_URL,), thinking=True, model=Model.WAN27),
+        {"thinking"},
+    ),
+    "a prompt over 5000": (ImageRequest(Mode.TEXT_TO_IMAGE, "x" * 5001, model=Model.WAN27), {"prompt"}),
+    "a ratio past 8:1": (ImageRequest(Mode.TEXT_TO_IMAGE, "x", size=Size(2304, 272), model=Model.WAN27), {"size"}),
+    "boxes in text to image": (
+        ImageRequest(Mode.TEXT_TO_IMAGE, "x", boxes=(Box(1, 0, 0, 10, 10),), model=Model.WAN27),
+        {"boxes"},
+    ),
+    "three boxes on one image": (
+        ImageRequest(Mode.EDIT, "x", images=(REFERENCE_URL,), boxes=(Box(1, 0, 0, 9, 9),) * 3, model=Model.WAN27),
+        {"boxes"},
+    ),
+    "a box on an image that is not there": (
+        ImageRequest(Mode.EDIT, "x", images=(REFERENCE_URL,), boxes=(Box(2, 0, 0, 9, 9),), model=Model.WAN27),
+        {"boxes"},
+    ),
+    "a palette of two": (ImageRequest(Mode.TEXT_TO_IMAGE, "x", palette=PALETTE[:2], model=Model.WAN27), {"palette"}),
+    "shares of 99.99 %": (
+        ImageRequest(Mode.TEXT_TO_IMAGE, "x", palette=(*PALETTE[:2], PaletteColor("#CBD4E4", 1499)), model=Model.WAN27),
+        {"palette"},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSALS))
+def test_what_2_7_refuses_never_reaches_dashscope(case, dashscope_env, tmp_path):
+    request, fields = REFUSALS[case]
+    assert refused("dashscope", request, tmp_path) == fields
+    assert dashscope_env.generation_requests() == []
+
+
+def test_every_palette_problem_is_named_at_once():
+    from wan26.limits import palette_violations
+    from wan26.providers._wan27 import LIMITS
+
+    colours = (PaletteColor("#C2D1E6", 0), PaletteColor("blue", 5000))
+    messages = [str(v) for v in palette_violations(colours, LIMITS[Mode.TEXT_TO_IMAGE])]
+    assert len(messages) == 4, messages  # two colours; a share of 0; not a colour; the shares make 50 %
+    assert any("50.00%" in message for message in messages)
+
+
+def test_runware_keeps_to_its_own_2_7_limits(only_vendor, tmp_path):
+    fake = only_vendor("runware")
+    too_long = ImageRequest(Mode.TEXT_TO_IMAGE, "x" * 3001, size=Size(1024, 1024), model=Model.WAN27)
+    narrow = ImageRequest(Mode.TEXT_TO_IMAGE, "x", size=Size(2048, 512), model=Model.WAN27)
+    assert refused("runware", too_long, tmp_path) == {"prompt"}
+    assert refused("runware", narrow, tmp_path) == {"size.height"}
+    assert fake.jobs == []
+
+
+# ---- what is sent -------------------------------------------------------------------------------
+
+
+def test_pro_makes_4k_text_to_image_and_the_tier_is_sent_as_is(dashscope_env, tmp_path):
+    request = ImageRequest(Mode.TEXT_TO_IMAGE, "a lighthouse", size=SizeTier.K4, model=Model.WAN27_PRO)
+    result = run("dashscope", request, tmp_path)
+    sent = dashscope_env.generation_requests()[-1].json
+    assert sent["model"] == "wan2.7-image-pro" and sent["parameters"]["size"] == "4K"
+    assert (result.images[0].width, result.images[0].height) == (4096, 4096)
+
+
+def test_2_7_is_sent_without_2_6_options_and_with_size_and_n_always(dashscope_env, tmp_path):
+    run("dashscope", ImageRequest(Mode.TEXT_TO_IMAGE, "a fox", model=Model.WAN27, prompt_extend=False), tmp_path)
+    parameters = sent_parameters(dashscope_env)
+    assert parameters["size"] == "2K" and parameters["n"] == 1  # the documented defaults disagree: both sent
+    assert not {"negative_prompt", "prompt_extend", "enable_interleave", "thinking_mode"} & set(parameters)
+
+
+def test_thinking_and_a_palette_go_under_each_vendors_own_names(only_vendor, dashscope_env, tmp_path):
+    request = ImageRequest(
+        Mode.TEXT_TO_IMAGE, "a fox", size=Size(1024, 1024), thinking=False, palette=PALETTE, model=Model.WAN27
+    )
+    run("dashscope", request, tmp_path)
+    parameters = sent_parameters(dashscope_env)
+    assert parameters["thinking_mode"] is False
+    assert parameters["color_palette"] == [
+        {"hex": "#C2D1E6", "ratio": "60.00%"},
+        {"hex": "#636574", "ratio": "25.00%"},
+        {"hex": "#CBD4E4", "ratio": "15.00%"},
+    ]
+    runware = only_vendor("runware")
+    run("runware", request, tmp_path)
+    assert runware.jobs[-1].wan27.thinking_mode is False
+    assert runware.jobs[-1].wan27.color_palette == (("#C2D1E6", "60.00%"), ("#636574", "25.00%"), ("#CBD4E4", "15.00%"))
+
+
+@pytest.mark.parametrize("flow", list(Flow))
+def test_a_set_returns_as_many_images_as_the_model_chose_in_order(flow, dashscope_env, tmp_path):
+    dashscope_env.set_count(3)
+    request = ImageRequest(Mode.IMAGE_SET, "a cat through four seasons", n=4, model=Model.WAN27)
+    result = run("dashscope", request, tmp_path, flow)
+
+    assert [image.index for image in result.images] == [1, 2, 3]
+    assert [image.path.name for image in result.images] == ["01.png", "02.png", "03.png"]
+    assert sent_parameters(dashscope_env)["enable_sequential"] is True
+    record = json.loads(result.sidecar.read_text())
+    assert record["image_set"] is True and record["usage"]["image_count"] == 3
+    assert str(estimate(PROVIDERS["dashscope"].facts.price_of(Model.WAN27), request)).startswith("up to 4 ×")
+
+
+def test_a_runware_set_through_a_task_ends_with_fewer_images_than_asked(only_vendor, tmp_path):
+    fake = only_vendor("runware")
+    fake.set_count(2)
+    request = ImageRequest(Mode.IMAGE_SET, "a cat through four seasons", n=4, model=Model.WAN27, size=Size(1024, 1024))
+    result = run("runware", request, tmp_path, Flow.TASK)
+    assert len(result.images) == 2 and fake.jobs[-1].sequential is True
+
+
+# ---- box edits ----------------------------------------------------------------------------------
+
+
+def _turned_photo_with_a_red_patch(path, upright=(8400, 1200), patch=(4200, 300, 4620, 900)):
+    """A JPEG stored on its side (EXIF orientation 6: turn 90° clockwise to view) and wider than 8000 px
+    upright, so it is both turned and downscaled before sending; a red patch at `patch` when upright."""
+    image = Image.new("RGB", upright, (30, 90, 200))
+    image.paste((230, 20, 20), patch)
+    stored = image.transpose(Image.Transpose.ROTATE_90)  # orientation 6 turns it back
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    stored.save(path, quality=95, exif=exif.tobytes())
+    return patch
+
+
+def _sent_image(dashscope_fake, index):
+    content = dashscope_fake.generation_requests()[-1].json["input"]["messages"][0]["content"]
+    data = [item["image"] for item in content if "image" in item][index]
+    return Image.open(io.BytesIO(base64.b64decode(data.split(",", 1)[1]))).convert("RGB")
+
+
+def test_a_box_drawn_on_the_upright_image_lands_on_the_same_pixels_the_vendor_sees(dashscope_env, tmp_path):
+    other, photo = tmp_path / "other.png", tmp_path / "turned.jpg"
+    Image.new("RGB", (640, 480), (0, 200, 0)).save(other)
+    x1, y1, x2, y2 = _turned_photo_with_a_red_patch(photo)
+    request = ImageRequest(
+        Mode.EDIT,
+        "put the clock from image 1 in the box on image 2",
+        images=(other, photo),
+        boxes=(Box(2, x1, y1, x2, y2),),
+        model=Model.WAN27,
+    )
+    result = run("dashscope", request, tmp_path)
+
+    bbox_list = sent_parameters(dashscope_env)["bbox_list"]
+    assert bbox_list[0] == [] and len(bbox_list) == 2
+    [[sx1, sy1, sx2, sy2]] = bbox_list[1]
+    sent = _sent_image(dashscope_env, 1)
+    assert sent.size == (8000, 1143)  # turned upright and downscaled
+    inside = sent.crop((sx1 + 4, sy1 + 4, sx2 - 4, sy2 - 4)).getcolors(1 << 20)
+    assert all(r > 180 and g < 80 and b < 80 for _, (r, g, b) in inside)  # all red: the patch, nothing else
+    around = [sent.getpixel((sx1 - 6, (sy1 + sy2) // 2)), sent.getpixel((sx2 + 6, (sy1 + sy2) // 2))]
+    assert all(b > 150 for _, _, b in around)  # just outside the box: the blue background
+    record = json.loads(result.sidecar.read_text())
+    assert record["boxes"] == [{"image": 2, "box": [x1, y1, x2, y2]}] and record["boxes_sent"] == bbox_list
+
+
+def test_a_box_past_the_edge_of_its_upright_image_is_refused_before_sending(dashscope_env, tmp_path):
+    photo = tmp_path / "turned.jpg"
+    _turned_photo_with_a_red_patch(photo, upright=(2400, 600), patch=(10, 10, 50, 50))
+    # Stored 600 wide and 2400 high: a box 1000 px down fits the file as stored, not the upright image.
+    request = ImageRequest(Mode.EDIT, "x", images=(photo,), boxes=(Box(1, 100, 100, 300, 1000),), model=Model.WAN27)
+    with pytest.raises(InvalidRequest, match="reaches past image 1, which is 2400×600"):
+        run("dashscope", request, tmp_path)
+    assert dashscope_env.generation_requests() == []
+
+
+def test_runware_gets_the_boxes_as_edit_regions(only_vendor, tmp_path):
+    fake = only_vendor("runware")
+    photo = tmp_path / "ref.png"
+    Image.new("RGB", (1024, 768), (0, 200, 0)).save(photo)
+    request = ImageRequest(
+        Mode.EDIT, "x", images=(photo,), boxes=(Box(1, 10, 20, 300, 400),), model=Model.WAN27, size=Size(1024, 768)
+    )
+    run("runware", request, tmp_path)
+    assert fake.jobs[-1].wan27.bbox_list == (((10, 20, 300, 400),),)
+
+
+# ---- parsing what people type -------------------------------------------------------------------
+
+
+def test_colours_and_boxes_are_read_as_people_write_them():
+    assert parse_palette_color("#c2d1e6:23.5") == PaletteColor("#C2D1E6", 2350)
+    assert parse_palette_color("636574:25%") == PaletteColor("#636574", 2500)
+    assert str(PaletteColor("#636574", 2500)) == "#636574:25.00%"
+    assert parse_box("2:989,515,1138,681") == Box(2, 989, 515, 1138, 681)
+    for bad in ("#C2D1E6", "red:50", "#C2D1E6:1.234"):
+        with pytest.raises(ValueError, match="looks like #C2D1E6:25"):
+            parse_palette_color(bad)
+    with pytest.raises(ValueError, match="image number:x1,y1,x2,y2"):
+        parse_box("2:989,515")
