@@ -15,10 +15,11 @@ from starlette.requests import Request
 
 from wan26.errors import ConfigError, InvalidRequest, Violation
 from wan26.guard import KeyGuard
-from wan26.images import ImageRules, prepare_image, size_problems
+from wan26._run.checks import boxes_outside
+from wan26.images import WAN27_IMAGE_RULES, ImageRules, PreparedImage, prepare_image, size_problems
 from wan26.limits import ModeLimits, Range, mode_limits_for, violations
 from wan26.providers import PROVIDERS, get_adapter
-from wan26.types import ImageRequest, Mode, Size, SizeTier, parse_size
+from wan26.types import Box, ImageRequest, Mode, PaletteColor, Size, SizeTier, parse_size
 from wan26.ui import i18n
 from wan26.ui.i18n import LABELS, TEXTS, VIOLATIONS, Lang, chinese, lang_of, translate
 from wan26.ui.inputs import web_urls, whole_numbers
@@ -88,6 +89,11 @@ BAD_REQUESTS = [  # each breaks limits() in its own ways
     ImageRequest(Mode.EDIT, "a", size=SizeTier.K2, images=("a",)),
     ImageRequest(Mode.INTERLEAVE, "a", max_images=9),
 ]
+PALETTE = (PaletteColor("red", 5000), PaletteColor("#C2D1E6", 0))
+BOXES = (Box(1, 0, 0, 9, 9), Box(2, 5, 5, 1, 1), Box(2, 0, 0, 3, 3))
+# Breaks every palette and box rule: two colours of three or four, a name for a colour, a share of
+# 0, 50 % in all; boxes on an image not given, corners the wrong way round, two on one image; thinking.
+WAN27_BAD = ImageRequest(Mode.EDIT, "a", images=("a",), palette=PALETTE, boxes=BOXES, thinking=True)
 STRICT = limits(
     side=Range(256, 2048),
     n=Range(1, 4),
@@ -103,10 +109,14 @@ def limit_messages() -> list[str]:
     found = [v for request in BAD_REQUESTS for v in violations(request, STRICT)]
     found += violations(ImageRequest(Mode.EDIT, "a", seed=3, images=("a",)), limits(seed=None))
     found += violations(ImageRequest(Mode.EDIT, "a", size=SizeTier.K1, images=("a",)), limits())
-    try:
-        mode_limits_for({Mode.EDIT: STRICT}, Mode.INTERLEAVE, "runware")
-    except InvalidRequest as refused:
-        found += refused.violations
+    found += violations(WAN27_BAD, limits(palette=Range(3, 4), boxes_per_image=1))
+    found += violations(ImageRequest(Mode.EDIT, "a", images=("a",), palette=PALETTE[:1], boxes=BOXES[:1]), limits())
+    found += boxes_outside(BOXES[:1], (PreparedImage("data:", "a", 8, 8, 100, upright_size=(8, 8)),))
+    for served in ({Mode.EDIT: STRICT}, None):
+        try:
+            mode_limits_for(served, Mode.INTERLEAVE, "runware")
+        except InvalidRequest as refused:
+            found += refused.violations
     return [v.message for v in found]
 
 
@@ -133,6 +143,7 @@ def image_messages(folder: Path, monkeypatch) -> list[str]:
     """Every refusal of wan26/images.py that a file, a URL or bytes can bring about here."""
     Image.new("RGB", (100, 100)).save(folder / "tiny.png")
     Image.new("RGB", (9000, 240)).save(folder / "long.png")
+    Image.new("RGB", (2700, 300)).save(folder / "narrow.png")
     Image.new("RGB", (600, 600)).save(folder / "whole.png")
     whole = (folder / "whole.png").read_bytes()
     (folder / "cut.png").write_bytes(whole[: len(whole) // 2])
@@ -147,6 +158,7 @@ def image_messages(folder: Path, monkeypatch) -> list[str]:
         lambda: prepare_image(b"not an image", "image 1"),
         lambda: prepare_image(str(folder / "tiny.png"), "image 1"),
         lambda: prepare_image(str(folder / "long.png"), "image 1"),
+        lambda: prepare_image(str(folder / "narrow.png"), "image 1", WAN27_IMAGE_RULES),
         lambda: prepare_image("ftp://example.com/cat.png", "image 1"),
         lambda: prepare_image("ftp://example.com/cat.png", "image 1", urls_only),
         lambda: prepare_image("http://", "image 1"),
@@ -215,8 +227,8 @@ def test_the_core_writes_as_many_messages_as_the_table_knows():
     """A new refusal in the core needs its pattern in i18n.VIOLATIONS (and a request above that makes it)."""
     limits_source = (REPO / "wan26" / "limits.py").read_text()
     images_source = (REPO / "wan26" / "images.py").read_text()
-    assert len(re.findall(r"Violation\(", limits_source)) == 18
-    assert len(re.findall(r"_Unusable\(|Violation\(f?\"", images_source)) == 18
+    assert len(re.findall(r"Violation\(", limits_source)) == 28
+    assert len(re.findall(r"_Unusable\(|Violation\(f?\"", images_source)) == 19
 
 
 @pytest.mark.parametrize(

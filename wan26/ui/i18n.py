@@ -696,8 +696,33 @@ VIOLATIONS = _patterns(
         (rf"(?P<seed>{_N}) is outside (?P<range>{_RANGE})", "{seed} 超出 {range} 的范围"),
         (r"is not supported here", "此处不支持"),
         (
-            r"(?P<provider>\S+) does not offer (?P<mode>\S+) \(it offers: (?P<offered>.*)\)",
-            "{provider} 不提供 {mode}（它提供：{offered}）",
+            r"(?P<provider>\S+) does not offer (?P<mode>\S+) with (?P<model>Wan [\d.]+(?: Pro)?) "
+            r"\(it offers: (?P<offered>.*)\)",
+            "{provider} 的 {model} 不提供 {mode}（它提供：{offered}）",
+        ),
+        (r"(?P<provider>\S+) does not serve (?P<model>Wan [\d.]+(?: Pro)?)", "{provider} 不提供 {model}"),
+        (
+            r"is not available here \(Wan 2\.7 text to image only\); leave it unset",
+            "此处不可用（仅 Wan 2.7 文生图）；请不要设置",
+        ),
+        (r"is not available here \(Wan 2\.7, not in image sets\)", "此处不可用（仅 Wan 2.7，且组图不可用）"),
+        (rf"(?P<count>\d+) colours; allowed (?P<range>{_RANGE})", "{count} 种颜色；允许 {range} 种"),
+        (r"(?P<value>'.*'|\".*\") is not a colour like #C2D1E6", "{value} 不是形如 #C2D1E6 的颜色"),
+        (r"(?P<hex>\S+) has a share of (?P<percent>[\d.]+%); give more than 0", "{hex} 的占比为 {percent}；须大于 0"),
+        (r"the shares add up to (?P<total>[\d.]+%); they must make 100%", "占比合计 {total}；须为 100%"),
+        (r"box edits are not available here \(Wan 2\.7 edit only\)", "此处不能框选编辑（仅 Wan 2.7 图像编辑）"),
+        (
+            r"box (?P<box>\S+) is on image (?P<image>\d+); there are (?P<count>\d+) image\(s\)",
+            "框 {box} 在第 {image} 张图上，但只有 {count} 张图",
+        ),
+        (r"box (?P<box>\S+) needs x1 < x2 and y1 < y2, none below 0", "框 {box} 须满足 x1 < x2、y1 < y2，且都不小于 0"),
+        (
+            r"(?P<count>\d+) boxes on image (?P<image>\d+); at most (?P<most>\d+)",
+            "第 {image} 张图上有 {count} 个框；最多 {most} 个",
+        ),
+        (
+            r"box (?P<box>\S+) reaches past image (?P<image>\d+), which is (?P<width>\d+)×(?P<height>\d+)",
+            "框 {box} 超出了第 {image} 张图（{width}×{height}）",
         ),
         (
             r"this provider takes image URLs only; upload the image somewhere public and pass its https:// URL",
@@ -745,6 +770,10 @@ VIOLATIONS = _patterns(
             "尺寸为 {dims} px；最短边至少要 {min} px",
         ),
         (
+            rf"is (?P<dims>{_DIMS}) px; its sides may differ at most (?P<ratio>\d+):1",
+            "尺寸为 {dims} px；长短边之比最多 {ratio}:1",
+        ),
+        (
             rf"is (?P<dims>{_DIMS}) px; fitting it within (?P<max>\d+) px makes it (?P<fitted>{_DIMS}), "
             r"and the smallest"
             rf" side must be at least (?P<min>\d+) px",
@@ -767,8 +796,8 @@ VIOLATIONS = _patterns(
         ),
         (r"unknown provider (?P<name>.+); choose one of: (?P<known>.+)", "未知的服务商 {name}；可选：{known}"),
         (
-            r"size must look like 1280x1280 or be 1K/2K, not (?P<value>.+)",
-            "尺寸应形如 1280x1280，或为 1K/2K，而不是 {value}",
+            r"size must look like 1280x1280 or be 1K/2K/4K, not (?P<value>.+)",
+            "尺寸应形如 1280x1280，或为 1K/2K/4K，而不是 {value}",
         ),
     ]
 )
