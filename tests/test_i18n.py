@@ -13,9 +13,9 @@ import pytest
 from PIL import Image
 from starlette.requests import Request
 
+from wan26._run.checks import boxes_outside
 from wan26.errors import ConfigError, InvalidRequest, Violation
 from wan26.guard import KeyGuard
-from wan26._run.checks import boxes_outside
 from wan26.images import WAN27_IMAGE_RULES, ImageRules, PreparedImage, prepare_image, size_problems
 from wan26.limits import ModeLimits, Range, mode_limits_for, violations
 from wan26.providers import PROVIDERS, get_adapter
