@@ -321,3 +321,36 @@ def test_colours_and_boxes_are_read_as_people_write_them():
             parse_palette_color(bad)
     with pytest.raises(ValueError, match="image number:x1,y1,x2,y2"):
         parse_box("2:989,515")
+
+
+# ---- batch rows and compare -----------------------------------------------------------------------
+
+
+def test_a_jobs_file_names_the_model_palette_and_boxes_of_each_row(tmp_path):
+    from wan26.batch import Defaults, read_jobs
+
+    Image.new("RGB", (640, 480), (0, 200, 0)).save(tmp_path / "room.png")
+    (tmp_path / "jobs.csv").write_text(
+        "mode,prompt,model,palette,boxes,images,size\n"
+        "text_to_image,a fox,wan2.7-pro,#C2D1E6:60|#636574:25|#CBD4E4:15,,,4K\n"
+        "edit,a lamp in the box,wan2.7,,\"1:10,10,200,200\",room.png,\n"
+        "image_set,four seasons,wan2.7,#C2D1E6:100,,,\n"
+        "text_to_image,a fox,wan3,,,,\n"
+    )
+    jobs = read_jobs(tmp_path / "jobs.csv", Defaults())
+    first, second = jobs.rows
+    assert (first.request.model, first.request.size) == (Model.WAN27_PRO, SizeTier.K4)
+    assert [str(color) for color in first.request.palette] == ["#C2D1E6:60.00%", "#636574:25.00%", "#CBD4E4:15.00%"]
+    assert second.request.boxes == (Box(1, 10, 10, 200, 200),)
+    problems = [str(problem) for problem in jobs.problems]
+    assert "line 4 (row 3): palette: is not available here (Wan 2.7, not in image sets)" in problems
+    assert any(p.startswith("line 5 (row 4): model: 'wan3' is not a model") for p in problems)
+
+
+def test_compare_with_2_7_names_the_vendor_that_does_not_serve_it():
+    from wan26.compare import plan_compare
+
+    plan = plan_compare(ImageRequest(Mode.TEXT_TO_IMAGE, "a fox", model=Model.WAN27), ["dashscope", "shortapi"])
+    by_vendor = {vendor.provider: vendor for vendor in plan.vendors}
+    assert by_vendor["dashscope"].problems == ()
+    assert [problem.message for problem in by_vendor["shortapi"].problems] == ["shortapi does not serve Wan 2.7"]

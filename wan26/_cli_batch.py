@@ -44,7 +44,7 @@ from wan26.batch.progress import ProgressLine
 from wan26.errors import ConfigError
 from wan26.providers import default_provider, get_adapter
 from wan26.storage import default_output_dir
-from wan26.types import Mode, ProviderName
+from wan26.types import Mode, Model, ProviderName
 
 _LISTED = 20  # rows named per group at the end; index.csv has them all
 _RETRY_FLAG = {RowStatus.UNKNOWN: "--retry-unknown", RowStatus.FAILED: "--retry-failed"}
@@ -96,6 +96,7 @@ def _defaults(args: argparse.Namespace) -> Defaults:
         max_images=args.max_images,
         prompt_extend=args.prompt_extend,
         watermark=args.watermark,
+        model=Model(args.model),
     )
 
 

@@ -240,6 +240,7 @@ def _add_batch(commands: Any) -> None:
     batch.add_argument("--no-prompt-extend", dest="prompt_extend", action="store_false", help="send prompts as written")
     batch.add_argument("--watermark", action="store_true", help="add the provider's 'AI generated' mark")
     batch.add_argument("--provider", choices=[name.value for name in ProviderName], help="for rows that name no vendor")
+    _add_model(batch, Model.WAN26)
     batch.add_argument("--out", metavar="DIR", help="the batch folder (default: <output dir>/batch-<JOBS name>)")
     batch.add_argument("--max-cost", type=_usd, metavar="USD", help="start no row that would take the batch past this")
     batch.add_argument("--concurrency", type=_count, metavar="N", help="rows at once per vendor (default: its cap)")
@@ -284,6 +285,7 @@ def _add_compare(commands: Any) -> None:
         "--out", metavar="DIR", help="where the compare folder goes (default: $WAN26_OUTPUT_DIR or outputs/)"
     )
     compare.add_argument("--json", action="store_true", help="print one JSON object on stdout at the end")
+    _add_model(compare, Model.WAN26)
     compare.set_defaults(image=None, max_images=5)  # what a text-to-image request has but compare does not ask
 
 

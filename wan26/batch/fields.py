@@ -10,7 +10,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from wan26.types import Mode, ProviderName, Size, SizeTier, parse_size
+from wan26.types import (
+    Box,
+    Mode,
+    Model,
+    PaletteColor,
+    ProviderName,
+    Size,
+    SizeTier,
+    parse_box,
+    parse_palette_color,
+    parse_size,
+)
 
 IMAGE_SEPARATOR = "|"  # between references in one CSV cell: a character file names and URLs rarely hold
 
@@ -27,6 +38,10 @@ FIELDS = (
     "max_images",
     "prompt_extend",
     "watermark",
+    "model",
+    "thinking",
+    "palette",
+    "boxes",
 )
 ALIASES = {"vendor": "provider", "negative": "negative_prompt", "references": "images", "image": "images"}
 _TRUE, _FALSE = frozenset({"true", "yes", "y", "1", "on"}), frozenset({"false", "no", "n", "0", "off"})
@@ -60,6 +75,33 @@ def to_provider(value: object) -> ProviderName:
         return ProviderName(to_text(value).strip().lower())
     except ValueError:
         raise ValueError(f"{_shown(value)} is not a vendor; use one of: {', '.join(ProviderName)}") from None
+
+
+def to_model(value: object) -> Model:
+    try:
+        return Model(to_text(value).strip().lower())
+    except ValueError:
+        raise ValueError(f"{_shown(value)} is not a model; use one of: {', '.join(Model)}") from None
+
+
+def to_palette(value: object) -> tuple[PaletteColor, ...]:
+    """Colours as `#RRGGBB:PCT`: a JSON list, or one text with `|` between them."""
+    return tuple(parse_palette_color(part) for part in _parts(value, "colours like #C2D1E6:25"))
+
+
+def to_boxes(value: object) -> tuple[Box, ...]:
+    """Boxes as `IMAGE:x1,y1,x2,y2`: a JSON list, or one text with `|` between them."""
+    return tuple(parse_box(part) for part in _parts(value, "boxes like 2:989,515,1138,681"))
+
+
+def _parts(value: object, what: str) -> list[str]:
+    if isinstance(value, str):
+        parts = value.split(IMAGE_SEPARATOR)
+    elif isinstance(value, list) and all(isinstance(part, str) for part in value):
+        parts = value
+    else:
+        raise ValueError(f"must be {what} (a list, or text with {IMAGE_SEPARATOR} between them)")
+    return [part.strip() for part in parts if part.strip()]
 
 
 def to_size(value: object) -> Size | SizeTier:
@@ -127,4 +169,8 @@ CONVERTERS: dict[str, Callable[[Any], object]] = {
     "max_images": to_int,
     "prompt_extend": to_bool,
     "watermark": to_bool,
+    "model": to_model,
+    "thinking": to_bool,
+    "palette": to_palette,
+    "boxes": to_boxes,
 }

@@ -20,7 +20,7 @@ from wan26.errors import InvalidRequest, Violation
 from wan26.images import ImageRules, is_web_url, size_problems
 from wan26.limits import mode_limits_for, violations, with_default_size
 from wan26.providers import PROVIDERS
-from wan26.types import ImageRequest, Mode, ProviderName, Size, SizeTier
+from wan26.types import ImageRequest, Mode, Model, ProviderName, Size, SizeTier
 
 _T = TypeVar("_T")
 SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -48,6 +48,7 @@ class Defaults:
     max_images: int = 5
     prompt_extend: bool = True
     watermark: bool = False
+    model: Model = Model.WAN26
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +233,10 @@ def _request(values: dict[str, object], defaults: Defaults) -> ImageRequest:
         seed=_given(values, "seed", defaults.seed),
         prompt_extend=_given(values, "prompt_extend", defaults.prompt_extend),
         watermark=_given(values, "watermark", defaults.watermark),
+        model=_given(values, "model", defaults.model),
+        thinking=_given(values, "thinking", None),
+        palette=_given(values, "palette", ()),
+        boxes=_given(values, "boxes", ()),
     )
 
 
