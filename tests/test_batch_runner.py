@@ -234,3 +234,30 @@ def test_a_journal_that_cannot_be_opened_lets_go_of_the_batch(tmp_path):
         Journal.open(folder)
     (folder / "journal.sqlite").unlink()
     Journal.open(folder).close()  # not BatchBusy: the failed open did not keep the lock
+
+
+def test_a_resumed_2_7_set_row_is_fetched_as_the_model_it_was_sent_with(dashscope_fake, tmp_path):
+    dashscope_fake.task_script = HELD
+    path = tmp_path / "jobs.csv"
+    path.write_text("prompt,mode,model,n\na cat through the seasons,image_set,wan2.7,3\n", encoding="utf-8")
+    plan, folder = make_plan(read_jobs(path, Defaults())), tmp_path / "batch"
+    journal = Journal.open(folder)
+    run = BatchRun(plan, journal, default_clients(folder, dashscope_fake.env()), folder=folder)
+
+    def stop_once_accepted(event) -> None:
+        if isinstance(event, RowChanged) and event.record.status is RowStatus.ACCEPTED:
+            run.stop(now=True)
+
+    asyncio.run(events_of(run, stop_once_accepted))
+    journal.close()
+    for task in dashscope_fake.tasks.values():
+        task.script, task.step = list(QUICK), -1
+    journal = Journal.open(folder)
+    again = BatchRun(plan, journal, default_clients(folder, dashscope_fake.env()), folder=folder)
+    asyncio.run(events_of(again))
+    journal.close()
+    [record] = again.records
+    assert record.status is RowStatus.DONE and len(record.files) == 3
+    saved = json.loads(next(folder.glob("*-image_set-*/run.json")).read_text())
+    assert (saved["model"], saved["wan_model"]) == ("wan2.7-image", "wan2.7")
+    assert sent(dashscope_fake, "a cat through the seasons") == 1

@@ -26,6 +26,7 @@ from wan26 import (
 )
 from wan26.pricing import estimate
 from wan26.providers import PROVIDERS
+from wan26.types import ProviderName
 
 WAN27_MODELS = (Model.WAN27, Model.WAN27_PRO)
 REFERENCE_URL = "http://127.0.0.1:9/reference/cat.png"  # never fetched
@@ -232,12 +233,24 @@ def test_a_set_returns_as_many_images_as_the_model_chose_in_order(flow, dashscop
     assert str(estimate(PROVIDERS["dashscope"].facts.price_of(Model.WAN27), request)).startswith("up to 4 ×")
 
 
-def test_a_runware_set_through_a_task_ends_with_fewer_images_than_asked(only_vendor, tmp_path):
+def test_a_runware_set_is_one_direct_call_that_may_hold_fewer_images_than_asked(only_vendor, tmp_path):
     fake = only_vendor("runware")
     fake.set_count(2)
     request = ImageRequest(Mode.IMAGE_SET, "a cat through four seasons", n=4, model=Model.WAN27, size=Size(1024, 1024))
-    result = run("runware", request, tmp_path, Flow.TASK)
+    result = run("runware", request, tmp_path)
     assert len(result.images) == 2 and fake.jobs[-1].sequential is True
+    # Polling could not tell the set's last image from its first: a task is never started for it.
+    with pytest.raises(InvalidRequest, match="runware runs image_set with Wan 2.7 as one direct call only"):
+        run("runware", request, tmp_path, Flow.TASK)
+    assert len(fake.jobs) == 1
+
+
+def test_a_batch_sends_a_runware_set_row_directly_and_other_rows_as_tasks(tmp_path):
+    from wan26.batch import Defaults, make_plan, read_jobs
+
+    (tmp_path / "jobs.csv").write_text("prompt,mode,model\nfour seasons,image_set,wan2.7\na fox,text_to_image,wan2.7\n")
+    plan = make_plan(read_jobs(tmp_path / "jobs.csv", Defaults(provider=ProviderName.RUNWARE)))
+    assert [row.flow for row in plan.rows] == [Flow.DIRECT, Flow.TASK]
 
 
 # ---- box edits ----------------------------------------------------------------------------------
@@ -333,7 +346,7 @@ def test_a_jobs_file_names_the_model_palette_and_boxes_of_each_row(tmp_path):
     (tmp_path / "jobs.csv").write_text(
         "mode,prompt,model,palette,boxes,images,size\n"
         "text_to_image,a fox,wan2.7-pro,#C2D1E6:60|#636574:25|#CBD4E4:15,,,4K\n"
-        "edit,a lamp in the box,wan2.7,,\"1:10,10,200,200\",room.png,\n"
+        'edit,a lamp in the box,wan2.7,,"1:10,10,200,200",room.png,\n'
         "image_set,four seasons,wan2.7,#C2D1E6:100,,,\n"
         "text_to_image,a fox,wan3,,,,\n"
     )
@@ -354,3 +367,55 @@ def test_compare_with_2_7_names_the_vendor_that_does_not_serve_it():
     by_vendor = {vendor.provider: vendor for vendor in plan.vendors}
     assert by_vendor["dashscope"].problems == ()
     assert [problem.message for problem in by_vendor["shortapi"].problems] == ["shortapi does not serve Wan 2.7"]
+
+
+# ---- review fixes: regions, fetch, the set's default size, compare, a resumed batch --------------
+
+
+def test_2_7_is_refused_before_sending_to_dashscopes_virginia_host(tmp_path):
+    from wan26._run.checks import check_region
+    from wan26.providers._base import Credentials
+
+    dashscope = PROVIDERS["dashscope"]
+    virginia = Credentials("https://dashscope-us.aliyuncs.com/api/v1", "k")
+    with pytest.raises(
+        InvalidRequest, match=r"Wan 2.7 Pro is not served in the us region \(DASHSCOPE_REGION\); use cn, intl"
+    ):
+        check_region(dashscope, virginia, Model.WAN27_PRO)
+    check_region(dashscope, virginia, Model.WAN26)  # 2.6 is served there
+    check_region(dashscope, Credentials("https://dashscope-intl.aliyuncs.com/api/v1", "k"), Model.WAN27)
+    check_region(dashscope, Credentials("http://127.0.0.1:9/api/v1", "k"), Model.WAN27)  # a proxy: not ours to judge
+
+
+def test_fetching_with_a_mode_or_model_the_vendor_lacks_is_refused_by_name(only_vendor, tmp_path):
+    only_vendor("vtrix")
+
+    async def fetch(mode, model):
+        async with AsyncClient("vtrix", output_dir=tmp_path, sleep=_no_wait) as client:
+            return await client.fetch("task-1", mode, model)
+
+    with pytest.raises(InvalidRequest, match="vtrix does not offer image_set with Wan 2.7"):
+        asyncio.run(fetch(Mode.IMAGE_SET, Model.WAN27))
+    with pytest.raises(InvalidRequest, match="vtrix does not offer image_set with Wan 2.6"):
+        asyncio.run(fetch(Mode.IMAGE_SET, Model.WAN26))
+
+
+def test_a_fetched_set_task_is_saved_and_recorded_as_2_7(dashscope_env, tmp_path):
+    dashscope_env.set_count(2)
+    request = ImageRequest(Mode.IMAGE_SET, "four seasons", n=3, model=Model.WAN27)
+
+    async def submit_then_fetch():
+        async with AsyncClient("dashscope", output_dir=tmp_path, sleep=_no_wait) as client:
+            submitted = await client.generate(request, flow=Flow.TASK)
+            return await client.fetch(submitted.task_id, Mode.IMAGE_SET, Model.WAN27)
+
+    fetched = asyncio.run(submit_then_fetch())
+    record = json.loads(fetched.sidecar.read_text())
+    assert len(fetched.images) == 2 and (record["model"], record["wan_model"]) == ("wan2.7-image", "wan2.7")
+
+
+def test_compare_with_2_7_does_not_report_prompt_rewriting_nobody_asked_for():
+    from wan26.compare import plan_compare
+
+    plan = plan_compare(ImageRequest(Mode.TEXT_TO_IMAGE, "a fox", model=Model.WAN27), ["dashscope", "runware"])
+    assert all(adjustment.field != "prompt_extend" for vendor in plan.vendors for adjustment in vendor.adjustments)

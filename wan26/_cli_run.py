@@ -60,9 +60,9 @@ async def _run(args: argparse.Namespace, printer: _Printer) -> int:
                 Mode(args.mode if args.command == "fetch" else args.command),
                 client.adapter.facts.name,
             )
-            printer.model = Model(args.model)
+            printer.model = _model(args)
             if args.command == "fetch":
-                result = await client.fetch(args.task_id, Mode(args.mode), Model(args.model), on_event=printer.show)
+                result = await client.fetch(args.task_id, Mode(args.mode), printer.model, on_event=printer.show)
             else:
                 flow = Flow.TASK if args.use_task else None
                 request = request_from(args, Mode(args.command))
@@ -79,6 +79,13 @@ async def _run(args: argparse.Namespace, printer: _Printer) -> int:
         return printer.ended_early(f"unexpected {type(error).__name__}: {error}", EXIT_PROVIDER, "InternalError")
     printer.finished(result)
     return EXIT_OK
+
+
+def _model(args: argparse.Namespace) -> Model:
+    """--model; for `fetch` without it, the model its mode implies (only 2.7 makes image sets)."""
+    if args.model is None:
+        return Model.WAN27 if args.command == "fetch" and args.mode == Mode.IMAGE_SET else Model.WAN26
+    return Model(args.model)
 
 
 def _client(args: argparse.Namespace) -> AsyncClient:

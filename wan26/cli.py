@@ -144,7 +144,7 @@ def _add_generation(commands: Any, mode: Mode, summary: str, size_help: str) -> 
         command.add_argument(
             "-n",
             type=_count,
-            default=4,
+            default=4,  # the vendor's default is 12, each one made billed: a smaller set unless asked
             help="at most this many images, 1–12; the model decides (default 4; each made is billed)",
         )
     elif mode is not Mode.INTERLEAVE:
@@ -155,7 +155,10 @@ def _add_generation(commands: Any, mode: Mode, summary: str, size_help: str) -> 
             action="store_false",
             help="send the prompt as written, without the provider's rewriting",
         )
-    command.set_defaults(n=1, prompt_extend=True, max_images=5, image=None, thinking=None, palette=None, box=None)
+    # What a mode has no option for, as request_from reads it (a default set here would override the option's).
+    command.set_defaults(prompt_extend=True, max_images=5, image=None, thinking=None, palette=None, box=None)
+    if mode is Mode.INTERLEAVE:
+        command.set_defaults(n=1)
     command.add_argument("--seed", type=int, help="0–2147483647 where the vendor takes one; default: random")
     command.add_argument("--negative", default="", metavar="TEXT", help="what to avoid (≤500 characters; not in 2.7)")
     command.add_argument("--watermark", action="store_true", help="add the provider's 'AI generated' mark")
@@ -218,7 +221,9 @@ def _add_fetch(commands: Any) -> None:
         required=True,
         help="the mode the task was submitted in (the timeout message names it)",
     )
-    _add_model(fetch, Model.WAN26)
+    fetch.add_argument(
+        "--model", choices=_MODELS, help="the model the task was made with (default wan2.6; wan2.7 for image_set)"
+    )
     _add_common(fetch)
 
 

@@ -105,6 +105,7 @@ class AsyncClient:
         self, task_id: str, mode: Mode, model: Model = Model.WAN26, *, on_event: EventCallback | None = None
     ) -> GenerationResult:
         """Wait for an already submitted task (say, one that outlived a deadline) and save its result."""
+        self.adapter.facts.checked_limits(model, mode)  # a mode or model this vendor lacks made no task here
         run = Run(self._ctx, ImageRequest(mode, prompt="", model=model), Flow.TASK)
         self.run_dir = run.folder.path
         return await _finish(run.fetch_events(task_id), on_event)

@@ -60,6 +60,7 @@ class ModeLimits:
     palette: Range | None = None  # how many colours a palette may have; None: no palette here
     boxes_per_image: int = 0  # edit regions per reference image; 0: no box edits here
     n_is_most: bool = False  # n is a maximum: the model decides how many images it makes (image sets)
+    direct_only: bool = False  # the vendor's task flow cannot tell when this mode's output is complete
 
 
 def violations(request: ImageRequest, limits: ModeLimits) -> list[Violation]:

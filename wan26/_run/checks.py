@@ -8,19 +8,32 @@ from pathlib import Path
 
 from wan26.errors import ConfigError, InvalidRequest, Violation
 from wan26.images import ImageRules, PreparedImage, prepare_images
-from wan26.limits import ModeLimits, mode_limits_for, violations, with_default_size
-from wan26.providers._base import Adapter, WireRequest, flows_of
+from wan26.limits import ModeLimits, violations, with_default_size
+from wan26.providers._base import Adapter, Credentials, WireRequest, flows_of
 from wan26.storage import RunFolder
-from wan26.types import Box, Flow, ImageRequest
+from wan26.types import Box, Flow, ImageRequest, Model
 
 
 def mode_limits(adapter: Adapter, request: ImageRequest, flow: Flow) -> ModeLimits:
     """The vendor's limits for this mode, or InvalidRequest when it lacks the mode or the flow."""
-    facts, offer = adapter.facts, adapter.facts.offer(request.model)
-    limits = mode_limits_for(offer.limits if offer else None, request.mode, facts.name, request.model)
+    facts = adapter.facts
+    limits = facts.checked_limits(request.model, request.mode)
     if flow not in flows_of(adapter):
         raise InvalidRequest([Violation("flow", f"{facts.name} does not offer the {flow} flow")])
+    if flow is Flow.TASK and limits.direct_only:
+        message = f"{facts.name} runs {request.mode} with {request.model.label} as one direct call only"
+        raise InvalidRequest([Violation("flow", message)])
     return limits
+
+
+def check_region(adapter: Adapter, creds: Credentials, model: Model) -> None:
+    """InvalidRequest when the key's region does not serve `model` (DashScope has 2.7 in two of three)."""
+    facts = adapter.facts
+    region = facts.unserved_region(model, creds.base_url)
+    if region is not None and facts.regions is not None:
+        served = ", ".join(sorted(facts.offers[model].regions or ()))
+        message = f"{model.label} is not served in the {region} region ({facts.regions.env}); use {served}"
+        raise InvalidRequest([Violation("model", message)])
 
 
 async def wire_request(request: ImageRequest, limits: ModeLimits, rules: ImageRules) -> WireRequest:

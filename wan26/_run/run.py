@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import UTC, datetime
 
-from wan26._run.checks import check_output_folder, mode_limits, wire_request
+from wan26._run.checks import check_output_folder, check_region, mode_limits, wire_request
 from wan26._run.collect import OutputLog, collected
 from wan26._run.context import RunContext
 from wan26._run.downloads import Downloads
@@ -34,6 +34,7 @@ class Run:
 
     async def events(self) -> AsyncGenerator[Event, None]:
         limits = mode_limits(self.ctx.adapter, self.request, self.flow)
+        check_region(self.ctx.adapter, self.ctx.creds, self.request.model)
         yield Progress(Phase.PREPARING, "Preparing reference images" if self.request.images else "Checking the request")
         self.wire = await wire_request(self.request, limits, self.ctx.adapter.facts.image_rules_of(self.request.model))
         self.request = self.wire.request  # with the vendor's default size where none was given

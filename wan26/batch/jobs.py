@@ -18,7 +18,7 @@ from typing import TypeVar, cast
 from wan26.batch import fields
 from wan26.errors import InvalidRequest, Violation
 from wan26.images import ImageRules, is_web_url, size_problems
-from wan26.limits import mode_limits_for, violations, with_default_size
+from wan26.limits import violations, with_default_size
 from wan26.providers import PROVIDERS
 from wan26.types import ImageRequest, Mode, Model, ProviderName, Size, SizeTier
 
@@ -249,9 +249,8 @@ def check_row(row: JobRow) -> list[Violation]:
     """Everything the vendor would refuse, found before sending: limits, and each reference image's
     form and file (read from its header only; the run prepares it fully)."""
     facts, model = PROVIDERS[row.provider].facts, row.request.model
-    offer = facts.offer(model)
     try:
-        limits = mode_limits_for(offer.limits if offer else None, row.request.mode, facts.name, model)
+        limits = facts.checked_limits(model, row.request.mode)
     except InvalidRequest as refused:
         return list(refused.violations)
     request = with_default_size(row.request, limits)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wan26.batch.jobs import JobRow, Jobs
+from wan26.limits import ModeLimits
 from wan26.pricing import Estimate, estimate
 from wan26.providers import PROVIDERS, Adapter, flows_of
 from wan26.types import Flow
@@ -60,15 +61,19 @@ def make_plan(jobs: Jobs) -> Plan:
 def _planned(row: JobRow) -> PlannedRow:
     adapter = PROVIDERS[row.provider]
     return PlannedRow(
-        row, preferred_flow(adapter), estimate(adapter.facts.price_of(row.request.model), row.request), row_hash(row)
+        row,
+        preferred_flow(adapter, adapter.facts.mode_limits(row.request)),
+        estimate(adapter.facts.price_of(row.request.model), row.request),
+        row_hash(row),
     )
 
 
-def preferred_flow(adapter: Adapter) -> Flow:
-    """The task flow wherever the vendor has one. Its task id outlives this process: a row cut off
-    after its task was accepted (Ctrl-C, a crash, a reboot) is fetched on the next run instead of
-    being sent again and paid twice. A direct call cut off leaves nothing to fetch."""
-    return Flow.TASK if Flow.TASK in flows_of(adapter) else adapter.facts.default_flow
+def preferred_flow(adapter: Adapter, limits: ModeLimits | None = None) -> Flow:
+    """The task flow wherever the vendor has one (for the row's mode: `limits`). Its task id outlives
+    this process: a row cut off after its task was accepted (Ctrl-C, a crash, a reboot) is fetched on
+    the next run instead of being sent again and paid twice. A direct call cut off leaves nothing to fetch."""
+    has_tasks = Flow.TASK in flows_of(adapter) and not (limits is not None and limits.direct_only)
+    return Flow.TASK if has_tasks else adapter.facts.default_flow
 
 
 def row_hash(row: JobRow) -> str:

@@ -350,7 +350,9 @@ class BatchRun:
     async def _fetch(self, lane: _Lane, item: _Item) -> None:
         record = self._records[item.row.number]
         try:
-            result = await lane.client.fetch(record.task_id or "", Mode(record.mode))
+            # The row's own request names the model: the journal's record was made from it.
+            model = item.row.job.request.model
+            result = await lane.client.fetch(record.task_id or "", Mode(record.mode), model)
         except Exception as error:  # noqa: BLE001 (as in _send)
             self._failed(lane, item, error)
         else:

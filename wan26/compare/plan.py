@@ -17,7 +17,7 @@ from wan26.compare.fit import nearest_size
 from wan26.errors import ConfigError, InvalidRequest, Violation
 from wan26.limits import ModeLimits, violations
 from wan26.providers import PROVIDERS, ProviderFacts, get_adapter
-from wan26.types import ImageRequest, Size, SizeSpec
+from wan26.types import ImageRequest, Model, Size, SizeSpec
 
 NOT_OFFERED = "this vendor takes no such option"
 
@@ -143,7 +143,13 @@ _OPTIONS = (
         lambda r: r.negative_prompt,
         lambda r: replace(r, negative_prompt=""),
     ),
-    _Option("prompt_extend", lambda lim: lim.prompt_extend, lambda r: r.prompt_extend, lambda r: r),
+    # Only 2.6 has prompt rewriting: a 2.7 request's default True asks for nothing.
+    _Option(
+        "prompt_extend",
+        lambda lim: lim.prompt_extend,
+        lambda r: r.prompt_extend and r.model is Model.WAN26,
+        lambda r: r,
+    ),
     _Option("watermark", lambda lim: lim.watermark, lambda r: r.watermark, lambda r: replace(r, watermark=False)),
 )
 

@@ -22,7 +22,7 @@ from typing import Any, Protocol, cast, runtime_checkable
 from wan26._sse import SSEEvent
 from wan26.errors import ConfigError, ProviderError
 from wan26.images import ImageRules, PreparedImage
-from wan26.limits import ModeLimits
+from wan26.limits import ModeLimits, mode_limits_for
 from wan26.pricing import Price
 from wan26.types import Box, Flow, ImageRequest, Mode, Model, Size
 
@@ -151,6 +151,7 @@ class ModelOffer:
     recommended_sizes: Mapping[Mode, tuple[Size, ...]]
     image_rules: ImageRules
     price: Price
+    regions: frozenset[str] | None = None  # of the vendor's `Regions`, those that serve this model; None: all
 
     def __post_init__(self) -> None:
         # Read-only all the way down: one caller cannot change a vendor's limits for every other caller.
@@ -192,6 +193,11 @@ class ProviderFacts:
         """What `request`'s model and mode accept here; None when this vendor does not offer them."""
         return self.limits_of(request.model).get(request.mode)
 
+    def checked_limits(self, model: Model, mode: Mode) -> ModeLimits:
+        """What `mode` of `model` accepts here, or `InvalidRequest` naming the model or mode it lacks."""
+        offer = self.offers.get(model)
+        return mode_limits_for(offer.limits if offer else None, mode, self.name, model)
+
     def price_of(self, model: Model = Model.WAN26) -> Price:
         offer = self.offers.get(model)
         return offer.price if offer is not None else Price(None, f"{self.title} does not serve {model.label}")
@@ -200,6 +206,15 @@ class ProviderFacts:
         """What `model` takes as a reference here (2.6's where the vendor does not serve it: nothing is sent then)."""
         offer = self.offers.get(model) or self.offers[Model.WAN26]
         return offer.image_rules
+
+    def unserved_region(self, model: Model, base_url: str) -> str | None:
+        """The region `base_url` is the host of, when it does not serve `model` (None: it does, or the
+        URL is not one of the vendor's region hosts, such as a workspace host or a proxy)."""
+        offer = self.offers.get(model)
+        if self.regions is None or offer is None or offer.regions is None:
+            return None
+        here = next((name for name, url in self.regions.base_urls.items() if url == base_url.rstrip("/")), None)
+        return here if here is not None and here not in offer.regions else None
 
     def model_id(self, model: Model, mode: Mode) -> str:
         """The id sent for `model` in `mode` (the vendor serves them: the request was checked)."""

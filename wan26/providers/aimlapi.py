@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from wan26.errors import ProtocolError, ProviderError
-from wan26.images import DASHSCOPE_IMAGE_RULES, WAN27_IMAGE_RULES
+from wan26.images import DASHSCOPE_IMAGE_RULES
 from wan26.limits import ModeLimits, Range
 from wan26.pricing import Price
 from wan26.providers import _aimlapi_errors
@@ -54,11 +54,20 @@ _SIZES = (Size(1280, 1280), Size(1024, 768), Size(768, 1024), Size(1152, 768), S
 RECOMMENDED_SIZES = {Mode.TEXT_TO_IMAGE: _SIZES, Mode.EDIT: _SIZES}
 # [D] The 2.7 pages' enum spells the ids with dashes, their code samples with "wan2.7": the enum is the schema.
 MODEL_27, MODEL_27_PRO = "alibaba/wan-2-7-image", "alibaba/wan-2-7-image-pro"
-# [?] The 2.7 schemas are 2.6's with the name changed: their limits are taken as they are, less the
-# negative prompt and prompt rewriting, which 2.7 itself lacks (so neither is sent).
+# [?] The 2.7 schemas are 2.6's with the name changed: their limits are taken as they are, less what
+# 2.7 itself lacks or refuses: a negative prompt, prompt rewriting (neither is sent), and fewer than
+# 768² pixels (https://help.aliyun.com/zh/model-studio/wan-image-generation-and-editing-api-reference).
 LIMITS_27 = {
-    mode: replace(limits, prompt_extend=False, negative_prompt=False, negative_max=0) for mode, limits in LIMITS.items()
+    mode: replace(
+        limits, prompt_extend=False, negative_prompt=False, negative_max=0, pixels=Range(768 * 768, 1440 * 1440)
+    )
+    for mode, limits in LIMITS.items()
 }
+RECOMMENDED_SIZES_27 = {
+    mode: tuple(s for s in sizes if s.pixels >= 768 * 768) for mode, sizes in RECOMMENDED_SIZES.items()
+}
+# Alibaba's 8:1 for references; the schema, a 2.6 copy, keeps 2.6's 10 MB.
+_IMAGE_RULES_27 = replace(DASHSCOPE_IMAGE_RULES, max_ratio=8)
 
 
 FACTS = ProviderFacts(
@@ -79,15 +88,15 @@ FACTS = ProviderFacts(
         Model.WAN27: ModelOffer(
             ids=dict.fromkeys(LIMITS_27, MODEL_27),
             limits=LIMITS_27,
-            recommended_sizes=RECOMMENDED_SIZES,
-            image_rules=WAN27_IMAGE_RULES,
+            recommended_sizes=RECOMMENDED_SIZES_27,
+            image_rules=_IMAGE_RULES_27,
             price=Price(0.039, "AI/ML API's example charge per image"),
         ),
         Model.WAN27_PRO: ModelOffer(
             ids=dict.fromkeys(LIMITS_27, MODEL_27_PRO),
             limits=LIMITS_27,
-            recommended_sizes=RECOMMENDED_SIZES,
-            image_rules=WAN27_IMAGE_RULES,
+            recommended_sizes=RECOMMENDED_SIZES_27,
+            image_rules=_IMAGE_RULES_27,
             price=Price(0.0975, "AI/ML API's example charge per image"),
         ),
     },

@@ -53,6 +53,9 @@ REGION_BASE_URLS = {
 _DIRECT_PATH = "/services/aigc/multimodal-generation/generation"
 _SUBMIT_PATH = "/services/aigc/image-generation/generation"
 _MODELS = {Mode.TEXT_TO_IMAGE: "wan2.6-t2i", Mode.EDIT: "wan2.6-image", Mode.INTERLEAVE: "wan2.6-image"}
+# 2.7 is served in Singapore and Beijing only: the 2.7 API reference lists those hosts, and the pricing
+# page's Virginia table has no 2.7 (https://help.aliyun.com/zh/model-studio/model-pricing).
+_WAN27_REGIONS = frozenset({"intl", "cn"})
 # One model per tier does every 2.7 mode (2.7 API reference, see _wan27).
 _MODELS_27, _MODELS_27_PRO = (
     dict.fromkeys(_wan27.LIMITS, "wan2.7-image"),
@@ -145,6 +148,7 @@ FACTS = ProviderFacts(
             recommended_sizes=_wan27.RECOMMENDED_SIZES,
             image_rules=WAN27_IMAGE_RULES,
             price=Price(0.03, "Singapore list price 0.220177 CNY; 0.20 CNY in Beijing"),
+            regions=_WAN27_REGIONS,
         ),
         Model.WAN27_PRO: ModelOffer(
             ids=_MODELS_27_PRO,
@@ -152,6 +156,7 @@ FACTS = ProviderFacts(
             recommended_sizes=_wan27.PRO_RECOMMENDED_SIZES,
             image_rules=WAN27_IMAGE_RULES,
             price=Price(0.075, "Singapore list price 0.562065 CNY; 0.50 CNY in Beijing"),
+            regions=_WAN27_REGIONS,
         ),
     },
     # Direct: it answers as soon as the images exist and streams interleave (README, "Flows").

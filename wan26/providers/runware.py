@@ -16,12 +16,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import replace
-from fractions import Fraction
 
 from wan26.errors import ConfigError, ProtocolError, ProviderError
-from wan26.images import DASHSCOPE_IMAGE_RULES, WAN27_IMAGE_RULES
+from wan26.images import DASHSCOPE_IMAGE_RULES
 from wan26.limits import ModeLimits, Range
 from wan26.pricing import Price
+from wan26.providers import _wan27
 from wan26.providers._base import (
     Credentials,
     HttpCall,
@@ -75,36 +75,30 @@ RECOMMENDED_SIZES = {
     Mode.EDIT: (Size(1280, 1280), Size(1024, 768), Size(768, 1024), Size(1536, 1024), Size(1024, 1536)),
 }
 
-# 2.7 (schemas): positivePrompt ≤ 3000; width and height required, 768–2048 in steps of 16 (pro text
-# to image 768–4096; pro with references 2048 at most); 1–9 references; a seed; settings.thinking,
-# .sequential, .colorPalette (not with sequential), .editRegions (≤ 2 per image). No negativePrompt
-# and no promptExtend. Alibaba's own limits hold under Runware's: n 1–4, or up to 12 in a set [?: the
-# schema's numberResults allows 20 and does not say how it maps to a set's size; we send n there].
-_WAN27 = ModeLimits(
-    prompt_max=3000,
-    negative_max=0,
-    negative_prompt=False,
-    prompt_extend=False,
-    pixels=Range(768 * 768, 2048 * 2048),
-    side=Range(768, 2048),
-    ratio_max=Fraction(8),  # Alibaba's; the sides bound it harder here (2048:768)
-    images=Range(0, 0),
-    n=Range(1, 4),
-    default_size=Size(2048, 2048),
-    watermark=False,  # Runware has its own watermark feature, not Alibaba's flag
-    palette=Range(3, 10),
-)
-LIMITS_27 = {
-    Mode.TEXT_TO_IMAGE: replace(_WAN27, thinking=True),
-    Mode.EDIT: replace(_WAN27, images=Range(1, 9), boxes_per_image=2),
-    Mode.IMAGE_SET: replace(_WAN27, images=Range(0, 9), n=Range(1, 12), n_is_most=True, palette=None),
-}
-LIMITS_27_PRO = {
-    **LIMITS_27,
-    Mode.TEXT_TO_IMAGE: replace(
-        LIMITS_27[Mode.TEXT_TO_IMAGE], side=Range(768, 4096), pixels=Range(768 * 768, 4096 * 4096)
-    ),
-}
+
+# 2.7 (schemas): Alibaba's modes and options (_wan27), under Runware's own bounds: positivePrompt ≤
+# 3000; width and height required, each 768–2048 in steps of 16 (pro text to image 768–4096; pro with
+# references 2048 at most), so no tiers; a seed; settings.thinking, .sequential, .colorPalette (not
+# with sequential), .editRegions (≤ 2 per image). No negativePrompt and no promptExtend. [?] The
+# schema's numberResults allows 20 and does not say how it maps to a set's size; we send n there.
+def _runware_27(limits: ModeLimits, longest_side: int = 2048) -> ModeLimits:
+    return replace(
+        limits,
+        prompt_max=3000,
+        side=Range(768, longest_side),  # bounds the ratio harder than Alibaba's 8:1 (2048:768)
+        size_tiers=frozenset(),
+        default_size=Size(2048, 2048),
+        watermark=False,  # Runware has its own watermark feature, not Alibaba's flag
+    )
+
+
+LIMITS_27 = {mode: _runware_27(limits) for mode, limits in _wan27.LIMITS.items()}
+# [?] An async set's images arrive one by one, and nothing says how many a set will have: polling
+# could stop before the last is made (and billed). Sets go as one sync call, which answers with all.
+LIMITS_27[Mode.IMAGE_SET] = replace(LIMITS_27[Mode.IMAGE_SET], direct_only=True)
+LIMITS_27_PRO = {**LIMITS_27, Mode.TEXT_TO_IMAGE: _runware_27(_wan27.PRO_LIMITS[Mode.TEXT_TO_IMAGE], 4096)}
+# Alibaba's 8:1 for references; [?] no byte limit is documented, so 2.6's 10 MB rather than 2.7's 20.
+_IMAGE_RULES_27 = replace(DASHSCOPE_IMAGE_RULES, max_ratio=8)
 _SIZES_27 = (Size(2048, 2048), Size(2048, 1152), Size(1152, 2048), Size(2048, 1536), Size(1536, 2048))
 RECOMMENDED_SIZES_27 = dict.fromkeys(LIMITS_27, _SIZES_27)
 RECOMMENDED_SIZES_27_PRO = {**RECOMMENDED_SIZES_27, Mode.TEXT_TO_IMAGE: (Size(4096, 4096), *_SIZES_27)}
@@ -130,14 +124,14 @@ FACTS = ProviderFacts(
             ids=dict.fromkeys(Mode, MODEL_27),
             limits=LIMITS_27,
             recommended_sizes=RECOMMENDED_SIZES_27,
-            image_rules=WAN27_IMAGE_RULES,
+            image_rules=_IMAGE_RULES_27,
             price=Price(0.03, "Runware's price for every 2.7 task type"),
         ),
         Model.WAN27_PRO: ModelOffer(
             ids=dict.fromkeys(Mode, MODEL_27_PRO),
             limits=LIMITS_27_PRO,
             recommended_sizes=RECOMMENDED_SIZES_27_PRO,
-            image_rules=WAN27_IMAGE_RULES,
+            image_rules=_IMAGE_RULES_27,
             price=Price(0.075, "Runware's price for every 2.7 Pro task type"),
         ),
     },

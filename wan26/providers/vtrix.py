@@ -18,7 +18,7 @@ from dataclasses import replace
 from urllib.parse import quote
 
 from wan26.errors import ProtocolError, ProviderError
-from wan26.images import DASHSCOPE_IMAGE_RULES, WAN27_IMAGE_RULES
+from wan26.images import DASHSCOPE_IMAGE_RULES
 from wan26.pricing import Price
 from wan26.providers import _vtrix_errors, _wan27
 from wan26.providers._base import (
@@ -71,6 +71,8 @@ RECOMMENDED_SIZES = {
 # so no box edits and no image sets here. [?] The ids are the skills' (wan27_image, wan27_image_pro);
 # the doc page also names wan27_image_intl.
 _MODES_27 = (Mode.TEXT_TO_IMAGE, Mode.EDIT)
+# Alibaba's 8:1 for references; [?] the gateway's own body limit is undocumented, so 2.6's 10 MB.
+_IMAGE_RULES_27 = replace(DASHSCOPE_IMAGE_RULES, max_ratio=8)
 LIMITS_27 = {mode: replace(_wan27.LIMITS[mode], boxes_per_image=0) for mode in _MODES_27}
 LIMITS_27_PRO = {mode: replace(_wan27.PRO_LIMITS[mode], boxes_per_image=0) for mode in _MODES_27}
 
@@ -94,14 +96,14 @@ FACTS = ProviderFacts(
             ids=dict.fromkeys(_MODES_27, "wan27_image"),
             limits=LIMITS_27,
             recommended_sizes={mode: _wan27.RECOMMENDED_SIZES[mode] for mode in _MODES_27},
-            image_rules=WAN27_IMAGE_RULES,
+            image_rules=_IMAGE_RULES_27,
             price=Price(None, "Vtrix publishes no price for wan27_image; the charge is shown after the run"),
         ),
         Model.WAN27_PRO: ModelOffer(
             ids=dict.fromkeys(_MODES_27, "wan27_image_pro"),
             limits=LIMITS_27_PRO,
             recommended_sizes={mode: _wan27.PRO_RECOMMENDED_SIZES[mode] for mode in _MODES_27},
-            image_rules=WAN27_IMAGE_RULES,
+            image_rules=_IMAGE_RULES_27,
             price=Price(None, "Vtrix publishes no price for wan27_image_pro; the charge is shown after the run"),
         ),
     },
