@@ -12,6 +12,7 @@ event stream. Nothing in-process: whatever these calls can do, any visitor can.
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 import uuid
@@ -58,9 +59,19 @@ class Visitor:
         [found] = [d for d in self.config["dependencies"] if [component, event] in d["targets"]]
         return found | {"trigger": component}
 
-    def join(self, elem_id: str, event: str, data: list) -> str:
+    def loaded(self, storage_key: str) -> dict:
+        """The page-load event that reads the browser's storage entry `storage_key` (a gr.BrowserState)."""
+        [store] = [c["id"] for c in self.config["components"] if c.get("props", {}).get("storage_key") == storage_key]
+        [found] = [
+            d
+            for d in self.config["dependencies"]
+            if any(event == "load" for _, event in d["targets"]) and d["inputs"] == [store]
+        ]
+        return found | {"trigger": None}
+
+    def join(self, elem_id: str, event: str, data: list, dependency: dict | None = None) -> str:
         """Put the event in the queue for this session; its id (its messages come on the session's stream)."""
-        dependency = self.dependency(elem_id, event)
+        dependency = dependency or self.dependency(elem_id, event)
         body = {"data": data, "fn_index": dependency["id"], "session_hash": self.session, "event_data": None}
         answer = self.http.post("gradio_api/queue/join", json=body | {"trigger_id": dependency["trigger"]})
         answer.raise_for_status()
@@ -86,7 +97,7 @@ class Visitor:
         """Each state of the outputs the event showed (a generator's yields, then its result). Gradio
         streams a generator's later yields as diffs against the one before: they are applied here."""
         shown: list[list] = []
-        for message in list(self.messages.get(event_id, [])):
+        for message in copy.deepcopy(list(self.messages.get(event_id, []))):  # patched in place: read again later
             data = (message.get("output") or {}).get("data")
             if message.get("msg") == "process_completed" and data is not None:
                 shown.append(data)
@@ -131,11 +142,17 @@ class Visitor:
 
     @staticmethod
     def inputs(
-        jobs: dict | None, images: list[dict] | None = None, provider: str = "dashscope", max_cost: str = ""
+        jobs: dict | None,
+        images: list[dict] | None = None,
+        provider: str = "dashscope",
+        max_cost: str = "",
+        held: object = None,
     ) -> list:
         """The tab's inputs in order: jobs file, images, the vendor picker, the session's keys
-        (server-side state: whatever a visitor sends there is not used), and the most to spend."""
-        return [jobs, images or None, provider, {"dashscope": "sent-by-the-visitor-as-state"}, max_cost]
+        (server-side state: whatever a visitor sends there is not used), the most to spend, and the
+        batch ids the browser keeps (a gr.BrowserState: the browser sends whatever it holds)."""
+        keys = {"dashscope": "sent-by-the-visitor-as-state"}
+        return [jobs, images or None, provider, keys, max_cost, [] if held is None else held]
 
 
 def patched(value, diff):

@@ -67,7 +67,7 @@ def test_a_batch_across_two_vendors_saves_every_image_and_zips_them_with_the_ind
         updates = visitor.updates(event)
     status, _, gallery, download, *_ = final
     assert "Batch done" in status and "6 of 6 row(s)" in status and "8 image(s)" in status, status
-    assert len(gallery) == 8
+    assert len(gallery["value"]) == 8 and gallery["visible"] is True
     assert any(re.search(r"\d / 6 rows", str(update[0])) for update in updates), updates  # progress while it ran
     [folder] = set(batch_folders(output_dir)) - before
     assert re.fullmatch(r"batch-\d{8}-\d{6}-[0-9a-f]{32}", folder.name)
@@ -105,7 +105,7 @@ def test_stop_lets_the_rows_under_way_finish_and_sends_no_row_twice(batch_app, v
             time.sleep(0.05)
         held = len(dashscope.tasks) + len(runware.tasks)
         assert held >= 4
-        stopped = visitor.call("batch-stop", "click", [])
+        stopped = visitor.call("batch-stop", "click", [[]])
         assert stopped["success"]
         time.sleep(1.0)  # Stop has reached the batch: nothing new starts
         in_flight = len(dashscope.generation_requests()) + len(runware.generation_requests())
@@ -117,7 +117,7 @@ def test_stop_lets_the_rows_under_way_finish_and_sends_no_row_twice(batch_app, v
         final = output(visitor.result(event))
         shown = [str(update[0]) for update in visitor.updates(event)]
     assert any("Stopping" in line for line in shown), shown  # said where Run is, while the rows under way end
-    status, _, gallery, download, run_button, _ = final
+    status, _, gallery, download, run_button, _, _ = final
     [folder] = set(batch_folders(output_dir)) - before
     records = read_records(folder)
     done = [record for record in records if record.status is RowStatus.DONE]
@@ -129,7 +129,7 @@ def test_stop_lets_the_rows_under_way_finish_and_sends_no_row_twice(batch_app, v
     for record in records:  # sent once if it ran, never if it did not
         assert sent(f"catalogue item {record.number:02d}", dashscope, runware) == (record in done)
     assert all((folder / name).is_file() for record in done for name in record.files)
-    assert len(gallery) == sum(len(record.files) for record in done)
+    assert len(gallery["value"]) == sum(len(record.files) for record in done)
     assert download["visible"] is True and run_button["interactive"] is True
     assert json.dumps(final).count("Traceback") == 0
 

@@ -211,3 +211,61 @@ def test_on_a_space_the_visitor_is_asked_for_their_key_and_the_verdict_follows_i
         assert len(dashscope_fake.generation_requests()) == 2
     finally:
         context.close()
+
+
+def test_after_a_reload_the_batch_is_followed_stopped_and_its_end_shown_again(
+    browser,  # noqa: F811
+    served,
+    dashscope_fake,
+    tmp_path,
+):
+    """The page keeps its batch's id in the browser: reloaded, it follows the batch where it is,
+    Stop works; reloaded after the end, it shows how it ended, its images and its zip."""
+    dashscope_fake.task_script = list(HELD)
+    context, page = visit(browser, served, 1280, 720)
+    status, gallery = page.locator("#batch-status"), page.locator("#batch-gallery img")
+    try:
+        upload(page, *jobs_files(tmp_path, 12))
+        expect(page.locator("#batch-run")).to_be_enabled(timeout=WAIT_MS)
+        page.locator("#batch-run").click()
+        expect(status).to_contain_text("0 / 12 rows", timeout=WAIT_MS)
+        release(dashscope_fake, 1)
+        expect(gallery).to_have_count(1, timeout=WAIT_MS)
+
+        reload_batch(page)
+        expect(status).to_contain_text("Your latest batch", timeout=WAIT_MS)
+        expect(status).to_contain_text("products.csv")
+        expect(status).to_contain_text("1 / 12 rows")
+        expect(gallery).to_have_count(1)
+        expect(page.locator("#batch-stop")).to_be_enabled()
+        expect(page.locator("#batch-run")).to_be_disabled()
+        on_first_screen(page, "#batch-status", 720)
+        page.screenshot(path="/tmp/reload-running.png")
+        release(dashscope_fake, 2)  # the progress goes on in the reloaded page
+        expect(status).to_contain_text("2 / 12 rows", timeout=WAIT_MS)
+        expect(gallery).to_have_count(2)
+        page.locator("#batch-stop").click()
+        expect(status).to_contain_text("Stopping", timeout=WAIT_MS)
+        dashscope_fake.task_script = list(QUICK)
+        release(dashscope_fake)  # the rows under way finish
+        expect(status).to_contain_text("Stopped", timeout=WAIT_MS)
+        done = gallery.count()
+
+        reload_batch(page)
+        expect(status).to_contain_text("Stopped", timeout=WAIT_MS)
+        expect(status).to_contain_text("Your latest batch")
+        expect(gallery).to_have_count(done)
+        expect(page.locator("#batch-download")).to_be_visible()
+        page.screenshot(path="/tmp/reload-ended.png")
+        with page.expect_download() as downloading:
+            page.locator("#batch-download").click()
+        archive = zipfile.ZipFile(io.BytesIO(Path(downloading.value.path()).read_bytes()))
+        assert sum(name.endswith(".png") and "/inputs/" not in name for name in archive.namelist()) == done
+    finally:
+        context.close()
+
+
+def reload_batch(page) -> None:
+    page.reload()
+    expect(page.locator("#text_to_image-prompt textarea")).to_be_visible(timeout=WAIT_MS)
+    open_batch(page)

@@ -359,6 +359,8 @@ def test_a_live_batch_registry_holds_one_batch_a_session_and_at_most_its_most():
     live = LiveBatches(most=1)
 
     class Started:
+        id, ended = "batch-20261130-101500-" + "a" * 32, False
+
         def start(self, on_end):
             self.on_end = on_end
 
@@ -371,6 +373,7 @@ def test_a_live_batch_registry_holds_one_batch_a_session_and_at_most_its_most():
     live.start("a", batch)  # type: ignore[arg-type]
     live.release("a")  # a batch started keeps its place
     assert live.of("a") is batch
+    batch.ended = True
     batch.on_end()
     assert live.of("a") is None
     live.claim("b")
@@ -390,7 +393,7 @@ def test_the_view_shows_every_image_saved_in_row_order_and_says_when_it_stops(tm
     for name in ("r1.png", "r2a.png", "r2b.png", "r3.png"):
         png(tmp_path / name, (64, 64))
     records = [RowRecord(n, n + 1, "h", "dashscope", "text_to_image") for n in (1, 2, 3)]
-    live = SimpleNamespace(folder=tmp_path, stopping=False, run=SimpleNamespace(records=records))
+    live = SimpleNamespace(folder=tmp_path, stopping=False, records=records)
     view = BatchView(live, Lang.EN)  # type: ignore[arg-type]
     tally = Tally(3, 1, 1, 0, 0, 0, 1, 3, 0.09, 0.12, None, None)
     ended = [

@@ -7,19 +7,24 @@ the uploads it runs from; and the zip a visitor downloads. Pure: no gradio.
         <run folders> one per row (images and run.json), index.csv, index.jsonl, index.html
         journal.sqlite, .journal.lock   the batch's own bookkeeping, left out of the zip
 
-A batch folder's name never has a run folder's shape, so History does not list it.
+A batch folder's name never has a run folder's shape, so History does not list it. It is also the
+batch's id: the page that started a batch keeps it in its browser (a gr.BrowserState) to find the
+batch again after a reload, so every name a browser sends is checked here before any file is touched.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import zipfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import TypeGuard
 
+from wan26.batch.jobs import SUFFIXES
 from wan26.batch.journal import JOURNAL_NAME, LOCK_NAME
 from wan26.ui.batch_upload import Uploads
 from wan26.ui.shown import SHOWN_DIR
@@ -28,6 +33,10 @@ INPUTS = "inputs"
 PREFIX = "batch-"
 # The journal (and SQLite's files beside it) says nothing the index does not; a partial file is a write cut short.
 _LEFT_OUT = (JOURNAL_NAME, f"{JOURNAL_NAME}-wal", f"{JOURNAL_NAME}-shm", f"{JOURNAL_NAME}-journal", LOCK_NAME)
+# Exactly what `new_folder` makes: no separator, no dot, nothing a browser could add to reach elsewhere.
+BATCH_ID = re.compile(r"batch-[0-9]{8}-[0-9]{6}-[0-9a-f]{32}", re.ASCII)
+KEPT_IDS = 20  # the newest batch ids a browser keeps; the tab shows the newest
+READ_IDS = 100  # of a list a browser sends, the most looked at (a stranger may send a huge one)
 _COMPRESSED = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp"})  # stored as they are: deflate gains nothing
 
 
@@ -37,6 +46,41 @@ def new_folder(output_dir: Path, now: datetime | None = None) -> Path:
     folder = output_dir / f"{PREFIX}{stamp}-{secrets.token_hex(16)}"
     folder.mkdir(parents=True)
     return folder
+
+
+def batch_id_is_valid(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and BATCH_ID.fullmatch(value) is not None
+
+
+def kept_ids(value: object, new: object = None) -> list[str]:
+    """The batch ids in a list sent by a browser, `new` first, then newest first (an id starts with
+    its time), at most KEPT_IDS; anything else dropped."""
+    given = value[:READ_IDS] if isinstance(value, list) else []
+    first = [new] if batch_id_is_valid(new) else []
+    valid = {item for item in given if batch_id_is_valid(item)} - set(first)
+    return (first + sorted(valid, reverse=True))[:KEPT_IDS]
+
+
+def held_folder(output_dir: Path, batch_id: object) -> Path | None:
+    """The folder of `batch_id` if it is a well-formed id of a batch folder directly under `output_dir`
+    (not a link); None otherwise. The id's shape is checked before the file system is asked."""
+    if not batch_id_is_valid(batch_id):
+        return None
+    folder = output_dir / batch_id
+    try:
+        real = folder.is_dir() and not folder.is_symlink() and folder.resolve().parent == output_dir.resolve()
+    except OSError:
+        return None
+    return folder if real else None
+
+
+def jobs_name(folder: Path) -> str:
+    """The name of the jobs file the batch ran from (its copy in `inputs/`), or "" if none is there."""
+    try:
+        names = sorted(path.name for path in (folder / INPUTS).iterdir() if path.suffix.lower() in SUFFIXES)
+    except OSError:
+        return ""
+    return names[0] if names else ""
 
 
 def stage(given: Uploads, images: dict[str, Path], folder: Path) -> Uploads:

@@ -2,30 +2,37 @@
 before anything runs, run it with progress and a growing gallery, stop it politely, download the
 batch folder as a zip.
 
-Its events are private (no API endpoint, no MCP tool). A batch's folder name reaches no page: it
-lives in this tab's registry of running batches, by the session that started it, and the zip is
-handed to that session's page alone. Checking a file is a preview; Run checks it all again, from
-the same uploads, before anything is copied or sent.
+Its events are private (no API endpoint, no MCP tool). A batch's folder name (128 random bits) is
+its id, and reaches one page only: the one that started it, which keeps it in its browser (a
+gr.BrowserState, made at the page's top level) so that after a reload the page finds its batch
+again: followed while it runs (and stopped, by that id), or how it ended, its images and its zip.
+Every id a browser sends is checked for its exact shape before anything is looked up; one that
+names no batch of the output folder shows nothing. Checking a file is a preview; Run checks it all
+again, from the same uploads, before anything is copied or sent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import shutil
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from wan26.batch import BatchRun, Defaults, Jobs, JobsFileError, Journal, Plan, RunOptions, make_plan
+from wan26.batch import BatchEnded, BatchRun, Defaults, Jobs, JobsFileError, Journal, Plan, RunOptions, make_plan
+from wan26.errors import ConfigError
 from wan26.providers import PROVIDERS, get_adapter
 from wan26.types import ProviderName
-from wan26.ui.batch_folder import new_folder, stage
+from wan26.ui.batch_folder import jobs_name, kept_ids, new_folder, stage
 from wan26.ui.batch_keys import BatchRules, OwnerLimits, Payers, batch_clients, payers, reserved_usd
 from wan26.ui.batch_live import BusyError, Ended, LiveBatch, LiveBatches
+from wan26.ui.batch_past import Archives, PastBatch, read_past
 from wan26.ui.batch_text import (
     cap_refusal,
     key_refusals,
@@ -39,6 +46,7 @@ from wan26.ui.batch_view import BatchView
 from wan26.ui.controls import PRIVATE_NOTIFYING
 from wan26.ui.errors import unexpected_error
 from wan26.ui.i18n import I18N, Lang, batch_message, lang_of, t
+from wan26.ui.owned import browser_secret
 from wan26.ui.quiet import Quiet, with_quiet
 from wan26.ui.vendors import SessionKeys
 
@@ -46,6 +54,7 @@ if TYPE_CHECKING:  # the page builds this tab
     from wan26.ui.page import _Page
 
 JOBS_TYPES = [".csv", ".jsonl", ".ndjson"]
+STORAGE_KEY = "wan26-batches"  # the browser's localStorage entry: this browser's batch ids, newest first
 UPDATE_EVERY_S = 1.0  # at most one page update a second while events pour in; at once after a quiet moment
 # On a phone: the two uploads side by side show a file's name, not its size and download link
 # (Gradio keeps 8rem for those); three thumbnails a row; the tab's intro in smaller type. The
@@ -61,6 +70,7 @@ CSS = """
 }
 """
 Update = tuple[Any, Any, Any, Any, Any, Any]  # status, rows, gallery, download, Run, Stop
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -78,12 +88,24 @@ class Checked:
 
 
 class BatchTab:
-    """`build()` inside the page's tabs, then `wire()` once the page's own controls exist."""
+    """Made at the page's top level, where it keeps the browser's batch ids (a gr.BrowserState
+    inside a tab is read and written only once that tab has been opened); then `build()` inside the
+    page's tabs, and `wire(blocks)` once the page's own controls exist."""
 
     def __init__(self, page: _Page) -> None:
         self.page, self.settings = page, page.settings
         self.rules = BatchRules.from_env(self.settings.env)  # a wrong value stops the start
-        self.live = LiveBatches()
+        self.live, self.archives = LiveBatches(), Archives()
+        self.held: Any = gr.BrowserState([], storage_key=STORAGE_KEY, secret=self._secret())
+
+    def _secret(self) -> str | None:
+        """History's pinned secret, so the ids outlive a restart; where it cannot be kept (an output
+        folder not writable: History in `own` mode stops the start then), one for this process only."""
+        try:
+            return browser_secret(self.settings.env, self.settings.output_dir)
+        except ConfigError as error:
+            log.warning("batch ids in browsers will not outlive a restart: %s", error)
+            return None
 
     # ---- layout -------------------------------------------------------------------------------
 
@@ -144,9 +166,9 @@ class BatchTab:
             elem_id="batch-gallery",
         )
 
-    def wire(self) -> None:
+    def wire(self, blocks: gr.Blocks) -> None:
         page = self.page
-        inputs = [self.jobs, self.images, page.provider, page.session_keys, self.max_cost]
+        inputs = [self.jobs, self.images, page.provider, page.session_keys, self.max_cost, self.held]
         checked = [self.status, self.rows, self.table, self.run]
         changes = (self.jobs.change, self.images.change, page.provider.change, page.session_keys.change)
         for changed in (*changes, self.max_cost.change):
@@ -155,13 +177,16 @@ class BatchTab:
         self.run.click(
             self.start,
             inputs,
-            outputs,
+            [*outputs, self.held],
             api_visibility="private",
             show_progress="hidden",  # the status line says how far it is
             concurrency_limit=self.live.most,
             concurrency_id="batch",
         )
-        self.stop.click(self.halt, None, self.stop, **PRIVATE_NOTIFYING)
+        self.stop.click(self.halt, self.held, self.stop, **PRIVATE_NOTIFYING)
+        # Each page load finds the browser's batch again. A follower mostly waits: no limit of its own
+        # (the default lane's few places would be held for a batch's length).
+        blocks.load(self.reattach, self.held, outputs, concurrency_limit=None, **PRIVATE_NOTIFYING)
 
     # ---- checking -----------------------------------------------------------------------------
 
@@ -172,6 +197,7 @@ class BatchTab:
         provider: str | None,
         keys: SessionKeys | None,
         max_cost: object,
+        held: object,
         request: gr.Request,
     ) -> tuple[Any, Any, Any, Any]:
         """The file's rows and verdict; Run is offered only for a file that can run as it is."""
@@ -180,7 +206,7 @@ class BatchTab:
         except Exception as error:  # noqa: BLE001 (one sentence for the visitor; the log keeps the traceback)
             raise unexpected_error(error, lang_of(request)) from error
         table = checked.table if checked.table is not None else gr.skip()
-        if self.live.of(request.session_hash):  # its own batch's progress is on show: left alone
+        if self._on_show(held, request.session_hash):  # its own batch's progress is on show: left alone
             return gr.skip(), gr.skip(), table, gr.skip()
         rows = gr.Accordion(visible=checked.table is not None, open=True)
         return checked.text, rows, table, gr.update(interactive=checked.ready)
@@ -252,9 +278,11 @@ class BatchTab:
         provider: str | None,
         keys: SessionKeys | None,
         max_cost: object,
+        held: object,
         request: gr.Request,
-    ) -> AsyncIterator[Update]:
-        """Check the uploads again, copy them into a new batch folder, run it, and follow it."""
+    ) -> AsyncIterator[tuple[Any, ...]]:
+        """Check the uploads again, copy them into a new batch folder, run it, and follow it; its id
+        goes first in the browser's list."""
         lang, session = lang_of(request), request.session_hash or ""
         try:
             self.live.claim(session)  # before the first wait: a second click cannot start a second batch
@@ -268,10 +296,12 @@ class BatchTab:
         finally:
             self.live.release(session)  # a claim no batch took up
         if live is None:  # what stops it is said where Run is
-            yield checked.text, gr.skip(), gr.skip(), gr.skip(), gr.update(interactive=False), gr.skip()
+            yield checked.text, gr.skip(), gr.skip(), gr.skip(), gr.update(interactive=False), gr.skip(), gr.skip()
             return
-        async for update in self._followed(live, lang):
-            yield update
+        ids: Any = kept_ids(held, live.id)
+        async for update in self._followed(live, BatchView(live, lang)):
+            yield (*update, ids)
+            ids = gr.skip()  # said once
 
     async def _launched(self, checked: Checked, http: gr.Request) -> LiveBatch | None:
         """The batch started from copies of its uploads, in a folder of its own; None if the copies
@@ -292,14 +322,20 @@ class BatchTab:
         self.live.start(http.session_hash or "", live)
         return live
 
-    async def _followed(self, live: LiveBatch, lang: Lang) -> AsyncIterator[Update]:
-        """The page's updates while the batch runs: at most one a second, the last when it ends.
-        Leaving (a closed page) stops following it, not the batch."""
-        view, shown_at = BatchView(live, lang), time.monotonic()
-        yield _running(view.status())
-        async for item in with_quiet(live.updates()):
+    async def _followed(self, live: LiveBatch, view: BatchView) -> AsyncIterator[Update]:
+        """The page's updates: the batch as far as it has come (or how it ended), then, while it runs,
+        at most one a second, the last when it ends. Leaving (a closed page) stops following it, not the batch."""
+        seen, later = live.follow()
+        for event in seen:
+            if isinstance(event, Ended):  # over before this page came: Run stays as the page has it
+                yield await self._end(view, live.folder, event, gr.skip())
+                return
+            view.add(event)
+        shown_at = time.monotonic()
+        yield _running(view.status(), await view.gallery())
+        async for item in with_quiet(later):
             if isinstance(item, Ended):
-                yield _ended(view.final(item), await view.gallery(), item)
+                yield await self._end(view, live.folder, item, gr.update(interactive=True))
                 return
             if not isinstance(item, Quiet):
                 view.add(item)
@@ -307,12 +343,61 @@ class BatchTab:
                 shown_at = time.monotonic()
                 yield view.status(), gr.skip(), await view.gallery(), gr.skip(), gr.skip(), gr.skip()
 
-    async def halt(self, request: gr.Request) -> Any:
-        """Stop: no row starts any more; the rows under way finish, and their images are saved."""
-        live = self.live.of(request.session_hash)
+    async def _end(self, view: BatchView, folder: Path, ended: Ended, run: Any) -> Update:
+        """How it ended, its images and its zip (made again if the shown copy was pruned)."""
+        ended = replace(ended, archive=await asyncio.to_thread(self.archives.of, folder, ended.archive))
+        return _ended(view.final(ended), await view.gallery(), ended, run)
+
+    async def halt(self, held: object, request: gr.Request) -> Any:
+        """Stop: no row starts any more; the rows under way finish, and their images are saved. The
+        batch stopped is the one this page shows: its session's, or the newest its browser holds."""
+        live = self._on_show(held, request.session_hash)
         if live is not None:
             live.stop()
         return gr.update(interactive=False)
+
+    def _on_show(self, held: object, session: str | None) -> LiveBatch | None:
+        """The running batch this page shows: the one its session started, else the newest whose id
+        its browser holds (an id is checked for its shape before it is looked up)."""
+        ids = kept_ids(held)
+        return self.live.of(session) or (self.live.running(ids[0]) if ids else None)
+
+    # ---- after a reload -------------------------------------------------------------------------
+
+    async def reattach(self, held: object, request: gr.Request) -> AsyncIterator[Update]:
+        """After a page load, the newest batch this browser holds: followed while it runs, else how
+        it ended, with its images and zip. Nothing for no id, or one that names no batch (no message:
+        a stranger's guess learns nothing); a fault is logged, never shown."""
+        lang, shown = lang_of(request), False
+        try:
+            async for update in self._reattached(held, lang):
+                shown = True
+                yield update
+        except Exception:  # noqa: BLE001 (the page keeps its waiting state; the log keeps the traceback)
+            log.exception("batch: a page could not be shown its batch again")
+        if not shown:
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+
+    async def _reattached(self, held: object, lang: Lang) -> AsyncIterator[Update]:
+        ids = kept_ids(held)
+        if not ids:
+            return
+        found: LiveBatch | PastBatch | None = self.live.find(ids[0])
+        found = found or await asyncio.to_thread(read_past, self.settings.output_dir, ids[0])
+        if found is None:
+            return
+        name = (await asyncio.to_thread(jobs_name, found.folder)).replace("`", "'") or "…"
+        view = BatchView(found, lang, t("batch_reattached", lang, jobs=name))
+        if isinstance(found, LiveBatch):
+            async for update in self._followed(found, view):
+                yield update
+        else:
+            yield await self._past(found, view)
+
+    async def _past(self, past: PastBatch, view: BatchView) -> Update:
+        """A batch read back from its folder: how its rows ended (whether it was stopped is not kept)."""
+        view.add_saved()
+        return await self._end(view, past.folder, Ended(None, BatchEnded(past.tally(), False), None), gr.skip())
 
 
 def parsed_cap(given: object) -> float | None:
@@ -328,14 +413,15 @@ def parsed_cap(given: object) -> float | None:
     return value
 
 
-def _running(status: str) -> Update:
-    """A batch just started: the rows folded away (the results come up under the progress), Stop on."""
+def _running(status: str, images: list[Any]) -> Update:
+    """A batch running: the rows folded away (the results come up under the progress), Stop on."""
     folded = gr.Accordion(open=False)
-    gallery = gr.Gallery(value=[], visible=True)
+    gallery = gr.Gallery(value=images, visible=True)
     return status, folded, gallery, gr.update(visible=False), gr.update(interactive=False), gr.update(interactive=True)
 
 
-def _ended(status: str, gallery: list[Any], ended: Ended) -> Update:
-    """A batch over: its zip to download, Run on again, Stop off."""
+def _ended(status: str, images: list[Any], ended: Ended, run: Any) -> Update:
+    """A batch over: its images and its zip to download, Stop off; Run as `run` says."""
     download = gr.update(value=str(ended.archive), visible=True) if ended.archive else gr.update(visible=False)
-    return status, gr.skip(), gallery, download, gr.update(interactive=True), gr.update(interactive=False)
+    gallery = gr.Gallery(value=images, visible=True)
+    return status, gr.skip(), gallery, download, run, gr.update(interactive=False)

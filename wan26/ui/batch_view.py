@@ -1,13 +1,16 @@
 """What the page shows of a running batch: its progress, the rows that did not end well, and a
-gallery that grows as rows finish. Built from the batch's events, one page update at a time."""
+gallery that grows as rows finish. Built from the batch's events, one page update at a time; or, for
+a batch that ended before this process started, from what its folder's journal says."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
+from typing import Protocol
 
 from wan26.batch import BatchEnded, BatchEvent, RowChanged, RowRecord, SlowedDown, Tally, left_by_cap
 from wan26.errors import Wan26Error
-from wan26.ui.batch_live import Ended, LiveBatch
+from wan26.ui.batch_live import Ended
 from wan26.ui.batch_text import ended_text, hide_folder, progress_text, row_notes, vendor_title
 from wan26.ui.i18n import Lang, batch_message, t
 from wan26.ui.shown import thumbnail
@@ -16,13 +19,28 @@ GALLERY_MOST = 200  # the newest images shown; the zip and the contact sheet hav
 Item = tuple[str, str]  # a gallery item: the file Gradio shows, and its caption
 
 
-class BatchView:
-    """Takes a batch's events in (`add`), and says what the page shows now (`status`, `gallery`)."""
+class Shown(Protocol):
+    """A batch as the view reads it: a LiveBatch, or a PastBatch read back from its folder."""
 
-    def __init__(self, live: LiveBatch, lang: Lang) -> None:
-        self.live, self.lang = live, lang
+    @property
+    def folder(self) -> Path: ...
+    @property
+    def cap_usd(self) -> float | None: ...
+    @property
+    def stopping(self) -> bool: ...
+    @property
+    def records(self) -> list[RowRecord]: ...
+    def tally(self) -> Tally: ...
+
+
+class BatchView:
+    """Takes a batch's events in (`add`), and says what the page shows now (`status`, `gallery`).
+    `head`: a line above it all (a page that brought the batch back after a reload says so)."""
+
+    def __init__(self, live: Shown, lang: Lang, head: str = "") -> None:
+        self.live, self.lang, self.head = live, lang, head
         self.tally: Tally | None = None
-        self.records: dict[int, RowRecord] = {record.number: record for record in live.run.records}
+        self.records: dict[int, RowRecord] = {record.number: record for record in live.records}
         self.items: list[tuple[int, int, Item]] = []  # (row, image, item), in the order rows ended
         self.slowed: str = ""
         self._changed = True
@@ -39,6 +57,11 @@ class BatchView:
             self.slowed = t(
                 "batch_slowed", self.lang, vendor=vendor_title(event.provider), pause=f"{event.pause_s:.0f}"
             )
+
+    def add_saved(self) -> None:
+        """Every row's saved images into the gallery at once (a batch read back from its folder)."""
+        self._waiting += [record for record in self.records.values() if record.status.is_final and record.files]
+        self._changed = True
 
     @property
     def changed(self) -> bool:
@@ -68,7 +91,7 @@ class BatchView:
         """The progress line, a note while it stops or is slowed down, and the rows that did not end well."""
         self._changed, self._stopping_shown = False, self.live.stopping
         head = progress_text(self.tally, self.lang) if self.tally else t("batch_starting", self.lang)
-        lines = [head]
+        lines = [self.head, head] if self.head else [head]
         if self.live.stopping:
             lines.append(t("batch_stopping", self.lang))
         elif self.slowed:
@@ -77,7 +100,7 @@ class BatchView:
 
     def final(self, ended: Ended) -> str:
         """How the batch ended, and each row that did not end done, with why."""
-        lines = [self._ending(ended), self._capped(), self._notes(ended=True)]
+        lines = [self.head, self._ending(ended), self._capped(), self._notes(ended=True)]
         if ended.archive is None:
             lines.append(t("batch_no_zip", self.lang))
         return "\n\n".join(line for line in lines if line)
@@ -101,4 +124,4 @@ class BatchView:
             return t(
                 "batch_failed_to_start", self.lang, error=t("batch_unexpected", self.lang, kind=type(failure).__name__)
             )
-        return ended_text(ended.ended or BatchEnded(self.live.run.tally(), self.live.stopping), self.lang)
+        return ended_text(ended.ended or BatchEnded(self.live.tally(), self.live.stopping), self.lang)

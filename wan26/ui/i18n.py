@@ -1367,6 +1367,10 @@ BATCH_TEXTS: dict[str, Words] = {
         "⚠️ The zip could not be written on the server; the images are saved in the batch's folder.",
         "⚠️ 服务器无法写入 zip；图片已保存在批量任务的文件夹中。",
     ),
+    "batch_reattached": Words(
+        "↩️ **Your latest batch** (`{jobs}`), kept by this browser:",
+        "↩️ **你最近的批量任务**（`{jobs}`），由此浏览器保存：",
+    ),
     "batch_caption": Words("row {row}", "序号 {row}"),
     "batch_caption_n": Words("row {row} · {index}", "序号 {row} · {index}"),
 }

@@ -130,6 +130,7 @@ class _Page:
         self.session_keys = gr.State({})
         self.history = HistoryTab(self) if self.settings.history is not HistoryMode.OFF else None
         self.compare = CompareTab(self)
+        self.batch = BatchTab(self)  # here: it keeps the browser's batch ids, as History keeps its runs
         with gr.Column(elem_id="app-container"):
             self._header()
             with gr.Tabs() as self.tabs:
@@ -139,7 +140,6 @@ class _Page:
                 self.compare.build()
                 if self.history:
                     self.history.build()
-                self.batch = BatchTab(self)
                 self.batch.build()
         self._settings_panel(blocks)
         self._wire_vendor()
@@ -149,7 +149,7 @@ class _Page:
         self.compare.wire()  # before History, which follows every run event
         if self.history:
             self.history.wire(blocks)
-        self.batch.wire()
+        self.batch.wire(blocks)
 
     def _header(self) -> None:
         """The title and the vendor picker on one line; keys live in the settings panel."""
