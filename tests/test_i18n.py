@@ -15,13 +15,14 @@ from starlette.requests import Request
 
 from wan26.errors import ConfigError, InvalidRequest, Violation
 from wan26.guard import KeyGuard
-from wan26.images import ImageRules, prepare_image, size_problems
+from wan26.images import WAN27_IMAGE_RULES, ImageRules, prepare_image, size_problems
 from wan26.limits import ModeLimits, Range, mode_limits_for, violations
 from wan26.providers import PROVIDERS, get_adapter
-from wan26.types import ImageRequest, Mode, Size, SizeTier, parse_size
+from wan26.types import ImageRequest, Mode, Model, PaletteColor, Size, SizeTier, parse_size
 from wan26.ui import i18n
 from wan26.ui.i18n import LABELS, TEXTS, VIOLATIONS, Lang, chinese, lang_of, translate
-from wan26.ui.inputs import web_urls, whole_numbers
+from wan26.ui.inputs import palette_of, tier_named, web_urls, whole_numbers
+from wan26.ui.models import Chosen, model_named
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -103,11 +104,18 @@ def limit_messages() -> list[str]:
     found = [v for request in BAD_REQUESTS for v in violations(request, STRICT)]
     found += violations(ImageRequest(Mode.EDIT, "a", seed=3, images=("a",)), limits(seed=None))
     found += violations(ImageRequest(Mode.EDIT, "a", size=SizeTier.K1, images=("a",)), limits())
-    try:
-        mode_limits_for({Mode.EDIT: STRICT}, Mode.INTERLEAVE, "runware")
-    except InvalidRequest as refused:
-        found += refused.violations
+    found += violations(ImageRequest(Mode.TEXT_TO_IMAGE, "a", thinking=True, palette=WHOLE_PALETTE), limits())
+    odd_palette = (PaletteColor("red", 0), PaletteColor("#112233", 50))
+    found += violations(ImageRequest(Mode.EDIT, "a", images=("a",), palette=odd_palette), limits(palette=Range(3, 10)))
+    for served in ({Mode.EDIT: STRICT}, None):  # a mode the model lacks here; a model the vendor does not serve
+        try:
+            mode_limits_for(served, Mode.INTERLEAVE, "runware", Model.WAN27)
+        except InvalidRequest as refused:
+            found += refused.violations
     return [v.message for v in found]
+
+
+WHOLE_PALETTE = (PaletteColor("#C2D1E6", 6000), PaletteColor("#3B5B8C", 2500), PaletteColor("#F2C14E", 1500))
 
 
 def header_only_png(width: int, height: int) -> bytes:
@@ -147,6 +155,7 @@ def image_messages(folder: Path, monkeypatch) -> list[str]:
         lambda: prepare_image(b"not an image", "image 1"),
         lambda: prepare_image(str(folder / "tiny.png"), "image 1"),
         lambda: prepare_image(str(folder / "long.png"), "image 1"),
+        lambda: prepare_image(str(folder / "long.png"), "image 1", WAN27_IMAGE_RULES),
         lambda: prepare_image("ftp://example.com/cat.png", "image 1"),
         lambda: prepare_image("ftp://example.com/cat.png", "image 1", urls_only),
         lambda: prepare_image("http://", "image 1"),
@@ -169,6 +178,9 @@ def interface_messages() -> list[str]:
         lambda: whole_numbers({"size.width": "wide"}),
         lambda: web_urls("https://example.com/a.png\nC:/cat.png"),
         lambda: web_urls("cat.png\n/etc/passwd"),
+        lambda: tier_named("8K"),
+        lambda: model_named("wan3"),
+        lambda: palette_of("red:50, #112233"),
     )
     with pytest.raises(ConfigError) as unknown:
         get_adapter("nobody")
@@ -215,8 +227,8 @@ def test_the_core_writes_as_many_messages_as_the_table_knows():
     """A new refusal in the core needs its pattern in i18n.VIOLATIONS (and a request above that makes it)."""
     limits_source = (REPO / "wan26" / "limits.py").read_text()
     images_source = (REPO / "wan26" / "images.py").read_text()
-    assert len(re.findall(r"Violation\(", limits_source)) == 18
-    assert len(re.findall(r"_Unusable\(|Violation\(f?\"", images_source)) == 18
+    assert len(re.findall(r"Violation\(", limits_source)) == 28  # 4 of them boxes' (the box editor's to say)
+    assert len(re.findall(r"_Unusable\(|Violation\(f?\"", images_source)) == 19
 
 
 @pytest.mark.parametrize(
@@ -397,18 +409,20 @@ def test_reuse_says_what_it_could_not_fill_in_in_chinese(tmp_path):
     from wan26.ui.history_reuse import form_values
 
     edit = past_run(tmp_path, mode="edit", prompt=None, parameters={"size": "2K"})
-    _, notes = form_values(edit, get_adapter("runware"), Lang.ZH)
+    _, notes = form_values(edit, Chosen(get_adapter("runware")), Lang.ZH)
     assert notes == [
         "它的提示词未知（这次运行保存的是按任务 ID 取回的任务）。",
         "它要求的 2K 此服务商不提供：请选择一个比例。",
         "它的 1 张参考图不会回填：请重新添加。",
     ]
     odd = past_run(tmp_path, parameters={"size": "1296x1296"})
-    assert form_values(odd, get_adapter("dashscope"), Lang.ZH)[1] == [
+    assert form_values(odd, Chosen(get_adapter("dashscope")), Lang.ZH)[1] == [
         "它的尺寸 1296×1296 不属于这里的任何比例：请在“高级设置”中检查。"
     ]
     interleave = past_run(tmp_path, mode="interleave", parameters={"size": None})
-    assert form_values(interleave, get_adapter("dashscope"), Lang.ZH)[1] == ["它的输入图片不会回填：请重新添加。"]
+    assert form_values(interleave, Chosen(get_adapter("dashscope")), Lang.ZH)[1] == [
+        "它的输入图片不会回填：请重新添加。"
+    ]
 
 
 def test_the_examples_headings_follow_the_language_and_the_page_is_built_in_english():
