@@ -170,6 +170,7 @@ TEXTS: dict[str, Words] = {
     "mode_edit": Words("editing", "图像编辑"),
     "mode_interleave": Words("text with images", "图文混排"),
     "mode_image_set": Words("image sets", "组图"),
+    "or": Words(" or ", " 或 "),
     "unavailable_model": Words(
         "{model} makes no {mode}: pick {models} in the Model menu beside the vendor",
         "{model} 不支持{mode}：请在服务商旁的“模型”菜单中选择 {models}",

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from wan26.types import Mode
+from wan26.types import Mode, Model
 from wan26.ui.actions import label_references, randomize_changed, reuse_seed, selected_index
 from wan26.ui.controls import PRIVATE, PRIVATE_NOTIFYING
 from wan26.ui.i18n import I18N, Lang, both
@@ -44,6 +44,10 @@ class ImageSetTab:
                 self._advanced()
                 # What is sent as `size`: a 1K/2K tier or W×H, from the shape and the exact size.
                 self.size = gr.Textbox(edit_size_value(str(self.shape.value), 1280, 1280), visible=False)
+                # The model sent: the picker's, once the page has loaded; Wan 2.7 for an API caller
+                # that names none (the API's defaults are the components' values).
+                self.model = gr.Textbox(Model.WAN27.value, visible=False)
+                form.follows(self.model, lambda choice: choice.model.value)
                 form.notes(MODE)
             with gr.Column(scale=1, min_width=320):
                 self.gallery, self.details, self.used, self.reuse, self.to_edit = form.results(MODE)
@@ -98,7 +102,7 @@ class ImageSetTab:
         """The public `image_set` endpoint, started by Generate or Enter; its last seed feeds Reuse."""
         page = self.page
         inputs: list[Any] = [self.prompt, self.refs, self.size, self.n, self.seed, self.mark, page.provider]
-        inputs += [self.urls, page.model, page.session_keys, self.task]
+        inputs += [self.urls, self.model, page.session_keys, self.task]
         outputs = [self.gallery, self.details, self.used]
         event = page.endpoint(self.run, self.prompt, page.runs.image_set, inputs, outputs)
         last = gr.State(None)  # the seed of the tab's last finished run

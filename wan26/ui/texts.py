@@ -50,7 +50,7 @@ def unavailable_reason(choice: Chosen, mode: Mode, lang: Lang = Lang.EN) -> str:
     mode_name = t(MODE_KEYS[mode], lang)
     others = modelled_elsewhere(choice.adapter, mode)
     if others:
-        models = listed((model.label for model in others), lang)
+        models = t("or", lang).join(model.label for model in others)
         return t("unavailable_model", lang, mode=mode_name, models=models, model=choice.model.label)
     serving = (other.facts.title for other in PROVIDERS.values() if _offers(other, mode))
     return t("unavailable_reason", lang, vendor=choice.title, mode=mode_name, others=listed(serving, lang))

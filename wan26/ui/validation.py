@@ -94,6 +94,7 @@ def _for_input(violation: Violation, name: str, lang: Lang) -> str:
 # too, and the line beside the rows says the total as it is typed.
 FOLDED = frozenset(
     {"size", "size.width", "size.height", "seed", "negative_prompt", "image_urls", "images", "thinking", "tier"}
+    | {"model"}  # the picker is at the top of the page (and the Image set tab's own is hidden)
 )
 
 
