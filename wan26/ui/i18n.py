@@ -43,10 +43,10 @@ class Words(NamedTuple):
 
 _ENTER = Words("(Enter to generate · Shift+Enter for a new line)", "（Enter 生成 · Shift+Enter 换行）")
 _INTRO = Words(
-    "## 🎨 Wan 2.6 Image Studio\nText to image, edits with up to four references, and text with images in "
-    "between, with Alibaba's Wan 2.6 through the vendor you choose.",
-    "## 🎨 Wan 2.6 图像工作室\n文生图、最多四张参考图的图像编辑，以及图文混排：阿里巴巴通义万相 Wan 2.6，"
-    "经由你选择的服务商调用。",
+    "## 🎨 Wan 2.6 Image Studio\nText to image, edits with up to four references (nine with 2.7), image sets, and "
+    "text with images in between, with Alibaba's Wan 2.6 and 2.7 through the vendor you choose.",
+    "## 🎨 Wan 2.6 图像工作室\n文生图、最多四张（2.7 为九张）参考图的图像编辑、组图，以及图文混排：阿里巴巴通义万相 "
+    "Wan 2.6 与 2.7，经由你选择的服务商调用。",
 )
 
 # Labels and fixed texts: translated by the browser (no `{value}` in these).
@@ -180,8 +180,7 @@ TEXTS: dict[str, Words] = {
         "参考图（最多 {count} 张，依次为图1、图2…，点击可移动）",
     ),
     "references_optional": Words(
-        "References (optional, up to {count}), in order: the prompt calls them image 1, image 2, …",
-        "参考图（可选，最多 {count} 张，依次为图1、图2…）",
+        "References (optional, up to {count}), in order", "参考图（可选，最多 {count} 张，按顺序）"
     ),
     "palette_off": Words("Off: the model picks the colours.", "未启用：由模型决定配色。"),
     "palette_total_ok": Words("✅ Total: {total} %", "✅ 合计：{total}%"),

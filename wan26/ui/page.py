@@ -63,6 +63,7 @@ KEYS: dict[str, Any] = {
     "concurrency_limit": 1,
     "concurrency_id": "keys",
 }
+CHOOSING: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden", "concurrency_limit": None}
 CSS = """
 #app-container {max-width: 1280px; margin: 0 auto}
 .count {font-size: 0.85em; opacity: 0.8}
@@ -406,7 +407,8 @@ class _Page:
         """Changing vendor or model adapts every control at once, then re-checks what depends on the
         current values. The choice state changes once per new (vendor, model) pair, whoever set it."""
         follows, form, provider, choice = self.follows, self.form, self.provider, self.choice
-        gr.on([provider.change, self.model.input], self._choose, [provider, self.model], choice, **PRIVATE)
+        # Queued: Gradio sends a State's change event only after a queued event changed it.
+        gr.on([provider.change, self.model.input], self._choose, [provider, self.model], choice, **CHOOSING)
         adapted = [  # also after each page load: the picker may keep its value, and then it does not "change"
             choice.change(follows.updates, choice, follows.components, **PRIVATE),
             self.on_load.then(
