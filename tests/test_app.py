@@ -42,23 +42,33 @@ EDIT = ["prompt", "images", "negative_prompt", "size", "n", "seed", "prompt_exte
 INTERLEAVE = ["prompt", "image", "negative_prompt", "width", "height", "max_images", "seed", "watermark"]
 
 
-def test_only_the_three_runs_are_public_with_the_documented_parameters(client):
+IMAGE_SET = ["prompt", "images", "size", "n", "seed", "watermark", "provider", "image_urls", "model"]
+
+
+def test_only_the_four_runs_are_public_with_the_documented_parameters(client):
     endpoints = client.view_api(return_format="dict", print_info=False)
-    assert set(endpoints["named_endpoints"]) == {"/text_to_image", "/edit", "/interleave"}
+    assert set(endpoints["named_endpoints"]) == {"/text_to_image", "/edit", "/interleave", "/image_set"}
     assert endpoints["unnamed_endpoints"] == {}
     names = {
         name: [p["parameter_name"] for p in info["parameters"]] for name, info in endpoints["named_endpoints"].items()
     }
+    # Wan 2.7's options come after the 2.6 ones, each with a default: a 2.6 caller's call is unchanged.
     assert names == {
-        "/text_to_image": [*T2I, "provider"],
-        "/edit": [*EDIT, "provider", "image_urls"],
+        "/text_to_image": [*T2I, "provider", "model", "thinking", "palette", "tier"],
+        "/edit": [*EDIT, "provider", "image_urls", "model", "palette"],
         "/interleave": [*INTERLEAVE, "provider"],
+        "/image_set": IMAGE_SET,
     }
     required = {
         name: [p["parameter_name"] for p in info["parameters"] if not p["parameter_has_default"]]
         for name, info in endpoints["named_endpoints"].items()
     }
-    assert required == {"/text_to_image": ["prompt"], "/edit": ["prompt"], "/interleave": ["prompt"]}
+    assert required == {
+        "/text_to_image": ["prompt"],
+        "/edit": ["prompt"],
+        "/interleave": ["prompt"],
+        "/image_set": ["prompt"],
+    }
 
 
 def test_text_to_image_returns_saved_pngs_with_seed_captions(client, dashscope_fake):

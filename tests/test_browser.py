@@ -91,7 +91,15 @@ def shots(tmp_path):
 
 
 def open_tab(page, name):
-    page.get_by_role("tab", name=name).click()
+    """The tab `name`, also where a narrow screen puts it under Gradio's "More tabs" menu (on a phone,
+    the tabs after Image set)."""
+    tab, more = page.get_by_role("tab", name=name), page.get_by_role("button", name="More tabs")
+    tab.or_(more).first.wait_for()  # the tab bar is laid out (and measured) once the page has rendered
+    if tab.count() and tab.is_visible():
+        tab.click()
+        return
+    more.click()
+    page.locator(".overflow-dropdown button", has_text=name).click()
 
 
 def open_advanced(page, mode):

@@ -18,6 +18,7 @@ from wan26.history import load_run
 from wan26.providers import get_adapter
 from wan26.ui.history_reuse import form_values
 from wan26.ui.history_text import caption, deletable, details, plain, zone
+from wan26.ui.models import Chosen
 from wan26.ui.owned import KEPT_IDS, MadeRuns, browser_secret, owned_ids
 from wan26.ui.settings import HistoryMode, Settings
 
@@ -145,7 +146,7 @@ def test_a_run_can_be_deleted_once_ended_or_too_old_to_still_be_writing(tmp_path
 
 def test_reuse_picks_the_shape_that_makes_the_runs_size_and_fixes_its_seed(tmp_path):
     run = load_run(tmp_path, make_run(tmp_path))
-    values, notes = form_values(run, get_adapter("dashscope"))
+    values, notes = form_values(run, Chosen(get_adapter("dashscope")))
     assert values == {
         "prompt": "a lighthouse at dawn",
         "negative": "fog",
@@ -165,28 +166,28 @@ def test_reuse_picks_the_shape_that_makes_the_runs_size_and_fixes_its_seed(tmp_p
 def test_reuse_sets_an_exact_size_under_advanced_and_says_so(tmp_path):
     parameters = {"size": "1296x1296", "seed": 7, "n": 2, "watermark": True, "prompt_extend": False}
     run = load_run(tmp_path, make_run(tmp_path, parameters=parameters))
-    values, notes = form_values(run, get_adapter("dashscope"))
+    values, notes = form_values(run, Chosen(get_adapter("dashscope")))
     assert (values["width"], values["height"], values["count"], values["mark"]) == (1296, 1296, 2, True)
     assert "shape" not in values and "1296×1296" in notes[0]
 
 
 def test_reuse_of_an_edit_keeps_its_tier_and_asks_for_the_references_again(tmp_path):
     run = load_run(tmp_path, make_run(tmp_path, mode="edit", parameters={"size": "2K", "n": 1}))
-    values, notes = form_values(run, get_adapter("dashscope"))
+    values, notes = form_values(run, Chosen(get_adapter("dashscope")))
     assert values["shape"] == "2K" and "width" not in values
     assert notes == ["Its 1 reference image(s) are not refilled: add them again."]
 
 
 def test_reuse_with_a_vendor_that_takes_no_seed_leaves_its_seed_alone(tmp_path):
     run = load_run(tmp_path, make_run(tmp_path))
-    values, _ = form_values(run, get_adapter("runware"))
+    values, _ = form_values(run, Chosen(get_adapter("runware")))
     assert not {"random", "seed", "used", "mark"} & set(values)
 
 
 def test_reuse_of_an_interleave_that_followed_its_input_image(tmp_path):
     parameters = {"size": None, "seed": 3, "max_images": 4, "watermark": False}
     run = load_run(tmp_path, make_run(tmp_path, mode="interleave", parameters=parameters))
-    values, notes = form_values(run, get_adapter("dashscope"))
+    values, notes = form_values(run, Chosen(get_adapter("dashscope")))
     assert (values["shape"], values["count"]) == ("follow", 4) and "extend" not in values
     assert notes == ["Its input image is not refilled: add it again."]
 

@@ -22,7 +22,8 @@ from wan26.providers import PROVIDERS, get_adapter
 from wan26.types import Box, ImageRequest, Mode, PaletteColor, Size, SizeTier, parse_size
 from wan26.ui import i18n
 from wan26.ui.i18n import LABELS, TEXTS, VIOLATIONS, Lang, chinese, lang_of, translate
-from wan26.ui.inputs import web_urls, whole_numbers
+from wan26.ui.inputs import palette_of, tier_named, web_urls, whole_numbers
+from wan26.ui.models import Chosen, model_named
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -120,6 +121,9 @@ def limit_messages() -> list[str]:
     return [v.message for v in found]
 
 
+WHOLE_PALETTE = (PaletteColor("#C2D1E6", 6000), PaletteColor("#3B5B8C", 2500), PaletteColor("#F2C14E", 1500))
+
+
 def header_only_png(width: int, height: int) -> bytes:
     """A PNG that says it is width×height: enough for a header check, never decoded."""
 
@@ -181,6 +185,9 @@ def interface_messages() -> list[str]:
         lambda: whole_numbers({"size.width": "wide"}),
         lambda: web_urls("https://example.com/a.png\nC:/cat.png"),
         lambda: web_urls("cat.png\n/etc/passwd"),
+        lambda: tier_named("8K"),
+        lambda: model_named("wan3"),
+        lambda: palette_of("red:50, #112233"),
     )
     with pytest.raises(ConfigError) as unknown:
         get_adapter("nobody")
@@ -409,18 +416,20 @@ def test_reuse_says_what_it_could_not_fill_in_in_chinese(tmp_path):
     from wan26.ui.history_reuse import form_values
 
     edit = past_run(tmp_path, mode="edit", prompt=None, parameters={"size": "2K"})
-    _, notes = form_values(edit, get_adapter("runware"), Lang.ZH)
+    _, notes = form_values(edit, Chosen(get_adapter("runware")), Lang.ZH)
     assert notes == [
         "它的提示词未知（这次运行保存的是按任务 ID 取回的任务）。",
         "它要求的 2K 此服务商不提供：请选择一个比例。",
         "它的 1 张参考图不会回填：请重新添加。",
     ]
     odd = past_run(tmp_path, parameters={"size": "1296x1296"})
-    assert form_values(odd, get_adapter("dashscope"), Lang.ZH)[1] == [
+    assert form_values(odd, Chosen(get_adapter("dashscope")), Lang.ZH)[1] == [
         "它的尺寸 1296×1296 不属于这里的任何比例：请在“高级设置”中检查。"
     ]
     interleave = past_run(tmp_path, mode="interleave", parameters={"size": None})
-    assert form_values(interleave, get_adapter("dashscope"), Lang.ZH)[1] == ["它的输入图片不会回填：请重新添加。"]
+    assert form_values(interleave, Chosen(get_adapter("dashscope")), Lang.ZH)[1] == [
+        "它的输入图片不会回填：请重新添加。"
+    ]
 
 
 def test_the_examples_headings_follow_the_language_and_the_page_is_built_in_english():

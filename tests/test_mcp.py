@@ -21,10 +21,12 @@ PARAMETERS = {
     "edit": ["prompt", "images", "negative_prompt", "size", "n", "seed", "prompt_extend", "watermark"],
     "interleave": ["prompt", "image", "negative_prompt", "width", "height", "max_images", "seed", "watermark"],
 }
+# In the order the page makes them; Wan 2.7's options after 2.6's, each with a default.
 DOCUMENTED = {
-    "text_to_image": [*PARAMETERS["text_to_image"], "provider"],
-    "edit": [*PARAMETERS["edit"], "provider", "image_urls"],
+    "text_to_image": [*PARAMETERS["text_to_image"], "provider", "model", "thinking", "palette", "tier"],
+    "edit": [*PARAMETERS["edit"], "provider", "image_urls", "model", "palette"],
     "interleave": [*PARAMETERS["interleave"], "provider"],
+    "image_set": ["prompt", "images", "size", "n", "seed", "watermark", "provider", "image_urls", "model"],
 }
 IMAGE_LINK = re.compile(r"https?://[^\s'\"]+?\.png")
 
@@ -53,17 +55,18 @@ def text_of(result: CallToolResult) -> str:
     return "\n".join(part.text for part in result.content if part.type == "text")
 
 
-def test_the_three_runs_are_the_only_tools_with_described_parameters_and_no_session_state(served):
+def test_the_four_runs_are_the_only_tools_with_described_parameters_and_no_session_state(served):
     async def listed():
         async with session(served) as mcp:
             return (await mcp.list_tools()).tools
 
     tools = {tool.name: tool for tool in asyncio.run(listed())}
-    assert sorted(tools) == ["edit", "interleave", "text_to_image"]  # no private event is a tool
+    assert sorted(tools) == ["edit", "image_set", "interleave", "text_to_image"]  # no private event is a tool
     assert tools["text_to_image"].description.startswith("Generate 1 to 4 images from a text prompt with Wan 2.6")
     assert "the seed used" in tools["text_to_image"].description
     assert tools["edit"].description.startswith("Edit or combine 1 to 4 reference images")
     assert tools["interleave"].description.startswith("Write text with images placed within it")
+    assert tools["image_set"].description.startswith("Make a set of up to 12 images that belong together")
     for name, tool in tools.items():
         properties = tool.inputSchema["properties"]
         assert list(properties) == DOCUMENTED[name]  # neither the session's keys nor the task switch

@@ -106,7 +106,7 @@ def test_a_key_given_without_a_vendor_is_kept_and_the_vendor_asked_for(tmp_path)
     assert "sk-visitor" not in status
 
 
-def test_the_examples_only_fill_the_form_and_the_three_runs_stay_the_only_endpoints(monkeypatch, tmp_path):
+def test_the_examples_only_fill_the_form_and_the_four_runs_stay_the_only_endpoints(monkeypatch, tmp_path):
     import gradio as gr
 
     from wan26.ui import build_app
@@ -116,7 +116,7 @@ def test_the_examples_only_fill_the_form_and_the_three_runs_stay_the_only_endpoi
     try:
         blocks = studio.blocks
         info = blocks.get_api_info()
-        assert sorted(info["named_endpoints"]) == ["/edit", "/interleave", "/text_to_image"]
+        assert sorted(info["named_endpoints"]) == ["/edit", "/image_set", "/interleave", "/text_to_image"]
         assert info["unnamed_endpoints"] == {}
         clicked = [
             fn

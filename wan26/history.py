@@ -69,6 +69,9 @@ class PastRun:
     notes: tuple[str, ...] = ()
     error: str | None = None  # the error's message, for a failed run
     task_id: str | None = None
+    wan_model: str | None = None  # "wan2.7-pro"; None in records written before Wan 2.7 (those are 2.6)
+    thinking: bool | None = None  # Wan 2.7 text to image
+    palette: tuple[dict[str, Any], ...] = ()  # Wan 2.7: {"hex": "#C2D1E6", "percent": 60.0} each
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +239,9 @@ def _past_run(folder: Path, record: Mapping[str, Any], images: tuple[SavedImage,
         notes=tuple(note for note in _list(record, "notes") if isinstance(note, str)),
         error=_text(_mapping(record, "error"), "message"),
         task_id=_text(record, "task_id"),
+        wan_model=_text(record, "wan_model"),
+        thinking=record.get("thinking") if isinstance(record.get("thinking"), bool) else None,
+        palette=tuple(entry for entry in _list(record, "palette") if isinstance(entry, dict)),
     )
 
 

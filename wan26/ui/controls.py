@@ -1,5 +1,5 @@
-"""The form's building blocks. Each control that depends on the vendor is registered with the update
-that vendor's data calls for, so changing vendor (or loading the page) adapts them all at once."""
+"""The form's building blocks. Each control that depends on the vendor and model is registered with
+the update their data calls for, so changing either (or loading the page) adapts them all at once."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from wan26.types import Mode, SizeTier
 from wan26.ui.errors import adapter_named
 from wan26.ui.i18n import I18N, Lang, both, both_choices, lang_of, t
 from wan26.ui.inputs import RANDOM_SEED
+from wan26.ui.models import Chosen, chosen
 from wan26.ui.ratios import ratio_choices, size_for_ratio
 from wan26.ui.texts import (
     char_count,
@@ -32,15 +33,20 @@ PRIVATE_NOTIFYING: dict[str, Any] = {"api_visibility": "private", "show_progress
 # Checks of values as typed: a slider's own bounds check would answer a width typed beyond them with
 # an error of its own instead of our verdict naming the limit.
 RAW_CHECK: dict[str, Any] = {**PRIVATE, "preprocess": False, "trigger_mode": "always_last"}
-VendorUpdate = Callable[[Adapter], Any]
-WordedUpdate = Callable[[Adapter, Lang], Any]  # an update that writes words, in the visitor's language
-KeepingUpdate = Callable[[Adapter, Lang, Any], Any]  # one that also gets the control's value as it is
+VendorUpdate = Callable[[Chosen], Any]
+WordedUpdate = Callable[[Chosen, Lang], Any]  # an update that writes words, in the visitor's language
+KeepingUpdate = Callable[[Chosen, Lang, Any], Any]  # one that also gets the control's value as it is
+Choice = tuple[str, str] | list[str] | None  # (vendor, model) as the page's choice state holds them
 FOLLOW_INPUT = "follow"  # interleave's size choice: the input image's shape
-LIKE_REFERENCE = {SizeTier.K1: "like_reference_1K", SizeTier.K2: "like_reference_2K"}
+# Edit's tiers follow the last reference; without references (text to image, a set from text) they are square.
+LIKE_REFERENCE = {SizeTier.K1: "like_reference_1K", SizeTier.K2: "like_reference_2K", SizeTier.K4: "tier_4K"}
+SQUARE_TIER = {SizeTier.K1: "tier_1K", SizeTier.K2: "tier_2K", SizeTier.K4: "tier_4K"}
+SET_TIER = {SizeTier.K1: "set_tier_1K", SizeTier.K2: "set_tier_2K", SizeTier.K4: "tier_4K"}
+TIER_WORDS = {Mode.TEXT_TO_IMAGE: SQUARE_TIER, Mode.IMAGE_SET: SET_TIER}
 
 
 class FollowsVendor:
-    """Controls that follow the chosen vendor, each paired with the update that vendor's data calls for."""
+    """Controls that follow the chosen vendor and model, each paired with the update their data calls for."""
 
     def __init__(self, vendors: Vendors) -> None:
         self.vendors = vendors
@@ -67,25 +73,27 @@ class FollowsVendor:
     def components(self) -> list[Any]:
         return [component for component, _ in self.pairs]
 
-    def updates(self, provider: str | None, request: gr.Request) -> list[Any]:
-        """A vendor chosen: every control as that vendor has it (a shape back to its first)."""
-        return self._updates(provider, {}, request)
+    def updates(self, choice: Choice, request: gr.Request) -> list[Any]:
+        """A vendor or model chosen: every control as they have it (a shape back to its first)."""
+        provider, model = choice or ("", "")
+        return self._updates(provider, model, {}, request)
 
-    def kept_updates(self, request: gr.Request, provider: str | None, *kept_values: Any) -> list[Any]:
+    def kept_updates(self, request: gr.Request, provider: str | None, model: str | None, *kept: Any) -> list[Any]:
         """After a page load: the same, but a choice made while the page loaded stays where the vendor
         offers it. (Gradio hands the request first: its annotation says so.)"""
-        return self._updates(provider, dict(zip(map(id, self.inputs), kept_values, strict=True)), request)
+        return self._updates(provider, model, dict(zip(map(id, self.inputs), kept, strict=True)), request)
 
-    def _updates(self, provider: str | None, kept: dict[int, Any], request: gr.Request) -> list[Any]:
-        adapter, lang = adapter_named(self.vendors, provider), lang_of(request)
-        return [update(adapter, lang, kept.get(id(component))) for component, update in self.pairs]
+    def _updates(self, provider: str | None, model: str | None, kept: dict[int, Any], request: gr.Request) -> list[Any]:
+        picked, lang = chosen(adapter_named(self.vendors, provider), model), lang_of(request)
+        return [update(picked, lang, kept.get(id(component))) for component, update in self.pairs]
 
 
-def size_choices(adapter: Adapter, mode: Mode, lang: Lang = Lang.EN) -> list[tuple[str, str]]:
-    """The shapes this vendor can make in `mode`: its 1K/2K tiers (edit), the input's shape
-    (interleave), then aspect ratios with the size each one sends."""
-    limits = offered(adapter, mode)
-    tiers = [(t(LIKE_REFERENCE[tier], lang), tier.value) for tier in sorted(limits.size_tiers)]
+def size_choices(choice: Chosen, mode: Mode, lang: Lang = Lang.EN) -> list[tuple[str, str]]:
+    """The shapes this vendor and model can make in `mode`: its tiers (edit, and 2.7 everywhere), the
+    input's shape (interleave), then aspect ratios with the size each one sends."""
+    limits = offered(choice, mode)
+    words = TIER_WORDS.get(mode, LIKE_REFERENCE)
+    tiers = [(t(words[tier], lang), tier.value) for tier in sorted(limits.size_tiers)]
     follow = [(t("like_input", lang), FOLLOW_INPUT)] if mode is Mode.INTERLEAVE else []
     return [*tiers, *follow, *ratio_choices(limits, mode)]
 
@@ -94,28 +102,35 @@ class Form:
     """Builds one tab's controls; `first` is the vendor they show before the page load adapts them."""
 
     def __init__(self, vendors: Vendors, follows: FollowsVendor, first: Adapter) -> None:
-        self.vendors, self.follows, self.first = vendors, follows, first
+        self.vendors, self.follows = vendors, follows
+        self.first = Chosen(first)  # what the page shows before its load adapts it: the vendor with 2.6
         self._last_shape: dict[Mode, gr.State] = {}
 
     def adapter(self, provider: str | None) -> Adapter:
         return adapter_named(self.vendors, provider)
 
+    def chosen(self, choice: Choice) -> Chosen:
+        """The (vendor, model) the page's choice state holds; a model the vendor lacks reads as 2.6."""
+        provider, model = choice or ("", "")
+        return chosen(self.adapter(provider), model)
+
     # Handlers, not lambdas: Gradio hands the visitor's request only to a parameter annotated gr.Request.
+    # Each reads the page's choice state: the vendor and model together.
     def prompt_count(self, mode: Mode) -> Callable[..., str]:
-        def count(text: str, provider: str, request: gr.Request) -> str:
-            return char_count(text, offered(self.adapter(provider), mode).prompt_max, lang_of(request))
+        def count(text: str, choice: Choice, request: gr.Request) -> str:
+            return char_count(text, offered(self.chosen(choice), mode).prompt_max, lang_of(request))
 
         return count
 
     def size_verdict(self, mode: Mode) -> Callable[..., str]:
-        def verdict(provider: str, width: float, height: float, request: gr.Request) -> str:
-            return size_check(self.adapter(provider), mode, width, height, lang_of(request))
+        def verdict(choice: Choice, width: float, height: float, request: gr.Request) -> str:
+            return size_check(self.chosen(choice), mode, width, height, lang_of(request))
 
         return verdict
 
     def price(self, mode: Mode) -> Callable[..., str]:
-        def price(provider: str, count: float, request: gr.Request) -> str:
-            return price_note(self.adapter(provider), mode, count, lang_of(request)) if provider else ""
+        def price(choice: Choice, count: float, request: gr.Request) -> str:
+            return price_note(self.chosen(choice), mode, count, lang_of(request)) if choice and choice[0] else ""
 
         return price
 
@@ -133,23 +148,26 @@ class Form:
 
     def run_row(self, mode: Mode) -> tuple[gr.Button, gr.Button]:
         with gr.Row(equal_height=True):
-            offered_here = mode in self.first.facts.limits_of()
+            offered_here = mode in self.first.limits
             run = gr.Button(
                 I18N("generate"), variant="primary", scale=3, elem_id=f"{mode}-run", interactive=offered_here
             )
             stop = gr.Button(I18N("stop"), variant="stop", scale=1, min_width=80, elem_id=f"{mode}-stop")
         return run, stop
 
-    def counts(self, mode: Mode, box: gr.Textbox, provider: gr.Dropdown) -> tuple[gr.Markdown, gr.Markdown]:
-        """The prompt's character count and the price estimate, on one small line under Generate."""
+    def counts(
+        self, mode: Mode, box: gr.Textbox, choice: gr.State, first_count: int | None = None
+    ) -> tuple[gr.Markdown, gr.Markdown]:
+        """The prompt's character count and the price estimate, on one small line under Generate;
+        `first_count`: the count slider's first value (interleave's is 3, the others' 1)."""
         with gr.Row(elem_classes="meta"):
             limit = offered(self.first, mode).prompt_max
             words = both(lambda lang: char_count("", limit, lang))
             count = gr.Markdown(words, elem_classes="count", elem_id=f"{mode}-count")
-            first_count = 3 if mode is Mode.INTERLEAVE else 1  # the count sliders' first values
-            price = both(lambda lang: price_note(self.first, mode, first_count, lang))
+            count_value = first_count or (3 if mode is Mode.INTERLEAVE else 1)
+            price = both(lambda lang: price_note(self.first, mode, count_value, lang))
             estimate = gr.Markdown(price, elem_classes="count", elem_id=f"{mode}-price")
-        box.change(self.prompt_count(mode), [box, provider], count, **RAW_CHECK)  # typed, pasted or filled in
+        box.change(self.prompt_count(mode), [box, choice], count, **RAW_CHECK)  # typed, pasted or filled in
         return count, estimate
 
     def shape(self, mode: Mode) -> gr.Radio:
@@ -158,12 +176,16 @@ class Form:
         # The shape last applied to the size; made here, inside the tab (a State outside any tab
         # would be laid out in the tab bar).
         self._last_shape[mode] = gr.State(choices[0][1])
-        return self.follows.keeping(radio, lambda adapter, lang, chosen: _shape_update(adapter, mode, lang, chosen))  # type: ignore[no-any-return]
+        return self.follows.keeping(radio, lambda choice, lang, kept: _shape_update(choice, mode, lang, kept))  # type: ignore[no-any-return]
 
     def negative(self, mode: Mode) -> gr.Textbox:
-        def update(adapter: Adapter, lang: Lang) -> Any:
-            limits = offered(adapter, mode)
-            return gr.update(label=t("negative_label", lang, limit=limits.negative_max), visible=limits.negative_prompt)
+        def update(choice: Chosen, lang: Lang) -> Any:
+            limits = offered(choice, mode)
+            label = t("negative_label", lang, limit=limits.negative_max)
+            # Emptied where the model has none (Wan 2.7): a hidden text would be sent and refused.
+            return (
+                gr.update(label=label, visible=True) if limits.negative_prompt else gr.update(visible=False, value="")
+            )
 
         limit = offered(self.first, mode).negative_max
         label = both(lambda lang: t("negative_label", lang, limit=limit))
@@ -172,8 +194,17 @@ class Form:
         )
         return self.follows.worded(box, update)  # type: ignore[no-any-return]
 
+    def negative_kept(self, mode: Mode) -> Callable[..., Any]:
+        """After an example fills the negative prompt: emptied where the model has none (it is hidden
+        there, and would be sent and refused)."""
+
+        def kept(text: str, picked: Choice) -> Any:
+            return gr.skip() if not text or offered(self.chosen(picked), mode).negative_prompt else ""
+
+        return kept
+
     def exact_size(
-        self, mode: Mode, provider: gr.Dropdown, visible: bool = True
+        self, mode: Mode, choice: gr.State, visible: bool = True
     ) -> tuple[gr.Group, gr.Slider, gr.Slider, gr.Markdown]:
         """Width and height as exact numbers (under Advanced), with a verdict on the pair."""
         wide = side_range(union_limits(mode))  # the API accepts every vendor's range; the validator narrows it
@@ -190,30 +221,30 @@ class Form:
                 elem_id=f"{mode}-size-check",
             )
         for control in (w, h):  # each page load narrows them to its vendor; the API keeps the wide bounds
-            self.follows(control, lambda adapter: _slider_bounds(adapter, mode))
-            control.change(self.size_verdict(mode), [provider, w, h], verdict, **RAW_CHECK)
+            self.follows(control, lambda picked: _slider_bounds(picked, mode))
+            control.change(self.size_verdict(mode), [choice, w, h], verdict, **RAW_CHECK)
         return group, w, h, verdict
 
-    def shape_sets_size(self, mode: Mode, shape: gr.Radio, provider: gr.Dropdown, w: gr.Slider, h: gr.Slider) -> None:
+    def shape_sets_size(self, mode: Mode, shape: gr.Radio, choice: gr.State, w: gr.Slider, h: gr.Slider) -> None:
         """Choosing a shape sets the exact size; a shape that did not really change (a page load or a
         relabelling re-sends the same one) leaves a size the visitor typed alone."""
         last = self._last_shape[mode]
 
-        def sized(choice: str, name: str, before: str | None) -> tuple[Any, Any, Any]:
-            limits = self.adapter(name).facts.limits_of().get(mode)
-            size = size_for_ratio(choice, limits, mode) if limits and ":" in str(choice) else None
-            if size is None or choice == before:
-                return gr.skip(), gr.skip(), choice
-            return size.width, size.height, choice
+        def sized(shape_value: str, picked: Choice, before: str | None) -> tuple[Any, Any, Any]:
+            limits = self.chosen(picked).limits.get(mode)
+            size = size_for_ratio(shape_value, limits, mode) if limits and ":" in str(shape_value) else None
+            if size is None or shape_value == before:
+                return gr.skip(), gr.skip(), shape_value
+            return size.width, size.height, shape_value
 
-        shape.change(sized, [shape, provider, last], [w, h, last], **PRIVATE)
+        shape.change(sized, [shape, choice, last], [w, h, last], **PRIVATE)
 
-    def count_slider(self, mode: Mode, label: Any) -> gr.Slider:
+    def count_slider(self, mode: Mode, label: Any, value: int | None = None) -> gr.Slider:
         limits = union_limits(mode)
         high = limits.max_images.high if limits.max_images else limits.n.high
-        value = 3 if limits.max_images else 1
+        value = value or (3 if limits.max_images else 1)
         slider = gr.Slider(1, high, value=value, step=1, label=label, elem_id=f"{mode}-count-slider")
-        return self.follows(slider, lambda adapter: gr.update(maximum=_most_images(adapter, mode)))  # type: ignore[no-any-return]
+        return self.follows(slider, lambda picked: gr.update(maximum=_most_images(picked, mode)))  # type: ignore[no-any-return]
 
     def seed_controls(self, mode: Mode) -> tuple[gr.Checkbox, gr.Number]:
         with gr.Row():
@@ -233,6 +264,18 @@ class Form:
         self.follows(seed, lambda a: _shown_if(_has_seed(a, mode), hidden_value=RANDOM_SEED))
         return randomize, seed
 
+    def thinking(self, mode: Mode) -> gr.Checkbox:
+        """Wan 2.7's thinking mode, on by default; shown only where the model can switch it (the
+        request builder sends it only for 2.7, so its hidden value never reaches a 2.6 request)."""
+        box = gr.Checkbox(
+            value=True,
+            label=I18N("thinking"),
+            info=I18N("thinking_info"),
+            visible=_thinks(self.first, mode),
+            elem_id=f"{mode}-thinking",
+        )
+        return self.follows(box, lambda picked: gr.update(visible=_thinks(picked, mode)))  # type: ignore[no-any-return]
+
     def switches(self, mode: Mode) -> tuple[gr.Checkbox, gr.Checkbox, gr.State]:
         """Prompt rewriting, the watermark, and running as a task, each where the vendor has it."""
         extend = gr.Checkbox(
@@ -241,7 +284,7 @@ class Form:
             info=I18N("prompt_extend_info"),
             elem_id=f"{mode}-prompt-extend",
         )
-        self.follows(extend, lambda adapter: gr.update(visible=offered(adapter, mode).prompt_extend))
+        self.follows(extend, lambda picked: gr.update(visible=offered(picked, mode).prompt_extend))
         watermark = gr.Checkbox(
             value=False, label=I18N("watermark"), info=I18N("watermark_info"), elem_id=f"{mode}-watermark"
         )
@@ -253,7 +296,7 @@ class Form:
             elem_id=f"{mode}-use-task",
         )
         # Offered only where the vendor has both flows; elsewhere its own flow is used.
-        self.follows(use_task, lambda a: gr.update(visible=len(flows_of(a)) > 1, value=False))
+        self.follows(use_task, lambda a: gr.update(visible=len(flows_of(a.adapter)) > 1, value=False))
         task_state = gr.State(False)
         use_task.change(lambda value: value, use_task, task_state, **PRIVATE)
         return extend, watermark, task_state
@@ -283,49 +326,53 @@ class Form:
         if under_buttons:
             under_buttons()
         details = gr.Markdown(label=I18N("run_details"), elem_id=f"{mode}-details")
-        self.follows(reuse, lambda adapter: gr.update(visible=_has_seed(adapter, mode)))
+        self.follows(reuse, lambda picked: gr.update(visible=_has_seed(picked, mode)))
         return gallery, details, used_seed, reuse, to_edit
 
     def unavailable(self, mode: Mode) -> gr.Markdown:
         """The tab's notice when the vendor lacks the mode."""
         notice = gr.Markdown(
             both(lambda lang: mode_unavailable(self.first, mode, lang)),
-            visible=mode not in self.first.facts.limits_of(),
+            visible=mode not in self.first.limits,
             elem_id=f"{mode}-unavailable",
         )
         return self.follows.worded(  # type: ignore[no-any-return]
             notice,
-            lambda a, lang: gr.update(value=mode_unavailable(a, mode, lang), visible=mode not in a.facts.limits_of()),
+            lambda a, lang: gr.update(value=mode_unavailable(a, mode, lang), visible=mode not in a.limits),
         )
 
     def notes(self, mode: Mode) -> gr.Markdown:
         """What is different about this vendor in this mode."""
         first_notes = both(lambda lang: vendor_notes(self.first, mode, lang))
         notes = gr.Markdown(first_notes, elem_classes="count", elem_id=f"{mode}-notes")
-        return self.follows.worded(notes, lambda adapter, lang: vendor_notes(adapter, mode, lang))  # type: ignore[no-any-return]
+        return self.follows.worded(notes, lambda picked, lang: vendor_notes(picked, mode, lang))  # type: ignore[no-any-return]
 
 
-def _shape_update(adapter: Adapter, mode: Mode, lang: Lang, chosen: Any) -> Any:
+def _shape_update(choice: Chosen, mode: Mode, lang: Lang, kept: Any) -> Any:
     """The vendor's shapes. A shape it offers too is left as the visitor has it, without a value sent:
     one clicked while the page loads (or since this event read it) is not replaced by the first."""
-    choices = size_choices(adapter, mode, lang)
-    if chosen in {value for _, value in choices}:
+    choices = size_choices(choice, mode, lang)
+    if kept in {value for _, value in choices}:
         return gr.update(choices=choices)
     return gr.update(choices=choices, value=choices[0][1] if choices else None)
 
 
-def _slider_bounds(adapter: Adapter, mode: Mode) -> Any:
-    sides = side_range(offered(adapter, mode))
-    return gr.update(minimum=sides.low, maximum=sides.high, step=offered(adapter, mode).side_multiple)
+def _slider_bounds(choice: Chosen, mode: Mode) -> Any:
+    sides = side_range(offered(choice, mode))
+    return gr.update(minimum=sides.low, maximum=sides.high, step=offered(choice, mode).side_multiple)
 
 
-def _most_images(adapter: Adapter, mode: Mode) -> int:
-    limits = offered(adapter, mode)
+def _most_images(choice: Chosen, mode: Mode) -> int:
+    limits = offered(choice, mode)
     return limits.max_images.high if limits.max_images else limits.n.high
 
 
-def _has_seed(adapter: Adapter, mode: Mode) -> bool:
-    return offered(adapter, mode).seed is not None
+def _thinks(choice: Chosen, mode: Mode) -> bool:
+    return mode in choice.limits and offered(choice, mode).thinking
+
+
+def _has_seed(choice: Chosen, mode: Mode) -> bool:
+    return offered(choice, mode).seed is not None
 
 
 def _shown_if(shown: bool, hidden_value: Any) -> Any:

@@ -9,7 +9,16 @@ from wan26.ui.texts import caption
 
 
 def gallery_items(result: GenerationResult, prompt: str, lang: Lang = Lang.EN) -> list[tuple[str, str]]:
-    return [(named(image, result.mode, prompt), caption(result, image, lang)) for image in result.images]
+    """In the order made; a set's images numbered 01, 02, … as they belong together in that order."""
+    images = sorted(result.images, key=lambda image: image.index)
+    numbered = result.mode is Mode.IMAGE_SET
+    return [
+        (
+            named(image, result.mode, prompt),
+            (f"{image.index:02d} · " if numbered else "") + caption(result, image, lang),
+        )
+        for image in images
+    ]
 
 
 def named(image: SavedImage, mode: Mode, prompt: str) -> str:

@@ -9,11 +9,11 @@ from typing import Any
 
 from wan26.history import PastRun
 from wan26.limits import ModeLimits
-from wan26.providers import Adapter
 from wan26.types import Mode, Size, SizeTier, parse_size
 from wan26.ui.controls import FOLLOW_INPUT
 from wan26.ui.i18n import Lang, t
 from wan26.ui.inputs import RANDOM_SEED
+from wan26.ui.models import Chosen
 from wan26.ui.ratios import ratio_choices, size_for_ratio
 from wan26.ui.texts import offered
 
@@ -21,9 +21,9 @@ from wan26.ui.texts import offered
 FIELDS = ("prompt", "negative", "shape", "width", "height", "count", "random", "seed", "used", "extend", "mark")
 
 
-def form_values(run: PastRun, adapter: Adapter, lang: Lang = Lang.EN) -> tuple[dict[str, Any], list[str]]:
+def form_values(run: PastRun, choice: Chosen, lang: Lang = Lang.EN) -> tuple[dict[str, Any], list[str]]:
     """{field: value} for the fields to set, and what the visitor should be told (in `lang`)."""
-    limits, notes = offered(adapter, run.mode), []
+    limits, notes = offered(choice, run.mode), []
     values: dict[str, Any] = {"negative": run.negative_prompt or ""}
     if run.prompt is not None:
         values["prompt"] = run.prompt
@@ -33,7 +33,9 @@ def form_values(run: PastRun, adapter: Adapter, lang: Lang = Lang.EN) -> tuple[d
     count = run.parameters.get("max_images" if run.mode is Mode.INTERLEAVE else "n")
     if isinstance(count, int) and not isinstance(count, bool):
         values["count"] = count
-    notes += _not_refilled(run, lang)
+    if run.thinking is not None and limits.thinking:
+        values["thinking"] = run.thinking
+    notes += _not_refilled(run, lang) + _palette_not_refilled(run, lang)
     return values, notes
 
 
@@ -88,11 +90,17 @@ def _switches(run: PastRun, limits: ModeLimits) -> dict[str, Any]:
     return values
 
 
+def _palette_not_refilled(run: PastRun, lang: Lang) -> list[str]:
+    """Its colours are named, for the visitor to set again under Colour palette."""
+    colours = [f"{entry.get('hex')} {entry.get('percent')} %" for entry in run.palette]
+    return [t("reuse_palette", lang, colours=", ".join(colours))] if colours else []
+
+
 def _not_refilled(run: PastRun, lang: Lang) -> list[str]:
     """Uploads are not kept with a run: only their description is."""
     count = len(run.reference_images)
     if not count or run.mode is Mode.TEXT_TO_IMAGE:
         return []
-    if run.mode is Mode.EDIT:
+    if run.mode in (Mode.EDIT, Mode.IMAGE_SET):
         return [t("reuse_references", lang, count=count)]
     return [t("reuse_input", lang)]

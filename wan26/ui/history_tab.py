@@ -18,10 +18,11 @@ import gradio as gr
 from wan26.history import PastRun, delete_run, list_runs, load_run, originals_zip, run_id_is_valid
 from wan26.types import Mode
 from wan26.ui.actions import selected_index
-from wan26.ui.controls import PRIVATE, PRIVATE_NOTIFYING
+from wan26.ui.controls import PRIVATE, PRIVATE_NOTIFYING, Choice
 from wan26.ui.history_reuse import FIELDS, form_values
 from wan26.ui.history_text import caption, deletable, details, image_caption, page_line, tab_name, vendor_title, zone
 from wan26.ui.i18n import I18N, Lang, both, lang_of, sentences, t
+from wan26.ui.models import chosen, model_label
 from wan26.ui.owned import browser_secret, owned_ids
 from wan26.ui.settings import HistoryMode
 from wan26.ui.shown import handed, no_image, shown, thumbnail
@@ -31,7 +32,7 @@ if TYPE_CHECKING:  # the page builds this tab
 
 PER_PAGE = 12
 STORAGE_KEY = "wan26-history"  # the browser's localStorage entry: one per origin (host and port)
-TAB_IDS = {Mode.TEXT_TO_IMAGE: "t2i", Mode.EDIT: "edit", Mode.INTERLEAVE: "interleave"}
+TAB_IDS = {Mode.TEXT_TO_IMAGE: "t2i", Mode.EDIT: "edit", Mode.INTERLEAVE: "interleave", Mode.IMAGE_SET: "image_set"}
 SHOW_SELECTED_JS = "() => document.querySelector('#history-selected')?.scrollIntoView({behavior: 'smooth'})"
 ZONE_JS = "() => Intl.DateTimeFormat().resolvedOptions().timeZone"  # times are shown in the visitor's zone
 # The cards: as tall as they need (Gradio's gallery scrolls inside 55% of the screen), two a row on
@@ -154,13 +155,13 @@ class HistoryTab:
 
     def _wire_actions(self) -> None:
         page = self.page
-        reusing = [self.chosen, self.owned, page.session_keys, page.provider]
-        filled = [page.provider, self.pending, *self._form_outputs()]
+        reusing = [self.chosen, self.owned, page.session_keys, page.choice]
+        filled = [page.provider, page.model, page.choice, self.pending, *self._form_outputs()]
         self.reuse.click(self.reuse_settings, reusing, filled, **PRIVATE_NOTIFYING)
-        # A new vendor first adapts the form (its shapes, bounds, seed), which resets the shape: the
-        # run's values are filled in only after that, chained to it.
-        pending = [self.pending, self.owned, page.provider]
-        page.vendor_adapted.then(self.refill_pending, pending, filled[1:], **PRIVATE_NOTIFYING)
+        # A new vendor or model first adapts the form (its shapes, bounds, seed), which resets the
+        # shape: the run's values are filled in only after that, chained to it.
+        pending = [self.pending, self.owned, page.choice]
+        page.vendor_adapted.then(self.refill_pending, pending, filled[3:], **PRIVATE_NOTIFYING)
         references = [self.chosen, self.owned, self.picked, page.e_refs, page.provider]
         self.to_edit.click(self.send_to_edit, references, [page.e_refs, page.tabs], **PRIVATE_NOTIFYING)
         deleting = [self.chosen, self.armed, self.owned, self.page_no, self.zone]
@@ -246,26 +247,33 @@ class HistoryTab:
         ]
 
     def reuse_settings(
-        self, run_id: Any, owned: Any, keys: dict[str, str] | None, current: str | None, request: gr.Request
+        self, run_id: Any, owned: Any, keys: dict[str, str] | None, current: Choice, request: gr.Request
     ) -> dict[Any, Any]:
-        """The run's settings in its tab; with its vendor first if this visitor can use it and the
-        picker shows another (then the vendor's own event fills the form: `refill_pending`)."""
+        """The run's settings in its tab; with its vendor and model first if this visitor can use them
+        and the pickers show others (then their own event fills the form: `refill_pending`)."""
         run, lang = self._run(run_id, owned, request), lang_of(request)
-        if run.provider and run.provider != current and run.provider in self.page.vendors.available(keys):
-            return {self.page.provider: run.provider, self.pending: run.run_id}
-        if run.provider and run.provider != current:
+        provider = (current or ("", ""))[0]
+        if run.provider and run.provider != provider and run.provider in self.page.vendors.available(keys):
+            provider = run.provider
+        elif run.provider and run.provider != provider:
             gr.Warning(t("history_vendor_kept", lang, vendor=vendor_title(run.provider, lang)))
+        wanted = (provider, chosen(self.page.form.adapter(provider), run.wan_model).model.value)
+        if run.wan_model and wanted[1] != run.wan_model:
+            gr.Warning(t("history_model_kept", lang, model=model_label(run.wan_model)))
+        if current is None or tuple(current) != wanted:
+            page = self.page
+            return {page.provider: wanted[0], page.model: wanted[1], page.choice: wanted, self.pending: run.run_id}
         return self._refilled(run, current, lang) | {self.pending: None}
 
-    def refill_pending(self, pending: Any, owned: Any, provider: str | None, request: gr.Request) -> dict[Any, Any]:
-        """After a vendor change: the run whose settings wait for it, if any (any other change: nothing)."""
+    def refill_pending(self, pending: Any, owned: Any, choice: Choice, request: gr.Request) -> dict[Any, Any]:
+        """After a vendor or model change: the run whose settings wait for it, if any (any other change: nothing)."""
         if pending is None:
             return {self.pending: None}  # (Gradio reads an empty dict as one value, not as no updates)
         run = self._run(pending, owned, request)
-        return self._refilled(run, provider, lang_of(request)) | {self.pending: None}
+        return self._refilled(run, choice, lang_of(request)) | {self.pending: None}
 
-    def _refilled(self, run: PastRun, provider: str | None, lang: Lang) -> dict[Any, Any]:
-        values, notes = form_values(run, self.page.form.adapter(provider), lang)
+    def _refilled(self, run: PastRun, choice: Choice, lang: Lang) -> dict[Any, Any]:
+        values, notes = form_values(run, self.page.form.chosen(choice), lang)
         form = self._form(run.mode)
         gr.Info(sentences([t("history_filled", lang, tab=tab_name(run.mode, lang)), *notes], lang))
         return {form[name]: value for name, value in values.items() if name in form} | {
@@ -313,10 +321,14 @@ class HistoryTab:
         p = self.page
         if mode is Mode.TEXT_TO_IMAGE:
             parts = [p.t_prompt, p.t_negative, p.t_shape, p.t_width, p.t_height, p.t_n, p.t_random, p.t_seed]
-            return dict(zip(FIELDS, [*parts, p.t_used, p.t_extend, p.t_mark], strict=True))
+            return dict(zip(FIELDS, [*parts, p.t_used, p.t_extend, p.t_mark], strict=True)) | {"thinking": p.t_thinking}
         if mode is Mode.EDIT:
             parts = [p.e_prompt, p.e_negative, p.e_shape, p.e_width, p.e_height, p.e_n, p.e_random, p.e_seed]
             return dict(zip(FIELDS, [*parts, p.e_used, p.e_extend, p.e_mark], strict=True))
+        if mode is Mode.IMAGE_SET:
+            s = p.sets  # a set has no negative prompt and no prompt rewriting
+            kept: list[Any] = [s.prompt, None, s.shape, s.width, s.height, s.n, s.random, s.seed, s.used, None, s.mark]
+            return {name: component for name, component in zip(FIELDS, kept, strict=True) if component is not None}
         parts = [p.i_prompt, p.i_negative, p.i_shape, p.i_slide_w, p.i_slide_h, p.i_max, p.i_random, p.i_seed]
         named = dict(zip(FIELDS, [*parts, p.i_used, None, p.i_mark], strict=True))
         return {name: component for name, component in named.items() if component is not None}

@@ -15,7 +15,12 @@ from wan26.types import ImageSegment, Mode
 from wan26.ui.i18n import FLOWS, RUN_STATUSES, STATUS_MARKS, Lang, provider_message, t, translate, worded
 from wan26.ui.texts import size_words
 
-TAB_KEYS = {Mode.TEXT_TO_IMAGE: "tab_t2i", Mode.EDIT: "tab_edit", Mode.INTERLEAVE: "tab_interleave"}
+TAB_KEYS = {
+    Mode.TEXT_TO_IMAGE: "tab_t2i",
+    Mode.EDIT: "tab_edit",
+    Mode.INTERLEAVE: "tab_interleave",
+    Mode.IMAGE_SET: "tab_image_set",
+}
 ENDED = frozenset({"succeeded", "failed", "stopped"})  # statuses a run writes once it has ended
 # A run without such a status may still be writing: a task is polled for 15 minutes at most and an
 # image downloaded in 3, so after 20 minutes nothing is writing to its folder any more.

@@ -43,10 +43,10 @@ class Words(NamedTuple):
 
 _ENTER = Words("(Enter to generate · Shift+Enter for a new line)", "（Enter 生成 · Shift+Enter 换行）")
 _INTRO = Words(
-    "## 🎨 Wan 2.6 Image Studio\nText to image, edits with up to four references, and text with images in "
-    "between, with Alibaba's Wan 2.6 through the vendor you choose.",
-    "## 🎨 Wan 2.6 图像工作室\n文生图、最多四张参考图的图像编辑，以及图文混排：阿里巴巴通义万相 Wan 2.6，"
-    "经由你选择的服务商调用。",
+    "## 🎨 Wan 2.6 Image Studio\nText to image, edits with up to four references (nine with 2.7), image sets, and "
+    "text with images in between, with Alibaba's Wan 2.6 and 2.7 through the vendor you choose.",
+    "## 🎨 Wan 2.6 图像工作室\n文生图、最多四张（2.7 为九张）参考图的图像编辑、组图，以及图文混排：阿里巴巴通义万相 "
+    "Wan 2.6 与 2.7，经由你选择的服务商调用。",
 )
 
 # Labels and fixed texts: translated by the browser (no `{value}` in these).
@@ -68,6 +68,8 @@ LABELS: dict[str, Words] = {
     "tab_t2i": Words("Text to image", "文生图"),
     "tab_edit": Words("Edit", "图像编辑"),
     "tab_interleave": Words("Interleaved", "图文混排"),
+    "tab_image_set": Words("Image set", "组图"),
+    "model": Words("Model", "模型"),
     "prompt": Words("Prompt", "提示词"),
     "placeholder_t2i": Words(
         f"A lighthouse at dawn, watercolour, soft light {_ENTER.en}", f"黎明时分的灯塔，水彩画，柔和光线{_ENTER.zh}"
@@ -75,6 +77,10 @@ LABELS: dict[str, Words] = {
     "placeholder_edit": Words(f"Image 1 as a pencil sketch {_ENTER.en}", f"把图1画成铅笔素描{_ENTER.zh}"),
     "placeholder_interleave": Words(
         f"A three-step tutorial for tomato and egg stir-fry {_ENTER.en}", f"番茄炒蛋的三步教程{_ENTER.zh}"
+    ),
+    "placeholder_image_set": Words(
+        f"Four seasons of the same cottage garden, one image each {_ENTER.en}",
+        f"同一座小花园的春夏秋冬，每季一张{_ENTER.zh}",
     ),
     "generate": Words("Generate", "生成"),
     "stop": Words("Stop", "停止"),
@@ -106,6 +112,24 @@ LABELS: dict[str, Words] = {
     "like_reference_1K": Words("Like the last reference · 1K", "同最后一张参考图 · 1K"),
     "like_reference_2K": Words("Like the last reference · 2K", "同最后一张参考图 · 2K"),
     "like_input": Words("Like the input image", "同输入图片"),
+    "tier_1K": Words("1K · square", "1K · 方形"),
+    "tier_2K": Words("2K · square", "2K · 方形"),
+    "tier_4K": Words("4K · square (Wan 2.7 Pro)", "4K · 方形（Wan 2.7 Pro）"),
+    "set_tier_1K": Words("1K · like the last reference, square without", "1K · 同最后一张参考图，无参考图时为方形"),
+    "set_tier_2K": Words("2K · like the last reference, square without", "2K · 同最后一张参考图，无参考图时为方形"),
+    "thinking": Words("Thinking", "深度思考"),
+    "thinking_info": Words(
+        "Think longer for a better image (Wan 2.7; takes a little longer).",
+        "多想一会儿，画得更好（Wan 2.7；耗时稍长）。",
+    ),
+    "palette": Words("🎨 Colour palette", "🎨 色板"),
+    "palette_use": Words("Follow this palette", "按此色板配色"),
+    "palette_use_info": Words(
+        "3 to 10 colours, each with its share of the image; the shares must make 100 %.",
+        "3 到 10 种颜色，各自占画面的比例；比例之和须为 100%。",
+    ),
+    "palette_add": Words("＋ Add a colour", "＋ 添加颜色"),
+    "palette_remove": Words("－ Remove the last", "－ 删除最后一种"),
     "negative_placeholder": Words("what to avoid", "不希望出现的内容"),
     "width": Words("Width", "宽度"),
     "height": Words("Height", "高度"),
@@ -145,6 +169,26 @@ TEXTS: dict[str, Words] = {
     "mode_t2i": Words("text to image", "文生图"),
     "mode_edit": Words("editing", "图像编辑"),
     "mode_interleave": Words("text with images", "图文混排"),
+    "mode_image_set": Words("image sets", "组图"),
+    "or": Words(" or ", " 或 "),
+    "unavailable_model": Words(
+        "{model} makes no {mode}: pick {models} in the Model menu beside the vendor",
+        "{model} 不支持{mode}：请在服务商旁的“模型”菜单中选择 {models}",
+    ),
+    "references_label": Words(
+        "References, in order (up to {count}): the prompt calls them image 1, image 2, … (click one to move it)",
+        "参考图（最多 {count} 张，依次为图1、图2…，点击可移动）",
+    ),
+    "references_optional": Words(
+        "References (optional, up to {count}), in order", "参考图（可选，最多 {count} 张，按顺序）"
+    ),
+    "palette_off": Words("Off: the model picks the colours.", "未启用：由模型决定配色。"),
+    "palette_total_ok": Words("✅ Total: {total} %", "✅ 合计：{total}%"),
+    "palette_total_off": Words("⛔ Total: {total} % — must be 100 %", "⛔ 合计：{total}%——须为 100%"),
+    "set_made": Words(
+        "🧩 The model made **{made}** of the **{asked}** images asked for, shown in its order.",
+        "🧩 模型生成了 **{made}** 张（请求最多 **{asked}** 张），按其顺序显示。",
+    ),
     "unavailable_reason": Words(
         "{vendor} does not offer {mode}; pick another vendor ({others})",
         "{vendor} 不提供{mode}；请换一个服务商（{others}）",
@@ -239,6 +283,7 @@ TEXTS: dict[str, Words] = {
         "⏳ *图{index}正在保存（服务商链接见下方运行详情）*",
     ),
     "image_n": Words("image {index}", "图{index}"),
+    "palette_colour_n": Words("Palette colour {index}", "色板颜色{index}"),
     "reference_n": Words("Image {index}", "图{index}"),
     "generating": Words("⏳ Generating…", "⏳ 生成中…"),
     "pending_running": Words(
@@ -380,6 +425,10 @@ TEXTS: dict[str, Words] = {
         "Made with {vendor}, which has no key here: the vendor picked stays.",
         "这次运行用的是 {vendor}，但这里没有它的密钥：服务商保持当前的选择。",
     ),
+    "history_model_kept": Words(
+        "Made with {model}, which the vendor picked does not serve: Wan 2.6 is picked instead.",
+        "这次运行用的是 {model}，但当前服务商不提供它：已改选 Wan 2.6。",
+    ),
     "history_filled": Words("This run's settings are filled in under {tab}.", "已在“{tab}”中填入这次运行的设置。"),
     "history_saved_nothing": Words("This run saved no image.", "这次运行没有保存图片。"),
     "history_busy": Words(
@@ -407,6 +456,10 @@ TEXTS: dict[str, Words] = {
         "它的 {count} 张参考图不会回填：请重新添加。",
     ),
     "reuse_input": Words("Its input image is not refilled: add it again.", "它的输入图片不会回填：请重新添加。"),
+    "reuse_palette": Words(
+        "Its colour palette is not refilled ({colours}): set it again under Colour palette.",
+        "它的色板不会回填（{colours}）：请在“色板”中重新设置。",
+    ),
 }
 
 # The Compare tab: its labels (the browser's) and the texts its columns are written with.
@@ -522,8 +575,12 @@ FIELDS: dict[str, Words] = {
     "providers": Words("Vendors", "服务商"),
     "watermark": Words("watermark", "水印"),
     "mode": Words("mode", "模式"),
+    "model": Words("Model", "模型"),
+    "palette": Words("Colour palette", "色板"),
+    "thinking": Words("Thinking", "深度思考"),
 }
 _IMAGE_FIELD = re.compile(r"image (\d+)")
+_PALETTE_FIELD = re.compile(r"palette\.(\d+)")
 
 
 def t(key: str, lang: Lang, **values: Any) -> str:
@@ -553,6 +610,9 @@ def field_label(field: str, lang: Lang) -> str:
     numbered = _IMAGE_FIELD.fullmatch(field)
     if numbered:
         return t("image_n", lang, index=numbered.group(1)) if lang is Lang.ZH else field
+    colour = _PALETTE_FIELD.fullmatch(field)
+    if colour:  # the row beside its number, under Colour palette
+        return t("palette_colour_n", lang, index=colour.group(1))
     words = FIELDS.get(field)
     return field if words is None else words.in_(lang)
 
@@ -725,6 +785,18 @@ VIOLATIONS = _patterns(
             "框 {box} 超出了第 {image} 张图（{width}×{height}）",
         ),
         (
+            r"(?P<value>'.*') is not a colour and share like #C2D1E6:25",
+            "{value} 不是 #C2D1E6:25 这样的“颜色:占比”",
+        ),
+        (
+            r"(?P<value>'.*') is not a size tier; use (?P<tiers>\S+), or leave it empty",
+            "{value} 不是尺寸档位；请使用 {tiers}，或留空",
+        ),
+        (
+            r"(?P<value>'.*') is not a model; use one of (?P<models>.+)",
+            "{value} 不是模型；请使用以下之一：{models}",
+        ),
+        (
             r"this provider takes image URLs only; upload the image somewhere public and pass its https:// URL",
             "此服务商只接受图片链接；请把图片上传到可公开访问的地方，再填写它的 https:// 链接",
         ),
@@ -796,8 +868,8 @@ VIOLATIONS = _patterns(
         ),
         (r"unknown provider (?P<name>.+); choose one of: (?P<known>.+)", "未知的服务商 {name}；可选：{known}"),
         (
-            r"size must look like 1280x1280 or be 1K/2K/4K, not (?P<value>.+)",
-            "尺寸应形如 1280x1280，或为 1K/2K/4K，而不是 {value}",
+            r"size must look like 1280x1280 or be (?P<tiers>1K/2K(?:/4K)?), not (?P<value>.+)",
+            "尺寸应形如 1280x1280，或为 {tiers}，而不是 {value}",
         ),
     ]
 )

@@ -8,8 +8,9 @@ import gradio as gr
 
 from wan26.errors import InvalidRequest, Violation
 from wan26.images import is_web_url
-from wan26.types import ImageRequest, Mode, Size, SizeTier, parse_size
+from wan26.types import ImageRequest, Mode, Model, PaletteColor, Size, SizeTier, parse_palette_color, parse_size
 from wan26.ui.errors import CHECK_INPUTS
+from wan26.ui.models import model_named
 
 RANDOM_SEED = -1
 
@@ -23,19 +24,29 @@ def t2i_request(
     seed: Any,
     prompt_extend: Any,
     watermark: Any,
+    model: Any = "",
+    thinking: Any = True,
+    palette: Any = "",
+    tier: Any = "",
 ) -> ImageRequest:
-    """From raw inputs (the endpoint skips Gradio's preprocessing): numbers are checked here."""
+    """From raw inputs (the endpoint skips Gradio's preprocessing): numbers are checked here. A tier
+    (Wan 2.7: 1K, 2K, Pro's 4K) stands in for width and height."""
     seed = RANDOM_SEED if seed is None else seed  # an emptied seed box: a random seed, as in the other tabs
     numbers = whole_numbers({"size.width": width, "size.height": height, "n": n, "seed": seed})
+    wan = model_named(model)
     return ImageRequest(
         Mode.TEXT_TO_IMAGE,
         str(prompt or ""),
         str(negative_prompt or ""),
-        size=Size(numbers["size.width"], numbers["size.height"]),
+        size=tier_named(tier) or Size(numbers["size.width"], numbers["size.height"]),
         n=numbers["n"],
         seed=to_seed(numbers["seed"]),
         prompt_extend=bool(prompt_extend),
         watermark=bool(watermark),
+        model=wan,
+        # Only 2.7 thinks; a 2.6 caller (or the page's hidden switch) sends nothing.
+        thinking=None if wan is Model.WAN26 else bool(thinking),
+        palette=palette_of(palette),
     )
 
 
@@ -49,6 +60,8 @@ def edit_request(
     prompt_extend: bool,
     watermark: bool,
     image_urls: str | None = "",
+    model: str | None = "",
+    palette: str | None = "",
 ) -> ImageRequest:
     return ImageRequest(
         Mode.EDIT,
@@ -60,6 +73,35 @@ def edit_request(
         seed=to_seed(seed),
         prompt_extend=bool(prompt_extend),
         watermark=bool(watermark),
+        **wan27_options(model, palette),
+    )
+
+
+def wan27_options(model: Any, palette: Any) -> dict[str, Any]:
+    """The request's model and what only 2.7 takes; one place for edit's next options (boxes)."""
+    return {"model": model_named(model), "palette": palette_of(palette)}
+
+
+def image_set_request(
+    prompt: str | None,
+    images: list[Any] | None,
+    size: str | None,
+    n: float,
+    seed: float | None,
+    watermark: bool,
+    image_urls: str | None = "",
+    model: str | None = Model.WAN27.value,
+) -> ImageRequest:
+    """A set of up to `n` images that belong together (Wan 2.7), from text or 0–9 references."""
+    return ImageRequest(
+        Mode.IMAGE_SET,
+        prompt or "",
+        images=(*paths(images), *web_urls(image_urls)),
+        size=parsed_size(size),
+        n=int(n),
+        seed=to_seed(seed),
+        watermark=bool(watermark),
+        model=model_named(model, Model.WAN27),
     )
 
 
@@ -127,6 +169,34 @@ def web_urls(text: str | None) -> list[str]:
     return lines
 
 
+def tier_named(tier: Any) -> SizeTier | None:
+    """Text to image's tier (empty: none, the width and height are sent), or InvalidRequest."""
+    text = str(tier or "").strip().upper()
+    if not text:
+        return None
+    if text not in {member.value for member in SizeTier}:
+        tiers = "/".join(member.value for member in SizeTier)
+        raise InvalidRequest(
+            [Violation("size", f"{str(tier)[:40]!r} is not a size tier; use {tiers}, or leave it empty")]
+        )
+    return SizeTier(text)
+
+
+def palette_of(text: Any) -> tuple[PaletteColor, ...]:
+    """A palette as the endpoints take it: "#C2D1E6:60, #3B5B8C:40" (each share in percent, two
+    decimals at most), or nothing. Every entry that is not one is named at once."""
+    entries = [entry.strip() for entry in str(text or "").split(",") if entry.strip()]
+    colours, bad = [], []
+    for number, entry in enumerate(entries, start=1):
+        try:
+            colours.append(parse_palette_color(entry))
+        except ValueError:
+            bad.append(Violation(f"palette.{number}", f"{entry[:40]!r} is not a colour and share like #C2D1E6:25"))
+    if bad:
+        raise InvalidRequest(bad)
+    return tuple(colours)
+
+
 def parsed_size(size: str | None) -> Size | SizeTier | None:
     if not size or not str(size).strip():
         return None
@@ -137,8 +207,13 @@ def parsed_size(size: str | None) -> Size | SizeTier | None:
 
 
 def edit_size_value(shape: str, width: float, height: float) -> str:
-    """The `size` the edit endpoint takes: a 1K/2K tier, else the exact W×H (set by the shape chosen)."""
-    return shape if shape in (SizeTier.K1, SizeTier.K2) else f"{int(width)}x{int(height)}"
+    """The `size` the edit and image-set endpoints take: a tier, else the exact W×H (set by the shape chosen)."""
+    return shape if shape in set(SizeTier) else f"{int(width)}x{int(height)}"
+
+
+def tier_value(shape: str) -> str:
+    """Text to image's `tier`: the shape when it is one (Wan 2.7), else "" (width and height are sent)."""
+    return shape if shape in set(SizeTier) else ""
 
 
 def interleave_size(shape: str, width: float, height: float) -> tuple[int, int]:

@@ -14,8 +14,8 @@ from gradio import utils as gr_utils
 from gradio.helpers import Examples
 
 from wan26.errors import ConfigError
-from wan26.providers import PROVIDERS, Adapter, get_adapter
-from wan26.types import ImageRequest, Mode
+from wan26.providers import PROVIDERS, get_adapter
+from wan26.types import ImageRequest, Mode, Model
 from wan26.ui.actions import (
     label_references,
     move_earlier,
@@ -35,13 +35,24 @@ from wan26.ui.form_examples import edit_examples, headings, interleave_examples,
 from wan26.ui.history_tab import CSS as HISTORY_CSS
 from wan26.ui.history_tab import HistoryTab
 from wan26.ui.i18n import I18N, Lang, both, lang_of, t, toast_css, with_english_labels
-from wan26.ui.inputs import edit_request, edit_size_value, interleave_request, interleave_size, t2i_request
+from wan26.ui.image_set_tab import ImageSetTab
+from wan26.ui.inputs import (
+    edit_request,
+    edit_size_value,
+    image_set_request,
+    interleave_request,
+    interleave_size,
+    t2i_request,
+    tier_value,
+)
 from wan26.ui.keys import KeyActions
+from wan26.ui.models import DEFAULT_MODEL, Chosen, chosen, model_choices
+from wan26.ui.palette import palette_controls
 from wan26.ui.runs import Runs
 from wan26.ui.settings import HistoryMode, Settings
 from wan26.ui.shown import inside
-from wan26.ui.texts import no_key_help, offered
-from wan26.ui.validation import EDIT_INPUTS, INTERLEAVE_INPUTS, T2I_INPUTS, validator
+from wan26.ui.texts import no_key_help, offered, references_label
+from wan26.ui.validation import EDIT_INPUTS, IMAGE_SET_INPUTS, INTERLEAVE_INPUTS, T2I_INPUTS, validator
 from wan26.ui.visitor_cost import cache_signatures, lazy_session_configs
 
 # Key events and the page-load event share one queue lane, one at a time: otherwise a load that
@@ -52,6 +63,7 @@ KEYS: dict[str, Any] = {
     "concurrency_limit": 1,
     "concurrency_id": "keys",
 }
+CHOOSING: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden", "concurrency_limit": None}
 CSS = """
 #app-container {max-width: 1280px; margin: 0 auto}
 .count {font-size: 0.85em; opacity: 0.8}
@@ -59,6 +71,7 @@ CSS = """
 #intro h2 {margin: 0.1em 0}
 #intro p {margin: 0; font-size: 0.9em; opacity: 0.8}
 @media (max-width: 640px) {#intro p {display: none}}
+#pickers {gap: 0.5rem}
 """
 
 
@@ -115,6 +128,25 @@ class StudioBlocks(gr.Blocks):
     def get_api_info(self, all_endpoints: bool = False, page: str | None = None) -> Any:
         return with_english_labels(dict(super().get_api_info(all_endpoints=all_endpoints, page=page)))
 
+    def validate_inputs(self, block_fn: Any, inputs: list[Any]) -> None:
+        """A raw HTTP caller (POST /gradio_api/call/text_to_image) that sends only an endpoint's Wan 2.6
+        parameters gets the defaults of those added for 2.7 after them, as Gradio's own client and MCP
+        fill them in; without this, Gradio would refuse the shorter list."""
+        padded = with_defaults(list(block_fn.inputs), inputs)
+        if padded is not None:
+            inputs[:] = padded
+        super().validate_inputs(block_fn, inputs)
+
+
+def with_defaults(blocks: list[Any], given: list[Any]) -> list[Any] | None:
+    """`given` (the API's values, states left out) completed with the later API inputs' own values and
+    a None where each state goes; None when nothing is missing."""
+    api = [block for block in blocks if not block.skip_api]
+    if len(given) >= len(api) or len(given) >= len(blocks):
+        return None
+    values = iter([*given, *(block.value for block in api[len(given) :])])
+    return [None if block.skip_api else next(values) for block in blocks]
+
 
 class _Page:
     """Lays the page out, then wires its events; the components are kept as attributes between the two."""
@@ -131,11 +163,13 @@ class _Page:
         self.history = HistoryTab(self) if self.settings.history is not HistoryMode.OFF else None
         self.compare = CompareTab(self)
         self.batch = BatchTab(self)  # here: it keeps the browser's batch ids, as History keeps its runs
+        self.sets = ImageSetTab(self)
         with gr.Column(elem_id="app-container"):
             self._header()
             with gr.Tabs() as self.tabs:
                 self._t2i_tab()
                 self._edit_tab()
+                self.sets.build()
                 self._interleave_tab()
                 self.compare.build()
                 if self.history:
@@ -144,6 +178,7 @@ class _Page:
         self._settings_panel(blocks)
         self._wire_vendor()
         self._wire_edit()
+        self.sets.wire()
         self._wire_endpoints()
         self._wire_results()
         self.compare.wire()  # before History, which follows every run event
@@ -152,19 +187,36 @@ class _Page:
         self.batch.wire(blocks)
 
     def _header(self) -> None:
-        """The title and the vendor picker on one line; keys live in the settings panel."""
-        with gr.Row(equal_height=True, elem_id="header"):  # wraps on a phone: the picker goes under the title
-            with gr.Column(scale=4, min_width=300):
+        """The title, then the vendor and model pickers side by side (one line on a phone too, so that
+        the prompt stays on the first screen); keys live in the settings panel."""
+        with gr.Row(equal_height=True, elem_id="header"):  # wraps on a phone: the pickers go under the title
+            with gr.Column(scale=3, min_width=300):
                 gr.Markdown(I18N("intro"), elem_id="intro")
-            with gr.Column(scale=1, min_width=240):
-                self.provider = gr.Dropdown(
-                    [(adapter.facts.title, name) for name, adapter in PROVIDERS.items()],
-                    value=self.first.facts.name,
-                    label=I18N("vendor"),
-                    elem_id="provider",
-                )
+            with gr.Column(scale=2, min_width=300):
+                with gr.Row(elem_id="pickers"):
+                    self.provider = gr.Dropdown(
+                        [(adapter.facts.title, name) for name, adapter in PROVIDERS.items()],
+                        value=self.first.facts.name,
+                        label=I18N("vendor"),
+                        elem_id="provider",
+                        min_width=140,
+                    )
+                    self.model = self._model_picker()
                 self.open_settings = gr.Button(I18N("open_settings"), size="sm", elem_id="open-settings")
         self.no_key = gr.Markdown(I18N("no_key_line"), visible=not self.vendors.server_keyed(), elem_id="no-key-line")
+
+    def _model_picker(self) -> gr.Dropdown:
+        """The Wan models the vendor serves (ShortAPI: 2.6 only); the page's choice state holds the
+        pair, and every model-aware control follows it."""
+        picker = gr.Dropdown(  # every model, as the API accepts them; each page load narrows them to its vendor's
+            [(model.label, model.value) for model in Model],
+            value=DEFAULT_MODEL.value,
+            label=I18N("model"),
+            elem_id="model",
+            min_width=140,
+        )
+        self.choice = gr.State((self.first.facts.name, DEFAULT_MODEL.value))
+        return self.follows(picker, lambda c: gr.update(choices=model_choices(c.adapter), value=c.model.value))  # type: ignore[no-any-return]
 
     def _settings_panel(self, blocks: gr.Blocks) -> None:
         """Keys (the server's, or the visitor's own for this session) and runs stopped while their task ran."""
@@ -207,19 +259,27 @@ class _Page:
                 form.unavailable(mode)
                 self.t_prompt = form.prompt(mode, I18N("placeholder_t2i"), self.provider)
                 self.t_run, self.t_stop = form.run_row(mode)
-                self.t_count, self.t_price = form.counts(mode, self.t_prompt, self.provider)
+                self.t_count, self.t_price = form.counts(mode, self.t_prompt, self.choice)
                 self.t_shape = form.shape(mode)
+                # What is sent as `tier` (Wan 2.7's 1K/2K/4K), else "" and the width and height are sent.
+                self.t_tier = gr.Textbox(tier_value(str(self.t_shape.value)), visible=False)
                 self.t_n = form.count_slider(mode, I18N("images_per_run"))
+                self.t_thinking = form.thinking(mode)
+                self.t_palette = palette_controls(mode, self.follows, self.form.first)
                 with gr.Accordion(I18N("advanced"), open=False, elem_id=f"{mode}-advanced"):
                     self.t_negative = form.negative(mode)
-                    _, self.t_width, self.t_height, self.t_verdict = form.exact_size(mode, self.provider)
+                    _, self.t_width, self.t_height, self.t_verdict = form.exact_size(mode, self.choice)
                     self.t_random, self.t_seed = form.seed_controls(mode)
                     self.t_extend, self.t_mark, self.t_task = form.switches(mode)
                 form.notes(mode)
-                self._headed(text_to_image_examples(self.t_prompt, self.t_shape, self.t_negative), mode)
+                examples = text_to_image_examples(self.t_prompt, self.t_shape, self.t_negative)
+                kept = form.negative_kept(mode)
+                examples.load_input_event.then(kept, [self.t_negative, self.choice], self.t_negative, **PRIVATE)
+                self._headed(examples, mode)
             with gr.Column(scale=1, min_width=320):
                 self.t_gallery, self.t_details, self.t_used, self.t_reuse, self.t_to_edit = form.results(mode)
-        form.shape_sets_size(mode, self.t_shape, self.provider, self.t_width, self.t_height)
+        form.shape_sets_size(mode, self.t_shape, self.choice, self.t_width, self.t_height)
+        self.t_shape.change(tier_value, self.t_shape, self.t_tier, **PRIVATE)
 
     def _edit_tab(self) -> None:
         form, mode = self.form, Mode.EDIT
@@ -229,9 +289,10 @@ class _Page:
                 self._references()
                 self.e_prompt = form.prompt(mode, I18N("placeholder_edit"), self.provider)
                 self.e_run, self.e_stop = form.run_row(mode)
-                self.e_count, self.e_price = form.counts(mode, self.e_prompt, self.provider)
+                self.e_count, self.e_price = form.counts(mode, self.e_prompt, self.choice)
                 self.e_shape = form.shape(mode)
                 self.e_n = form.count_slider(mode, I18N("images_per_run"))
+                self.e_palette = palette_controls(mode, self.follows, self.form.first)
                 with gr.Accordion(I18N("advanced"), open=False, elem_id=f"{mode}-advanced"):
                     self.e_urls = gr.Textbox(
                         "",
@@ -242,8 +303,8 @@ class _Page:
                         elem_id="edit-urls",
                     )
                     self.e_negative = form.negative(mode)
-                    tiered = bool(offered(self.first, mode).size_tiers)
-                    exact = form.exact_size(mode, self.provider, visible=not tiered)
+                    tiered = bool(offered(self.form.first, mode).size_tiers)
+                    exact = form.exact_size(mode, self.choice, visible=not tiered)
                     self.e_group, self.e_width, self.e_height, self.e_verdict = exact
                     self.e_random, self.e_seed = form.seed_controls(mode)
                     self.e_extend, self.e_mark, self.e_task = form.switches(mode)
@@ -252,24 +313,22 @@ class _Page:
                 self.e_size = gr.Textbox(edit_size_value(first_shape, 1280, 1280), visible=False)
                 form.notes(mode)
                 # Hidden references would be sent and refused, as with uploads (see _references).
-                self._headed(
-                    edit_examples(self.e_refs, self.e_prompt), mode, lambda a: a.facts.image_rules_of().accepts_local
-                )
+                self._headed(edit_examples(self.e_refs, self.e_prompt), mode, lambda c: c.image_rules.accepts_local)
             with gr.Column(scale=1, min_width=320):
                 results = form.results(mode, under_buttons=self._before_after_slider)
                 self.e_gallery, self.e_details, self.e_used, self.e_reuse, self.e_to_edit = results
-        form.shape_sets_size(mode, self.e_shape, self.provider, self.e_width, self.e_height)
+        form.shape_sets_size(mode, self.e_shape, self.choice, self.e_width, self.e_height)
 
     def _before_after_slider(self) -> None:
         slider = self.e_before_after = before_after_slider()
         # A links-only vendor's references are never fetched to be compared.
-        self.follows(slider, lambda a: gr.update() if a.facts.image_rules_of().accepts_local else hide_before_after())
+        self.follows(slider, lambda c: gr.update() if c.image_rules.accepts_local else hide_before_after())
 
     def _references(self) -> None:
         with gr.Group() as uploads:
             self.e_refs = gr.Gallery(
                 elem_id="edit-references",
-                label=I18N("references"),
+                label=both(lambda lang: references_label(self.form.first, Mode.EDIT, lang)),
                 type="filepath",
                 interactive=True,
                 sources=["upload", "clipboard"],
@@ -282,11 +341,10 @@ class _Page:
             with gr.Row():
                 self.e_earlier = gr.Button(I18N("move_earlier"), size="sm")
                 self.e_later = gr.Button(I18N("move_later"), size="sm")
-        self.follows(uploads, lambda adapter: gr.update(visible=adapter.facts.image_rules_of().accepts_local))
-        # Hidden uploads would still be sent and refused: a URLs-only vendor starts with none.
-        self.follows(
-            self.e_refs, lambda a: gr.update() if a.facts.image_rules_of().accepts_local else gr.update(value=[])
-        )
+        self.follows(uploads, lambda c: gr.update(visible=c.image_rules.accepts_local))
+        # Hidden uploads would still be sent and refused: a URLs-only vendor starts with none. The
+        # label says how many this model takes (2.6: 4, 2.7: 9).
+        self.follows.worded(self.e_refs, lambda c, lang: _references_update(c, lang))
 
     def _interleave_tab(self) -> None:
         form, mode = self.form, Mode.INTERLEAVE
@@ -295,7 +353,7 @@ class _Page:
                 form.unavailable(mode)
                 self.i_prompt = form.prompt(mode, I18N("placeholder_interleave"), self.provider)
                 self.i_run, self.i_stop = form.run_row(mode)
-                self.i_count, self.i_price = form.counts(mode, self.i_prompt, self.provider)
+                self.i_count, self.i_price = form.counts(mode, self.i_prompt, self.choice)
                 self.i_image = gr.Image(
                     label=I18N("input_image"),
                     type="filepath",
@@ -308,7 +366,7 @@ class _Page:
                 self.i_max = form.count_slider(mode, I18N("images_at_most"))
                 with gr.Accordion(I18N("advanced"), open=False, elem_id=f"{mode}-advanced"):
                     self.i_negative = form.negative(mode)
-                    exact = form.exact_size(mode, self.provider, visible=False)
+                    exact = form.exact_size(mode, self.choice, visible=False)
                     self.i_group, self.i_slide_w, self.i_slide_h, self.i_verdict = exact
                     self.i_random, self.i_seed = form.seed_controls(mode)
                     _, self.i_mark, self.i_task = form.switches(mode)
@@ -326,14 +384,14 @@ class _Page:
                 )
                 self.i_used = gr.Number(label=I18N("seed_used"), precision=0, interactive=False, visible=False)
                 self.i_details = gr.Markdown(label=I18N("run_details"), elem_id="interleave-details")
-        form.shape_sets_size(mode, self.i_shape, self.provider, self.i_slide_w, self.i_slide_h)
+        form.shape_sets_size(mode, self.i_shape, self.choice, self.i_slide_w, self.i_slide_h)
 
-    def _headed(self, examples: Examples, mode: Mode, shown: Callable[[Adapter], bool] = lambda _: True) -> None:
+    def _headed(self, examples: Examples, mode: Mode, shown: Callable[[Chosen], bool] = lambda _: True) -> None:
         """The examples' headings in the visitor's language (each page load sends them), and the
         examples shown only where the vendor can use them."""
 
-        def update(adapter: Adapter, lang: Lang) -> Any:
-            return gr.update(visible=shown(adapter), headers=headings(mode, lang))
+        def update(choice: Chosen, lang: Lang) -> Any:
+            return gr.update(visible=shown(choice), headers=headings(mode, lang))
 
         self.follows.worded(examples.dataset, update)
 
@@ -346,37 +404,61 @@ class _Page:
         check.click(self.runs.stopped.shown_to, None, [gallery, status], **PRIVATE)
 
     def _wire_vendor(self) -> None:
-        """Changing vendor adapts every control at once, then re-checks what depends on the current values."""
-        follows, form, provider = self.follows, self.form, self.provider
+        """Changing vendor or model adapts every control at once, then re-checks what depends on the
+        current values. The choice state changes once per new (vendor, model) pair, whoever set it."""
+        follows, form, provider, choice = self.follows, self.form, self.provider, self.choice
+        # Queued: Gradio sends a State's change event only after a queued event changed it.
+        gr.on([provider.change, self.model.input], self._choose, [provider, self.model], choice, **CHOOSING)
         adapted = [  # also after each page load: the picker may keep its value, and then it does not "change"
-            provider.change(follows.updates, provider, follows.components, **PRIVATE),
-            self.on_load.then(follows.kept_updates, [provider, *follows.inputs], follows.components, **PRIVATE),
+            choice.change(follows.updates, choice, follows.components, **PRIVATE),
+            self.on_load.then(
+                follows.kept_updates, [provider, self.model, *follows.inputs], follows.components, **PRIVATE
+            ),
         ]
         self.vendor_adapted = adapted[0]  # History's "Reuse settings" fills the form after it
-        rechecks: list[tuple[Callable[..., Any], list[Any], Any]] = [
-            (form.prompt_count(Mode.TEXT_TO_IMAGE), [self.t_prompt, provider], self.t_count),
-            (form.prompt_count(Mode.EDIT), [self.e_prompt, provider], self.e_count),
-            (form.prompt_count(Mode.INTERLEAVE), [self.i_prompt, provider], self.i_count),
-            (form.size_verdict(Mode.TEXT_TO_IMAGE), [provider, self.t_width, self.t_height], self.t_verdict),
-            (form.size_verdict(Mode.EDIT), [provider, self.e_width, self.e_height], self.e_verdict),
-            (form.size_verdict(Mode.INTERLEAVE), [provider, self.i_slide_w, self.i_slide_h], self.i_verdict),
-            (self._runnable, [provider], [self.t_run, self.e_run, self.i_run]),
-        ]
-        counts = [(Mode.TEXT_TO_IMAGE, self.t_n, self.t_price), (Mode.EDIT, self.e_n, self.e_price)]
-        for mode, count, price in [*counts, (Mode.INTERLEAVE, self.i_max, self.i_price)]:
-            rechecks.append((form.price(mode), [provider, count], price))
-            count.change(form.price(mode), [provider, count], price, **PRIVATE)
+        rechecks = self._rechecks()
+        for mode, count, price in self._counts():
+            rechecks.append((form.price(mode), [choice, count], price))
+            count.change(form.price(mode), [choice, count], price, **PRIVATE)
         for fn, inputs, output in rechecks:
             for vendor_changed in adapted:  # raw: a value beyond the new vendor's bounds gets our verdict
                 vendor_changed.then(fn, inputs, output, preprocess=False, **PRIVATE)
         # The key's vendor follows the picker, but is never emptied when the picker has no vendor.
         provider.change(lambda name: name or gr.skip(), provider, self.key_vendor, **PRIVATE)
 
-    def _runnable(self, provider: str | None) -> list[Any]:
-        """Generate works only with a vendor this visitor has a key for, in a mode it offers."""
-        adapter = self.form.adapter(provider) if provider else None
-        modes = (Mode.TEXT_TO_IMAGE, Mode.EDIT, Mode.INTERLEAVE)
-        return [gr.update(interactive=adapter is not None and mode in adapter.facts.limits_of()) for mode in modes]
+    def _rechecks(self) -> list[tuple[Callable[..., Any], list[Any], Any]]:
+        form, choice = self.form, self.choice
+        return [
+            (form.prompt_count(Mode.TEXT_TO_IMAGE), [self.t_prompt, choice], self.t_count),
+            (form.prompt_count(Mode.EDIT), [self.e_prompt, choice], self.e_count),
+            (form.prompt_count(Mode.IMAGE_SET), [self.sets.prompt, choice], self.sets.count),
+            (form.prompt_count(Mode.INTERLEAVE), [self.i_prompt, choice], self.i_count),
+            (form.size_verdict(Mode.TEXT_TO_IMAGE), [choice, self.t_width, self.t_height], self.t_verdict),
+            (form.size_verdict(Mode.EDIT), [choice, self.e_width, self.e_height], self.e_verdict),
+            (form.size_verdict(Mode.IMAGE_SET), [choice, self.sets.width, self.sets.height], self.sets.verdict),
+            (form.size_verdict(Mode.INTERLEAVE), [choice, self.i_slide_w, self.i_slide_h], self.i_verdict),
+            (self._runnable, [choice], [self.t_run, self.e_run, self.sets.run, self.i_run]),
+        ]
+
+    def _counts(self) -> list[tuple[Mode, gr.Slider, gr.Markdown]]:
+        return [
+            (Mode.TEXT_TO_IMAGE, self.t_n, self.t_price),
+            (Mode.EDIT, self.e_n, self.e_price),
+            (Mode.IMAGE_SET, self.sets.n, self.sets.price),
+            (Mode.INTERLEAVE, self.i_max, self.i_price),
+        ]
+
+    def _choose(self, provider: str | None, model: str | None) -> tuple[str, str]:
+        """The pair the page now shows: a model this vendor does not serve falls back to Wan 2.6."""
+        if not provider:
+            return "", DEFAULT_MODEL.value
+        return provider, chosen(self.form.adapter(provider), model).model.value
+
+    def _runnable(self, choice: Any) -> list[Any]:
+        """Generate works only with a vendor this visitor has a key for, in a mode it offers with the model."""
+        picked = self.form.chosen(choice) if choice and choice[0] else None
+        modes = (Mode.TEXT_TO_IMAGE, Mode.EDIT, Mode.IMAGE_SET, Mode.INTERLEAVE)
+        return [gr.update(interactive=picked is not None and mode in picked.limits) for mode in modes]
 
     def _wire_edit(self) -> None:
         """References keep their order labels; the size sent is always 1K, 2K or W×H."""
@@ -399,26 +481,28 @@ class _Page:
 
     def _wire_endpoints(self) -> None:
         """The three public endpoints, started by Generate or Enter, validated before they queue."""
-        keys, provider = self.session_keys, self.provider
+        keys, provider, model = self.session_keys, self.provider, self.model
         t_inputs: list[Any] = [self.t_prompt, self.t_negative, self.t_width, self.t_height, self.t_n, self.t_seed]
-        t_inputs += [self.t_extend, self.t_mark, provider, keys, self.t_task]
+        t_inputs += [self.t_extend, self.t_mark, provider, model, self.t_thinking, self.t_palette.text, self.t_tier]
+        t_inputs += [keys, self.t_task]
         t_outputs = [self.t_gallery, self.t_details, self.t_used]
         # Its inputs are plain text, numbers and switches, which the function converts itself: without
         # Gradio's preprocessing a run (and its validator) skips a worker-thread hop per input.
-        t_event = self._endpoint(
+        t_event = self.endpoint(
             self.t_run, self.t_prompt, self.runs.text_to_image, t_inputs, t_outputs, preprocess=False
         )
         e_inputs: list[Any] = [self.e_prompt, self.e_refs, self.e_negative, self.e_size, self.e_n, self.e_seed]
-        e_inputs += [self.e_extend, self.e_mark, provider, self.e_urls, keys, self.e_task]
-        e_event = self._endpoint(
+        e_inputs += [self.e_extend, self.e_mark, provider, self.e_urls, model, self.e_palette.text, keys, self.e_task]
+        e_event = self.endpoint(
             self.e_run, self.e_prompt, self.runs.edit, e_inputs, [self.e_gallery, self.e_details, self.e_used]
         )
         i_inputs: list[Any] = [self.i_prompt, self.i_image, self.i_negative, self.i_width, self.i_height, self.i_max]
         i_inputs += [self.i_seed, self.i_mark, provider, keys, self.i_task]
-        i_event = self._endpoint(
+        i_event = self.endpoint(
             self.i_run, self.i_prompt, self.runs.interleave, i_inputs, [self.i_chat, self.i_details, self.i_used]
         )
-        self.run_events = [t_event, e_event, i_event]  # History records each run's folder after them
+        s_event = self.sets.endpoint()
+        self.run_events = [t_event, e_event, s_event, i_event]  # History records each run's folder after them
         self.stop_events = [
             # The note after the cancellation, so that the run's last update cannot land on top of it.
             stop.click(None, None, None, cancels=[event], api_visibility="private").then(
@@ -427,6 +511,7 @@ class _Page:
             for stop, event, details in (
                 (self.t_stop, t_event, self.t_details),
                 (self.e_stop, e_event, self.e_details),
+                (self.sets.stop, s_event, self.sets.details),
                 (self.i_stop, i_event, self.i_details),
             )
         ]
@@ -446,7 +531,7 @@ class _Page:
         edit_run.success(before_after, compared, slider, **PRIVATE)
         self.e_gallery.select(before_after_selected, compared, slider, **PRIVATE)
 
-    def _endpoint(
+    def endpoint(
         self,
         run: gr.Button,
         prompt: gr.Textbox,
@@ -509,8 +594,16 @@ class _Page:
 ENDPOINTS: dict[str, tuple[Callable[..., ImageRequest], list[str]]] = {
     "text_to_image": (t2i_request, T2I_INPUTS),
     "edit": (edit_request, EDIT_INPUTS),
+    "image_set": (image_set_request, IMAGE_SET_INPUTS),
     "interleave": (interleave_request, INTERLEAVE_INPUTS),
 }
+
+
+def _references_update(choice: Chosen, lang: Lang) -> Any:
+    """The label says how many references the model takes; a links-only vendor starts with no uploads
+    (hidden, they would still be sent and refused)."""
+    label = references_label(choice, Mode.EDIT, lang)
+    return gr.update(label=label) if choice.image_rules.accepts_local else gr.update(label=label, value=[])
 
 
 def stopped_note(details: str | None, request: gr.Request | None = None) -> str:

@@ -1,4 +1,4 @@
-"""The three public endpoints. Events from wan26 become progress, streamed updates and a result;
+"""The four public endpoints. Events from wan26 become progress, streamed updates and a result;
 every image's vendor link is on the page until its file is saved."""
 
 # No `from __future__ import annotations` here: Gradio reads these endpoints' signatures for its
@@ -35,7 +35,7 @@ from wan26.providers import Adapter
 from wan26.ui.errors import adapter_named, checked, ui_error, unexpected_error
 from wan26.ui.gallery import gallery_items, named
 from wan26.ui.i18n import Lang, lang_of, state, t, translate
-from wan26.ui.inputs import RANDOM_SEED, edit_request, interleave_request, t2i_request
+from wan26.ui.inputs import RANDOM_SEED, edit_request, image_set_request, interleave_request, t2i_request
 from wan26.ui.keys import own_key
 from wan26.ui.owned import MadeRuns
 from wan26.ui.quiet import Quiet, with_quiet
@@ -169,7 +169,7 @@ class Story:
 
 
 class Runs:
-    """The endpoints `text_to_image`, `edit` and `interleave`, with the app's settings."""
+    """The endpoints `text_to_image`, `edit`, `image_set` and `interleave`, with the app's settings."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -187,11 +187,15 @@ class Runs:
         prompt_extend: bool = True,
         watermark: bool = False,
         provider: str = "",
+        model: str = "wan2.6",
+        thinking: bool = True,
+        palette: str = "",
+        tier: str = "",
         session_keys: SessionKeys | None = None,
         use_task: bool = False,
         http: gr.Request | None = None,
     ) -> AsyncIterator[Update]:
-        """Generate 1 to 4 images from a text prompt with Wan 2.6, through the vendor you choose.
+        """Generate 1 to 4 images from a text prompt with Wan 2.6 (or 2.7), through the vendor you choose.
 
         Args:
             prompt: What to draw, up to 2000 characters (2100 with some vendors).
@@ -203,14 +207,18 @@ class Runs:
             prompt_extend: Let the provider rewrite the prompt for detail.
             watermark: Add the provider's "AI generated" mark (where the vendor offers it).
             provider: The vendor: dashscope, aimlapi, runware, shortapi or vtrix (default: the server's).
+            model: wan2.6 (default), wan2.7 or wan2.7-pro; 2.7 takes no negative prompt and no prompt rewriting.
+            thinking: Wan 2.7 only: think longer for a better image (ignored with wan2.6).
+            palette: Wan 2.7 only: 3 to 10 colours with shares summing to 100, as "#C2D1E6:60, #3B5B8C:40".
+            tier: Wan 2.7 only: 1K or 2K (wan2.7-pro also 4K) instead of width and height; empty to send those.
 
         Returns:
             the saved images with their links, each captioned with its seed and size
             a Markdown summary of the run with its cost
             the seed used
         """
-        values = (prompt, negative_prompt, width, height, n, seed, prompt_extend, watermark)
-        request = checked(t2i_request, *values, lang=lang_of(http))
+        values = (prompt, negative_prompt, width, height, n, seed, prompt_extend, watermark, model, thinking)
+        request = checked(t2i_request, *values, palette, tier, lang=lang_of(http))
         async for update in self._gallery_run(request, provider, session_keys, http, use_task):
             yield update
 
@@ -226,11 +234,13 @@ class Runs:
         watermark: bool = False,
         provider: str = "",
         image_urls: str = "",
+        model: str = "wan2.6",
+        palette: str = "",
         session_keys: SessionKeys | None = None,
         use_task: bool = False,
         http: gr.Request | None = None,
     ) -> AsyncIterator[Update]:
-        """Edit or combine 1 to 4 reference images with Wan 2.6 (AI/ML API takes 1 to 3).
+        """Edit or combine 1 to 4 reference images with Wan 2.6 (AI/ML API takes 1 to 3), or 1 to 9 with Wan 2.7.
 
         Args:
             prompt: The edit, up to 2000 characters; call the references "image 1", "image 2", … in their order.
@@ -243,14 +253,54 @@ class Runs:
             watermark: Add the provider's "AI generated" mark (where the vendor offers it).
             provider: The vendor: dashscope, aimlapi, runware, shortapi or vtrix (default: the server's).
             image_urls: References as http(s) links, one per line, after `images` (MCP and ShortAPI: links only).
+            model: wan2.6 (default), wan2.7 or wan2.7-pro; 2.7 takes no negative prompt and no prompt rewriting.
+            palette: Wan 2.7 only: 3 to 10 colours with shares summing to 100, as "#C2D1E6:60, #3B5B8C:40".
 
         Returns:
             the saved images with their links, each captioned with its seed and size
             a Markdown summary of the run with its cost
             the seed used
         """
-        values = (prompt, images, negative_prompt, size, n, seed, prompt_extend, watermark, image_urls)
-        request = checked(edit_request, *values, lang=lang_of(http))
+        values = (prompt, images, negative_prompt, size, n, seed, prompt_extend, watermark, image_urls, model)
+        request = checked(edit_request, *values, palette, lang=lang_of(http))
+        async for update in self._gallery_run(request, provider, session_keys, http, use_task):
+            yield update
+
+    async def image_set(
+        self,
+        prompt: str,
+        images: list[Any] | None = None,
+        size: str = "2K",
+        n: float = 4,
+        seed: float = RANDOM_SEED,
+        watermark: bool = False,
+        provider: str = "",
+        image_urls: str = "",
+        model: str = "wan2.7",
+        session_keys: SessionKeys | None = None,
+        use_task: bool = False,
+        http: gr.Request | None = None,
+    ) -> AsyncIterator[Update]:
+        """Make a set of up to 12 images that belong together with Wan 2.7 (DashScope and Runware).
+
+        Args:
+            prompt: The set to make, up to 5000 characters (Runware: 3000), e.g. "four seasons of one garden".
+            images: Optional references, 0 to 9, in order (JPEG, PNG, BMP or WEBP).
+            size: "1K" or "2K" (shaped like the last reference, square without one), or "WxH" such as "1696x960".
+            n: At most this many images, 1 to 12 (the model decides how many; each one made is billed).
+            seed: 0 to 2147483647 to repeat a result, or -1 for random.
+            watermark: Add the provider's "AI generated" mark.
+            provider: The vendor: dashscope or runware (default: the server's).
+            image_urls: References as http(s) links, one per line, after `images`.
+            model: wan2.7 (default) or wan2.7-pro.
+
+        Returns:
+            the saved images in the set's order, each captioned with its number, seed and size
+            a Markdown summary of the run: how many images the model made of how many asked, and the cost
+            the seed used
+        """
+        values = (prompt, images, size, n, seed, watermark, image_urls, model)
+        request = checked(image_set_request, *values, lang=lang_of(http))
         async for update in self._gallery_run(request, provider, session_keys, http, use_task):
             yield update
 
@@ -328,6 +378,8 @@ class Runs:
     def _outputs(self, result: GenerationResult, request: ImageRequest, provider: str, lang: Lang) -> Update:
         expected = estimate(adapter_named(self.settings.vendors, provider, lang).facts.price_of(request.model), request)
         details = run_details(result, estimate_text(expected, lang), lang)
+        if request.mode is Mode.IMAGE_SET:  # the model decides how many: say how many it chose
+            details = t("set_made", lang, made=len(result.images), asked=request.n) + "  \n" + details
         return gallery_items(result, request.prompt, lang), details, result.seed
 
     async def _events(

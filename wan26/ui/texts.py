@@ -4,57 +4,81 @@ Pure functions of a vendor's data and a run's result."""
 from __future__ import annotations
 
 from dataclasses import replace
-from math import gcd
 
 from wan26.guard import KeyGuard
 from wan26.limits import ModeLimits, Range, side_range, violations
 from wan26.pricing import Estimate, estimate
 from wan26.providers import PROVIDERS, Adapter, flows_of, get_adapter
-from wan26.types import Flow, GenerationResult, ImageRequest, Mode, Model, SavedImage, Size
+from wan26.types import Flow, GenerationResult, ImageRequest, Mode, SavedImage, Size
 from wan26.ui.i18n import LABELS, Lang, listed, t, translate
+from wan26.ui.models import Chosen, modelled_elsewhere
 from wan26.ui.vendors import SessionKeys, Vendors
 
 NO_KEY_LINE = LABELS["no_key_line"].en
-MODE_KEYS = {Mode.TEXT_TO_IMAGE: "mode_t2i", Mode.EDIT: "mode_edit", Mode.INTERLEAVE: "mode_interleave"}
+MODE_KEYS = {
+    Mode.TEXT_TO_IMAGE: "mode_t2i",
+    Mode.EDIT: "mode_edit",
+    Mode.INTERLEAVE: "mode_interleave",
+    Mode.IMAGE_SET: "mode_image_set",
+}
 
 
 def union_limits(mode: Mode) -> ModeLimits:
-    """Bounds wide enough for every vendor: what the public API's components accept before our
-    validator checks the chosen vendor's own limits (and names the field it breaks)."""
-    offered = [adapter.facts.limits_of()[mode] for adapter in PROVIDERS.values() if mode in adapter.facts.limits_of()]
+    """Bounds wide enough for every vendor and model: what the public API's components accept before
+    our validator checks the chosen vendor's and model's own limits (and names the field it breaks)."""
+    offered = [
+        offer.limits[mode]
+        for adapter in PROVIDERS.values()
+        for offer in adapter.facts.offers.values()
+        if mode in offer.limits
+    ]
     sides = [side_range(limits) for limits in offered]
     widest = Range(min(s.low for s in sides), max(s.high for s in sides))
     pixels = Range(min(limits.pixels.low for limits in offered), max(limits.pixels.high for limits in offered))
-    return replace(offered[0], side=widest, pixels=pixels, n=Range(1, max(limits.n.high for limits in offered)))
+    n = Range(1, max(limits.n.high for limits in offered))
+    images = Range(min(limits.images.low for limits in offered), max(limits.images.high for limits in offered))
+    return replace(offered[0], side=widest, pixels=pixels, n=n, images=images)
 
 
-def offered(adapter: Adapter, mode: Mode) -> ModeLimits:
-    """The vendor's limits, or the widest bounds when it lacks the mode (its tab is disabled then)."""
-    return adapter.facts.limits_of().get(mode) or union_limits(mode)
+def offered(choice: Chosen, mode: Mode) -> ModeLimits:
+    """The vendor's limits for the model, or the widest bounds when it lacks the mode (its tab is disabled then)."""
+    return choice.limits.get(mode) or union_limits(mode)
 
 
-def unavailable_reason(adapter: Adapter, mode: Mode, lang: Lang = Lang.EN) -> str:
-    elsewhere = listed((other.facts.title for other in PROVIDERS.values() if mode in other.facts.limits_of()), lang)
+def unavailable_reason(choice: Chosen, mode: Mode, lang: Lang = Lang.EN) -> str:
+    """Why `mode` cannot run: it needs another model of this vendor (pick it), or another vendor."""
     mode_name = t(MODE_KEYS[mode], lang)
-    return t("unavailable_reason", lang, vendor=adapter.facts.title, mode=mode_name, others=elsewhere)
+    others = modelled_elsewhere(choice.adapter, mode)
+    if others:
+        models = t("or", lang).join(model.label for model in others)
+        return t("unavailable_model", lang, mode=mode_name, models=models, model=choice.model.label)
+    serving = (other.facts.title for other in PROVIDERS.values() if _offers(other, mode))
+    return t("unavailable_reason", lang, vendor=choice.title, mode=mode_name, others=listed(serving, lang))
 
 
-def mode_unavailable(adapter: Adapter, mode: Mode, lang: Lang = Lang.EN) -> str:
-    return (
-        ""
-        if mode in adapter.facts.limits_of()
-        else t("unavailable", lang, reason=unavailable_reason(adapter, mode, lang))
-    )
+def _offers(adapter: Adapter, mode: Mode) -> bool:
+    return any(mode in offer.limits for offer in adapter.facts.offers.values())
 
 
-def price_note(adapter: Adapter, mode: Mode, count: float | None, lang: Lang = Lang.EN) -> str:
-    if mode not in adapter.facts.limits_of():
+def mode_unavailable(choice: Chosen, mode: Mode, lang: Lang = Lang.EN) -> str:
+    return "" if mode in choice.limits else t("unavailable", lang, reason=unavailable_reason(choice, mode, lang))
+
+
+def price_note(choice: Chosen, mode: Mode, count: float | None, lang: Lang = Lang.EN) -> str:
+    if mode not in choice.limits:
         return ""
-    request = ImageRequest(mode, "x", n=int(count or 1), max_images=int(count or 1))
-    expected = estimate(adapter.facts.price_of(request.model), request)
+    request = ImageRequest(mode, "x", n=int(count or 1), max_images=int(count or 1), model=choice.model)
+    expected = estimate(choice.price, request)
     if expected.usd is None:
-        return t("price_none", lang, vendor=adapter.facts.title)
+        return t("price_none", lang, vendor=choice.title)
     return t("price_at_most" if expected.at_most else "price", lang, usd=f"{expected.usd:.3f}")
+
+
+def references_label(choice: Chosen, mode: Mode, lang: Lang = Lang.EN) -> str:
+    """How many references this vendor and model take in `mode` (Edit: 1–4 with 2.6, 1–9 with 2.7)."""
+    images = offered(choice, mode).images
+    key = "references_optional" if images.low == 0 else "references_label"
+    return t(key, lang, count=images.high)
 
 
 def estimate_text(expected: Estimate, lang: Lang = Lang.EN) -> str:
@@ -82,10 +106,10 @@ def char_count(text: str | None, limit: int, lang: Lang = Lang.EN) -> str:
     return t("chars", lang, length=f"{length:,}", limit=f"{limit:,}")
 
 
-def size_check(adapter: Adapter, mode: Mode, width: object, height: object, lang: Lang = Lang.EN) -> str:
-    """A one-line verdict on W×H for `mode` with this vendor, naming the broken limit if any; the
-    values come as typed, so a box holding no number is named too."""
-    limits = adapter.facts.limits_of().get(mode)
+def size_check(choice: Chosen, mode: Mode, width: object, height: object, lang: Lang = Lang.EN) -> str:
+    """A one-line verdict on W×H for `mode` with this vendor and model, naming the broken limit if any;
+    the values come as typed, so a box holding no number is named too."""
+    limits = choice.limits.get(mode)
     if limits is None:
         return ""
     try:
@@ -101,22 +125,10 @@ def size_check(adapter: Adapter, mode: Mode, width: object, height: object, lang
     return t("size_ok", lang, size=f"{size.width}×{size.height}", mp=f"{size.pixels / 1e6:.2f}")
 
 
-def preset_choices(adapter: Adapter, mode: Mode) -> list[tuple[str, str]]:
-    return [
-        (f"{_ratio_name(size)} · {size.width}×{size.height}", str(size))
-        for size in adapter.facts.offers[Model.WAN26].recommended_sizes.get(mode, ())
-    ]
-
-
-def _ratio_name(size: Size) -> str:
-    divisor = gcd(size.width, size.height)
-    return f"{size.width // divisor}:{size.height // divisor}"
-
-
-def vendor_notes(adapter: Adapter, mode: Mode, lang: Lang = Lang.EN) -> str:
-    """What is different about this vendor in this mode, in plain words."""
-    facts = adapter.facts
-    limits = facts.limits_of().get(mode)
+def vendor_notes(choice: Chosen, mode: Mode, lang: Lang = Lang.EN) -> str:
+    """What is different about this vendor and model in this mode, in plain words."""
+    facts = choice.adapter.facts
+    limits = choice.limits.get(mode)
     if limits is None:
         return ""
     notes = []
@@ -124,9 +136,9 @@ def vendor_notes(adapter: Adapter, mode: Mode, lang: Lang = Lang.EN) -> str:
         notes.append("note_no_seed")
     if limits.one_image_per_call and limits.n.high > 1:
         notes.append("note_one_per_call")
-    if flows_of(adapter) == {Flow.TASK}:
+    if flows_of(choice.adapter) == {Flow.TASK}:
         notes.append("note_always_task")
-    if mode is Mode.EDIT and not facts.image_rules_of().accepts_local:
+    if limits.images.high and not choice.image_rules.accepts_local:
         notes.append("note_urls_only")
     if mode is Mode.EDIT and limits.images.high < 4:
         notes.append("note_max_references")

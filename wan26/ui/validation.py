@@ -14,17 +14,24 @@ from wan26.limits import violations
 from wan26.providers import Adapter
 from wan26.types import ImageRequest
 from wan26.ui.i18n import Lang, field_label, lang_of, t, translate
+from wan26.ui.models import Chosen, modelled_elsewhere
 from wan26.ui.texts import unavailable_reason
 from wan26.ui.vendors import Vendors
 
-T2I_INPUTS = ["prompt", "negative_prompt", "width", "height", "n", "seed", "prompt_extend", "watermark", "provider"]
+# Each endpoint's public inputs in order; those after `provider` are Wan 2.7's, with defaults that
+# leave a 2.6 caller's request as it was.
+T2I_INPUTS = [
+    *["prompt", "negative_prompt", "width", "height", "n", "seed", "prompt_extend", "watermark", "provider"],
+    *["model", "thinking", "palette", "tier"],
+]
 EDIT_INPUTS = [
     *["prompt", "images", "negative_prompt", "size", "n", "seed", "prompt_extend", "watermark", "provider"],
-    "image_urls",
+    *["image_urls", "model", "palette"],
 ]
 INTERLEAVE_INPUTS = [
     *["prompt", "image", "negative_prompt", "width", "height", "max_images", "seed", "watermark", "provider"],
 ]
+IMAGE_SET_INPUTS = ["prompt", "images", "size", "n", "seed", "watermark", "provider", "image_urls", "model"]
 
 Validator = Callable[..., Coroutine[Any, Any, list[dict[str, Any]]]]
 
@@ -54,8 +61,9 @@ def validator(vendors: Vendors, build: Callable[..., ImageRequest], names: list[
 
 def _found(adapter: Adapter, request: ImageRequest, lang: Lang) -> list[Violation]:
     limits = adapter.facts.mode_limits(request)
-    if limits is None:
-        return [Violation("provider", unavailable_reason(adapter, request.mode, lang))]
+    if limits is None:  # the model picker's fault when another model of this vendor has the mode
+        field = "model" if modelled_elsewhere(adapter, request.mode) else "provider"
+        return [Violation(field, unavailable_reason(Chosen(adapter, request.model), request.mode, lang))]
     # Uploads' pixel sizes too: known now, from their headers, rather than after queueing.
     return violations(request, limits) + size_problems(request.images, adapter.facts.image_rules_of(request.model))
 
@@ -82,11 +90,16 @@ def _for_input(violation: Violation, name: str, lang: Lang) -> str:
 
 # Inputs folded under Advanced or not on the page at all (edit's `size`): the prompt repeats their
 # problems, so that they show just above Generate.
-FOLDED = frozenset({"size", "size.width", "size.height", "seed", "negative_prompt", "image_urls", "images"})
+# The palette's rows are not endpoint inputs (its hidden text is): the prompt carries its problems
+# too, and the line beside the rows says the total as it is typed.
+FOLDED = frozenset(
+    {"size", "size.width", "size.height", "seed", "negative_prompt", "image_urls", "images", "thinking", "tier"}
+    | {"model"}  # the picker is at the top of the page (and the Image set tab's own is hidden)
+)
 
 
 def _concerns(field: str, name: str) -> bool:
-    if name == "prompt" and (field in FOLDED or field.startswith("image ")):
+    if name == "prompt" and (field in FOLDED or field.startswith(("image ", "palette"))):
         return True
     if name in ("width", "height"):
         # The verdict under the two sliders says it already, and a slider's own error box would

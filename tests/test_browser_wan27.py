@@ -1,0 +1,117 @@
+"""Wan 2.7 in headless Chromium, used the way a person would, against the DashScope fake: the model
+picker, Pro's 4K, the colour palette and an image set. Screenshots go to $WAN26_SCREENSHOTS."""
+
+import pytest
+import test_browser  # noqa: F401  (skips this module too when Chromium is missing)
+from playwright.sync_api import expect
+from test_browser import browser, open_advanced, page, page_load_watch, shots  # noqa: F401  (fixtures)
+from test_browser_history import open_tab
+
+
+def pick_model(visitor, label):
+    box = visitor.locator("#model input")
+    box.click()
+    visitor.get_by_role("option", name=label, exact=True).click()
+    expect(box).to_have_value(label)
+
+
+def test_wan_2_7_pro_offers_4k_and_hides_the_negative_prompt(page, dashscope_fake, shots):  # noqa: F811
+    shapes = page.locator("#text_to_image-shape")
+    expect(shapes).not_to_contain_text("4K")
+    pick_model(page, "Wan 2.7 Pro")
+    expect(shapes).to_contain_text("4K", timeout=10_000)
+    expect(page.locator("#text_to_image-thinking")).to_be_visible()
+    open_advanced(page, "text_to_image")
+    expect(page.locator("#text_to_image-negative")).to_be_hidden()
+    expect(page.locator("#text_to_image-prompt-extend")).to_be_hidden()
+    shapes.get_by_text("4K", exact=False).click()
+    page.locator("#text_to_image-prompt textarea").fill("a lighthouse at dawn")
+    page.locator("#text_to_image-run").click()
+    expect(page.locator("#text_to_image-results img")).to_have_count(1, timeout=30_000)
+    body = dashscope_fake.generation_requests()[-1].json
+    assert body["model"] == "wan2.7-image-pro" and body["parameters"]["size"] == "4K"
+    assert body["parameters"]["thinking_mode"] is True and "negative_prompt" not in body["input"]
+    open_tab(page, "Interleaved")
+    expect(page.locator("#interleave-unavailable")).to_contain_text("Wan 2.7 Pro makes no text with images")
+    expect(page.locator("#interleave-run")).to_be_disabled()
+    pick_model(page, "Wan 2.6")  # 2.6 as before: the negative prompt is back, 4K gone
+    open_tab(page, "Text to image")
+    expect(shapes).not_to_contain_text("4K", timeout=10_000)
+    expect(page.locator("#text_to_image-negative")).to_be_visible()
+
+
+def set_share(visitor, number, value):
+    box = visitor.locator(f"#text_to_image-share-{number} input")
+    box.fill(str(value))
+    box.press("Enter")
+
+
+def test_a_chosen_palette_is_sent(page, dashscope_fake, shots):  # noqa: F811
+    pick_model(page, "Wan 2.7")
+    palette = page.locator("#text_to_image-palette")
+    palette.get_by_role("button", name="Colour palette").click()
+    page.locator("#text_to_image-palette-use input").check()
+    total = page.locator("#text_to_image-palette-total")
+    expect(total).to_contain_text("100 %", timeout=10_000)
+    set_share(page, 1, 40)
+    expect(total).to_contain_text("Total: 90 % — must be 100 %", timeout=10_000)
+    page.locator("#text_to_image-palette-add").click()
+    expect(page.locator("#text_to_image-share-4")).to_be_visible()
+    set_share(page, 4, 10)
+    expect(total).to_contain_text("✅ Total: 100 %", timeout=10_000)
+    page.locator("#text_to_image-prompt textarea").fill("a harbour in the morning")
+    shots(page, "ui27-palette-before-run", full_page=False)
+    page.locator("#text_to_image-run").click()
+    expect(page.locator("#text_to_image-results img")).to_have_count(1, timeout=30_000)
+    sent = dashscope_fake.generation_requests()[-1].json["parameters"]["color_palette"]
+    assert [colour["ratio"] for colour in sent] == ["40.00%", "30.00%", "20.00%", "10.00%"]
+    assert sent[0]["hex"] == "#C2D1E6" and sent[3]["hex"] == "#FFFFFF"
+
+
+def test_an_image_set_is_shown_in_order_with_how_many_were_made(page, dashscope_fake, shots):  # noqa: F811
+    open_tab(page, "Image set")
+    expect(page.locator("#image_set-unavailable")).to_contain_text("Wan 2.6 makes no image sets")
+    expect(page.locator("#image_set-run")).to_be_disabled()
+    pick_model(page, "Wan 2.7")
+    expect(page.locator("#image_set-run")).to_be_enabled(timeout=10_000)
+    expect(page.locator("#image_set-price")).to_contain_text("up to $")
+    dashscope_fake.set_count(3)
+    page.locator("#image_set-prompt textarea").fill("four seasons of one cottage garden")
+    page.locator("#image_set-run").click()
+    details = page.locator("#image_set-details")
+    expect(details).to_contain_text("made 3 of the 4 images asked for", timeout=30_000)
+    gallery = page.locator("#image_set-results")
+    expect(gallery.locator("img")).to_have_count(3)
+    captions = gallery.locator(".caption-label")
+    expect(captions).to_have_count(3)
+    assert [text[:2] for text in captions.all_inner_texts()] == ["01", "02", "03"]
+    assert dashscope_fake.generation_requests()[-1].json["parameters"]["enable_sequential"] is True
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 720), (390, 844)])
+def test_screens_with_wan_2_7_pro_the_palette_and_a_set(browser, served, dashscope_fake, width, height):  # noqa: F811
+    """Screenshots to look at (/tmp/ui27-*.png); the prompt and Generate stay on the first screen."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    try:
+        visitor = context.new_page()
+        settled = page_load_watch(visitor)
+        visitor.goto(served)
+        expect(visitor.locator("#text_to_image-prompt textarea")).to_be_visible(timeout=30_000)
+        settled()
+        pick_model(visitor, "Wan 2.7 Pro")
+        run = visitor.locator("#text_to_image-run")
+        assert run.bounding_box()["y"] + run.bounding_box()["height"] <= height, "Generate is below the fold"
+        visitor.locator("#text_to_image-palette").get_by_role("button", name="Colour palette").click()
+        visitor.locator("#text_to_image-palette-use input").check()
+        expect(visitor.locator("#text_to_image-palette-total")).to_contain_text("100 %", timeout=10_000)
+        visitor.screenshot(path=f"/tmp/ui27-t2i-pro-palette-{width}.png", full_page=False)
+        visitor.screenshot(path=f"/tmp/ui27-t2i-pro-palette-{width}-full.png", full_page=True)
+        open_tab(visitor, "Image set")
+        pick_model(visitor, "Wan 2.7")
+        dashscope_fake.set_count(3)
+        visitor.locator("#image_set-prompt textarea").fill("four seasons of one cottage garden")
+        visitor.locator("#image_set-run").click()
+        expect(visitor.locator("#image_set-details")).to_contain_text("made 3 of the 4", timeout=30_000)
+        visitor.screenshot(path=f"/tmp/ui27-image-set-{width}.png", full_page=True)
+    finally:
+        context.close()
