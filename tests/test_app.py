@@ -51,7 +51,7 @@ def test_only_the_three_runs_are_public_with_the_documented_parameters(client):
     }
     assert names == {
         "/text_to_image": [*T2I, "provider"],
-        "/edit": [*EDIT, "provider", "image_urls"],
+        "/edit": [*EDIT, "provider", "image_urls", "boxes"],
         "/interleave": [*INTERLEAVE, "provider"],
     }
     required = {

@@ -23,7 +23,7 @@ PARAMETERS = {
 }
 DOCUMENTED = {
     "text_to_image": [*PARAMETERS["text_to_image"], "provider"],
-    "edit": [*PARAMETERS["edit"], "provider", "image_urls"],
+    "edit": [*PARAMETERS["edit"], "provider", "image_urls", "boxes"],
     "interleave": [*PARAMETERS["interleave"], "provider"],
 }
 IMAGE_LINK = re.compile(r"https?://[^\s'\"]+?\.png")

@@ -8,7 +8,7 @@ import gradio as gr
 
 from wan26.errors import InvalidRequest, Violation
 from wan26.images import is_web_url
-from wan26.types import ImageRequest, Mode, Size, SizeTier, parse_size
+from wan26.types import Box, ImageRequest, Mode, Size, SizeTier, parse_box, parse_size
 from wan26.ui.errors import CHECK_INPUTS
 
 RANDOM_SEED = -1
@@ -49,6 +49,7 @@ def edit_request(
     prompt_extend: bool,
     watermark: bool,
     image_urls: str | None = "",
+    boxes: str | None = "",
 ) -> ImageRequest:
     return ImageRequest(
         Mode.EDIT,
@@ -60,6 +61,7 @@ def edit_request(
         seed=to_seed(seed),
         prompt_extend=bool(prompt_extend),
         watermark=bool(watermark),
+        boxes=box_list(boxes),
     )
 
 
@@ -125,6 +127,27 @@ def web_urls(text: str | None) -> list[str]:
         message = f"{which}; paste links that start with https://, or upload the image"
         raise InvalidRequest([Violation("image_urls", message)])
     return lines
+
+
+MAX_BOX_LINES = 64  # far past any model's limit: enough to name them all, not to make work of it
+
+
+def box_list(text: str | None) -> tuple[Box, ...]:
+    """Boxes as the edit endpoint takes them: IMAGE:x1,y1,x2,y2, one a line (or separated by ";")."""
+    lines = [line.strip() for line in str(text or "").replace(";", "\n").splitlines() if line.strip()]
+    if len(lines) > MAX_BOX_LINES:
+        raise InvalidRequest([Violation("boxes", f"{len(lines)} boxes; at most {MAX_BOX_LINES} are read")])
+    found, bad = [], []
+    for number, line in enumerate(lines, start=1):
+        try:
+            found.append(parse_box(line))
+        except ValueError:
+            bad.append(str(number))
+    if bad:
+        which = f"line {bad[0]} is not" if len(bad) == 1 else f"lines {', '.join(bad)} are not"
+        message = f"{which} IMAGE:x1,y1,x2,y2 (such as 2:989,515,1138,681)"
+        raise InvalidRequest([Violation("boxes", message)])
+    return tuple(found)
 
 
 def parsed_size(size: str | None) -> Size | SizeTier | None:

@@ -226,6 +226,7 @@ class Runs:
         watermark: bool = False,
         provider: str = "",
         image_urls: str = "",
+        boxes: str = "",
         session_keys: SessionKeys | None = None,
         use_task: bool = False,
         http: gr.Request | None = None,
@@ -243,13 +244,14 @@ class Runs:
             watermark: Add the provider's "AI generated" mark (where the vendor offers it).
             provider: The vendor: dashscope, aimlapi, runware, shortapi or vtrix (default: the server's).
             image_urls: References as http(s) links, one per line, after `images` (MCP and ShortAPI: links only).
+            boxes: Wan 2.7: areas to edit, a line each, IMAGE:x1,y1,x2,y2 in upright pixels (2:989,515,1138,681).
 
         Returns:
             the saved images with their links, each captioned with its seed and size
             a Markdown summary of the run with its cost
             the seed used
         """
-        values = (prompt, images, negative_prompt, size, n, seed, prompt_extend, watermark, image_urls)
+        values = (prompt, images, negative_prompt, size, n, seed, prompt_extend, watermark, image_urls, boxes)
         request = checked(edit_request, *values, lang=lang_of(http))
         async for update in self._gallery_run(request, provider, session_keys, http, use_task):
             yield update

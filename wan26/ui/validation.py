@@ -21,6 +21,7 @@ T2I_INPUTS = ["prompt", "negative_prompt", "width", "height", "n", "seed", "prom
 EDIT_INPUTS = [
     *["prompt", "images", "negative_prompt", "size", "n", "seed", "prompt_extend", "watermark", "provider"],
     "image_urls",
+    "boxes",
 ]
 INTERLEAVE_INPUTS = [
     *["prompt", "image", "negative_prompt", "width", "height", "max_images", "seed", "watermark", "provider"],
@@ -82,7 +83,7 @@ def _for_input(violation: Violation, name: str, lang: Lang) -> str:
 
 # Inputs folded under Advanced or not on the page at all (edit's `size`): the prompt repeats their
 # problems, so that they show just above Generate.
-FOLDED = frozenset({"size", "size.width", "size.height", "seed", "negative_prompt", "image_urls", "images"})
+FOLDED = frozenset({"size", "size.width", "size.height", "seed", "negative_prompt", "image_urls", "images", "boxes"})
 
 
 def _concerns(field: str, name: str) -> bool:
