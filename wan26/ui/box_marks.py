@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from types import MappingProxyType
 
 from wan26.types import Box
 from wan26.ui.box_shapes import Rect, SizeWH
@@ -34,7 +33,8 @@ class Showing:
 
 @dataclass(frozen=True, slots=True)
 class Marks:
-    by_image: Mapping[int, Marked] = field(default_factory=lambda: MappingProxyType({}))
+    # Never changed in place (a gr.State value must deep-copy, which a read-only mapping cannot).
+    by_image: Mapping[int, Marked] = field(default_factory=dict)
     showing: Showing | None = None
     per_image: int = 2  # the model's `boxes_per_image`
 
@@ -47,10 +47,10 @@ class Marks:
         others = {number: marked for number, marked in self.by_image.items() if number != image}
         if boxes:
             others[image] = Marked(path, upright, tuple(boxes))
-        return replace(self, by_image=MappingProxyType(others))
+        return replace(self, by_image=others)
 
     def cleared(self) -> Marks:
-        return replace(self, by_image=MappingProxyType({}))
+        return replace(self, by_image={})
 
     def after_references(self, paths: Sequence[str]) -> tuple[Marks, list[int]]:
         """The marks once the references are `paths`; and the images whose boxes were dropped because
@@ -62,7 +62,7 @@ class Marks:
         kept = {image: marked for image, marked in self.by_image.items() if still(image, marked.path)}
         dropped = sorted(set(self.by_image) - set(kept))
         showing = self.showing if self.showing and still(self.showing.image, self.showing.path) else None
-        return replace(self, by_image=MappingProxyType(kept), showing=showing), dropped
+        return replace(self, by_image=kept, showing=showing), dropped
 
     def boxes(self) -> tuple[Box, ...]:
         return tuple(Box(image, *box) for image, marked in sorted(self.by_image.items()) for box in marked.boxes)
