@@ -64,7 +64,7 @@ class BoxEditor:
                 brush=gr.Brush(default_size=BRUSH_RADIUS, colors=[PAINT], color_mode="fixed"),
                 eraser=gr.Eraser(default_size=BRUSH_RADIUS * 2),
                 format="png",  # lossless, so a layer drawn back from boxes reads back as the same boxes
-                height=420,
+                height=360,
                 buttons=[],
                 elem_id="edit-boxes-surface",
             )
@@ -73,7 +73,7 @@ class BoxEditor:
                 label=I18N("boxes_preview"),
                 interactive=False,
                 format="jpeg",
-                height=220,
+                height=200,
                 buttons=[],
                 elem_id="edit-boxes-preview",
             )
@@ -118,14 +118,16 @@ def references_changed(references: list[Any] | None, marks: Marks, request: gr.R
         gr.Warning(note)
     choices = [(t("reference_n", lang, index=index), index) for index in range(1, len(files) + 1)]
     picked = kept.showing.image if kept.showing else None
-    surface = gr.skip() if kept.showing == marks.showing else None
-    preview_image = gr.skip() if kept.showing == marks.showing else None
+    same_picture = kept.showing == marks.showing
+    # Unchanged, the summary is left as it is: a second change event (Gradio sends one for the gallery's
+    # own relabelling) must not wipe the word about dropped boxes before it is read.
+    said = summary(kept, lang, note) if dropped else (gr.skip() if kept == marks else summary(kept, lang))
     return (
         gr.update(choices=choices, value=picked),
         kept,
-        surface,
-        preview_image,
-        summary(kept, lang, note if dropped else ""),
+        gr.skip() if same_picture else None,
+        gr.skip() if same_picture else None,
+        said,
         kept.as_text(),
     )
 

@@ -150,7 +150,7 @@ def preview(shown_image: Image.Image, boxes: Sequence[Rect], upright: SizeWH) ->
     """The shown copy with each box outlined and numbered in the order it is sent."""
     drawn = shown_image.convert("RGB")
     draw = ImageDraw.Draw(drawn)
-    line = max(2, round(max(drawn.size) / 300))
+    line = max(3, round(max(drawn.size) / 120))  # ~2 px however small the preview is shown
     for number, box in enumerate(boxes, start=1):
         x1, y1, x2, y2 = to_shown(box, upright, drawn.size)
         colour = BOX_COLOURS[(number - 1) % len(BOX_COLOURS)]
