@@ -1563,26 +1563,9 @@ TEXTS.update(BOX_TEXTS)
 FIELDS["boxes"] = Words("Boxes", "框")
 for _lang in Lang:  # the browser's table was made before this block
     I18N.translations_dict.setdefault(_lang.value, {}).update({key: w.in_(_lang) for key, w in BOX_LABELS.items()})
-_BOX = r"\d+:\d+,\d+,\d+,\d+"
+# The core's refusals of boxes are translated with its other messages (VIOLATIONS); these are the endpoint's.
 VIOLATIONS += _patterns(
     [
-        (r"box edits are not available here \(Wan 2\.7 edit only\)", "这里不能使用框选编辑（仅 Wan 2.7 图像编辑）"),
-        (
-            rf"box (?P<box>{_BOX}) is on image (?P<image>\d+); there are (?P<count>\d+) image\(s\)",
-            "框 {box} 在图{image} 上，但只有 {count} 张图",
-        ),
-        (
-            rf"box (?P<box>{_BOX}) needs x1 < x2 and y1 < y2, none below 0",
-            "框 {box} 需要 x1 < x2、y1 < y2，且都不小于 0",
-        ),
-        (
-            r"(?P<count>\d+) boxes on image (?P<image>\d+); at most (?P<limit>\d+)",
-            "图{image} 上有 {count} 个框；最多 {limit} 个",
-        ),
-        (
-            rf"box (?P<box>{_BOX}) reaches past image (?P<image>\d+), which is (?P<size>\d+×\d+)",
-            "框 {box} 超出了图{image}（{size}）",
-        ),
         (r"(?P<count>\d+) boxes; at most (?P<limit>\d+) are read", "共 {count} 个框；最多读取 {limit} 个"),
         (
             r"lines? (?P<lines>[\d, ]+) (?:is|are) not IMAGE:x1,y1,x2,y2 \(such as 2:989,515,1138,681\)",
