@@ -55,7 +55,7 @@ def test_only_the_four_runs_are_public_with_the_documented_parameters(client):
     # Wan 2.7's options come after the 2.6 ones, each with a default: a 2.6 caller's call is unchanged.
     assert names == {
         "/text_to_image": [*T2I, "provider", "model", "thinking", "palette", "tier"],
-        "/edit": [*EDIT, "provider", "image_urls", "model", "palette"],
+        "/edit": [*EDIT, "provider", "image_urls", "model", "palette", "boxes"],
         "/interleave": [*INTERLEAVE, "provider"],
         "/image_set": IMAGE_SET,
     }

@@ -161,7 +161,7 @@ def test_a_web_link_reference_reaches_the_vendor_untouched(served, dashscope_fak
 
 def _edit_with_reference(path: str) -> tuple[str, list]:
     item = {"image": file_data(path), "caption": None}
-    return "edit", ["image 1 as a sketch", [item], "", "1K", 1, -1, True, False, "dashscope", ""]
+    return "edit", ["image 1 as a sketch", [item], "", "1K", 1, -1, True, False, "dashscope", "", ""]
 
 
 def _interleave_with_image(path: str) -> tuple[str, list]:

@@ -22,7 +22,7 @@ from wan26.providers import PROVIDERS, get_adapter
 from wan26.types import Box, ImageRequest, Mode, PaletteColor, Size, SizeTier, parse_size
 from wan26.ui import i18n
 from wan26.ui.i18n import LABELS, TEXTS, VIOLATIONS, Lang, chinese, lang_of, translate
-from wan26.ui.inputs import palette_of, tier_named, web_urls, whole_numbers
+from wan26.ui.inputs import box_list, palette_of, tier_named, web_urls, whole_numbers
 from wan26.ui.models import Chosen, model_named
 
 REPO = Path(__file__).resolve().parent.parent
@@ -188,6 +188,8 @@ def interface_messages() -> list[str]:
         lambda: tier_named("8K"),
         lambda: model_named("wan3"),
         lambda: palette_of("red:50, #112233"),
+        lambda: box_list("\n".join(["1:0,0,9,9"] * 65)),
+        lambda: box_list("1:0,0,9,9\n2:5\nhere"),
     )
     with pytest.raises(ConfigError) as unknown:
         get_adapter("nobody")

@@ -24,7 +24,7 @@ PARAMETERS = {
 # In the order the page makes them; Wan 2.7's options after 2.6's, each with a default.
 DOCUMENTED = {
     "text_to_image": [*PARAMETERS["text_to_image"], "provider", "model", "thinking", "palette", "tier"],
-    "edit": [*PARAMETERS["edit"], "provider", "image_urls", "model", "palette"],
+    "edit": [*PARAMETERS["edit"], "provider", "image_urls", "model", "palette", "boxes"],
     "interleave": [*PARAMETERS["interleave"], "provider"],
     "image_set": ["prompt", "images", "size", "n", "seed", "watermark", "provider", "image_urls", "model"],
 }

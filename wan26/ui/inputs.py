@@ -8,7 +8,18 @@ import gradio as gr
 
 from wan26.errors import InvalidRequest, Violation
 from wan26.images import is_web_url
-from wan26.types import ImageRequest, Mode, Model, PaletteColor, Size, SizeTier, parse_palette_color, parse_size
+from wan26.types import (
+    Box,
+    ImageRequest,
+    Mode,
+    Model,
+    PaletteColor,
+    Size,
+    SizeTier,
+    parse_box,
+    parse_palette_color,
+    parse_size,
+)
 from wan26.ui.errors import CHECK_INPUTS
 from wan26.ui.models import model_named
 
@@ -62,6 +73,7 @@ def edit_request(
     image_urls: str | None = "",
     model: str | None = "",
     palette: str | None = "",
+    boxes: str | None = "",
 ) -> ImageRequest:
     return ImageRequest(
         Mode.EDIT,
@@ -74,11 +86,12 @@ def edit_request(
         prompt_extend=bool(prompt_extend),
         watermark=bool(watermark),
         **wan27_options(model, palette),
+        boxes=box_list(boxes),
     )
 
 
 def wan27_options(model: Any, palette: Any) -> dict[str, Any]:
-    """The request's model and what only 2.7 takes; one place for edit's next options (boxes)."""
+    """The request's model and the palette, which only 2.7 takes."""
     return {"model": model_named(model), "palette": palette_of(palette)}
 
 
@@ -195,6 +208,27 @@ def palette_of(text: Any) -> tuple[PaletteColor, ...]:
     if bad:
         raise InvalidRequest(bad)
     return tuple(colours)
+
+
+MAX_BOX_LINES = 64  # far past any model's limit: enough to name them all, not to make work of it
+
+
+def box_list(text: str | None) -> tuple[Box, ...]:
+    """Boxes as the edit endpoint takes them: IMAGE:x1,y1,x2,y2, one a line (or separated by ";")."""
+    lines = [line.strip() for line in str(text or "").replace(";", "\n").splitlines() if line.strip()]
+    if len(lines) > MAX_BOX_LINES:
+        raise InvalidRequest([Violation("boxes", f"{len(lines)} boxes; at most {MAX_BOX_LINES} are read")])
+    found, bad = [], []
+    for number, line in enumerate(lines, start=1):
+        try:
+            found.append(parse_box(line))
+        except ValueError:
+            bad.append(str(number))
+    if bad:
+        which = f"line {bad[0]} is not" if len(bad) == 1 else f"lines {', '.join(bad)} are not"
+        message = f"{which} IMAGE:x1,y1,x2,y2 (such as 2:989,515,1138,681)"
+        raise InvalidRequest([Violation("boxes", message)])
+    return tuple(found)
 
 
 def parsed_size(size: str | None) -> Size | SizeTier | None:

@@ -28,6 +28,7 @@ from wan26.ui.actions import (
 from wan26.ui.batch_tab import CSS as BATCH_CSS
 from wan26.ui.batch_tab import BatchTab
 from wan26.ui.before_after import before_after, before_after_selected, before_after_slider, hide_before_after
+from wan26.ui.box_editor import BoxEditor, edit_limits
 from wan26.ui.compare_tab import CSS as COMPARE_CSS
 from wan26.ui.compare_tab import CompareTab
 from wan26.ui.controls import FOLLOW_INPUT, PRIVATE, PRIVATE_NOTIFYING, FollowsVendor, Form
@@ -287,6 +288,8 @@ class _Page:
             with gr.Column(scale=1, min_width=320):
                 form.unavailable(mode)
                 self._references()
+                self.e_boxes = BoxEditor()  # Wan 2.7: areas of the references the edit is kept to
+                self.e_boxes.build()
                 self.e_prompt = form.prompt(mode, I18N("placeholder_edit"), self.provider)
                 self.e_run, self.e_stop = form.run_row(mode)
                 self.e_count, self.e_price = form.counts(mode, self.e_prompt, self.choice)
@@ -468,6 +471,8 @@ class _Page:
         refs.select(selected_index, None, selected, **PRIVATE)
         self.e_earlier.click(move_earlier, [refs, selected], [refs, selected], **PRIVATE)
         self.e_later.click(move_later, [refs, selected], [refs, selected], **PRIVATE)
+        self.e_boxes.wire(refs)
+        self.e_boxes.follow([self.provider, self.model], edit_limits, after=self.on_load)
         exact = gr.update(visible=True), gr.update(visible=False)
         self.e_shape.change(lambda shape: exact[":" not in str(shape)], self.e_shape, self.e_group, **PRIVATE)
         for control in (self.e_shape, self.e_width, self.e_height):
@@ -492,7 +497,8 @@ class _Page:
             self.t_run, self.t_prompt, self.runs.text_to_image, t_inputs, t_outputs, preprocess=False
         )
         e_inputs: list[Any] = [self.e_prompt, self.e_refs, self.e_negative, self.e_size, self.e_n, self.e_seed]
-        e_inputs += [self.e_extend, self.e_mark, provider, self.e_urls, model, self.e_palette.text, keys, self.e_task]
+        e_inputs += [self.e_extend, self.e_mark, provider, self.e_urls, model, self.e_palette.text, self.e_boxes.value]
+        e_inputs += [keys, self.e_task]
         e_event = self.endpoint(
             self.e_run, self.e_prompt, self.runs.edit, e_inputs, [self.e_gallery, self.e_details, self.e_used]
         )

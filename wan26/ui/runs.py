@@ -236,6 +236,7 @@ class Runs:
         image_urls: str = "",
         model: str = "wan2.6",
         palette: str = "",
+        boxes: str = "",
         session_keys: SessionKeys | None = None,
         use_task: bool = False,
         http: gr.Request | None = None,
@@ -255,6 +256,7 @@ class Runs:
             image_urls: References as http(s) links, one per line, after `images` (MCP and ShortAPI: links only).
             model: wan2.6 (default), wan2.7 or wan2.7-pro; 2.7 takes no negative prompt and no prompt rewriting.
             palette: Wan 2.7 only: 3 to 10 colours with shares summing to 100, as "#C2D1E6:60, #3B5B8C:40".
+            boxes: Wan 2.7: areas to edit, a line each, IMAGE:x1,y1,x2,y2 in upright pixels (2:989,515,1138,681).
 
         Returns:
             the saved images with their links, each captioned with its seed and size
@@ -262,7 +264,7 @@ class Runs:
             the seed used
         """
         values = (prompt, images, negative_prompt, size, n, seed, prompt_extend, watermark, image_urls, model)
-        request = checked(edit_request, *values, palette, lang=lang_of(http))
+        request = checked(edit_request, *values, palette, boxes, lang=lang_of(http))
         async for update in self._gallery_run(request, provider, session_keys, http, use_task):
             yield update
 

@@ -26,7 +26,7 @@ T2I_INPUTS = [
 ]
 EDIT_INPUTS = [
     *["prompt", "images", "negative_prompt", "size", "n", "seed", "prompt_extend", "watermark", "provider"],
-    *["image_urls", "model", "palette"],
+    *["image_urls", "model", "palette", "boxes"],
 ]
 INTERLEAVE_INPUTS = [
     *["prompt", "image", "negative_prompt", "width", "height", "max_images", "seed", "watermark", "provider"],
@@ -94,7 +94,7 @@ def _for_input(violation: Violation, name: str, lang: Lang) -> str:
 # too, and the line beside the rows says the total as it is typed.
 FOLDED = frozenset(
     {"size", "size.width", "size.height", "seed", "negative_prompt", "image_urls", "images", "thinking", "tier"}
-    | {"model"}  # the picker is at the top of the page (and the Image set tab's own is hidden)
+    | {"model", "boxes"}  # the picker is at the top of the page (and the Image set tab's own is hidden)
 )
 
 
