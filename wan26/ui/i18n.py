@@ -543,6 +543,47 @@ COMPARE_TEXTS: dict[str, Words] = {
 LABELS |= COMPARE_LABELS
 TEXTS |= COMPARE_TEXTS
 
+# Box edits (box_editor.py): the "Mark areas to edit" section's words.
+BOX_LABELS: dict[str, Words] = {
+    "boxes_title": Words("Mark areas to edit", "标出要编辑的区域"),
+    "boxes_help": Words(
+        "Pick a reference, then paint over (or outline) each area the edit may change: each separate patch "
+        "becomes a box, at most 2 per image. The rest of the image is kept as it is.",
+        "选择一张参考图，然后涂抹（或圈出）允许修改的每个区域：每块独立的涂抹成为一个框，每张图最多 2 个。"
+        "图片的其余部分保持不变。",
+    ),
+    "boxes_image": Words("Reference to mark", "要标注的参考图"),
+    "boxes_surface": Words("Paint over each area", "涂抹每个区域"),
+    "boxes_preview": Words("Boxes sent with the edit", "随编辑发送的框"),
+    "boxes_clear": Words("Clear boxes", "清除所有框"),
+}
+BOX_TEXTS: dict[str, Words] = {
+    "boxes_none": Words("No boxes: the edit may change the whole image.", "没有框：编辑可能改动整张图。"),
+    "boxes_line_one": Words("image {image}: 1 box — {corners}", "图{image}：1 个框 — {corners}"),
+    "boxes_line_many": Words("image {image}: {count} boxes — {corners}", "图{image}：{count} 个框 — {corners}"),
+    "boxes_too_many": Words(
+        "⚠️ Image {image} has {found} marked areas; the model takes at most {limit} per image, so only the "
+        "{limit} largest are used. Erase one to choose.",
+        "⚠️ 图{image} 标出了 {found} 个区域；模型每张图最多接受 {limit} 个，因此只使用最大的 {limit} 个。"
+        "擦掉一个即可自行选择。",
+    ),
+    "boxes_dropped": Words(
+        "The references changed (moved or removed): the boxes on {images} were dropped. Mark them again.",
+        "参考图有变动（移动或删除）：{images} 上的框已清除，请重新标注。",
+    ),
+    "boxes_pick": Words(
+        "Upload references above, then pick one here to mark.", "请先在上方上传参考图，再在此选择一张进行标注。"
+    ),
+    "boxes_unreadable": Words("Image {image} could not be read to show it here.", "无法读取图{image}，不能在此显示。"),
+    "boxes_mismatch": Words(
+        "That drawing does not fit image {image} as shown: pick the image again.",
+        "该涂抹与当前显示的图{image}不匹配：请重新选择该图。",
+    ),
+}
+LABELS |= BOX_LABELS
+TEXTS |= BOX_TEXTS
+
+
 # How a past run ended, and how it reached its vendor, as History says them (the record's own words in English).
 RUN_STATUSES: dict[str, Words] = {
     "succeeded": Words("succeeded", "成功"),
@@ -578,6 +619,7 @@ FIELDS: dict[str, Words] = {
     "model": Words("Model", "模型"),
     "palette": Words("Colour palette", "色板"),
     "thinking": Words("Thinking", "深度思考"),
+    "boxes": Words("Boxes", "框"),
 }
 _IMAGE_FIELD = re.compile(r"image (\d+)")
 _PALETTE_FIELD = re.compile(r"palette\.(\d+)")
@@ -865,6 +907,11 @@ VIOLATIONS = _patterns(
             r"lines (?P<lines>[\d, ]+) are not http\(s\) links; "
             r"paste links that start with https://, or upload the image",
             "第 {lines} 行不是 http(s) 链接；请粘贴以 https:// 开头的链接，或上传图片",
+        ),
+        (r"(?P<count>\d+) boxes; at most (?P<limit>\d+) are read", "共 {count} 个框；最多读取 {limit} 个"),
+        (
+            r"lines? (?P<lines>[\d, ]+) (?:is|are) not IMAGE:x1,y1,x2,y2 \(such as 2:989,515,1138,681\)",
+            "第 {lines} 行不是 图号:x1,y1,x2,y2 的格式（例如 2:989,515,1138,681）",
         ),
         (r"unknown provider (?P<name>.+); choose one of: (?P<known>.+)", "未知的服务商 {name}；可选：{known}"),
         (
@@ -1622,59 +1669,3 @@ def toast_css() -> str:
     shown = ":lang(zh) .toast-title::before, :lang(zh) .toast-title .toast-count {font-size: var(--text-lg)}"
     words = [f':lang(zh) .toast-title.{kind}::before {{content: "{word.zh}"}}' for kind, word in TOAST_TYPES.items()]
     return "\n".join([hidden, shown, *words]) + "\n"
-
-
-# ---- Box edits (box_editor.py): the "Mark areas to edit" section's words, and the core's and the edit
-# endpoint's refusals of boxes. One block, so they are found (and merged) in one place.
-
-BOX_LABELS: dict[str, Words] = {
-    "boxes_title": Words("Mark areas to edit", "标出要编辑的区域"),
-    "boxes_help": Words(
-        "Pick a reference, then paint over (or outline) each area the edit may change: each separate patch "
-        "becomes a box, at most 2 per image. The rest of the image is kept as it is.",
-        "选择一张参考图，然后涂抹（或圈出）允许修改的每个区域：每块独立的涂抹成为一个框，每张图最多 2 个。"
-        "图片的其余部分保持不变。",
-    ),
-    "boxes_image": Words("Reference to mark", "要标注的参考图"),
-    "boxes_surface": Words("Paint over each area", "涂抹每个区域"),
-    "boxes_preview": Words("Boxes sent with the edit", "随编辑发送的框"),
-    "boxes_clear": Words("Clear boxes", "清除所有框"),
-}
-BOX_TEXTS: dict[str, Words] = {
-    "boxes_none": Words("No boxes: the edit may change the whole image.", "没有框：编辑可能改动整张图。"),
-    "boxes_line_one": Words("image {image}: 1 box — {corners}", "图{image}：1 个框 — {corners}"),
-    "boxes_line_many": Words("image {image}: {count} boxes — {corners}", "图{image}：{count} 个框 — {corners}"),
-    "boxes_too_many": Words(
-        "⚠️ Image {image} has {found} marked areas; the model takes at most {limit} per image, so only the "
-        "{limit} largest are used. Erase one to choose.",
-        "⚠️ 图{image} 标出了 {found} 个区域；模型每张图最多接受 {limit} 个，因此只使用最大的 {limit} 个。"
-        "擦掉一个即可自行选择。",
-    ),
-    "boxes_dropped": Words(
-        "The references changed (moved or removed): the boxes on {images} were dropped. Mark them again.",
-        "参考图有变动（移动或删除）：{images} 上的框已清除，请重新标注。",
-    ),
-    "boxes_pick": Words(
-        "Upload references above, then pick one here to mark.", "请先在上方上传参考图，再在此选择一张进行标注。"
-    ),
-    "boxes_unreadable": Words("Image {image} could not be read to show it here.", "无法读取图{image}，不能在此显示。"),
-    "boxes_mismatch": Words(
-        "That drawing does not fit image {image} as shown: pick the image again.",
-        "该涂抹与当前显示的图{image}不匹配：请重新选择该图。",
-    ),
-}
-LABELS.update(BOX_LABELS)
-TEXTS.update(BOX_TEXTS)
-FIELDS["boxes"] = Words("Boxes", "框")
-for _lang in Lang:  # the browser's table was made before this block
-    I18N.translations_dict.setdefault(_lang.value, {}).update({key: w.in_(_lang) for key, w in BOX_LABELS.items()})
-# The core's refusals of boxes are translated with its other messages (VIOLATIONS); these are the endpoint's.
-VIOLATIONS += _patterns(
-    [
-        (r"(?P<count>\d+) boxes; at most (?P<limit>\d+) are read", "共 {count} 个框；最多读取 {limit} 个"),
-        (
-            r"lines? (?P<lines>[\d, ]+) (?:is|are) not IMAGE:x1,y1,x2,y2 \(such as 2:989,515,1138,681\)",
-            "第 {lines} 行不是 图号:x1,y1,x2,y2 的格式（例如 2:989,515,1138,681）",
-        ),
-    ]
-)
