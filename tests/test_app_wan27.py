@@ -118,3 +118,20 @@ def test_an_unknown_model_is_refused_naming_ours(client, dashscope_fake):
     with pytest.raises(ValidationError) as refused:
         client.predict("a fox", model="wan3", api_name="/text_to_image")
     assert "is not a model; use one of wan2.6, wan2.7, wan2.7-pro" in str(refused.value)
+
+
+def test_ai_ml_apis_2_7_has_no_thinking_mode_so_the_switch_asks_for_nothing(served, only_vendor, vendor_fakes):
+    only_vendor("aimlapi")
+    with connected(served) as client:
+        gallery, _, _ = client.predict(
+            "a fox", provider="aimlapi", model="wan2.7", width=1024, height=1024, api_name="/text_to_image"
+        )
+    [sent_body] = vendor_fakes["aimlapi"].issued.values()
+    assert len(gallery) == 1 and sent_body["model"] == "alibaba/wan-2-7-image"
+
+
+def test_a_palette_too_long_to_be_one_is_refused_at_once(client, dashscope_fake):
+    with pytest.raises(ValidationError) as refused:
+        client.predict("a fox", model="wan2.7", palette="x," * 100_000, api_name="/text_to_image")
+    assert "more than 20 colours; at most 20 are read" in str(refused.value)
+    assert len(str(refused.value)) < 2000 and dashscope_fake.generation_requests() == []

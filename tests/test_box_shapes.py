@@ -172,3 +172,14 @@ def test_the_edit_request_carries_the_boxes_and_refuses_what_is_not_a_box():
         box_list("2:10,20,30,40\n/etc/passwd")
     with pytest.raises(InvalidRequest, match="at most 64 are read"):
         box_list("1:0,0,1,1\n" * 65)
+
+
+def test_marks_kept_while_the_model_takes_no_boxes_are_not_sent():
+    from dataclasses import replace
+
+    from wan26.ui.box_marks import Marks
+
+    marks = Marks().with_boxes(1, "/up/a.png", (640, 480), [(10, 10, 50, 50)])
+    assert marks.as_text() == "1:10,10,50,50"
+    hidden = replace(marks, active=False)  # the picker moved to Wan 2.6: the section is hidden
+    assert hidden.as_text() == "" and replace(hidden, active=True).as_text() == "1:10,10,50,50"

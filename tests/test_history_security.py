@@ -74,10 +74,10 @@ def test_no_public_endpoint_or_mcp_tool_reaches_past_runs(own_app, someones_run)
     url, _ = own_app
     with connected(url) as client:
         endpoints = client.view_api(return_format="dict", print_info=False)
-    assert set(endpoints["named_endpoints"]) == {"/text_to_image", "/edit", "/interleave"}
+    assert set(endpoints["named_endpoints"]) == {"/text_to_image", "/edit", "/interleave", "/image_set"}
     assert endpoints["unnamed_endpoints"] == {}
     tools = httpx.get(url + "gradio_api/mcp/schema").json()
-    assert sorted(tool["name"] for tool in tools) == ["edit", "interleave", "text_to_image"]
+    assert sorted(tool["name"] for tool in tools) == ["edit", "image_set", "interleave", "text_to_image"]
     assert someones_run not in httpx.get(url + "config").text
 
 

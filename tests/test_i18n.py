@@ -112,7 +112,8 @@ def limit_messages() -> list[str]:
     found += violations(ImageRequest(Mode.EDIT, "a", size=SizeTier.K1, images=("a",)), limits())
     found += violations(WAN27_BAD, limits(palette=Range(3, 4), boxes_per_image=1))
     found += violations(ImageRequest(Mode.EDIT, "a", images=("a",), palette=PALETTE[:1], boxes=BOXES[:1]), limits())
-    found += boxes_outside(BOXES[:1], (PreparedImage("data:", "a", 8, 8, 100, upright_size=(8, 8)),))
+    found += boxes_outside(BOXES[:1], (PreparedImage("data:", "a", 8, 8, 100, upright_size=(8, 8)),), 8000)
+    found += boxes_outside((Box(1, 0, 0, 9000, 9),), (PreparedImage("http://a/b.png", "a", None, None, None),), 8000)
     for served in ({Mode.EDIT: STRICT}, None):
         try:
             mode_limits_for(served, Mode.INTERLEAVE, "runware")
@@ -190,6 +191,7 @@ def interface_messages() -> list[str]:
         lambda: palette_of("red:50, #112233"),
         lambda: box_list("\n".join(["1:0,0,9,9"] * 65)),
         lambda: box_list("1:0,0,9,9\n2:5\nhere"),
+        lambda: palette_of("#112233:1," * 30),
     )
     with pytest.raises(ConfigError) as unknown:
         get_adapter("nobody")

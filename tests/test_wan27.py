@@ -419,3 +419,45 @@ def test_compare_with_2_7_does_not_report_prompt_rewriting_nobody_asked_for():
 
     plan = plan_compare(ImageRequest(Mode.TEXT_TO_IMAGE, "a fox", model=Model.WAN27), ["dashscope", "runware"])
     assert all(adjustment.field != "prompt_extend" for vendor in plan.vendors for adjustment in vendor.adjustments)
+
+
+def test_a_box_on_a_link_reference_is_kept_within_the_longest_side_a_reference_may_have(dashscope_env, tmp_path):
+    request = ImageRequest(
+        Mode.EDIT, "x", images=(REFERENCE_URL,), boxes=(Box(1, 0, 0, 10**20, 10),), model=Model.WAN27
+    )
+    with pytest.raises(InvalidRequest, match="reaches past 8000 px, the longest side of a reference"):
+        run("dashscope", request, tmp_path)
+    assert dashscope_env.generation_requests() == []
+
+
+def test_a_stopped_2_7_pro_task_is_followed_as_pro_and_settled_at_pros_price(dashscope_env, tmp_path):
+    """The app's Stop leaves a task to `Stopped`: it must fetch it as the model it was made with, so
+    that the owner's ledger counts Pro's price and the record says Pro."""
+    from wan26.guard import KeyGuard
+    from wan26.ui.spending import Spend
+    from wan26.ui.stopped import Stopped
+
+    dashscope_env.task_script = ["RUNNING", "SUCCEEDED"]
+    request = ImageRequest(Mode.TEXT_TO_IMAGE, "a lighthouse", model=Model.WAN27_PRO, size=Size(1024, 1024))
+
+    async def submit():
+        async with AsyncClient("dashscope", output_dir=tmp_path, sleep=_no_wait) as client:
+            async for event in client.events(request, flow=Flow.TASK):
+                if getattr(event, "task_id", None):
+                    return event.task_id  # stop following here, as Stop does
+        raise AssertionError("no task id")
+
+    task_id = asyncio.run(submit())
+    guard = KeyGuard(daily_usd=10.0)
+    spend = Spend(guard)
+    spend.reservation = guard.admit("visitor", 0.075, 1)
+
+    def client(name, key):
+        return AsyncClient(name, output_dir=tmp_path, sleep=_no_wait)
+
+    stopped = Stopped(PROVIDERS["dashscope"], None, client, task_id, Mode.TEXT_TO_IMAGE, spend, model=Model.WAN27_PRO)
+    asyncio.run(stopped.follow())
+    assert stopped.finished and stopped.failure is None
+    record = json.loads((stopped.run_dir / "run.json").read_text())
+    assert (record["model"], record["wan_model"]) == ("wan2.7-image-pro", "wan2.7-pro")
+    assert guard.remaining_today() == pytest.approx(10.0 - 0.075)

@@ -98,8 +98,8 @@ class BoxEditor:
             *chosen, marks = values
             limits = limits_of(*chosen)
             per_image = limits.boxes_per_image if limits is not None else 0
-            marks = replace(marks, per_image=per_image or marks.per_image)
-            return gr.update(visible=per_image > 0), marks, marks.as_text() if per_image else ""
+            marks = replace(marks, per_image=per_image or marks.per_image, active=per_image > 0)
+            return gr.update(visible=per_image > 0), marks, marks.as_text()
 
         outputs = [self.section, self.marks, self.value]
         for component in inputs:

@@ -37,6 +37,7 @@ class Marks:
     by_image: Mapping[int, Marked] = field(default_factory=dict)
     showing: Showing | None = None
     per_image: int = 2  # the model's `boxes_per_image`
+    active: bool = True  # the chosen vendor and model take boxes: otherwise none is sent, whatever is marked
 
     def on(self, image: int) -> tuple[Rect, ...]:
         marked = self.by_image.get(image)
@@ -68,5 +69,6 @@ class Marks:
         return tuple(Box(image, *box) for image, marked in sorted(self.by_image.items()) for box in marked.boxes)
 
     def as_text(self) -> str:
-        """What the edit endpoint's `boxes` input takes: one IMAGE:x1,y1,x2,y2 a line."""
-        return "\n".join(str(box) for box in self.boxes())
+        """What the edit endpoint's `boxes` input takes: one IMAGE:x1,y1,x2,y2 a line (nothing while
+        the section is hidden: the marks wait there for a model that takes them)."""
+        return "\n".join(str(box) for box in self.boxes()) if self.active else ""

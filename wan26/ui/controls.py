@@ -295,8 +295,9 @@ class Form:
             info=I18N("use_task_info"),
             elem_id=f"{mode}-use-task",
         )
-        # Offered only where the vendor has both flows; elsewhere its own flow is used.
-        self.follows(use_task, lambda a: gr.update(visible=len(flows_of(a.adapter)) > 1, value=False))
+        # Offered only where the vendor has both flows for this mode (Runware's sets go as one direct
+        # call); elsewhere its own flow is used.
+        self.follows(use_task, lambda a: gr.update(visible=_both_flows(a, mode), value=False))
         task_state = gr.State(False)
         use_task.change(lambda value: value, use_task, task_state, **PRIVATE)
         return extend, watermark, task_state
@@ -355,6 +356,10 @@ def _shape_update(choice: Chosen, mode: Mode, lang: Lang, kept: Any) -> Any:
     if kept in {value for _, value in choices}:
         return gr.update(choices=choices)
     return gr.update(choices=choices, value=choices[0][1] if choices else None)
+
+
+def _both_flows(chosen: Chosen, mode: Mode) -> bool:
+    return len(flows_of(chosen.adapter)) > 1 and not offered(chosen, mode).direct_only
 
 
 def _slider_bounds(choice: Chosen, mode: Mode) -> Any:

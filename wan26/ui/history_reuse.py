@@ -53,7 +53,9 @@ def _size_values(run: PastRun, limits: ModeLimits, notes: list[str], lang: Lang)
     if match is not None:
         return exact | {"shape": match}
     notes.append(t("reuse_size_no_shape", lang, size=f"{size.width}×{size.height}"))
-    if run.mode is Mode.TEXT_TO_IMAGE or not ratios:  # its width and height are sent whatever the shape
+    # 2.6's text to image sends its width and height whatever the shape; where the mode has tiers
+    # (2.7), a tier shape would win over them, so the nearest ratio is picked as in edit.
+    if (run.mode is Mode.TEXT_TO_IMAGE and not limits.size_tiers) or not ratios:
         return exact
     return exact | {"shape": _nearest(size, ratios)}  # edit and interleave send W×H only with a shape
 

@@ -823,6 +823,10 @@ VIOLATIONS = _patterns(
             "第 {image} 张图上有 {count} 个框；最多 {most} 个",
         ),
         (
+            r"box (?P<box>\S+) reaches past (?P<most>\d+) px, the longest side of a reference",
+            "框 {box} 超出了 {most} px，即参考图边长的上限",
+        ),
+        (
             r"box (?P<box>\S+) reaches past image (?P<image>\d+), which is (?P<width>\d+)×(?P<height>\d+)",
             "框 {box} 超出了第 {image} 张图（{width}×{height}）",
         ),
@@ -909,6 +913,10 @@ VIOLATIONS = _patterns(
             "第 {lines} 行不是 http(s) 链接；请粘贴以 https:// 开头的链接，或上传图片",
         ),
         (r"(?P<count>\d+) boxes; at most (?P<limit>\d+) are read", "共 {count} 个框；最多读取 {limit} 个"),
+        (
+            r"more than (?P<count>\d+) colours; at most (?P<limit>\d+) are read",
+            "颜色超过 {count} 种；最多读取 {limit} 种",
+        ),
         (
             r"lines? (?P<lines>[\d, ]+) (?:is|are) not IMAGE:x1,y1,x2,y2 \(such as 2:989,515,1138,681\)",
             "第 {lines} 行不是 图号:x1,y1,x2,y2 的格式（例如 2:989,515,1138,681）",

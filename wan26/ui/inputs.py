@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import gradio as gr
 
 from wan26.errors import InvalidRequest, Violation
 from wan26.images import is_web_url
+from wan26.limits import ModeLimits
 from wan26.types import (
     Box,
     ImageRequest,
@@ -59,6 +61,14 @@ def t2i_request(
         thinking=None if wan is Model.WAN26 else bool(thinking),
         palette=palette_of(palette),
     )
+
+
+def thinking_where_offered(request: ImageRequest, limits: ModeLimits | None) -> ImageRequest:
+    """The page's Thinking switch has a value even where it is hidden (a vendor or mode without a
+    thinking mode, such as AI/ML API's 2.7): there it asks for nothing, rather than being refused."""
+    if request.thinking is not None and (limits is None or not limits.thinking):
+        return replace(request, thinking=None)
+    return request
 
 
 def edit_request(
@@ -195,10 +205,16 @@ def tier_named(tier: Any) -> SizeTier | None:
     return SizeTier(text)
 
 
+MAX_PALETTE_ENTRIES = 20  # twice any model's most colours: enough to say what is wrong, not to make work of it
+
+
 def palette_of(text: Any) -> tuple[PaletteColor, ...]:
     """A palette as the endpoints take it: "#C2D1E6:60, #3B5B8C:40" (each share in percent, two
     decimals at most), or nothing. Every entry that is not one is named at once."""
-    entries = [entry.strip() for entry in str(text or "").split(",") if entry.strip()]
+    entries = [entry.strip() for entry in str(text or "").split(",", MAX_PALETTE_ENTRIES) if entry.strip()]
+    if len(entries) > MAX_PALETTE_ENTRIES:  # the last holds the rest, unsplit
+        message = f"more than {MAX_PALETTE_ENTRIES} colours; at most {MAX_PALETTE_ENTRIES} are read"
+        raise InvalidRequest([Violation("palette", message)])
     colours, bad = [], []
     for number, entry in enumerate(entries, start=1):
         try:

@@ -35,7 +35,14 @@ from wan26.providers import Adapter
 from wan26.ui.errors import adapter_named, checked, ui_error, unexpected_error
 from wan26.ui.gallery import gallery_items, named
 from wan26.ui.i18n import Lang, lang_of, state, t, translate
-from wan26.ui.inputs import RANDOM_SEED, edit_request, image_set_request, interleave_request, t2i_request
+from wan26.ui.inputs import (
+    RANDOM_SEED,
+    edit_request,
+    image_set_request,
+    interleave_request,
+    t2i_request,
+    thinking_where_offered,
+)
 from wan26.ui.keys import own_key
 from wan26.ui.owned import MadeRuns
 from wan26.ui.quiet import Quiet, with_quiet
@@ -390,6 +397,7 @@ class Runs:
         flow = Flow.TASK if use_task else None  # None: the vendor's own default flow
         lang = lang_of(http)
         adapter = adapter_named(self.settings.vendors, provider, lang)
+        request = thinking_where_offered(request, adapter.facts.mode_limits(request))
         visitor_key = own_key(adapter.facts.name, keys, http)
         spend, task_id, ended = Spend(self.settings.guard), None, False
         client: AsyncClient | None = None  # it names the run's folder, where a stopped run leaves its record
@@ -422,7 +430,8 @@ class Runs:
             made.done(client.run_dir if client is not None else None)  # failed or stopped: kept by now
             if not ended and task_id and http is not None and http.session_hash:  # stopped while its task ran
                 client_for = self.settings.client
-                stopped = Stopped(adapter, visitor_key, client_for, task_id, request.mode, spend, request.prompt, lang)
+                asked = (request.mode, spend, request.prompt, lang)
+                stopped = Stopped(adapter, visitor_key, client_for, task_id, *asked, model=request.model)
                 self.stopped.follow(stopped, http.session_hash)
             else:  # any ending not settled above: nothing sent costs nothing
                 spend.settle(None if spend.sent else 0.0)

@@ -14,7 +14,7 @@ import gradio as gr
 
 from wan26 import AsyncClient, Wan26Error
 from wan26.providers import Adapter
-from wan26.types import Mode
+from wan26.types import Mode, Model
 from wan26.ui.errors import error_text
 from wan26.ui.gallery import gallery_items
 from wan26.ui.i18n import Lang, lang_of, t
@@ -37,6 +37,7 @@ class Stopped:
     spend: Spend
     prompt: str = ""  # for the names of its images' downloads
     lang: Lang = Lang.EN  # of the visitor who stopped it: its images' captions are written once
+    model: Model = Model.WAN26  # the task's: its price, and the record of what made it
     images: list[tuple[str, str]] = field(default_factory=list)
     failure: Wan26Error | None = None
     finished: bool = False
@@ -53,7 +54,7 @@ class Stopped:
         try:
             name = self.adapter.facts.name
             async with self.client(name, self.own_key) as client:
-                result = await client.fetch(self.task_id, self.mode)
+                result = await client.fetch(self.task_id, self.mode, self.model)
         except Wan26Error as error:
             self.failure = error
             partial = getattr(error, "partial_result", None)  # what it saved before failing, if anything

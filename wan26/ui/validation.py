@@ -14,6 +14,7 @@ from wan26.limits import violations
 from wan26.providers import Adapter
 from wan26.types import ImageRequest
 from wan26.ui.i18n import Lang, field_label, lang_of, t, translate
+from wan26.ui.inputs import thinking_where_offered
 from wan26.ui.models import Chosen, modelled_elsewhere
 from wan26.ui.texts import unavailable_reason
 from wan26.ui.vendors import Vendors
@@ -61,6 +62,7 @@ def validator(vendors: Vendors, build: Callable[..., ImageRequest], names: list[
 
 def _found(adapter: Adapter, request: ImageRequest, lang: Lang) -> list[Violation]:
     limits = adapter.facts.mode_limits(request)
+    request = thinking_where_offered(request, limits)
     if limits is None:  # the model picker's fault when another model of this vendor has the mode
         field = "model" if modelled_elsewhere(adapter, request.mode) else "provider"
         return [Violation(field, unavailable_reason(Chosen(adapter, request.model), request.mode, lang))]
