@@ -9,7 +9,6 @@ section's `boxes` value) through the real client. Screenshots go to /tmp/boxes-*
 
 import io
 import socket
-from dataclasses import replace
 from pathlib import Path
 
 import gradio as gr
@@ -44,7 +43,7 @@ def box_app(output_dir: Path) -> gr.Blocks:
     """The Edit tab's references and box section, and a run of the request the tab builds, with Wan 2.7."""
 
     async def run(prompt, references, boxes):
-        request = replace(edit_request(prompt, references, "", "1K", 1, -1, True, False, "", boxes), model=Model.WAN27)
+        request = edit_request(prompt, references, "", "1K", 1, -1, True, False, model=Model.WAN27.value, boxes=boxes)
         async with AsyncClient("dashscope", output_dir=output_dir) as client:
             result = await client.generate(request)
         return f"done: {len(result.images)} image(s)"
