@@ -461,3 +461,21 @@ def test_a_stopped_2_7_pro_task_is_followed_as_pro_and_settled_at_pros_price(das
     record = json.loads((stopped.run_dir / "run.json").read_text())
     assert (record["model"], record["wan_model"]) == ("wan2.7-image-pro", "wan2.7-pro")
     assert guard.remaining_today() == pytest.approx(10.0 - 0.075)
+
+
+# ---- the edit endpoint's boxes input -------------------------------------------------------------
+
+
+from wan26.ui.inputs import box_list, edit_request  # noqa: E402
+
+
+def test_the_edit_request_carries_the_boxes_and_refuses_what_is_not_a_box():
+    request = edit_request(
+        "x", ["/up/a.png", "/up/b.png"], "", "1K", 1, -1, True, False, "", "wan2.7", "", "2:10,20,30,40; 1:0,0,5,5"
+    )
+    assert request.boxes == (Box(2, 10, 20, 30, 40), Box(1, 0, 0, 5, 5))
+    assert edit_request("x", [], "", "1K", 1, -1, True, False).boxes == ()
+    with pytest.raises(InvalidRequest, match="line 2 is not IMAGE:x1,y1,x2,y2"):
+        box_list("2:10,20,30,40\n/etc/passwd")
+    with pytest.raises(InvalidRequest, match="at most 64 are read"):
+        box_list("1:0,0,1,1\n" * 65)

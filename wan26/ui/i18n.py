@@ -543,45 +543,17 @@ COMPARE_TEXTS: dict[str, Words] = {
 LABELS |= COMPARE_LABELS
 TEXTS |= COMPARE_TEXTS
 
-# Box edits (box_editor.py): the "Mark areas to edit" section's words.
+# Box edits: Wan 2.7's areas to edit, typed in Edit.
 BOX_LABELS: dict[str, Words] = {
-    "boxes_title": Words("Mark areas to edit", "标出要编辑的区域"),
-    "boxes_help": Words(
-        "Pick a reference, then paint over (or outline) each area the edit may change: each separate patch "
-        "becomes a box, at most 2 per image. The rest of the image is kept as it is.",
-        "选择一张参考图，然后涂抹（或圈出）允许修改的每个区域：每块独立的涂抹成为一个框，每张图最多 2 个。"
-        "图片的其余部分保持不变。",
-    ),
-    "boxes_image": Words("Reference to mark", "要标注的参考图"),
-    "boxes_surface": Words("Paint over each area", "涂抹每个区域"),
-    "boxes_preview": Words("Boxes sent with the edit", "随编辑发送的框"),
-    "boxes_clear": Words("Clear boxes", "清除所有框"),
-}
-BOX_TEXTS: dict[str, Words] = {
-    "boxes_none": Words("No boxes: the edit may change the whole image.", "没有框：编辑可能改动整张图。"),
-    "boxes_line_one": Words("image {image}: 1 box — {corners}", "图{image}：1 个框 — {corners}"),
-    "boxes_line_many": Words("image {image}: {count} boxes — {corners}", "图{image}：{count} 个框 — {corners}"),
-    "boxes_too_many": Words(
-        "⚠️ Image {image} has {found} marked areas; the model takes at most {limit} per image, so only the "
-        "{limit} largest are used. Erase one to choose.",
-        "⚠️ 图{image} 标出了 {found} 个区域；模型每张图最多接受 {limit} 个，因此只使用最大的 {limit} 个。"
-        "擦掉一个即可自行选择。",
-    ),
-    "boxes_dropped": Words(
-        "The references changed (moved or removed): the boxes on {images} were dropped. Mark them again.",
-        "参考图有变动（移动或删除）：{images} 上的框已清除，请重新标注。",
-    ),
-    "boxes_pick": Words(
-        "Upload references above, then pick one here to mark.", "请先在上方上传参考图，再在此选择一张进行标注。"
-    ),
-    "boxes_unreadable": Words("Image {image} could not be read to show it here.", "无法读取图{image}，不能在此显示。"),
-    "boxes_mismatch": Words(
-        "That drawing does not fit image {image} as shown: pick the image again.",
-        "该涂抹与当前显示的图{image}不匹配：请重新选择该图。",
+    "boxes_field": Words("Areas to edit (Wan 2.7)", "要编辑的区域（Wan 2.7）"),
+    "boxes_field_info": Words(
+        "One box a line: the reference's number, then x1,y1,x2,y2 in its own pixels as it looks upright "
+        "(top left, bottom right), e.g. 2:989,515,1138,681. At most 2 per image; empty: the whole image.",
+        "每行一个框：参考图编号，然后是该图（摆正后）自身像素中的 x1,y1,x2,y2（左上、右下），"
+        "例如 2:989,515,1138,681。每张图最多 2 个；留空则整张图都可编辑。",
     ),
 }
 LABELS |= BOX_LABELS
-TEXTS |= BOX_TEXTS
 
 
 # How a past run ended, and how it reached its vendor, as History says them (the record's own words in English).

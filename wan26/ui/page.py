@@ -28,7 +28,6 @@ from wan26.ui.actions import (
 from wan26.ui.batch_tab import CSS as BATCH_CSS
 from wan26.ui.batch_tab import BatchTab
 from wan26.ui.before_after import before_after, before_after_selected, before_after_slider, hide_before_after
-from wan26.ui.box_editor import BoxEditor, edit_limits
 from wan26.ui.compare_tab import CSS as COMPARE_CSS
 from wan26.ui.compare_tab import CompareTab
 from wan26.ui.controls import FOLLOW_INPUT, PRIVATE, PRIVATE_NOTIFYING, FollowsVendor, Form
@@ -288,8 +287,7 @@ class _Page:
             with gr.Column(scale=1, min_width=320):
                 form.unavailable(mode)
                 self._references()
-                self.e_boxes = BoxEditor()  # Wan 2.7: areas of the references the edit is kept to
-                self.e_boxes.build()
+                self.e_boxes = self._boxes_field()
                 self.e_prompt = form.prompt(mode, I18N("placeholder_edit"), self.provider)
                 self.e_run, self.e_stop = form.run_row(mode)
                 self.e_count, self.e_price = form.counts(mode, self.e_prompt, self.choice)
@@ -348,6 +346,23 @@ class _Page:
         # Hidden uploads would still be sent and refused: a URLs-only vendor starts with none. The
         # label says how many this model takes (2.6: 4, 2.7: 9).
         self.follows.worded(self.e_refs, lambda c, lang: _references_update(c, lang))
+
+    def _boxes_field(self) -> gr.Textbox:
+        """Wan 2.7's areas to edit, typed as IMAGE:x1,y1,x2,y2 a line, shown where the chosen model's
+        edit takes boxes (hidden, it sends none). (A drawing surface, gr.ImageEditor, was tried: after
+        a stroke Gradio 6.31's page uploaded its layers again and again and froze.)"""
+        boxes = gr.Textbox(
+            "",
+            label=I18N("boxes_field"),
+            info=I18N("boxes_field_info"),
+            placeholder="2:989,515,1138,681",
+            lines=2,
+            max_lines=4,
+            visible=False,
+            elem_id="edit-boxes",
+        )
+        self.follows(boxes, _boxes_update)
+        return boxes
 
     def _interleave_tab(self) -> None:
         form, mode = self.form, Mode.INTERLEAVE
@@ -471,8 +486,6 @@ class _Page:
         refs.select(selected_index, None, selected, **PRIVATE)
         self.e_earlier.click(move_earlier, [refs, selected], [refs, selected], **PRIVATE)
         self.e_later.click(move_later, [refs, selected], [refs, selected], **PRIVATE)
-        self.e_boxes.wire(refs)
-        self.e_boxes.follow([self.provider, self.model], edit_limits, after=self.on_load)
         exact = gr.update(visible=True), gr.update(visible=False)
         self.e_shape.change(lambda shape: exact[":" not in str(shape)], self.e_shape, self.e_group, **PRIVATE)
         for control in (self.e_shape, self.e_width, self.e_height):
@@ -497,7 +510,7 @@ class _Page:
             self.t_run, self.t_prompt, self.runs.text_to_image, t_inputs, t_outputs, preprocess=False
         )
         e_inputs: list[Any] = [self.e_prompt, self.e_refs, self.e_negative, self.e_size, self.e_n, self.e_seed]
-        e_inputs += [self.e_extend, self.e_mark, provider, self.e_urls, model, self.e_palette.text, self.e_boxes.value]
+        e_inputs += [self.e_extend, self.e_mark, provider, self.e_urls, model, self.e_palette.text, self.e_boxes]
         e_inputs += [keys, self.e_task]
         e_event = self.endpoint(
             self.e_run, self.e_prompt, self.runs.edit, e_inputs, [self.e_gallery, self.e_details, self.e_used]
@@ -610,6 +623,12 @@ def _references_update(choice: Chosen, lang: Lang) -> Any:
     (hidden, they would still be sent and refused)."""
     label = references_label(choice, Mode.EDIT, lang)
     return gr.update(label=label) if choice.image_rules.accepts_local else gr.update(label=label, value=[])
+
+
+def _boxes_update(choice: Chosen) -> Any:
+    if offered(choice, Mode.EDIT).boxes_per_image > 0:
+        return gr.update(visible=True)
+    return gr.update(visible=False, value="")
 
 
 def stopped_note(details: str | None, request: gr.Request | None = None) -> str:
