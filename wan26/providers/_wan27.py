@@ -12,7 +12,7 @@ The vendor's pages, cited below by name:
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from wan26.limits import ModeLimits, Range
@@ -61,21 +61,40 @@ RECOMMENDED_SIZES = dict.fromkeys(LIMITS, _SIZES_2K + _SIZES_1K)  # the text-to-
 PRO_RECOMMENDED_SIZES = {**RECOMMENDED_SIZES, Mode.TEXT_TO_IMAGE: _SIZES_4K + _SIZES_2K + _SIZES_1K}
 
 
+@dataclass(frozen=True, slots=True)
+class OptionNames:
+    """What a vendor calls 2.7's own options on the wire."""
+
+    thinking: str
+    sequential: str
+    palette: str
+    boxes: str
+
+
+DASHSCOPE_NAMES = OptionNames("thinking_mode", "enable_sequential", "color_palette", "bbox_list")
+
+
+def options(wire: WireRequest, names: OptionNames) -> JSONObject:
+    """The 2.7 options the request uses, under the vendor's `names`; those it does not use are left out."""
+    request, found = wire.request, JSONObject()
+    if request.thinking is not None:
+        found[names.thinking] = request.thinking
+    if request.mode is Mode.IMAGE_SET:
+        found[names.sequential] = True
+    if request.palette:
+        found[names.palette] = palette(request.palette)
+    if request.boxes:
+        found[names.boxes] = wire.boxes_per_image()
+    return found
+
+
 def parameters(wire: WireRequest, size: str) -> JSONObject:
     """`parameters` of a 2.7 body: size and n always; each other option only where the request uses it."""
     request = wire.request
     found: JSONObject = {"size": size, "n": request.n, "watermark": request.watermark}
     if wire.seed is not None:
         found["seed"] = wire.seed
-    if request.thinking is not None:
-        found["thinking_mode"] = request.thinking
-    if request.mode is Mode.IMAGE_SET:
-        found["enable_sequential"] = True
-    if request.palette:
-        found["color_palette"] = palette(request.palette)
-    if request.boxes:
-        found["bbox_list"] = wire.boxes_per_image()
-    return found
+    return found | options(wire, DASHSCOPE_NAMES)
 
 
 def palette(colors: tuple[PaletteColor, ...]) -> list[JSONObject]:

@@ -35,7 +35,6 @@ from wan26.providers._base import (
     WireRequest,
 )
 from wan26.providers._runware_errors import PROVIDER, first_error, item_error, to_error
-from wan26.providers._wan27 import palette
 from wan26.providers._wire import bearer
 from wan26.types import Flow, ImageRequest, Mode, Model, Size
 
@@ -93,6 +92,7 @@ def _runware_27(limits: ModeLimits, longest_side: int = 2048) -> ModeLimits:
 
 
 LIMITS_27 = {mode: _runware_27(limits) for mode, limits in _wan27.LIMITS.items()}
+_NAMES_27 = _wan27.OptionNames("thinking", "sequential", "colorPalette", "editRegions")
 # [?] An async set's images arrive one by one, and nothing says how many a set will have: polling
 # could stop before the last is made (and billed). Sets go as one sync call, which answers with all.
 LIMITS_27[Mode.IMAGE_SET] = replace(LIMITS_27[Mode.IMAGE_SET], direct_only=True)
@@ -227,15 +227,7 @@ def _wan26_fields(request: ImageRequest) -> JSONObject:
 
 def _wan27_fields(wire: WireRequest) -> JSONObject:
     """The seed, and Alibaba's 2.7 options under Runware's own names in `settings` (2.7 schemas)."""
-    request, settings = wire.request, JSONObject()
-    if request.thinking is not None:
-        settings["thinking"] = request.thinking
-    if request.mode is Mode.IMAGE_SET:
-        settings["sequential"] = True
-    if request.palette:
-        settings["colorPalette"] = palette(request.palette)
-    if request.boxes:
-        settings["editRegions"] = wire.boxes_per_image()
+    settings = _wan27.options(wire, _NAMES_27)
     fields: JSONObject = {"seed": wire.seed} if wire.seed is not None else {}
     return fields | ({"settings": settings} if settings else {})
 
