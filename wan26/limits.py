@@ -90,7 +90,8 @@ def _prompt_violations(request: ImageRequest, limits: ModeLimits) -> list[Violat
     # https://www.alibabacloud.com/help/en/model-studio/wan-image-generation-api-reference
     if len(request.prompt) > limits.prompt_max:
         found.append(Violation("prompt", _too_long(request.prompt, limits.prompt_max)))
-    if len(request.negative_prompt) > limits.negative_max:
+    # Where there is no negative prompt at all (Wan 2.7), `_option_violations` says so: a length is no news.
+    if limits.negative_prompt and len(request.negative_prompt) > limits.negative_max:
         found.append(Violation("negative_prompt", _too_long(request.negative_prompt, limits.negative_max)))
     for field, text in (("prompt", request.prompt), ("negative_prompt", request.negative_prompt)):
         found.extend(_control_violations(field, text))
