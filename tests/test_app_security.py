@@ -226,6 +226,18 @@ def test_run_folders_are_not_served_to_anyone(served, dashscope_fake):
     assert_clean(details, json.dumps(gallery), *bodies)
 
 
+def test_a_stranger_cannot_read_how_much_others_use_the_app(served, dashscope_fake):
+    """Gradio's traffic monitoring (on by default) would tell anyone each function's request count,
+    success rate and run times: it is off."""
+    with connected(served, download_files=False) as visitor_a:
+        visitor_a.predict("a red fox", api_name="/text_to_image")
+    with httpx.Client(base_url=served) as stranger:
+        answers = [stranger.get(path) for path in ("monitoring/summary", "monitoring")]
+    assert [answer.status_code for answer in answers] == [403, 403]
+    assert all("text_to_image" not in answer.text and "success_rate" not in answer.text for answer in answers)
+    assert_clean(*(answer.text for answer in answers))
+
+
 def test_another_visitor_cannot_use_a_run_file_as_a_reference(served, dashscope_fake):
     with connected(served) as visitor_a:
         _, details, _ = visitor_a.predict("a red fox", api_name="/text_to_image")

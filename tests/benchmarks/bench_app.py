@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from anywher
 
 from tests.benchmarks.common import (  # noqa: E402
     BENCH_DIR,
+    BENCH_KEY,
     REPO_ROOT,
     child_env,
     child_process,
@@ -90,7 +91,7 @@ def server_env(name: str, fake: FakeControl, folder: Path, extra: dict[str, str]
     facts = [adapter.facts for adapter in PROVIDERS.values()]
     vendors = {variable: "" for vendor in facts for variable in (vendor.key_env, vendor.base_url_env)}
     settings = vendors | {
-        "DASHSCOPE_API_KEY": "k",
+        "DASHSCOPE_API_KEY": BENCH_KEY,
         "DASHSCOPE_BASE_URL": fake.base_url,
         "DASHSCOPE_REGION": "",
         "WAN26_PROVIDER": "dashscope",

@@ -37,6 +37,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from anywhere: wan26 from the checkout
 
 from tests.benchmarks.common import (  # noqa: E402
+    BENCH_KEY,
     bench_arguments,
     interleaved_async,
     machine,
@@ -50,7 +51,6 @@ from wan26 import AsyncClient, ImageRequest, Mode  # noqa: E402
 DEFAULT_ROUNDS = 300
 WARMUP_CALLS = 10
 GOAL = 1.2
-API_KEY = "k"
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class Baseline:
 
     def __init__(self, fake: FakeControl, folder: Path) -> None:
         self.url, self.folder, self.count = fake.generation_url, folder, 0
-        self.client = httpx.AsyncClient(headers={"Authorization": f"Bearer {API_KEY}"})
+        self.client = httpx.AsyncClient(headers={"Authorization": f"Bearer {BENCH_KEY}"})
 
     async def call(self) -> Path:
         """One run: the saved file's path."""
@@ -126,7 +126,7 @@ async def measure(fake: FakeControl, folder: Path, rounds: int) -> dict[str, lis
     request = ImageRequest(Mode.TEXT_TO_IMAGE, "a fox")
     ours_folder = folder / "ours"
     async with AsyncClient(
-        provider="dashscope", api_key=API_KEY, base_url=fake.base_url, output_dir=ours_folder
+        provider="dashscope", api_key=BENCH_KEY, base_url=fake.base_url, output_dir=ours_folder
     ) as ours:
         sides = {
             "baseline": lambda: timed(baseline.call),

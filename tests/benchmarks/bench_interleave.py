@@ -24,7 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from anywhere: wan26 from the checkout
 
-from tests.benchmarks.common import bench_arguments, machine, median, order_for, run_main  # noqa: E402
+from tests.benchmarks.common import BENCH_KEY, bench_arguments, machine, median, order_for, run_main  # noqa: E402
 from tests.benchmarks.fast_fake import FakeControl, running_fake  # noqa: E402
 from wan26 import AsyncClient, Finished, ImageOffered, ImageRequest, Mode, TextDelta  # noqa: E402
 from wan26.types import ImageSegment, TextSegment  # noqa: E402
@@ -82,7 +82,8 @@ def _segment_kind(segment: TextSegment | ImageSegment) -> str:
 
 async def measure(fake: FakeControl, folder: Path, rounds: int) -> dict[str, list[Run]]:
     runs: dict[str, list[Run]] = {name: [] for name in CONDITIONS}
-    async with AsyncClient(provider="dashscope", api_key="k", base_url=fake.base_url, output_dir=folder) as client:
+    client = AsyncClient(provider="dashscope", api_key=BENCH_KEY, base_url=fake.base_url, output_dir=folder)
+    async with client:
         for delay in CONDITIONS.values():  # warm-up, not counted
             await asyncio.to_thread(fake.configure, file_delay_s=delay)
             await one_run(client)
