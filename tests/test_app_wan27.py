@@ -33,7 +33,7 @@ def test_wan_2_7_pro_makes_a_4k_text_to_image_with_thinking(client, dashscope_fa
 def test_4k_without_pro_is_refused_before_sending(client, dashscope_fake):
     with pytest.raises(ValidationError) as refused:
         client.predict("a fox", model="wan2.7", tier="4K", api_name="/text_to_image")
-    assert "4K is not available here" in str(refused.value)
+    assert "4K is not available here (tiers: 1K, 2K; 4K is for Wan 2.7 Pro text to image only)" in str(refused.value)
     assert dashscope_fake.generation_requests() == []
 
 

@@ -110,6 +110,8 @@ def limit_messages() -> list[str]:
     found = [v for request in BAD_REQUESTS for v in violations(request, STRICT)]
     found += violations(ImageRequest(Mode.EDIT, "a", seed=3, images=("a",)), limits(seed=None))
     found += violations(ImageRequest(Mode.EDIT, "a", size=SizeTier.K1, images=("a",)), limits())
+    tiered = limits(size_tiers=frozenset({SizeTier.K1, SizeTier.K2}))
+    found += violations(ImageRequest(Mode.EDIT, "a", size=SizeTier.K4, images=("a",)), tiered)
     found += violations(WAN27_BAD, limits(palette=Range(3, 4), boxes_per_image=1))
     found += violations(ImageRequest(Mode.EDIT, "a", images=("a",), palette=PALETTE[:1], boxes=BOXES[:1]), limits())
     found += boxes_outside(BOXES[:1], (PreparedImage("data:", "a", 8, 8, 100, upright_size=(8, 8)),), 8000)
@@ -231,6 +233,9 @@ def test_the_chinese_keeps_the_numbers_and_sizes():
     assert said == "2880x2880 共 8,294,400 像素；总像素须在 1,638,400–2,073,600 之间"
     assert chinese("1K is not available here (tiers: none in this mode); give W×H") == (
         "此处不支持 1K（可用档位：此模式下没有）；请填写 宽×高"
+    )
+    assert chinese("4K is not available here (tiers: 1K, 2K; 4K is for Wan 2.7 Pro text to image only); give W×H") == (
+        "此处不支持 4K（可用档位：1K, 2K；4K 仅用于 Wan 2.7 Pro 文生图）；请填写 宽×高"
     )
 
 

@@ -220,6 +220,18 @@ def test_thinking_and_a_palette_go_under_each_vendors_own_names(only_vendor, das
 
 
 @pytest.mark.parametrize("flow", list(Flow))
+def test_a_seed_sent_to_runware_is_the_seed_each_image_is_recorded_with(only_vendor, tmp_path, flow):
+    fake = only_vendor("runware")
+    request = ImageRequest(Mode.TEXT_TO_IMAGE, "a fox", n=2, seed=42, model=Model.WAN27)
+    result = run("runware", request, tmp_path, flow)
+
+    assert fake.jobs[-1].seed == 42 and result.seed == 42
+    assert sorted(image.seed for image in result.images) == [42, 43]
+    record = json.loads(result.sidecar.read_text())
+    assert record["seed"] == 42 and sorted(image["seed"] for image in record["images"]) == [42, 43]
+
+
+@pytest.mark.parametrize("flow", list(Flow))
 def test_a_set_returns_as_many_images_as_the_model_chose_in_order(flow, dashscope_env, tmp_path):
     dashscope_env.set_count(3)
     request = ImageRequest(Mode.IMAGE_SET, "a cat through four seasons", n=4, model=Model.WAN27)

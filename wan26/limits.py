@@ -126,6 +126,8 @@ def _size_violations(size: Size | SizeTier | None, limits: ModeLimits) -> list[V
         if size in limits.size_tiers:
             return []
         allowed = ", ".join(sorted(limits.size_tiers)) or "none in this mode"
+        if size is SizeTier.K4 and limits.size_tiers:  # where tiers are taken, say where 4K is
+            allowed += "; 4K is for Wan 2.7 Pro text to image only"
         return [Violation("size", f"{size} is not available here (tiers: {allowed}); give W×H")]
     return _explicit_size_violations(size, limits)
 

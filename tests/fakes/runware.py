@@ -600,7 +600,7 @@ class FakeRunware(ServedFake):
             self._used_uuids.add(job.task_uuid)
             self.jobs.append(job)
             count = self._set_counts.take(job.count) if job.sequential else job.count
-            results = [self._new_result(request, job) for _ in range(count)]
+            results = [self._new_result(request, job, index) for index in range(count)]
             if not job.asynchronous:
                 return results
             images = [_Image(result) for result in results]
@@ -610,9 +610,14 @@ class FakeRunware(ServedFake):
         # The ack carries taskType and taskUUID (webhook docs) [I]; the SDK mocks send {"data":[]} [I].
         return [] if self.empty_ack else [{"taskType": "imageInference", "taskUUID": job.task_uuid}]
 
-    def _new_result(self, request: Request, job: Job) -> dict:
-        """One finished result item (shape: the model page and the SDK's result type), its file registered."""
-        image_uuid, seed = str(uuid.uuid4()), random.randint(0, 2**31 - 1)
+    def _new_result(self, request: Request, job: Job, index: int) -> dict:
+        """One finished result item (shape: the model page and the SDK's result type), its file registered.
+
+        Its seed: a seed sent (2.7) plus the image's place, as DashScope numbers a run's images; a
+        random one otherwise. [U] Runware's pages show a seed per result without saying how it
+        relates to the one sent (https://runware.ai/docs/en/image-inference/api-reference)."""
+        image_uuid = str(uuid.uuid4())
+        seed = random.randint(0, 2**31 - 1) if job.seed is None else (job.seed + index) % 2**31
         extension = job.output_format.lower()
         result = _ResultFile(*job.size, color_seed=seed, image_format=OUTPUT_FORMATS[job.output_format].upper())
         self._results[f"{image_uuid}.{extension}"] = result

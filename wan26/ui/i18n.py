@@ -748,6 +748,11 @@ VIOLATIONS = _patterns(
             "包含 {count} 个控制字符，第一个（{code}）在第 {at} 个字符处，请删除",
         ),
         (
+            r"4K is not available here \(tiers: (?P<tiers>[^;]+); 4K is for Wan 2\.7 Pro text to image only\);"
+            r" give W×H",
+            "此处不支持 4K（可用档位：{tiers}；4K 仅用于 Wan 2.7 Pro 文生图）；请填写 宽×高",
+        ),
+        (
             r"(?P<size>\S+) is not available here \(tiers: (?P<tiers_text>.+)\); give W×H",
             "此处不支持 {size}（可用档位：{tiers_text}）；请填写 宽×高",
         ),
