@@ -7,6 +7,8 @@ and which one a visitor reads), `inputs` (requests from what the endpoints recei
 running by Stop), `runs` (the three endpoints), `actions` (small private handlers), `controls` (the
 form's building blocks), `form_examples` (the clickable examples that fill a form; the Edit ones'
 images are in `examples/`), `before_after` (the Edit tab's reference-against-result slider),
+Edit's box drawing: `box_marks` (clicks as lines of the typed field), `box_picture` (the reference
+shown upright, small, its boxes drawn) and `box_drawing` (its section and handlers),
 `page` (the layout and its wiring), and History's: `owned` (the runs a visitor owns),
 `history_text` (its words), `history_reuse` (a run's settings for its form) and `history_tab` (its
 layout and handlers); and Batch's: `batch_upload` (the jobs file and the images uploaded with it),

@@ -552,8 +552,33 @@ BOX_LABELS: dict[str, Words] = {
         "每行一个框：参考图编号，然后是该图（摆正后）自身像素中的 x1,y1,x2,y2（左上、右下），"
         "例如 2:989,515,1138,681。每张图最多 2 个；留空则整张图都可编辑。",
     ),
+    "draw_box": Words("✏️ Draw a box on a reference", "✏️ 在参考图上画框"),
+    "draw_box_on": Words("Image to draw on", "在哪张图上画"),
+    "draw_box_preview": Words("Click two opposite corners of the area", "点击区域的两个对角"),
+    "draw_box_clear": Words("Clear this image's boxes", "清除此图的框"),
+    "draw_box_none": Words("Upload a reference to draw on it.", "请先上传参考图，再在上面画框。"),
 }
 LABELS |= BOX_LABELS
+BOX_TEXTS: dict[str, Words] = {
+    "draw_box_start": Words(
+        "Click one corner of the area to edit on image {image}.", "请在图{image}上点击要编辑区域的一个角。"
+    ),
+    "draw_box_opposite": Words("Click the opposite corner.", "请点击对角。"),
+    "draw_box_added": Words("Box {box} added.", "已添加框 {box}。"),
+    "draw_box_flat": Words(
+        "The two corners must differ across and down: click the opposite corner.",
+        "两个角的横坐标和纵坐标都须不同：请点击对角。",
+    ),
+    "draw_box_full": Words(
+        "Image {image} already has {most} boxes, the most this model takes on one image: clear them to draw again.",
+        "图{image}已有 {most} 个框，已达此模型每张图的上限：请先清除再画。",
+    ),
+    "draw_box_unreadable": Words(
+        "Image {image} cannot be shown here (unreadable or too large): type its boxes in the field above.",
+        "图{image}无法在此显示（无法读取或过大）：请在上方字段中输入它的框。",
+    ),
+}
+TEXTS |= BOX_TEXTS
 
 
 # How a past run ended, and how it reached its vendor, as History says them (the record's own words in English).

@@ -28,6 +28,7 @@ from wan26.ui.actions import (
 from wan26.ui.batch_tab import CSS as BATCH_CSS
 from wan26.ui.batch_tab import BatchTab
 from wan26.ui.before_after import before_after, before_after_selected, before_after_slider, hide_before_after
+from wan26.ui.box_drawing import BoxDrawing
 from wan26.ui.compare_tab import CSS as COMPARE_CSS
 from wan26.ui.compare_tab import CompareTab
 from wan26.ui.controls import FOLLOW_INPUT, PRIVATE, PRIVATE_NOTIFYING, FollowsVendor, Form
@@ -181,6 +182,7 @@ class _Page:
         self._settings_panel(blocks)
         self._wire_vendor()
         self._wire_edit()
+        self.drawing.wire(self.e_refs, self.e_boxes, self.choice)
         self.sets.wire()
         self._wire_endpoints()
         self._wire_results()
@@ -291,6 +293,8 @@ class _Page:
                 form.unavailable(mode)
                 self._references()
                 self.e_boxes = self._boxes_field()
+                self.drawing = BoxDrawing(self.form, self.follows)
+                self.drawing.build()
                 self.e_prompt = form.prompt(mode, I18N("placeholder_edit"), self.provider)
                 self.e_run, self.e_stop = form.run_row(mode)
                 self.e_count, self.e_price = form.counts(mode, self.e_prompt, self.choice)
@@ -352,8 +356,9 @@ class _Page:
 
     def _boxes_field(self) -> gr.Textbox:
         """Wan 2.7's areas to edit, typed as IMAGE:x1,y1,x2,y2 a line, shown where the chosen model's
-        edit takes boxes (hidden, it sends none). (A drawing surface, gr.ImageEditor, was tried: after
-        a stroke Gradio 6.31's page uploaded its layers again and again and froze.)"""
+        edit takes boxes (hidden, it sends none); the drawing section under it (box_drawing) adds lines
+        to it by clicks. (A drawing surface, gr.ImageEditor, was tried: after a stroke Gradio 6.31's
+        page uploaded its layers again and again and froze.)"""
         boxes = gr.Textbox(
             "",
             label=I18N("boxes_field"),
