@@ -148,3 +148,26 @@ def test_the_box_field_empties_and_hides_when_wan_2_6_is_picked(page, dashscope_
     expect(boxes).to_be_hidden(timeout=10_000)
     pick_model(page, "Wan 2.7")
     expect(boxes.locator("textarea")).to_have_value("", timeout=10_000)  # a 2.6 edit was never sent the box
+
+
+def test_wan_2_7_keeps_up_to_nine_references_and_wan_2_6_four(page, dashscope_fake, tmp_path):  # noqa: F811
+    files = []
+    for number in range(1, 11):
+        files.append(tmp_path / f"reference-{number}.png")
+        Image.new("RGB", (400, 300), (number * 20, 80, 120)).save(files[-1])
+    references = page.locator("#edit-references")
+    pick_model(page, "Wan 2.7")
+    open_tab(page, "Edit")
+    references.locator("input[type=file]").set_input_files([str(path) for path in files[:6]])
+    expect(references).to_contain_text("Image 6", timeout=20_000)  # all six kept, in order
+    references.locator("input[type=file]").set_input_files([str(path) for path in files[6:]])
+    expect(page.get_by_text("kept the first 9 of 10")).to_be_visible(timeout=20_000)
+    expect(references).to_contain_text("Image 9")
+    expect(references).not_to_contain_text("Image 10")
+    page.locator("#edit-prompt textarea").fill("the nine together")
+    page.locator("#edit-run").click()
+    expect(page.locator("#edit-results img")).to_have_count(1, timeout=60_000)
+    assert len(dashscope_fake.generation_requests()[-1].json["input"]["messages"][0]["content"]) == 10  # 9 + text
+    pick_model(page, "Wan 2.6")
+    references.locator("input[type=file]").set_input_files(str(files[0]))
+    expect(page.get_by_text("kept the first 4 of 10")).to_be_visible(timeout=20_000)

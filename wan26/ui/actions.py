@@ -10,18 +10,18 @@ from wan26.types import Size, parse_size
 from wan26.ui.i18n import Lang, lang_of, t
 from wan26.ui.inputs import RANDOM_SEED, paths
 
-MAX_REFERENCES = 4
-
 
 def label_references(gallery: list[Any] | None, request: gr.Request | None = None) -> list[tuple[str, str]]:
     return labelled(paths(gallery), lang_of(request))
 
 
-def labelled(files: list[str], lang: Lang) -> list[tuple[str, str]]:
-    """The references captioned with the number the prompt calls them by ("Image 1", "图1")."""
-    if len(files) > MAX_REFERENCES:
-        gr.Warning(t("too_many_references_kept", lang, count=len(files)))
-    return [(path, t("reference_n", lang, index=index)) for index, path in enumerate(files[:MAX_REFERENCES], start=1)]
+def labelled(files: list[str], lang: Lang, most: int | None = None) -> list[tuple[str, str]]:
+    """The references captioned with the number the prompt calls them by ("Image 1", "图1"); the first
+    `most` of them (the vendor and model's limit; None: all)."""
+    if most is not None and len(files) > most:
+        gr.Warning(t("too_many_references_kept", lang, count=len(files), most=most))
+        files = files[:most]
+    return [(path, t("reference_n", lang, index=index)) for index, path in enumerate(files, start=1)]
 
 
 def move_earlier(gallery: list[Any] | None, selected: int | None, request: gr.Request) -> tuple[Any, Any]:
@@ -42,15 +42,15 @@ def move_reference(gallery: list[Any] | None, selected: int | None, step: int, l
 
 
 def use_as_reference(
-    results: list[Any] | None, selected: int | None, references: list[Any] | None, lang: Lang = Lang.EN
+    results: list[Any] | None, selected: int | None, references: list[Any] | None, most: int, lang: Lang = Lang.EN
 ) -> tuple[Any, Any]:
     chosen = paths(results)
     if not chosen:
         raise gr.Error(t("nothing_to_send", lang), title=t("title_nothing_to_send", lang))
     pick = chosen[selected if selected is not None and selected < len(chosen) else 0]
     current = paths(references)
-    if len(current) >= MAX_REFERENCES:
-        raise gr.Error(t("too_many_references", lang), title=t("title_too_many_references", lang))
+    if len(current) >= most:
+        raise gr.Error(t("too_many_references", lang, most=most), title=t("title_too_many_references", lang))
     gr.Info(t("sent_to_edit", lang, index=len(current) + 1))
     return labelled([*current, pick], lang), gr.Tabs(selected="edit")
 

@@ -162,7 +162,7 @@ class HistoryTab:
         # shape: the run's values are filled in only after that, chained to it.
         pending = [self.pending, self.owned, page.choice]
         page.vendor_adapted.then(self.refill_pending, pending, filled[3:], **PRIVATE_NOTIFYING)
-        references = [self.chosen, self.owned, self.picked, page.e_refs, page.provider]
+        references = [self.chosen, self.owned, self.picked, page.e_refs, page.choice]
         self.to_edit.click(self.send_to_edit, references, [page.e_refs, page.tabs], **PRIVATE_NOTIFYING)
         deleting = [self.chosen, self.armed, self.owned, self.page_no, self.zone]
         outputs = [*self.listing, self.armed, self.delete, self.chosen, self.selected]
@@ -286,7 +286,7 @@ class HistoryTab:
         owned: Any,
         picked: int | None,
         references: list[Any] | None,
-        provider: str | None,
+        choice: Any,
         request: gr.Request,
     ) -> tuple[Any, Any]:
         run = self._run(run_id, owned, request)
@@ -294,7 +294,7 @@ class HistoryTab:
             lang = lang_of(request)
             raise gr.Error(t("history_saved_nothing", lang), title=t("title_nothing_to_send", lang))
         images = [shown(image.path) for image in run.images]
-        return self.page._use_as_reference(images, picked, references, provider, request)
+        return self.page._use_as_reference(images, picked, references, choice, request)
 
     def remove(
         self, run_id: Any, armed: Any, owned: Any, page_no: Any, zone_name: str | None, request: gr.Request

@@ -354,13 +354,14 @@ TEXTS: dict[str, Words] = {
     ),
     "title_links_only": Words("Links only with this vendor", "此服务商只接受链接"),
     "too_many_references_kept": Words(
-        "Edit takes at most 4 reference images; kept the first 4 of {count}.",
-        "图像编辑最多接受 4 张参考图；已保留 {count} 张中的前 4 张。",
+        "At most {most} reference images are taken here; kept the first {most} of {count}.",
+        "此处最多接受 {most} 张参考图；已保留 {count} 张中的前 {most} 张。",
     ),
     "nothing_to_send": Words("Generate an image first.", "请先生成一张图片。"),
     "title_nothing_to_send": Words("Nothing to send", "没有可发送的图片"),
     "too_many_references": Words(
-        "Edit already has 4 reference images; remove one first.", "图像编辑已有 4 张参考图；请先删除一张。"
+        "Edit already has {most} reference images, the most taken here; remove one first.",
+        "图像编辑已有 {most} 张参考图，已达此处上限；请先删除一张。",
     ),
     "title_too_many_references": Words("Too many references", "参考图过多"),
     "sent_to_edit": Words("Sent to Edit as image {index}.", "已作为图{index}发送到图像编辑。"),

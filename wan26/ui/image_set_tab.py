@@ -86,7 +86,7 @@ class ImageSetTab:
 
     def wire(self) -> None:
         """References keep their order labels; the size sent is a tier or W×H; seeds and results as in Edit."""
-        self.refs.upload(label_references, self.refs, self.refs, **PRIVATE_NOTIFYING)
+        self.refs.upload(self.page.kept_references(MODE), [self.refs, self.page.choice], self.refs, **PRIVATE_NOTIFYING)
         self.refs.delete(label_references, self.refs, self.refs, **PRIVATE)
         exact = gr.update(visible=True), gr.update(visible=False)
         self.shape.change(lambda shape: exact[":" not in str(shape)], self.shape, self.group, **PRIVATE)
@@ -95,7 +95,7 @@ class ImageSetTab:
         self.random.change(randomize_changed, [self.random, self.seed, self.used], self.seed, **PRIVATE)
         selected, page = gr.State(None), self.page
         self.gallery.select(selected_index, None, selected, **PRIVATE)
-        inputs = [self.gallery, selected, page.e_refs, page.provider]
+        inputs = [self.gallery, selected, page.e_refs, page.choice]
         self.to_edit.click(page._use_as_reference, inputs, [page.e_refs, page.tabs], **PRIVATE_NOTIFYING)
 
     def endpoint(self) -> Any:

@@ -18,6 +18,7 @@ from wan26.providers import PROVIDERS, get_adapter
 from wan26.types import ImageRequest, Mode, Model
 from wan26.ui.actions import (
     label_references,
+    labelled,
     move_earlier,
     move_later,
     randomize_changed,
@@ -43,6 +44,7 @@ from wan26.ui.inputs import (
     image_set_request,
     interleave_request,
     interleave_size,
+    paths,
     t2i_request,
     tier_value,
 )
@@ -489,7 +491,7 @@ class _Page:
     def _wire_edit(self) -> None:
         """References keep their order labels; the size sent is always 1K, 2K or W×H."""
         refs, selected = self.e_refs, gr.State(None)
-        refs.upload(label_references, refs, refs, **PRIVATE_NOTIFYING)
+        refs.upload(self.kept_references(Mode.EDIT), [refs, self.choice], refs, **PRIVATE_NOTIFYING)
         refs.delete(label_references, refs, refs, **PRIVATE)
         refs.select(selected_index, None, selected, **PRIVATE)
         self.e_earlier.click(move_earlier, [refs, selected], [refs, selected], **PRIVATE)
@@ -600,7 +602,7 @@ class _Page:
         for gallery, button in ((self.t_gallery, self.t_to_edit), (self.e_gallery, self.e_to_edit)):
             selected = gr.State(None)
             gallery.select(selected_index, None, selected, **PRIVATE)
-            inputs = [gallery, selected, self.e_refs, self.provider]
+            inputs = [gallery, selected, self.e_refs, self.choice]
             button.click(self._use_as_reference, inputs, [self.e_refs, self.tabs], **PRIVATE_NOTIFYING)
 
     def _use_as_reference(
@@ -608,14 +610,23 @@ class _Page:
         results: list[Any] | None,
         selected: int | None,
         references: list[Any] | None,
-        provider: str | None,
+        choice: Any,
         request: gr.Request,
     ) -> tuple[Any, Any]:
-        adapter, lang = self.form.adapter(provider), lang_of(request)
-        if not adapter.facts.image_rules_of().accepts_local:  # its upload box is hidden: the image would be refused
+        picked, lang = self.form.chosen(choice), lang_of(request)
+        if not picked.image_rules.accepts_local:  # its upload box is hidden: the image would be refused
             title = t("title_links_only", lang)
-            raise gr.Error(t("links_only", lang, vendor=adapter.facts.title), title=title)
-        return use_as_reference(results, selected, references, lang)
+            raise gr.Error(t("links_only", lang, vendor=picked.title), title=title)
+        return use_as_reference(results, selected, references, offered(picked, Mode.EDIT).images.high, lang)
+
+    def kept_references(self, mode: Mode) -> Callable[..., list[tuple[str, str]]]:
+        """Uploads labelled in order, at most as many as the chosen vendor and model take in `mode`."""
+
+        def kept(gallery: list[Any] | None, choice: Any, request: gr.Request) -> list[tuple[str, str]]:
+            most = offered(self.form.chosen(choice), mode).images.high if choice and choice[0] else None
+            return labelled(paths(gallery), lang_of(request), most)
+
+        return kept
 
 
 ENDPOINTS: dict[str, tuple[Callable[..., ImageRequest], list[str]]] = {
