@@ -17,11 +17,12 @@ from wan26.errors import InvalidRequest, PermissionDenied
 from wan26.ui.compare_view import SLOTS, Board
 from wan26.ui.i18n import Lang
 
-DEFAULTS = ["", "1280x1280", 1, -1, True, False]  # negative prompt, size, n, seed, prompt_extend, watermark
+DEFAULTS = ["", "1280x1280", 1, -1, True, False, "wan2.6"]  # negative prompt, size, n, seed, extend, mark, model
+OPTIONS = ["negative_prompt", "size", "n", "seed", "prompt_extend", "watermark", "model"]
 
 
 def compare_args(prompt, providers, **options) -> list:
-    values = dict(zip(["negative_prompt", "size", "n", "seed", "prompt_extend", "watermark"], DEFAULTS, strict=True))
+    values = dict(zip(OPTIONS, DEFAULTS, strict=True))
     return [prompt, providers, *(values | options).values()]
 
 
@@ -72,6 +73,23 @@ def test_each_vendor_gets_a_column_and_a_failing_one_shows_its_error_while_the_o
     assert "2 of 3 vendor(s) succeeded" in summary and "Failed or not sent: Runware" in summary
     assert_clean(json.dumps(outputs))
     assert not any(fake.api_key in json.dumps(outputs) for fake in fakes.values())
+
+
+def test_wan_2_7_is_compared_where_it_is_served_and_a_vendor_without_it_says_so(served, keyed):
+    fakes = keyed("runware", "shortapi")
+    args = compare_args("a red fox", ["dashscope", "runware", "shortapi"], model="wan2.7")
+    with connected(served) as visitor:
+        outputs = visitor.predict(*args, api_name="/compare")
+    shown = columns(outputs)
+    for name in ("dashscope", "runware"):
+        card, images = shown[name]
+        assert "✅ **1 image(s)**" in card and len(images) == 1, card
+    assert fakes["dashscope"].generation_requests()[-1].json["model"] == "wan2.7-image"
+    assert fakes["runware"].jobs[-1].wan27 is not None
+    card, images = shown["shortapi"]
+    assert images == [] and "does not serve Wan 2.7" in card
+    assert fakes["shortapi"].generation_requests() == []
+    assert_clean(json.dumps(outputs))
 
 
 def test_the_server_key_is_spent_only_within_the_owners_limits(served, keyed, guard):  # noqa: F811

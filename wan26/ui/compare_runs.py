@@ -22,6 +22,7 @@ from wan26.ui.errors import ui_error
 from wan26.ui.i18n import Lang, lang_of, listed, t, translate
 from wan26.ui.inputs import RANDOM_SEED, to_seed, whole_numbers
 from wan26.ui.keys import own_key
+from wan26.ui.models import DEFAULT_MODEL, model_named
 from wan26.ui.owned import MadeRuns
 from wan26.ui.quiet import Quiet, with_quiet
 from wan26.ui.runs import for_visitor
@@ -31,14 +32,14 @@ from wan26.ui.stopped import Stopped, StoppedRuns
 from wan26.ui.validation import validation_for
 from wan26.ui.vendors import SessionKeys
 
-INPUTS = ["prompt", "providers", "negative_prompt", "size", "n", "seed", "prompt_extend", "watermark"]
+INPUTS = ["prompt", "providers", "negative_prompt", "size", "n", "seed", "prompt_extend", "watermark", "model"]
 DEFAULT_SIZE = "1280x1280"  # one size every vendor takes: each vendor's own default would differ
 
 
 def compare_request(
-    prompt: Any, negative_prompt: Any, size: Any, n: Any, seed: Any, prompt_extend: Any, watermark: Any
+    prompt: Any, negative_prompt: Any, size: Any, n: Any, seed: Any, prompt_extend: Any, watermark: Any, model: Any
 ) -> ImageRequest:
-    """From raw inputs; InvalidRequest names a value that is no number or no size."""
+    """From raw inputs; InvalidRequest names a value that is no number, no size or no model of ours."""
     numbers = whole_numbers({"n": n, "seed": RANDOM_SEED if seed is None else seed})
     return ImageRequest(
         Mode.TEXT_TO_IMAGE,
@@ -49,6 +50,7 @@ def compare_request(
         seed=to_seed(numbers["seed"]),
         prompt_extend=bool(prompt_extend),
         watermark=bool(watermark),
+        model=model_named(model),
     )
 
 
@@ -76,6 +78,7 @@ class CompareRuns:
         seed: float = RANDOM_SEED,
         prompt_extend: bool = True,
         watermark: bool = False,
+        model: str = DEFAULT_MODEL.value,
         session_keys: SessionKeys | None = None,
         http: gr.Request | None = None,
     ) -> AsyncIterator[list[Any]]:
@@ -90,9 +93,10 @@ class CompareRuns:
             seed: 0 to 2147483647, or -1 for one random seed shared by every vendor that takes one.
             prompt_extend: Let the vendors rewrite the prompt for detail.
             watermark: Add the vendor's "AI generated" mark where it offers one.
+            model: wan2.6 (default), wan2.7 or wan2.7-pro; a vendor that lacks it says so in its column.
         """
         lang = lang_of(http)
-        values = (prompt, providers, negative_prompt, size, n, seed, prompt_extend, watermark)
+        values = (prompt, providers, negative_prompt, size, n, seed, prompt_extend, watermark, model)
         try:
             plan = self.plan(values, session_keys, http, lang)
         except InvalidRequest as refused:
@@ -112,8 +116,8 @@ class CompareRuns:
         self, values: tuple[Any, ...], keys: SessionKeys | None, http: gr.Request | None, lang: Lang
     ) -> ComparePlan:
         """Each chosen vendor's request, or one InvalidRequest naming every problem, in the visitor's words."""
-        prompt, providers, negative, size, n, seed, extend, mark = values
-        request = compare_request(prompt, negative, size, n, seed, extend, mark)
+        prompt, providers, negative, size, n, seed, extend, mark, model = values
+        request = compare_request(prompt, negative, size, n, seed, extend, mark, model)
         chosen = _names(providers)
         missing = [name for name in chosen if not self._keyed(name, keys, http)]
         if not chosen or missing:

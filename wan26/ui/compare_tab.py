@@ -8,11 +8,13 @@ from typing import Any
 import gradio as gr
 
 from wan26.providers import get_adapter
+from wan26.types import Model
 from wan26.ui.compare_runs import DEFAULT_SIZE, CompareRuns
 from wan26.ui.compare_view import SLOTS
 from wan26.ui.controls import PRIVATE
 from wan26.ui.i18n import I18N, Lang, both, lang_of, t
 from wan26.ui.inputs import RANDOM_SEED
+from wan26.ui.models import DEFAULT_MODEL
 from wan26.ui.vendors import SessionKeys
 
 # Shapes every text-to-image vendor has a size near: (label, the W×H sent).
@@ -67,6 +69,12 @@ class CompareTab:
                     info=I18N("compare_vendors_info"),
                     elem_id="compare-vendors",
                 )
+                self.model = gr.Radio(
+                    [(model.label, model.value) for model in Model],
+                    value=DEFAULT_MODEL.value,
+                    label=I18N("model"),
+                    elem_id="compare-model",
+                )
                 with gr.Row(equal_height=True):
                     self.run = gr.Button(I18N("compare_run"), variant="primary", scale=3, elem_id="compare-run")
                     self.stop = gr.Button(I18N("stop"), variant="stop", scale=1, min_width=80, elem_id="compare-stop")
@@ -118,7 +126,7 @@ class CompareTab:
         vendor boxes following the keys this visitor can use."""
         page = self.page
         inputs: list[Any] = [self.prompt, self.providers, self.negative, self.size, self.n, self.seed]
-        inputs += [self.extend, self.mark, page.session_keys]  # the validator finds the keys after the rest
+        inputs += [self.extend, self.mark, self.model, page.session_keys]  # the validator finds the keys after the rest
         event = gr.on(
             [self.run.click, self.prompt.submit],
             self.runs.compare,

@@ -206,7 +206,8 @@ class _Page:
                         value=self.first.facts.name,
                         label=I18N("vendor"),
                         elem_id="provider",
-                        min_width=140,
+                        scale=3,  # "Alibaba Cloud DashScope" whole, beside the shorter model names
+                        min_width=190,
                     )
                     self.model = self._model_picker()
                 self.open_settings = gr.Button(I18N("open_settings"), size="sm", elem_id="open-settings")
@@ -220,7 +221,8 @@ class _Page:
             value=DEFAULT_MODEL.value,
             label=I18N("model"),
             elem_id="model",
-            min_width=140,
+            scale=2,
+            min_width=120,
         )
         self.choice = gr.State((self.first.facts.name, DEFAULT_MODEL.value))
         return self.follows(picker, lambda c: gr.update(choices=model_choices(c.adapter), value=c.model.value))  # type: ignore[no-any-return]
