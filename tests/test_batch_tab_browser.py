@@ -269,3 +269,27 @@ def reload_batch(page) -> None:
     page.reload()
     expect(page.locator("#text_to_image-prompt textarea")).to_be_visible(timeout=WAIT_MS)
     open_batch(page)
+
+
+def test_rows_that_name_no_model_take_the_one_picked_at_the_top(browser, served, dashscope_fake, tmp_path):  # noqa: F811
+    dashscope_fake.task_script = list(QUICK)
+    context, page = visit(browser, served, 1280, 720)
+    try:
+        model = page.locator("#model input")
+        model.click()
+        page.get_by_role("option", name="Wan 2.7 Pro", exact=True).click()
+        expect(model).to_have_value("Wan 2.7 Pro")
+        jobs = tmp_path / "two.csv"
+        jobs.write_text("prompt,model\na lighthouse,\na harbour,wan2.6\n", encoding="utf-8")
+        page.locator("#batch-jobs input[type=file]").set_input_files(str(jobs))
+        status = page.locator("#batch-status")
+        expect(status).to_contain_text("2 row(s) · 2 image(s) · estimated $0.105", timeout=WAIT_MS)  # 0.075 + 0.03
+        page.locator("#batch-run").click()
+        expect(status).to_contain_text("Batch done", timeout=60_000)
+        sent = {
+            request.json["input"]["messages"][0]["content"][0]["text"]: request.json["model"]
+            for request in dashscope_fake.generation_requests()
+        }
+        assert sent == {"a lighthouse": "wan2.7-image-pro", "a harbour": "wan2.6-t2i"}
+    finally:
+        context.close()

@@ -46,6 +46,7 @@ from wan26.ui.batch_view import BatchView
 from wan26.ui.controls import PRIVATE_NOTIFYING
 from wan26.ui.errors import unexpected_error
 from wan26.ui.i18n import I18N, Lang, batch_message, lang_of, t
+from wan26.ui.models import kept_model
 from wan26.ui.owned import browser_secret
 from wan26.ui.quiet import Quiet, with_quiet
 from wan26.ui.vendors import SessionKeys
@@ -168,9 +169,9 @@ class BatchTab:
 
     def wire(self, blocks: gr.Blocks) -> None:
         page = self.page
-        inputs = [self.jobs, self.images, page.provider, page.session_keys, self.max_cost, self.held]
+        inputs = [self.jobs, self.images, page.choice, page.session_keys, self.max_cost, self.held]
         checked = [self.status, self.rows, self.table, self.run]
-        changes = (self.jobs.change, self.images.change, page.provider.change, page.session_keys.change)
+        changes = (self.jobs.change, self.images.change, page.choice.change, page.session_keys.change)
         for changed in (*changes, self.max_cost.change):
             changed(self.check, inputs, checked, **PRIVATE_NOTIFYING)
         outputs = [self.status, self.rows, self.gallery, self.download, self.run, self.stop]
@@ -194,7 +195,7 @@ class BatchTab:
         self,
         jobs: str | None,
         images: list[str] | None,
-        provider: str | None,
+        choice: Any,
         keys: SessionKeys | None,
         max_cost: object,
         held: object,
@@ -202,7 +203,7 @@ class BatchTab:
     ) -> tuple[Any, Any, Any, Any]:
         """The file's rows and verdict; Run is offered only for a file that can run as it is."""
         try:
-            checked = self._checked(jobs, images, provider, keys, max_cost, request)
+            checked = self._checked(jobs, images, choice, keys, max_cost, request)
         except Exception as error:  # noqa: BLE001 (one sentence for the visitor; the log keeps the traceback)
             raise unexpected_error(error, lang_of(request)) from error
         table = checked.table if checked.table is not None else gr.skip()
@@ -215,7 +216,7 @@ class BatchTab:
         self,
         jobs: str | None,
         images: list[str] | None,
-        provider: str | None,
+        choice: Any,
         keys: SessionKeys | None,
         max_cost: object,
         http: gr.Request,
@@ -227,7 +228,7 @@ class BatchTab:
             return Checked("⛔ " + t("batch_bad_cap", lang))
         if not jobs:
             return Checked(t("batch_waiting", lang))
-        defaults = Defaults(provider=self._vendor(provider))
+        defaults = self._defaults(choice)
         try:
             given = uploads(jobs, images)
             found = read_batch(given, defaults, self.rules.max_rows)
@@ -235,10 +236,11 @@ class BatchTab:
             return Checked("⛔ " + batch_message(str(error), lang))
         return self._verdict(given, defaults, found, keys, cap, http)
 
-    def _vendor(self, provider: str | None) -> ProviderName:
-        """The vendor for rows that name none: the one picked at the top of the page."""
+    def _defaults(self, choice: Any) -> Defaults:
+        """The vendor and model for rows that name none: the ones picked at the top of the page."""
+        provider, model = choice if isinstance(choice, tuple | list) and len(choice) == 2 else (None, None)
         name = provider if provider in PROVIDERS else self.settings.vendors.configured_default()
-        return ProviderName(name)
+        return Defaults(provider=ProviderName(name), model=kept_model(get_adapter(name), model))
 
     def _verdict(
         self,
@@ -275,7 +277,7 @@ class BatchTab:
         self,
         jobs: str | None,
         images: list[str] | None,
-        provider: str | None,
+        choice: Any,
         keys: SessionKeys | None,
         max_cost: object,
         held: object,
@@ -289,7 +291,7 @@ class BatchTab:
         except BusyError as busy:
             raise gr.Error(t(f"batch_busy_{busy}", lang, most=self.live.most), title=t("title_batch", lang)) from busy
         try:
-            checked = await asyncio.to_thread(self._checked, jobs, images, provider, keys, max_cost, request)
+            checked = await asyncio.to_thread(self._checked, jobs, images, choice, keys, max_cost, request)
             live = await self._launched(checked, request) if checked.ready else None
         except Exception as error:  # noqa: BLE001 (as in check)
             raise unexpected_error(error, lang) from error
