@@ -11,6 +11,8 @@ import json
 import os
 import stat
 import struct
+import subprocess
+import sys
 import threading
 import zlib
 from collections.abc import Callable
@@ -661,3 +663,20 @@ def test_a_lazily_opened_pil_bomb_is_refused_before_decoding(tmp_path: Path, mon
         prepare_image(lazy, "image 1")
 
     assert "decompression bomb" in problems(error)["image 1"]
+
+
+def test_checking_a_small_png_claiming_169_megapixels_decodes_none_of_it(tmp_path: Path) -> None:
+    """The check before a run is queued reads headers only: a 13000×13000 PNG of one colour (a few
+    hundred KB) would take half a gigabyte and seconds to decode, for any visitor who uploads it."""
+    path = tmp_path / "flat.png"
+    Image.new("L", (13000, 13000)).save(path, optimize=False)
+    code = (  # VmHWM: this process's peak resident memory (ru_maxrss would carry over pytest's own)
+        "import re; from wan26.images import size_problems; "
+        f"problems = size_problems([{str(path)!r}]); "
+        "peak = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1); "
+        "print(len(problems), int(peak) // 1024)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    problems, peak_mb = map(int, done.stdout.split())
+    assert path.stat().st_size < 1_000_000 and problems == 0
+    assert peak_mb < 150, f"{peak_mb} MB at peak: the pixels were decoded"

@@ -230,9 +230,13 @@ def size_problems(sources: Sequence[ImageInput], rules: ImageRules = DASHSCOPE_I
         if not isinstance(path, str | Path) or _is_url(path):
             continue
         try:
+            # As stored, not turned upright: these checks do not depend on which side is the width,
+            # and finding a PNG's EXIF orientation may mean decoding every pixel (it may follow
+            # them: PIL/PngImagePlugin.py, PngImageFile.getexif), gigabytes for a small crafted file.
             with Image.open(path) as image:
-                size = _upright_size(image, image.size)
-                fitted = _scaled(size, min(1.0, rules.max_side / max(size)))
+                size = image.size
+            _check_pixel_count(size)
+            fitted = _scaled(size, min(1.0, rules.max_side / max(size)))
             _check_min_side(size, fitted, rules)
             _check_ratio(size, rules)
         except _Unusable as problem:
