@@ -52,3 +52,18 @@ def test_a_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         folder.save_image(1, png())
     assert list(folder.path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("width", "height"), [(32, 16), (1, 4096), (2048, 2048)])
+def test_a_pngs_size_is_read_as_pillow_reads_it(width, height):
+    data = png(width, height)
+    assert inspect_image(data) == (".png", width, height)
+    with Image.open(io.BytesIO(data)) as opened:
+        assert opened.size == (width, height)
+
+
+def test_a_png_whose_header_does_not_check_out_is_not_saved_as_an_image():
+    data = bytearray(png())
+    data[17] ^= 0xFF  # the width's bytes changed under the header's CRC
+    with pytest.raises(NotAnImage):
+        inspect_image(bytes(data))

@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import tempfile
+import zlib
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -104,12 +105,26 @@ def inspect_image(data: bytes) -> tuple[str, int, int]:
         raise NotAnImage(f"not a PNG, JPEG or WEBP file (starts with {data[:16]!r})")
     if (cut := truncation(data)) is not None:
         raise NotAnImage(cut)
+    if (size := _png_size(data)) is not None:
+        return extension, *size
     try:
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
     except (UnidentifiedImageError, OSError) as exc:
         raise NotAnImage(f"the image data is unreadable ({exc})") from exc
     return extension, width, height
+
+
+def _png_size(data: bytes) -> tuple[int, int] | None:
+    """A PNG's width and height from its first chunk, IHDR, when its CRC checks out (PNG spec §11.2.2,
+    https://www.w3.org/TR/png-3/#11IHDR); None for anything else, which Pillow then reads. Opening
+    the file with Pillow for the same two numbers takes 15-100 µs a call."""
+    if data[12:16] != b"IHDR" or len(data) < 33:
+        return None
+    if zlib.crc32(data[12:29]) != int.from_bytes(data[29:33], "big"):
+        return None
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    return (width, height) if width > 0 and height > 0 else None
 
 
 def truncation(data: bytes) -> str | None:
