@@ -69,10 +69,13 @@ class Visitor:
         ]
         return found | {"trigger": None}
 
-    def join(self, elem_id: str, event: str, data: list, dependency: dict | None = None) -> str:
-        """Put the event in the queue for this session; its id (its messages come on the session's stream)."""
+    def join(
+        self, elem_id: str, event: str, data: list, dependency: dict | None = None, event_data: dict | None = None
+    ) -> str:
+        """Put the event in the queue for this session; its id (its messages come on the session's stream).
+        `event_data`: what the page sends with a select (a click's {"index": [x, y], "value": None})."""
         dependency = dependency or self.dependency(elem_id, event)
-        body = {"data": data, "fn_index": dependency["id"], "session_hash": self.session, "event_data": None}
+        body = {"data": data, "fn_index": dependency["id"], "session_hash": self.session, "event_data": event_data}
         answer = self.http.post("gradio_api/queue/join", json=body | {"trigger_id": dependency["trigger"]})
         answer.raise_for_status()
         event_id = answer.json()["event_id"]

@@ -11,8 +11,8 @@ from PIL import Image
 
 from wan26.providers import get_adapter
 from wan26.types import Box
-from wan26.ui.box_drawing import BoxDrawing, kept_number, reference
-from wan26.ui.box_marks import box_between, boxes_on, preview_size, to_upright, with_box, without_image
+from wan26.ui.box_drawing import BoxDrawing, kept_number, picture_token, reference
+from wan26.ui.box_marks import box_between, boxes_on, preview_size, to_shown, to_upright, with_box, without_image
 from wan26.ui.box_picture import Unpreviewable, preview, upright_size
 from wan26.ui.controls import FollowsVendor, Form
 from wan26.ui.settings import Settings
@@ -39,22 +39,27 @@ def turned_jpeg(name: str = "turned.jpg") -> Path:
     return path
 
 
-def test_the_preview_is_at_most_1024_px_and_never_enlarged():
-    assert preview_size((4000, 3000)) == (1024, 768)
-    assert preview_size((1200, 1600)) == (768, 1024)
-    assert preview_size((800, 600)) == (800, 600)
-    assert preview_size((20000, 10)) == (1024, 1)
+def test_the_preview_is_at_most_768_px_and_never_enlarged():
+    assert preview_size((4000, 3000)) == (768, 576)
+    assert preview_size((1200, 1600)) == (576, 768)
+    assert preview_size((640, 480)) == (640, 480)
+    assert preview_size((20000, 10)) == (768, 1)
 
 
 def test_a_preview_pixel_is_scaled_back_to_the_upright_images_pixels():
-    assert to_upright((512, 384), (4000, 3000)) == (2000, 1500)
-    assert to_upright((100, 50), (800, 600)) == (100, 50)  # shown at its own size
+    assert to_upright((0, 0), (4000, 3000)) == (0, 0)
+    assert to_upright((383, 287), (4000, 3000)) == (1997, 1497)  # 767 steps of the picture span 4000 px
+    assert to_upright((100, 50), (640, 480)) == (100, 50)  # shown at its own size
 
 
-def test_a_click_is_kept_inside_the_image():
+def test_a_click_is_kept_inside_the_image_and_its_last_pixel_reaches_the_far_edge():
+    """Gradio reports a click as a pixel of the picture, x below its width: the last one is the edge."""
     assert to_upright((2000, -5), (4000, 3000)) == (4000, 0)
-    assert to_upright((1023, 767), (4000, 3000)) == (3996, 2996)
+    assert to_upright((767, 575), (4000, 3000)) == (4000, 3000)
+    assert to_upright((767, 101), (8000, 1000)) == (8000, 1000)  # shown 768×96
+    assert to_upright((639, 479), (640, 480)) == (640, 480)
     assert to_upright((10**400, -(10**400)), (4000, 3000)) == (4000, 0)
+    assert to_shown((8000, 1000), (8000, 1000), (768, 96)) == (767, 95)
 
 
 def test_two_clicks_make_a_line_with_its_corners_in_order():
@@ -76,11 +81,10 @@ def test_an_exif_turned_jpeg_is_shown_upright_and_clicked_in_upright_pixels():
     path = turned_jpeg()
     assert upright_size(str(path)) == (1600, 1200)
     picture = preview(str(path), [], None)
-    assert picture.size == (1024, 768)
-    red, blue = picture.getpixel((900, 100)), picture.getpixel((100, 100))
+    assert picture.size == (768, 576)
+    red, blue = picture.getpixel((700, 75)), picture.getpixel((75, 75))
     assert red[0] > 180 and red[2] < 80 and blue[2] > 150 and blue[0] < 80
-    assert to_upright((512, 384), (1600, 1200)) == (800, 600)
-    assert str(box_between(2, to_upright((128, 96), (1600, 1200)), to_upright((896, 672), (1600, 1200)))) == (
+    assert str(box_between(2, to_upright((96, 72), (1600, 1200)), to_upright((671, 503), (1600, 1200)))) == (
         "2:200,150,1400,1050"
     )
 
@@ -89,11 +93,11 @@ def test_the_boxes_of_the_field_are_drawn_on_the_preview():
     path = uploaded("plain.png")
     Image.new("RGB", (2048, 1024), (128, 128, 128)).save(path)
     picture = preview(str(path), [Box(1, 200, 200, 1000, 800)], (1800, 900))
-    assert picture.size == (1024, 512)
-    assert picture.getpixel((101, 250)) != (128, 128, 128)  # the left edge of the box, at half scale
-    assert picture.getpixel((300, 250)) == (128, 128, 128)  # inside it: outlined, not filled
-    assert picture.getpixel((900, 450)) != (128, 128, 128)  # the first corner's mark
-    assert picture.getpixel((700, 100)) == (128, 128, 128)
+    assert picture.size == (768, 384)
+    assert picture.getpixel((76, 150)) != (128, 128, 128)  # the left edge of the box, at 3/8 scale
+    assert picture.getpixel((200, 150)) == (128, 128, 128)  # inside it: outlined, not filled
+    assert picture.getpixel((674, 337)) != (128, 128, 128)  # the first corner's mark
+    assert picture.getpixel((500, 40)) == (128, 128, 128)
 
 
 def test_boxes_typed_any_way_round_or_far_past_the_image_are_drawn_on_it():
@@ -110,7 +114,7 @@ def test_what_is_not_an_image_or_too_large_is_not_previewed(monkeypatch):
         upright_size(str(path))
     big = uploaded("big.png")
     Image.new("L", (3000, 3000)).save(big)
-    monkeypatch.setattr("wan26.ui.box_picture.MAX_STORED_PIXELS", 4_000_000)
+    monkeypatch.setattr("wan26.ui.box_picture.MAX_PREVIEW_PIXELS", 4_000_000)
     with pytest.raises(Unpreviewable):
         preview(str(big), [], None)
 
@@ -137,18 +141,22 @@ def drawing(tmp_path):
     return BoxDrawing(Form(vendors, FollowsVendor(vendors), get_adapter("dashscope")), FollowsVendor(vendors))
 
 
-def click(drawing, refs, number, text, corner, point, choice=DASHSCOPE_27):
-    return drawing.clicked(
-        refs, number, text, corner, choice, gr.SelectData(None, {"index": list(point), "value": None}), None
-    )
+def click(drawing, refs, number, text, corner, point, choice=DASHSCOPE_27, token=None):
+    """A click on the picture the page shows of image `number` (its token sent with it, as the page does)."""
+    if token is None:
+        path = reference(refs, number)
+        token = picture_token(path, preview_size(upright_size(path))) if path else ""
+    select = gr.SelectData(None, {"index": list(point), "value": None})
+    return drawing.clicked(refs, number, text, corner, True, choice, token, select, None)
 
 
 def test_two_clicks_on_image_2_add_its_line_in_upright_pixels(drawing):
     refs = [(str(uploaded("first.png")), "Image 1"), (str(turned_jpeg("second.jpg")), "Image 2")]
     Image.new("RGB", (640, 480)).save(refs[0][0])
-    text, picture, corner, status = click(drawing, refs, 2, "1:0,0,10,10", None, (896, 672))
+    text, picture, token, corner, status = click(drawing, refs, 2, "1:0,0,10,10", None, (671, 503))
     assert isinstance(picture, Image.Image) and corner[1] == (1400, 1050) and status == "Click the opposite corner."
-    text, picture, corner, status = click(drawing, refs, 2, "1:0,0,10,10", corner, (128, 96))
+    assert token == picture_token(reference(refs, 2), picture.size)
+    text, picture, _, corner, status = click(drawing, refs, 2, "1:0,0,10,10", corner, (96, 72))
     assert text == "1:0,0,10,10\n2:200,150,1400,1050" and corner is None
     assert status == "Box 2:200,150,1400,1050 added."
 
@@ -156,22 +164,21 @@ def test_two_clicks_on_image_2_add_its_line_in_upright_pixels(drawing):
 def test_a_third_box_on_an_image_is_refused_with_the_models_limit(drawing):
     refs = [(str(turned_jpeg()), "Image 1")]
     typed = "1:0,0,10,10\n1:20,20,40,40"
-    text, _, corner, status = click(drawing, refs, 1, typed, None, (10, 10))
+    text, _, _, corner, status = click(drawing, refs, 1, typed, None, (10, 10))
     assert text == gr.skip() and corner is None  # the field is left as it is
     assert status.startswith("Image 1 already has 2 boxes, the most this model takes on one image")
 
 
 def test_a_model_without_boxes_adds_nothing(drawing):
     refs = [(str(turned_jpeg()), "Image 1")]
-    _, _, corner, _ = click(drawing, refs, 1, "", None, (10, 10), choice=("dashscope", "wan2.6"))
+    _, _, _, corner, _ = click(drawing, refs, 1, "", None, (10, 10), choice=("dashscope", "wan2.6"))
     assert corner is None
-    assert drawing.fresh(refs, 1, "", ("dashscope", "wan2.6"), None) == (None, None, "")
+    assert drawing.fresh(refs, 1, "", True, ("dashscope", "wan2.6"), None) == (None, "", None, "")
 
 
 def test_a_click_the_page_did_not_make_is_no_click(drawing):
     refs = [(str(turned_jpeg()), "Image 1")]
     for index in (None, "12,3", [1], [float("nan"), 2], ["1", "2"]):
-        _, _, corner, _ = drawing.clicked(
-            refs, 1, "", None, DASHSCOPE_27, gr.SelectData(None, {"index": index, "value": None}), None
-        )
+        select = gr.SelectData(None, {"index": index, "value": None})
+        _, _, _, corner, _ = drawing.clicked(refs, 1, "", None, True, DASHSCOPE_27, "", select, None)
         assert corner is None

@@ -1,7 +1,7 @@
 """Drawing a box by two clicks on a reference, in headless Chromium against the DashScope fake: the
 typed field gets the line in the upright image's pixels, the run sends it as that image's bbox_list,
 the page then stays quiet (no uploads: the gr.ImageEditor loop does not come back), and with Wan 2.6
-the section is gone. Screenshots: /tmp/boxdraw-desktop.png and /tmp/boxdraw-phone.png."""
+the section is gone. Screenshots: /tmp/boxfix-desktop.png and /tmp/boxfix-phone.png."""
 
 import base64
 import io
@@ -16,7 +16,7 @@ from test_browser_history import open_tab
 from test_browser_wan27 import pick_model
 
 UPRIGHT = (1200, 900)  # image 2 as it looks: stored 900×1200, EXIF orientation 6 (turn 90° clockwise)
-SHOWN = (1024, 768)  # its preview
+SHOWN = (768, 576)  # its preview
 
 
 def references(tmp_path):
@@ -134,6 +134,24 @@ def test_moving_a_reference_shows_the_image_now_at_that_number(page, dashscope_f
     expect(page.locator("#edit-draw-image input:checked")).to_have_value("2")
 
 
+def test_a_box_drawn_on_image_2_follows_it_when_it_is_moved_earlier(page, dashscope_fake, tmp_path):  # noqa: F811
+    """Moved, the image keeps its box: the field says image 1, and the run sends it as image 1's."""
+    open_drawing_on_image_2(page, tmp_path)
+    draw_box(page)
+    corners = typed_box(page, 2)
+    page.locator("#edit-references [aria-label^='Thumbnail'] img").nth(1).click()
+    page.get_by_role("button", name="◀ Move earlier").click()
+    field = page.locator("#edit-boxes textarea")
+    expect(field).to_have_value(f"1:{','.join(map(str, corners))}", timeout=10_000)
+    page.locator("#edit-prompt textarea").fill("a red hat in the box on image 1")
+    page.locator("#edit-run").click()
+    expect(page.locator("#edit-results img")).to_have_count(1, timeout=60_000)
+    body = dashscope_fake.generation_requests()[-1].json
+    assert body["parameters"]["bbox_list"] == [[corners], []]
+    sent = [item["image"] for item in body["input"]["messages"][0]["content"] if "image" in item][0]
+    assert Image.open(io.BytesIO(base64.b64decode(sent.split(",", 1)[1]))).size == UPRIGHT  # image 1: the turned one
+
+
 def test_the_section_hides_with_wan_2_6_and_comes_back_empty(page, dashscope_fake, tmp_path):  # noqa: F811
     open_drawing_on_image_2(page, tmp_path)
     draw_box(page)
@@ -161,7 +179,7 @@ def test_screens_with_a_drawn_box(browser, served, dashscope_fake, tmp_path, wid
         typed_box(visitor, 2)
         visitor.locator("#edit-draw-preview").scroll_into_view_if_needed()
         visitor.wait_for_timeout(500)
-        visitor.screenshot(path=f"/tmp/boxdraw-{name}.png", full_page=False)
-        visitor.screenshot(path=f"/tmp/boxdraw-{name}-full.png", full_page=True)
+        visitor.screenshot(path=f"/tmp/boxfix-{name}.png", full_page=False)
+        visitor.screenshot(path=f"/tmp/boxfix-{name}-full.png", full_page=True)
     finally:
         context.close()

@@ -99,6 +99,7 @@ def parse_size(text: str) -> Size | SizeTier:
 
 _HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _PALETTE_ENTRY = re.compile(r"^\s*(#?[0-9A-Fa-f]{6})\s*:\s*(\d{1,3}(?:\.\d{1,2})?)\s*%?\s*$")
+MAX_BOX_LINES = 64  # boxes the edit endpoint reads: far past any model's limit, enough to name them all
 _BOX = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*$")
 
 

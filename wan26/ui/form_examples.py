@@ -93,11 +93,13 @@ def text_to_image_examples(prompt: gr.Textbox, shape: gr.Radio, negative: gr.Tex
     return form_examples(TEXT_TO_IMAGE, [prompt, shape, negative], Mode.TEXT_TO_IMAGE)
 
 
-def edit_examples(references: gr.Gallery, prompt: gr.Textbox) -> Examples:
+def edit_examples(references: gr.Gallery, prompt: gr.Textbox, boxes: gr.Textbox) -> Examples:
     samples = [[labelled(names), prompt_text] for names, prompt_text in EDIT]
     examples = form_examples(samples, [references, prompt], Mode.EDIT)
     # The references come captioned "Image n" as built; then relabelled in the visitor's language ("图n").
     examples.load_input_event.then(label_references, references, references, **PRIVATE)
+    # Boxes drawn or typed were for the references the example replaced: none is left to send.
+    examples.load_input_event.then(lambda: "", None, boxes, **PRIVATE)
     return examples
 
 

@@ -578,6 +578,14 @@ BOX_TEXTS: dict[str, Words] = {
         "Image {image} cannot be shown here (unreadable or too large): type its boxes in the field above.",
         "图{image}无法在此显示（无法读取或过大）：请在上方字段中输入它的框。",
     ),
+    "draw_box_busy": Words(
+        "Pictures are being prepared for other visitors: try again in a moment.",
+        "正在为其他访客准备图片：请稍后再试。",
+    ),
+    "draw_box_changed": Words(
+        "The picture changed as you clicked: click again on the one shown now.",
+        "点击时图片已更换：请在当前显示的图片上重新点击。",
+    ),
 }
 TEXTS |= BOX_TEXTS
 

@@ -11,6 +11,7 @@ from wan26.errors import InvalidRequest, Violation
 from wan26.images import is_web_url
 from wan26.limits import ModeLimits
 from wan26.types import (
+    MAX_BOX_LINES,
     Box,
     ImageRequest,
     Mode,
@@ -224,9 +225,6 @@ def palette_of(text: Any) -> tuple[PaletteColor, ...]:
     if bad:
         raise InvalidRequest(bad)
     return tuple(colours)
-
-
-MAX_BOX_LINES = 64  # far past any model's limit: enough to name them all, not to make work of it
 
 
 def box_list(text: str | None) -> tuple[Box, ...]:

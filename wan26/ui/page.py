@@ -325,7 +325,8 @@ class _Page:
                 self.e_size = gr.Textbox(edit_size_value(first_shape, 1280, 1280), visible=False)
                 form.notes(mode)
                 # Hidden references would be sent and refused, as with uploads (see _references).
-                self._headed(edit_examples(self.e_refs, self.e_prompt), mode, lambda c: c.image_rules.accepts_local)
+                examples = edit_examples(self.e_refs, self.e_prompt, self.e_boxes)
+                self._headed(examples, mode, lambda c: c.image_rules.accepts_local)
             with gr.Column(scale=1, min_width=320):
                 results = form.results(mode, under_buttons=self._before_after_slider)
                 self.e_gallery, self.e_details, self.e_used, self.e_reuse, self.e_to_edit = results
