@@ -96,3 +96,17 @@ def test_stop_says_what_may_be_billed_and_a_vendors_task_is_followed(visitor, sh
     page.locator("#stopped-runs").get_by_role("button", name="Stopped runs").click()
     page.locator("#stopped-check").click()
     expect(page.locator("#stopped-status")).to_contain_text("ShortAPI", timeout=10_000)
+
+
+def test_with_wan_2_7_the_options_it_lacks_are_gone_and_come_back_with_2_6(visitor):
+    page, _ = visitor(1280, 720)
+    page.locator("#compare-options").get_by_text("Options").click()
+    negative = page.locator("#compare-negative")
+    expect(negative).to_be_visible(timeout=10_000)
+    negative.locator("textarea").fill("blurry")
+    page.locator("#compare-model").get_by_text("Wan 2.7", exact=True).click()
+    expect(negative).to_be_hidden(timeout=10_000)
+    expect(page.locator("#compare-prompt-extend")).to_be_hidden()
+    page.locator("#compare-model").get_by_text("Wan 2.6", exact=True).click()
+    expect(negative.locator("textarea")).to_have_value("", timeout=10_000)  # not kept to be reported as not sent
+    expect(page.locator("#compare-prompt-extend")).to_be_visible()

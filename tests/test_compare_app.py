@@ -77,13 +77,16 @@ def test_each_vendor_gets_a_column_and_a_failing_one_shows_its_error_while_the_o
 
 def test_wan_2_7_is_compared_where_it_is_served_and_a_vendor_without_it_says_so(served, keyed):
     fakes = keyed("runware", "shortapi")
-    args = compare_args("a red fox", ["dashscope", "runware", "shortapi"], model="wan2.7")
+    args = compare_args(
+        "a red fox", ["dashscope", "runware", "shortapi"], negative_prompt="blurry, text", model="wan2.7"
+    )
     with connected(served) as visitor:
         outputs = visitor.predict(*args, api_name="/compare")
     shown = columns(outputs)
     for name in ("dashscope", "runware"):
         card, images = shown[name]
         assert "✅ **1 image(s)**" in card and len(images) == 1, card
+    assert "Not sent to this vendor: Negative prompt blurry, text" in shown["dashscope"][0]  # as typed
     assert fakes["dashscope"].generation_requests()[-1].json["model"] == "wan2.7-image"
     assert fakes["runware"].jobs[-1].wan27 is not None
     card, images = shown["shortapi"]

@@ -93,7 +93,11 @@ class CompareTab:
                 self.seed = gr.Number(RANDOM_SEED, precision=0, label=I18N("compare_seed"), elem_id="compare-seed")
             with gr.Row():
                 self.negative = gr.Textbox(
-                    "", label=I18N("compare_negative"), placeholder=I18N("negative_placeholder"), max_lines=4
+                    "",
+                    label=I18N("compare_negative"),
+                    placeholder=I18N("negative_placeholder"),
+                    max_lines=4,
+                    elem_id="compare-negative",
                 )
                 self.extend = gr.Checkbox(value=True, label=I18N("prompt_extend"), elem_id="compare-prompt-extend")
                 self.mark = gr.Checkbox(value=False, label=I18N("watermark"), elem_id="compare-watermark")
@@ -146,6 +150,7 @@ class CompareTab:
         stop = self.stop.click(None, None, None, cancels=[event], api_visibility="private")
         page.stop_events.append(stop.then(_stopped_note, None, self.summary, **PRIVATE))
         self.providers.change(self._shown_columns, self.providers, self.columns, **PRIVATE)
+        self.model.change(_options_of, self.model, [self.negative, self.extend], **PRIVATE)
         page.on_load.then(self._keyed, [page.session_keys], self.providers, **PRIVATE)
         page.session_keys.change(self._keyed, [page.session_keys], self.providers, **PRIVATE)
 
@@ -161,6 +166,14 @@ class CompareTab:
 
     def _shown_columns(self, chosen: list[str] | None) -> list[Any]:
         return [gr.Column(visible=name in (chosen or [])) for name in SLOTS]
+
+
+def _options_of(model: str) -> tuple[Any, Any]:
+    """Wan 2.7 has no negative prompt and no prompt rewriting at any vendor: both go (emptied, so
+    that a hidden value is not reported as not sent), and come back with 2.6."""
+    offered = model == Model.WAN26.value
+    negative = gr.update(visible=True) if offered else gr.update(visible=False, value="")
+    return negative, gr.update(visible=offered)
 
 
 def _stopped_note(request: gr.Request) -> str:

@@ -117,13 +117,14 @@ def problem_text(problem: Violation, lang: Lang) -> str:
 
 
 def adjustment_text(adjustment: Adjustment, lang: Lang) -> str:
-    field, asked = field_label(adjustment.field, lang), size_words(adjustment.asked) or adjustment.asked
+    sized = adjustment.field == "size"  # only a size is rewritten as 1280×1280: other values as typed
+    field, asked = field_label(adjustment.field, lang), size_words(adjustment.asked) if sized else adjustment.asked
     reason = translate(adjustment.reason, lang)
     if adjustment.change is Change.NOT_SENT:
         return t("compare_not_sent", lang, field=field, asked=asked)
     if adjustment.sent is None:
         return t("compare_left_to_vendor", lang, field=field, asked=asked, reason=reason)
-    sent = size_words(adjustment.sent) if adjustment.field == "size" else adjustment.sent
+    sent = size_words(adjustment.sent) if sized else adjustment.sent
     return t("compare_sent_as", lang, field=field, asked=asked, sent=sent, reason=reason)
 
 
