@@ -135,3 +135,13 @@ def test_a_palette_too_long_to_be_one_is_refused_at_once(client, dashscope_fake)
         client.predict("a fox", model="wan2.7", palette="x," * 100_000, api_name="/text_to_image")
     assert "more than 20 colours; at most 20 are read" in str(refused.value)
     assert len(str(refused.value)) < 2000 and dashscope_fake.generation_requests() == []
+
+
+def test_runwares_model_id_is_shown_as_code_not_as_an_email_link(served, vendor_fakes, monkeypatch):
+    for variable, value in vendor_fakes["runware"].env().items():
+        monkeypatch.setenv(variable, value)
+    with connected(served) as client:
+        gallery, details, _ = client.predict(
+            "a fox", width=1024, height=1024, provider="runware", model="wan2.7", api_name="/text_to_image"
+        )
+    assert len(gallery) == 1 and details.startswith("**`alibaba:wan@2.7-image`** via Runware")

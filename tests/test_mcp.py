@@ -101,7 +101,7 @@ def test_a_caller_asking_for_progress_gets_notifications_and_the_outputs_one_by_
     assert "Processing" in notes
     images, summary, seed = (part.text for part in result.content)
     assert IMAGE_LINK.search(images) and "seed 7 ·" in images
-    assert summary.startswith("**wan2.6-t2i** via Alibaba Cloud DashScope") and seed == "7"
+    assert summary.startswith("**`wan2.6-t2i`** via Alibaba Cloud DashScope") and seed == "7"
 
 
 def test_a_callers_own_key_in_the_vendors_header_is_the_one_used(served, dashscope_fake, monkeypatch, caplog, capfd):

@@ -257,9 +257,9 @@ TEXTS: dict[str, Words] = {
     "caption_seed": Words("seed {seed} · {size}", "种子 {seed} · {size}"),
     "caption_vendor_seed": Words("{size} · vendor's seed {seed}", "{size} · 服务商的种子 {seed}"),
     "details": Words(
-        "**{model}** via {vendor} · {count} image(s) · {seed} · {size} · {elapsed} s  \n{cost}  \n{ids}  \n"
+        "**`{model}`** via {vendor} · {count} image(s) · {seed} · {size} · {elapsed} s  \n{cost}  \n{ids}  \n"
         "Saved as the provider's files with their `run.json` in run folder `{folder}`",
-        "**{model}** · 经由 {vendor} · {count} 张图 · {seed} · {size} · {elapsed} 秒  \n{cost}  \n{ids}  \n"
+        "**`{model}`** · 经由 {vendor} · {count} 张图 · {seed} · {size} · {elapsed} 秒  \n{cost}  \n{ids}  \n"
         "已按服务商的原文件保存，`run.json` 在运行文件夹 `{folder}` 中",
     ),
     "details_note": Words("  \nℹ️ {note}", "  \nℹ️ {note}"),
