@@ -258,3 +258,13 @@ def test_the_documented_rate_is_adapter_data_and_can_be_overridden():
     assert RunOptions().gap_for("dashscope") == pytest.approx(0.2)
     assert RunOptions().gap_for("runware") == 0.0  # no number published
     assert RunOptions(rate=2).gap_for("runware") == pytest.approx(0.5)
+
+
+def test_a_model_is_read_as_the_picker_writes_it_too(tmp_path):
+    jobs = tmp_path / "models.csv"
+    jobs.write_text("prompt,model\na,Wan 2.7 Pro\nb,wan2.7\nc,wan 2.6\nd,Wan 3\n", encoding="utf-8")
+    read = read_jobs(jobs)
+    assert [row.request.model.value for row in read.rows] == ["wan2.7-pro", "wan2.7", "wan2.6"]
+    assert [problem.message for problem in read.problems] == [
+        "'Wan 3' is not a model; use one of: wan2.6, wan2.7, wan2.7-pro"
+    ]

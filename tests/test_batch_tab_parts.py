@@ -249,6 +249,7 @@ def jobs_messages(tmp_path: Path) -> list[str]:
     jsonl.write_text(
         '{"prompt": 1}\n{"mode": "paint"}\n{"provider": "nobody"}\n{"n": "two"}\n{"watermark": "maybe"}\n'
         '{"images": 3}\nnot json\n[1]\n{"colour": "red"}\n{"prompt": "a", "mode": "edit", "images": ["http://"]}\n'
+        '{"prompt": "a", "model": "wan 3"}\n'
     )
     csv = tmp_path / "bad.csv"
     csv.write_text("prompt\na,b\n")

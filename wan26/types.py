@@ -36,8 +36,22 @@ class Model(StrEnum):
         """As people write it: "Wan 2.7 Pro"."""
         return _MODEL_LABELS[self]
 
+    @classmethod
+    def named(cls, text: str) -> Model:
+        """The model `text` names, as a value ("wan2.7-pro") or as people write it ("Wan 2.7 Pro",
+        "wan 2.7"); ValueError for any other text."""
+        wanted = _squeezed(text)
+        found = next((model for model in cls if wanted in (_squeezed(model.value), _squeezed(model.label))), None)
+        if found is None:
+            raise ValueError(f"{text!r} is not a model")
+        return found
+
 
 _MODEL_LABELS = {Model.WAN26: "Wan 2.6", Model.WAN27: "Wan 2.7", Model.WAN27_PRO: "Wan 2.7 Pro"}
+
+
+def _squeezed(text: str) -> str:
+    return "".join(char for char in text.lower() if char not in " -_")
 
 
 class ProviderName(StrEnum):

@@ -79,7 +79,7 @@ def to_provider(value: object) -> ProviderName:
 
 def to_model(value: object) -> Model:
     try:
-        return Model(to_text(value).strip().lower())
+        return Model.named(to_text(value))
     except ValueError:
         raise ValueError(f"{_shown(value)} is not a model; use one of: {', '.join(Model)}") from None
 

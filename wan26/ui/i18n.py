@@ -1531,6 +1531,7 @@ BATCH_MESSAGES = _patterns(
         (r"must be text, not (?P<value>.+)", "必须是文本，而不是 {value}"),
         (r"(?P<value>.+) is not a mode; use one of: (?P<modes>.+)", "{value} 不是模式；可选：{modes}"),
         (r"(?P<value>.+) is not a vendor; use one of: (?P<vendors>.+)", "{value} 不是服务商；可选：{vendors}"),
+        (r"(?P<value>.+) is not a model; use one of: (?P<models>.+)", "{value} 不是模型；可选：{models}"),
         (r"must be a whole number, not (?P<value>.+)", "必须是整数，而不是 {value}"),
         (r"must be true or false, not (?P<value>.+)", "必须是 true 或 false，而不是 {value}"),
         (

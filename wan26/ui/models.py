@@ -3,6 +3,7 @@ every model-aware control reads its limits, price and reference rules from."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -69,9 +70,8 @@ def model_named(value: object, default: Model = DEFAULT_MODEL) -> Model:
     """The model an API caller named ("wan2.7-pro"; empty: `default`), or InvalidRequest listing ours."""
     if value is None or not str(value).strip():
         return default
-    for model in Model:
-        if str(value).strip().lower() == model.value:
-            return model
+    with contextlib.suppress(ValueError):
+        return Model.named(str(value))
     names = ", ".join(model.value for model in Model)
     raise InvalidRequest([Violation("model", f"{str(value)[:40]!r} is not a model; use one of {names}")])
 
