@@ -171,3 +171,14 @@ def test_wan_2_7_keeps_up_to_nine_references_and_wan_2_6_four(page, dashscope_fa
     pick_model(page, "Wan 2.6")
     references.locator("input[type=file]").set_input_files(str(files[0]))
     expect(page.get_by_text("kept the first 4 of 10")).to_be_visible(timeout=20_000)
+
+
+def test_with_a_1k_shape_the_exact_size_is_not_offered_as_if_it_were_sent(page, dashscope_fake):  # noqa: F811
+    pick_model(page, "Wan 2.7 Pro")
+    open_advanced(page, "text_to_image")
+    width = page.locator("#text_to_image-width")
+    expect(width).to_be_hidden(timeout=10_000)  # the 1K tier is picked: it is the size sent
+    page.locator("#text_to_image-shape").get_by_text("16:9", exact=False).first.click()
+    expect(width).to_be_visible(timeout=10_000)
+    pick_model(page, "Wan 2.6")
+    expect(width).to_be_visible(timeout=10_000)

@@ -277,7 +277,7 @@ class _Page:
                 self.t_palette = palette_controls(mode, self.follows, self.form.first)
                 with gr.Accordion(I18N("advanced"), open=False, elem_id=f"{mode}-advanced"):
                     self.t_negative = form.negative(mode)
-                    _, self.t_width, self.t_height, self.t_verdict = form.exact_size(mode, self.choice)
+                    self.t_group, self.t_width, self.t_height, self.t_verdict = form.exact_size(mode, self.choice)
                     self.t_random, self.t_seed = form.seed_controls(mode)
                     self.t_extend, self.t_mark, self.t_task = form.switches(mode)
                 form.notes(mode)
@@ -289,6 +289,8 @@ class _Page:
                 self.t_gallery, self.t_details, self.t_used, self.t_reuse, self.t_to_edit = form.results(mode)
         form.shape_sets_size(mode, self.t_shape, self.choice, self.t_width, self.t_height)
         self.t_shape.change(tier_value, self.t_shape, self.t_tier, **PRIVATE)
+        # A 1K/2K/4K shape is the size sent: the exact width and height go until a ratio is picked.
+        self.t_shape.change(_exact_size_shown, self.t_shape, self.t_group, **PRIVATE)
 
     def _edit_tab(self) -> None:
         form, mode = self.form, Mode.EDIT
@@ -645,6 +647,10 @@ def _references_update(choice: Chosen, lang: Lang) -> Any:
     (hidden, they would still be sent and refused)."""
     label = references_label(choice, Mode.EDIT, lang)
     return gr.update(label=label) if choice.image_rules.accepts_local else gr.update(label=label, value=[])
+
+
+def _exact_size_shown(shape: str) -> Any:
+    return gr.update(visible=not tier_value(shape))
 
 
 def _boxes_update(choice: Chosen) -> Any:
