@@ -984,12 +984,18 @@ MESSAGES = _patterns(
         (r"Create a key on Vtrix's API key page: (?P<url>\S+)", "在 Vtrix 的 API 密钥页面创建密钥：{url}"),
         (r"AI/ML API's example charge per image", "AI/ML API 示例中的单张价格"),
         (r"Singapore list price; 0\.20 CNY in Beijing and Virginia", "新加坡标价；北京和弗吉尼亚为 0.20 元"),
+        (
+            r"Singapore list price (?P<singapore>[\d.]+) CNY; (?P<beijing>[\d.]+) CNY in Beijing",
+            "新加坡标价 {singapore} 元；北京为 {beijing} 元",
+        ),
         (r"the cost in Runware's examples", "Runware 示例中的价格"),
         (r"ShortAPI's list price", "ShortAPI 标价"),
         (
-            r"Vtrix publishes no price for wan26_image; the charge is shown after the run",
-            "Vtrix 未公布 wan26_image 的价格；费用在生成后显示",
+            r"Vtrix publishes no price for (?P<model>wan\w+); the charge is shown after the run",
+            "Vtrix 未公布 {model} 的价格；费用在生成后显示",
         ),
+        (r"Runware's price for every 2\.7 task type", "Runware 对 2.7 各类任务的统一价格"),
+        (r"Runware's price for every 2\.7 Pro task type", "Runware 对 2.7 Pro 各类任务的统一价格"),
     ]
 )
 
