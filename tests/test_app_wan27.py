@@ -145,3 +145,13 @@ def test_runwares_model_id_is_shown_as_code_not_as_an_email_link(served, vendor_
             "a fox", width=1024, height=1024, provider="runware", model="wan2.7", api_name="/text_to_image"
         )
     assert len(gallery) == 1 and details.startswith("**`alibaba:wan@2.7-image`** via Runware")
+
+
+def test_a_box_past_an_uploaded_reference_is_refused_under_its_field_before_sending(client, dashscope_fake, tmp_path):
+    path = tmp_path / "wide.png"
+    Image.new("RGB", (800, 600), (30, 60, 200)).save(path)
+    images = [{"image": handle_file(str(path)), "caption": None}]
+    with pytest.raises(ValidationError) as refused:
+        client.predict("a hat in the box", images, size="1K", model="wan2.7", boxes="1:0,0,5000,300", api_name="/edit")
+    assert "box 1:0,0,5000,300 reaches past image 1, which is 800×600" in str(refused.value)
+    assert dashscope_fake.generation_requests() == []

@@ -13,11 +13,10 @@ import pytest
 from PIL import Image
 from starlette.requests import Request
 
-from wan26._run.checks import boxes_outside
 from wan26.errors import ConfigError, InvalidRequest, Violation
 from wan26.guard import KeyGuard
-from wan26.images import WAN27_IMAGE_RULES, ImageRules, PreparedImage, prepare_image, size_problems
-from wan26.limits import ModeLimits, Range, mode_limits_for, violations
+from wan26.images import WAN27_IMAGE_RULES, ImageRules, prepare_image, size_problems
+from wan26.limits import ModeLimits, Range, boxes_outside, mode_limits_for, violations
 from wan26.providers import PROVIDERS, get_adapter
 from wan26.types import Box, ImageRequest, Mode, PaletteColor, Size, SizeTier, parse_size
 from wan26.ui import i18n
@@ -114,8 +113,8 @@ def limit_messages() -> list[str]:
     found += violations(ImageRequest(Mode.EDIT, "a", size=SizeTier.K4, images=("a",)), tiered)
     found += violations(WAN27_BAD, limits(palette=Range(3, 4), boxes_per_image=1))
     found += violations(ImageRequest(Mode.EDIT, "a", images=("a",), palette=PALETTE[:1], boxes=BOXES[:1]), limits())
-    found += boxes_outside(BOXES[:1], (PreparedImage("data:", "a", 8, 8, 100, upright_size=(8, 8)),), 8000)
-    found += boxes_outside((Box(1, 0, 0, 9000, 9),), (PreparedImage("http://a/b.png", "a", None, None, None),), 8000)
+    found += boxes_outside(BOXES[:1], [(8, 8)], 8000)
+    found += boxes_outside((Box(1, 0, 0, 9000, 9),), [None], 8000)
     for served in ({Mode.EDIT: STRICT}, None):
         try:
             mode_limits_for(served, Mode.INTERLEAVE, "runware")
@@ -243,7 +242,7 @@ def test_the_core_writes_as_many_messages_as_the_table_knows():
     """A new refusal in the core needs its pattern in i18n.VIOLATIONS (and a request above that makes it)."""
     limits_source = (REPO / "wan26" / "limits.py").read_text()
     images_source = (REPO / "wan26" / "images.py").read_text()
-    assert len(re.findall(r"Violation\(", limits_source)) == 28
+    assert len(re.findall(r"Violation\(", limits_source)) == 30  # boxes_outside moved here from _run/checks.py
     assert len(re.findall(r"_Unusable\(|Violation\(f?\"", images_source)) == 19
 
 

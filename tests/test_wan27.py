@@ -491,3 +491,21 @@ def test_the_edit_request_carries_the_boxes_and_refuses_what_is_not_a_box():
         box_list("2:10,20,30,40\n/etc/passwd")
     with pytest.raises(InvalidRequest, match="at most 64 are read"):
         box_list("1:0,0,1,1\n" * 65)
+
+
+def test_a_jobs_row_with_a_box_past_its_upright_image_is_a_problem_before_the_batch_runs(tmp_path):
+    from wan26.batch import Defaults, read_jobs
+
+    _turned_photo_with_a_red_patch(tmp_path / "turned.jpg", upright=(2400, 600), patch=(10, 10, 50, 50))
+    Image.new("RGB", (640, 480), (0, 200, 0)).save(tmp_path / "room.png")
+    (tmp_path / "jobs.csv").write_text(
+        "mode,prompt,model,boxes,images\n"
+        'edit,inside,wan2.7,"1:100,100,300,500",turned.jpg\n'
+        'edit,too far down for the upright photo,wan2.7,"1:100,100,300,1000",turned.jpg\n'
+        'edit,too wide,wan2.7,"1:0,0,5000,300",room.png\n'
+    )
+    jobs = read_jobs(tmp_path / "jobs.csv", Defaults())
+    assert [str(problem) for problem in jobs.problems] == [
+        "line 3 (row 2): boxes: box 1:100,100,300,1000 reaches past image 1, which is 2400×600",
+        "line 4 (row 3): boxes: box 1:0,0,5000,300 reaches past image 1, which is 640×480",
+    ]

@@ -246,6 +246,27 @@ def size_problems(sources: Sequence[ImageInput], rules: ImageRules = DASHSCOPE_I
     return found
 
 
+def header_upright_sizes(sources: Sequence[ImageInput]) -> list[tuple[int, int] | None]:
+    """Each local image file's size as it looks upright, from its header only: None for a URL, or a
+    file that cannot be read, or one too big to look into. A PNG's EXIF is read only when it comes
+    before the pixels (finding a later one decodes them all: PIL/PngImagePlugin.py, getexif), so a
+    turned PNG with its EXIF at the end reads as stored; the run, which decodes it, checks again."""
+    return [_header_upright_size(source) for source in sources]
+
+
+def _header_upright_size(source: ImageInput) -> tuple[int, int] | None:
+    if not isinstance(source, str | Path) or _is_url(source):
+        return None
+    try:
+        with Image.open(source) as image:
+            _check_pixel_count(image.size)
+            if image.format == "PNG" and "exif" not in image.info:
+                return image.size
+            return _upright_size(image, image.size)
+    except (_Unusable, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None
+
+
 def prepare_image(source: ImageInput, field: str, rules: ImageRules = DASHSCOPE_IMAGE_RULES) -> PreparedImage:
     """Turn one image into what the API accepts, or raise InvalidRequest naming `field`."""
     with _refused_as(field):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import NoReturn
@@ -209,7 +209,7 @@ def palette_violations(palette: tuple[PaletteColor, ...], limits: ModeLimits) ->
 
 def box_violations(boxes: tuple[Box, ...], image_count: int, limits: ModeLimits) -> list[Violation]:
     """Each box on an existing reference, corners in order, at most `boxes_per_image` per image. (That
-    a box lies inside its image is checked once the images are read: `boxes_outside`.)"""
+    a box lies inside its image is checked against their sizes: `boxes_outside`.)"""
     if not boxes:
         return []
     if not limits.boxes_per_image:
@@ -224,6 +224,21 @@ def box_violations(boxes: tuple[Box, ...], image_count: int, limits: ModeLimits)
         count = sum(box.image == image for box in boxes)
         if count > limits.boxes_per_image:
             found.append(Violation("boxes", f"{count} boxes on image {image}; at most {limits.boxes_per_image}"))
+    return found
+
+
+def boxes_outside(boxes: tuple[Box, ...], sizes: Sequence[tuple[int, int] | None], max_side: int) -> list[Violation]:
+    """Boxes reaching past their image, in its upright pixels (`sizes`, one per reference, None where
+    it is not known: a URL is not fetched, so its boxes are only kept within the longest side a
+    reference may have)."""
+    found = []
+    for box in boxes:
+        size = sizes[box.image - 1] if 1 <= box.image <= len(sizes) else None
+        if size is not None and (box.x2 > size[0] or box.y2 > size[1]):
+            width, height = size
+            found.append(Violation("boxes", f"box {box} reaches past image {box.image}, which is {width}×{height}"))
+        elif max(box.corners) > max_side:
+            found.append(Violation("boxes", f"box {box} reaches past {max_side} px, the longest side of a reference"))
     return found
 
 

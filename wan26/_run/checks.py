@@ -7,11 +7,11 @@ import random
 from pathlib import Path
 
 from wan26.errors import ConfigError, InvalidRequest, Violation
-from wan26.images import ImageRules, PreparedImage, prepare_images
-from wan26.limits import ModeLimits, violations, with_default_size
+from wan26.images import ImageRules, prepare_images
+from wan26.limits import ModeLimits, boxes_outside, violations, with_default_size
 from wan26.providers._base import Adapter, Credentials, WireRequest, flows_of
 from wan26.storage import RunFolder
-from wan26.types import Box, Flow, ImageRequest, Model
+from wan26.types import Flow, ImageRequest, Model
 
 
 def mode_limits(adapter: Adapter, request: ImageRequest, flow: Flow) -> ModeLimits:
@@ -46,24 +46,10 @@ async def wire_request(request: ImageRequest, limits: ModeLimits, rules: ImageRu
         images = await asyncio.to_thread(prepare_images, request.images, rules) if request.images else ()
     except InvalidRequest as bad_images:
         found, images = [*found, *bad_images.violations], ()
-    found += boxes_outside(request.boxes, images, rules.max_side)
+    found += boxes_outside(request.boxes, [image.upright_size for image in images], rules.max_side)
     if found:
         raise InvalidRequest(found)
     return WireRequest(request, images, drawn_seed(request, limits))
-
-
-def boxes_outside(boxes: tuple[Box, ...], images: tuple[PreparedImage, ...], max_side: int) -> list[Violation]:
-    """Boxes reaching past their image, in its upright pixels (known once it is read). A URL is not
-    fetched: its boxes are only kept within the longest side a reference may have."""
-    found = []
-    for box in boxes:
-        size = images[box.image - 1].upright_size if 1 <= box.image <= len(images) else None
-        if size is not None and (box.x2 > size[0] or box.y2 > size[1]):
-            width, height = size
-            found.append(Violation("boxes", f"box {box} reaches past image {box.image}, which is {width}×{height}"))
-        elif max(box.corners) > max_side:
-            found.append(Violation("boxes", f"box {box} reaches past {max_side} px, the longest side of a reference"))
-    return found
 
 
 def drawn_seed(request: ImageRequest, limits: ModeLimits) -> int | None:

@@ -17,8 +17,8 @@ from typing import TypeVar, cast
 
 from wan26.batch import fields
 from wan26.errors import InvalidRequest, Violation
-from wan26.images import ImageRules, is_web_url, size_problems
-from wan26.limits import violations, with_default_size
+from wan26.images import ImageRules, header_upright_sizes, is_web_url, size_problems
+from wan26.limits import boxes_outside, violations, with_default_size
 from wan26.providers import PROVIDERS
 from wan26.types import ImageRequest, Mode, Model, ProviderName, Size, SizeTier
 
@@ -253,8 +253,9 @@ def check_row(row: JobRow) -> list[Violation]:
         limits = facts.checked_limits(model, row.request.mode)
     except InvalidRequest as refused:
         return list(refused.violations)
-    request = with_default_size(row.request, limits)
-    return [*violations(request, limits), *_reference_problems(request.images, facts.image_rules_of(model))]
+    request, rules = with_default_size(row.request, limits), facts.image_rules_of(model)
+    outside = boxes_outside(request.boxes, header_upright_sizes(request.images), rules.max_side)
+    return [*violations(request, limits), *_reference_problems(request.images, rules), *outside]
 
 
 def _reference_problems(images: tuple[object, ...], rules: ImageRules) -> Iterator[Violation]:

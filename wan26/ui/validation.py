@@ -9,8 +9,8 @@ from typing import Any
 import gradio as gr
 
 from wan26.errors import ConfigError, InvalidRequest, Violation, Wan26Error
-from wan26.images import size_problems
-from wan26.limits import violations
+from wan26.images import header_upright_sizes, size_problems
+from wan26.limits import boxes_outside, violations
 from wan26.providers import Adapter
 from wan26.types import ImageRequest
 from wan26.ui.i18n import Lang, field_label, lang_of, t, translate
@@ -66,8 +66,10 @@ def _found(adapter: Adapter, request: ImageRequest, lang: Lang) -> list[Violatio
     if limits is None:  # the model picker's fault when another model of this vendor has the mode
         field = "model" if modelled_elsewhere(adapter, request.mode) else "provider"
         return [Violation(field, unavailable_reason(Chosen(adapter, request.model), request.mode, lang))]
-    # Uploads' pixel sizes too: known now, from their headers, rather than after queueing.
-    return violations(request, limits) + size_problems(request.images, adapter.facts.image_rules_of(request.model))
+    # Uploads' pixel sizes too, and boxes inside them: known now, from their headers, rather than after queueing.
+    rules = adapter.facts.image_rules_of(request.model)
+    outside = boxes_outside(request.boxes, header_upright_sizes(request.images), rules.max_side)
+    return violations(request, limits) + size_problems(request.images, rules) + outside
 
 
 def validation_for(names: list[str], found: list[Violation], lang: Lang = Lang.EN) -> list[dict[str, Any]]:
