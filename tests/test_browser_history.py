@@ -299,3 +299,35 @@ def test_reuse_switches_to_the_runs_vendor_then_fills_its_shape_and_seed(browser
             expect(page.locator("#text_to_image-height input[type=number]")).to_have_value("800")
             expect(page.locator("#text_to_image-seed input")).to_have_value(seed)
         context.close()
+
+
+def test_reuse_after_a_reload_sends_the_runs_seed_with_advanced_never_opened(browser, own_app, dashscope_fake):
+    """The seed controls sit in the closed Advanced accordion, which a reloaded page has not mounted:
+    Reuse must still set them, and Generate send the run's seed, not 0."""
+    context = browser.new_context(viewport=VIEWPORT)
+    page = visit(context, own_app)
+    open_advanced(page, "text_to_image")
+    page.locator("#text_to_image-random-seed input").uncheck()
+    page.locator("#text_to_image-seed input").fill("4242")
+    page.locator("#text_to_image-seed input").press("Enter")
+    generate(page, "a fox with a fixed seed")
+    assert dashscope_fake.generation_requests()[-1].json["parameters"]["seed"] == 4242
+    open_history(page)  # the browser keeps the run's id once History lists it
+    expect(page.locator("#history-where")).to_contain_text("1 run", timeout=10_000)
+    page.reload()  # Advanced is closed again, and never opened below until the run is sent
+    expect(page.locator("#text_to_image-prompt textarea")).to_be_visible(timeout=30_000)
+    open_history(page)
+    cards(page).first.click()
+    expect(page.locator("#history-details")).to_contain_text("a fox with a fixed seed", timeout=10_000)
+    page.locator("#history-reuse").click()
+    expect(page.locator("#text_to_image-prompt textarea")).to_have_value("a fox with a fixed seed", timeout=10_000)
+    sent = len(dashscope_fake.generation_requests())
+    page.locator("#text_to_image-run").click()
+    expect(page.locator("#text_to_image-results img")).to_have_count(1, timeout=30_000)
+    assert len(dashscope_fake.generation_requests()) == sent + 1
+    assert dashscope_fake.generation_requests()[-1].json["parameters"]["seed"] == 4242
+    open_advanced(page, "text_to_image")
+    expect(page.locator("#text_to_image-random-seed input")).not_to_be_checked()
+    expect(page.locator("#text_to_image-seed input")).to_have_value("4242")
+    expect(page.locator("#text_to_image-seed input")).to_be_editable()  # as when a visitor unticks Random
+    context.close()

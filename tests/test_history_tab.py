@@ -16,6 +16,7 @@ from test_history import MONDAY, make_run, runs_at
 from wan26.errors import ConfigError
 from wan26.history import load_run
 from wan26.providers import get_adapter
+from wan26.types import Mode
 from wan26.ui.history_reuse import form_values
 from wan26.ui.history_text import caption, deletable, details, plain, zone
 from wan26.ui.models import Chosen
@@ -154,7 +155,7 @@ def test_reuse_picks_the_shape_that_makes_the_runs_size_and_fixes_its_seed(tmp_p
         "width": 1280,
         "height": 1280,
         "random": False,
-        "seed": 42,
+        "seed": gr.update(value=42, interactive=True),  # typed into, as when a visitor unticks Random
         "used": 42,
         "extend": True,
         "mark": False,
@@ -184,6 +185,24 @@ def test_reuse_with_a_vendor_that_takes_no_seed_leaves_its_seed_alone(tmp_path):
     assert not {"random", "seed", "used", "mark"} & set(values)
 
 
+def test_reuse_of_a_run_without_a_seed_ticks_random_and_locks_the_seed_box(tmp_path):
+    run = load_run(tmp_path, make_run(tmp_path, seed=None, parameters={"size": "1280x1280", "n": 1}))
+    values, _ = form_values(run, Chosen(get_adapter("dashscope")))
+    assert (values["random"], values["seed"]) == (True, gr.update(value=-1, interactive=False))
+
+
+@pytest.mark.parametrize("mode", list(Mode))
+def test_only_a_click_on_random_seed_sets_the_seed_never_a_value_set_by_reuse(mode, tmp_path):
+    """Under a closed Advanced, Gradio fires the box's `change` as soon as Reuse's output sets it, with
+    the seed read before the rest of that output lands: the run's seed was read as -1 and sent as 0."""
+    page, blocks = built(tmp_path, "own")
+    random = page.history._form(mode)["random"]
+    events = [
+        (fn.fn.__name__, event) for fn in blocks.fns.values() for block, event in fn.targets if block == random._id
+    ]
+    assert events == [("randomize_clicked", "input")]
+
+
 def test_reuse_of_an_interleave_that_followed_its_input_image(tmp_path):
     parameters = {"size": None, "seed": 3, "max_images": 4, "watermark": False}
     run = load_run(tmp_path, make_run(tmp_path, mode="interleave", parameters=parameters))
@@ -195,20 +214,22 @@ def test_reuse_of_an_interleave_that_followed_its_input_image(tmp_path):
 # ---- the handlers: a visitor reaches only their own runs ------------------------------------------
 
 
-@pytest.fixture
-def history(tmp_path):
-    """history(mode): the History tab of a page built with that mode, on its own output folder."""
+def built(folder: Path, mode: str):
+    """The page built with History in `mode` on `folder`, and its Blocks."""
     from wan26.ui.page import _Page
     from wan26.ui.runs import Runs
 
-    def build(mode: str):
-        settings = Settings.from_env({"WAN26_OUTPUT_DIR": str(tmp_path), "WAN26_HISTORY": mode})
-        with gr.Blocks() as blocks:
-            page = _Page(settings, Runs(settings))
-            page.build(blocks)
-        return page.history
+    settings = Settings.from_env({"WAN26_OUTPUT_DIR": str(folder), "WAN26_HISTORY": mode})
+    with gr.Blocks() as blocks:
+        page = _Page(settings, Runs(settings))
+        page.build(blocks)
+    return page, blocks
 
-    return build
+
+@pytest.fixture
+def history(tmp_path):
+    """history(mode): the History tab of a page built with that mode, on its own output folder."""
+    return lambda mode: built(tmp_path, mode)[0].history
 
 
 def visitor(session: str):

@@ -60,14 +60,26 @@ def reuse_seed(used: float | None, request: gr.Request | None = None) -> tuple[A
     if used is None:
         lang = lang_of(request)
         raise gr.Error(t("no_seed_yet", lang), title=t("title_no_seed_yet", lang))
-    return int(used), False
+    return fixed_seed(used), False
 
 
-def randomize_changed(randomize: bool, current: float | None, used: float | None) -> Any:
+def fixed_seed(seed: float) -> Any:
+    """The seed box holding `seed`, open to typing. Whatever unticks Random sets this too: the
+    checkbox's own handler answers the visitor's clicks only (see `randomize_clicked`)."""
+    return gr.update(value=int(seed), interactive=True)
+
+
+def random_seed() -> Any:
+    return gr.update(value=RANDOM_SEED, interactive=False)
+
+
+def randomize_clicked(randomize: bool, current: float | None, used: float | None) -> Any:
+    """Wired to the checkbox's `input`, never `change`: Gradio fires `change` on a box not yet drawn
+    (under a closed Advanced) as soon as a handler's output sets it, with its inputs read before the
+    rest of that output lands, so a seed set in the same output (Reuse) was read as -1, replaced by 0."""
     if randomize:
-        return gr.update(value=RANDOM_SEED, interactive=False)
-    start = used if used is not None else (current if current not in (None, RANDOM_SEED) else 0)
-    return gr.update(value=int(start), interactive=True)
+        return random_seed()
+    return fixed_seed(used if used is not None else (current if current not in (None, RANDOM_SEED) else 0))
 
 
 def selected_index(evt: gr.SelectData) -> Any:

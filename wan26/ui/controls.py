@@ -259,9 +259,10 @@ class Form:
                 interactive=False,
                 scale=2,
             )
-        # A vendor without seeds gets -1 ("random"): nothing pretends a seed is sent.
+        # A vendor without seeds gets -1 ("random"): nothing pretends a seed is sent. The box's handler
+        # answers clicks only, so the seed box is locked here too, as a click on Random would.
         self.follows(randomize, lambda a: _shown_if(_has_seed(a, mode), hidden_value=True))
-        self.follows(seed, lambda a: _shown_if(_has_seed(a, mode), hidden_value=RANDOM_SEED))
+        self.follows(seed, lambda a: _shown_if(_has_seed(a, mode), hidden_value=RANDOM_SEED, interactive=False))
         return randomize, seed
 
     def thinking(self, mode: Mode) -> gr.Checkbox:
@@ -380,6 +381,6 @@ def _has_seed(choice: Chosen, mode: Mode) -> bool:
     return offered(choice, mode).seed is not None
 
 
-def _shown_if(shown: bool, hidden_value: Any) -> Any:
-    """Visible, or hidden with the value that sends nothing misleading."""
-    return gr.update(visible=True) if shown else gr.update(visible=False, value=hidden_value)
+def _shown_if(shown: bool, hidden_value: Any, **hidden: Any) -> Any:
+    """Visible, or hidden with the value that sends nothing misleading (and `hidden`'s settings)."""
+    return gr.update(visible=True) if shown else gr.update(visible=False, value=hidden_value, **hidden)

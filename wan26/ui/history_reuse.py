@@ -10,9 +10,9 @@ from typing import Any
 from wan26.history import PastRun
 from wan26.limits import ModeLimits
 from wan26.types import Mode, Size, SizeTier, parse_size
+from wan26.ui.actions import fixed_seed, random_seed
 from wan26.ui.controls import FOLLOW_INPUT
 from wan26.ui.i18n import Lang, t
-from wan26.ui.inputs import RANDOM_SEED
 from wan26.ui.models import Chosen
 from wan26.ui.ratios import ratio_choices, size_for_ratio
 from wan26.ui.texts import offered
@@ -74,12 +74,13 @@ def _nearest(size: Size, ratios: list[str]) -> str:
 
 
 def _seed_values(run: PastRun, limits: ModeLimits) -> dict[str, Any]:
-    """A fixed seed unticks Random; `used` is what unticking starts from, so it must agree."""
+    """A fixed seed unticks Random; `used` is what unticking starts from, so it must agree. The seed
+    box is set whole, locked or not: setting the checkbox does not (see `randomize_clicked`)."""
     if limits.seed is None:  # this vendor takes none: its seed controls stay hidden, at random
         return {}
     if run.seed is None:
-        return {"random": True, "seed": RANDOM_SEED}
-    return {"random": False, "seed": run.seed, "used": run.seed}
+        return {"random": True, "seed": random_seed()}
+    return {"random": False, "seed": fixed_seed(run.seed), "used": run.seed}
 
 
 def _switches(run: PastRun, limits: ModeLimits) -> dict[str, Any]:

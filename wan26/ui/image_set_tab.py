@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from wan26.types import Mode, Model
-from wan26.ui.actions import label_references, randomize_changed, reuse_seed, selected_index
+from wan26.ui.actions import label_references, randomize_clicked, reuse_seed, selected_index
 from wan26.ui.controls import PRIVATE, PRIVATE_NOTIFYING
 from wan26.ui.i18n import I18N, Lang, both
 from wan26.ui.inputs import edit_size_value
@@ -92,7 +92,7 @@ class ImageSetTab:
         self.shape.change(lambda shape: exact[":" not in str(shape)], self.shape, self.group, **PRIVATE)
         for control in (self.shape, self.width, self.height):
             control.change(edit_size_value, [self.shape, self.width, self.height], self.size, **PRIVATE)
-        self.random.change(randomize_changed, [self.random, self.seed, self.used], self.seed, **PRIVATE)
+        self.random.input(randomize_clicked, [self.random, self.seed, self.used], self.seed, **PRIVATE)
         selected, page = gr.State(None), self.page
         self.gallery.select(selected_index, None, selected, **PRIVATE)
         inputs = [self.gallery, selected, page.e_refs, page.choice]

@@ -21,7 +21,7 @@ from wan26.ui.actions import (
     labelled,
     move_earlier,
     move_later,
-    randomize_changed,
+    randomize_clicked,
     reuse_seed,
     selected_index,
     use_as_reference,
@@ -596,14 +596,14 @@ class _Page:
             (self.t_random, self.t_seed, self.t_used),
             (self.e_random, self.e_seed, self.e_used),
         ):
-            randomize.change(randomize_changed, [randomize, seed, used], seed, **PRIVATE)
+            randomize.input(randomize_clicked, [randomize, seed, used], seed, **PRIVATE)
         for (seed, randomize, reuse), last in zip(
             ((self.t_seed, self.t_random, self.t_reuse), (self.e_seed, self.e_random, self.e_reuse)),
             self.last_seeds,
             strict=True,
         ):
             reuse.click(reuse_seed, last, [seed, randomize], **PRIVATE_NOTIFYING)  # its refusal must show
-        self.i_random.change(randomize_changed, [self.i_random, self.i_seed, self.i_used], self.i_seed, **PRIVATE)
+        self.i_random.input(randomize_clicked, [self.i_random, self.i_seed, self.i_used], self.i_seed, **PRIVATE)
         for gallery, button in ((self.t_gallery, self.t_to_edit), (self.e_gallery, self.e_to_edit)):
             selected = gr.State(None)
             gallery.select(selected_index, None, selected, **PRIVATE)
