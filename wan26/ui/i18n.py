@@ -1334,10 +1334,13 @@ BATCH_LABELS: dict[str, Words] = {
     "batch_format": Words("ℹ️ How to write a jobs file", "ℹ️ 如何编写任务文件"),
     "batch_format_help": Words(
         "A CSV file with a header, or JSON Lines (one object a line). Columns, in any case: `prompt`, `mode` "
-        "(text_to_image, edit, interleave), `provider` or `vendor` (dashscope, aimlapi, runware, shortapi, vtrix), "
-        "`negative_prompt`, `size` (such as 1280x1280, or 1K / 2K for edits), `n`, `seed`, `images`, "
-        "`max_images`, `prompt_extend`, `watermark`. An empty cell takes the vendor picked at the top and its "
-        "defaults.\n\n"
+        "(text_to_image, edit, interleave, image_set), `provider` or `vendor` (dashscope, aimlapi, runware, "
+        "shortapi, vtrix), `model` (wan2.6, wan2.7, wan2.7-pro, or as the picker writes it: Wan 2.7 Pro), "
+        "`negative_prompt`, `size` (such as 1280x1280, or 1K / 2K, and 4K for Wan 2.7 Pro text to image), `n`, "
+        "`seed`, `images`, `max_images`, `prompt_extend`, `watermark`, and for Wan 2.7 `thinking` (true/false), "
+        "`palette` (#RRGGBB:PCT colours separated by `|`, shares summing to 100) and `boxes` (areas to edit, "
+        "IMAGE:x1,y1,x2,y2 separated by `|`). An empty cell takes the vendor and model picked at the top and "
+        "their defaults.\n\n"
         '```csv\nprompt,provider,n\n"a red teapot, studio light",dashscope,2\n'
         "the same teapot in blue,runware,1\n```\n\n"
         "`images` holds http(s) links, or the file names of images uploaded beside the file (in CSV, several "
@@ -1346,9 +1349,12 @@ BATCH_LABELS: dict[str, Words] = {
         "new row and lets those under way finish, so nothing paid for is lost. The zip holds each row's "
         "images and run.json, index.csv, index.jsonl and index.html (a contact sheet).",
         "带表头的 CSV 文件，或 JSON Lines（每行一个对象）。列名不分大小写：`prompt`、`mode`"
-        "（text_to_image、edit、interleave）、`provider` 或 `vendor`（dashscope、aimlapi、runware、shortapi、vtrix）、"
-        "`negative_prompt`、`size`（如 1280x1280，编辑可用 1K / 2K）、`n`、`seed`、`images`、"
-        "`max_images`、`prompt_extend`、`watermark`。空单元格使用页面顶部选择的服务商及其默认值。\n\n"
+        "（text_to_image、edit、interleave、image_set）、`provider` 或 `vendor`（dashscope、aimlapi、runware、"
+        "shortapi、vtrix）、`model`（wan2.6、wan2.7、wan2.7-pro，或按选择器的写法：Wan 2.7 Pro）、"
+        "`negative_prompt`、`size`（如 1280x1280，或 1K / 2K，Wan 2.7 Pro 文生图还可用 4K）、`n`、`seed`、`images`、"
+        "`max_images`、`prompt_extend`、`watermark`，以及 Wan 2.7 的 `thinking`（true/false）、"
+        "`palette`（#RRGGBB:百分比 的颜色，用 `|` 分隔，占比合计 100）和 `boxes`（要编辑的区域，"
+        "IMAGE:x1,y1,x2,y2，用 `|` 分隔）。空单元格使用页面顶部选择的服务商和模型及其默认值。\n\n"
         '```csv\nprompt,provider,n\n"a red teapot, studio light",dashscope,2\n'
         "the same teapot in blue,runware,1\n```\n\n"
         "`images` 填写 http(s) 链接，或与文件一起上传的图片的文件名（CSV 中多个用 `|` 分隔）；"
