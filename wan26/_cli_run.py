@@ -210,7 +210,7 @@ class _Printer:
         seeds = sorted({image.seed for image in result.images if image.seed is not None})
         facts = [f"seed {result.seed}" if result.seed is not None else "no seed (this vendor takes none)"]
         if result.seed is not None and len(seeds) > 1:
-            facts = ["seeds " + ", ".join(map(str, seeds)) + " (one call per image)"]
+            facts = ["seeds " + ", ".join(map(str, seeds)) + " (one per image)"]
         if result.cost_usd is not None:
             facts.append(f"cost ${result.cost_usd:.4f} as reported by {result.provider}")
         named = {"request id": result.request_id, "task id": result.task_id}

@@ -264,7 +264,7 @@ TEXTS: dict[str, Words] = {
     ),
     "details_note": Words("  \nℹ️ {note}", "  \nℹ️ {note}"),
     "details_seed": Words("seed **{seed}**", "种子 **{seed}**"),
-    "details_seeds": Words("seeds **{seeds}** (one call per image)", "种子 **{seeds}**（每张图一次调用）"),
+    "details_seeds": Words("seeds **{seeds}** (one per image)", "种子 **{seeds}**（每张图一个）"),
     "details_no_seed": Words("no seed sent (this vendor takes none)", "未发送种子（此服务商不支持种子）"),
     "details_cost": Words("💲 Cost reported by {vendor}: **${usd}**", "💲 {vendor} 报告的费用：**${usd}**"),
     "details_no_cost": Words("💲 {vendor} reports no cost", "💲 {vendor} 未报告费用"),
