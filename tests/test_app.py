@@ -139,9 +139,10 @@ def test_interleaved_text_after_an_image_is_shown_while_the_image_downloads(clie
         ("/text_to_image", ("fox",), {"width": "wide"}, "'wide' is not a number"),
         ("/edit", ("image 1 in blue", []), {}, "0 given; this mode takes 1–4"),
         ("/edit", ("image 1 in blue", None), {"size": "4000x4000"}, "allowed 589,824–4,194,304 pixels"),
-        ("/interleave", ("recipe",), {"max_images": 6}, "maximum value 5"),
+        ("/interleave", ("recipe",), {"max_images": 6}, "max_images: 6; allowed 1–5"),
         ("/interleave", ("recipe",), {"width": 1280, "height": 1296}, "allowed 589,824–1,638,400 pixels"),
-        ("/interleave", ("recipe",), {"seed": 2_147_483_648}, "maximum value 2147483647"),
+        ("/interleave", ("recipe",), {"seed": 2_147_483_648}, "seed: 2147483648 is outside 0–2147483647"),
+        ("/image_set", ("a garden",), {"n": 13}, "n: 13 images at most; allowed 1–12"),
     ],
 )
 def test_out_of_limit_inputs_are_refused_naming_the_limit_before_anything_is_sent(
@@ -149,7 +150,8 @@ def test_out_of_limit_inputs_are_refused_naming_the_limit_before_anything_is_sen
 ):
     if endpoint == "/edit" and args[1] is None:
         args = (args[0], [{"image": handle_file(str(reference)), "caption": None}])
-    # Our validator answers with ValidationError; Gradio's own slider/number bounds with HTTP 400.
+    # Our validator answers with ValidationError (the number boxes have no bounds of Gradio's left);
+    # HTTP 400 for what Gradio itself refuses.
     with pytest.raises((ValidationError, httpx.HTTPStatusError)) as caught:
         client.predict(*args, api_name=endpoint, **kwargs)
     error = caught.value

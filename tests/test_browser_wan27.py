@@ -182,3 +182,42 @@ def test_with_a_1k_shape_the_exact_size_is_not_offered_as_if_it_were_sent(page, 
     expect(width).to_be_visible(timeout=10_000)
     pick_model(page, "Wan 2.6")
     expect(width).to_be_visible(timeout=10_000)
+
+
+@pytest.mark.parametrize(("typed", "refusal"), [("150", "at most 100%"), ("-5", "give more than 0")])
+def test_a_share_out_of_0_to_100_is_named_and_nothing_is_sent(page, dashscope_fake, typed, refusal):  # noqa: F811
+    """Gradio's own bounds once refused such a share before our handler ran: the total kept saying
+    100 % and the run was sent with the share before."""
+    pick_model(page, "Wan 2.7")
+    page.locator("#text_to_image-palette").get_by_role("button", name="Colour palette").click()
+    page.locator("#text_to_image-palette-use input").check()
+    total = page.locator("#text_to_image-palette-total")
+    for number, share in enumerate(("33.33", "33.33", "33.34"), start=1):
+        set_share(page, number, share)
+    expect(total).to_contain_text("✅ Total: 100 %", timeout=10_000)
+    set_share(page, 1, typed)
+    expect(total).to_contain_text(f"⛔ Share 1: {typed} % — each share must be 0–100 %", timeout=10_000)
+    page.locator("#text_to_image-prompt textarea").fill("a harbour in the morning")
+    page.locator("#text_to_image-run").click()
+    expect(page.locator("#text_to_image-prompt")).to_contain_text(refusal, timeout=10_000)
+    expect(page.locator("#text_to_image-share-1 input")).to_have_value(typed)
+    assert dashscope_fake.generation_requests() == []
+
+
+@pytest.mark.parametrize("typed", ["13", "0"])
+def test_an_image_set_count_out_of_1_to_12_is_named_and_nothing_is_sent(page, dashscope_fake, typed):  # noqa: F811
+    """A slider's page once put 12 (or 1) in place of the count on leaving the box, and sent it."""
+    open_tab(page, "Image set")
+    pick_model(page, "Wan 2.7")
+    expect(page.locator("#image_set-run")).to_be_enabled(timeout=10_000)
+    count = page.locator("#image_set-count-slider input[type=number]")
+    count.fill(typed)
+    count.press("Enter")
+    price = page.locator("#image_set-price")
+    expect(price).to_contain_text(f"⛔ Images at most: {typed} — allowed 1–12", timeout=10_000)
+    page.locator("#image_set-prompt textarea").fill("four seasons of one cottage garden")
+    page.locator("#image_set-run").click()
+    refusal = f"Images at most: {typed} images at most; allowed 1–12"
+    expect(page.locator("#image_set-prompt")).to_contain_text(refusal, timeout=10_000)
+    expect(count).to_have_value(typed)  # what was typed stays, and is what the message is about
+    assert dashscope_fake.generation_requests() == []

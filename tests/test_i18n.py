@@ -93,6 +93,8 @@ PALETTE = (PaletteColor("red", 5000), PaletteColor("#C2D1E6", 0))
 BOXES = (Box(1, 0, 0, 9, 9), Box(2, 5, 5, 1, 1), Box(2, 0, 0, 3, 3))
 # Breaks every palette and box rule: two colours of three or four, a name for a colour, a share of
 # 0, 50 % in all; boxes on an image not given, corners the wrong way round, two on one image; thinking.
+# Shares of 150 % and -5 % (typed in the page's boxes, which no longer refuse them themselves).
+OUT_OF_RANGE = (PaletteColor("#C2D1E6", 15000), PaletteColor("#3B5B8C", -500), PaletteColor("#F2C14E", 100))
 WAN27_BAD = ImageRequest(Mode.EDIT, "a", images=("a",), palette=PALETTE, boxes=BOXES, thinking=True)
 STRICT = limits(
     side=Range(256, 2048),
@@ -113,6 +115,8 @@ def limit_messages() -> list[str]:
     found += violations(ImageRequest(Mode.EDIT, "a", size=SizeTier.K4, images=("a",)), tiered)
     found += violations(WAN27_BAD, limits(palette=Range(3, 4), boxes_per_image=1))
     found += violations(ImageRequest(Mode.EDIT, "a", images=("a",), palette=PALETTE[:1], boxes=BOXES[:1]), limits())
+    found += violations(ImageRequest(Mode.IMAGE_SET, "a", n=13), limits(n=Range(1, 12), n_is_most=True))
+    found += violations(ImageRequest(Mode.EDIT, "a", images=("a",), palette=OUT_OF_RANGE), limits(palette=Range(3, 4)))
     found += boxes_outside(BOXES[:1], [(8, 8)], 8000)
     found += boxes_outside((Box(1, 0, 0, 9000, 9),), [None], 8000)
     for served in ({Mode.EDIT: STRICT}, None):
@@ -242,7 +246,8 @@ def test_the_core_writes_as_many_messages_as_the_table_knows():
     """A new refusal in the core needs its pattern in i18n.VIOLATIONS (and a request above that makes it)."""
     limits_source = (REPO / "wan26" / "limits.py").read_text()
     images_source = (REPO / "wan26" / "images.py").read_text()
-    assert len(re.findall(r"Violation\(", limits_source)) == 30  # boxes_outside moved here from _run/checks.py
+    # boxes_outside moved here from _run/checks.py; a share above 100 % and a set's "images at most" added
+    assert len(re.findall(r"Violation\(", limits_source)) == 31
     assert len(re.findall(r"_Unusable\(|Violation\(f?\"", images_source)) == 19
 
 

@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import NoReturn
 
 from wan26.errors import InvalidRequest, Violation
-from wan26.types import Box, ImageRequest, Mode, Model, PaletteColor, Size, SizeTier
+from wan26.types import Box, ImageRequest, Mode, Model, PaletteColor, Size, SizeTier, percent_of
 
 SEED_MAX = 2_147_483_647
 # Line breaks and tabs are kept: people paste multi-line prompts. Every other control character
@@ -160,7 +160,8 @@ def _count_violations(request: ImageRequest, limits: ModeLimits) -> list[Violati
     if len(request.images) not in limits.images:
         found.append(Violation("images", f"{len(request.images)} given; this mode takes {limits.images}"))
     if request.n not in limits.n:
-        found.append(Violation("n", f"{request.n} images per run; allowed {limits.n}"))
+        each = "images at most" if limits.n_is_most else "images per run"  # a set's n is its most
+        found.append(Violation("n", f"{request.n} {each}; allowed {limits.n}"))
     if limits.max_images is not None and request.max_images not in limits.max_images:
         found.append(Violation("max_images", f"{request.max_images}; allowed {limits.max_images}"))
     return found
@@ -199,11 +200,11 @@ def palette_violations(palette: tuple[PaletteColor, ...], limits: ModeLimits) ->
             found.append(
                 Violation(f"palette.{number}", f"{color.hex} has a share of {color.percent}; give more than 0")
             )
+        elif color.hundredths > 10_000:
+            found.append(Violation(f"palette.{number}", f"{color.hex} has a share of {color.percent}; at most 100%"))
     total = sum(color.hundredths for color in palette)
     if total != 10_000:
-        found.append(
-            Violation("palette", f"the shares add up to {total // 100}.{total % 100:02d}%; they must make 100%")
-        )
+        found.append(Violation("palette", f"the shares add up to {percent_of(total)}; they must make 100%"))
     return found
 
 

@@ -112,7 +112,8 @@ def parse_size(text: str) -> Size | SizeTier:
 
 
 _HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
-_PALETTE_ENTRY = re.compile(r"^\s*(#?[0-9A-Fa-f]{6})\s*:\s*(\d{1,3}(?:\.\d{1,2})?)\s*%?\s*$")
+# A minus sign is read, so that a negative share is refused as one ("give more than 0").
+_PALETTE_ENTRY = re.compile(r"^\s*(#?[0-9A-Fa-f]{6})\s*:\s*(-?)(\d{1,3}(?:\.\d{1,2})?)\s*%?\s*$")
 MAX_BOX_LINES = 64  # boxes the edit endpoint reads: far past any model's limit, enough to name them all
 _BOX = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*$")
 
@@ -127,7 +128,7 @@ class PaletteColor:
 
     @property
     def percent(self) -> str:
-        return f"{self.hundredths // 100}.{self.hundredths % 100:02d}%"
+        return percent_of(self.hundredths)
 
     @property
     def is_valid_hex(self) -> bool:
@@ -137,13 +138,20 @@ class PaletteColor:
         return f"{self.hex}:{self.percent}"
 
 
+def percent_of(hundredths: int) -> str:
+    """2351 as "23.51%", -450 as "-4.50%"."""
+    sign = "-" if hundredths < 0 else ""
+    return f"{sign}{abs(hundredths) // 100}.{abs(hundredths) % 100:02d}%"
+
+
 def parse_palette_color(text: str) -> PaletteColor:
     """Read '#C2D1E6:23.51' (or '#C2D1E6:25%'); raise ValueError for anything else."""
     match = _PALETTE_ENTRY.match(text)
     if not match:
         raise ValueError(f"a palette colour looks like #C2D1E6:25 (colour:percent), not {text!r}")
-    whole, _, fraction = match[2].partition(".")
-    return PaletteColor("#" + match[1].lstrip("#").upper(), int(whole) * 100 + int(fraction.ljust(2, "0")))
+    whole, _, fraction = match[3].partition(".")
+    hundredths = int(whole) * 100 + int(fraction.ljust(2, "0"))
+    return PaletteColor("#" + match[1].lstrip("#").upper(), -hundredths if match[2] else hundredths)
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,7 +89,9 @@ class CompareTab:
                     label=I18N("compare_size"),
                     elem_id="compare-size",
                 )
-                self.n = gr.Slider(1, 4, value=1, step=1, label=I18N("compare_n"), elem_id="compare-n")
+                # A box, not a slider: a slider's page puts its bound in place of a count typed beyond it
+                # and sends that without a word; the validator refuses the count as typed instead.
+                self.n = gr.Number(1, precision=0, label=I18N("compare_n"), elem_id="compare-n")
                 self.seed = gr.Number(RANDOM_SEED, precision=0, label=I18N("compare_seed"), elem_id="compare-seed")
             with gr.Row():
                 self.negative = gr.Textbox(

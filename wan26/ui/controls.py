@@ -8,7 +8,6 @@ from typing import Any
 
 import gradio as gr
 
-from wan26.limits import SEED_MAX, side_range
 from wan26.providers import Adapter, flows_of
 from wan26.types import Mode, SizeTier
 from wan26.ui.errors import adapter_named
@@ -30,8 +29,7 @@ from wan26.ui.vendors import Vendors
 PRIVATE: dict[str, Any] = {"api_visibility": "private", "queue": False, "show_progress": "hidden"}
 # gr.Info and gr.Warning reach the page only from queued events.
 PRIVATE_NOTIFYING: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
-# Checks of values as typed: a slider's own bounds check would answer a width typed beyond them with
-# an error of its own instead of our verdict naming the limit.
+# Checks of values as typed, without Gradio's preprocessing (a prompt's count, a size's verdict).
 RAW_CHECK: dict[str, Any] = {**PRIVATE, "preprocess": False, "trigger_mode": "always_last"}
 VendorUpdate = Callable[[Chosen], Any]
 WordedUpdate = Callable[[Chosen, Lang], Any]  # an update that writes words, in the visitor's language
@@ -205,27 +203,24 @@ class Form:
 
     def exact_size(
         self, mode: Mode, choice: gr.State, visible: bool = True
-    ) -> tuple[gr.Group, gr.Slider, gr.Slider, gr.Markdown]:
+    ) -> tuple[gr.Group, gr.Number, gr.Number, gr.Markdown]:
         """Width and height as exact numbers (under Advanced), with a verdict on the pair."""
-        wide = side_range(union_limits(mode))  # the API accepts every vendor's range; the validator narrows it
         step = offered(self.first, mode).side_multiple
         with gr.Group(visible=visible) as group:
             with gr.Row():
-                w = gr.Slider(wide.low, wide.high, value=1280, step=step, label=I18N("width"), elem_id=f"{mode}-width")
-                h = gr.Slider(
-                    wide.low, wide.high, value=1280, step=step, label=I18N("height"), elem_id=f"{mode}-height"
-                )
+                w = _bare_number(1280, I18N("width"), f"{mode}-width", step=step)
+                h = _bare_number(1280, I18N("height"), f"{mode}-height", step=step)
             verdict = gr.Markdown(
                 both(lambda lang: size_check(self.first, mode, 1280, 1280, lang)),
                 elem_classes="count",
                 elem_id=f"{mode}-size-check",
             )
-        for control in (w, h):  # each page load narrows them to its vendor; the API keeps the wide bounds
-            self.follows(control, lambda picked: _slider_bounds(picked, mode))
+        for control in (w, h):  # the arrows step by the vendor's multiple; the verdict names its range
+            self.follows(control, lambda picked: gr.update(step=offered(picked, mode).side_multiple))
             control.change(self.size_verdict(mode), [choice, w, h], verdict, **RAW_CHECK)
         return group, w, h, verdict
 
-    def shape_sets_size(self, mode: Mode, shape: gr.Radio, choice: gr.State, w: gr.Slider, h: gr.Slider) -> None:
+    def shape_sets_size(self, mode: Mode, shape: gr.Radio, choice: gr.State, w: gr.Number, h: gr.Number) -> None:
         """Choosing a shape sets the exact size; a shape that did not really change (a page load or a
         relabelling re-sends the same one) leaves a size the visitor typed alone."""
         last = self._last_shape[mode]
@@ -239,26 +234,16 @@ class Form:
 
         shape.change(sized, [shape, choice, last], [w, h, last], **PRIVATE)
 
-    def count_slider(self, mode: Mode, label: Any, value: int | None = None) -> gr.Slider:
-        limits = union_limits(mode)
-        high = limits.max_images.high if limits.max_images else limits.n.high
-        value = value or (3 if limits.max_images else 1)
-        slider = gr.Slider(1, high, value=value, step=1, label=label, elem_id=f"{mode}-count-slider")
-        return self.follows(slider, lambda picked: gr.update(maximum=_most_images(picked, mode)))  # type: ignore[no-any-return]
+    def count_box(self, mode: Mode, label: Any, value: int | None = None) -> gr.Number:
+        """How many images; the price line under Generate names the vendor's range when it is broken.
+        (Its id still says slider: History and the tests find it by it.)"""
+        value = value or (3 if union_limits(mode).max_images else 1)
+        return _bare_number(value, label, f"{mode}-count-slider")
 
     def seed_controls(self, mode: Mode) -> tuple[gr.Checkbox, gr.Number]:
         with gr.Row():
             randomize = gr.Checkbox(value=True, label=I18N("random_seed"), scale=1, elem_id=f"{mode}-random-seed")
-            seed = gr.Number(
-                elem_id=f"{mode}-seed",
-                value=RANDOM_SEED,
-                label=I18N("seed_box"),
-                precision=0,
-                minimum=RANDOM_SEED,
-                maximum=SEED_MAX,
-                interactive=False,
-                scale=2,
-            )
+            seed = _bare_number(RANDOM_SEED, I18N("seed_box"), f"{mode}-seed", interactive=False, scale=2)
         # A vendor without seeds gets -1 ("random"): nothing pretends a seed is sent. The box's handler
         # answers clicks only, so the seed box is locked here too, as a click on Random would.
         self.follows(randomize, lambda a: _shown_if(_has_seed(a, mode), hidden_value=True))
@@ -363,14 +348,11 @@ def _both_flows(chosen: Chosen, mode: Mode) -> bool:
     return len(flows_of(chosen.adapter)) > 1 and not offered(chosen, mode).direct_only
 
 
-def _slider_bounds(choice: Chosen, mode: Mode) -> Any:
-    sides = side_range(offered(choice, mode))
-    return gr.update(minimum=sides.low, maximum=sides.high, step=offered(choice, mode).side_multiple)
-
-
-def _most_images(choice: Chosen, mode: Mode) -> int:
-    limits = offered(choice, mode)
-    return limits.max_images.high if limits.max_images else limits.n.high
+def _bare_number(value: int, label: Any, elem_id: str, **options: Any) -> gr.Number:
+    """A whole number with no minimum or maximum of Gradio's: beyond them its page would put the
+    nearest bound in the box and send that without a word (a slider does so on blur), and its server
+    would refuse the event before our checks ran. Our validator refuses it, naming the field and limit."""
+    return gr.Number(value, label=label, precision=0, elem_id=elem_id, **options)
 
 
 def _thinks(choice: Chosen, mode: Mode) -> bool:

@@ -185,6 +185,10 @@ TEXTS: dict[str, Words] = {
     "palette_off": Words("Off: the model picks the colours.", "未启用：由模型决定配色。"),
     "palette_total_ok": Words("✅ Total: {total} %", "✅ 合计：{total}%"),
     "palette_total_off": Words("⛔ Total: {total} % — must be 100 %", "⛔ 合计：{total}%——须为 100%"),
+    "palette_share_out": Words(
+        "⛔ Share {number}: {share} % — each share must be 0–100 %",
+        "⛔ 占比 {number}：{share}%——每个占比须在 0–100% 之间",
+    ),
     "set_made": Words(
         "🧩 The model made **{made}** of the **{asked}** images asked for, shown in its order.",
         "🧩 模型生成了 **{made}** 张（请求最多 **{asked}** 张），按其顺序显示。",
@@ -197,6 +201,7 @@ TEXTS: dict[str, Words] = {
     "price_none": Words("💲 {vendor} publishes no price", "💲 {vendor} 未公布价格"),
     "price": Words("💲 ${usd} per run at list price", "💲 按标价每次 ${usd}"),
     "price_at_most": Words("💲 up to ${usd} per run at list price", "💲 按标价每次最多 ${usd}"),
+    "count_out": Words("⛔ {field}: {count} — allowed {low}–{high}", "⛔ {field}：{count}——允许 {low}–{high}"),
     "chars": Words("{length} / {limit} characters", "{length} / {limit} 字符"),
     "chars_over": Words(
         "⛔ **{length} / {limit} characters**: {over} too many; the run is blocked.",
@@ -804,6 +809,7 @@ VIOLATIONS = _patterns(
         ),
         (rf"(?P<count>\d+) given; this mode takes (?P<range>{_RANGE})", "给了 {count} 张；此模式需要 {range} 张"),
         (rf"(?P<count>{_N}) images per run; allowed (?P<range>{_RANGE})", "每次 {count} 张；允许 {range} 张"),
+        (rf"(?P<count>{_N}) images at most; allowed (?P<range>{_RANGE})", "最多 {count} 张；允许 {range} 张"),
         (rf"(?P<count>{_N}); allowed (?P<range>{_RANGE})", "{count}；允许 {range}"),
         (r"this provider takes no seed; leave it empty", "此服务商不支持种子；请留空"),
         (rf"(?P<seed>{_N}) is outside (?P<range>{_RANGE})", "{seed} 超出 {range} 的范围"),
@@ -821,8 +827,9 @@ VIOLATIONS = _patterns(
         (r"is not available here \(Wan 2\.7, not in image sets\)", "此处不可用（仅 Wan 2.7，且组图不可用）"),
         (rf"(?P<count>\d+) colours; allowed (?P<range>{_RANGE})", "{count} 种颜色；允许 {range} 种"),
         (r"(?P<value>'.*'|\".*\") is not a colour like #C2D1E6", "{value} 不是形如 #C2D1E6 的颜色"),
-        (r"(?P<hex>\S+) has a share of (?P<percent>[\d.]+%); give more than 0", "{hex} 的占比为 {percent}；须大于 0"),
-        (r"the shares add up to (?P<total>[\d.]+%); they must make 100%", "占比合计 {total}；须为 100%"),
+        (r"(?P<hex>\S+) has a share of (?P<percent>-?[\d.]+%); give more than 0", "{hex} 的占比为 {percent}；须大于 0"),
+        (r"(?P<hex>\S+) has a share of (?P<percent>[\d.]+%); at most 100%", "{hex} 的占比为 {percent}；最多 100%"),
+        (r"the shares add up to (?P<total>-?[\d.]+%); they must make 100%", "占比合计 {total}；须为 100%"),
         (r"box edits are not available here \(Wan 2\.7 edit only\)", "此处不能框选编辑（仅 Wan 2.7 图像编辑）"),
         (
             r"box (?P<box>\S+) is on image (?P<image>\d+); there are (?P<count>\d+) image\(s\)",

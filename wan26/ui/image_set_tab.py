@@ -40,7 +40,7 @@ class ImageSetTab:
                 self.count, self.price = form.counts(MODE, self.prompt, page.choice, first_count=FIRST_COUNT)
                 self._references()
                 self.shape = form.shape(MODE)
-                self.n = form.count_slider(MODE, I18N("images_at_most"), value=FIRST_COUNT)
+                self.n = form.count_box(MODE, I18N("images_at_most"), value=FIRST_COUNT)
                 self._advanced()
                 # What is sent as `size`: a 1K/2K tier or W×H, from the shape and the exact size.
                 self.size = gr.Textbox(edit_size_value(str(self.shape.value), 1280, 1280), visible=False)

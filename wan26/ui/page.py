@@ -272,7 +272,7 @@ class _Page:
                 self.t_shape = form.shape(mode)
                 # What is sent as `tier` (Wan 2.7's 1K/2K/4K), else "" and the width and height are sent.
                 self.t_tier = gr.Textbox(tier_value(str(self.t_shape.value)), visible=False)
-                self.t_n = form.count_slider(mode, I18N("images_per_run"))
+                self.t_n = form.count_box(mode, I18N("images_per_run"))
                 self.t_thinking = form.thinking(mode)
                 self.t_palette = palette_controls(mode, self.follows, self.form.first)
                 with gr.Accordion(I18N("advanced"), open=False, elem_id=f"{mode}-advanced"):
@@ -305,7 +305,7 @@ class _Page:
                 self.e_run, self.e_stop = form.run_row(mode)
                 self.e_count, self.e_price = form.counts(mode, self.e_prompt, self.choice)
                 self.e_shape = form.shape(mode)
-                self.e_n = form.count_slider(mode, I18N("images_per_run"))
+                self.e_n = form.count_box(mode, I18N("images_per_run"))
                 self.e_palette = palette_controls(mode, self.follows, self.form.first)
                 with gr.Accordion(I18N("advanced"), open=False, elem_id=f"{mode}-advanced"):
                     self.e_urls = gr.Textbox(
@@ -396,7 +396,7 @@ class _Page:
                     elem_id="interleave-image",
                 )
                 self.i_shape = form.shape(mode)
-                self.i_max = form.count_slider(mode, I18N("images_at_most"))
+                self.i_max = form.count_box(mode, I18N("images_at_most"))
                 with gr.Accordion(I18N("advanced"), open=False, elem_id=f"{mode}-advanced"):
                     self.i_negative = form.negative(mode)
                     exact = form.exact_size(mode, self.choice, visible=False)
@@ -473,7 +473,7 @@ class _Page:
             (self._runnable, [choice], [self.t_run, self.e_run, self.sets.run, self.i_run]),
         ]
 
-    def _counts(self) -> list[tuple[Mode, gr.Slider, gr.Markdown]]:
+    def _counts(self) -> list[tuple[Mode, gr.Number, gr.Markdown]]:
         return [
             (Mode.TEXT_TO_IMAGE, self.t_n, self.t_price),
             (Mode.EDIT, self.e_n, self.e_price),

@@ -68,9 +68,9 @@ def _rows(mode: Mode) -> tuple[list[gr.Row], list[gr.ColorPicker], list[gr.Numbe
         colour, share = FIRST[number - 1] if number <= len(FIRST) else SPARE
         with gr.Row(visible=number <= FEWEST, equal_height=True) as row:
             picker = gr.ColorPicker(colour, label=str(number), scale=1, min_width=80, elem_id=f"{mode}-colour-{number}")
-            percent = gr.Number(
-                share, label="%", minimum=0, maximum=100, scale=2, min_width=80, elem_id=f"{mode}-share-{number}"
-            )
+            # No minimum or maximum: Gradio would refuse a share beyond them before our handler saw it,
+            # and the total would keep showing (and the run send) the share before.
+            percent = gr.Number(share, label="%", scale=2, min_width=80, elem_id=f"{mode}-share-{number}")
         rows.append(row)
         colours.append(picker)
         shares.append(percent)
@@ -97,9 +97,18 @@ def palette_text(request: gr.Request, use: bool, shown: int, *values: Any) -> tu
     lang = lang_of(request)
     if not use:
         return "", t("palette_off", lang)
-    colours, shares = values[:MOST][:shown], values[MOST:][:shown]
-    entries = [f"{hex_of(colour)}:{_share(share):.2f}" for colour, share in zip(colours, shares, strict=True)]
-    return ", ".join(entries), total_line(sum(round(_share(share) * 100) for share in shares), lang)
+    colours, shares = values[:MOST][:shown], [_share(share) for share in values[MOST:][:shown]]
+    # Sent as typed: a share out of 0–100 is refused by the validator, never replaced.
+    entries = [f"{hex_of(colour)}:{share:.2f}" for colour, share in zip(colours, shares, strict=True)]
+    return ", ".join(entries), _verdict(shares, lang)
+
+
+def _verdict(shares: list[float], lang: Lang) -> str:
+    """The line beside the rows: the first share out of 0–100, else the total."""
+    for number, share in enumerate(shares, start=1):
+        if not 0 <= share <= 100:
+            return t("palette_share_out", lang, number=number, share=f"{share:g}")
+    return total_line(sum(round(share * 100) for share in shares), lang)
 
 
 def total_line(hundredths: int, lang: Lang = Lang.EN) -> str:
@@ -117,7 +126,8 @@ def hex_of(value: Any) -> str:
 
 
 def _share(value: Any) -> float:
+    """A share as typed; an emptied box counts as 0 (its row is then refused for it)."""
     try:
-        return max(0.0, float(value or 0))
+        return float(value or 0)
     except (TypeError, ValueError):
         return 0.0

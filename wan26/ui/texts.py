@@ -10,7 +10,7 @@ from wan26.limits import ModeLimits, Range, side_range, violations
 from wan26.pricing import Estimate, estimate
 from wan26.providers import PROVIDERS, Adapter, flows_of, get_adapter
 from wan26.types import Flow, GenerationResult, ImageRequest, Mode, SavedImage, Size
-from wan26.ui.i18n import LABELS, Lang, listed, t, translate
+from wan26.ui.i18n import LABELS, Lang, field_label, listed, t, translate
 from wan26.ui.models import Chosen, modelled_elsewhere
 from wan26.ui.vendors import SessionKeys, Vendors
 
@@ -65,13 +65,29 @@ def mode_unavailable(choice: Chosen, mode: Mode, lang: Lang = Lang.EN) -> str:
 
 
 def price_note(choice: Chosen, mode: Mode, count: float | None, lang: Lang = Lang.EN) -> str:
+    """The price of `count` images, or, for a count the vendor refuses, its range (the count box is
+    further down: this line, under Generate, is where the eye goes before a run)."""
     if mode not in choice.limits:
         return ""
+    refused = count_refused(choice.limits[mode], count, lang)
+    if refused:
+        return refused
     request = ImageRequest(mode, "x", n=int(count or 1), max_images=int(count or 1), model=choice.model)
     expected = estimate(choice.price, request)
     if expected.usd is None:
         return t("price_none", lang, vendor=choice.title)
     return t("price_at_most" if expected.at_most else "price", lang, usd=f"{expected.usd:.3f}")
+
+
+def count_refused(limits: ModeLimits, count: float | None, lang: Lang) -> str:
+    """ "⛔ Images at most: 13 — allowed 1–12" for a count beyond the vendor's range, else "" (an
+    emptied box too: the validator says what is wrong with it)."""
+    allowed = limits.max_images or limits.n
+    if count is None or (float(count).is_integer() and int(count) in allowed):
+        return ""
+    field = "max_images" if limits.max_images or limits.n_is_most else "n"  # the box's own label
+    words = field_label(field, lang)
+    return t("count_out", lang, field=words, count=f"{float(count):g}", low=allowed.low, high=allowed.high)
 
 
 def references_label(choice: Chosen, mode: Mode, lang: Lang = Lang.EN) -> str:

@@ -3,7 +3,7 @@ appears under the input it concerns."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 import gradio as gr
@@ -12,7 +12,7 @@ from wan26.errors import ConfigError, InvalidRequest, Violation, Wan26Error
 from wan26.images import header_upright_sizes, size_problems
 from wan26.limits import boxes_outside, violations
 from wan26.providers import Adapter
-from wan26.types import ImageRequest
+from wan26.types import ImageRequest, Mode
 from wan26.ui.i18n import Lang, field_label, lang_of, t, translate
 from wan26.ui.inputs import thinking_where_offered
 from wan26.ui.models import Chosen, modelled_elsewhere
@@ -55,7 +55,7 @@ def validator(vendors: Vendors, build: Callable[..., ImageRequest], names: list[
             return validation_for(names, [Violation("provider", str(unknown))], lang) + others
         except (TypeError, ValueError, ArithmeticError, gr.Error, Wan26Error) as exc:
             return [gr.validate(False, translate(str(exc), lang))] + [gr.validate(True, "")] * (len(values) - 1)
-        return validation_for(names, _found(adapter, wanted, lang), lang) + others
+        return validation_for(names, _found(adapter, wanted, lang), lang, LABELS.get(wanted.mode)) + others
 
     return check
 
@@ -72,24 +72,29 @@ def _found(adapter: Adapter, request: ImageRequest, lang: Lang) -> list[Violatio
     return violations(request, limits) + size_problems(request.images, rules) + outside
 
 
-def validation_for(names: list[str], found: list[Violation], lang: Lang = Lang.EN) -> list[dict[str, Any]]:
+def validation_for(
+    names: list[str], found: list[Violation], lang: Lang = Lang.EN, labels: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
     """One gr.validate per input, carrying the violations that concern it; the prompt, just above
-    Generate, also carries those of inputs that are folded away (FOLDED)."""
+    Generate, also carries those of inputs that are folded away (FOLDED). `labels`: fields whose box
+    the page labels as another field (an image set's n is "Images at most")."""
     return [
         gr.validate(
-            not (msgs := [_for_input(v, name, lang) for v in found if _concerns(v.field, name)]), "; ".join(msgs)
+            not (msgs := [_for_input(v, name, lang, labels or {}) for v in found if _concerns(v.field, name)]),
+            "; ".join(msgs),
         )
         for name in names
     ]
 
 
-def _for_input(violation: Violation, name: str, lang: Lang) -> str:
+def _for_input(violation: Violation, name: str, lang: Lang, labels: Mapping[str, str]) -> str:
     """Gradio names the input already; repeat the field only when it says more (`image 2`, `Width`).
     The words are the page's (i18n.FIELDS), in the visitor's language."""
     message = translate(violation.message, lang)
     if violation.field == name:
         return message
-    return t("field_message", lang, field=field_label(violation.field, lang), message=message)
+    field = labels.get(violation.field, violation.field)
+    return t("field_message", lang, field=field_label(field, lang), message=message)
 
 
 # Inputs folded under Advanced or not on the page at all (edit's `size`): the prompt repeats their
@@ -99,7 +104,11 @@ def _for_input(violation: Violation, name: str, lang: Lang) -> str:
 FOLDED = frozenset(
     {"size", "size.width", "size.height", "seed", "negative_prompt", "image_urls", "images", "thinking", "tier"}
     | {"model", "boxes"}  # the picker is at the top of the page (and the Image set tab's own is hidden)
+    # Number boxes show no message of their own (Gradio 6.31 marks them red only): the counts'
+    # problems are said here, and in the price line, as they are typed.
+    | {"n", "max_images"}
 )
+LABELS = {Mode.IMAGE_SET: {"n": "max_images"}}
 
 
 def _concerns(field: str, name: str) -> bool:
