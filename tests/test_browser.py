@@ -314,7 +314,15 @@ def test_switching_vendor_adapts_the_controls_and_runs_with_that_vendor(page, ve
 
     open_tab(page, "Text to image")
     pick_vendor(page, "AI/ML API")
-    expect(page.locator("#text_to_image-width input[type=number]")).to_have_attribute("max", "1440", timeout=10_000)
+    # The width box steps by AI/ML API's multiple of 32, and the verdict under it says its limits.
+    expect(page.locator("#text_to_image-width input[type=number]")).to_have_attribute("step", "32", timeout=10_000)
+    width = page.locator("#text_to_image-width input[type=number]")
+    width.fill("2000")
+    width.press("Enter")
+    expect(page.locator("#text_to_image-size-check")).to_contain_text("2000 must be a positive multiple of 32")
+    width.fill("1280")
+    width.press("Enter")
+    expect(page.locator("#text_to_image-size-check")).to_contain_text("✅ 1280×1280", timeout=10_000)
     expect(page.locator("#text_to_image-notes")).to_contain_text("one image per call")
     expect(page.locator("#text_to_image-seed")).to_be_visible()
     page.locator("#text_to_image-prompt textarea").fill("a fox")
