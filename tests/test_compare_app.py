@@ -75,6 +75,14 @@ def test_each_vendor_gets_a_column_and_a_failing_one_shows_its_error_while_the_o
     assert not any(fake.api_key in json.dumps(outputs) for fake in fakes.values())
 
 
+def test_a_count_no_vendor_takes_is_refused_not_cut_to_four(served, keyed):
+    fakes = keyed("runware")
+    with connected(served) as visitor, pytest.raises(ValidationError) as refused:
+        visitor.predict(*compare_args("a red fox", ["dashscope", "runware"], n=13), api_name="/compare")
+    assert "13 images per run; allowed 1–4" in str(refused.value)
+    assert fakes["dashscope"].generation_requests() == [] and fakes["runware"].generation_requests() == []
+
+
 def test_wan_2_7_is_compared_where_it_is_served_and_a_vendor_without_it_says_so(served, keyed):
     fakes = keyed("runware", "shortapi")
     args = compare_args(

@@ -680,3 +680,45 @@ def test_checking_a_small_png_claiming_169_megapixels_decodes_none_of_it(tmp_pat
     problems, peak_mb = map(int, done.stdout.split())
     assert path.stat().st_size < 1_000_000 and problems == 0
     assert peak_mb < 150, f"{peak_mb} MB at peak: the pixels were decoded"
+
+
+def _png_with_exif_chunk(path: Path, size: tuple[int, int], orientation: int, before_pixels: bool) -> None:
+    """A PNG whose eXIf chunk (orientation) comes before its pixels (as Pillow writes it) or after them."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    if before_pixels:
+        Image.new("RGB", size, "teal").save(path, exif=exif)
+        return
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "teal").save(buffer, "PNG")
+    data, tiff = buffer.getvalue(), exif.tobytes().removeprefix(b"Exif\x00\x00")
+    chunk = len(tiff).to_bytes(4, "big") + b"eXIf" + tiff + zlib.crc32(b"eXIf" + tiff).to_bytes(4, "big")
+    path.write_bytes(data[:-12] + chunk + data[-12:])  # just before IEND
+
+
+def test_references_are_measured_upright_from_their_headers_and_a_late_png_exif_is_left_to_the_run(
+    tmp_path: Path,
+) -> None:
+    early, late, xmp, plain = (tmp_path / name for name in ("early.png", "late.png", "xmp.png", "plain.png"))
+    _png_with_exif_chunk(early, (1200, 600), 6, before_pixels=True)
+    _png_with_exif_chunk(late, (1200, 600), 6, before_pixels=False)
+    Image.new("RGB", (1200, 600)).save(xmp, pnginfo=_xmp_orientation(6))
+    Image.new("RGB", (1200, 600)).save(plain)
+    with Image.open(late) as opened:
+        opened.load()
+        assert opened.getexif()[ExifTags.Base.Orientation] == 6  # what the run will read, decoding
+    sizes = images.header_upright_sizes([str(early), str(late), str(xmp), str(plain), "https://a.example/b.png"])
+    assert sizes == [(600, 1200), None, (600, 1200), (1200, 600), None]
+
+
+def _xmp_orientation(orientation: int):
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    xmp = (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        f'<rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="{orientation}"/>'
+        "</rdf:RDF></x:xmpmeta>"
+    )
+    info.add_itxt("XML:com.adobe.xmp", xmp)
+    return info

@@ -75,3 +75,8 @@ def test_an_installed_matplotlib_is_left_alone(tmp_path):
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("")
     assert _python(CHECK, tmp_path, tmp_path / "installed", *sys.path[1:]) == "False matplotlib"
+
+
+def test_monitoring_asked_for_as_gradios_default_none_stays_on_and_current():
+    answer = _summary_after_one_call(_echo_app(), {"enable_monitoring": None})
+    assert answer.status_code == 200 and "echo" in answer.json()["functions"]

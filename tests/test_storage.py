@@ -1,6 +1,7 @@
 """Saving: provider bytes unchanged, atomic writes, and a clear refusal of non-image downloads."""
 
 import io
+import zlib
 from datetime import datetime
 
 import pytest
@@ -66,4 +67,12 @@ def test_a_png_whose_header_does_not_check_out_is_not_saved_as_an_image():
     data = bytearray(png())
     data[17] ^= 0xFF  # the width's bytes changed under the header's CRC
     with pytest.raises(NotAnImage):
+        inspect_image(bytes(data))
+
+
+def test_a_png_claiming_more_pixels_than_pillow_opens_is_not_measured_from_its_header():
+    data = bytearray(png())
+    data[16:24] = (60000).to_bytes(4, "big") * 2  # 3.6 gigapixels claimed
+    data[29:33] = zlib.crc32(bytes(data[12:29])).to_bytes(4, "big")  # with a CRC that checks out
+    with pytest.raises((NotAnImage, Image.DecompressionBombError)):
         inspect_image(bytes(data))

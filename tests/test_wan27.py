@@ -509,3 +509,9 @@ def test_a_jobs_row_with_a_box_past_its_upright_image_is_a_problem_before_the_ba
         "line 3 (row 2): boxes: box 1:100,100,300,1000 reaches past image 1, which is 2400×600",
         "line 4 (row 3): boxes: box 1:0,0,5000,300 reaches past image 1, which is 640×480",
     ]
+
+
+def test_a_model_name_is_read_with_spaces_around_it_and_a_long_text_names_none():
+    assert Model.named(" wan2.7\n") is Model.WAN27 and Model.named("Wan 2.7 Pro\r") is Model.WAN27_PRO
+    with pytest.raises(ValueError, match="is not a model"):
+        Model.named("wan2.7" + " " * 40 + "and more")

@@ -247,10 +247,9 @@ def size_problems(sources: Sequence[ImageInput], rules: ImageRules = DASHSCOPE_I
 
 
 def header_upright_sizes(sources: Sequence[ImageInput]) -> list[tuple[int, int] | None]:
-    """Each local image file's size as it looks upright, from its header only: None for a URL, or a
-    file that cannot be read, or one too big to look into. A PNG's EXIF is read only when it comes
-    before the pixels (finding a later one decodes them all: PIL/PngImagePlugin.py, getexif), so a
-    turned PNG with its EXIF at the end reads as stored; the run, which decodes it, checks again."""
+    """Each local image file's size as it looks upright, read without decoding: None for a URL, a
+    file that cannot be read or is too big to look into, and a PNG whose EXIF follows its pixels
+    (Pillow decodes them all to find it: PIL/PngImagePlugin.py, getexif); the run checks those."""
     return [_header_upright_size(source) for source in sources]
 
 
@@ -260,11 +259,32 @@ def _header_upright_size(source: ImageInput) -> tuple[int, int] | None:
     try:
         with Image.open(source) as image:
             _check_pixel_count(image.size)
-            if image.format == "PNG" and "exif" not in image.info:
-                return image.size
-            return _upright_size(image, image.size)
+            if image.format != "PNG":
+                return _upright_size(image, image.size)
+            # The base class reads what the header holds (an eXIf chunk before the pixels, XMP,
+            # ImageMagick's raw profile) without loading the pixels, as PngImageFile's own would.
+            orientation = Image.Image.getexif(image).get(ExifTags.Base.Orientation)
+            if orientation is None and _png_exif_after_pixels(Path(source)):
+                return None
+            width, height = image.size
+            return (height, width) if orientation in range(5, 9) else (width, height)
     except (_Unusable, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return None
+
+
+def _png_exif_after_pixels(path: Path, most_chunks: int = 100_000) -> bool:
+    """Whether the PNG has an eXIf chunk (one not before its pixels, here), walking chunk headers
+    only (PNG spec §5.3, https://www.w3.org/TR/png-3/#5Chunk-layout); True, unknown, past `most_chunks`."""
+    with path.open("rb") as file:
+        file.seek(8)  # the signature
+        for _ in range(most_chunks):
+            header = file.read(8)
+            if len(header) < 8 or header[4:] == b"IEND":
+                return False
+            if header[4:] == b"eXIf":
+                return True
+            file.seek(int.from_bytes(header[:4], "big") + 4, os.SEEK_CUR)  # the data and its CRC
+    return True
 
 
 def prepare_image(source: ImageInput, field: str, rules: ImageRules = DASHSCOPE_IMAGE_RULES) -> PreparedImage:

@@ -40,10 +40,11 @@ class Model(StrEnum):
     def named(cls, text: str) -> Model:
         """The model `text` names, as a value ("wan2.7-pro") or as people write it ("Wan 2.7 Pro",
         "wan 2.7"); ValueError for any other text."""
-        wanted = _squeezed(text)
+        text = text.strip()
+        wanted = _squeezed(text) if len(text) <= 40 else ""  # no model's name is longer: a longer text names none
         found = next((model for model in cls if wanted in (_squeezed(model.value), _squeezed(model.label))), None)
         if found is None:
-            raise ValueError(f"{text!r} is not a model")
+            raise ValueError(f"{text[:40]!r} is not a model")
         return found
 
 

@@ -254,7 +254,8 @@ def check_row(row: JobRow) -> list[Violation]:
     except InvalidRequest as refused:
         return list(refused.violations)
     request, rules = with_default_size(row.request, limits), facts.image_rules_of(model)
-    outside = boxes_outside(request.boxes, header_upright_sizes(request.images), rules.max_side)
+    sizes = header_upright_sizes(request.images) if request.boxes else []  # opened again only for boxes
+    outside = boxes_outside(request.boxes, sizes, rules.max_side)
     return [*violations(request, limits), *_reference_problems(request.images, rules), *outside]
 
 

@@ -29,6 +29,7 @@ from wan26.ui.runs import for_visitor
 from wan26.ui.settings import Settings
 from wan26.ui.spending import Spend, spent, spent_before
 from wan26.ui.stopped import Stopped, StoppedRuns
+from wan26.ui.texts import union_limits
 from wan26.ui.validation import validation_for
 from wan26.ui.vendors import SessionKeys
 
@@ -41,6 +42,9 @@ def compare_request(
 ) -> ImageRequest:
     """From raw inputs; InvalidRequest names a value that is no number, no size or no model of ours."""
     numbers = whole_numbers({"n": n, "seed": RANDOM_SEED if seed is None else seed})
+    most = union_limits(Mode.TEXT_TO_IMAGE).n  # what some vendor takes: each is then capped to its own
+    if numbers["n"] not in most:
+        raise InvalidRequest([Violation("n", f"{numbers['n']} images per run; allowed {most}")])
     return ImageRequest(
         Mode.TEXT_TO_IMAGE,
         str(prompt or ""),

@@ -92,7 +92,7 @@ def edit_request(
         negative_prompt or "",
         images=(*paths(images), *web_urls(image_urls)),  # uploads first, then URLs: image 1, image 2, …
         size=parsed_size(size),
-        n=int(n),
+        n=whole_numbers({"n": n})["n"],
         seed=to_seed(seed),
         prompt_extend=bool(prompt_extend),
         watermark=bool(watermark),
@@ -122,7 +122,7 @@ def image_set_request(
         prompt or "",
         images=(*paths(images), *web_urls(image_urls)),
         size=parsed_size(size),
-        n=int(n),
+        n=whole_numbers({"n": n})["n"],
         seed=to_seed(seed),
         watermark=bool(watermark),
         model=model_named(model, Model.WAN27),
@@ -139,14 +139,15 @@ def interleave_request(
     seed: float | None,
     watermark: bool,
 ) -> ImageRequest:
-    size = Size(int(width), int(height)) if width and height else None  # 0 = follow the input image
+    numbers = whole_numbers({"size.width": width, "size.height": height, "max_images": max_images})
+    width, height = numbers["size.width"], numbers["size.height"]
     return ImageRequest(
         Mode.INTERLEAVE,
         prompt or "",
         negative_prompt or "",
         images=(image,) if image else (),
-        size=size,
-        max_images=int(max_images),
+        size=Size(width, height) if width and height else None,  # 0 × 0 = follow the input image
+        max_images=numbers["max_images"],
         seed=to_seed(seed),
         watermark=bool(watermark),
     )
@@ -161,7 +162,8 @@ def whole_numbers(values: dict[str, Any]) -> dict[str, int]:
         try:
             numbers[field_name] = round(float(value))
         except (TypeError, ValueError, OverflowError):
-            bad.append(Violation(field_name, f"{str(value)[:40]!r} is not a number"))
+            typed = "''" if value is None else repr(str(value)[:40])  # an emptied box sends None
+            bad.append(Violation(field_name, f"{typed} is not a number"))
     if bad:
         raise InvalidRequest(bad)
     return numbers
@@ -254,9 +256,17 @@ def parsed_size(size: str | None) -> Size | SizeTier | None:
         raise gr.Error(str(exc), title=CHECK_INPUTS) from exc
 
 
-def edit_size_value(shape: str, width: float, height: float) -> str:
-    """The `size` the edit and image-set endpoints take: a tier, else the exact W×H (set by the shape chosen)."""
-    return shape if shape in set(SizeTier) else f"{int(width)}x{int(height)}"
+def edit_size_value(shape: str, width: float | None, height: float | None) -> str:
+    """The `size` the edit and image-set endpoints take: a tier, else the exact W×H (set by the shape
+    chosen). A box left empty gives a size the validator refuses ("?x1280"), never the last one."""
+    return shape if shape in set(SizeTier) else f"{_side(width)}x{_side(height)}"
+
+
+def _side(value: float | None) -> str:
+    try:
+        return str(int(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return "?"
 
 
 def tier_value(shape: str) -> str:
@@ -264,6 +274,7 @@ def tier_value(shape: str) -> str:
     return shape if shape in set(SizeTier) else ""
 
 
-def interleave_size(shape: str, width: float, height: float) -> tuple[int, int]:
-    """Interleave's width and height: 0 × 0 follows the input image."""
-    return (0, 0) if shape == "follow" else (int(width), int(height))
+def interleave_size(shape: str, width: float | None, height: float | None) -> tuple[float | None, float | None]:
+    """Interleave's width and height: 0 × 0 follows the input image; otherwise as typed (a box left
+    empty is named by the request's check, never taken as "follow")."""
+    return (0, 0) if shape == "follow" else (width, height)

@@ -129,5 +129,5 @@ def _share(value: Any) -> float:
     """A share as typed; an emptied box counts as 0 (its row is then refused for it)."""
     try:
         return float(value or 0)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return 0.0

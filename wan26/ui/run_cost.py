@@ -33,7 +33,7 @@ def monitoring_options(blocks: gr.Blocks, options: dict[str, Any]) -> dict[str, 
     """`launch` options with monitoring off unless asked for; when off, the queue no longer builds
     a summary that nothing reads."""
     chosen = {"enable_monitoring": False} | options
-    if not chosen["enable_monitoring"]:
+    if chosen["enable_monitoring"] is False:  # None is Gradio's default: on
         queue = getattr(blocks, "_queue", None)
         if queue is not None and hasattr(queue, _FREQUENCY_ATTRIBUTE):
             setattr(queue, _FREQUENCY_ATTRIBUTE, sys.maxsize)

@@ -83,11 +83,15 @@ def count_refused(limits: ModeLimits, count: float | None, lang: Lang) -> str:
     """ "⛔ Images at most: 13 — allowed 1–12" for a count beyond the vendor's range, else "" (an
     emptied box too: the validator says what is wrong with it)."""
     allowed = limits.max_images or limits.n
-    if count is None or (float(count).is_integer() and int(count) in allowed):
+    try:
+        if count is None or (float(count).is_integer() and int(count) in allowed):
+            return ""
+        shown = f"{float(count):g}"
+    except (TypeError, ValueError, OverflowError):  # not a number at all (a crafted call): the validator says so
         return ""
     field = "max_images" if limits.max_images or limits.n_is_most else "n"  # the box's own label
     words = field_label(field, lang)
-    return t("count_out", lang, field=words, count=f"{float(count):g}", low=allowed.low, high=allowed.high)
+    return t("count_out", lang, field=words, count=shown, low=allowed.low, high=allowed.high)
 
 
 def references_label(choice: Chosen, mode: Mode, lang: Lang = Lang.EN) -> str:

@@ -68,7 +68,8 @@ def _found(adapter: Adapter, request: ImageRequest, lang: Lang) -> list[Violatio
         return [Violation(field, unavailable_reason(Chosen(adapter, request.model), request.mode, lang))]
     # Uploads' pixel sizes too, and boxes inside them: known now, from their headers, rather than after queueing.
     rules = adapter.facts.image_rules_of(request.model)
-    outside = boxes_outside(request.boxes, header_upright_sizes(request.images), rules.max_side)
+    sizes = header_upright_sizes(request.images) if request.boxes else []  # opened again only for boxes
+    outside = boxes_outside(request.boxes, sizes, rules.max_side)
     return violations(request, limits) + size_problems(request.images, rules) + outside
 
 
