@@ -174,6 +174,11 @@ class Box:
         return f"{self.image}:{self.x1},{self.y1},{self.x2},{self.y2}"
 
 
+def box_entries(text: str | None) -> list[str]:
+    """The entries of a text of boxes, as the edit endpoint reads it: one a line, or separated by ";"."""
+    return [entry.strip() for entry in str(text or "").replace(";", "\n").splitlines() if entry.strip()]
+
+
 def parse_box(text: str) -> Box:
     """Read 'IMAGE:x1,y1,x2,y2', e.g. '2:989,515,1138,681'; raise ValueError for anything else."""
     match = _BOX.match(text)

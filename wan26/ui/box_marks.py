@@ -4,7 +4,7 @@ one image. Plain arithmetic and text: no Gradio, no Pillow."""
 
 from __future__ import annotations
 
-from wan26.types import MAX_BOX_LINES, Box, parse_box
+from wan26.types import MAX_BOX_LINES, Box, box_entries, parse_box
 
 # px: the longest side of the picture clicked on. Shown at most 320 px high (twice that on a sharp
 # screen); each one clicked is kept in Gradio's cache for a day: 1024 px took 1.8 times the bytes.
@@ -50,17 +50,12 @@ def box_between(image: int, first: Point, second: Point) -> Box | None:
     return Box(image, x1, y1, x2, y2)
 
 
-def entries(text: str | None) -> list[str]:
-    """The field's entries as the edit endpoint reads them: one a line, or separated by ";"."""
-    return [entry.strip() for entry in str(text or "").replace(";", "\n").splitlines() if entry.strip()]
-
-
 def boxes_on(text: str | None, image: int, most: int = MAX_BOX_LINES) -> list[Box]:
     """The first `most` boxes the field puts on `image`, in order, read as the run reads the field (its
     first MAX_BOX_LINES entries; the run refuses more) and only its first MAX_FIELD_CHARS characters;
     lines that are not boxes (yet) are passed over."""
     found: list[Box] = []
-    for entry in entries(str(text or "")[:MAX_FIELD_CHARS])[:MAX_BOX_LINES]:
+    for entry in box_entries(str(text or "")[:MAX_FIELD_CHARS])[:MAX_BOX_LINES]:
         try:
             box = parse_box(entry)
         except ValueError:
@@ -78,7 +73,7 @@ def with_box(text: str | None, box: Box) -> str:
 
 def without_image(text: str | None, image: int) -> str:
     """The field without `image`'s boxes; everything else kept (a line each)."""
-    return "\n".join(entry for entry in entries(text) if not _on(entry, image))
+    return "\n".join(entry for entry in box_entries(text) if not _on(entry, image))
 
 
 def _on(entry: str, image: int) -> bool:
@@ -98,7 +93,7 @@ def renumbered(text: str | None, before: list[str], after: list[str]) -> str:
         return ""
     if len(moved) == len(before) and all(old == new for old, new in moved.items()):
         return str(text or "")  # added to, or unchanged: the field as typed
-    lines = (_moved(entry, moved, len(before)) for entry in entries(text))
+    lines = (_moved(entry, moved, len(before)) for entry in box_entries(text))
     return "\n".join(line for line in lines if line is not None)
 
 

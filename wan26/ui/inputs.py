@@ -19,6 +19,7 @@ from wan26.types import (
     PaletteColor,
     Size,
     SizeTier,
+    box_entries,
     parse_box,
     parse_palette_color,
     parse_size,
@@ -231,7 +232,7 @@ def palette_of(text: Any) -> tuple[PaletteColor, ...]:
 
 def box_list(text: str | None) -> tuple[Box, ...]:
     """Boxes as the edit endpoint takes them: IMAGE:x1,y1,x2,y2, one a line (or separated by ";")."""
-    lines = [line.strip() for line in str(text or "").replace(";", "\n").splitlines() if line.strip()]
+    lines = box_entries(text)
     if len(lines) > MAX_BOX_LINES:
         raise InvalidRequest([Violation("boxes", f"{len(lines)} boxes; at most {MAX_BOX_LINES} are read")])
     found, bad = [], []
