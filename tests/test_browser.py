@@ -52,6 +52,21 @@ def page(browser, served, dashscope_fake):
     context.close()
 
 
+@contextlib.contextmanager
+def new_visitor(browser, url, width, height):
+    """A new visitor's page at `width`×`height`, its page-load events over; its context closed after."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    try:
+        visitor = context.new_page()
+        settled = page_load_watch(visitor)
+        visitor.goto(url)
+        expect(visitor.locator("#text_to_image-prompt textarea")).to_be_visible(timeout=30_000)
+        settled()
+        yield visitor
+    finally:
+        context.close()
+
+
 def page_load_watch(page):
     """Call the result once the page is shown: it returns when the page-load events (which adapt the
     controls to the vendor, sliders among them) are over, so that what a test types is not replaced."""

@@ -11,7 +11,7 @@ import pytest
 import test_browser  # noqa: F401  (skips this module too when Chromium is missing)
 from PIL import Image
 from playwright.sync_api import expect
-from test_browser import browser, page, page_load_watch  # noqa: F401  (fixtures)
+from test_browser import browser, new_visitor, page, page_load_watch  # noqa: F401  (fixtures)
 from test_browser_history import open_tab
 from test_browser_wan27 import pick_model
 
@@ -167,13 +167,7 @@ def test_the_section_hides_with_wan_2_6_and_comes_back_empty(page, dashscope_fak
 @pytest.mark.parametrize(("width", "height", "name"), [(1280, 720, "desktop"), (390, 844, "phone")])
 def test_screens_with_a_drawn_box(browser, served, dashscope_fake, tmp_path, width, height, name):  # noqa: F811
     """Screenshots to look at: the Edit tab with Wan 2.7, two references and a box drawn on image 2."""
-    context = browser.new_context(viewport={"width": width, "height": height})
-    try:
-        visitor = context.new_page()
-        settled = page_load_watch(visitor)
-        visitor.goto(served)
-        expect(visitor.locator("#text_to_image-prompt textarea")).to_be_visible(timeout=30_000)
-        settled()
+    with new_visitor(browser, served, width, height) as visitor:
         open_drawing_on_image_2(visitor, tmp_path)
         draw_box(visitor)
         typed_box(visitor, 2)
@@ -181,5 +175,3 @@ def test_screens_with_a_drawn_box(browser, served, dashscope_fake, tmp_path, wid
         visitor.wait_for_timeout(500)
         visitor.screenshot(path=f"/tmp/boxfix-{name}.png", full_page=False)
         visitor.screenshot(path=f"/tmp/boxfix-{name}-full.png", full_page=True)
-    finally:
-        context.close()

@@ -6,7 +6,7 @@ import pytest
 import test_browser  # noqa: F401  (skips this module too when Chromium is missing)
 from PIL import Image
 from playwright.sync_api import expect
-from test_browser import browser, open_advanced, page, page_load_watch, shots  # noqa: F401  (fixtures)
+from test_browser import browser, new_visitor, open_advanced, page, page_load_watch, shots  # noqa: F401  (fixtures)
 from test_browser_history import open_tab
 
 
@@ -93,13 +93,7 @@ def test_an_image_set_is_shown_in_order_with_how_many_were_made(page, dashscope_
 @pytest.mark.parametrize(("width", "height"), [(1280, 720), (390, 844)])
 def test_screens_with_wan_2_7_pro_the_palette_and_a_set(browser, served, dashscope_fake, width, height):  # noqa: F811
     """Screenshots to look at (/tmp/ui27-*.png); the prompt and Generate stay on the first screen."""
-    context = browser.new_context(viewport={"width": width, "height": height})
-    try:
-        visitor = context.new_page()
-        settled = page_load_watch(visitor)
-        visitor.goto(served)
-        expect(visitor.locator("#text_to_image-prompt textarea")).to_be_visible(timeout=30_000)
-        settled()
+    with new_visitor(browser, served, width, height) as visitor:
         pick_model(visitor, "Wan 2.7 Pro")
         run = visitor.locator("#text_to_image-run")
         assert run.bounding_box()["y"] + run.bounding_box()["height"] <= height, "Generate is below the fold"
@@ -115,8 +109,6 @@ def test_screens_with_wan_2_7_pro_the_palette_and_a_set(browser, served, dashsco
         visitor.locator("#image_set-run").click()
         expect(visitor.locator("#image_set-details")).to_contain_text("made 3 of the 4", timeout=30_000)
         visitor.screenshot(path=f"/tmp/ui27-image-set-{width}.png", full_page=True)
-    finally:
-        context.close()
 
 
 def test_an_area_typed_in_the_edit_tab_with_wan_2_7_is_sent_as_image_2s_box(page, dashscope_fake, tmp_path):  # noqa: F811
