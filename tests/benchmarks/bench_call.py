@@ -12,7 +12,12 @@ Both talk to tests/benchmarks/fast_fake.py (its own process, on 127.0.0.1; answe
   On this project's machine every new file or folder costs 0.1–0.25 ms of kernel time, and a run
   makes three where the baseline makes one; this side shows what that costs, apart from our code.
 
-Calls rotate among the sides (interleaved). Printed: the median wall time per call and the ratio
+Calls rotate among the sides (interleaved), and each starts with the file system's journal
+committed (`os.sync()`, outside the timing). Without that, the names a call creates after its
+fsync (our run.json) are committed by the next call's fsync, whichever side makes it: on this
+project's ext4 machine that moved 0.2-0.5 ms a call between the sides, by the order they ran in.
+A user's runs come seconds apart, and ext4 commits in the background every 5 s (its `commit=`
+mount option), so each run meets a committed journal, as here. Printed: the median wall time per call and the ratio
 ours / baseline (goal ≤ 1.2×), the same against "same files", the median client CPU per call, what
 one durable write costs here, and the fake's own CPU per request (to show it is not the
 bottleneck). Run:
@@ -60,6 +65,7 @@ class Call:
 
 
 async def timed(work: Callable[[], Awaitable[object]]) -> Call:
+    os.sync()  # see the module's docstring: no call pays for the one before it
     wall, cpu = time.perf_counter(), time.process_time()
     await work()
     return Call(time.perf_counter() - wall, time.process_time() - cpu)
@@ -146,6 +152,7 @@ def durable_write_ms(folder: Path, data: bytes, times: int = 50) -> float:
     """Median milliseconds of one durable write of `data` on this file system, alone."""
     samples = []
     for index in range(times):
+        os.sync()
         started = time.perf_counter()
         write_durably(folder / f"alone-{index}.png", data)
         samples.append(time.perf_counter() - started)
