@@ -123,6 +123,15 @@ def test_a_card_says_prompt_vendor_mode_seed_size_cost_and_time(tmp_path):
     assert caption(failed, utc).endswith("cost n/a · 2026-11-23 08:30 · ⚠️ failed")
 
 
+def test_a_card_names_the_wan_model_when_it_is_not_2_6(tmp_path):
+    utc = zone("UTC")
+    pro = load_run(tmp_path, make_run(tmp_path, wan_model="wan2.7-pro"))
+    facts = "DashScope · Wan 2.7 Pro · Text to image · seed 42 · 1280×1280 · $0.0300 · 2026-11-23 08:30"
+    assert caption(pro, utc).split("\n")[1] == facts
+    older = load_run(tmp_path, make_run(tmp_path, wan_model="wan2.6"))
+    assert "Wan" not in caption(older, utc).split("\n")[1]  # 2.6, as every record before 2.7, says nothing more
+
+
 def test_a_prompt_is_shown_as_typed_never_as_markup(tmp_path):
     run = load_run(tmp_path, make_run(tmp_path, prompt="**bold** <img src=x onerror=alert(1)> [a](http://x)"))
     shown = details(run, None)

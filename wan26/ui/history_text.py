@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from wan26.history import PastRun
 from wan26.providers import PROVIDERS
-from wan26.types import ImageSegment, Mode
+from wan26.types import ImageSegment, Mode, Model
 from wan26.ui.i18n import FLOWS, RUN_STATUSES, STATUS_MARKS, Lang, provider_message, t, translate, worded
+from wan26.ui.models import model_label
 from wan26.ui.texts import size_words
 
 TAB_KEYS = {
@@ -65,13 +66,14 @@ def short(text: str, limit: int) -> str:
 
 
 def caption(run: PastRun, where: tzinfo | None, lang: Lang = Lang.EN) -> str:
-    """The prompt on its own line, then vendor · mode · seed · size · cost · time, and how the run
-    ended unless it succeeded."""
+    """The prompt on its own line, then vendor · model (unless Wan 2.6, which every record before
+    2.7 is) · mode · seed · size · cost · time, and how the run ended unless it succeeded."""
     prompt = short(run.prompt, CAPTION_PROMPT) if run.prompt else t("history_prompt_unknown", lang)
     seed = t("history_seed", lang, seed=run.seed) if run.seed is not None else t("history_no_seed", lang)
     cost = t("history_cost_na", lang) if run.cost_usd is None else cost_text(run.cost_usd)
     vendor = vendor_title(run.provider, lang).removeprefix("Alibaba Cloud ")
-    facts = [vendor, tab_name(run.mode, lang), seed, size_text(run.size), cost, when(run, where)]
+    model = [model_label(run.wan_model)] if run.wan_model and run.wan_model != Model.WAN26.value else []
+    facts = [vendor, *model, tab_name(run.mode, lang), seed, size_text(run.size), cost, when(run, where)]
     mark = worded(STATUS_MARKS, run.status, lang)
     return "\n".join([prompt, " · ".join(facts + ([mark] if mark else []))])
 
