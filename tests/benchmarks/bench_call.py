@@ -17,10 +17,11 @@ committed (`os.sync()`, outside the timing). Without that, the names a call crea
 fsync (our run.json) are committed by the next call's fsync, whichever side makes it: on this
 project's ext4 machine that moved 0.2-0.5 ms a call between the sides, by the order they ran in.
 A user's runs come seconds apart, and ext4 commits in the background every 5 s (its `commit=`
-mount option), so each run meets a committed journal, as here. Printed: the median wall time per call and the ratio
-ours / baseline (goal ≤ 1.2×), the same against "same files", the median client CPU per call, what
-one durable write costs here, and the fake's own CPU per request (to show it is not the
-bottleneck). Run:
+mount option), so each run meets a committed journal, as here.
+
+Printed: the median wall time per call and the ratio ours / baseline (goal ≤ 1.2×), the same
+against "same files", the median client CPU per call, what one durable write costs here, and the
+fake's own CPU per request (to show it is not the bottleneck). Run:
 
     python tests/benchmarks/bench_call.py [--rounds 300]
 """

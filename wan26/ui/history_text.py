@@ -13,7 +13,6 @@ from wan26.history import PastRun
 from wan26.providers import PROVIDERS
 from wan26.types import ImageSegment, Mode, Model
 from wan26.ui.i18n import FLOWS, RUN_STATUSES, STATUS_MARKS, Lang, provider_message, t, translate, worded
-from wan26.ui.models import model_label
 from wan26.ui.texts import size_words
 
 TAB_KEYS = {
@@ -28,6 +27,8 @@ ENDED = frozenset({"succeeded", "failed", "stopped"})  # statuses a run writes o
 BUSY_FOR = timedelta(minutes=20)
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
 CAPTION_PROMPT = 48  # characters of the prompt on a card
+# Models a card names: not 2.6, which every record before 2.7 is; nor a value that is no model of ours.
+NAMED_MODELS = {model.value: model.label for model in Model if model is not Model.WAN26}
 
 
 def tab_name(mode: Mode, lang: Lang = Lang.EN) -> str:
@@ -72,7 +73,7 @@ def caption(run: PastRun, where: tzinfo | None, lang: Lang = Lang.EN) -> str:
     seed = t("history_seed", lang, seed=run.seed) if run.seed is not None else t("history_no_seed", lang)
     cost = t("history_cost_na", lang) if run.cost_usd is None else cost_text(run.cost_usd)
     vendor = vendor_title(run.provider, lang).removeprefix("Alibaba Cloud ")
-    model = [model_label(run.wan_model)] if run.wan_model and run.wan_model != Model.WAN26.value else []
+    model = [NAMED_MODELS[run.wan_model]] if run.wan_model in NAMED_MODELS else []
     facts = [vendor, *model, tab_name(run.mode, lang), seed, size_text(run.size), cost, when(run, where)]
     mark = worded(STATUS_MARKS, run.status, lang)
     return "\n".join([prompt, " · ".join(facts + ([mark] if mark else []))])
