@@ -8,6 +8,7 @@ from test_browser import (  # noqa: F401  # noqa: F401  (fixtures)
     BROWSER_ARGS,
     CHROMIUM,
     browser,
+    new_visitor,
     open_advanced,
     open_settings,
     open_tab,
@@ -41,6 +42,25 @@ def test_prompt_and_generate_are_on_the_first_screen_in_every_tab(browser, serve
             assert results.bounding_box()["x"] > visitor.locator("#text_to_image-prompt").bounding_box()["x"] + 300
     finally:
         context.close()
+
+
+# What a picker's longest choice needs beside the list's arrow, which is drawn over the text's box.
+_NAME_FITS = """([picker, longest]) => {
+    const box = document.querySelector(`#${picker} input`);
+    const pen = document.createElement("canvas").getContext("2d");
+    pen.font = getComputedStyle(box).font;
+    return [pen.measureText(longest).width + 16, box.clientWidth];
+}"""
+
+
+@pytest.mark.parametrize(("width", "height"), [(390, 844), (430, 932), (1024, 768), (1280, 720)])
+def test_the_vendor_and_model_pickers_show_their_longest_names_whole(browser, served, width, height):  # noqa: F811
+    with new_visitor(browser, served, width, height) as visitor:
+        for picker, longest in (("provider", "Alibaba Cloud DashScope"), ("model", "Wan 2.7 Pro")):
+            needed, shown = visitor.evaluate(_NAME_FITS, [picker, longest])
+            assert needed <= shown, f"{width} px: {longest!r} needs {needed:.0f} px, its picker shows {shown}"
+        run = visitor.locator("#text_to_image-run").bounding_box()
+        assert run["y"] + run["height"] <= height  # the pickers one above the other still leave Generate in view
 
 
 def test_enter_runs_and_shift_enter_adds_a_line(page, dashscope_fake):  # noqa: F811

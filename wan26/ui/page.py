@@ -194,20 +194,23 @@ class _Page:
         self.batch.wire(blocks)
 
     def _header(self) -> None:
-        """The title, then the vendor and model pickers side by side (one line on a phone too, so that
-        the prompt stays on the first screen); keys live in the settings panel."""
+        """The title, then the vendor and model pickers: side by side where both names fit whole, one
+        above the other on a phone (the prompt and Generate stay on its first screen); keys live in
+        the settings panel."""
         with gr.Row(equal_height=True, elem_id="header"):  # wraps on a phone: the pickers go under the title
             with gr.Column(scale=3, min_width=300):
                 gr.Markdown(I18N("intro"), elem_id="intro")
-            with gr.Column(scale=2, min_width=300):
+            with gr.Column(scale=2, min_width=435):  # both pickers side by side (see their min_width)
                 with gr.Row(elem_id="pickers"):
                     self.provider = gr.Dropdown(
                         [(adapter.facts.title, name) for name, adapter in PROVIDERS.items()],
                         value=self.first.facts.name,
                         label=I18N("vendor"),
                         elem_id="provider",
-                        scale=3,  # "Alibaba Cloud DashScope" whole, beside the shorter model names
-                        min_width=190,
+                        scale=3,  # "Alibaba Cloud DashScope" whole beside the arrow
+                        # Where the two cannot both show their whole names (a phone: 326-366 px for
+                        # both), the model goes under the vendor rather than the vendor's name being cut.
+                        min_width=265,
                     )
                     self.model = self._model_picker()
                 self.open_settings = gr.Button(I18N("open_settings"), size="sm", elem_id="open-settings")
@@ -222,7 +225,7 @@ class _Page:
             label=I18N("model"),
             elem_id="model",
             scale=2,
-            min_width=120,
+            min_width=160,  # "Wan 2.7 Pro" whole, beside the arrow
         )
         self.choice = gr.State((self.first.facts.name, DEFAULT_MODEL.value))
         return self.follows(picker, lambda c: gr.update(choices=model_choices(c.adapter), value=c.model.value))  # type: ignore[no-any-return]
