@@ -25,9 +25,12 @@ SIZES = [
     ("9:16 · 960×1696", "960x1696"),
     ("16:9 · 1696×960", "1696x960"),
 ]
+# The columns as a grid: all five in one row at 1280 px, and a column that wraps keeps the others'
+# width (in a wrapping flex row it stretched across the page alone).
 CSS = """
 .compare-column {border: 1px solid var(--border-color-primary); border-radius: var(--radius-lg); padding: 8px}
 #compare-summary {min-height: 1.5em}
+#compare-columns {display: grid; grid-template-columns: repeat(auto-fit, minmax(min(220px, 100%), 1fr))}
 """
 
 
@@ -109,7 +112,7 @@ class CompareTab:
         ready = both(lambda lang: t("compare_head", lang, vendor=title) + "  \n" + t("compare_ready", lang))
         chosen = name in self.vendors.available(None)
         with gr.Column(
-            min_width=240, visible=chosen, elem_id=f"compare-{name}", elem_classes="compare-column"
+            min_width=220, visible=chosen, elem_id=f"compare-{name}", elem_classes="compare-column"
         ) as column:
             card = gr.Markdown(ready, elem_id=f"compare-{name}-card")
             gallery = gr.Gallery(

@@ -76,6 +76,13 @@ CSS = """
 #intro p {margin: 0; font-size: 0.9em; opacity: 0.8}
 @media (max-width: 640px) {#intro p {display: none}}
 #pickers {gap: 0.5rem}
+/* On a phone the pickers stand one above the other (see _header) and their labels are left to
+   screen readers: the two names say what they are, and every tab's Generate stays in view. */
+@media (max-width: 480px) {
+  #pickers [data-testid="block-info"] {
+    position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap
+  }
+}
 """
 
 
