@@ -5,7 +5,7 @@ Screenshots go to $WAN26_SCREENSHOTS (default: the test's tmp folder), named com
 
 import pytest
 from playwright.sync_api import expect
-from test_browser import browser, page_load_watch, shots  # noqa: F401 (fixtures)
+from test_browser import browser, new_visitor, page_load_watch, shots  # noqa: F401 (fixtures)
 from test_browser_history import open_tab
 from test_compare_app import keyed  # noqa: F401 (a fixture)
 
@@ -110,3 +110,15 @@ def test_with_wan_2_7_the_options_it_lacks_are_gone_and_come_back_with_2_6(visit
     page.locator("#compare-model").get_by_text("Wan 2.6", exact=True).click()
     expect(negative.locator("textarea")).to_have_value("", timeout=10_000)  # not kept to be reported as not sent
     expect(page.locator("#compare-prompt-extend")).to_be_visible()
+
+
+@pytest.mark.parametrize(("width", "height", "per_row"), [(1280, 720, 5), (1024, 768, 4)])
+def test_five_vendors_columns_share_a_width_where_they_wrap(browser, served, keyed, width, height, per_row):  # noqa: F811
+    keyed("aimlapi", "runware", "shortapi", "vtrix")
+    with new_visitor(browser, served, width, height) as page:
+        open_compare(page)
+        columns = page.locator(".compare-column")
+        expect(columns.filter(visible=True)).to_have_count(5, timeout=10_000)  # the page load showed every keyed vendor
+        boxes = [columns.nth(index).bounding_box() for index in range(5)]
+        assert {round(box["width"]) for box in boxes} == {round(boxes[0]["width"])}  # none stretched across alone
+        assert [box["y"] == boxes[0]["y"] for box in boxes] == [True] * per_row + [False] * (5 - per_row)
