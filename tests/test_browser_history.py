@@ -331,3 +331,37 @@ def test_reuse_after_a_reload_sends_the_runs_seed_with_advanced_never_opened(bro
     expect(page.locator("#text_to_image-seed input")).to_have_value("4242")
     expect(page.locator("#text_to_image-seed input")).to_be_editable()  # as when a visitor unticks Random
     context.close()
+
+
+def test_reuse_of_a_wan_2_7_run_brings_back_its_palette_and_generate_sends_it(page, served, dashscope_fake):
+    """A run made with a palette (here written as the command line would): Reuse picks Wan 2.7,
+    shows the palette's rows with the run's colours and shares, and Generate sends them."""
+    from PIL import Image
+
+    from wan26.storage import RunFolder
+
+    colours = [("#112233", 40.0), ("#445566", 30.0), ("#778899", 20.0), ("#AABBCC", 10.0)]
+    folder = RunFolder(Path(os.environ["WAN26_OUTPUT_DIR"]), "text_to_image")
+    image = io.BytesIO()
+    Image.new("RGB", (64, 48), (20, 40, 60)).save(image, "PNG")
+    folder.save_image(1, image.getvalue())
+    record = {"status": "succeeded", "mode": "text_to_image", "provider": "dashscope", "wan_model": "wan2.7"}
+    record |= {"prompt": "a harbour in four colours", "parameters": {"size": "2K", "seed": 5, "n": 1}}
+    folder.write_sidecar(record | {"palette": [{"hex": code, "percent": share} for code, share in colours]})
+    open_history(page)
+    cards(page).first.click()
+    expect(page.locator("#history-details")).to_contain_text("a harbour in four colours", timeout=10_000)
+    page.locator("#history-reuse").click()
+    expect(page.locator("#text_to_image-prompt textarea")).to_have_value("a harbour in four colours", timeout=10_000)
+    expect(page.locator("#model input")).to_have_value("Wan 2.7")
+    page.locator("#text_to_image-palette").get_by_text("Colour palette").first.click()  # open the accordion
+    expect(page.locator("#text_to_image-palette-use input")).to_be_checked()
+    for number, (_, share) in enumerate(colours, start=1):
+        expect(page.locator(f"#text_to_image-share-{number} input")).to_have_value(f"{share:g}")
+    expect(page.locator("#text_to_image-share-5")).to_be_hidden()  # four rows, as the run had
+    sent = len(dashscope_fake.generation_requests())
+    page.locator("#text_to_image-run").click()
+    expect(page.locator("#text_to_image-results img")).to_have_count(1, timeout=30_000)
+    assert len(dashscope_fake.generation_requests()) == sent + 1
+    palette = dashscope_fake.generation_requests()[-1].json["parameters"]["color_palette"]
+    assert palette == [{"hex": code, "ratio": f"{share:.2f}%"} for code, share in colours]

@@ -16,7 +16,7 @@ from test_history import MONDAY, make_run, runs_at
 from wan26.errors import ConfigError
 from wan26.history import load_run
 from wan26.providers import get_adapter
-from wan26.types import Mode
+from wan26.types import Mode, Model
 from wan26.ui.history_reuse import form_values
 from wan26.ui.history_text import caption, deletable, details, plain, zone
 from wan26.ui.models import Chosen
@@ -186,6 +186,29 @@ def test_reuse_of_an_edit_keeps_its_tier_and_asks_for_the_references_again(tmp_p
     values, notes = form_values(run, Chosen(get_adapter("dashscope")))
     assert values["shape"] == "2K" and "width" not in values
     assert notes == ["Its 1 reference image(s) are not refilled: add them again."]
+
+
+PALETTE = [{"hex": "#112233", "percent": 60.0}, {"hex": "#445566", "percent": 25}, {"hex": "#778899", "percent": 15}]
+
+
+def test_reuse_refills_a_palette_where_the_model_takes_one_and_names_it_where_not(tmp_path):
+    run = load_run(tmp_path, make_run(tmp_path, wan_model="wan2.7", palette=PALETTE))
+    values, notes = form_values(run, Chosen(get_adapter("dashscope"), Model.WAN27))
+    assert values["palette"] == [("#112233", 60.0), ("#445566", 25.0), ("#778899", 15.0)] and notes == []
+    values, notes = form_values(run, Chosen(get_adapter("dashscope")))  # Wan 2.6 kept: no palette there
+    assert "palette" not in values
+    assert notes == ["Its colour palette is not refilled (#112233 60.0 %, #445566 25 %, #778899 15 %): "
+                     "set it again under Colour palette."]
+
+
+@pytest.mark.parametrize(
+    "palette",
+    [PALETTE[:2], [*PALETTE[:2], {"hex": "red", "percent": 15}], [*PALETTE[:2], {"hex": "#778899", "percent": "15"}]],
+)
+def test_a_recorded_palette_the_form_cannot_show_is_named_not_refilled(tmp_path, palette):
+    run = load_run(tmp_path, make_run(tmp_path, wan_model="wan2.7", palette=palette))
+    values, notes = form_values(run, Chosen(get_adapter("dashscope"), Model.WAN27))
+    assert "palette" not in values and "not refilled" in notes[0]
 
 
 def test_reuse_with_a_vendor_that_takes_no_seed_leaves_its_seed_alone(tmp_path):

@@ -5,6 +5,7 @@ the visitor's language."""
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from wan26.history import PastRun
@@ -14,9 +15,11 @@ from wan26.ui.actions import fixed_seed, random_seed
 from wan26.ui.controls import FOLLOW_INPUT
 from wan26.ui.i18n import Lang, t
 from wan26.ui.models import Chosen
+from wan26.ui.palette import FEWEST, MOST
 from wan26.ui.ratios import ratio_choices, size_for_ratio
 from wan26.ui.texts import offered
 
+_HEX = re.compile(r"#[0-9A-Fa-f]{6}")
 # The form's fields, named alike in every tab (interleave has no prompt rewriting).
 FIELDS = ("prompt", "negative", "shape", "width", "height", "count", "random", "seed", "used", "extend", "mark")
 
@@ -35,7 +38,10 @@ def form_values(run: PastRun, choice: Chosen, lang: Lang = Lang.EN) -> tuple[dic
         values["count"] = count
     if run.thinking is not None and limits.thinking:
         values["thinking"] = run.thinking
-    notes += _not_refilled(run, lang) + _palette_not_refilled(run, lang)
+    palette = _palette(run) if limits.palette is not None else None
+    if palette is not None:
+        values["palette"] = palette
+    notes += _not_refilled(run, lang) + ([] if palette is not None else _palette_not_refilled(run, lang))
     return values, notes
 
 
@@ -91,6 +97,20 @@ def _switches(run: PastRun, limits: ModeLimits) -> dict[str, Any]:
     if isinstance(mark, bool) and limits.watermark:
         values["mark"] = mark
     return values
+
+
+def _palette(run: PastRun) -> list[tuple[str, float]] | None:
+    """The run's palette as (#RRGGBB, percent) rows; None when it had none or its record's is not
+    one the form can show (it is then named in a note instead)."""
+    rows = []
+    for entry in run.palette:
+        hex_code, share = entry.get("hex"), entry.get("percent")
+        if not isinstance(hex_code, str) or not _HEX.fullmatch(hex_code):
+            return None
+        if not isinstance(share, int | float) or isinstance(share, bool):
+            return None
+        rows.append((hex_code.upper(), float(share)))
+    return rows if FEWEST <= len(rows) <= MOST else None
 
 
 def _palette_not_refilled(run: PastRun, lang: Lang) -> list[str]:

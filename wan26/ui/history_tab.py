@@ -24,6 +24,7 @@ from wan26.ui.history_text import caption, deletable, details, image_caption, pa
 from wan26.ui.i18n import I18N, Lang, both, lang_of, sentences, t
 from wan26.ui.models import chosen, model_label
 from wan26.ui.owned import browser_secret, owned_ids
+from wan26.ui.palette import PaletteControls, refilled, refilled_outputs
 from wan26.ui.settings import HistoryMode
 from wan26.ui.shown import handed, no_image, shown, thumbnail
 
@@ -274,9 +275,10 @@ class HistoryTab:
 
     def _refilled(self, run: PastRun, choice: Choice, lang: Lang) -> dict[Any, Any]:
         values, notes = form_values(run, self.page.form.chosen(choice), lang)
-        form = self._form(run.mode)
+        form, palette = self._form(run.mode), self._palettes().get(run.mode)
         gr.Info(sentences([t("history_filled", lang, tab=tab_name(run.mode, lang)), *notes], lang))
-        return {form[name]: value for name, value in values.items() if name in form} | {
+        colours = refilled(palette, values.pop("palette")) if palette is not None and "palette" in values else {}
+        return {form[name]: value for name, value in values.items() if name in form} | colours | {
             self.page.tabs: gr.Tabs(selected=TAB_IDS[run.mode])
         }
 
@@ -333,8 +335,13 @@ class HistoryTab:
         named = dict(zip(FIELDS, [*parts, p.i_used, None, p.i_mark], strict=True))
         return {name: component for name, component in named.items() if component is not None}
 
+    def _palettes(self) -> dict[Mode, PaletteControls]:
+        """The tabs with a colour palette (an image set takes none)."""
+        return {Mode.TEXT_TO_IMAGE: self.page.t_palette, Mode.EDIT: self.page.e_palette}
+
     def _form_outputs(self) -> list[Any]:
-        return [component for mode in Mode for component in self._form(mode).values()] + [self.page.tabs]
+        palettes = [part for palette in self._palettes().values() for part in refilled_outputs(palette)]
+        return [component for mode in Mode for component in self._form(mode).values()] + palettes + [self.page.tabs]
 
 
 def _cover(run: PastRun) -> str:

@@ -58,6 +58,21 @@ def palette_controls(mode: Mode, follows: FollowsVendor, first: Chosen) -> Palet
     return controls
 
 
+def refilled(c: PaletteControls, entries: list[tuple[str, float]]) -> dict[Any, Any]:
+    """The rows set to a past run's colours and shares, switched on ("Reuse settings"); the text
+    sent follows from their change events, as when a visitor sets them."""
+    shown = min(max(len(entries), FEWEST), MOST)
+    values: dict[Any, Any] = {c.use: True, c.shown: shown}
+    values |= {row: gr.update(visible=number <= shown) for number, row in enumerate(c.rows, start=1)}
+    values |= {picker: colour for picker, (colour, _) in zip(c.colours, entries[:MOST], strict=False)}
+    return values | {box: share for box, (_, share) in zip(c.shares, entries[:MOST], strict=False)}
+
+
+def refilled_outputs(c: PaletteControls) -> list[Any]:
+    """What `refilled` may set, for an event's outputs."""
+    return [c.use, c.shown, *c.rows, *c.colours, *c.shares]
+
+
 def _takes(choice: Chosen, mode: Mode) -> bool:
     return mode in choice.limits and offered(choice, mode).palette is not None
 
