@@ -365,3 +365,20 @@ def test_reuse_of_a_wan_2_7_run_brings_back_its_palette_and_generate_sends_it(pa
     assert len(dashscope_fake.generation_requests()) == sent + 1
     palette = dashscope_fake.generation_requests()[-1].json["parameters"]["color_palette"]
     assert palette == [{"hex": code, "ratio": f"{share:.2f}%"} for code, share in colours]
+    # A 2.7 run made without a palette, reused next, is sent without one: not with the palette left on.
+    plain = RunFolder(Path(os.environ["WAN26_OUTPUT_DIR"]), "text_to_image")
+    plain.save_image(1, image.getvalue())
+    plain.write_sidecar(record | {"prompt": "a harbour in its own colours"})
+    open_history(page)
+    page.locator("#history-refresh").click()
+    captions = page.locator("#history-runs .caption-label")
+    expect(captions.filter(has_text="a harbour in its own colours")).to_have_count(1, timeout=10_000)
+    cards(page).nth(captions.all_inner_texts().index(captions.filter(has_text="own colours").inner_text())).click()
+    expect(page.locator("#history-details")).to_contain_text("a harbour in its own colours", timeout=10_000)
+    page.locator("#history-reuse").click()
+    expect(page.locator("#text_to_image-prompt textarea")).to_have_value("a harbour in its own colours", timeout=10_000)
+    expect(page.locator("#text_to_image-palette-use input")).not_to_be_checked()
+    page.locator("#text_to_image-run").click()
+    expect(page.locator("#text_to_image-results img")).to_have_count(1, timeout=30_000)
+    assert len(dashscope_fake.generation_requests()) == sent + 2
+    assert "color_palette" not in dashscope_fake.generation_requests()[-1].json["parameters"]

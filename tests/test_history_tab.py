@@ -201,14 +201,22 @@ def test_reuse_refills_a_palette_where_the_model_takes_one_and_names_it_where_no
                      "set it again under Colour palette."]
 
 
-@pytest.mark.parametrize(
-    "palette",
-    [PALETTE[:2], [*PALETTE[:2], {"hex": "red", "percent": 15}], [*PALETTE[:2], {"hex": "#778899", "percent": "15"}]],
-)
-def test_a_recorded_palette_the_form_cannot_show_is_named_not_refilled(tmp_path, palette):
-    run = load_run(tmp_path, make_run(tmp_path, wan_model="wan2.7", palette=palette))
+def test_reuse_of_a_run_without_a_palette_switches_the_palette_off(tmp_path):
+    run = load_run(tmp_path, make_run(tmp_path, wan_model="wan2.7"))
     values, notes = form_values(run, Chosen(get_adapter("dashscope"), Model.WAN27))
-    assert "palette" not in values and "not refilled" in notes[0]
+    assert values["palette"] == [] and notes == []  # not left on from an earlier Reuse, to be sent with this run
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [{"hex": "red", "percent": 15}, {"hex": "#778899", "percent": "15"}, {"hex": "#778899", "percent": 10**400}]
+    + [{"hex": "#778899", "percent": share} for share in (float("nan"), float("inf"), -15, 0, 150)],
+)
+def test_a_recorded_palette_the_form_cannot_show_is_named_and_switched_off(tmp_path, odd):
+    for palette in (PALETTE[:2], [*PALETTE[:2], odd]):
+        run = load_run(tmp_path, make_run(tmp_path, wan_model="wan2.7", palette=palette))
+        values, notes = form_values(run, Chosen(get_adapter("dashscope"), Model.WAN27))
+        assert values["palette"] == [] and "not refilled" in notes[0]
 
 
 def test_reuse_with_a_vendor_that_takes_no_seed_leaves_its_seed_alone(tmp_path):

@@ -38,10 +38,11 @@ def form_values(run: PastRun, choice: Chosen, lang: Lang = Lang.EN) -> tuple[dic
         values["count"] = count
     if run.thinking is not None and limits.thinking:
         values["thinking"] = run.thinking
-    palette = _palette(run) if limits.palette is not None else None
-    if palette is not None:
-        values["palette"] = palette
-    notes += _not_refilled(run, lang) + ([] if palette is not None else _palette_not_refilled(run, lang))
+    palette = _palette(run)
+    if limits.palette is not None:  # no palette, or one the form cannot show: switched off, not left as it was
+        values["palette"] = palette or []
+    refilled = bool(palette) and limits.palette is not None
+    notes += _not_refilled(run, lang) + ([] if refilled else _palette_not_refilled(run, lang))
     return values, notes
 
 
@@ -107,8 +108,8 @@ def _palette(run: PastRun) -> list[tuple[str, float]] | None:
         hex_code, share = entry.get("hex"), entry.get("percent")
         if not isinstance(hex_code, str) or not _HEX.fullmatch(hex_code):
             return None
-        if not isinstance(share, int | float) or isinstance(share, bool):
-            return None
+        if not isinstance(share, int | float) or isinstance(share, bool) or not 0 < share <= 100:
+            return None  # (the comparison also refuses NaN, and an integer too big for a float)
         rows.append((hex_code.upper(), float(share)))
     return rows if FEWEST <= len(rows) <= MOST else None
 

@@ -59,8 +59,10 @@ def palette_controls(mode: Mode, follows: FollowsVendor, first: Chosen) -> Palet
 
 
 def refilled(c: PaletteControls, entries: list[tuple[str, float]]) -> dict[Any, Any]:
-    """The rows set to a past run's colours and shares, switched on ("Reuse settings"); the text
-    sent follows from their change events, as when a visitor sets them."""
+    """The rows set to a past run's colours and shares, switched on; none: switched off ("Reuse
+    settings"). The text sent follows from their change events, as when a visitor sets them."""
+    if not entries:
+        return {c.use: False}
     shown = min(max(len(entries), FEWEST), MOST)
     values: dict[Any, Any] = {c.use: True, c.shown: shown}
     values |= {row: gr.update(visible=number <= shown) for number, row in enumerate(c.rows, start=1)}
