@@ -42,14 +42,8 @@ def browser():
 
 @pytest.fixture
 def page(browser, served, dashscope_fake):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    opened = context.new_page()
-    settled = page_load_watch(opened)
-    opened.goto(served)
-    expect(opened.locator("#text_to_image-prompt textarea")).to_be_visible(timeout=30_000)
-    settled()
-    yield opened
-    context.close()
+    with new_visitor(browser, served, 1400, 1000) as opened:
+        yield opened
 
 
 @contextlib.contextmanager

@@ -5,12 +5,11 @@ the visitor's language."""
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 
 from wan26.history import PastRun
 from wan26.limits import ModeLimits
-from wan26.types import Mode, Size, SizeTier, parse_size
+from wan26.types import Mode, PaletteColor, Size, SizeTier, parse_size
 from wan26.ui.actions import fixed_seed, random_seed
 from wan26.ui.controls import FOLLOW_INPUT
 from wan26.ui.i18n import Lang, t
@@ -19,7 +18,6 @@ from wan26.ui.palette import FEWEST, MOST
 from wan26.ui.ratios import ratio_choices, size_for_ratio
 from wan26.ui.texts import offered
 
-_HEX = re.compile(r"#[0-9A-Fa-f]{6}")
 # The form's fields, named alike in every tab (interleave has no prompt rewriting).
 FIELDS = ("prompt", "negative", "shape", "width", "height", "count", "random", "seed", "used", "extend", "mark")
 
@@ -106,11 +104,11 @@ def _palette(run: PastRun) -> list[tuple[str, float]] | None:
     rows = []
     for entry in run.palette:
         hex_code, share = entry.get("hex"), entry.get("percent")
-        if not isinstance(hex_code, str) or not _HEX.fullmatch(hex_code):
+        if not isinstance(hex_code, str) or not PaletteColor(hex_code.strip(), 0).is_valid_hex:
             return None
         if not isinstance(share, int | float) or isinstance(share, bool) or not 0 < share <= 100:
             return None  # (the comparison also refuses NaN, and an integer too big for a float)
-        rows.append((hex_code.upper(), float(share)))
+        rows.append((hex_code.strip().upper(), float(share)))
     return rows if FEWEST <= len(rows) <= MOST else None
 
 

@@ -63,9 +63,8 @@ def refilled(c: PaletteControls, entries: list[tuple[str, float]]) -> dict[Any, 
     settings"). The text sent follows from their change events, as when a visitor sets them."""
     if not entries:
         return {c.use: False}
-    shown = min(max(len(entries), FEWEST), MOST)
-    values: dict[Any, Any] = {c.use: True, c.shown: shown}
-    values |= {row: gr.update(visible=number <= shown) for number, row in enumerate(c.rows, start=1)}
+    shown, *rows = _resized(len(entries))
+    values: dict[Any, Any] = {c.use: True, c.shown: shown, **dict(zip(c.rows, rows, strict=True))}
     values |= {picker: colour for picker, (colour, _) in zip(c.colours, entries[:MOST], strict=False)}
     return values | {box: share for box, (_, share) in zip(c.shares, entries[:MOST], strict=False)}
 
