@@ -1,6 +1,7 @@
 """Saving: provider bytes unchanged, atomic writes, and a clear refusal of non-image downloads."""
 
 import io
+import os
 import zlib
 from datetime import datetime
 
@@ -53,6 +54,47 @@ def test_a_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         folder.save_image(1, png())
     assert list(folder.path.iterdir()) == []
+    assert not list(tmp_path.rglob(".partial-*"))  # nor beside the folder, where the first image is written
+
+
+@pytest.mark.parametrize("image", [1, 2])
+def test_a_disk_full_during_a_write_leaves_no_partial_file(tmp_path, monkeypatch, image):
+    folder = RunFolder(tmp_path, "edit")
+    if image == 2:
+        folder.save_image(1, png())
+
+    def full(descriptor):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("wan26.storage.os.fsync", full)
+    with pytest.raises(OSError, match="No space left"):
+        folder.save_image(image, png())
+    assert not list(tmp_path.rglob(".partial-*"))
+
+
+def test_the_first_image_is_on_disk_before_its_folder_is_made(tmp_path, monkeypatch):
+    """On ext4 an fsync commits every change before it: a new folder in that commit made the
+    durable write of a run's first image 0.1-0.3 ms slower. Later images go in the folder itself."""
+    folder, seen = RunFolder(tmp_path, "edit"), []
+    real_fsync = os.fsync
+
+    def fsync(descriptor):
+        seen.append(folder.path.exists())
+        real_fsync(descriptor)
+
+    monkeypatch.setattr("wan26.storage.os.fsync", fsync)
+    first, _, _ = folder.save_image(1, png())
+    second, _, _ = folder.save_image(2, png(8, 8))
+    assert seen == [False, True]
+    assert sorted(folder.path.iterdir()) == [first, second] and first.read_bytes() == png()
+    assert sorted(tmp_path.iterdir()) == [folder.path]
+
+
+def test_an_output_folder_that_does_not_exist_yet_is_made_with_the_first_image(tmp_path):
+    folder = RunFolder(tmp_path / "new" / "outputs", "edit")
+    folder.check_writable()
+    path, _, _ = folder.save_image(1, png())
+    assert path.read_bytes() == png() and path.parent == folder.path
 
 
 @pytest.mark.parametrize(("width", "height"), [(32, 16), (1, 4096), (2048, 2048)])

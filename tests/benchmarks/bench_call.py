@@ -115,9 +115,16 @@ class SameFiles(Baseline):
     record = b"{}"  # replaced by one of our run records once there is one, for the same size
 
     def save(self, data: bytes) -> Path:
+        """In the order a run writes them (wan26/storage.py): the image fsynced beside the new
+        folder, so that the fsync's journal commit does not carry the folder, then moved in."""
         run = self.folder / f"run-{self.count:06d}"
+        handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".partial-")
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
         run.mkdir()
-        write_durably(run / "01.png", data)
+        os.replace(temporary, run / "01.png")
         handle, temporary = tempfile.mkstemp(dir=run, prefix=".partial-")
         with os.fdopen(handle, "wb") as file:
             file.write(self.record)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wan26.errors import ProviderError
@@ -18,17 +19,17 @@ if TYPE_CHECKING:  # run imports this module
 def written_result(run: Run, error: ProviderError | None, status: str | None = None) -> GenerationResult:
     """Write run.json; if even that fails (disk full, folder gone), say so rather than raise: the
     caller still has the images' URLs to give the user."""
-    result = result_of(run)
+    result = result_of(run, run.folder.sidecar_path)  # built once: `replace` costs as much again
     record = sidecar(run, result, error)
     try:
-        path = run.folder.write_sidecar(record if status is None else record | {"status": status})
+        run.folder.write_sidecar(record if status is None else record | {"status": status})
     except OSError as exc:
         note = f"The run record could not be written in {run.folder.path} ({exc.strerror or exc})."
         return replace(result, sidecar=None, notes=(*result.notes, note))
-    return replace(result, sidecar=path)
+    return result
 
 
-def result_of(run: Run) -> GenerationResult:
+def result_of(run: Run, sidecar: Path | None = None) -> GenerationResult:
     log, ctx = run.log, run.ctx
     return GenerationResult(
         mode=run.request.mode,
@@ -37,7 +38,7 @@ def result_of(run: Run) -> GenerationResult:
         images=tuple(sorted(run.downloads.images, key=lambda image: image.index)),
         seed=run.wire.seed if run.wire else None,
         run_dir=run.folder.path,
-        sidecar=None,
+        sidecar=sidecar,
         text="".join(p for p in log.parts if isinstance(p, str)),
         segments=tuple(TextSegment(p) if isinstance(p, str) else ImageSegment(p) for p in log.parts),
         request_id=log.output.request_id,
