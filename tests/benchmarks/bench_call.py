@@ -8,9 +8,10 @@ Both talk to tests/benchmarks/fast_fake.py (its own process, on 127.0.0.1; answe
 - baseline: one raw `httpx.AsyncClient` reused for every call: the same POST, the GET of the image
   URL it answers, and a durable write of the bytes (temp file, fsync, rename) in a worker thread;
 - for context, "same files": the baseline writing what a run of ours writes, in the same worker
-  thread: a new folder, the image durably, and a run record as big as ours (atomic, not fsynced).
-  On this project's machine every new file or folder costs 0.15–0.25 ms of kernel time, and a run
-  makes three where the baseline makes one; this side shows what that costs, apart from our code.
+  thread and order: the image durably beside a new folder, the folder, the image moved in, and a
+  run record as big as ours (atomic, not fsynced). On this project's machine every new file or
+  folder costs 0.15–0.25 ms of kernel time, and a run makes three where the baseline makes one;
+  this side shows what that costs, apart from our code.
 
 Calls rotate among the sides (interleaved), and each starts with the file system's journal
 committed (`os.sync()`, outside the timing). Without that, the names a call creates after its
