@@ -2,6 +2,8 @@
 picker, Pro's 4K, the colour palette, an image set and a box on a reference. Screenshots go to
 $WAN26_SCREENSHOTS."""
 
+import re
+
 import pytest
 import test_browser  # noqa: F401  (skips this module too when Chromium is missing)
 from PIL import Image
@@ -40,6 +42,36 @@ def test_wan_2_7_pro_offers_4k_and_hides_the_negative_prompt(page, dashscope_fak
     open_tab(page, "Text to image")
     expect(shapes).not_to_contain_text("4K", timeout=10_000)
     expect(page.locator("#text_to_image-negative")).to_be_visible()
+
+
+def test_an_example_keeps_the_chosen_models_shapes_and_settings(page, dashscope_fake, shots):  # noqa: F811
+    """Gradio's examples show and send each input's settings as built (2.6's shapes, the negative
+    prompt shown, up to 4 references): they follow the chosen model instead."""
+    pick_model(page, "Wan 2.7 Pro")
+    shapes = page.locator("#text_to_image-shape")
+    expect(shapes).to_contain_text("4K", timeout=10_000)
+    examples = page.locator("#text_to_image-examples")
+    expect(examples).to_contain_text("2:3 · 1024×1536")  # the size the example's shape sends here
+    expect(examples).not_to_contain_text("1056×1568")
+    examples.locator("tbody tr", has_text="LISBOA").click()
+    expect(page.locator("#text_to_image-prompt textarea")).to_have_value(re.compile('"LISBOA"'))
+    expect(shapes.locator("input[value='2:3']")).to_be_checked()
+    expect(shapes).to_contain_text("4K", timeout=10_000)  # 2.7 Pro's tiers, not 2.6's list
+    expect(shapes).to_contain_text("2:3 · 1024×1536")  # 2.7's size for the shape, as sent
+    expect(shapes).not_to_contain_text("1056×1568")  # 2.6's
+    open_advanced(page, "text_to_image")
+    expect(page.locator("#text_to_image-width input[type=number]")).to_have_value("1024", timeout=10_000)
+    expect(page.locator("#text_to_image-negative")).to_be_hidden()  # 2.7 takes none; the example's is dropped
+    shots(page, "ui27-example-text-to-image", full_page=False)
+    page.locator("#text_to_image-run").click()
+    expect(page.locator("#text_to_image-results img")).to_have_count(1, timeout=30_000)
+    body = dashscope_fake.generation_requests()[-1].json
+    assert body["parameters"]["size"] == "1024*1536" and "negative_prompt" not in body["input"]
+
+    open_tab(page, "Edit")
+    page.locator("#edit-examples tbody tr", has_text="blue top hat").click()
+    expect(page.locator("#edit-references img")).to_have_count(2, timeout=10_000)
+    expect(page.locator("#edit-references")).to_contain_text("up to 9", timeout=10_000)
 
 
 def set_share(visitor, number, value):

@@ -81,6 +81,21 @@ class FollowsVendor:
         offers it. (Gradio hands the request first: its annotation says so.)"""
         return self._updates(provider, model, dict(zip(map(id, self.inputs), kept, strict=True)), request)
 
+    def again(self, components: list[Any]) -> tuple[Callable[..., Any], list[Any]]:
+        """A handler giving `components` their updates again, for the page's choice state (read first)
+        and their values (read after it, kept where offered), and the components it updates. Gradio's
+        examples send every input's settings as built, for the first vendor with 2.6, with the value."""
+        pairs = [(component, update) for component, update in self.pairs if any(component is c for c in components)]
+
+        def updates(request: gr.Request, choice: Choice, *values: Any) -> Any:
+            provider, model = choice or ("", "")
+            kept = dict(zip(map(id, components), values, strict=True))
+            picked, lang = chosen(adapter_named(self.vendors, provider), model), lang_of(request)
+            found = [update(picked, lang, kept.get(id(component))) for component, update in pairs]
+            return found[0] if len(found) == 1 else found  # Gradio takes one output's update bare
+
+        return updates, [component for component, _ in pairs]
+
     def _updates(self, provider: str | None, model: str | None, kept: dict[int, Any], request: gr.Request) -> list[Any]:
         picked, lang = chosen(adapter_named(self.vendors, provider), model), lang_of(request)
         return [update(picked, lang, kept.get(id(component))) for component, update in self.pairs]
@@ -191,15 +206,6 @@ class Form:
             "", label=label, placeholder=I18N("negative_placeholder"), max_lines=4, elem_id=f"{mode}-negative"
         )
         return self.follows.worded(box, update)  # type: ignore[no-any-return]
-
-    def negative_kept(self, mode: Mode) -> Callable[..., Any]:
-        """After an example fills the negative prompt: emptied where the model has none (it is hidden
-        there, and would be sent and refused)."""
-
-        def kept(text: str, picked: Choice) -> Any:
-            return gr.skip() if not text or offered(self.chosen(picked), mode).negative_prompt else ""
-
-        return kept
 
     def exact_size(
         self, mode: Mode, choice: gr.State, visible: bool = True

@@ -32,7 +32,7 @@ from wan26.ui.before_after import before_after, before_after_selected, before_af
 from wan26.ui.box_drawing import BoxDrawing
 from wan26.ui.compare_tab import CSS as COMPARE_CSS
 from wan26.ui.compare_tab import CompareTab
-from wan26.ui.controls import FOLLOW_INPUT, PRIVATE, PRIVATE_NOTIFYING, FollowsVendor, Form
+from wan26.ui.controls import FOLLOW_INPUT, PRIVATE, PRIVATE_NOTIFYING, FollowsVendor, Form, size_choices
 from wan26.ui.form_examples import edit_examples, headings, interleave_examples, text_to_image_examples
 from wan26.ui.history_tab import CSS as HISTORY_CSS
 from wan26.ui.history_tab import HistoryTab
@@ -292,9 +292,7 @@ class _Page:
                     self.t_extend, self.t_mark, self.t_task = form.switches(mode)
                 form.notes(mode)
                 examples = text_to_image_examples(self.t_prompt, self.t_shape, self.t_negative)
-                kept = form.negative_kept(mode)
-                examples.load_input_event.then(kept, [self.t_negative, self.choice], self.t_negative, **PRIVATE)
-                self._headed(examples, mode)
+                self._adapted_examples(examples, mode)
             with gr.Column(scale=1, min_width=320):
                 self.t_gallery, self.t_details, self.t_used, self.t_reuse, self.t_to_edit = form.results(mode)
         form.shape_sets_size(mode, self.t_shape, self.choice, self.t_width, self.t_height)
@@ -338,7 +336,7 @@ class _Page:
                 form.notes(mode)
                 # Hidden references would be sent and refused, as with uploads (see _references).
                 examples = edit_examples(self.e_refs, self.e_prompt, self.e_boxes)
-                self._headed(examples, mode, lambda c: c.image_rules.accepts_local)
+                self._adapted_examples(examples, mode, lambda c: c.image_rules.accepts_local)
             with gr.Column(scale=1, min_width=320):
                 results = form.results(mode, under_buttons=self._before_after_slider)
                 self.e_gallery, self.e_details, self.e_used, self.e_reuse, self.e_to_edit = results
@@ -416,7 +414,8 @@ class _Page:
                 self.i_width = gr.Number(value=0, visible=False, precision=0)
                 self.i_height = gr.Number(value=0, visible=False, precision=0)
                 form.notes(mode)
-                self._headed(interleave_examples(self.i_prompt, self.i_shape), mode)
+                examples = interleave_examples(self.i_prompt, self.i_shape)
+                self._adapted_examples(examples, mode)
             with gr.Column(scale=1, min_width=320):
                 self.i_chat = gr.Chatbot(
                     elem_id="interleave-chat",
@@ -429,14 +428,30 @@ class _Page:
                 self.i_details = gr.Markdown(label=I18N("run_details"), elem_id="interleave-details")
         form.shape_sets_size(mode, self.i_shape, self.choice, self.i_slide_w, self.i_slide_h)
 
-    def _headed(self, examples: Examples, mode: Mode, shown: Callable[[Chosen], bool] = lambda _: True) -> None:
-        """The examples' headings in the visitor's language (each page load sends them), and the
-        examples shown only where the vendor can use them."""
+    def _adapted_examples(
+        self, examples: Examples, mode: Mode, shown: Callable[[Chosen], bool] = lambda _: True
+    ) -> None:
+        """The examples' headings in the visitor's language (each page load sends them) and their shapes
+        with the chosen vendor's and model's sizes, the examples shown only where the vendor can use
+        them, and after a click the inputs they filled adapted again to the vendor and model. Gradio
+        6.31's examples show and send each input's settings as built, for the first vendor with 2.6
+        (2.6's sizes, the negative prompt shown, "up to 4" references), with the value:
+        https://github.com/gradio-app/gradio/blob/gradio%406.31.0/gradio/helpers.py (load_example)."""
+
+        dataset, inputs = examples.dataset, list(examples.inputs)
+        shown_inputs = inputs[: len(dataset.component_props)]  # the columns shown are the first inputs
 
         def update(choice: Chosen, lang: Lang) -> Any:
-            return gr.update(visible=shown(choice), headers=headings(mode, lang))
+            # A shape column names the size each example's shape sends with the chosen vendor and model.
+            shapes = [
+                {"choices": size_choices(choice, mode, lang)} if isinstance(c, gr.Radio) else {} for c in shown_inputs
+            ]
+            props = [built | shape for built, shape in zip(dataset.component_props, shapes, strict=True)]
+            return gr.update(visible=shown(choice), headers=headings(mode, lang), component_props=props)
 
-        self.follows.worded(examples.dataset, update)
+        self.follows.worded(dataset, update)
+        again, adapted = self.follows.again(inputs)
+        examples.load_input_event.then(again, [self.choice, *inputs], adapted, **PRIVATE)
 
     def _stopped_runs(self) -> None:
         with gr.Accordion(I18N("stopped_runs"), open=False, elem_id="stopped-runs"):
