@@ -4,6 +4,7 @@ import io
 import os
 import zlib
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -118,3 +119,11 @@ def test_a_png_claiming_more_pixels_than_pillow_opens_is_not_measured_from_its_h
     data[29:33] = zlib.crc32(bytes(data[12:29])).to_bytes(4, "big")  # with a CRC that checks out
     with pytest.raises((NotAnImage, Image.DecompressionBombError)):
         inspect_image(bytes(data))
+
+
+def test_the_writable_check_stops_when_no_folder_above_exists(monkeypatch):
+    """A relative output folder whose every parent is gone (a removed working folder, a stale network
+    mount) is refused, rather than searched for forever: the parent of "." is "." itself."""
+    monkeypatch.setattr("wan26.storage.os.path.exists", lambda path: False)
+    with pytest.raises(FileNotFoundError):
+        RunFolder(Path("outputs"), "edit").check_writable()

@@ -81,20 +81,22 @@ class FollowsVendor:
         offers it. (Gradio hands the request first: its annotation says so.)"""
         return self._updates(provider, model, dict(zip(map(id, self.inputs), kept, strict=True)), request)
 
-    def again(self, components: list[Any]) -> tuple[Callable[..., Any], list[Any]]:
-        """A handler giving `components` their updates again, for the page's choice state (read first)
-        and their values (read after it, kept where offered), and the components it updates. Gradio's
-        examples send every input's settings as built, for the first vendor with 2.6, with the value."""
+    def again(self, components: list[Any]) -> tuple[Callable[..., Any], list[Any], list[Any]]:
+        """A handler giving `components` their updates again for the page's choice state, its inputs
+        (the choice, then those of `components` whose value an update keeps where offered) and its
+        outputs. Gradio's examples send every input's settings as built, for the first vendor with
+        2.6, with the value: this adapts them to the chosen vendor and model again."""
         pairs = [(component, update) for component, update in self.pairs if any(component is c for c in components)]
+        keeping = [component for component, _ in pairs if any(component is kept for kept in self.inputs)]
 
         def updates(request: gr.Request, choice: Choice, *values: Any) -> Any:
             provider, model = choice or ("", "")
-            kept = dict(zip(map(id, components), values, strict=True))
+            kept = dict(zip(map(id, keeping), values, strict=True))
             picked, lang = chosen(adapter_named(self.vendors, provider), model), lang_of(request)
             found = [update(picked, lang, kept.get(id(component))) for component, update in pairs]
             return found[0] if len(found) == 1 else found  # Gradio takes one output's update bare
 
-        return updates, [component for component, _ in pairs]
+        return updates, keeping, [component for component, _ in pairs]
 
     def _updates(self, provider: str | None, model: str | None, kept: dict[int, Any], request: gr.Request) -> list[Any]:
         picked, lang = chosen(adapter_named(self.vendors, provider), model), lang_of(request)

@@ -450,8 +450,8 @@ class _Page:
             return gr.update(visible=shown(choice), headers=headings(mode, lang), component_props=props)
 
         self.follows.worded(dataset, update)
-        again, adapted = self.follows.again(inputs)
-        examples.load_input_event.then(again, [self.choice, *inputs], adapted, **PRIVATE)
+        again, kept, adapted = self.follows.again(inputs)
+        examples.load_input_event.then(again, [self.choice, *kept], adapted, **PRIVATE)
 
     def _stopped_runs(self) -> None:
         with gr.Accordion(I18N("stopped_runs"), open=False, elem_id="stopped-runs"):
