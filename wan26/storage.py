@@ -13,7 +13,7 @@ import os
 import secrets
 import tempfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -75,12 +75,7 @@ class RunFolder:
         except FileNotFoundError:  # the output folder itself is new
             self.path.parent.mkdir(parents=True, exist_ok=True)
             temporary = _written_temporary(self.path.parent, data, durable=True)
-        try:
-            self._make()
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        _moved(temporary, path, before=self._make)
 
     @property
     def sidecar_path(self) -> Path:
@@ -106,8 +101,13 @@ class RunFolder:
 def write_atomically(path: Path, data: bytes, durable: bool = True) -> None:
     """Write `path` so that readers (and a restart) see the whole old file or the whole new one;
     `durable`: its bytes on disk before this returns, so a power cut after it loses nothing."""
-    temporary = _written_temporary(path.parent, data, durable)
+    _moved(_written_temporary(path.parent, data, durable), path)
+
+
+def _moved(temporary: str, path: Path, before: Callable[[], None] = lambda: None) -> None:
+    """Rename `temporary` to `path` after `before` (making its folder); removed if either fails."""
     try:
+        before()
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -29,7 +29,7 @@ def written_result(run: Run, error: ProviderError | None, status: str | None = N
     return result
 
 
-def result_of(run: Run, sidecar: Path | None = None) -> GenerationResult:
+def result_of(run: Run, sidecar: Path) -> GenerationResult:
     log, ctx = run.log, run.ctx
     return GenerationResult(
         mode=run.request.mode,

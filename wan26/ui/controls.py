@@ -74,12 +74,12 @@ class FollowsVendor:
     def updates(self, choice: Choice, request: gr.Request) -> list[Any]:
         """A vendor or model chosen: every control as they have it (a shape back to its first)."""
         provider, model = choice or ("", "")
-        return self._updates(provider, model, {}, request)
+        return self._updates(self.pairs, provider, model, {}, request)
 
     def kept_updates(self, request: gr.Request, provider: str | None, model: str | None, *kept: Any) -> list[Any]:
         """After a page load: the same, but a choice made while the page loaded stays where the vendor
         offers it. (Gradio hands the request first: its annotation says so.)"""
-        return self._updates(provider, model, dict(zip(map(id, self.inputs), kept, strict=True)), request)
+        return self._updates(self.pairs, provider, model, dict(zip(map(id, self.inputs), kept, strict=True)), request)
 
     def again(self, components: list[Any]) -> tuple[Callable[..., Any], list[Any], list[Any]]:
         """A handler giving `components` their updates again for the page's choice state, its inputs
@@ -91,16 +91,21 @@ class FollowsVendor:
 
         def updates(request: gr.Request, choice: Choice, *values: Any) -> Any:
             provider, model = choice or ("", "")
-            kept = dict(zip(map(id, keeping), values, strict=True))
-            picked, lang = chosen(adapter_named(self.vendors, provider), model), lang_of(request)
-            found = [update(picked, lang, kept.get(id(component))) for component, update in pairs]
+            found = self._updates(pairs, provider, model, dict(zip(map(id, keeping), values, strict=True)), request)
             return found[0] if len(found) == 1 else found  # Gradio takes one output's update bare
 
         return updates, keeping, [component for component, _ in pairs]
 
-    def _updates(self, provider: str | None, model: str | None, kept: dict[int, Any], request: gr.Request) -> list[Any]:
+    def _updates(
+        self,
+        pairs: list[tuple[Any, KeepingUpdate]],
+        provider: str | None,
+        model: str | None,
+        kept: dict[int, Any],
+        request: gr.Request,
+    ) -> list[Any]:
         picked, lang = chosen(adapter_named(self.vendors, provider), model), lang_of(request)
-        return [update(picked, lang, kept.get(id(component))) for component, update in self.pairs]
+        return [update(picked, lang, kept.get(id(component))) for component, update in pairs]
 
 
 def size_choices(choice: Chosen, mode: Mode, lang: Lang = Lang.EN) -> list[tuple[str, str]]:
