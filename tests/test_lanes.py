@@ -105,6 +105,33 @@ def test_the_setting_narrows_and_lifts_the_cap(dashscope_fake, tmp_path):
     assert dashscope_fake.max_in_flight == 3 and not any(_places(events) for events in runs)
 
 
+def test_a_run_whose_turn_comes_while_its_place_is_read_starts(dashscope_fake, tmp_path):
+    """The run ahead ends while the waiting run's "number 1 in line" is being shown: it starts then,
+    rather than waiting for the line to move again (nothing else would ever move it)."""
+
+    async def go():
+        options = {"api_key": dashscope_fake.api_key, "base_url": dashscope_fake.base_url, "output_dir": tmp_path}
+        async with AsyncClient("dashscope", env={"WAN26_MAX_CONCURRENT_PER_KEY": "1"}, **options) as client:
+            request = ImageRequest(Mode.TEXT_TO_IMAGE, "a fox")
+            ahead, waiting = client.events(request), client.events(request)
+            while (await anext(ahead)).phase is not Phase.SUBMITTING:
+                pass
+            while getattr(await anext(waiting), "phase", None) is not Phase.QUEUED:
+                pass
+            async for _ in ahead:  # the run ahead ends while the waiting one has not asked for more
+                pass
+            later = [event async for event in _within(waiting, seconds=10)]
+            return [type(event).__name__ for event in later]
+
+    assert asyncio.run(go())[-1] == "Finished"
+
+
+async def _within(events, seconds):
+    async with asyncio.timeout(seconds):
+        async for event in events:
+            yield event
+
+
 def test_a_line_is_forgotten_once_nothing_runs_or_waits_in_it():
     async def scenario():
         first = lane_for("dashscope", "visitor-key", 1)

@@ -32,6 +32,10 @@ class Ticket:
     def place(self) -> int:
         return self._lane.place_of(self)
 
+    @property
+    def limit(self) -> int:
+        return self._lane.limit
+
     async def moved(self) -> None:
         """Return when the line moved: this run was admitted or came closer to the front."""
         await self._lane.changed()
@@ -48,7 +52,7 @@ class Lane:
         self.limit = limit
         self.running = 0
         self._waiting: deque[Ticket] = deque()
-        self._moved = asyncio.Event()
+        self._moved: asyncio.Event | None = None  # made when a run waits: most runs never do
         self._on_idle = on_idle  # nothing running or waiting: the registry may forget this line
 
     def join(self) -> Ticket:
@@ -61,6 +65,8 @@ class Lane:
         return 0 if ticket.admitted or ticket.left else self._waiting.index(ticket) + 1
 
     async def changed(self) -> None:
+        if self._moved is None:
+            self._moved = asyncio.Event()
         await self._moved.wait()
 
     def leave(self, ticket: Ticket) -> None:
@@ -80,9 +86,9 @@ class Lane:
             self._waiting.popleft().admitted = True
             self.running += 1
             moved = True
-        if moved:  # wake every waiter once; each reads its new place
+        if moved and self._moved is not None:  # wake every waiter once; each reads its new place
             self._moved.set()
-            self._moved = asyncio.Event()
+            self._moved = None
 
 
 # One registry per event loop: asyncio primitives belong to the loop that first waits on them.

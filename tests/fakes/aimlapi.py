@@ -390,13 +390,15 @@ class FakeAIMLAPI(ServedFake):
 
     async def _generation(self, request: Request) -> Response:
         with self._lock:
+            epoch = self._epoch
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
             return await self._answer(request)
         finally:
             with self._lock:
-                self.in_flight -= 1
+                if epoch == self._epoch:  # one answered across a reset is not this test's
+                    self.in_flight -= 1
 
     async def _answer(self, request: Request) -> Response:
         inference_id = str(uuid.uuid4())

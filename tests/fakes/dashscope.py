@@ -333,13 +333,15 @@ class FakeDashScope(ServedFake):
 
     async def _generation(self, request: Request, *, submit: bool) -> Response:
         with self._lock:
+            epoch = self._epoch
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
             return await self._generation_answer(request, submit=submit)
         finally:
             with self._lock:
-                self.in_flight -= 1
+                if epoch == self._epoch:  # one answered across a reset is not this test's
+                    self.in_flight -= 1
 
     async def _generation_answer(self, request: Request, *, submit: bool) -> Response:
         request_id = _new_id()

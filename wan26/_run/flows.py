@@ -28,13 +28,8 @@ from wan26.types import Flow, Mode, Phase, Progress
 
 def vendor_events(ctx: RunContext, wire: WireRequest, flow: Flow, task: TaskWatch) -> AsyncIterator[VendorEvent]:
     """The flow this request takes, run once this key's turn comes."""
-    return in_turn(ctx, _announced(ctx, _flow(ctx, wire, flow, task)))
-
-
-async def _announced(ctx: RunContext, source: AsyncIterator[VendorEvent]) -> AsyncIterator[VendorEvent]:
-    yield Progress(Phase.SUBMITTING, f"Sending the request to {ctx.adapter.facts.title}")
-    async for event in source:
-        yield event
+    sending = Progress(Phase.SUBMITTING, f"Sending the request to {ctx.adapter.facts.title}")
+    return in_turn(ctx, _flow(ctx, wire, flow, task), announce=sending)
 
 
 def _flow(ctx: RunContext, wire: WireRequest, flow: Flow, task: TaskWatch) -> AsyncIterator[VendorEvent]:
@@ -49,24 +44,28 @@ def _flow(ctx: RunContext, wire: WireRequest, flow: Flow, task: TaskWatch) -> As
     return direct(ctx, wire)
 
 
-async def in_turn(ctx: RunContext, source: AsyncIterator[VendorEvent]) -> AsyncIterator[VendorEvent]:
-    """Run `source` once this key has a free slot at the vendor, saying our place in line till then."""
-    limit, adapter = ctx.max_concurrent, ctx.adapter
-    if limit is None:
-        async for event in source:
-            yield event
-        return
-    ticket, place = lane_for(adapter.facts.name, ctx.creds.api_key, limit).join(), 0
+async def in_turn(
+    ctx: RunContext, source: AsyncIterator[VendorEvent], announce: Progress | None = None
+) -> AsyncIterator[VendorEvent]:
+    """Run `source` once this key has a free slot at the vendor, saying our place in line till then,
+    and `announce` when the turn has come."""
+    limit, title = ctx.max_concurrent, ctx.adapter.facts.title
+    ticket = None if limit is None else lane_for(ctx.adapter.facts.name, ctx.creds.api_key, limit).join()
     try:
-        while not ticket.admitted:
+        place = 0
+        while ticket is not None and not ticket.admitted:
             if ticket.place != place:
                 place = ticket.place
-                yield Progress(Phase.QUEUED, _queue_message(place, limit, adapter.facts.title))
+                yield Progress(Phase.QUEUED, _queue_message(place, ticket.limit, title))
+                continue  # the line may have moved while the message was being read: look again
             await ticket.moved()
+        if announce is not None:
+            yield announce
         async for event in source:
             yield event
     finally:
-        ticket.leave()
+        if ticket is not None:
+            ticket.leave()
 
 
 async def direct(ctx: RunContext, wire: WireRequest) -> AsyncIterator[VendorEvent]:

@@ -4,7 +4,7 @@ saved, and a record where anything was made or a task may still be billed; on St
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # run imports this module
     from wan26._run.run import Run
 
 
-async def kept(run: Run, source: AsyncGenerator[Event, None]) -> AsyncIterator[Event]:
+async def kept(run: Run, source: AsyncGenerator[Event, None]) -> AsyncGenerator[Event, None]:
     """Pass `source` on (key masked); whatever happens, what it produced is recorded beside its
     images, and every image not saved keeps its URL in the record and in the error."""
     try:

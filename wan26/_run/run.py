@@ -32,26 +32,33 @@ class Run:
         self.started_at, self.started = datetime.now(UTC), ctx.clock()
         self.provider_s = 0.0  # until the vendor's last answer
 
-    async def events(self) -> AsyncGenerator[Event, None]:
+    def events(self) -> AsyncGenerator[Event, None]:
+        return self._saved(self._checked_and_sent())
+
+    def fetch_events(self, task_id: str) -> AsyncGenerator[Event, None]:
+        """Follow a task submitted earlier (its request is unknown here) and save what it made. It
+        takes a place in this key's line like a new run: the task counts at the vendor until it ends."""
+        self.fetched = True
+        return self._saved(self._followed(task_id))
+
+    async def _checked_and_sent(self) -> AsyncIterator[VendorEvent]:
+        """Every check first (nothing out of limits is billed), then the vendor's side of the run.
+        At the bottom of the chain of generators, so that only the vendor's events pass through it."""
         limits = mode_limits(self.ctx.adapter, self.request, self.flow)
         check_region(self.ctx.adapter, self.ctx.creds, self.request.model)
         yield Progress(Phase.PREPARING, "Preparing reference images" if self.request.images else "Checking the request")
         self.wire = await wire_request(self.request, limits, self.ctx.adapter.facts.image_rules_of(self.request.model))
         self.request = self.wire.request  # with the vendor's default size where none was given
         check_output_folder(self.folder, self.ctx.output_dir)
-        async for event in self._saved(vendor_events(self.ctx, self.wire, self.flow, self.task)):
+        async for event in vendor_events(self.ctx, self.wire, self.flow, self.task):
             yield event
 
-    async def fetch_events(self, task_id: str) -> AsyncGenerator[Event, None]:
-        """Follow a task submitted earlier (its request is unknown here) and save what it made. It
-        takes a place in this key's line like a new run: the task counts at the vendor until it ends."""
-        self.fetched = True
+    async def _followed(self, task_id: str) -> AsyncIterator[VendorEvent]:
         check_output_folder(self.folder, self.ctx.output_dir)
-        task = followed_task(self.ctx, task_id, self.request, None, self.task)
-        async for event in self._saved(in_turn(self.ctx, task)):
+        async for event in in_turn(self.ctx, followed_task(self.ctx, task_id, self.request, None, self.task)):
             yield event
 
-    def _saved(self, source: AsyncIterator[VendorEvent]) -> AsyncIterator[Event]:
+    def _saved(self, source: AsyncIterator[VendorEvent]) -> AsyncGenerator[Event, None]:
         key = self.ctx.creds.api_key
         return kept(self, collected(source, self.log, self.downloads, key, self._took_output))
 
