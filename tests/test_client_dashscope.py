@@ -337,6 +337,25 @@ def test_the_client_names_a_runs_folder_from_its_start_even_if_it_is_stopped(cli
     assert json.loads((folder / "run.json").read_text())["status"] == "stopped"
 
 
+def test_a_run_stopped_while_its_image_downloads_records_why_it_is_not_saved(client_for, dashscope_fake):
+    """Stop while the image downloads: its record keeps the URL and says the run was stopped, not
+    that a client was closed."""
+    dashscope_fake.delay("download", 5.0)
+
+    async def scenario(client):
+        events = client.events(ImageRequest(Mode.TEXT_TO_IMAGE, "a lighthouse"))
+        async for event in events:
+            if isinstance(event, ImageOffered):
+                await events.aclose()  # what Stop does
+                break
+        return client.run_dir
+
+    record = json.loads((client_for(scenario) / "run.json").read_text())
+    assert record["status"] == "stopped"
+    assert [entry["error"] for entry in record["failed_downloads"]] == ["stopped before it was saved"]
+    assert record["failed_downloads"][0]["source_url"].startswith(dashscope_fake.base_url.split("/api")[0])
+
+
 def test_fetching_an_unknown_task_explains_expiry(client_for):
     async def scenario(client):
         return await client.fetch("no-such-task", Mode.EDIT)

@@ -126,6 +126,30 @@ def test_a_run_whose_turn_comes_while_its_place_is_read_starts(dashscope_fake, t
     assert asyncio.run(go())[-1] == "Finished"
 
 
+def test_a_run_stopped_while_it_waits_frees_its_place_at_once(dashscope_fake, tmp_path):
+    """Stop (the app closes the run's events) leaves the line there and then: the next run is
+    told it is first, not second behind a run that no longer exists."""
+    dashscope_fake.delay("generate", 2.0)
+
+    async def go():
+        options = {"api_key": dashscope_fake.api_key, "base_url": dashscope_fake.base_url, "output_dir": tmp_path}
+        async with AsyncClient("dashscope", env={"WAN26_MAX_CONCURRENT_PER_KEY": "1"}, **options) as client:
+            request = ImageRequest(Mode.TEXT_TO_IMAGE, "a fox")
+            running, stopped, after = (client.events(request) for _ in range(3))
+            while (await anext(running)).phase is not Phase.SUBMITTING:
+                pass
+            while getattr(await anext(stopped), "phase", None) is not Phase.QUEUED:
+                pass
+            await stopped.aclose()
+            while getattr(event := await anext(after), "phase", None) is not Phase.QUEUED:
+                pass
+            await after.aclose()
+            await running.aclose()
+            return event.message
+
+    assert asyncio.run(go()).startswith("Waiting for a free slot: number 1 in line for this key")
+
+
 async def _within(events, seconds):
     async with asyncio.timeout(seconds):
         async for event in events:

@@ -119,9 +119,7 @@ def _written_temporary(folder: Path, data: bytes, durable: bool) -> str:
     temporary, descriptor = _created(folder)
     try:
         try:
-            view, written = memoryview(data), 0
-            while written < len(view):  # os.write may write less than it is given
-                written += os.write(descriptor, view[written:])
+            _write_all(descriptor, data)
             if durable:
                 os.fsync(descriptor)
         finally:
@@ -132,7 +130,15 @@ def _written_temporary(folder: Path, data: bytes, durable: bool) -> str:
     return temporary
 
 
-_CREATE_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+def _write_all(descriptor: int, data: bytes) -> None:
+    view, written = memoryview(data), 0
+    while written < len(view):  # os.write may write less than it is given
+        written += os.write(descriptor, view[written:])
+
+
+# O_BINARY: on Windows a descriptor is opened in text mode otherwise, and a "\n" in an image's bytes
+# would be written as "\r\n" (tempfile.mkstemp adds it for the same reason).
+_CREATE_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
 def _created(folder: Path) -> tuple[str, int]:
@@ -163,8 +169,8 @@ _encode_text = json.encoder.encode_basestring  # a key: quoted and escaped, non-
 
 
 def readable_json(record: dict[str, Any]) -> str:
-    """One top-level key per line. (`indent=` would make json use its pure-Python encoder, several
-    times slower than the C one used here for each value.)"""
+    """One top-level key per line. (`indent=` makes json use its pure-Python encoder up to CPython
+    3.13, several times slower than the C one used here for each value.)"""
     lines = [f"  {_encode_text(key)}: {''.join(_ENCODE_VALUE(value, 0))}" for key, value in record.items()]
     return "{\n" + ",\n".join(lines) + "\n}\n"
 

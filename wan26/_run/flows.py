@@ -4,10 +4,10 @@ said (`Progress`) and produced (`Produced`). Nothing here downloads or saves: th
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import replace
 
-from wan26._lanes import lane_for
+from wan26._lanes import Ticket, lane_for
 from wan26._run.context import RunContext
 from wan26._run.produced import Produced, VendorEvent
 from wan26._run.tasks import TaskWatch, submitted_task
@@ -26,13 +26,15 @@ from wan26.providers._base import OutputImage, ProviderOutput, WireRequest, dire
 from wan26.types import Flow, Mode, Phase, Progress
 
 
-def vendor_events(ctx: RunContext, wire: WireRequest, flow: Flow, task: TaskWatch) -> AsyncIterator[VendorEvent]:
+def vendor_events(
+    ctx: RunContext, wire: WireRequest, flow: Flow, task: TaskWatch
+) -> AsyncGenerator[VendorEvent, None]:
     """The flow this request takes, run once this key's turn comes."""
     sending = Progress(Phase.SUBMITTING, f"Sending the request to {ctx.adapter.facts.title}")
     return in_turn(ctx, _flow(ctx, wire, flow, task), announce=sending)
 
 
-def _flow(ctx: RunContext, wire: WireRequest, flow: Flow, task: TaskWatch) -> AsyncIterator[VendorEvent]:
+def _flow(ctx: RunContext, wire: WireRequest, flow: Flow, task: TaskWatch) -> AsyncGenerator[VendorEvent, None]:
     request, adapter = wire.request, ctx.adapter
     if flow is Flow.TASK:
         return submitted_task(ctx, wire, task)
@@ -45,30 +47,40 @@ def _flow(ctx: RunContext, wire: WireRequest, flow: Flow, task: TaskWatch) -> As
 
 
 async def in_turn(
-    ctx: RunContext, source: AsyncIterator[VendorEvent], announce: Progress | None = None
-) -> AsyncIterator[VendorEvent]:
+    ctx: RunContext, source: AsyncGenerator[VendorEvent, None], announce: Progress | None = None
+) -> AsyncGenerator[VendorEvent, None]:
     """Run `source` once this key has a free slot at the vendor, saying our place in line till then,
-    and `announce` when the turn has come."""
-    limit, title = ctx.max_concurrent, ctx.adapter.facts.title
+    and `announce` when the turn has come. Stopped, it closes `source` and frees the place at once."""
+    limit = ctx.max_concurrent
     ticket = None if limit is None else lane_for(ctx.adapter.facts.name, ctx.creds.api_key, limit).join()
     try:
-        place = 0
-        while ticket is not None and not ticket.admitted:
-            if ticket.place != place:
-                place = ticket.place
-                yield Progress(Phase.QUEUED, _queue_message(place, ticket.limit, title))
-                continue  # the line may have moved while the message was being read: look again
-            await ticket.moved()
+        if ticket is not None:
+            async for place in _places(ticket, ctx.adapter.facts.title):
+                yield place
         if announce is not None:
             yield announce
         async for event in source:
             yield event
     finally:
-        if ticket is not None:
-            ticket.leave()
+        try:
+            await source.aclose()  # its own clean-up (fanned-out calls) now, not when it is collected
+        finally:
+            if ticket is not None:
+                ticket.leave()
 
 
-async def direct(ctx: RunContext, wire: WireRequest) -> AsyncIterator[VendorEvent]:
+async def _places(ticket: Ticket, vendor: str) -> AsyncGenerator[Progress, None]:
+    """This run's place in line whenever it changes, until its turn comes."""
+    place = 0
+    while not ticket.admitted:
+        if ticket.place != place:
+            place = ticket.place
+            yield Progress(Phase.QUEUED, _queue_message(place, ticket.limit, vendor))
+            continue  # the line may have moved while the message was being read: look again
+        await ticket.moved()
+
+
+async def direct(ctx: RunContext, wire: WireRequest) -> AsyncGenerator[VendorEvent, None]:
     yield Progress(Phase.WAITING, "Generating (this usually takes 1–2 minutes)")
     output = await _answer(ctx, wire)
     yield Produced(output, last=True)
@@ -76,7 +88,7 @@ async def direct(ctx: RunContext, wire: WireRequest) -> AsyncIterator[VendorEven
         raise output.error
 
 
-async def fanned_out(ctx: RunContext, wire: WireRequest) -> AsyncIterator[VendorEvent]:
+async def fanned_out(ctx: RunContext, wire: WireRequest) -> AsyncGenerator[VendorEvent, None]:
     """n single-image calls at once, each with its own seed; each result passed on as it lands.
     Files are numbered in seed order, whichever call answers first: 01 has seed s, 02 has s+1…"""
     wires = single_image_wires(wire)
@@ -115,7 +127,7 @@ async def _answer(ctx: RunContext, wire: WireRequest) -> ProviderOutput:
     return calls.parse_output(body, headers)
 
 
-async def streamed(ctx: RunContext, wire: WireRequest) -> AsyncIterator[VendorEvent]:
+async def streamed(ctx: RunContext, wire: WireRequest) -> AsyncGenerator[VendorEvent, None]:
     calls = streamed_calls(ctx.adapter)
     yield Progress(Phase.WAITING, "Generating; text and images stream in as they are made")
     request_id = None

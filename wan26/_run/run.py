@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from datetime import UTC, datetime
 
 from wan26._run.checks import check_output_folder, check_region, mode_limits, wire_request
@@ -39,24 +40,22 @@ class Run:
         """Follow a task submitted earlier (its request is unknown here) and save what it made. It
         takes a place in this key's line like a new run: the task counts at the vendor until it ends."""
         self.fetched = True
-        return self._saved(self._followed(task_id))
+        check_output_folder(self.folder, self.ctx.output_dir)
+        return self._saved(in_turn(self.ctx, followed_task(self.ctx, task_id, self.request, None, self.task)))
 
-    async def _checked_and_sent(self) -> AsyncIterator[VendorEvent]:
+    async def _checked_and_sent(self) -> AsyncGenerator[VendorEvent, None]:
         """Every check first (nothing out of limits is billed), then the vendor's side of the run.
-        At the bottom of the chain of generators, so that only the vendor's events pass through it."""
+        The checks sit below `kept` and `collected` rather than above them, so that every event of
+        the run passes through one generator fewer."""
         limits = mode_limits(self.ctx.adapter, self.request, self.flow)
         check_region(self.ctx.adapter, self.ctx.creds, self.request.model)
         yield Progress(Phase.PREPARING, "Preparing reference images" if self.request.images else "Checking the request")
         self.wire = await wire_request(self.request, limits, self.ctx.adapter.facts.image_rules_of(self.request.model))
         self.request = self.wire.request  # with the vendor's default size where none was given
         check_output_folder(self.folder, self.ctx.output_dir)
-        async for event in vendor_events(self.ctx, self.wire, self.flow, self.task):
-            yield event
-
-    async def _followed(self, task_id: str) -> AsyncIterator[VendorEvent]:
-        check_output_folder(self.folder, self.ctx.output_dir)
-        async for event in in_turn(self.ctx, followed_task(self.ctx, task_id, self.request, None, self.task)):
-            yield event
+        async with aclosing(vendor_events(self.ctx, self.wire, self.flow, self.task)) as sent:  # Stop: closed now
+            async for event in sent:
+                yield event
 
     def _saved(self, source: AsyncIterator[VendorEvent]) -> AsyncGenerator[Event, None]:
         key = self.ctx.creds.api_key

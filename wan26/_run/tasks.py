@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 
 from wan26._poll import poll_states
@@ -22,7 +22,7 @@ class TaskWatch:
     unsettled: bool = False
 
 
-async def submitted_task(ctx: RunContext, wire: WireRequest, watch: TaskWatch) -> AsyncIterator[VendorEvent]:
+async def submitted_task(ctx: RunContext, wire: WireRequest, watch: TaskWatch) -> AsyncGenerator[VendorEvent, None]:
     tasks = task_calls(ctx.adapter)
     call = tasks.build_submit(wire, ctx.creds)
     body, _ = await ctx.http.json(call)
@@ -46,7 +46,7 @@ async def submitted_task(ctx: RunContext, wire: WireRequest, watch: TaskWatch) -
 
 async def followed_task(
     ctx: RunContext, task_id: str, asked: ImageRequest, expected: int | None, watch: TaskWatch
-) -> AsyncIterator[VendorEvent]:
+) -> AsyncGenerator[VendorEvent, None]:
     """Poll `task_id` (made for `asked`'s mode and model) to its end and pass on what it made.
     `expected`: the number of images asked for, None where it is not known (interleave, image sets,
     or a task submitted earlier)."""
@@ -64,7 +64,7 @@ async def followed_task(
 
 async def _task_events(
     ctx: RunContext, task_id: str, expected: int | None, watch: TaskWatch
-) -> AsyncIterator[VendorEvent]:
+) -> AsyncGenerator[VendorEvent, None]:
     async for state in _states(ctx, task_id, expected):
         if state.output is None and state.error is None:
             yield Progress(Phase.WAITING, _task_message(state), task_id, state.raw_status)
