@@ -158,6 +158,7 @@ def _value_encoder() -> Callable[[Any, int], list[str] | tuple[str, ...]]:
     if make is None:  # a Python without json's C part
         encoder = json.JSONEncoder(ensure_ascii=False)
         return lambda value, _level: [encoder.encode(value)]
+    # No circular-reference markers (None): a record is a tree of plain values, built here.
     encoded: Callable[[Any, int], tuple[str, ...]] = make(
         None, json.JSONEncoder().default, json.encoder.encode_basestring, None, ": ", ", ", False, False, True
     )
