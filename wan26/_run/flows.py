@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from dataclasses import replace
 
 from wan26._lanes import Ticket, lane_for
@@ -54,19 +55,17 @@ async def in_turn(
     limit = ctx.max_concurrent
     ticket = None if limit is None else lane_for(ctx.adapter.facts.name, ctx.creds.api_key, limit).join()
     try:
-        if ticket is not None:
-            async for place in _places(ticket, ctx.adapter.facts.title):
-                yield place
-        if announce is not None:
-            yield announce
-        async for event in source:
-            yield event
-    finally:
-        try:
-            await source.aclose()  # its own clean-up (fanned-out calls) now, not when it is collected
-        finally:
+        async with aclosing(source):  # stopped: its own clean-up (fanned-out calls) now, not when collected
             if ticket is not None:
-                ticket.leave()
+                async for place in _places(ticket, ctx.adapter.facts.title):
+                    yield place
+            if announce is not None:
+                yield announce
+            async for event in source:
+                yield event
+    finally:
+        if ticket is not None:
+            ticket.leave()
 
 
 async def _places(ticket: Ticket, vendor: str) -> AsyncGenerator[Progress, None]:
