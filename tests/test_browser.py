@@ -345,6 +345,7 @@ def test_switching_vendor_adapts_the_controls_and_runs_with_that_vendor(page, ve
 def test_a_urls_only_vendor_takes_references_as_urls(page, vendor_fakes, monkeypatch, shots, tmp_path):
     for variable, value in vendor_fakes["shortapi"].env().items():
         monkeypatch.setenv(variable, value)
+    settled = page_load_watch(page)
     page.reload()
     wait_for_page_load_event(page, "ShortAPI")
     open_tab(page, "Edit")  # an upload made with DashScope must not be sent to ShortAPI unseen
@@ -360,8 +361,10 @@ def test_a_urls_only_vendor_takes_references_as_urls(page, vendor_fakes, monkeyp
     expect(page.locator("#edit-shape")).to_contain_text("1:1 · 1280×1280")
     open_advanced(page, "edit")
     expect(page.locator("#edit-width")).to_be_visible()
+    settled()  # the vendor's updates are in: what is typed next is not replaced (a CI run lost the link once)
     page.locator("#edit-urls textarea").fill("http://127.0.0.1:9/reference/cat.png")
     page.locator("#edit-prompt textarea").fill("image 1 in watercolour")
+    expect(page.locator("#edit-urls textarea")).to_have_value("http://127.0.0.1:9/reference/cat.png")
     page.locator("#edit-run").click()
     expect(page.locator("#edit-results img")).to_have_count(1, timeout=30_000)
     expect(page.locator("#edit-before-after")).to_be_hidden()  # a link is never fetched to be compared
