@@ -91,6 +91,11 @@ def test_a_chosen_palette_is_sent(page, dashscope_fake, shots):  # noqa: F811
     expect(total).to_contain_text("Total: 90 % — must be 100 %", timeout=10_000)
     page.locator("#text_to_image-palette-add").click()
     expect(page.locator("#text_to_image-share-4")).to_be_visible()
+    set_share(page, 4, 25)
+    page.locator("#text_to_image-palette-remove").click()
+    expect(page.locator("#text_to_image-share-4")).to_be_hidden()
+    page.locator("#text_to_image-palette-add").click()  # a new colour, not the one removed
+    expect(page.locator("#text_to_image-share-4 input")).to_have_value("0", timeout=10_000)
     set_share(page, 4, 10)
     expect(total).to_contain_text("✅ Total: 100 %", timeout=10_000)
     page.locator("#text_to_image-prompt textarea").fill("a harbour in the morning")

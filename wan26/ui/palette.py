@@ -95,11 +95,21 @@ def _rows(mode: Mode) -> tuple[list[gr.Row], list[gr.ColorPicker], list[gr.Numbe
 
 def _wire(c: PaletteControls) -> None:
     resized = [c.shown, *c.rows]
-    c.add.click(lambda shown: _resized(shown + 1), c.shown, resized, **PRIVATE)
+    c.add.click(lambda shown: _added(c, shown), c.shown, [*resized, *c.colours, *c.shares], **PRIVATE)
     c.remove.click(lambda shown: _resized(shown - 1), c.shown, resized, **PRIVATE)
     triggers = [c.use.change, c.shown.change, *(picker.change for picker in c.colours), *(n.change for n in c.shares)]
     inputs = [c.use, c.shown, *c.colours, *c.shares]
     gr.on(triggers, palette_text, inputs, [c.text, c.total], **PRIVATE)
+
+
+def _added(c: PaletteControls, shown: int) -> dict[Any, Any]:
+    """One row more, starting as a spare: a hidden row keeps what it last held (a colour removed, or
+    one of a longer palette that "Reuse settings" filled in), which "Add a colour" must not bring back."""
+    if shown >= MOST:
+        return {}
+    count, *rows = _resized(shown + 1)
+    colour, share = SPARE
+    return {c.shown: count, **dict(zip(c.rows, rows, strict=True)), c.colours[shown]: colour, c.shares[shown]: share}
 
 
 def _resized(wanted: int) -> list[Any]:
