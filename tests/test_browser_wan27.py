@@ -107,6 +107,26 @@ def test_a_chosen_palette_is_sent(page, dashscope_fake, shots):  # noqa: F811
     assert sent[0]["hex"] == "#C2D1E6" and sent[3]["hex"] == "#FFFFFF"
 
 
+def test_adding_a_colour_past_the_tenth_keeps_the_palette_as_it_is(page, dashscope_fake):  # noqa: F811
+    failed = []
+    page.on("response", lambda answer: failed.append(answer.url) if answer.status >= 500 else None)
+    pick_model(page, "Wan 2.7")
+    page.locator("#text_to_image-palette").get_by_role("button", name="Colour palette").click()
+    page.locator("#text_to_image-palette-use input").check()
+    add = page.locator("#text_to_image-palette-add")
+    for number in range(4, 11):
+        add.click()
+        expect(page.locator(f"#text_to_image-share-{number}")).to_be_visible(timeout=10_000)
+    set_share(page, 10, 7)
+    total = page.locator("#text_to_image-palette-total")
+    expect(total).to_contain_text("107 %", timeout=10_000)
+    add.click()  # ten is the most: nothing changes, and nothing fails on the server
+    page.wait_for_timeout(1000)
+    expect(page.locator("#text_to_image-share-10 input")).to_have_value("7")
+    expect(total).to_contain_text("107 %")
+    assert failed == []
+
+
 def test_an_image_set_is_shown_in_order_with_how_many_were_made(page, dashscope_fake, shots):  # noqa: F811
     open_tab(page, "Image set")
     expect(page.locator("#image_set-unavailable")).to_contain_text("Wan 2.6 makes no image sets")

@@ -105,11 +105,9 @@ def _wire(c: PaletteControls) -> None:
 def _added(c: PaletteControls, shown: int) -> dict[Any, Any]:
     """One row more, starting as a spare: a hidden row keeps what it last held (a colour removed, or
     one of a longer palette that "Reuse settings" filled in), which "Add a colour" must not bring back."""
-    if shown >= MOST:
-        return {}
     count, *rows = _resized(shown + 1)
-    colour, share = SPARE
-    return {c.shown: count, **dict(zip(c.rows, rows, strict=True)), c.colours[shown]: colour, c.shares[shown]: share}
+    spare = {c.colours[shown]: SPARE[0], c.shares[shown]: SPARE[1]} if count > shown else {}  # none past MOST
+    return {c.shown: count, **dict(zip(c.rows, rows, strict=True)), **spare}
 
 
 def _resized(wanted: int) -> list[Any]:
