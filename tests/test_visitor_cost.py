@@ -56,23 +56,29 @@ def test_the_pinned_gradio_gets_lazy_sessions_and_another_version_is_left_alone(
     assert lazy_session_configs() is False
 
 
-def test_a_new_session_renders_no_config_until_one_is_needed(studio):
+def test_a_session_renders_no_config_until_all_are_asked_for(studio):
     session = state_holder.SessionState(studio.blocks)
     assert session.config_values == {}
     prompt = _first_textbox(studio.blocks)
     session._update_value_in_config(prompt, "a red fox")  # what Gradio does with a run's input
-    assert list(session.config_values) == [prompt]
-    assert session.config_values[prompt]["props"]["value"] == "a red fox"
+    session._update_value_in_config(prompt, "a blue fox")  # and with the next run's
+    assert session.config_values == {}
+    shown = {config["id"]: config for config in session.components}
+    assert shown[prompt]["props"]["value"] == "a blue fox"
+    session._update_value_in_config(prompt, "a green fox")  # rendered by now: written in at once
+    assert session.config_values[prompt]["props"]["value"] == "a green fox"
 
 
-def test_all_configs_of_a_session_are_gradios_own_with_the_values_it_was_given(studio):
-    blocks = studio.blocks
-    eager = [config for config in _every_config(blocks).values() if config]
-    session = state_holder.SessionState(blocks)
-    prompt = _first_textbox(blocks)
-    session._update_value_in_config(prompt, "a red fox")
-    lazily = list(session.components)
-    assert [config["id"] for config in lazily] == [config["id"] for config in eager]
-    changed = [(mine, theirs) for mine, theirs in zip(lazily, eager, strict=True) if mine != theirs]
-    assert [mine["id"] for mine, _ in changed] == [prompt]
-    assert changed[0][0]["props"]["value"] == "a red fox"
+def test_values_kept_aside_give_the_configs_gradio_would_have_given(studio):
+    """The same runs on a lazy session and on one rendered from the start (Gradio's own way)."""
+    lazy, eager = state_holder.SessionState(studio.blocks), state_holder.SessionState(studio.blocks)
+    list(eager.components)  # every config rendered: from here on, Gradio's own code paths
+    prompt = _first_textbox(studio.blocks)
+    others = [key for key, block in studio.blocks.blocks.items() if isinstance(block, gr.Textbox)][1:3]
+    for session in (lazy, eager):
+        session._update_value_in_config(prompt, "a red fox")
+        session[prompt] = gr.Textbox(label="set anew")  # Gradio renders the config afresh, dropping the fox
+        for key in others:
+            session._update_value_in_config(key, f"value of {key}")
+    assert list(lazy.config_values) == [prompt]  # set anew: rendered by Gradio; the others wait
+    assert list(lazy.components) == list(eager.components)
