@@ -230,6 +230,24 @@ def test_downloads_are_named_after_what_they_are_and_keep_the_saved_bytes(client
     assert [Path(item["image"]).read_bytes() for item in gallery] == [path.read_bytes() for path in saved]
 
 
+def test_an_image_shown_is_the_saved_file_itself_not_a_second_copy(served, dashscope_fake):
+    """A Space's disk holds each result once: the page is served a link to the saved image (under its
+    download name), not a copy Gradio makes of it in its own folder."""
+    with httpx.Client(base_url=served, timeout=60) as http:
+        joined = http.post("gradio_api/call/text_to_image", json={"data": ["a fox", "", 1280, 1280, 1, 7]})
+        events = http.get(f"gradio_api/call/text_to_image/{joined.json()['event_id']}").text
+        complete = events.split("event: complete\ndata: ")[1].split("\n")[0]
+        gallery, details, _ = json.loads(complete)
+        served_file = http.get(gallery[0]["image"]["url"])
+    shown = Path(gallery[0]["image"]["path"])
+    run_folder = Path(os.environ["WAN26_OUTPUT_DIR"]) / details.split("run folder `")[1].split("`")[0]
+    assert shown.name == "text_to_image-a-fox-seed7-1.png"
+    assert os.path.samefile(shown, run_folder / "01.png")
+    assert served_file.content == (run_folder / "01.png").read_bytes()
+    in_gradios_folder = [path for path in Path(os.environ["GRADIO_TEMP_DIR"]).rglob("*.png") if path.name == shown.name]
+    assert [os.path.samefile(path, shown) for path in in_gradios_folder] == [True]
+
+
 def test_each_run_gets_its_own_files(client):
     first = client.predict("a fox", seed=1, api_name="/text_to_image")
     second = client.predict("a fox", seed=1, api_name="/text_to_image")

@@ -27,7 +27,7 @@ from typing import TypeGuard
 from wan26.batch.jobs import SUFFIXES
 from wan26.batch.journal import JOURNAL_NAME, LOCK_NAME
 from wan26.ui.batch_upload import Uploads
-from wan26.ui.shown import SHOWN_DIR
+from wan26.ui.shown import shown_dir
 
 INPUTS = "inputs"
 PREFIX = "batch-"
@@ -104,10 +104,10 @@ def zip_name(folder: Path) -> str:
 
 
 def zip_folder(folder: Path) -> Path:
-    """The batch folder as a zip under the shown-files folder (Gradio serves the copy it makes):
+    """The batch folder as a zip under the shown-files folder (which Gradio serves as it is):
     every regular file but the journal's, never following a link out of the folder."""
     top = zip_name(folder)
-    archive = SHOWN_DIR / secrets.token_hex(16) / f"{top}.zip"
+    archive = shown_dir() / secrets.token_hex(16) / f"{top}.zip"
     archive.parent.mkdir(parents=True)
     with zipfile.ZipFile(archive, "w") as bundle:
         for path in _files(folder):

@@ -1,9 +1,12 @@
-"""Files handed to Gradio to show. Gradio copies each image it shows into its cache under an
-unguessable name, and serves only the copy. It copies only from the working folder or the temp
-folder (allowed_paths would also serve every run.json), so a result saved elsewhere, such as a
-Space's persistent /data, is handed to it as a hard link (or copy) in a folder of ours under the
-temp folder, pruned after an hour. So are History's downloads (a run's zip); its cards show small
-thumbnails, kept a day."""
+"""Files handed to Gradio to show. Gradio serves a file inside its cache folder (its upload folder)
+as it is, and copies any other file there first, hashing and copying every byte on the event loop
+(`Block.async_move_resource_to_block_cache`,
+https://github.com/gradio-app/gradio/blob/gradio%406.31.0/gradio/blocks.py). It copies only from the
+working folder or the temp folder (allowed_paths would also serve every run.json). So a run's images
+are handed to it as hard links (or copies, across file systems) made in a folder of ours inside that
+cache, each in a folder with a random 128-bit name that only the visitor who made the run is told,
+pruned after an hour; so are the downloads made for a visitor (a run's or a batch's zip). History's
+cards show small thumbnails, kept a day."""
 
 from __future__ import annotations
 
@@ -18,9 +21,9 @@ import time
 import unicodedata
 from pathlib import Path
 
+from gradio import utils as gr_utils
 from PIL import Image, ImageDraw
 
-SHOWN_DIR = Path(tempfile.gettempdir()) / "wan26-shown"
 THUMBS_DIR = Path(tempfile.gettempdir()) / "wan26-thumbs"
 THUMB_SIDE = 384  # px: a History card at two columns on a phone, or four on a laptop
 _SALT = secrets.token_bytes(16)
@@ -31,13 +34,18 @@ THUMBS_MAX_AGE_S = 86400
 _PRUNED_AT: dict[Path, float] = {}  # when each folder was last swept: every minute is enough, not every image
 
 
+def shown_dir() -> Path:
+    """Our folder inside Gradio's cache (read when asked: `GRADIO_TEMP_DIR` may be set after import)."""
+    return Path(gr_utils.get_upload_folder()) / "wan26-shown"
+
+
 def shown(path: Path, name: str | None = None) -> str:
-    """The path of `path` that Gradio can show: itself, or a link to it under SHOWN_DIR, called
+    """The path of `path` that Gradio can show: itself, or a link to it under `shown_dir()`, called
     `name` where one is given (the name a visitor's download gets; the saved file keeps its own)."""
     if name is None and any(inside(path.resolve(), home) for home in _COPIED_FROM):
         return str(path)
-    _prune(SHOWN_DIR, max_age_s=MAX_AGE_S)
-    link = SHOWN_DIR / secrets.token_hex(16) / (name or path.name)
+    _prune(shown_dir(), max_age_s=MAX_AGE_S)
+    link = shown_dir() / secrets.token_hex(16) / (name or path.name)
     link.parent.mkdir(parents=True)
     try:
         os.link(path, link)
@@ -60,9 +68,9 @@ def download_name(mode: str, prompt: str, seed: int | None, index: int, suffix: 
 
 def handed(name: str, data: bytes) -> str:
     """`data` as a file named `name` that Gradio can serve (a download), in a folder of its own under
-    SHOWN_DIR, pruned like the links."""
-    _prune(SHOWN_DIR, max_age_s=MAX_AGE_S)
-    path = SHOWN_DIR / secrets.token_hex(16) / name
+    `shown_dir()`, pruned like the links."""
+    _prune(shown_dir(), max_age_s=MAX_AGE_S)
+    path = shown_dir() / secrets.token_hex(16) / name
     path.parent.mkdir(parents=True)
     path.write_bytes(data)
     return str(path)
