@@ -96,6 +96,10 @@ def test_a_chosen_palette_is_sent(page, dashscope_fake, shots):  # noqa: F811
     expect(page.locator("#text_to_image-share-4")).to_be_hidden()
     page.locator("#text_to_image-palette-add").click()  # a new colour, not the one removed
     expect(page.locator("#text_to_image-share-4 input")).to_have_value("0", timeout=10_000)
+    swatch = page.locator("#text_to_image-colour-4 .dialog-button")  # the new colour, white on a white page
+    seen = swatch.evaluate("e => [getComputedStyle(e).borderTopWidth, getComputedStyle(e).borderTopColor]")
+    page_colour = page.locator("#text_to_image-palette").evaluate("e => getComputedStyle(e).backgroundColor")
+    assert seen[0] == "1px" and seen[1] not in (page_colour, "rgb(255, 255, 255)"), (seen, page_colour)
     set_share(page, 4, 10)
     expect(total).to_contain_text("✅ Total: 100 %", timeout=10_000)
     page.locator("#text_to_image-prompt textarea").fill("a harbour in the morning")

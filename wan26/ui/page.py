@@ -50,6 +50,7 @@ from wan26.ui.inputs import (
 )
 from wan26.ui.keys import KeyActions
 from wan26.ui.models import DEFAULT_MODEL, Chosen, chosen, model_choices
+from wan26.ui.palette import CSS as PALETTE_CSS
 from wan26.ui.palette import palette_controls
 from wan26.ui.run_cost import monitoring_options, skip_matplotlib_search
 from wan26.ui.runs import Runs
@@ -109,7 +110,7 @@ class StudioApp:
             # Gradio warns that an MCP tool's gr.State inputs keep their defaults. For ours that is the
             # point: no session key (an MCP caller sends theirs in a header) and the vendor's own flow.
             warnings.filterwarnings("ignore", message="This MCP server includes a tool that has a gr.State input")
-            css = CSS + HISTORY_CSS + COMPARE_CSS + BATCH_CSS + toast_css()
+            css = CSS + PALETTE_CSS + HISTORY_CSS + COMPARE_CSS + BATCH_CSS + toast_css()
             options = monitoring_options(self.blocks, options)
             skip_matplotlib_search()
             return self.blocks.launch(theme=gr.themes.Soft(), css=css, max_file_size="50mb", i18n=I18N, **options)

@@ -21,6 +21,10 @@ MOST, FEWEST = 10, 3  # the vendors' bounds (wan26/providers/_wan27.py); rows be
 FIRST = (("#C2D1E6", 50.0), ("#3B5B8C", 30.0), ("#F2C14E", 20.0))
 SPARE = ("#FFFFFF", 0.0)
 _RGB = re.compile(r"^rgba?\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)")
+# Each swatch outlined, so that a white or pale colour (a new row starts white) still shows on the page.
+CSS = """
+[id*="-colour-"] .dialog-button {border: 1px solid var(--neutral-400); box-sizing: border-box}
+"""
 
 
 @dataclass
