@@ -279,6 +279,19 @@ def test_results_saved_outside_the_working_and_temp_folders_are_shown(dashscope_
     assert sorted(Path(item["image"]).read_bytes() for item in gallery) == sorted(p.read_bytes() for p in saved)
 
 
+def test_the_app_removes_what_a_crash_left_half_written_in_the_output_folder(dashscope_fake, outside_output_dir):
+    from wan26.ui import build_app
+
+    left = outside_output_dir / ".partial-0123456789abcdef"  # a first image a killed run never renamed
+    left.write_bytes(b"\x89PNG half")
+    two_days_ago = left.stat().st_mtime - 2 * 86400
+    os.utime(left, (two_days_ago, two_days_ago))
+    studio = build_app({**dashscope_fake.env(), "WAN26_OUTPUT_DIR": str(outside_output_dir), "WAN26_MCP": "off"})
+    studio.launch(prevent_thread_lock=True, quiet=True)
+    studio.blocks.close()
+    assert not left.exists()
+
+
 # ---- every vendor, from the app ---------------------------------------------------------------
 
 REFERENCE_URL = "http://127.0.0.1:9/reference/cat.png"  # never fetched: the fakes check the form only

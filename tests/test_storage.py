@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from wan26.storage import NotAnImage, RunFolder, inspect_image
+from wan26.storage import NotAnImage, RunFolder, inspect_image, remove_stale_partials
 
 
 def png(width=32, height=16):
@@ -127,3 +127,23 @@ def test_the_writable_check_stops_when_no_folder_above_exists(monkeypatch):
     monkeypatch.setattr("wan26.storage.os.path.exists", lambda path: False)
     with pytest.raises(FileNotFoundError):
         RunFolder(Path("outputs"), "edit").check_writable()
+
+
+def test_a_half_written_file_a_crash_left_is_removed_once_a_day_old(tmp_path):
+    old, young = tmp_path / ".partial-0123456789abcdef", tmp_path / ".partial-fedcba9876543210"
+    run = tmp_path / "20261130-120000-text_to_image-abc"
+    for path in (old, young):
+        path.write_bytes(b"half an image")
+    run.mkdir()
+    (run / ".partial-1111111111111111").write_bytes(b"inside a run folder: left alone")
+    (tmp_path / "notes.partial-keep").write_bytes(b"not ours")
+    two_days_ago = datetime.now().timestamp() - 2 * 86400
+    os.utime(old, (two_days_ago, two_days_ago))
+    os.utime(run / ".partial-1111111111111111", (two_days_ago, two_days_ago))
+    assert remove_stale_partials(tmp_path) == 1
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        ".partial-fedcba9876543210",  # a day younger: maybe a save still going on elsewhere
+        "20261130-120000-text_to_image-abc",
+        "notes.partial-keep",
+    ]
+    assert remove_stale_partials(tmp_path / "not-made-yet") == 0

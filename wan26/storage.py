@@ -11,6 +11,7 @@ import io
 import json
 import os
 import secrets
+import time
 import zlib
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -20,6 +21,8 @@ from typing import Any
 from PIL import Image, UnidentifiedImageError
 
 SIDECAR_NAME = "run.json"
+PARTIAL_PREFIX = ".partial-"  # a file being written, renamed into place when whole
+STALE_PARTIAL_S = 86400.0  # a day: far longer than any save, so a file this old is no run's any more
 _IMAGE_SIGNATURES = {b"\x89PNG\r\n\x1a\n": ".png", b"\xff\xd8\xff": ".jpg"}
 
 
@@ -144,11 +147,32 @@ _CREATE_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 def _created(folder: Path) -> tuple[str, int]:
     """A new hidden file in `folder`, readable by its owner only (as `tempfile.mkstemp` makes it)."""
     while True:
-        name = os.path.join(folder, f".partial-{secrets.token_hex(8)}")
+        name = os.path.join(folder, f"{PARTIAL_PREFIX}{secrets.token_hex(8)}")
         try:
             return name, os.open(name, _CREATE_NEW, 0o600)
         except FileExistsError:  # 64 random bits: taken only in theory
             continue
+
+
+def remove_stale_partials(root: Path, max_age_s: float = STALE_PARTIAL_S) -> int:
+    """Remove the temporary files a crash left in the output folder `root` (a run's first image is
+    written there before its folder is made: `RunFolder._write_first_image`) once they are older than
+    `max_age_s`; a younger one may be a save still going on in another process. The number removed."""
+    cutoff, removed = time.time() - max_age_s, 0
+    try:
+        entries = list(os.scandir(root))
+    except OSError:  # no output folder yet, or not readable: nothing of ours to remove
+        return 0
+    for entry in entries:
+        if not entry.name.startswith(PARTIAL_PREFIX):
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                os.unlink(entry.path)
+                removed += 1
+        except OSError:  # removed meanwhile by another process, or not ours to remove
+            continue
+    return removed
 
 
 def _value_encoder() -> Callable[[Any, int], list[str] | tuple[str, ...]]:

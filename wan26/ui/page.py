@@ -15,6 +15,7 @@ from gradio.helpers import Examples
 
 from wan26.errors import ConfigError
 from wan26.providers import PROVIDERS, get_adapter
+from wan26.storage import remove_stale_partials
 from wan26.types import ImageRequest, Mode, Model
 from wan26.ui.actions import (
     label_references,
@@ -98,9 +99,11 @@ class StudioApp:
     def launch(self, **options: Any) -> Any:
         """Start the app; honours GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (default 127.0.0.1:7860).
 
-        No path is added to Gradio's allowed_paths: a visitor's browser gets only the copies Gradio
-        makes of the images shown to that visitor, never the output folder or a run.json."""
+        No path is added to Gradio's allowed_paths: a visitor's browser gets only the images shown to
+        that visitor (links under random names in Gradio's cache), never the output folder or a run.json.
+        Files a crash left half-written in the output folder are removed here, once a day old."""
         check_output_dir(self.settings.output_dir)
+        remove_stale_partials(self.settings.output_dir)
         # Who a visitor is, for the per-visitor limit, is read by wan26.guard.visitor_address
         # (WAN26_PROXY_HOPS); uvicorn must not first replace the client address with a header a visitor
         # can write (by default it does so for connections from 127.0.0.1).
