@@ -234,14 +234,15 @@ def test_an_image_shown_is_the_saved_file_itself_not_a_second_copy(served, dashs
     """A Space's disk holds each result once: the page is served a link to the saved image (under its
     download name), not a copy Gradio makes of it in its own folder."""
     with httpx.Client(base_url=served, timeout=60) as http:
-        joined = http.post("gradio_api/call/text_to_image", json={"data": ["a fox", "", 1280, 1280, 1, 7]})
+        prompt = "a lone fox under a copper moon"  # no other test's: its download name is this run's alone
+        joined = http.post("gradio_api/call/text_to_image", json={"data": [prompt, "", 1280, 1280, 1, 7]})
         events = http.get(f"gradio_api/call/text_to_image/{joined.json()['event_id']}").text
         complete = events.split("event: complete\ndata: ")[1].split("\n")[0]
         gallery, details, _ = json.loads(complete)
         served_file = http.get(gallery[0]["image"]["url"])
     shown = Path(gallery[0]["image"]["path"])
     run_folder = Path(os.environ["WAN26_OUTPUT_DIR"]) / details.split("run folder `")[1].split("`")[0]
-    assert shown.name == "text_to_image-a-fox-seed7-1.png"
+    assert shown.name == "text_to_image-a-lone-fox-under-a-copper-moon-seed7-1.png"
     assert os.path.samefile(shown, run_folder / "01.png")
     assert served_file.content == (run_folder / "01.png").read_bytes()
     in_gradios_folder = [path for path in Path(os.environ["GRADIO_TEMP_DIR"]).rglob("*.png") if path.name == shown.name]

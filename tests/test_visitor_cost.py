@@ -10,7 +10,7 @@ import pytest
 from gradio import state_holder
 
 from wan26.ui import build_app
-from wan26.ui.visitor_cost import READ_FROM_GRADIO, cache_signatures, lazy_session_configs
+from wan26.ui.visitor_cost import GRADIO_OWN, READ_FROM_GRADIO, cache_signatures, lazy_session_configs
 
 
 @pytest.fixture(scope="module")
@@ -70,15 +70,29 @@ def test_a_session_renders_no_config_until_all_are_asked_for(studio):
 
 
 def test_values_kept_aside_give_the_configs_gradio_would_have_given(studio):
-    """The same runs on a lazy session and on one rendered from the start (Gradio's own way)."""
-    lazy, eager = state_holder.SessionState(studio.blocks), state_holder.SessionState(studio.blocks)
-    list(eager.components)  # every config rendered: from here on, Gradio's own code paths
+    """The same runs on a lazy session and on one made and updated by Gradio's own methods."""
+    lazy = state_holder.SessionState(studio.blocks)
+    gradios = object.__new__(state_holder.SessionState)
+    GRADIO_OWN["__init__"](gradios, studio.blocks)
     prompt = _first_textbox(studio.blocks)
     others = [key for key, block in studio.blocks.blocks.items() if isinstance(block, gr.Textbox)][1:3]
-    for session in (lazy, eager):
-        session._update_value_in_config(prompt, "a red fox")
-        session[prompt] = gr.Textbox(label="set anew")  # Gradio renders the config afresh, dropping the fox
+    for session, update, set_block in (
+        (lazy, type(lazy)._update_value_in_config, type(lazy).__setitem__),
+        (gradios, GRADIO_OWN["_update_value_in_config"], GRADIO_OWN["__setitem__"]),
+    ):
+        update(session, prompt, "a red fox")
+        set_block(session, prompt, gr.Textbox(label="set anew"))  # Gradio renders the config afresh: no fox
         for key in others:
-            session._update_value_in_config(key, f"value of {key}")
+            update(session, key, f"value of {key}")
+            update(session, key, f"newer value of {key}")
     assert list(lazy.config_values) == [prompt]  # set anew: rendered by Gradio; the others wait
-    assert list(lazy.components) == list(eager.components)
+    assert list(lazy.components) == list(GRADIO_OWN["components"].fget(gradios))
+    lazy._update_value_in_config(others[0], "after all were rendered")
+    assert {c["id"]: c for c in lazy.components}[others[0]]["props"]["value"] == "after all were rendered"
+
+
+def test_a_value_waiting_for_a_block_gone_since_is_dropped(studio):
+    """A block re-rendered away (`gr.render`) between a run and the deep-link route's read."""
+    session = state_holder.SessionState(studio.blocks)
+    session._update_value_in_config(10**9, "a block no longer on the page")
+    assert 10**9 not in {config["id"] for config in session.components}

@@ -5,8 +5,10 @@ https://github.com/gradio-app/gradio/blob/gradio%406.31.0/gradio/blocks.py). It 
 working folder or the temp folder (allowed_paths would also serve every run.json). So a run's images
 are handed to it as hard links (or copies, across file systems) made in a folder of ours inside that
 cache, each in a folder with a random 128-bit name that only the visitor who made the run is told,
-pruned after an hour; so are the downloads made for a visitor (a run's or a batch's zip). History's
-cards show small thumbnails, kept a day."""
+pruned after a day (as long as Gradio keeps its own copies: a page left open that long still shows
+them); so are the downloads made for a visitor (a run's or a batch's zip). History shows the images
+of runs saved under the working or temp folder by their own path, which Gradio copies as before;
+its cards show small thumbnails, kept a day."""
 
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ THUMBS_DIR = Path(tempfile.gettempdir()) / "wan26-thumbs"
 THUMB_SIDE = 384  # px: a History card at two columns on a phone, or four on a laptop
 _SALT = secrets.token_bytes(16)
 _COPIED_FROM = (Path.cwd().resolve(), Path(tempfile.gettempdir()).resolve())
-MAX_AGE_S = 3600
+MAX_AGE_S = 86400  # the app's delete_cache age for Gradio's own copies (wan26/ui/page.py)
 MAX_SLUG = 40  # characters of the prompt in a download's name
 THUMBS_MAX_AGE_S = 86400
 _PRUNED_AT: dict[Path, float] = {}  # when each folder was last swept: every minute is enough, not every image

@@ -34,8 +34,11 @@ import gradio as gr
 from gradio import state_holder
 
 READ_FROM_GRADIO = "6.31.0"
-_GRADIO_SET_ITEM = state_holder.SessionState.__setitem__
-_GRADIO_UPDATE_VALUE = state_holder.SessionState._update_value_in_config
+# Gradio's own methods, as imported (before `lazy_session_configs` replaces them).
+GRADIO_OWN: dict[str, Any] = {
+    name: vars(state_holder.SessionState)[name]
+    for name in ("__init__", "components", "_update_value_in_config", "__setitem__")
+}
 
 
 def cache_signatures(blocks: gr.Blocks) -> None:
@@ -85,19 +88,24 @@ def _set_block(self: Any, key: int, value: Any) -> None:
     """Gradio's `__setitem__`, which renders the block's config afresh: a value waiting for the old
     config is dropped, as Gradio's fresh render would have dropped it."""
     self.pending_values.pop(key, None)
-    _GRADIO_SET_ITEM(self, key, value)
+    GRADIO_OWN["__setitem__"](self, key, value)
 
 
 def _all_components(self: Any) -> Iterator[dict[str, Any]]:
     """Every block's config in page order, as Gradio's eager `__init__` would have had it: the ones
-    not needed yet rendered now, the ones used with their updated values."""
+    not needed yet rendered now, the ones used with their updated values. Each waiting value is taken
+    right after its config is rendered: one a run writes meanwhile (from another thread: the deep-link
+    route runs in one) is written into the rendered config and is not overwritten by an older one."""
     initial = set(self.initial_block_ids)
-    for key in self.initial_block_ids:
+    for key in [*self.initial_block_ids, *(key for key in list(self.pending_values) if key not in initial)]:
         if key not in self.config_values and key in self.blocks_config.blocks:
             block = self.blocks_config.blocks[key]
             self.config_values[key] = self.blocks_config.config_for_block(key, [], block)
-    pending, self.pending_values = self.pending_values, {}
-    for key, value in pending.items():  # in the order the values came, as Gradio adds a config it lacks
-        _GRADIO_UPDATE_VALUE(self, key, value)
+        config, value = self.config_values.get(key), self.pending_values.pop(key, _NONE)
+        if config is not None and value is not _NONE and "props" in config:
+            config["props"]["value"] = value  # a block gone since (re-rendered away) keeps nothing
     ordered = [*self.initial_block_ids, *(key for key in self.config_values if key not in initial)]
     yield from (config for key in ordered if (config := self.config_values.get(key)))
+
+
+_NONE = object()  # no value waiting (None is a value)
