@@ -46,8 +46,9 @@ def shown(path: Path, name: str | None = None) -> str:
     `name` where one is given (the name a visitor's download gets; the saved file keeps its own)."""
     if name is None and any(inside(path.resolve(), home) for home in _COPIED_FROM):
         return str(path)
-    _prune(shown_dir(), max_age_s=MAX_AGE_S)
-    link = shown_dir() / secrets.token_hex(16) / (name or path.name)
+    folder = shown_dir()
+    _prune(folder, max_age_s=MAX_AGE_S)
+    link = folder / secrets.token_hex(16) / (name or path.name)
     link.parent.mkdir(parents=True)
     try:
         os.link(path, link)
@@ -71,8 +72,9 @@ def download_name(mode: str, prompt: str, seed: int | None, index: int, suffix: 
 def handed(name: str, data: bytes) -> str:
     """`data` as a file named `name` that Gradio can serve (a download), in a folder of its own under
     `shown_dir()`, pruned like the links."""
-    _prune(shown_dir(), max_age_s=MAX_AGE_S)
-    path = shown_dir() / secrets.token_hex(16) / name
+    folder = shown_dir()
+    _prune(folder, max_age_s=MAX_AGE_S)
+    path = folder / secrets.token_hex(16) / name
     path.parent.mkdir(parents=True)
     path.write_bytes(data)
     return str(path)

@@ -101,9 +101,9 @@ def _all_components(self: Any) -> Iterator[dict[str, Any]]:
         if key not in self.config_values and key in self.blocks_config.blocks:
             block = self.blocks_config.blocks[key]
             self.config_values[key] = self.blocks_config.config_for_block(key, [], block)
-        config, value = self.config_values.get(key), self.pending_values.pop(key, _NONE)
-        if config is not None and value is not _NONE and "props" in config:
-            config["props"]["value"] = value  # a block gone since (re-rendered away) keeps nothing
+        value = self.pending_values.pop(key, _NONE)
+        if value is not _NONE and key in self.config_values:  # a block gone since (re-rendered away) keeps nothing
+            _keep_value(self, key, value)
     ordered = [*self.initial_block_ids, *(key for key in self.config_values if key not in initial)]
     yield from (config for key in ordered if (config := self.config_values.get(key)))
 
