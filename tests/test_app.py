@@ -12,6 +12,7 @@ import pytest
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError, ValidationError
 from PIL import Image
+from test_app_security import raw_call
 
 from app_client import connected
 from wan26 import Mode
@@ -233,13 +234,9 @@ def test_downloads_are_named_after_what_they_are_and_keep_the_saved_bytes(client
 def test_an_image_shown_is_the_saved_file_itself_not_a_second_copy(served, dashscope_fake):
     """A Space's disk holds each result once: the page is served a link to the saved image (under its
     download name), not a copy Gradio makes of it in its own folder."""
-    with httpx.Client(base_url=served, timeout=60) as http:
-        prompt = "a lone fox under a copper moon"  # no other test's: its download name is this run's alone
-        joined = http.post("gradio_api/call/text_to_image", json={"data": [prompt, "", 1280, 1280, 1, 7]})
-        events = http.get(f"gradio_api/call/text_to_image/{joined.json()['event_id']}").text
-        complete = events.split("event: complete\ndata: ")[1].split("\n")[0]
-        gallery, details, _ = json.loads(complete)
-        served_file = http.get(gallery[0]["image"]["url"])
+    prompt = "a lone fox under a copper moon"  # no other test's: its download name is this run's alone
+    gallery, details, _ = raw_call(served, "text_to_image", [prompt, "", 1280, 1280, 1, 7]).data
+    served_file = httpx.get(gallery[0]["image"]["url"], timeout=60)
     shown = Path(gallery[0]["image"]["path"])
     run_folder = Path(os.environ["WAN26_OUTPUT_DIR"]) / details.split("run folder `")[1].split("`")[0]
     assert shown.name == "text_to_image-a-lone-fox-under-a-copper-moon-seed7-1.png"
