@@ -124,7 +124,7 @@ def test_a_png_claiming_more_pixels_than_pillow_opens_is_not_measured_from_its_h
 def test_the_writable_check_stops_when_no_folder_above_exists(monkeypatch):
     """A relative output folder whose every parent is gone (a removed working folder, a stale network
     mount) is refused, rather than searched for forever: the parent of "." is "." itself."""
-    monkeypatch.setattr("wan26.storage.os.path.exists", lambda path: False)
+    monkeypatch.setattr("wan26.storage._mode", lambda path: None)  # nothing exists
     with pytest.raises(FileNotFoundError):
         RunFolder(Path("outputs"), "edit").check_writable()
 

@@ -10,12 +10,12 @@ Retry rules (never resubmit a generation that may already be running and billed)
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import json
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import TypeVar
 
 import httpx
@@ -141,25 +141,13 @@ class Http:
         async with self._deadline(self.timeouts.download_total, "downloading a result image"):
             return await self._with_retries(True, lambda: self._get_file(url, self.timeouts.download, problem))
 
-    def _deadline(
-        self, seconds: float, what: str, billed: bool = False
-    ) -> contextlib.AbstractAsyncContextManager[None]:
+    def _deadline(self, seconds: float, what: str, billed: bool = False) -> _Deadline:
         return self._deadline_at(
             asyncio.get_running_loop().time() + seconds, f"{what} took longer than {seconds:g} s", billed
         )
 
-    @contextlib.asynccontextmanager
-    async def _deadline_at(self, when: float, message: str, billed: bool) -> AsyncIterator[None]:
-        """Everything inside ends by `when`, or a ProviderTimeout; never around a `yield` of a generator."""
-        try:
-            async with asyncio.timeout_at(when):
-                yield
-        except TimeoutError:
-            raise ProviderTimeout(
-                message,
-                provider=self._adapter.facts.name,
-                hint="It may still be billed; it was not sent again." if billed else "The provider is very slow.",
-            ) from None
+    def _deadline_at(self, when: float, message: str, billed: bool) -> _Deadline:
+        return _Deadline(when, message, self._adapter.facts.name, billed)
 
     async def _with_retries(self, idempotent: bool, attempt_once: Callable[[], Awaitable[_Result]]) -> _Result:
         attempt = 0
@@ -240,6 +228,34 @@ class Http:
                 request_id=response.headers.get("x-request-id"),
             )
         return body
+
+
+class _Deadline:
+    """Everything inside ends by `when` (the loop's clock), or a ProviderTimeout; never around a
+    `yield` of a generator. A class: `contextlib.asynccontextmanager` cost as much again as the
+    timeout it wraps, and a run enters two."""
+
+    __slots__ = ("_timeout", "_message", "_provider", "_billed")
+
+    def __init__(self, when: float, message: str, provider: str, billed: bool) -> None:
+        self._timeout, self._message, self._provider, self._billed = asyncio.timeout_at(when), message, provider, billed
+
+    async def __aenter__(self) -> None:
+        await self._timeout.__aenter__()
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        try:
+            await self._timeout.__aexit__(kind, error, trace)  # raises TimeoutError once `when` has passed
+        except TimeoutError:
+            raise self._overdue() from None
+        if kind is not None and issubclass(kind, TimeoutError):
+            raise self._overdue() from None
+
+    def _overdue(self) -> ProviderTimeout:
+        hint = "It may still be billed; it was not sent again." if self._billed else "The provider is very slow."
+        return ProviderTimeout(self._message, provider=self._provider, hint=hint)
 
 
 def _short_body(response: httpx.Response, data: bytes) -> str | None:
