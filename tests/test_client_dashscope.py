@@ -444,7 +444,7 @@ def test_waiting_stops_at_the_deadline_and_says_how_to_fetch_later(client_for, d
     assert len(client_for(later).images) == 1
 
 
-def test_failed_download_names_the_url_and_keeps_the_rest(client_for, dashscope_fake):
+def test_failed_download_names_the_url_and_keeps_the_rest(client_for, dashscope_fake, outputs):
     dashscope_fake.fail_next(404, "NotFound", "gone", target="download")
     with pytest.raises(DownloadError) as caught:
         generate(client_for, ImageRequest(Mode.TEXT_TO_IMAGE, "fox", n=2))
@@ -453,6 +453,7 @@ def test_failed_download_names_the_url_and_keeps_the_rest(client_for, dashscope_
     partial = error.partial_result
     assert len(partial.images) == 1 and partial.images[0].path.exists()
     assert json.loads(partial.sidecar.read_text())["failed_downloads"][0]["source_url"] == error.urls[0]
+    assert not list(outputs.rglob(".partial-*"))
 
 
 def test_a_download_that_fails_once_is_retried(client_for, dashscope_fake):

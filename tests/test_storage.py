@@ -37,6 +37,45 @@ def test_nothing_is_created_until_something_is_written(tmp_path):
     assert "猫" in (folder.path / "run.json").read_text(encoding="utf-8")
 
 
+def test_the_record_file_made_ahead_becomes_run_json_and_nothing_else_is_left(tmp_path):
+    folder = RunFolder(tmp_path, "edit")
+    folder.make_record_file()  # before the folder exists: nothing to make it in
+    assert not tmp_path.exists() or not list(tmp_path.iterdir())
+    folder.save_image(1, png())
+    folder.make_record_file()
+    folder.make_record_file()  # a second image's save: still one file
+    [made_ahead] = folder.path.glob(".partial-*")
+    inode = made_ahead.stat().st_ino
+    folder.write_sidecar({"prompt": "a fox"})
+    assert sorted(path.name for path in folder.path.iterdir()) == ["01.png", "run.json"]
+    assert (folder.path / "run.json").stat().st_ino == inode
+    assert '"prompt": "a fox"' in (folder.path / "run.json").read_text(encoding="utf-8")
+
+
+def test_no_record_file_is_made_once_the_record_is_written(tmp_path):
+    """A run stopped while an image was still being saved writes its record first; the save's thread
+    must not leave an empty file behind it."""
+    folder = RunFolder(tmp_path, "edit")
+    folder.save_image(1, png())
+    folder.write_sidecar({"status": "stopped"})
+    folder.make_record_file()
+    assert sorted(path.name for path in folder.path.iterdir()) == ["01.png", "run.json"]
+
+
+def test_a_record_that_cannot_be_written_leaves_no_file_made_ahead(tmp_path, monkeypatch):
+    folder = RunFolder(tmp_path, "edit")
+    folder.save_image(1, png())
+    folder.make_record_file()
+
+    def full(descriptor, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("wan26.storage.os.write", full)
+    with pytest.raises(OSError, match="No space"):
+        folder.write_sidecar({"prompt": "a fox"})
+    assert [path.name for path in folder.path.iterdir()] == ["01.png"]
+
+
 @pytest.mark.parametrize(
     "data", [b"<?xml version='1.0'?><Error><Code>AccessDenied</Code></Error>", b"", b"\x89PNG\r\n\x1a\nbroken"]
 )

@@ -7,11 +7,13 @@ sidecar describing the run. Keys never go here.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import secrets
 import stat
+import threading
 import time
 import zlib
 from collections.abc import Callable, Mapping
@@ -46,6 +48,9 @@ class RunFolder:
         stamp = now.strftime(_STAMP) if now else time.strftime(_STAMP)
         self.path = Path(root, f"{stamp}-{label}-{secrets.token_hex(16)}")
         self._made = False  # made on first write; later writes skip asking again
+        self._record_lock = threading.Lock()  # `make_record_file` runs in a worker thread
+        self._record_file: str | None = None  # run.json's file, made ahead and still empty
+        self._record_written = False
 
     def check_writable(self) -> None:
         """Raise OSError now if this run's folder could not be written later."""
@@ -86,11 +91,28 @@ class RunFolder:
     def sidecar_path(self) -> Path:
         return self.path / SIDECAR_NAME
 
+    def make_record_file(self) -> None:
+        """Make run.json's file (hidden, empty) ahead of the record, in a worker thread while the
+        event loop builds the record: a new file is the most variable step of a run on this
+        project's machine (0.03-0.7 ms). Does nothing before the folder exists, or once the file is
+        made or the record written; a failure here is left for the record's own write to report."""
+        with self._record_lock:
+            if self._made and self._record_file is None and not self._record_written:
+                with contextlib.suppress(OSError):
+                    name, descriptor = _created(self.path)
+                    os.close(descriptor)
+                    self._record_file = name
+
     def write_sidecar(self, record: dict[str, Any]) -> Path:
         """Write run.json atomically. It is not fsynced: it only describes the run, and a sync costs
         as much as the rest of a run's own work; a crash of the process loses nothing either way."""
-        path = self.sidecar_path
-        self._write_atomically(path, readable_json(record).encode(), durable=False)
+        path, data = self.sidecar_path, readable_json(record).encode()
+        with self._record_lock:  # waits for a file being made ahead
+            made_ahead, self._record_file, self._record_written = self._record_file, None, True
+        if made_ahead is None:
+            self._write_atomically(path, data, durable=False)
+        else:
+            _moved(_filled(made_ahead, data), path)
         return path
 
     def _write_atomically(self, path: Path, data: bytes, durable: bool) -> None:
@@ -145,6 +167,20 @@ def _written_temporary(folder: Path, data: bytes, durable: bool) -> str:
     return temporary
 
 
+def _filled(name: str, data: bytes) -> str:
+    """The file `name` made ahead, now holding `data`; removed if that fails."""
+    try:
+        descriptor = os.open(name, _WRITE_EXISTING)
+        try:
+            _write_all(descriptor, data)
+        finally:
+            os.close(descriptor)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return name
+
+
 def _write_all(descriptor: int, data: bytes) -> None:
     view, written = memoryview(data), 0
     while written < len(view):  # os.write may write less than it is given
@@ -154,6 +190,9 @@ def _write_all(descriptor: int, data: bytes) -> None:
 # O_BINARY: on Windows a descriptor is opened in text mode otherwise, and a "\n" in an image's bytes
 # would be written as "\r\n" (tempfile.mkstemp adds it for the same reason).
 _CREATE_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+_WRITE_EXISTING = os.O_WRONLY | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
 def _created(folder: Path) -> tuple[str, int]:
