@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from wan26 import storage
 from wan26.storage import NotAnImage, RunFolder, inspect_image, remove_stale_partials
 
 
@@ -37,35 +38,37 @@ def test_nothing_is_created_until_something_is_written(tmp_path):
     assert "猫" in (folder.path / "run.json").read_text(encoding="utf-8")
 
 
-def test_the_record_file_made_ahead_becomes_run_json_and_nothing_else_is_left(tmp_path):
+def test_run_json_is_the_file_made_with_the_folder_and_nothing_else_is_left(tmp_path):
     folder = RunFolder(tmp_path, "edit")
-    folder.make_record_file()  # before the folder exists: nothing to make it in
-    assert not tmp_path.exists() or not list(tmp_path.iterdir())
     folder.save_image(1, png())
-    folder.make_record_file()
-    folder.make_record_file()  # a second image's save: still one file
-    [made_ahead] = folder.path.glob(".partial-*")
+    folder.save_image(2, png())
+    [made_ahead] = folder.path.glob(".partial-*")  # one, made with the folder
     inode = made_ahead.stat().st_ino
     folder.write_sidecar({"prompt": "a fox"})
-    assert sorted(path.name for path in folder.path.iterdir()) == ["01.png", "run.json"]
+    assert sorted(path.name for path in folder.path.iterdir()) == ["01.png", "02.png", "run.json"]
     assert (folder.path / "run.json").stat().st_ino == inode
     assert '"prompt": "a fox"' in (folder.path / "run.json").read_text(encoding="utf-8")
 
 
-def test_no_record_file_is_made_once_the_record_is_written(tmp_path):
-    """A run stopped while an image was still being saved writes its record first; the save's thread
-    must not leave an empty file behind it."""
+def test_no_record_file_is_made_once_the_record_is_written(tmp_path, monkeypatch):
+    """A run stopped while its first image is being saved writes its record (on the event loop)
+    meanwhile: the save's thread must not then leave an empty file beside it."""
     folder = RunFolder(tmp_path, "edit")
+    real_moved = storage._moved
+
+    def moved_then_stopped(temporary, path, before=lambda: None):
+        real_moved(temporary, path, before)
+        if path.name == "01.png":
+            folder.write_sidecar({"status": "stopped"})
+
+    monkeypatch.setattr("wan26.storage._moved", moved_then_stopped)
     folder.save_image(1, png())
-    folder.write_sidecar({"status": "stopped"})
-    folder.make_record_file()
     assert sorted(path.name for path in folder.path.iterdir()) == ["01.png", "run.json"]
 
 
 def test_a_record_that_cannot_be_written_leaves_no_file_made_ahead(tmp_path, monkeypatch):
     folder = RunFolder(tmp_path, "edit")
     folder.save_image(1, png())
-    folder.make_record_file()
 
     def full(descriptor, data):
         raise OSError(28, "No space left on device")
@@ -109,6 +112,7 @@ def test_a_disk_full_during_a_write_leaves_no_partial_file(tmp_path, monkeypatch
     monkeypatch.setattr("wan26.storage.os.fsync", full)
     with pytest.raises(OSError, match="No space left"):
         folder.save_image(image, png())
+    folder.write_sidecar({"status": "failed"})  # as the run does next
     assert not list(tmp_path.rglob(".partial-*"))
 
 
@@ -126,7 +130,8 @@ def test_the_first_image_is_on_disk_before_its_folder_is_made(tmp_path, monkeypa
     first, _, _ = folder.save_image(1, png())
     second, _, _ = folder.save_image(2, png(8, 8))
     assert seen == [False, True]
-    assert sorted(folder.path.iterdir()) == [first, second] and first.read_bytes() == png()
+    images = [path for path in folder.path.iterdir() if path.suffix == ".png"]
+    assert sorted(images) == [first, second] and first.read_bytes() == png()
     assert sorted(tmp_path.iterdir()) == [folder.path]
 
 

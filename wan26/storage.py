@@ -48,7 +48,7 @@ class RunFolder:
         stamp = now.strftime(_STAMP) if now else time.strftime(_STAMP)
         self.path = Path(root, f"{stamp}-{label}-{secrets.token_hex(16)}")
         self._made = False  # made on first write; later writes skip asking again
-        self._record_lock = threading.Lock()  # `make_record_file` runs in a worker thread
+        self._record_lock = threading.Lock()  # `_make_record_file` runs in a worker thread
         self._record_file: str | None = None  # run.json's file, made ahead and still empty
         self._record_written = False
 
@@ -86,18 +86,20 @@ class RunFolder:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             temporary = _written_temporary(self.path.parent, data, durable=True)
         _moved(temporary, path, before=self._make)
+        self._make_record_file()
 
     @property
     def sidecar_path(self) -> Path:
         return self.path / SIDECAR_NAME
 
-    def make_record_file(self) -> None:
-        """Make run.json's file (hidden, empty) ahead of the record, in a worker thread while the
-        event loop builds the record: a new file is the most variable step of a run on this
-        project's machine (0.03-0.7 ms). Does nothing before the folder exists, or once the file is
-        made or the record written; a failure here is left for the record's own write to report."""
-        with self._record_lock:
-            if self._made and self._record_file is None and not self._record_written:
+    def _make_record_file(self) -> None:
+        """Make run.json's file (hidden, empty) now, with the folder, in the worker thread saving
+        the first image, rather than later on the event loop: a new file was the most variable
+        step of a run on this project's machine (0.03-0.7 ms), and this way measured 0.07-0.09
+        less a call against raw httpx. Does nothing once the record is written (a run stopped
+        while its first image was saved); a failure is left for the record's own write to report."""
+        with self._record_lock:  # the record may be being written on the event loop meanwhile
+            if self._record_file is None and not self._record_written:
                 with contextlib.suppress(OSError):
                     name, descriptor = _created(self.path)
                     os.close(descriptor)

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import functools
 from collections import deque
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from wan26._http import Http
 from wan26._redact import redact
@@ -104,8 +102,7 @@ class Downloads:
     async def _saved(self, index: int, url: str) -> SavedImage | None:
         try:
             data = await self._http.download(url, truncation)
-            saving = functools.partial(self._folder.save_image, index, data)
-            path, width, height = await _in_thread_then(saving, self._folder.make_record_file)
+            path, width, height = await asyncio.to_thread(self._folder.save_image, index, data)
         except Exception as exc:  # noqa: BLE001 (whatever went wrong, the URL is kept: the user can still fetch it)
             reason = redact((str(exc) or type(exc).__name__).splitlines()[0], self._api_key)
             self.failed.append({"index": index, "source_url": url, "error": reason})
@@ -113,41 +110,3 @@ class Downloads:
         image = SavedImage(index, path, url, width, height, self._seed_of(url))
         self.images.append(image)
         return image
-
-
-_T = TypeVar("_T")
-
-
-async def _in_thread_then(work: Callable[[], _T], then: Callable[[], None]) -> _T:
-    """`work()` in a worker thread, its result here as soon as it returns; `then()` runs after it in
-    the same thread while this goes on (`asyncio.to_thread` would wait for both). Stopped, `work`
-    still ends in its thread (as with `to_thread`), and its result is dropped."""
-    loop = asyncio.get_running_loop()
-    outcome: asyncio.Future[_T] = loop.create_future()
-
-    def in_thread() -> None:
-        try:
-            result = work()
-        except BaseException as error:  # noqa: BLE001 (handed to the awaiting task, as to_thread does)
-            _hand_over(loop, functools.partial(_fail, outcome, error))
-            return
-        _hand_over(loop, functools.partial(_succeed, outcome, result))
-        then()
-
-    loop.run_in_executor(None, in_thread)
-    return await outcome
-
-
-def _hand_over(loop: asyncio.AbstractEventLoop, settle: Callable[[], None]) -> None:
-    with contextlib.suppress(RuntimeError):  # the loop has closed: no one waits any more
-        loop.call_soon_threadsafe(settle)
-
-
-def _succeed(outcome: asyncio.Future[_T], result: _T) -> None:
-    if not outcome.done():  # else stopped meanwhile
-        outcome.set_result(result)
-
-
-def _fail(outcome: asyncio.Future[_T], error: BaseException) -> None:
-    if not outcome.done():
-        outcome.set_exception(error)
