@@ -204,7 +204,10 @@ def test_a_shared_client_never_hands_one_visitors_cookie_to_another():
     async def two_visitors():
         async with new_http_client(httpx.MockTransport(vendor)) as shared:
             await shared.get("https://api.example/first", headers={"authorization": "Bearer key-a"})
-            await shared.get("https://api.example/second", headers={"authorization": "Bearer key-b"})
+            with pytest.raises(TypeError):  # nor can code of ours put one in by hand
+                shared.cookies.update({"session": "visitor-a"})
+            async with new_http_client(httpx.MockTransport(vendor)) as other:  # clients share the empty jar
+                await other.get("https://api.example/second", headers={"authorization": "Bearer key-b"})
 
     asyncio.run(two_visitors())
     assert sent == [None, None]

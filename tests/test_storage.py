@@ -2,6 +2,7 @@
 
 import io
 import os
+import threading
 import zlib
 from datetime import datetime
 from pathlib import Path
@@ -64,6 +65,19 @@ def test_no_record_file_is_made_once_the_record_is_written(tmp_path, monkeypatch
     monkeypatch.setattr("wan26.storage._moved", moved_then_stopped)
     folder.save_image(1, png())
     assert sorted(path.name for path in folder.path.iterdir()) == ["01.png", "run.json"]
+
+
+def test_a_record_written_while_the_first_image_is_saved_leaves_one_file(tmp_path):
+    """The race itself, with real threads: whichever of the two comes first, run.json is the only
+    file beside the image."""
+    for attempt in range(60):
+        folder = RunFolder(tmp_path, f"edit{attempt}")
+        saving = threading.Thread(target=folder.save_image, args=(1, png()))
+        saving.start()
+        folder.write_sidecar({"status": "stopped"})
+        saving.join()
+        assert sorted(path.name for path in folder.path.iterdir()) == ["01.png", "run.json"]
+    assert not list(tmp_path.glob(".partial-*"))
 
 
 def test_a_record_that_cannot_be_written_leaves_no_file_made_ahead(tmp_path, monkeypatch):
@@ -130,8 +144,9 @@ def test_the_first_image_is_on_disk_before_its_folder_is_made(tmp_path, monkeypa
     first, _, _ = folder.save_image(1, png())
     second, _, _ = folder.save_image(2, png(8, 8))
     assert seen == [False, True]
-    images = [path for path in folder.path.iterdir() if path.suffix == ".png"]
-    assert sorted(images) == [first, second] and first.read_bytes() == png()
+    record_file, *images = sorted(folder.path.iterdir())  # and run.json's file, made with the folder
+    assert images == [first, second] and first.read_bytes() == png()
+    assert record_file.name.startswith(".partial-") and record_file.stat().st_size == 0
     assert sorted(tmp_path.iterdir()) == [folder.path]
 
 
@@ -179,15 +194,18 @@ def test_a_half_written_file_a_crash_left_is_removed_once_a_day_old(tmp_path):
     for path in (old, young):
         path.write_bytes(b"half an image")
     run.mkdir()
-    (run / ".partial-1111111111111111").write_bytes(b"inside a run folder: left alone")
+    (run / ".partial-1111111111111111").write_bytes(b"")  # run.json's file, made with the folder
+    (run / ".partial-2222222222222222").write_bytes(b"")
+    (run / "01.png").write_bytes(png())
     (tmp_path / "notes.partial-keep").write_bytes(b"not ours")
     two_days_ago = datetime.now().timestamp() - 2 * 86400
-    os.utime(old, (two_days_ago, two_days_ago))
-    os.utime(run / ".partial-1111111111111111", (two_days_ago, two_days_ago))
-    assert remove_stale_partials(tmp_path) == 1
+    for path in (old, run / ".partial-1111111111111111", run / "01.png"):
+        os.utime(path, (two_days_ago, two_days_ago))
+    assert remove_stale_partials(tmp_path) == 2
     assert sorted(path.name for path in tmp_path.iterdir()) == [
         ".partial-fedcba9876543210",  # a day younger: maybe a save still going on elsewhere
         "20261130-120000-text_to_image-abc",
         "notes.partial-keep",
     ]
+    assert sorted(path.name for path in run.iterdir()) == [".partial-2222222222222222", "01.png"]
     assert remove_stale_partials(tmp_path / "not-made-yet") == 0

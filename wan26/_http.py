@@ -233,7 +233,7 @@ class Http:
 class _Deadline:
     """Everything inside ends by `when` (the loop's clock), or a ProviderTimeout; never around a
     `yield` of a generator. A class: `contextlib.asynccontextmanager` cost as much again as the
-    timeout it wraps, and a run enters two."""
+    timeout it wraps (a direct run enters two, a task run one more per status query)."""
 
     __slots__ = ("_timeout", "_message", "_provider", "_billed")
 

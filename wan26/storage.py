@@ -7,7 +7,6 @@ sidecar describing the run. Keys never go here.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
@@ -95,15 +94,20 @@ class RunFolder:
     def _make_record_file(self) -> None:
         """Make run.json's file (hidden, empty) now, with the folder, in the worker thread saving
         the first image, rather than later on the event loop: a new file was the most variable
-        step of a run on this project's machine (0.03-0.7 ms), and this way measured 0.07-0.09
-        less a call against raw httpx. Does nothing once the record is written (a run stopped
-        while its first image was saved); a failure is left for the record's own write to report."""
+        step of a run on this project's machine (0.03-0.7 ms). Not kept if the record was written
+        meanwhile (a run stopped while its first image was saved); a failure is left for the
+        record's own write to report. Made outside the lock, so the event loop never waits on it."""
+        if self._record_written:
+            return
+        try:
+            name = _empty_file(self.path)
+        except OSError:
+            return
         with self._record_lock:  # the record may be being written on the event loop meanwhile
             if self._record_file is None and not self._record_written:
-                with contextlib.suppress(OSError):
-                    name, descriptor = _created(self.path)
-                    os.close(descriptor)
-                    self._record_file = name
+                self._record_file = name
+                return
+        Path(name).unlink(missing_ok=True)
 
     def write_sidecar(self, record: dict[str, Any]) -> Path:
         """Write run.json atomically. It is not fsynced: it only describes the run, and a sync costs
@@ -169,6 +173,17 @@ def _written_temporary(folder: Path, data: bytes, durable: bool) -> str:
     return temporary
 
 
+def _empty_file(folder: Path) -> str:
+    """A new hidden, empty file in `folder`; its name."""
+    name, descriptor = _created(folder)
+    try:
+        os.close(descriptor)
+    except OSError:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return name
+
+
 def _filled(name: str, data: bytes) -> str:
     """The file `name` made ahead, now holding `data`; removed if that fails."""
     try:
@@ -198,7 +213,8 @@ _CREATE_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 # "replace via truncate" pattern and forces its blocks out when it is closed (auto_da_alloc,
 # https://docs.kernel.org/admin-guide/ext4.html): that cost more than the rest of writing run.json
 # (in-process A/B on this project's machine, 2026-11-30).
-_WRITE_EXISTING = os.O_WRONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+# O_NOFOLLOW: the file has had a name since the folder was made; a link put in its place is refused.
+_WRITE_EXISTING = os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
 def _created(folder: Path) -> tuple[str, int]:
@@ -213,13 +229,25 @@ def _created(folder: Path) -> tuple[str, int]:
 
 def remove_stale_partials(root: Path, max_age_s: float = STALE_PARTIAL_S) -> int:
     """Remove the temporary files a crash left in the output folder `root` (a run's first image is
-    written there before its folder is made: `RunFolder._write_first_image`) once they are older than
-    `max_age_s`; a younger one may be a save still going on in another process. The number removed."""
-    cutoff, removed = time.time() - max_age_s, 0
+    written there before its folder is made: `RunFolder._write_first_image`) and in its run folders
+    (run.json's file is made with the folder) once they are older than `max_age_s`; a younger one
+    may be a save still going on in another process. The number removed."""
+    cutoff = time.time() - max_age_s
+    entries = _entries(root)
+    folders = (entry.path for entry in entries if entry.is_dir(follow_symlinks=False))
+    return _remove_stale(entries, cutoff) + sum(_remove_stale(_entries(folder), cutoff) for folder in folders)
+
+
+def _entries(folder: str | Path) -> list[os.DirEntry[str]]:
     try:
-        entries = list(os.scandir(root))
-    except OSError:  # no output folder yet, or not readable: nothing of ours to remove
-        return 0
+        with os.scandir(folder) as entries:
+            return list(entries)
+    except OSError:  # no output folder yet, removed meanwhile, or not readable: nothing of ours to remove
+        return []
+
+
+def _remove_stale(entries: list[os.DirEntry[str]], cutoff: float) -> int:
+    removed = 0
     for entry in entries:
         if not entry.name.startswith(PARTIAL_PREFIX):
             continue
