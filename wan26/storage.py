@@ -234,8 +234,15 @@ def remove_stale_partials(root: Path, max_age_s: float = STALE_PARTIAL_S) -> int
     may be a save still going on in another process. The number removed."""
     cutoff = time.time() - max_age_s
     entries = _entries(root)
-    folders = (entry.path for entry in entries if entry.is_dir(follow_symlinks=False))
+    folders = (entry.path for entry in entries if _is_folder(entry))
     return _remove_stale(entries, cutoff) + sum(_remove_stale(_entries(folder), cutoff) for folder in folders)
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)  # a link to a folder elsewhere is not looked into
+    except OSError:  # removed meanwhile
+        return False
 
 
 def _entries(folder: str | Path) -> list[os.DirEntry[str]]:
