@@ -40,9 +40,6 @@ class _RefusingJar(CookieJar):
     def set_cookie(self, cookie: Cookie) -> None:
         raise TypeError("this client keeps no cookies")
 
-    def extract_cookies(self, response: object, request: object) -> None:
-        pass
-
 
 class _IgnoredCookies(httpx.Cookies):
     """Every Set-Cookie is ignored, unread. httpx reads them through urllib's request and email's

@@ -100,7 +100,7 @@ class RunFolder:
         if self._record_written:
             return
         try:
-            name = _empty_file(self.path)
+            name = _written_temporary(self.path, b"", durable=False)
         except OSError:
             return
         with self._record_lock:  # the record may be being written on the event loop meanwhile
@@ -160,38 +160,25 @@ def _written_temporary(folder: Path, data: bytes, durable: bool) -> str:
     """A hidden file in `folder` holding `data` (fsynced when `durable`), to be renamed into place.
     Plain `os` calls: `tempfile.mkstemp` and a buffered file object cost about 10 µs more a file."""
     temporary, descriptor = _created(folder)
+    return _written(temporary, lambda: descriptor, data, durable)
+
+
+def _filled(name: str, data: bytes) -> str:
+    """The file `name` made ahead (empty), now holding `data`."""
+    return _written(name, lambda: os.open(name, _WRITE_EXISTING), data, durable=False)
+
+
+def _written(name: str, opened: Callable[[], int], data: bytes, durable: bool) -> str:
+    """`name`, holding `data` written through the descriptor `opened()` gives (then closed); the
+    file is removed if anything fails."""
     try:
+        descriptor = opened()
         try:
             _write_all(descriptor, data)
             if durable:
                 os.fsync(descriptor)
         finally:
             os.close(descriptor)  # a full disk can surface here too
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return temporary
-
-
-def _empty_file(folder: Path) -> str:
-    """A new hidden, empty file in `folder`; its name."""
-    name, descriptor = _created(folder)
-    try:
-        os.close(descriptor)
-    except OSError:
-        Path(name).unlink(missing_ok=True)
-        raise
-    return name
-
-
-def _filled(name: str, data: bytes) -> str:
-    """The file `name` made ahead, now holding `data`; removed if that fails."""
-    try:
-        descriptor = os.open(name, _WRITE_EXISTING)
-        try:
-            _write_all(descriptor, data)
-        finally:
-            os.close(descriptor)
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise

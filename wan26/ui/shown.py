@@ -46,10 +46,7 @@ def shown(path: Path, name: str | None = None) -> str:
     `name` where one is given (the name a visitor's download gets; the saved file keeps its own)."""
     if name is None and any(inside(path.resolve(), home) for home in _COPIED_FROM):
         return str(path)
-    folder = shown_dir()
-    _prune(folder, max_age_s=MAX_AGE_S)
-    link = folder / secrets.token_hex(16) / (name or path.name)
-    link.parent.mkdir(parents=True)
+    link = _new_place(name or path.name)
     try:
         os.link(path, link)
     except OSError:  # another file system
@@ -72,12 +69,19 @@ def download_name(mode: str, prompt: str, seed: int | None, index: int, suffix: 
 def handed(name: str, data: bytes) -> str:
     """`data` as a file named `name` that Gradio can serve (a download), in a folder of its own under
     `shown_dir()`, pruned like the links."""
+    path = _new_place(name)
+    path.write_bytes(data)
+    return str(path)
+
+
+def _new_place(name: str) -> Path:
+    """Where a file named `name` goes under `shown_dir()`: in a new folder with a random 128-bit
+    name (made), after pruning what is older than a day."""
     folder = shown_dir()
     _prune(folder, max_age_s=MAX_AGE_S)
     path = folder / secrets.token_hex(16) / name
     path.parent.mkdir(parents=True)
-    path.write_bytes(data)
-    return str(path)
+    return path
 
 
 def thumbnail(path: Path) -> str:
