@@ -110,8 +110,10 @@ def test_a_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
     monkeypatch.setattr("wan26.storage.os.replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
         folder.save_image(1, png())
-    assert list(folder.path.iterdir()) == []
-    assert not list(tmp_path.rglob(".partial-*"))  # nor beside the folder, where the first image is written
+    monkeypatch.undo()
+    folder.write_sidecar({"status": "failed"})  # as the run does next: its record fills the file made for it
+    assert [path.name for path in folder.path.iterdir()] == ["run.json"]
+    assert not list(tmp_path.rglob(".partial-*"))
 
 
 @pytest.mark.parametrize("image", [1, 2])
@@ -130,24 +132,26 @@ def test_a_disk_full_during_a_write_leaves_no_partial_file(tmp_path, monkeypatch
     assert not list(tmp_path.rglob(".partial-*"))
 
 
-def test_the_first_image_is_on_disk_before_its_folder_is_made(tmp_path, monkeypatch):
-    """On ext4 an fsync commits every change before it: a new folder in that commit made the
-    durable write of a run's first image 0.1-0.3 ms slower. Later images go in the folder itself."""
+def test_the_folder_and_the_record_file_are_made_before_the_first_images_fsync(tmp_path, monkeypatch):
+    """On ext4 an fsync commits every change before it: the folder and run.json's file go to disk
+    with the first image's commit rather than costing one of their own after it."""
     folder, seen = RunFolder(tmp_path, "edit"), []
     real_fsync = os.fsync
 
     def fsync(descriptor):
-        seen.append(folder.path.exists())
+        seen.append(sorted(path.name[:9] for path in folder.path.iterdir()))
         real_fsync(descriptor)
 
     monkeypatch.setattr("wan26.storage.os.fsync", fsync)
     first, _, _ = folder.save_image(1, png())
     second, _, _ = folder.save_image(2, png(8, 8))
-    assert seen == [False, True]
-    record_file, *images = sorted(folder.path.iterdir())  # and run.json's file, made with the folder
+    assert seen == [[".partial-", ".partial-"], [".partial-", ".partial-", "01.png"]]  # the record's, the image's
+    record_file, *images = sorted(folder.path.iterdir())
     assert images == [first, second] and first.read_bytes() == png()
     assert record_file.name.startswith(".partial-") and record_file.stat().st_size == 0
     assert sorted(tmp_path.iterdir()) == [folder.path]
+    folder.write_sidecar({"status": "succeeded"})
+    assert sorted(path.name for path in folder.path.iterdir()) == ["01.png", "02.png", "run.json"]
 
 
 def test_an_output_folder_that_does_not_exist_yet_is_made_with_the_first_image(tmp_path):
