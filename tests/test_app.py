@@ -280,7 +280,7 @@ def test_results_saved_outside_the_working_and_temp_folders_are_shown(dashscope_
 def test_the_app_removes_what_a_crash_left_half_written_in_the_output_folder(dashscope_fake, outside_output_dir):
     from wan26.ui import build_app
 
-    left = outside_output_dir / ".partial-0123456789abcdef"  # a first image a killed run never renamed
+    left = outside_output_dir / ".partial-0123456789abcdef"  # where earlier versions wrote a first image
     left.write_bytes(b"\x89PNG half")
     two_days_ago = left.stat().st_mtime - 2 * 86400
     os.utime(left, (two_days_ago, two_days_ago))

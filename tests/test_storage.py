@@ -3,6 +3,7 @@
 import io
 import os
 import threading
+import time
 import zlib
 from datetime import datetime
 from pathlib import Path
@@ -10,7 +11,6 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from wan26 import storage
 from wan26.storage import NotAnImage, RunFolder, inspect_image, remove_stale_partials
 
 
@@ -55,14 +55,14 @@ def test_no_record_file_is_made_once_the_record_is_written(tmp_path, monkeypatch
     """A run stopped while its first image is being saved writes its record (on the event loop)
     meanwhile: the save's thread must not then leave an empty file beside it."""
     folder = RunFolder(tmp_path, "edit")
-    real_moved = storage._moved
+    real_make = RunFolder._make
 
-    def moved_then_stopped(temporary, path, before=lambda: None):
-        real_moved(temporary, path, before)
-        if path.name == "01.png":
-            folder.write_sidecar({"status": "stopped"})
+    def made_then_stopped(self):
+        real_make(self)
+        if not self._record_written:  # stopped just after the folder was made, before its record file
+            self.write_sidecar({"status": "stopped"})
 
-    monkeypatch.setattr("wan26.storage._moved", moved_then_stopped)
+    monkeypatch.setattr(RunFolder, "_make", made_then_stopped)
     folder.save_image(1, png())
     assert sorted(path.name for path in folder.path.iterdir()) == ["01.png", "run.json"]
 
@@ -139,7 +139,7 @@ def test_the_folder_and_the_record_file_are_made_before_the_first_images_fsync(t
     real_fsync = os.fsync
 
     def fsync(descriptor):
-        seen.append(sorted(path.name[:9] for path in folder.path.iterdir()))
+        seen.append(sorted(path.name[:9] for path in folder.path.iterdir()) if folder.path.is_dir() else None)
         real_fsync(descriptor)
 
     monkeypatch.setattr("wan26.storage.os.fsync", fsync)
@@ -213,3 +213,16 @@ def test_a_half_written_file_a_crash_left_is_removed_once_a_day_old(tmp_path):
     ]
     assert sorted(path.name for path in run.iterdir()) == [".partial-2222222222222222", "01.png"]
     assert remove_stale_partials(tmp_path / "not-made-yet") == 0
+
+
+def test_a_run_folder_a_crash_left_holding_only_temporary_files_is_removed_with_them(tmp_path):
+    killed, saving = tmp_path / "20261130-120000-edit-aaa", tmp_path / "20261201-120000-edit-bbb"
+    for folder in (killed, saving, tmp_path / "mine"):
+        folder.mkdir()
+    for path in (killed / ".partial-1111111111111111", killed / ".partial-2222222222222222"):
+        path.write_bytes(b"")  # run.json's file and half the first image, from a run killed a day ago
+        os.utime(path, (time.time() - 2 * 86400,) * 2)
+    (saving / ".partial-3333333333333333").write_bytes(b"")  # a run saving its first image right now
+    assert remove_stale_partials(tmp_path) == 2
+    # the run still saving stays, and so does an empty folder the user made
+    assert sorted(path.name for path in tmp_path.iterdir()) == [saving.name, "mine"]

@@ -7,6 +7,7 @@ sidecar describing the run. Keys never go here.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -38,7 +39,8 @@ def default_output_dir(env: Mapping[str, str]) -> Path:
 
 
 class RunFolder:
-    """`<root>/<YYYYmmdd-HHMMSS>-<label>-<random>/`, made on first write so failed runs leave nothing.
+    """`<root>/<YYYYmmdd-HHMMSS>-<label>-<random>/`, made on first write so runs refused or failed
+    before anything was made leave nothing (a run that fails later keeps its record there).
 
     The random part carries 128 bits, so no one can guess another run's folder from its time."""
 
@@ -138,10 +140,9 @@ def write_atomically(path: Path, data: bytes, durable: bool = True) -> None:
     _moved(_written_temporary(path.parent, data, durable), path)
 
 
-def _moved(temporary: str, path: Path, before: Callable[[], None] = lambda: None) -> None:
-    """Rename `temporary` to `path` after `before` (making its folder); removed if either fails."""
+def _moved(temporary: str, path: Path) -> None:
+    """Rename `temporary` to `path`; removed if that fails."""
     try:
-        before()
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -210,11 +211,22 @@ def remove_stale_partials(root: Path, max_age_s: float = STALE_PARTIAL_S) -> int
     """Remove the temporary files a crash left in the output folder `root` (where earlier versions
     wrote a run's first image) and in its run folders (run.json's file is made with the folder, and
     each image is written there first) once they are older than `max_age_s`; a younger one
-    may be a save still going on in another process. The number removed."""
+    may be a save still going on in another process. The number of files removed."""
     cutoff = time.time() - max_age_s
     entries = _entries(root)
     folders = (entry.path for entry in entries if _is_folder(entry))
-    return _remove_stale(entries, cutoff) + sum(_remove_stale(_entries(folder), cutoff) for folder in folders)
+    return _remove_stale(entries, cutoff) + sum(_swept_run_folder(folder, cutoff) for folder in folders)
+
+
+def _swept_run_folder(folder: str, cutoff: float) -> int:
+    """Its stale temporary files removed, and the folder too when they were all it held (a run
+    killed while saving its first image: nothing a user could open, and History would count it)."""
+    entries = _entries(folder)
+    removed = _remove_stale(entries, cutoff)
+    if entries and removed == len(entries):
+        with contextlib.suppress(OSError):  # something was written there meanwhile
+            os.rmdir(folder)
+    return removed
 
 
 def _is_folder(entry: os.DirEntry[str]) -> bool:

@@ -121,8 +121,9 @@ class SameFiles(Baseline):
         run = self.folder / f"run-{self.count:06d}"
         run.mkdir()
         record_handle, record_temporary = tempfile.mkstemp(dir=run, prefix=".partial-")
+        os.close(record_handle)  # made empty, and opened again to be written, as a run does
         write_durably(run / "01.png", data)
-        with os.fdopen(record_handle, "wb") as file:
+        with open(record_temporary, "r+b") as file:
             file.write(self.record)
         os.replace(record_temporary, run / "run.json")
         return run / "01.png"
