@@ -59,12 +59,19 @@ def wait_for_preview(visitor, size):
 
 
 def shown_geometry(visitor):
-    """Where the preview's picture lies in its <img> (object-fit: contain), as Gradio computes a click."""
+    """Where the preview's picture lies in its <img> (object-fit: contain), as Gradio computes a click.
+    Read in one go once a picture has loaded: after a first click the preview is replaced (the corner
+    marked), and a picture still loading has no size (CI of 2026-12-01 divided by zero there)."""
     img = visitor.locator("#edit-draw-preview img")
-    box = img.bounding_box()
-    natural = img.evaluate("i => [i.naturalWidth, i.naturalHeight]")
-    ratio = min(box["width"] / natural[0], box["height"] / natural[1], 1)
-    offset = ((box["width"] - natural[0] * ratio) / 2, (box["height"] - natural[1] * ratio) / 2)
+    measured = visitor.wait_for_function(
+        "() => { const i = document.querySelector('#edit-draw-preview img');"
+        " if (!i || !i.complete || !i.naturalWidth) return null;"
+        " const r = i.getBoundingClientRect(); return [r.width, r.height, i.naturalWidth, i.naturalHeight]; }",
+        timeout=20_000,
+    )
+    width, height, *natural = measured.json_value()
+    ratio = min(width / natural[0], height / natural[1], 1)
+    offset = ((width - natural[0] * ratio) / 2, (height - natural[1] * ratio) / 2)
     return img, ratio, offset
 
 
