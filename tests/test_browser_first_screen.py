@@ -148,6 +148,43 @@ def test_a_run_shows_its_step_in_words_and_one_indicator_on_the_results(page, da
     expect(page.locator("#text_to_image-results img")).to_have_count(1, timeout=30_000)
 
 
+_IN_VIEW = """(id) => {
+    const box = document.getElementById(id).getBoundingClientRect();
+    return box.top < window.innerHeight && box.bottom > 0;
+}"""
+
+
+@pytest.mark.parametrize(("width", "height"), [(390, 844), (1280, 720)])
+def test_a_run_started_on_a_phone_brings_its_results_into_view_and_a_refused_one_stays(
+    browser, served, dashscope_fake, width, height, shots  # noqa: F811
+):
+    """On a phone the results are below the whole form: once the run has begun they are scrolled
+    to; a run refused before it is queued leaves its message where the visitor is. Wide, the page
+    never moves."""
+    dashscope_fake.delay("generate", 4, times=1)
+    with new_visitor(browser, served, width, height) as visitor:
+        prompt = visitor.locator("#text_to_image-prompt textarea")
+        prompt.fill("x" * 2200)
+        visitor.locator("#text_to_image-run").click()
+        expect(visitor.locator("#text_to_image-prompt")).to_contain_text("the limit is 2100")
+        visitor.wait_for_timeout(2500)  # longer than a refusal takes to come back
+        assert visitor.evaluate("window.scrollY") == 0
+        assert dashscope_fake.requests == []
+        assert visitor.evaluate(_IN_VIEW, "text_to_image-prompt")
+        prompt.fill("a fox")
+        prompt.press("Enter")
+        expect(visitor.locator("#text_to_image-details")).to_contain_text("Generating", timeout=10_000)
+        visitor.wait_for_timeout(1000)  # the smooth scroll
+        shots(visitor, f"run_started_{width}")
+        assert visitor.evaluate(_IN_VIEW, "text_to_image-results")
+        if width < 640:
+            assert visitor.evaluate(_IN_VIEW, "text_to_image-details")  # the step in words, under the results
+        else:
+            assert visitor.evaluate("window.scrollY") == 0  # beside the form already
+        expect(visitor.locator("#text_to_image-results img")).to_have_count(1, timeout=30_000)
+        assert visitor.evaluate(_IN_VIEW, "text_to_image-results")
+
+
 def test_a_reference_too_small_is_refused_before_the_run_is_queued(page, dashscope_fake, tmp_path):  # noqa: F811
     upload_reference(page, tmp_path / "small.png", (100, 100), "red")
     expect(page.locator("#edit-references img")).to_have_count(1, timeout=10_000)

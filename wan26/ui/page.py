@@ -39,6 +39,7 @@ from wan26.ui.history_tab import CSS as HISTORY_CSS
 from wan26.ui.history_tab import HistoryTab
 from wan26.ui.i18n import I18N, Lang, both, lang_of, t, toast_css, with_english_labels
 from wan26.ui.image_set_tab import ImageSetTab
+from wan26.ui.in_view import results_into_view
 from wan26.ui.inputs import (
     edit_request,
     edit_size_value,
@@ -606,6 +607,7 @@ class _Page:
         """A public API endpoint named after `fn`, started by the button or Enter, validated first; its
         one progress indicator is on the results."""
         build, names = ENDPOINTS[fn.__name__]
+        results_into_view([run.click, prompt.submit], outputs[0], outputs[1])
         return gr.on(
             [run.click, prompt.submit],
             fn,
