@@ -17,6 +17,8 @@ from test_browser import (  # noqa: F401  # noqa: F401  (fixtures)
     upload_reference,
 )
 
+from wan26.ui.in_view import STARTING_MS
+
 MODES = {"Text to image": "text_to_image", "Edit": "edit", "Interleaved": "interleave"}
 
 
@@ -154,6 +156,10 @@ _IN_VIEW = """(id) => {
 }"""
 
 
+def scrolled_into_view(visitor, element_id):
+    visitor.wait_for_function(_IN_VIEW, arg=element_id, timeout=5_000)  # a smooth scroll takes a moment
+
+
 @pytest.mark.parametrize(("width", "height"), [(390, 844), (1280, 720)])
 def test_a_run_started_on_a_phone_brings_its_results_into_view_and_a_refused_one_stays(
     browser, served, dashscope_fake, width, height, shots  # noqa: F811
@@ -167,22 +173,42 @@ def test_a_run_started_on_a_phone_brings_its_results_into_view_and_a_refused_one
         prompt.fill("x" * 2200)
         visitor.locator("#text_to_image-run").click()
         expect(visitor.locator("#text_to_image-prompt")).to_contain_text("the limit is 2100")
-        visitor.wait_for_timeout(2500)  # longer than a refusal takes to come back
+        visitor.wait_for_timeout(STARTING_MS + 500)  # past the time the page waits for a run to begin
         assert visitor.evaluate("window.scrollY") == 0
-        assert dashscope_fake.requests == []
         assert visitor.evaluate(_IN_VIEW, "text_to_image-prompt")
+        assert dashscope_fake.requests == []
         prompt.fill("a fox")
         prompt.press("Enter")
         expect(visitor.locator("#text_to_image-details")).to_contain_text("Generating", timeout=10_000)
-        visitor.wait_for_timeout(1000)  # the smooth scroll
-        shots(visitor, f"run_started_{width}")
-        assert visitor.evaluate(_IN_VIEW, "text_to_image-results")
         if width < 640:
-            assert visitor.evaluate(_IN_VIEW, "text_to_image-details")  # the step in words, under the results
+            scrolled_into_view(visitor, "text_to_image-details")  # the step in words, under the results
+            assert visitor.evaluate(_IN_VIEW, "text_to_image-results")
         else:
+            visitor.wait_for_timeout(500)
             assert visitor.evaluate("window.scrollY") == 0  # beside the form already
+        shots(visitor, f"run_started_{width}", full_page=False)
         expect(visitor.locator("#text_to_image-results img")).to_have_count(1, timeout=30_000)
         assert visitor.evaluate(_IN_VIEW, "text_to_image-results")
+
+
+def test_on_a_phone_a_run_after_a_failed_one_is_brought_into_view_too(browser, served, dashscope_fake):  # noqa: F811
+    """A failed run leaves its first step in the details, and the next run's first step reads the
+    same: that run is seen to begin by its indicator, long before it ends."""
+    dashscope_fake.delay("generate", 2, times=1)
+    dashscope_fake.fail_next(400, "DataInspectionFailed", "Input data may contain inappropriate content.")
+    with new_visitor(browser, served, 390, 844) as visitor:
+        prompt = visitor.locator("#text_to_image-prompt textarea")
+        prompt.fill("a fox")
+        prompt.press("Enter")
+        scrolled_into_view(visitor, "text_to_image-results")
+        expect(visitor.get_by_text("DataInspectionFailed").first).to_be_visible(timeout=30_000)
+        details = visitor.locator("#text_to_image-details")
+        expect(details).to_contain_text("Generating")
+        visitor.evaluate("window.scrollTo(0, 0)")
+        dashscope_fake.delay("generate", 8, times=1)
+        prompt.press("Enter")
+        scrolled_into_view(visitor, "text_to_image-results")
+        assert visitor.locator("#text_to_image-results img").count() == 0  # the vendor has not answered yet
 
 
 def test_a_reference_too_small_is_refused_before_the_run_is_queued(page, dashscope_fake, tmp_path):  # noqa: F811

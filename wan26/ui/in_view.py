@@ -2,43 +2,55 @@
 
 On a narrow screen Gradio stacks a tab's two columns, so the results, the run's one progress
 indicator (on them) and its details are a screen or two below Generate: a visitor who taps it sees
-nothing happen. Once the run has begun, its first step shown in the details, the page scrolls to the
+nothing happen. Once the run has begun (its first update has arrived) the page scrolls to the
 results, unless they are already in the upper half of the screen (as beside the form on a wide one).
-A run refused before it is queued never changes the details (Gradio shows the progress indicator
-while it checks, so that is no sign): its message, next to its control, stays where the visitor is.
-In the browser only: no trip to the server.
+
+A run refused before it is queued has not begun: its message, next to its control, stays where the
+visitor is. That is why neither the indicator showing (Gradio shows it while the validator checks
+a run) nor Gradio's own `scroll_to_output` (which scrolls then too, and on wide screens) will do.
+A run has begun when its details change, or when Gradio marks the indicator as generating (a run's
+first step can read as the details a failed run left). In the browser only: no trip to the server.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import gradio as gr
 
 LOOK_EVERY_MS = 100
-CHECKING_MS = 2000  # the refusal of a run comes back within this; a run waiting in line keeps its indicator
+# Until the indicator is up after a click (a moment); after that, looking goes on while it shows.
+STARTING_MS = 2000
 LOOK_FOR_MS = 60_000  # a run that waited longer than this in line is left where the visitor has got to
 
 
 def results_into_view(triggers: list[Any], results: gr.components.Component, details: gr.Markdown) -> None:
-    """When any of `triggers` starts a run, bring `results` into view once `details` shows its first step."""
-    js = _js(str(results.elem_id), str(details.elem_id))
-    gr.on(triggers, None, None, None, js=js, api_visibility="private", queue=False)
+    """When any of `triggers` starts a run, bring `results` into view once the run has begun.
+
+    Register it before the run's own event on the same triggers: Gradio runs a trigger's events in
+    the order they were added, each to its end, so this one must see the details as they were."""
+    if results.elem_id is None or details.elem_id is None:
+        raise ValueError("the results and the details need an elem_id to be found in the page")
+    gr.on(triggers, None, None, None, js=_js(results.elem_id, details.elem_id), api_visibility="private", queue=False)
 
 
 def _js(results_id: str, details_id: str) -> str:
     return f"""() => {{
-  const results = document.getElementById({results_id!r}), details = document.getElementById({details_id!r});
+  const results = document.getElementById({json.dumps(results_id)});
+  const details = document.getElementById({json.dumps(details_id)});
   if (!results || !details) return;
-  const before = details.innerText, clicked = Date.now();
+  const before = details.textContent, started = Date.now();
+  const tracker = () => results.querySelector('[data-testid=status-tracker]:not(.hide)');
   const look = () => {{
-    if (details.innerText !== before) {{
+    const shown = tracker();
+    if (details.textContent !== before || shown?.classList.contains('generating')) {{
       if (results.getBoundingClientRect().top > window.innerHeight / 2) results.scrollIntoView({{behavior: 'smooth'}});
       return;
     }}
-    const waited = Date.now() - clicked;
-    const pending = results.querySelector('[data-testid=status-tracker]:not(.hide)');
-    if (waited < {CHECKING_MS} || (pending && waited < {LOOK_FOR_MS})) setTimeout(look, {LOOK_EVERY_MS});
+    const waiting = shown && !shown.querySelector('.error');  // queued or being checked, not failed
+    const waited = Date.now() - started;
+    if (waited < {STARTING_MS} || (waiting && waited < {LOOK_FOR_MS})) setTimeout(look, {LOOK_EVERY_MS});
   }};
   setTimeout(look, {LOOK_EVERY_MS});
 }}"""

@@ -607,6 +607,7 @@ class _Page:
         """A public API endpoint named after `fn`, started by the button or Enter, validated first; its
         one progress indicator is on the results."""
         build, names = ENDPOINTS[fn.__name__]
+        # Before the run's own event: it must see the details as they were when the run was started.
         results_into_view([run.click, prompt.submit], outputs[0], outputs[1])
         return gr.on(
             [run.click, prompt.submit],
