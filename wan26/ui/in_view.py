@@ -28,8 +28,8 @@ LOOK_FOR_MS = 60_000  # a run that waited longer than this in line is left where
 def results_into_view(triggers: list[Any], results: gr.components.Component, details: gr.Markdown) -> None:
     """When any of `triggers` starts a run, bring `results` into view once the run has begun.
 
-    Register it before the run's own event on the same triggers: Gradio runs a trigger's events in
-    the order they were added, each to its end, so this one must see the details as they were."""
+    Register it before the run's own event on the same triggers: Gradio's page starts a trigger's
+    events in the order they were added, and this one must read the details before the run changes them."""
     if results.elem_id is None or details.elem_id is None:
         raise ValueError("the results and the details need an elem_id to be found in the page")
     gr.on(triggers, None, None, None, js=_js(results.elem_id, details.elem_id), api_visibility="private", queue=False)
