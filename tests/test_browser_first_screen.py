@@ -180,15 +180,23 @@ def test_a_run_started_on_a_phone_brings_its_results_into_view_and_a_refused_one
         prompt.fill("a fox")
         prompt.press("Enter")
         expect(visitor.locator("#text_to_image-details")).to_contain_text("Generating", timeout=10_000)
-        if width < 640:
-            scrolled_into_view(visitor, "text_to_image-details")  # the step in words, under the results
-            assert visitor.evaluate(_IN_VIEW, "text_to_image-results")
-        else:
+        scrolled_into_view(visitor, "text_to_image-details")  # the step in words, under the results
+        assert visitor.evaluate(_IN_VIEW, "text_to_image-results")
+        if width > 640:
             visitor.wait_for_timeout(500)
             assert visitor.evaluate("window.scrollY") == 0  # beside the form already
         shots(visitor, f"run_started_{width}", full_page=False)
         expect(visitor.locator("#text_to_image-results img")).to_have_count(1, timeout=30_000)
         assert visitor.evaluate(_IN_VIEW, "text_to_image-results")
+
+
+def test_at_1280_by_720_the_step_in_words_of_every_tab_is_on_the_first_screen(browser, served):  # noqa: F811
+    """A run's step in words goes in its details, under the results: their first line is in view."""
+    with new_visitor(browser, served, 1280, 720) as visitor:
+        for tab, mode in MODES.items():
+            open_tab(visitor, tab)
+            top = visitor.locator(f"#{mode}-details").bounding_box()["y"]
+            assert top + 24 <= 720, f"{tab}: the run's details begin at {top:.0f} px"  # 24: one line of text
 
 
 def test_on_a_phone_a_run_after_a_failed_one_is_brought_into_view_too(browser, served, dashscope_fake):  # noqa: F811

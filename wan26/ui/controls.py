@@ -26,6 +26,9 @@ from wan26.ui.texts import (
 )
 from wan26.ui.vendors import Vendors
 
+# The results' height leaves the first line of the run's details (its step in words, below them and
+# their buttons) on the first screen of a 1280×720 window, where the results begin 216 px down.
+RESULTS_HEIGHT = 410
 PRIVATE: dict[str, Any] = {"api_visibility": "private", "queue": False, "show_progress": "hidden"}
 # gr.Info and gr.Warning reach the page only from queued events.
 PRIVATE_NOTIFYING: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
@@ -312,7 +315,7 @@ class Form:
             format="png",
             type="filepath",
             columns=2,
-            height=460,
+            height=RESULTS_HEIGHT,
             object_fit="contain",
             buttons=["download", "download_all", "fullscreen"],
             interactive=False,

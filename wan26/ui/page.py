@@ -33,7 +33,15 @@ from wan26.ui.before_after import before_after, before_after_selected, before_af
 from wan26.ui.box_drawing import BoxDrawing
 from wan26.ui.compare_tab import CSS as COMPARE_CSS
 from wan26.ui.compare_tab import CompareTab
-from wan26.ui.controls import FOLLOW_INPUT, PRIVATE, PRIVATE_NOTIFYING, FollowsVendor, Form, size_choices
+from wan26.ui.controls import (
+    FOLLOW_INPUT,
+    PRIVATE,
+    PRIVATE_NOTIFYING,
+    RESULTS_HEIGHT,
+    FollowsVendor,
+    Form,
+    size_choices,
+)
 from wan26.ui.form_examples import edit_examples, headings, interleave_examples, text_to_image_examples
 from wan26.ui.history_tab import CSS as HISTORY_CSS
 from wan26.ui.history_tab import HistoryTab
@@ -425,7 +433,7 @@ class _Page:
                 self.i_chat = gr.Chatbot(
                     elem_id="interleave-chat",
                     label=I18N("interleaved_output"),
-                    height=520,
+                    height=RESULTS_HEIGHT + 50,  # no buttons under it: the details' first line in view as beside
                     buttons=["copy_all"],
                     allow_file_downloads=True,
                 )
