@@ -433,7 +433,7 @@ class _Page:
                 self.i_chat = gr.Chatbot(
                     elem_id="interleave-chat",
                     label=I18N("interleaved_output"),
-                    height=RESULTS_HEIGHT + 50,  # no buttons under it: the details' first line in view as beside
+                    height=RESULTS_HEIGHT + 50,  # its details come right under it, with no buttons between
                     buttons=["copy_all"],
                     allow_file_downloads=True,
                 )
