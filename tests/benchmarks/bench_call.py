@@ -20,9 +20,10 @@ project's ext4 machine that moved 0.2-0.5 ms a call between the sides, by the or
 A user's runs come seconds apart, and ext4 commits in the background every 5 s (its `commit=`
 mount option), so each run meets a committed journal, as here.
 
-Printed: the median wall time per call and the ratio ours / baseline (goal ≤ 1.2×), the same
-against "same files", the median client CPU per call, what one durable write costs here, and the
-fake's own CPU per request (to show it is not the bottleneck). Run:
+Printed: the median wall time per call and the ratio ours / baseline (goal ≤ 1.2×), that ratio in
+each fifth of the run (how far it moved while the run lasted), the same against "same files", the
+median client CPU per call, what one durable write costs here, and the fake's own CPU per request
+(to show it is not the bottleneck). Run:
 
     python tests/benchmarks/bench_call.py [--rounds 300]
 """
@@ -58,6 +59,7 @@ from wan26 import AsyncClient, ImageRequest, Mode  # noqa: E402
 DEFAULT_ROUNDS = 300
 WARMUP_CALLS = 10
 GOAL = 1.2
+SPREAD_PARTS = 5  # the machine's pace drifts within a run too: shown as the ratio in each part
 
 
 @dataclass(frozen=True)
@@ -173,10 +175,19 @@ def median_ms(calls: list[Call], figure: str) -> float:
     return median([getattr(call, figure) for call in calls]) * 1000
 
 
+def spread(ours: list[Call], base: list[Call], parts: int = SPREAD_PARTS) -> str:
+    """The wall-time ratio in each consecutive part of the run: how much it moved while it ran."""
+    size = max(1, len(ours) // parts)
+    starts = range(0, len(ours) - size + 1, size)
+    ratios = [median_ms(ours[i : i + size], "wall_s") / median_ms(base[i : i + size], "wall_s") for i in starts]
+    return f"  the same ratio in parts of {size} calls, in order: " + " ".join(f"{ratio:.2f}" for ratio in ratios)
+
+
 def report(results: dict[str, list[Call]], fake_before: dict, fake_after: dict, folder: Path) -> None:
     """The ratios, what a durable write costs alone, and what the fake spent per request."""
     ours, base, same = results["ours"], results["baseline"], results["same files"]
     print(ratio_line("per call, median wall", median_ms(ours, "wall_s"), median_ms(base, "wall_s"), "ms", GOAL))
+    print(spread(ours, base))
     print(ratio_line("per call, median CPU", median_ms(ours, "cpu_s"), median_ms(base, "cpu_s"), "ms"))
     print("  the same against a baseline writing the same files as a run (folder, image, run record):")
     print(ratio_line("per call, median wall", median_ms(ours, "wall_s"), median_ms(same, "wall_s"), "ms"))
