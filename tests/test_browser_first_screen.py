@@ -219,6 +219,38 @@ def test_on_a_phone_a_run_after_a_failed_one_is_brought_into_view_too(browser, s
         assert visitor.locator("#text_to_image-results img").count() == 0  # the vendor has not answered yet
 
 
+@pytest.mark.parametrize(("tab", "mode"), [("Text to image", "text_to_image"), ("Interleaved", "interleave")])
+def test_on_a_phone_the_stop_under_the_details_stops_the_run_and_wide_there_is_none(
+    browser, served, dashscope_fake, tab, mode, shots  # noqa: F811
+):
+    """Scrolled to a run's results on a phone, the Stop under Generate is a screen above: a second one
+    under the run's details is in view and stops the run. With the columns side by side it is not shown."""
+    with new_visitor(browser, served, 1280, 720) as visitor:
+        for wide in MODES.values():
+            open_tab(visitor, next(name for name, each in MODES.items() if each == wide))
+            expect(visitor.locator(f"#{wide}-stop")).to_be_visible()
+            expect(visitor.locator(f"#{wide}-stop-below")).to_be_hidden()
+    dashscope_fake.delay("generate", 8, times=1)
+    with new_visitor(browser, served, 390, 844) as visitor:
+        open_tab(visitor, tab)
+        prompt = visitor.locator(f"#{mode}-prompt textarea")
+        prompt.fill("a fox")
+        prompt.press("Enter")
+        scrolled_into_view(visitor, f"{mode}-details")
+        below = visitor.locator(f"#{mode}-stop-below")
+        expect(below).to_be_visible()
+        visitor.wait_for_timeout(500)  # the smooth scroll ends
+        assert visitor.evaluate(_IN_VIEW, f"{mode}-stop-below"), "the Stop under the details is out of view"
+        assert not visitor.evaluate(_IN_VIEW, f"{mode}-stop")  # the reason for the second one
+        shots(visitor, f"phone_stop_below_{mode}", full_page=False)
+        below.click()
+        details = visitor.locator(f"#{mode}-details")
+        expect(details).to_contain_text("Stopped.", timeout=10_000)
+        expect(details).to_contain_text("may still be billed")
+        visitor.wait_for_timeout(8_500)  # past the fake's answer: a stopped run shows nothing of it
+        assert visitor.locator(f"#{mode}-results img, #{mode}-chat img").count() == 0
+
+
 def test_a_reference_too_small_is_refused_before_the_run_is_queued(page, dashscope_fake, tmp_path):  # noqa: F811
     upload_reference(page, tmp_path / "small.png", (100, 100), "red")
     expect(page.locator("#edit-references img")).to_have_count(1, timeout=10_000)

@@ -29,6 +29,12 @@ from wan26.ui.vendors import Vendors
 # The results' height leaves the first line of the run's details (its step in words, below them and
 # their buttons) on the first screen of a 1280×720 window, where the results begin 216 px down.
 RESULTS_HEIGHT = 410
+# Where a tab's two columns stack (Gradio stacks a row's columns below 768 px), a run's results are
+# scrolled into view once it has begun (in_view.py) and the Stop under Generate is a screen or more
+# above: a second Stop under the run's details is shown there only.
+STOP_BELOW_CSS = """
+@media (min-width: 768px) {.stop-below {display: none !important}}
+"""
 PRIVATE: dict[str, Any] = {"api_visibility": "private", "queue": False, "show_progress": "hidden"}
 # gr.Info and gr.Warning reach the page only from queued events.
 PRIVATE_NOTIFYING: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
@@ -331,6 +337,10 @@ class Form:
         details = gr.Markdown(label=I18N("run_details"), elem_id=f"{mode}-details")
         self.follows(reuse, lambda picked: gr.update(visible=_has_seed(picked, mode)))
         return gallery, details, used_seed, reuse, to_edit
+
+    def stop_below(self, mode: Mode) -> gr.Button:
+        """A second Stop, under the run's details, shown on narrow screens only (see STOP_BELOW_CSS)."""
+        return gr.Button(I18N("stop"), variant="stop", elem_id=f"{mode}-stop-below", elem_classes="stop-below")
 
     def unavailable(self, mode: Mode) -> gr.Markdown:
         """The tab's notice when the vendor lacks the mode."""

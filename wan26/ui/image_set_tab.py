@@ -51,6 +51,7 @@ class ImageSetTab:
                 form.notes(MODE)
             with gr.Column(scale=1, min_width=320):
                 self.gallery, self.details, self.used, self.reuse, self.to_edit = form.results(MODE)
+                self.stop_below = form.stop_below(MODE)
         form.shape_sets_size(MODE, self.shape, page.choice, self.width, self.height)
 
     def _references(self) -> None:

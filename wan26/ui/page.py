@@ -38,6 +38,7 @@ from wan26.ui.controls import (
     PRIVATE,
     PRIVATE_NOTIFYING,
     RESULTS_HEIGHT,
+    STOP_BELOW_CSS,
     FollowsVendor,
     Form,
     size_choices,
@@ -122,7 +123,7 @@ class StudioApp:
             # Gradio warns that an MCP tool's gr.State inputs keep their defaults. For ours that is the
             # point: no session key (an MCP caller sends theirs in a header) and the vendor's own flow.
             warnings.filterwarnings("ignore", message="This MCP server includes a tool that has a gr.State input")
-            css = CSS + PALETTE_CSS + HISTORY_CSS + COMPARE_CSS + BATCH_CSS + toast_css()
+            css = CSS + STOP_BELOW_CSS + PALETTE_CSS + HISTORY_CSS + COMPARE_CSS + BATCH_CSS + toast_css()
             options = monitoring_options(self.blocks, options)
             skip_matplotlib_search()
             return self.blocks.launch(theme=gr.themes.Soft(), css=css, max_file_size="50mb", i18n=I18N, **options)
@@ -308,6 +309,7 @@ class _Page:
                 self._adapted_examples(examples, mode)
             with gr.Column(scale=1, min_width=320):
                 self.t_gallery, self.t_details, self.t_used, self.t_reuse, self.t_to_edit = form.results(mode)
+                self.t_stop_below = form.stop_below(mode)
         form.shape_sets_size(mode, self.t_shape, self.choice, self.t_width, self.t_height)
         self.t_shape.change(tier_value, self.t_shape, self.t_tier, **PRIVATE)
         # A 1K/2K/4K shape is the size sent: the exact width and height go until a ratio is picked.
@@ -353,6 +355,7 @@ class _Page:
             with gr.Column(scale=1, min_width=320):
                 results = form.results(mode, under_buttons=self._before_after_slider)
                 self.e_gallery, self.e_details, self.e_used, self.e_reuse, self.e_to_edit = results
+                self.e_stop_below = form.stop_below(mode)
         form.shape_sets_size(mode, self.e_shape, self.choice, self.e_width, self.e_height)
 
     def _before_after_slider(self) -> None:
@@ -439,6 +442,7 @@ class _Page:
                 )
                 self.i_used = gr.Number(label=I18N("seed_used"), precision=0, interactive=False, visible=False)
                 self.i_details = gr.Markdown(label=I18N("run_details"), elem_id="interleave-details")
+                self.i_stop_below = form.stop_below(mode)
         form.shape_sets_size(mode, self.i_shape, self.choice, self.i_slide_w, self.i_slide_h)
 
     def _adapted_examples(
@@ -577,14 +581,14 @@ class _Page:
         self.run_events = [t_event, e_event, s_event, i_event]  # History records each run's folder after them
         self.stop_events = [
             # The note after the cancellation, so that the run's last update cannot land on top of it.
-            stop.click(None, None, None, cancels=[event], api_visibility="private").then(
+            gr.on([stop.click, below.click], None, None, None, cancels=[event], api_visibility="private").then(
                 stopped_note, details, details, **PRIVATE
             )
-            for stop, event, details in (
-                (self.t_stop, t_event, self.t_details),
-                (self.e_stop, e_event, self.e_details),
-                (self.sets.stop, s_event, self.sets.details),
-                (self.i_stop, i_event, self.i_details),
+            for stop, below, event, details in (
+                (self.t_stop, self.t_stop_below, t_event, self.t_details),
+                (self.e_stop, self.e_stop_below, e_event, self.e_details),
+                (self.sets.stop, self.sets.stop_below, s_event, self.sets.details),
+                (self.i_stop, self.i_stop_below, i_event, self.i_details),
             )
         ]
         self.last_seeds = [gr.State(None) for _ in range(2)]  # the seed of each tab's last finished run
