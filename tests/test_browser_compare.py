@@ -122,3 +122,27 @@ def test_five_vendors_columns_share_a_width_where_they_wrap(browser, served, key
         boxes = [columns.nth(index).bounding_box() for index in range(5)]
         assert {round(box["width"]) for box in boxes} == {round(boxes[0]["width"])}  # none stretched across alone
         assert [box["y"] == boxes[0]["y"] for box in boxes] == [True] * per_row + [False] * (5 - per_row)
+
+
+_IN_VIEW = """(id) => {
+    const box = document.getElementById(id).getBoundingClientRect();
+    return box.top >= 0 && box.bottom <= window.innerHeight;
+}"""
+
+
+def test_on_a_phone_a_comparison_is_brought_into_view_with_a_stop_under_its_summary(visitor, shots):  # noqa: F811
+    """On a phone the summary and the columns are below the form and its options: once the comparison
+    has begun they are scrolled to, with a Stop under the summary that stops it. Wide, there is none."""
+    wide, _ = visitor(1280, 720)
+    expect(wide.locator("#compare-stop")).to_be_visible()
+    expect(wide.locator("#compare-stop-below")).to_be_hidden()
+    page, fakes = visitor(390, 844)
+    fakes["aimlapi"].latency = 20.0  # still generating when Stop is tapped
+    assert not page.evaluate(_IN_VIEW, "compare-summary")
+    compare(page, "a fox at night")
+    page.wait_for_function(_IN_VIEW, arg="compare-stop-below", timeout=10_000)  # a smooth scroll takes a moment
+    assert page.evaluate(_IN_VIEW, "compare-summary")
+    shots(page, "compare-phone-running", full_page=False)
+    page.locator("#compare-stop-below").click()
+    expect(page.locator("#compare-summary")).to_contain_text("Stopped", timeout=10_000)
+    expect(page.locator("#compare-summary")).to_contain_text("may still be billed")

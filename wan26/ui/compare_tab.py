@@ -11,8 +11,9 @@ from wan26.providers import get_adapter
 from wan26.types import Model
 from wan26.ui.compare_runs import DEFAULT_SIZE, CompareRuns
 from wan26.ui.compare_view import SLOTS
-from wan26.ui.controls import PRIVATE
+from wan26.ui.controls import PRIVATE, stop_below
 from wan26.ui.i18n import I18N, Lang, both, lang_of, t
+from wan26.ui.in_view import results_into_view
 from wan26.ui.inputs import RANDOM_SEED
 from wan26.ui.models import DEFAULT_MODEL
 from wan26.ui.vendors import SessionKeys
@@ -48,6 +49,7 @@ class CompareTab:
             self._form()
             self._options()
             self.summary = gr.Markdown(I18N("compare_about"), elem_id="compare-summary")
+            self.stop_below = stop_below("compare")  # on a phone, where the summary is scrolled to
             with gr.Row(elem_id="compare-columns"):
                 for name in SLOTS:
                     self._column(name)
@@ -136,6 +138,8 @@ class CompareTab:
         page = self.page
         inputs: list[Any] = [self.prompt, self.providers, self.negative, self.size, self.n, self.seed]
         inputs += [self.extend, self.mark, self.model, page.session_keys]  # the validator finds the keys after the rest
+        # On a phone the summary and the columns are below the form and its options: brought into view.
+        results_into_view([self.run.click, self.prompt.submit], self.summary, self.summary)
         event = gr.on(
             [self.run.click, self.prompt.submit],
             self.runs.compare,
@@ -152,7 +156,8 @@ class CompareTab:
             preprocess=False,
         )
         page.run_events.append(event)  # its runs join this visitor's History, as every run's do
-        stop = self.stop.click(None, None, None, cancels=[event], api_visibility="private")
+        stops = [self.stop.click, self.stop_below.click]
+        stop = gr.on(stops, None, None, None, cancels=[event], api_visibility="private")
         page.stop_events.append(stop.then(_stopped_note, None, self.summary, **PRIVATE))
         self.providers.change(self._shown_columns, self.providers, self.columns, **PRIVATE)
         self.model.change(_options_of, self.model, [self.negative, self.extend], **PRIVATE)

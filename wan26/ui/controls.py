@@ -127,6 +127,12 @@ def size_choices(choice: Chosen, mode: Mode, lang: Lang = Lang.EN) -> list[tuple
     return [*tiers, *follow, *ratio_choices(limits, mode)]
 
 
+def stop_below(tab: str) -> gr.Button:
+    """A second Stop for `tab` (its element ids' prefix), under the run's details, shown on narrow
+    screens only (see STOP_BELOW_CSS)."""
+    return gr.Button(I18N("stop"), variant="stop", elem_id=f"{tab}-stop-below", elem_classes="stop-below")
+
+
 class Form:
     """Builds one tab's controls; `first` is the vendor they show before the page load adapts them."""
 
@@ -337,10 +343,6 @@ class Form:
         details = gr.Markdown(label=I18N("run_details"), elem_id=f"{mode}-details")
         self.follows(reuse, lambda picked: gr.update(visible=_has_seed(picked, mode)))
         return gallery, details, used_seed, reuse, to_edit
-
-    def stop_below(self, mode: Mode) -> gr.Button:
-        """A second Stop, under the run's details, shown on narrow screens only (see STOP_BELOW_CSS)."""
-        return gr.Button(I18N("stop"), variant="stop", elem_id=f"{mode}-stop-below", elem_classes="stop-below")
 
     def unavailable(self, mode: Mode) -> gr.Markdown:
         """The tab's notice when the vendor lacks the mode."""

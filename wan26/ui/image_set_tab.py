@@ -10,7 +10,7 @@ import gradio as gr
 
 from wan26.types import Mode, Model
 from wan26.ui.actions import label_references, randomize_clicked, reuse_seed, selected_index
-from wan26.ui.controls import PRIVATE, PRIVATE_NOTIFYING
+from wan26.ui.controls import PRIVATE, PRIVATE_NOTIFYING, stop_below
 from wan26.ui.i18n import I18N, Lang, both
 from wan26.ui.inputs import edit_size_value
 from wan26.ui.models import Chosen
@@ -51,7 +51,7 @@ class ImageSetTab:
                 form.notes(MODE)
             with gr.Column(scale=1, min_width=320):
                 self.gallery, self.details, self.used, self.reuse, self.to_edit = form.results(MODE)
-                self.stop_below = form.stop_below(MODE)
+                self.stop_below = stop_below(MODE)
         form.shape_sets_size(MODE, self.shape, page.choice, self.width, self.height)
 
     def _references(self) -> None:

@@ -42,6 +42,7 @@ from wan26.ui.controls import (
     FollowsVendor,
     Form,
     size_choices,
+    stop_below,
 )
 from wan26.ui.form_examples import edit_examples, headings, interleave_examples, text_to_image_examples
 from wan26.ui.history_tab import CSS as HISTORY_CSS
@@ -309,7 +310,7 @@ class _Page:
                 self._adapted_examples(examples, mode)
             with gr.Column(scale=1, min_width=320):
                 self.t_gallery, self.t_details, self.t_used, self.t_reuse, self.t_to_edit = form.results(mode)
-                self.t_stop_below = form.stop_below(mode)
+                self.t_stop_below = stop_below(mode)
         form.shape_sets_size(mode, self.t_shape, self.choice, self.t_width, self.t_height)
         self.t_shape.change(tier_value, self.t_shape, self.t_tier, **PRIVATE)
         # A 1K/2K/4K shape is the size sent: the exact width and height go until a ratio is picked.
@@ -355,7 +356,7 @@ class _Page:
             with gr.Column(scale=1, min_width=320):
                 results = form.results(mode, under_buttons=self._before_after_slider)
                 self.e_gallery, self.e_details, self.e_used, self.e_reuse, self.e_to_edit = results
-                self.e_stop_below = form.stop_below(mode)
+                self.e_stop_below = stop_below(mode)
         form.shape_sets_size(mode, self.e_shape, self.choice, self.e_width, self.e_height)
 
     def _before_after_slider(self) -> None:
@@ -442,7 +443,7 @@ class _Page:
                 )
                 self.i_used = gr.Number(label=I18N("seed_used"), precision=0, interactive=False, visible=False)
                 self.i_details = gr.Markdown(label=I18N("run_details"), elem_id="interleave-details")
-                self.i_stop_below = form.stop_below(mode)
+                self.i_stop_below = stop_below(mode)
         form.shape_sets_size(mode, self.i_shape, self.choice, self.i_slide_w, self.i_slide_h)
 
     def _adapted_examples(
