@@ -124,7 +124,7 @@ def test_five_vendors_columns_share_a_width_where_they_wrap(browser, served, key
         assert [box["y"] == boxes[0]["y"] for box in boxes] == [True] * per_row + [False] * (5 - per_row)
 
 
-_IN_VIEW = """(id) => {
+_WHOLLY_IN_VIEW = """(id) => {
     const box = document.getElementById(id).getBoundingClientRect();
     return box.top >= 0 && box.bottom <= window.innerHeight;
 }"""
@@ -132,17 +132,24 @@ _IN_VIEW = """(id) => {
 
 def test_on_a_phone_a_comparison_is_brought_into_view_with_a_stop_under_its_summary(visitor, shots):  # noqa: F811
     """On a phone the summary and the columns are below the form and its options: once the comparison
-    has begun they are scrolled to, with a Stop under the summary that stops it. Wide, there is none."""
-    wide, _ = visitor(1280, 720)
-    expect(wide.locator("#compare-stop")).to_be_visible()
+    has begun they are scrolled to, with a Stop under the summary that stops it. Wide, the page does
+    not move (its only Stop stays in view) and there is no second Stop."""
+    wide, fakes = visitor(1280, 720)
+    expect(wide.locator("#compare-stop-below")).to_have_count(1)
     expect(wide.locator("#compare-stop-below")).to_be_hidden()
-    page, fakes = visitor(390, 844)
-    fakes["aimlapi"].latency = 20.0  # still generating when Stop is tapped
-    assert not page.evaluate(_IN_VIEW, "compare-summary")
+    compare(wide, "a fox at noon")
+    expect(wide.locator("#compare-dashscope-images img")).to_have_count(1, timeout=RUN_WAIT_MS)
+    assert wide.evaluate("window.scrollY") == 0
+    page, _ = visitor(390, 844)
+    fakes["aimlapi"].latency = 6.0  # still generating when Stop is tapped
+    assert not page.evaluate(_WHOLLY_IN_VIEW, "compare-summary")
     compare(page, "a fox at night")
-    page.wait_for_function(_IN_VIEW, arg="compare-stop-below", timeout=10_000)  # a smooth scroll takes a moment
-    assert page.evaluate(_IN_VIEW, "compare-summary")
+    page.wait_for_function(_WHOLLY_IN_VIEW, arg="compare-stop-below", timeout=10_000)  # a smooth scroll takes a moment
+    page.wait_for_timeout(500)  # the scroll ends
+    assert page.evaluate(_WHOLLY_IN_VIEW, "compare-summary")
     shots(page, "compare-phone-running", full_page=False)
     page.locator("#compare-stop-below").click()
     expect(page.locator("#compare-summary")).to_contain_text("Stopped", timeout=10_000)
     expect(page.locator("#compare-summary")).to_contain_text("may still be billed")
+    page.wait_for_timeout(6_500)  # past AI/ML API's answer: a stopped comparison shows nothing of it
+    assert page.locator("#compare-aimlapi-images img").count() == 0

@@ -225,13 +225,18 @@ def test_on_a_phone_the_stop_under_the_details_stops_the_run_and_wide_there_is_n
 ):
     """Scrolled to a run's results on a phone, the Stop under Generate is a screen above: a second one
     under the run's details is in view and stops the run. With the columns side by side it is not shown."""
+    every_tab = {**MODES, "Image set": "image_set"}
     with new_visitor(browser, served, 1280, 720) as visitor:
-        for wide in MODES.values():
-            open_tab(visitor, next(name for name, each in MODES.items() if each == wide))
-            expect(visitor.locator(f"#{wide}-stop")).to_be_visible()
-            expect(visitor.locator(f"#{wide}-stop-below")).to_be_hidden()
+        for name, each in every_tab.items():
+            open_tab(visitor, name)
+            expect(visitor.locator(f"#{each}-stop")).to_be_visible()
+            expect(visitor.locator(f"#{each}-stop-below")).to_have_count(1)
+            expect(visitor.locator(f"#{each}-stop-below")).to_be_hidden()
     dashscope_fake.delay("generate", 8, times=1)
     with new_visitor(browser, served, 390, 844) as visitor:
+        for name, each in every_tab.items():
+            open_tab(visitor, name)
+            expect(visitor.locator(f"#{each}-stop-below")).to_be_visible()
         open_tab(visitor, tab)
         prompt = visitor.locator(f"#{mode}-prompt textarea")
         prompt.fill("a fox")

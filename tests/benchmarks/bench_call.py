@@ -176,11 +176,12 @@ def median_ms(calls: list[Call], figure: str) -> float:
 
 
 def spread(ours: list[Call], base: list[Call], parts: int = SPREAD_PARTS) -> str:
-    """The wall-time ratio in each consecutive part of the run: how much it moved while it ran."""
-    size = max(1, len(ours) // parts)
-    starts = range(0, len(ours) - size + 1, size)
-    ratios = [median_ms(ours[i : i + size], "wall_s") / median_ms(base[i : i + size], "wall_s") for i in starts]
-    return f"  the same ratio in parts of {size} calls, in order: " + " ".join(f"{ratio:.2f}" for ratio in ratios)
+    """The wall-time ratio in each of `parts` consecutive parts of the run (fewer when there are fewer
+    calls): how far it moved while the run lasted."""
+    bounds = [len(ours) * part // parts for part in range(parts + 1)]
+    pieces = [(start, end) for start, end in zip(bounds, bounds[1:], strict=False) if end > start]
+    ratios = [median_ms(ours[start:end], "wall_s") / median_ms(base[start:end], "wall_s") for start, end in pieces]
+    return f"  the same ratio in {len(ratios)} consecutive parts of the run: " + " ".join(f"{r:.2f}" for r in ratios)
 
 
 def report(results: dict[str, list[Call]], fake_before: dict, fake_after: dict, folder: Path) -> None:

@@ -12,6 +12,7 @@ from wan26.providers import Adapter, flows_of
 from wan26.types import Mode, SizeTier
 from wan26.ui.errors import adapter_named
 from wan26.ui.i18n import I18N, Lang, both, both_choices, lang_of, t
+from wan26.ui.in_view import STACKED_MAX_PX
 from wan26.ui.inputs import RANDOM_SEED
 from wan26.ui.models import Chosen, chosen
 from wan26.ui.ratios import ratio_choices, size_for_ratio
@@ -29,11 +30,11 @@ from wan26.ui.vendors import Vendors
 # The results' height leaves the first line of the run's details (its step in words, below them and
 # their buttons) on the first screen of a 1280×720 window, where the results begin 216 px down.
 RESULTS_HEIGHT = 410
-# Where a tab's two columns stack (Gradio stacks a row's columns below 768 px), a run's results are
-# scrolled into view once it has begun (in_view.py) and the Stop under Generate is a screen or more
-# above: a second Stop under the run's details is shown there only.
-STOP_BELOW_CSS = """
-@media (min-width: 768px) {.stop-below {display: none !important}}
+# Where a tab's two columns stack, a run's results are scrolled into view once it has begun and the
+# Stop under Generate is a screen or more above (in_view.py): a second Stop under the run's details
+# is shown there only.
+STOP_BELOW_CSS = f"""
+@media (min-width: {STACKED_MAX_PX + 1}px) {{.stop-below {{display: none !important}}}}
 """
 PRIVATE: dict[str, Any] = {"api_visibility": "private", "queue": False, "show_progress": "hidden"}
 # gr.Info and gr.Warning reach the page only from queued events.
