@@ -75,6 +75,18 @@ def test_events_follow_each_row_from_sending_to_done(dashscope_fake, tmp_path):
     assert all((folder / record.files[0]).is_file() and record.task_id for record in run.records)
 
 
+def test_the_cost_under_way_counts_each_row_once(dashscope_fake, tmp_path):
+    """The progress line's "(+$… under way)": three rows of $0.03 sent at once are $0.09, never more."""
+    dashscope_fake.task_script = QUICK
+    plan, folder = plan_of(tmp_path, ["a fox", "an owl", "a cat"]), tmp_path / "batch"
+    journal = Journal.open(folder)
+    run = BatchRun(plan, journal, default_clients(folder, dashscope_fake.env()), folder=folder)
+    events = asyncio.run(events_of(run))
+    journal.close()
+    committed = [event.tally.committed_usd for event in events if isinstance(event, RowChanged)]
+    assert max(committed) == pytest.approx(0.09) and committed[-1] == pytest.approx(0.09)
+
+
 def test_stop_now_leaves_accepted_tasks_to_be_fetched_by_the_next_run(dashscope_fake, tmp_path):
     dashscope_fake.task_script = HELD
     prompts = ["item 1", "item 2", "item 3"]

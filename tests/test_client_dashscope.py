@@ -422,6 +422,37 @@ def test_stopping_while_a_task_runs_writes_it_down(client_for, dashscope_fake, o
     assert record["status"] == "stopped" and record["task_id"] in dashscope_fake.tasks
 
 
+def test_a_stopped_task_fetched_into_its_folder_is_one_run_with_its_prompt(client_for, dashscope_fake, outputs):
+    dashscope_fake.task_script = ["RUNNING"]
+    request = ImageRequest(Mode.TEXT_TO_IMAGE, "fox in snow", negative_prompt="blur", seed=7)
+
+    async def stop_then_fetch(client):
+        running = asyncio.Event()
+
+        async def follow():
+            async for event in client.events(request, flow=Flow.TASK):
+                if getattr(event, "task_status", None) == "RUNNING":
+                    running.set()
+
+        run = asyncio.create_task(follow())
+        await running.wait()
+        run.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await run
+        sent_in = client.run_dir
+        task_id = json.loads((sent_in / "run.json").read_text())["task_id"]
+        dashscope_fake.tasks[task_id].script.append("SUCCEEDED")
+        return sent_in, await client.fetch(task_id, Mode.TEXT_TO_IMAGE, into=sent_in)
+
+    sent_in, result = client_for(stop_then_fetch)
+    [sidecar] = list(outputs.rglob("run.json"))  # no second run in History for the same task
+    record = json.loads(sidecar.read_text())
+    assert sidecar.parent == sent_in and result.images[0].path.parent == sent_in
+    assert (record["status"], record["prompt"], record["negative_prompt"], record["seed"]) == (
+        "succeeded", "fox in snow", "blur", 7
+    )
+
+
 def test_waiting_stops_at_the_deadline_and_says_how_to_fetch_later(client_for, dashscope_fake):
     dashscope_fake.task_script = ["RUNNING"]
     clock = Clock()

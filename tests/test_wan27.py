@@ -312,6 +312,17 @@ def test_a_box_drawn_on_the_upright_image_lands_on_the_same_pixels_the_vendor_se
     assert record["boxes"] == [{"image": 2, "box": [x1, y1, x2, y2]}] and record["boxes_sent"] == bbox_list
 
 
+def test_a_box_beyond_8000_px_on_a_bigger_reference_is_moved_with_the_downscale(dashscope_env, tmp_path):
+    photo = tmp_path / "turned.jpg"
+    x1, y1, x2, y2 = _turned_photo_with_a_red_patch(photo, patch=(8100, 300, 8350, 900))  # 8400 px wide upright
+    request = ImageRequest(Mode.EDIT, "x", images=(photo,), boxes=(Box(1, x1, y1, x2, y2),), model=Model.WAN27)
+    run("dashscope", request, tmp_path)
+    [[[sx1, sy1, sx2, sy2]]] = sent_parameters(dashscope_env)["bbox_list"]
+    assert sx2 <= 8000 and _sent_image(dashscope_env, 0).size == (8000, 1143)
+    inside = _sent_image(dashscope_env, 0).crop((sx1 + 4, sy1 + 4, sx2 - 4, sy2 - 4)).getcolors(1 << 20)
+    assert all(r > 180 and g < 80 and b < 80 for _, (r, g, b) in inside)
+
+
 def test_a_box_past_the_edge_of_its_upright_image_is_refused_before_sending(dashscope_env, tmp_path):
     photo = tmp_path / "turned.jpg"
     _turned_photo_with_a_red_patch(photo, upright=(2400, 600), patch=(10, 10, 50, 50))

@@ -17,10 +17,10 @@ from wan26._lanes import concurrency_limit
 from wan26._poll import PollPolicy
 from wan26._pool import new_http_client
 from wan26._run import Run, RunContext, fetch_command
-from wan26.errors import ConfigError, ProtocolError
+from wan26.errors import ConfigError, InvalidRequest, ProtocolError, Violation
 from wan26.providers import default_provider, get_adapter
 from wan26.providers._base import Adapter, Credentials
-from wan26.storage import default_output_dir
+from wan26.storage import RunFolder, default_output_dir
 from wan26.types import Event, Finished, Flow, GenerationResult, ImageRequest, Mode, Model
 
 __all__ = ["AsyncClient", "generate", "fetch_command"]
@@ -102,11 +102,23 @@ class AsyncClient:
         return await _finish(self.events(request, flow=flow), on_event)
 
     async def fetch(
-        self, task_id: str, mode: Mode, model: Model = Model.WAN26, *, on_event: EventCallback | None = None
+        self,
+        task_id: str,
+        mode: Mode,
+        model: Model = Model.WAN26,
+        *,
+        on_event: EventCallback | None = None,
+        into: Path | None = None,
     ) -> GenerationResult:
-        """Wait for an already submitted task (say, one that outlived a deadline) and save its result."""
+        """Wait for an already submitted task (say, one that outlived a deadline) and save its result.
+
+        `into`: the folder of the run that sent the task (stopped before it ended), where the result
+        joins what that run recorded of its request; else a new folder."""
         self.adapter.facts.checked_limits(model, mode)  # a mode or model this vendor lacks made no task here
-        run = Run(self._ctx, ImageRequest(mode, prompt="", model=model), Flow.TASK)
+        if not (task_id := task_id.strip()):
+            raise InvalidRequest([Violation("task_id", "is empty: give the task id printed when the task was sent")])
+        folder = RunFolder.reopened(into) if into is not None and into.is_dir() else None
+        run = Run(self._ctx, ImageRequest(mode, prompt="", model=model), Flow.TASK, folder)
         self.run_dir = run.folder.path
         return await _finish(run.fetch_events(task_id), on_event)
 

@@ -140,6 +140,8 @@ def _explicit_size_violations(size: Size, limits: ModeLimits) -> list[Violation]
             found.append(Violation(f"size.{name}", f"{side} must be a positive multiple of {step}"))
         elif limits.side is not None and side not in limits.side:
             found.append(Violation(f"size.{name}", f"{side} is outside {limits.side} px"))
+    if min(size.width, size.height) <= 0:  # no picture at all: its pixels and shape say nothing more
+        return found
     if size.pixels not in limits.pixels and size not in limits.also_allowed:
         found.append(Violation("size", f"{size} is {size.pixels:,} pixels; allowed {_pixel_range(limits)}"))
     if min(size.width, size.height) > 0 and _ratio(size) > limits.ratio_max:
@@ -238,7 +240,7 @@ def boxes_outside(boxes: tuple[Box, ...], sizes: Sequence[tuple[int, int] | None
         if size is not None and (box.x2 > size[0] or box.y2 > size[1]):
             width, height = size
             found.append(Violation("boxes", f"box {box} reaches past image {box.image}, which is {width}×{height}"))
-        elif max(box.corners) > max_side:
+        elif size is None and max(box.corners) > max_side:  # a known image is shrunk to fit, its boxes with it
             found.append(Violation("boxes", f"box {box} reaches past {max_side} px, the longest side of a reference"))
     return found
 

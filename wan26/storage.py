@@ -53,6 +53,13 @@ class RunFolder:
         self._record_file: str | None = None  # run.json's file, made ahead and still empty
         self._record_written = False
 
+    @classmethod
+    def reopened(cls, path: Path) -> RunFolder:
+        """The folder of an earlier run, to save more into: a task that run sent, fetched later."""
+        folder = cls(path.parent, "")
+        folder.path, folder._made = path, True
+        return folder
+
     def check_writable(self) -> None:
         """Raise OSError now if this run's folder could not be written later."""
         existing = self.path.parent
@@ -123,6 +130,15 @@ class RunFolder:
         if not self._made:
             self.path.mkdir(parents=True, exist_ok=True)
             self._made = True
+
+
+def read_record(folder: Path) -> dict[str, Any] | None:
+    """The run record (run.json) in `folder`; None where there is none, or it is unreadable."""
+    try:
+        record = json.loads((folder / SIDECAR_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def _mode(path: Path) -> int | None:

@@ -53,6 +53,27 @@ def result_of(run: Run, sidecar: Path) -> GenerationResult:
 
 
 def sidecar(run: Run, result: GenerationResult, error: ProviderError | None) -> dict[str, Any]:
+    record = _sidecar(run, result, error)
+    return record if run.earlier is None else with_what_was_asked(record, run.earlier)
+
+
+def with_what_was_asked(record: dict[str, Any], earlier: dict[str, Any]) -> dict[str, Any]:
+    """A fetched task's record, with what the run that sent it recorded of its request (its prompt,
+    parameters, seed, references...): one run in History, not a stopped one and an unknown one."""
+    asked = {key: earlier[key] for key in _ASKED if earlier.get(key) is not None}
+    requested = earlier["size"].get("requested") if isinstance(earlier.get("size"), dict) else None
+    request_ids = [*(earlier.get("request_ids") or []), *record["request_ids"]]
+    return record | asked | {"size": record["size"] | {"requested": requested}, "request_ids": request_ids}
+
+
+# What a run records of its request before anything is sent (see `_sidecar`).
+_ASKED = (
+    *("prompt", "negative_prompt", "parameters", "seed", "reference_images"),
+    *("image_set", "thinking", "palette", "boxes", "boxes_sent"),
+)
+
+
+def _sidecar(run: Run, result: GenerationResult, error: ProviderError | None) -> dict[str, Any]:
     request, known = run.request, not run.fetched  # a fetched task's prompt and parameters were never seen here
     files = {image.index: image.path.name for image in result.images}
     return {

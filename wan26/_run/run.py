@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from datetime import UTC, datetime
+from typing import Any
 
 from wan26._run.checks import check_output_folder, check_region, mode_limits, wire_request
 from wan26._run.collect import OutputLog, collected
@@ -15,21 +16,24 @@ from wan26._run.outcome import kept
 from wan26._run.produced import VendorEvent
 from wan26._run.tasks import TaskWatch, followed_task
 from wan26.providers._base import WireRequest
-from wan26.storage import RunFolder
+from wan26.storage import RunFolder, read_record
 from wan26.types import Event, Flow, ImageRequest, Phase, Progress
 
 
 class Run:
     """One generation; `events()` drives it and yields progress as it goes."""
 
-    def __init__(self, ctx: RunContext, request: ImageRequest, flow: Flow | None = None) -> None:
+    def __init__(
+        self, ctx: RunContext, request: ImageRequest, flow: Flow | None = None, folder: RunFolder | None = None
+    ) -> None:
         self.ctx, self.request, self.flow = ctx, request, flow or ctx.adapter.facts.default_flow
-        self.folder = RunFolder(ctx.output_dir, request.mode.value)
+        self.folder = folder or RunFolder(ctx.output_dir, request.mode.value)
         self.wire: WireRequest | None = None
         self.log = OutputLog()
         self.task = TaskWatch()
         self.downloads = Downloads(ctx.http, self.folder, ctx.creds.api_key, self._seed_of)
         self.fetched = False  # following a task submitted earlier: its request is unknown
+        self.earlier: dict[str, Any] | None = None  # the record of the run that sent it, where known
         self.started_at, self.started = datetime.now(UTC), ctx.clock()
         self.provider_s = 0.0  # until the vendor's last answer
 
@@ -40,6 +44,7 @@ class Run:
         """Follow a task submitted earlier (its request is unknown here) and save what it made. It
         takes a place in this key's line like a new run: the task counts at the vendor until it ends."""
         self.fetched = True
+        self.earlier = read_record(self.folder.path)  # None in a new folder
         check_output_folder(self.folder, self.ctx.output_dir)
         return self._saved(in_turn(self.ctx, followed_task(self.ctx, task_id, self.request, None, self.task)))
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from wan26._poll import poll_states
 from wan26._run.context import RunContext
 from wan26._run.produced import Produced, VendorEvent
-from wan26.errors import ProtocolError, ProviderError
+from wan26.errors import ProtocolError, ProviderError, TaskNotFound
 from wan26.providers._base import ProviderOutput, TaskState, WireRequest, task_calls
 from wan26.types import ImageRequest, Mode, Model, Phase, Progress
 
@@ -55,8 +55,10 @@ async def followed_task(
         async for event in _task_events(ctx, task_id, expected, watch):
             yield event
     except ProviderError as error:
+        error.task_id = error.task_id or task_id
+        if isinstance(error, TaskNotFound) or error.status_code == 404:  # the vendor knows no such task
+            watch.unsettled = False
         if watch.unsettled:  # a poll failed or the deadline passed: the task itself may go on
-            error.task_id = error.task_id or task_id
             advice = fetch_advice(task_id, asked.mode, ctx.adapter.facts.name, asked.model)
             error.hint = f"{advice} {error.hint or ''}".strip()
         raise

@@ -314,8 +314,9 @@ class BatchRun:
         row, record = item.row, self._records[item.row.number]
         request = _seeded(row, record.seed)
         events = lane.client.events(request, flow=row.flow)  # nothing leaves until it is read
+        # Counted by its record from now on: released first, as saving shows the progress line at once.
+        self._reserved_usd -= record.estimate_usd or 0.0
         self._save(_sending(record, request.seed, self._relative(lane.client.run_dir)))  # before it can leave
-        self._reserved_usd -= record.estimate_usd or 0.0  # now counted by its record
         try:
             result = await self._followed(events, row)
         except JournalError:
@@ -352,7 +353,8 @@ class BatchRun:
         try:
             # The row's own request names the model: the journal's record was made from it.
             model = item.row.job.request.model
-            result = await lane.client.fetch(record.task_id or "", Mode(record.mode), model)
+            into = Path(self._folder, record.run_dir) if record.run_dir else None  # beside what the row sent
+            result = await lane.client.fetch(record.task_id or "", Mode(record.mode), model, into=into)
         except Exception as error:  # noqa: BLE001 (as in _send)
             self._failed(lane, item, error)
         else:

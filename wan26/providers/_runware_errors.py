@@ -19,6 +19,7 @@ from wan26.errors import (
     ProviderFailure,
     ProviderTimeout,
     RateLimited,
+    TaskNotFound,
     error_class_for_status,
 )
 from wan26.providers._base import JSONObject
@@ -97,7 +98,10 @@ def cause_of(code: str) -> tuple[type[ProviderError], str] | None:
 
 
 def _other_cause(code: str) -> tuple[type[ProviderError], str] | None:
-    if code in ("taskFailedOrNotFound", "taskCancelled") or code.endswith(("NotFound", "Expired")):
+    # Answered to a status query: the task is over or was never this key's, so polling again cannot help.
+    if code == "taskFailedOrNotFound" or code.endswith(("NotFound", "Expired")):
+        return TaskNotFound, _NOT_FOUND
+    if code == "taskCancelled":
         return ProviderFailure, _NOT_FOUND
     if code.startswith("provider"):  # the upstream (Alibaba) failed, not the request
         return ProviderFailure, _SERVER

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from urllib.parse import quote
 
 from wan26._sse import SSEEvent
 from wan26.errors import ProtocolError, ProviderError
@@ -193,7 +194,8 @@ class DashScope:
         return HttpCall("POST", creds.base_url + _SUBMIT_PATH, headers, self._body(wire))
 
     def build_poll(self, task_id: str, creds: Credentials) -> HttpCall:
-        return HttpCall("GET", f"{creds.base_url}/tasks/{task_id}", bearer(creds, json_body=False))
+        url = f"{creds.base_url}/tasks/{quote(task_id, safe='')}"  # an id typed by a user stays one path segment
+        return HttpCall("GET", url, bearer(creds, json_body=False))
 
     def parse_output(self, body: JSONObject, headers: Mapping[str, str]) -> ProviderOutput:
         self._raise_if_error(body, headers)
