@@ -269,3 +269,41 @@ def test_the_providers_listing_shows_each_model_each_vendor_serves(tmp_path):
     assert "Wan 2.7 Pro (--model wan2.7-pro): $0.075/image" in dashscope
     assert "image_set (wan2.7-image):" in dashscope and "text_to_image (wan2.7-image-pro):" in dashscope
     assert "shortapi:" in done.stdout and "not served: Wan 2.7, Wan 2.7 Pro" in done.stdout.split("shortapi:")[1]
+
+
+def test_the_seeds_runware_draws_are_named(vendor_fakes, tmp_path):
+    env = vendor_fakes["runware"].env() | {"WAN26_OUTPUT_DIR": str(tmp_path / "outputs")}
+    done = run_cli("text_to_image", "a red fox", "-n", "2", "--provider", "runware", "--json", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    seeds = json.loads(done.stdout)["seeds"]
+    assert all(isinstance(seed, int) for seed in seeds) and "no seed" not in done.stderr
+    assert all(str(seed) in done.stderr for seed in seeds)
+
+
+def test_fetch_without_a_task_id_is_refused_before_sending(fake_env, tmp_path, dashscope_fake):
+    done = run_cli("fetch", " ", "--mode", "text_to_image", env=fake_env, cwd=tmp_path)
+    assert done.returncode == 2 and "task_id" in done.stderr and "empty" in done.stderr
+    assert dashscope_fake.requests == []
+
+
+def test_a_task_id_stays_one_part_of_the_status_address(fake_env, tmp_path, dashscope_fake):
+    done = run_cli("fetch", "../../x?y=1", "--mode", "text_to_image", env=fake_env, cwd=tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert dashscope_fake.requests and all(r.path.startswith("/api/v1/tasks/") for r in dashscope_fake.requests)
+    assert all("y" not in request.query for request in dashscope_fake.requests)
+
+
+@pytest.mark.parametrize(
+    ("name", "mode"),
+    [("dashscope", "text_to_image"), ("vtrix", "text_to_image"), ("shortapi", "edit"), ("runware", "text_to_image")],
+)
+def test_fetching_a_task_the_vendor_does_not_know_ends_at_once_without_advice_to_fetch_it(
+    name, mode, vendor_fakes, tmp_path
+):
+    env = vendor_fakes[name].env() | {"WAN26_OUTPUT_DIR": str(tmp_path / "outputs")}
+    done = run_cli(
+        "fetch", "no-such-task", "--mode", mode, "--provider", name, "--timeout", "60", env=env, cwd=tmp_path
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "no-such-task" in done.stderr and "Save it within 24 h" not in done.stderr
+    assert not (tmp_path / "outputs").exists() or not any((tmp_path / "outputs").rglob("run.json"))

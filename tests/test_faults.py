@@ -392,6 +392,70 @@ def test_ctrl_c_during_a_download_exits_130_and_shows_the_url(dashscope_fake, fa
     assert len(dashscope_fake.generation_requests()) == 1
 
 
+def wait_for_files(outputs: Path, count: int) -> list[Path]:
+    deadline = time.monotonic() + BOUND_S
+    while len(found := sorted(saved_images(outputs))) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(found) >= count, f"{len(found)} image(s) saved within {BOUND_S} s"
+    return found
+
+
+def test_ctrl_c_names_the_images_saved_behind_a_slow_one_as_saved(dashscope_fake, fake_env, tmp_path, outputs):
+    dashscope_fake.delay("download", 10)  # the first image only: the two after it are saved at once
+    cli = Cli("interleave", "a three-step recipe", "--max-images", "3", env=fake_env, cwd=tmp_path)
+    second, third = wait_for_files(outputs, 2)
+    time.sleep(0.3)  # their places are held back behind image 1, which is still on its way
+    cli.interrupt()
+    done = cli.finish(BOUND_S)
+    assert done.returncode == 130 and "Traceback" not in done.stderr, done.stderr
+    assert "[image 1: not saved]" in done.stdout
+    assert f"[image 2: {second}]" in done.stdout and f"[image 3: {third}]" in done.stdout
+    assert done.stdout.endswith("\n")  # what follows on the terminal starts on a line of its own
+    assert f"what was saved is in {second.parent}" in done.stderr
+    [record] = records(outputs)
+    [unsaved] = [entry["source_url"] for entry in record["failed_downloads"]]
+    not_saved = done.stderr.split("not saved; fetch these yourself")[1]
+    assert unsaved in not_saved and not_saved.count("http") == 1
+
+
+def test_the_timeout_reports_in_json_what_was_saved_and_what_was_not(dashscope_fake, fake_env, tmp_path, outputs):
+    dashscope_fake.delay("download", 10)  # one of the two images
+    done = run_cli("text_to_image", "a red fox", "-n", "2", "--timeout", "3", "--json", env=fake_env, cwd=tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    report = done.report()
+    [saved] = saved_images(outputs)
+    assert report["images"] == [str(saved)] and report["run_dir"] == str(saved.parent)
+    [record] = records(outputs)
+    assert report["error"]["urls"] == [entry["source_url"] for entry in record["failed_downloads"]]
+    assert len(report["error"]["urls"]) == 1 and saved.name in {image["file"] for image in record["images"]}
+
+
+def command_with_stdout_closed(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str]:
+    """`python -m wan26 ...` whose output nobody reads (`... | head -0`): its return code and stderr."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith((*VENDOR_PREFIXES, "WAN26_"))}
+    environment |= {"PYTHONPATH": f"{GUARD}{os.pathsep}{REPO}", **env}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wan26", *args], env=environment, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    process.stdout.close()  # before the command has written anything: its first write finds no reader
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+    return process.wait(60), stderr
+
+
+def test_a_run_whose_output_nobody_reads_still_saves_every_image(dashscope_fake, fake_env, tmp_path, outputs):
+    code, stderr = command_with_stdout_closed("text_to_image", "a red fox", "-n", "4", env=fake_env, cwd=tmp_path)
+    assert code == 0 and "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
+    assert len(saved_images(outputs)) == 4 and "Saved 4 image(s)" in stderr
+    assert len(dashscope_fake.generation_requests()) == 1
+
+
+@pytest.mark.parametrize("args", [["providers"], ["interleave", "a recipe", "--max-images", "2"]])
+def test_output_nobody_reads_shows_no_traceback(dashscope_fake, fake_env, tmp_path, args):
+    code, stderr = command_with_stdout_closed(*args, env=fake_env, cwd=tmp_path)
+    assert code == 0 and "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+
+
 # ---- 7. the task status route fails for a while, or for good -------------------------------------
 
 

@@ -1,5 +1,10 @@
 import sys
 
-from wan26.cli import main
+try:
+    from wan26.cli import main
 
-sys.exit(main())
+    code = main()
+except KeyboardInterrupt:  # Ctrl-C while the command was still loading; a run reports its own
+    print("wan26: interrupted", file=sys.stderr)
+    code = 130
+sys.exit(code)

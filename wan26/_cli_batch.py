@@ -50,7 +50,8 @@ _LISTED = 20  # rows named per group at the end; index.csv has them all
 _RETRY_FLAG = {RowStatus.UNKNOWN: "--retry-unknown", RowStatus.FAILED: "--retry-failed"}
 
 
-def run_batch(args: argparse.Namespace, err: TextIO = sys.stderr, out: TextIO = sys.stdout) -> int:
+def run_batch(args: argparse.Namespace, err: TextIO | None = None, out: TextIO | None = None) -> int:
+    err, out = err or sys.stderr, out or sys.stdout  # the streams of now, not of import time
     load_dotenv(find_dotenv(usecwd=True))  # the .env of the folder the user runs from
     try:
         plan = _checked_plan(args, err)

@@ -119,15 +119,15 @@ def _progress(item: CompareEvent, err: TextIO = sys.stderr) -> None:
         print(f"wan26: [{outcome.provider}] {outcome.status} after {outcome.elapsed_s:.1f} s", file=err, flush=True)
 
 
-def _report(comparison: Comparison, record: Path, as_json: bool, out: TextIO = sys.stdout) -> None:
+def _report(comparison: Comparison, record: Path, as_json: bool) -> None:
     if as_json:
         print(json.dumps(comparison_json(comparison, record.parent) | {"record": str(record)}, ensure_ascii=False))
         return
-    print(table([_row(outcome) for outcome in comparison.outcomes]), file=out)
+    print(table([_row(outcome) for outcome in comparison.outcomes]))
     for outcome in comparison.outcomes:
         for line in _details(outcome):
-            print(line, file=out)
-    print(f"\nSaved in {record.parent} (each vendor's run folder, and {record.name})", file=out)
+            print(line)
+    print(f"\nSaved in {record.parent} (each vendor's run folder, and {record.name})")
 
 
 def table(rows: Sequence[Sequence[str]]) -> str:

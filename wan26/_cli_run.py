@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -20,6 +21,7 @@ from wan26.limits import describe
 from wan26.pricing import estimate
 from wan26.providers import PROVIDERS, flows_of
 from wan26.providers._base import ModelOffer
+from wan26.storage import SIDECAR_NAME
 from wan26.types import (
     Event,
     Finished,
@@ -61,6 +63,7 @@ async def _run(args: argparse.Namespace, printer: _Printer) -> int:
                 client.adapter.facts.name,
             )
             printer.model = _model(args)
+            printer.run_dir = lambda: client.run_dir
             if args.command == "fetch":
                 result = await client.fetch(args.task_id, Mode(args.mode), printer.model, on_event=printer.show)
             else:
@@ -146,8 +149,9 @@ def request_from(args: argparse.Namespace, mode: Mode) -> ImageRequest:
 class _Printer:
     """Shows a run as it goes: progress on stderr; images (and interleaved text) on stdout."""
 
-    def __init__(self, as_json: bool, streams_text: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
-        self.as_json, self.streams_text, self.out, self.err = as_json, streams_text, out, err
+    def __init__(self, as_json: bool, streams_text: bool, out: TextIO | None = None, err: TextIO | None = None) -> None:
+        self.as_json, self.streams_text = as_json, streams_text
+        self.out, self.err = out or sys.stdout, err or sys.stderr  # the streams of now, not of import time
         self.pending_estimate = ""
         self.mode: Mode | None = None
         self.model = Model.WAN26
@@ -156,7 +160,8 @@ class _Printer:
         self.unsaved: dict[int, str] = {}  # offered by the provider, not yet saved: index -> URL
         # Interleaved text and image places, in order: text after an image waits here until it is saved.
         self.held: list[str | int] = []
-        self.saved: dict[int, Path] = {}
+        self.saved: dict[int, Path] = {}  # shown as saved
+        self.run_dir: Callable[[], Path | None] = lambda: None  # the folder of the run under way
 
     def show(self, event: Event) -> None:
         if isinstance(event, Progress) and event.phase is Phase.SUBMITTING and self.pending_estimate:
@@ -196,8 +201,8 @@ class _Printer:
         self.unsaved.pop(image.index, None)
         if self.as_json:
             return
+        self.saved[image.index] = image.path
         if self.streams_text:
-            self.saved[image.index] = image.path
             self._release()
         else:
             print(image.path, file=self.out, flush=True)
@@ -207,10 +212,7 @@ class _Printer:
         self.pending_estimate = f"estimated cost with {vendor}: {estimate}"
 
     def finished(self, result: GenerationResult) -> None:
-        seeds = sorted({image.seed for image in result.images if image.seed is not None})
-        facts = [f"seed {result.seed}" if result.seed is not None else "no seed (this vendor takes none)"]
-        if result.seed is not None and len(seeds) > 1:
-            facts = ["seeds " + ", ".join(map(str, seeds)) + " (one per image)"]
+        facts = [_seeds(result)]
         if result.cost_usd is not None:
             facts.append(f"cost ${result.cost_usd:.4f} as reported by {result.provider}")
         named = {"request id": result.request_id, "task id": result.task_id}
@@ -235,8 +237,13 @@ class _Printer:
 
     def ended_early(self, why: str, code: int, kind: str) -> int:
         """Ctrl-C, --timeout or a fault of ours: say what may still be billed and where it is."""
+        self._settle_from_record()
         self._release(final=True)
+        if self.streams_text and not self.as_json and self.out.write("\n"):  # the text's line ended
+            self.out.flush()
         lines = [f"wan26: {why}; a request already sent may still finish and be billed."]
+        if self.saved:
+            lines.append(f"wan26: what was saved is in {self.run_dir()}")
         if self.task_id and self.mode is not None:
             lines.append(f"wan26: task id {self.task_id}; save it within 24 h with: {self._fetch()}")
         if self.unsaved:
@@ -245,14 +252,49 @@ class _Printer:
         print("\n".join(lines), file=self.err, flush=True)
         if self.as_json:
             facts = {"type": kind, "message": why, "task_id": self.task_id, "urls": self._urls()}
-            print(json.dumps({"error": facts | {"fetch": self._fetch() if self.task_id else None}}), file=self.out)
+            facts["fetch"] = self._fetch() if self.task_id else None
+            saved = {"images": [str(path) for _, path in sorted(self.saved.items())], "run_dir": str(self.run_dir())}
+            print(json.dumps({"error": facts} | (saved if self.saved else {})), file=self.out)
         return code
+
+    def _settle_from_record(self) -> None:
+        """Images saved but not shown yet (held behind an earlier one, or landing as the run was
+        stopped), read from the record the run writes as it stops: shown as saved, not as lost."""
+        folder = self.run_dir()
+        record = _record_in(folder) if folder is not None else {}
+        for entry in record.get("images") or ():
+            index, name = entry.get("index"), entry.get("file")
+            if folder is None or not isinstance(index, int) or not isinstance(name, str) or index in self.saved:
+                continue
+            self.unsaved.pop(index, None)
+            self.saved[index] = folder / Path(name).name
+            if not self.streams_text and not self.as_json:
+                print(self.saved[index], file=self.out, flush=True)
 
     def _fetch(self) -> str:
         return fetch_command(self.task_id or "", self.mode or Mode.TEXT_TO_IMAGE, self.provider, self.model)
 
     def _urls(self) -> list[str]:
         return [url for _, url in sorted(self.unsaved.items())]
+
+
+def _record_in(folder: Path) -> dict[str, Any]:
+    """The run record (run.json) in `folder`; empty where there is none yet, or it is unreadable."""
+    try:
+        record = json.loads((folder / SIDECAR_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def _seeds(result: GenerationResult) -> str:
+    """The seed sent, or those the vendor reports per image (Runware draws one when none is sent)."""
+    seeds = sorted({image.seed for image in result.images if image.seed is not None})
+    if len(seeds) > 1:
+        return "seeds " + ", ".join(map(str, seeds)) + " (one per image)"
+    if result.seed is not None or seeds:
+        return f"seed {result.seed if result.seed is not None else seeds[0]}"
+    return "no seed reported"
 
 
 def _result_json(result: GenerationResult) -> dict[str, Any]:

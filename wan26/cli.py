@@ -11,8 +11,11 @@ or was not started (the cost cap), and 0 only when every row is done.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import sys
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar, cast
 
 from wan26.types import (
     Box,
@@ -34,14 +37,53 @@ _MODELS = [model.value for model in Model]
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    # Loaded only now: `--help` and a mistyped option answer without paying for httpx and Pillow.
-    if args.command == "batch":
-        from wan26._cli_batch import run_batch
+    stdout, sys.stdout = sys.stdout, cast(TextIO, _QuietWhenClosed(sys.stdout))
+    try:
+        # Loaded only now: `--help` and a mistyped option answer without paying for httpx and Pillow.
+        if args.command == "batch":
+            from wan26._cli_batch import run_batch
 
-        return run_batch(args)
-    from wan26._cli_run import run_command
+            return run_batch(args)
+        from wan26._cli_run import run_command
 
-    return run_command(args)
+        return run_command(args)
+    finally:
+        sys.stdout = stdout
+
+
+class _QuietWhenClosed:
+    """Standard output that goes quiet once its reader has gone (`... | head -1`) rather than end
+    the run: what is paid for is still saved, and stderr still says where. Python ignores SIGPIPE, so
+    such a write fails with BrokenPipeError (https://docs.python.org/3/library/signal.html#note-on-sigpipe)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream, self._reader_gone = stream, False
+
+    def write(self, text: str) -> int:
+        if not self._reader_gone:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._gone()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self._reader_gone:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._gone()
+
+    def _gone(self) -> None:
+        self._reader_gone = True
+        # What is still buffered would fail again when Python flushes stdout at exit: it goes nowhere.
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def _count(text: str) -> int:
