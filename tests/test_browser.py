@@ -5,6 +5,7 @@ $WAN26_SCREENSHOTS (default: the test's tmp folder) so a person can look at what
 """
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -328,7 +329,7 @@ def test_switching_vendor_adapts_the_controls_and_runs_with_that_vendor(page, ve
     width = page.locator("#text_to_image-width input[type=number]")
     width.fill("2000")
     width.press("Enter")
-    expect(page.locator("#text_to_image-size-check")).to_contain_text("2000 must be a positive multiple of 32")
+    expect(page.locator("#text_to_image-size-check")).to_contain_text("Width: 2000 must be a positive multiple of 32")
     width.fill("1280")
     width.press("Enter")
     expect(page.locator("#text_to_image-size-check")).to_contain_text("✅ 1280×1280", timeout=10_000)
@@ -359,7 +360,8 @@ def test_a_urls_only_vendor_takes_references_as_urls(page, vendor_fakes, monkeyp
     expect(page.locator("#edit-examples")).to_be_hidden()  # their images would be refused
     expect(page.locator("#edit-shape")).not_to_contain_text("Like the last reference")  # no 1K/2K tiers
     expect(page.locator("#edit-shape")).to_contain_text("1:1 · 1280×1280")
-    open_advanced(page, "edit")
+    expect(page.locator("#edit-notes")).to_contain_text("paste them in Reference URLs, under Advanced")
+    expect(page.locator("#edit-urls textarea")).to_be_visible()  # Advanced opened: the box the note names is there
     expect(page.locator("#edit-width")).to_be_visible()
     settled()  # the vendor's updates are in: what is typed next is not replaced (a CI run lost the link once)
     page.locator("#edit-urls textarea").fill("http://127.0.0.1:9/reference/cat.png")
@@ -387,11 +389,27 @@ def test_stopping_while_an_image_downloads_leaves_its_link_on_the_page(page, das
     shots(page, "stopped_during_download")
 
 
+def test_stop_after_a_run_has_finished_leaves_its_details_as_they_are(page, dashscope_fake, shots):
+    page.locator("#text_to_image-prompt textarea").fill("a lighthouse at dawn")
+    page.locator("#text_to_image-run").click()
+    details = page.locator("#text_to_image-details")
+    expect(details).to_contain_text("wan2.6-t2i", timeout=30_000)
+    finished = details.inner_text()
+    page.locator("#text_to_image-stop").click()
+    page.wait_for_timeout(1500)  # the stop's note would have come by now
+    assert details.inner_text() == finished and "Stopped" not in finished
+    expect(page.locator("#text_to_image-results img")).to_have_count(1)
+    shots(page, "stop_after_finished")
+
+
 def test_a_task_stopped_while_running_is_followed_and_its_images_shown(page, dashscope_fake, shots):
     dashscope_fake.task_script = ["PENDING", "RUNNING", "RUNNING", "SUCCEEDED"]
     run_as_task_then_stop(page, "a lighthouse at dawn")
     [task_id] = dashscope_fake.tasks
-    expect(page.locator("#text_to_image-details")).to_contain_text("Stopped.", timeout=10_000)
+    details = page.locator("#text_to_image-details")
+    expect(details).to_contain_text("Stopped.", timeout=10_000)
+    expect(details).to_contain_text(f"Task id {task_id}")  # kept, without the advice on stopping
+    expect(details).not_to_contain_text("if you stop")
     open_settings(page)
     page.get_by_role("button", name="Stopped runs").click()
     status = page.locator("#stopped-status")
@@ -405,6 +423,10 @@ def test_a_task_stopped_while_running_is_followed_and_its_images_shown(page, das
     expect(page.locator("#stopped-runs img")).to_have_count(1)
     shots(page, "stopped_task_followed")
     assert len(dashscope_fake.generation_requests()) == 1
+    # One run in History: the result is saved beside the stopped run's record, which keeps its prompt.
+    outputs = Path(os.environ["WAN26_OUTPUT_DIR"])
+    [record] = [r for r in map(json.loads, map(Path.read_text, outputs.rglob("run.json"))) if r["task_id"] == task_id]
+    assert (record["status"], record["prompt"], len(record["images"])) == ("succeeded", "a lighthouse at dawn", 1)
 
 
 def test_on_a_phone_interleaved_text_goes_on_while_an_image_downloads(browser, served, dashscope_fake, shots):

@@ -6,6 +6,7 @@ event's answers, and its runs join their own History."""
 # No `from __future__ import annotations` here: Gradio reads the endpoint's signature for gr.Request.
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -250,17 +251,19 @@ class VisitorVendors:
                 raise
             raise shown from error
         finally:
-            made.done(client.run_dir if client is not None else None)  # into this visitor's History
-            self._stopped(watch, key, request)
+            run_dir = client.run_dir if client is not None else None
+            made.done(run_dir)  # into this visitor's History
+            self._stopped(watch, key, request, run_dir)
 
-    def _stopped(self, watch: _Watch, key: str | None, request: ImageRequest) -> None:
+    def _stopped(self, watch: _Watch, key: str | None, request: ImageRequest, sent_in: Path | None) -> None:
         """A run ended by Stop: a task still going at the vendor is followed to its end, as in the other
         tabs (⚙️ → Stopped runs); anything else settles at nothing if nothing was sent."""
         if watch.ended or not (watch.task_id and self.session):
             watch.spend.settle(None if watch.spend.sent else 0.0)
             return
         client_for, prompt = self.settings.client, request.prompt
-        stopped = Stopped(watch.adapter, key, client_for, watch.task_id, request.mode, watch.spend, prompt, self.lang)
+        asked = (request.mode, watch.spend, prompt, self.lang, request.model)
+        stopped = Stopped(watch.adapter, key, client_for, watch.task_id, *asked, sent_in=sent_in)
         self.runs.stopped.follow(stopped, self.session)
 
 

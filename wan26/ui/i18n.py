@@ -211,6 +211,8 @@ TEXTS: dict[str, Words] = {
     "size_follows_input": Words(
         "↔️ Follows the input image (1280×1280 without one)", "↔️ 跟随输入图片（没有输入图片时为 1280×1280）"
     ),
+    "size_default": Words("↔️ Left empty: {size}, the default", "↔️ 留空：默认 {size}"),
+    "size_vendor_default": Words("↔️ Left empty: the vendor's default size", "↔️ 留空：服务商默认尺寸"),
     "size_ok": Words("✅ {size} · {mp} MP · allowed", "✅ {size} · {mp} MP · 可用"),
     "size_refused": Words("⛔ {problems}", "⛔ {problems}"),
     "note_no_seed": Words("{vendor} takes no seed: every run is random.", "{vendor} 不支持种子：每次生成都是随机的。"),
@@ -222,8 +224,8 @@ TEXTS: dict[str, Words] = {
         "{vendor} always runs as a task (submit, then poll).", "{vendor} 总是以任务方式运行（先提交，再轮询）。"
     ),
     "note_urls_only": Words(
-        "{vendor} takes reference images as http(s) URLs only: paste them below.",
-        "{vendor} 只接受 http(s) 链接形式的参考图：请在下方粘贴链接。",
+        "{vendor} takes reference images as http(s) URLs only: paste them in Reference URLs, under Advanced.",
+        "{vendor} 只接受 http(s) 链接形式的参考图：请粘贴到“高级设置”中的参考图链接。",
     ),
     "note_max_references": Words(
         "{vendor} takes at most {count} reference images.", "{vendor} 最多接受 {count} 张参考图。"
@@ -303,6 +305,7 @@ TEXTS: dict[str, Words] = {
         "Image {index}, not saved yet: [vendor's link]({url}) (it works for about 24 h)",
         "图{index}，尚未保存：[服务商链接]({url})（约 24 小时内有效）",
     ),
+    "stopped_task": Words("Task id `{task}`", "任务 ID `{task}`"),
     "stopped_note": Words(
         "⏹ **Stopped.** A request already sent to the vendor may still be billed; if it ran as a task, the app "
         "follows it to its end (⚙️ Keys and settings → Stopped runs).",

@@ -68,6 +68,7 @@ from wan26.ui.run_cost import monitoring_options, skip_matplotlib_search
 from wan26.ui.runs import Runs
 from wan26.ui.settings import HistoryMode, Settings
 from wan26.ui.shown import inside
+from wan26.ui.stop_note import stopped_note
 from wan26.ui.texts import no_key_help, offered, references_label
 from wan26.ui.validation import EDIT_INPUTS, IMAGE_SET_INPUTS, INTERLEAVE_INPUTS, T2I_INPUTS, validator
 from wan26.ui.visitor_cost import cache_signatures, lazy_session_configs
@@ -331,7 +332,7 @@ class _Page:
                 self.e_shape = form.shape(mode)
                 self.e_n = form.count_box(mode, I18N("images_per_run"))
                 self.e_palette = palette_controls(mode, self.follows, self.form.first)
-                with gr.Accordion(I18N("advanced"), open=False, elem_id=f"{mode}-advanced"):
+                with gr.Accordion(I18N("advanced"), open=False, elem_id=f"{mode}-advanced") as advanced:
                     self.e_urls = gr.Textbox(
                         "",
                         label=I18N("reference_urls"),
@@ -346,6 +347,8 @@ class _Page:
                     self.e_group, self.e_width, self.e_height, self.e_verdict = exact
                     self.e_random, self.e_seed = form.seed_controls(mode)
                     self.e_extend, self.e_mark, self.e_task = form.switches(mode)
+                # A vendor taking links only: its Reference URLs box is where the uploads were wanted.
+                self.follows(advanced, lambda c: gr.update() if c.image_rules.accepts_local else gr.update(open=True))
                 # What is sent as `size`: a 1K/2K tier or W×H, from the shape and the exact size.
                 first_shape = str(self.e_shape.value)
                 self.e_size = gr.Textbox(edit_size_value(first_shape, 1280, 1280), visible=False)
@@ -703,9 +706,3 @@ def _boxes_update(choice: Chosen) -> Any:
         return gr.update(visible=True)
     return gr.update(visible=False, value="")
 
-
-def stopped_note(details: str | None, request: gr.Request | None = None) -> str:
-    """Said where the run's details are, keeping the links and task id the run had listed."""
-    kept = (details or "").partition("\n")[2] if (details or "").startswith("⏳") else ""
-    note = t("stopped_note", lang_of(request))
-    return note + ("  \n" + kept.strip() if kept.strip() else "")

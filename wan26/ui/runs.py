@@ -431,7 +431,8 @@ class Runs:
             if not ended and task_id and http is not None and http.session_hash:  # stopped while its task ran
                 client_for = self.settings.client
                 asked = (request.mode, spend, request.prompt, lang)
-                stopped = Stopped(adapter, visitor_key, client_for, task_id, *asked, model=request.model)
+                sent_in = client.run_dir if client is not None else None  # its result is saved beside its record
+                stopped = Stopped(adapter, visitor_key, client_for, task_id, *asked, request.model, sent_in=sent_in)
                 self.stopped.follow(stopped, http.session_hash)
             else:  # any ending not settled above: nothing sent costs nothing
                 spend.settle(None if spend.sent else 0.0)

@@ -42,6 +42,7 @@ class Stopped:
     failure: Wan26Error | None = None
     finished: bool = False
     run_dir: Path | None = None  # where the task's result was saved
+    sent_in: Path | None = None  # the stopped run's folder: the result is saved there, beside its record
 
     def status(self, lang: Lang) -> str:
         if self.failure is not None:
@@ -54,7 +55,7 @@ class Stopped:
         try:
             name = self.adapter.facts.name
             async with self.client(name, self.own_key) as client:
-                result = await client.fetch(self.task_id, self.mode, self.model)
+                result = await client.fetch(self.task_id, self.mode, self.model, into=self.sent_in)
         except Wan26Error as error:
             self.failure = error
             partial = getattr(error, "partial_result", None)  # what it saved before failing, if anything

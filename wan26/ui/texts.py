@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from wan26.errors import Violation
 from wan26.guard import KeyGuard
 from wan26.limits import ModeLimits, Range, side_range, violations
 from wan26.pricing import Estimate, estimate
 from wan26.providers import PROVIDERS, Adapter, flows_of, get_adapter
-from wan26.types import Flow, GenerationResult, ImageRequest, Mode, SavedImage, Size
+from wan26.types import Flow, GenerationResult, ImageRequest, Mode, SavedImage, Size, SizeTier
 from wan26.ui.i18n import LABELS, Lang, field_label, listed, t, translate
 from wan26.ui.models import Chosen, modelled_elsewhere
 from wan26.ui.vendors import SessionKeys, Vendors
@@ -137,12 +138,28 @@ def size_check(choice: Chosen, mode: Mode, width: object, height: object, lang: 
     except (ValueError, OverflowError):
         return t("size_not_numbers", lang)
     if not width or not height:
-        return t("size_follows_input", lang)
+        return _size_left_open(mode, limits.default_size, lang)
     size = Size(width, height)
-    found = [v.message for v in violations(ImageRequest(mode, "x", size=size), limits) if "size" in v.field]
+    found = [_sized(v, lang) for v in violations(ImageRequest(mode, "x", size=size), limits) if "size" in v.field]
     if found:
-        return t("size_refused", lang, problems="; ".join(translate(message, lang) for message in found))
+        return t("size_refused", lang, problems="; ".join(found))
     return t("size_ok", lang, size=f"{size.width}×{size.height}", mp=f"{size.pixels / 1e6:.2f}")
+
+
+def _size_left_open(mode: Mode, default: Size | SizeTier | None, lang: Lang) -> str:
+    """What an empty width or height means: interleave follows its input image; elsewhere the size
+    sent is the mode's default (or the vendor's own, where we send none)."""
+    if mode is Mode.INTERLEAVE:
+        return t("size_follows_input", lang)
+    return t("size_default", lang, size=str(default).replace("x", "×")) if default else t("size_vendor_default", lang)
+
+
+def _sized(violation: Violation, lang: Lang) -> str:
+    """A size problem in the visitor's words, naming the side it concerns (`Width: …`)."""
+    message = translate(violation.message, lang)
+    if violation.field == "size":
+        return message
+    return t("field_message", lang, field=field_label(violation.field, lang), message=message)
 
 
 def vendor_notes(choice: Chosen, mode: Mode, lang: Lang = Lang.EN) -> str:
