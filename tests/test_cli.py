@@ -307,3 +307,32 @@ def test_fetching_a_task_the_vendor_does_not_know_ends_at_once_without_advice_to
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     assert "no-such-task" in done.stderr and "Save it within 24 h" not in done.stderr
     assert not (tmp_path / "outputs").exists() or not any((tmp_path / "outputs").rglob("run.json"))
+
+
+@pytest.mark.parametrize("command", [("text_to_image", "a fox"), ("batch", "jobs.csv")])
+def test_a_misspelt_wan26_provider_is_named_as_the_setting_to_fix(command, fake_env, tmp_path, dashscope_fake):
+    (tmp_path / "jobs.csv").write_text("prompt\na fox\n", encoding="utf-8")
+    done = run_cli(*command, env=fake_env | {"WAN26_PROVIDER": "dashscop"}, cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "WAN26_PROVIDER" in done.stderr and "'dashscop'" in done.stderr and "dashscope, aimlapi" in done.stderr
+    assert dashscope_fake.requests == []
+
+
+def test_an_output_folder_under_the_home_folder_is_read_as_a_shell_would(fake_env, tmp_path, dashscope_fake):
+    home, work = tmp_path / "home", tmp_path / "work"
+    work.mkdir()
+    env = fake_env | {"WAN26_OUTPUT_DIR": "~/wan-images", "HOME": str(home)}
+    done = run_cli("text_to_image", "a fox", "--json", env=env, cwd=work)
+    assert done.returncode == 0, done.stderr
+    [image] = json.loads(done.stdout)["images"]
+    assert Path(image).is_relative_to(home / "wan-images") and Path(image).is_file()
+    assert not (work / "~").exists()
+
+
+@pytest.mark.parametrize("address", ["dashscope-intl.aliyuncs.com/api/v1", "https://", "ftp://files.example"])
+def test_a_base_url_that_is_no_web_address_is_refused_naming_the_setting(address, fake_env, tmp_path, dashscope_fake):
+    done = run_cli("text_to_image", "a fox", env=fake_env | {"DASHSCOPE_BASE_URL": address}, cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "DASHSCOPE_BASE_URL is not a web address" in done.stderr and "https://" in done.stderr
+    assert "network" not in done.stderr.lower()
+    assert not (tmp_path / "outputs").exists()

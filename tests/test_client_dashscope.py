@@ -449,7 +449,10 @@ def test_a_stopped_task_fetched_into_its_folder_is_one_run_with_its_prompt(clien
     record = json.loads(sidecar.read_text())
     assert sidecar.parent == sent_in and result.images[0].path.parent == sent_in
     assert (record["status"], record["prompt"], record["negative_prompt"], record["seed"]) == (
-        "succeeded", "fox in snow", "blur", 7
+        "succeeded",
+        "fox in snow",
+        "blur",
+        7,
     )
 
 
@@ -579,6 +582,21 @@ def test_image_problems_and_limit_problems_are_reported_together(client_for, das
     with pytest.raises(InvalidRequest) as caught:
         generate(client_for, request)
     assert {v.field for v in caught.value.violations} == {"image 1", "image 2", "size", "n"}
+    assert dashscope_fake.requests == []
+
+
+def test_a_script_passing_values_of_the_wrong_type_is_told_which_fields_before_anything_is_sent(
+    client_for, dashscope_fake
+):
+    """A size written as text, a count as text, a seed as a fraction: each field named with what it
+    must be, instead of a crash from deep inside the checks."""
+    request = ImageRequest(Mode.TEXT_TO_IMAGE, "fox", size="1280*1280", n="2", seed=1.5, watermark="no")
+    with pytest.raises(InvalidRequest) as caught:
+        generate(client_for, request)
+    said = {violation.field: violation.message for violation in caught.value.violations}
+    assert set(said) == {"size", "n", "seed", "watermark"}
+    assert "'1280*1280'" in said["size"] and "parse_size" in said["size"]
+    assert said["n"].startswith("must be a whole number")
     assert dashscope_fake.requests == []
 
 

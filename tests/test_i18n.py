@@ -117,6 +117,8 @@ def limit_messages() -> list[str]:
     found += violations(ImageRequest(Mode.EDIT, "a", images=("a",), palette=PALETTE[:1], boxes=BOXES[:1]), limits())
     found += violations(ImageRequest(Mode.IMAGE_SET, "a", n=13), limits(n=Range(1, 12), n_is_most=True))
     found += violations(ImageRequest(Mode.EDIT, "a", images=("a",), palette=OUT_OF_RANGE), limits(palette=Range(3, 4)))
+    found += violations(ImageRequest(Mode.TEXT_TO_IMAGE, 1, size="1280*1280", n="2", seed=1.5, watermark=1), STRICT)
+    found += violations(ImageRequest(Mode.TEXT_TO_IMAGE, "a", max_images=None, prompt_extend="no"), STRICT)
     found += boxes_outside(BOXES[:1], [(8, 8)], 8000)
     found += boxes_outside((Box(1, 0, 0, 9000, 9),), [None], 8000)
     for served in ({Mode.EDIT: STRICT}, None):
@@ -247,7 +249,7 @@ def test_the_core_writes_as_many_messages_as_the_table_knows():
     limits_source = (REPO / "wan26" / "limits.py").read_text()
     images_source = (REPO / "wan26" / "images.py").read_text()
     # boxes_outside moved here from _run/checks.py; a share above 100 % and a set's "images at most" added
-    assert len(re.findall(r"Violation\(", limits_source)) == 31
+    assert len(re.findall(r"Violation\(", limits_source)) == 32  # and a value of the wrong type
     assert len(re.findall(r"_Unusable\(|Violation\(f?\"", images_source)) == 19
 
 

@@ -42,7 +42,7 @@ from wan26.batch import (
 from wan26.batch.journal import with_cut_off_as_unknown
 from wan26.batch.progress import ProgressLine
 from wan26.errors import ConfigError
-from wan26.providers import default_provider, get_adapter
+from wan26.providers import chosen_adapter
 from wan26.storage import default_output_dir
 from wan26.types import Mode, Model, ProviderName
 
@@ -86,9 +86,8 @@ def _checked_plan(args: argparse.Namespace, err: TextIO) -> Plan | None:
 
 
 def _defaults(args: argparse.Namespace) -> Defaults:
-    provider = args.provider or default_provider(os.environ)
     return Defaults(
-        provider=ProviderName(get_adapter(provider).facts.name),  # ConfigError for a bad WAN26_PROVIDER
+        provider=ProviderName(chosen_adapter(args.provider, os.environ).facts.name),  # ConfigError for a bad name
         mode=Mode(args.mode),
         size=args.size,
         n=args.n,

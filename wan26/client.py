@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 from types import TracebackType
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -18,8 +19,8 @@ from wan26._poll import PollPolicy
 from wan26._pool import new_http_client
 from wan26._run import Run, RunContext, fetch_command
 from wan26.errors import ConfigError, InvalidRequest, ProtocolError, Violation
-from wan26.providers import default_provider, get_adapter
-from wan26.providers._base import Adapter, Credentials
+from wan26.providers import chosen_adapter
+from wan26.providers._base import Adapter, Credentials, ProviderFacts
 from wan26.storage import RunFolder, default_output_dir
 from wan26.types import Event, Finished, Flow, GenerationResult, ImageRequest, Mode, Model
 
@@ -65,7 +66,7 @@ class AsyncClient:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         env = os.environ if env is None else env
-        self.adapter = get_adapter(provider or default_provider(env))
+        self.adapter = chosen_adapter(provider, env)
         creds = _credentials(self.adapter, api_key, base_url, env)
         self._owns_http_client = http_client is None
         self._http_client = http_client or new_http_client(transport)
@@ -171,4 +172,19 @@ def _credentials(adapter: Adapter, api_key: str | None, base_url: str | None, en
             f"No API key for {facts.title}: set {facts.key_env} in the environment or in a .env "
             f"file (see .env.example). {facts.key_help}"
         )
-    return Credentials((base_url or facts.base_url(env)).rstrip("/"), key)
+    return Credentials(_checked_base_url(facts, base_url, env), key)
+
+
+def _checked_base_url(facts: ProviderFacts, base_url: str | None, env: Mapping[str, str]) -> str:
+    """The address requests go to, refused at once when it is no web address: httpx would only
+    fail when sending, and that reads as the network being down."""
+    written = (base_url or facts.base_url(env)).strip()
+    parts = urlsplit(written)
+    if parts.scheme in ("http", "https") and parts.hostname:
+        return written.rstrip("/")
+    # Not quoted back: a proxy's address can carry a token, and a Space's visitors see this message.
+    given = "The base_url given" if base_url else facts.base_url_env
+    raise ConfigError(
+        f"{given} is not a web address: it must start with https:// and name a host "
+        f"(such as {facts.default_base_url})."
+    )

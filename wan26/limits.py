@@ -65,6 +65,8 @@ class ModeLimits:
 
 def violations(request: ImageRequest, limits: ModeLimits) -> list[Violation]:
     """Every way `request` breaks `limits`; empty when it is fine."""
+    if wrong_types := type_violations(request):  # a script's slip: its values cannot be measured
+        return wrong_types
     return [
         *_prompt_violations(request, limits),
         *_size_violations(request.size, limits),
@@ -73,6 +75,30 @@ def violations(request: ImageRequest, limits: ModeLimits) -> list[Violation]:
         *palette_violations(request.palette, limits),
         *box_violations(request.boxes, len(request.images), limits),
     ]
+
+
+# The Python API takes what a script passes; its types are checked before any value is.
+_TYPES: tuple[tuple[str, tuple[type, ...], str], ...] = (
+    ("prompt", (str,), "text"),
+    ("negative_prompt", (str,), "text"),
+    ("n", (int,), "a whole number"),
+    ("max_images", (int,), "a whole number"),
+    ("seed", (int, type(None)), "a whole number or None"),
+    ("size", (Size, SizeTier, type(None)), "a Size, a SizeTier or None (parse_size reads '1280x1280')"),
+    ("prompt_extend", (bool,), "True or False"),
+    ("watermark", (bool,), "True or False"),
+)
+
+
+def type_violations(request: ImageRequest) -> list[Violation]:
+    """One violation per field holding a value of the wrong type (True is no number here)."""
+    found = []
+    for field, types, wanted in _TYPES:
+        value = getattr(request, field)
+        is_bool_for_number = isinstance(value, bool) and bool not in types
+        if is_bool_for_number or not isinstance(value, types):
+            found.append(Violation(field, f"must be {wanted}, not {type(value).__name__} {value!r}"))
+    return found
 
 
 def check(request: ImageRequest, limits: ModeLimits) -> None:

@@ -35,7 +35,7 @@ class NotAnImage(ValueError):
 
 
 def default_output_dir(env: Mapping[str, str]) -> Path:
-    return Path(env.get("WAN26_OUTPUT_DIR") or "outputs")
+    return Path(env.get("WAN26_OUTPUT_DIR") or "outputs").expanduser()  # "~/wan" as a shell would read it
 
 
 class RunFolder:

@@ -21,6 +21,7 @@ __all__ = [
     "Adapter",
     "ProviderFacts",
     "flows_of",
+    "chosen_adapter",
     "default_provider",
     "get_adapter",
 ]
@@ -42,6 +43,17 @@ def default_provider(env: Mapping[str, str]) -> str:
     chosen = (env.get("WAN26_PROVIDER") or "").strip()
     keyed = (name for name, adapter in PROVIDERS.items() if (env.get(adapter.facts.key_env) or "").strip())
     return chosen or next(keyed, DEFAULT_PROVIDER.value)
+
+
+def chosen_adapter(provider: str | None, env: Mapping[str, str]) -> Adapter:
+    """The adapter `provider` names, else the environment's (see `default_provider`); a bad name
+    in the environment is reported with the variable it came from, as the user must fix it there."""
+    if provider:
+        return get_adapter(provider)
+    try:
+        return get_adapter(default_provider(env))
+    except ConfigError as exc:
+        raise ConfigError(f"WAN26_PROVIDER: {exc}") from None
 
 
 def get_adapter(name: str) -> Adapter:

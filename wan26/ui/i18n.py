@@ -887,6 +887,20 @@ VIOLATIONS = _patterns(
             r" (?P<name>.+)",
             "是{kind_text}，不是图片文件：{name}",
         ),
+        # limits.type_violations: a script's value of the wrong type (the API's own names kept).
+        (
+            r"must be (?P<wanted_text>text|a whole number|a whole number or None|True or False|"
+            r"a Size, a SizeTier or None \(parse_size reads '1280x1280'\)), not (?P<given>.+)",
+            "须为{wanted_text}，而不是 {given}",
+        ),
+        (r"text", "文本"),
+        (r"a whole number", "整数"),
+        (r"a whole number or None", "整数或 None"),
+        (r"True or False", "True 或 False"),
+        (
+            r"a Size, a SizeTier or None \(parse_size reads '1280x1280'\)",
+            "Size、SizeTier 或 None（parse_size 可读取 '1280x1280'）",
+        ),
         (r"a folder", "文件夹"),
         (r"a device", "设备"),
         (r"a named pipe \(FIFO\)", "命名管道（FIFO）"),
