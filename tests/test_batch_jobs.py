@@ -109,13 +109,16 @@ def test_references_are_checked_before_sending(tmp_path):
         {"mode": "edit", "prompt": "b", "images": "tiny.png"},
         {"mode": "edit", "prompt": "c", "images": "tiny.png", "provider": "shortapi"},
         {"mode": "edit", "prompt": "d", "images": "https://example.com/cat.png | http://"},
+        {"mode": "edit", "prompt": "e", "images": "photos"},
     ]
+    (tmp_path / "photos").mkdir()
     jobs = read_jobs(write(tmp_path / "jobs.jsonl", "\n".join(json.dumps(line) for line in lines)))
     found = problems_of(jobs)
     assert f"line 1 (row 1): image 1: file not found: {tmp_path / 'missing.png'}" in found
     assert any(p.startswith("line 2 (row 2): image 1:") and "240" in p for p in found)  # under the minimum side
     assert any(p.startswith("line 3 (row 3): image 1:") and "URLs only" in p for p in found)
     assert "line 4 (row 4): image 2: 'http://' is not a complete http(s) URL" in found
+    assert f"line 5 (row 5): image 1: is a folder, not an image file: {tmp_path / 'photos'}" in found
     assert jobs.rows == ()
 
 

@@ -35,6 +35,7 @@ from wan26.compare import (
     run_compare,
     write_record,
 )
+from wan26.compare.left import VendorLeft, left_in
 from wan26.compare.record import error_json
 from wan26.errors import ConfigError, InvalidRequest, ProviderError
 from wan26.pricing import estimate
@@ -58,8 +59,32 @@ def compare_command(args: argparse.Namespace) -> int:
         return asyncio.run(_compare(plan, folder.path, args.json))
     except KeyboardInterrupt:
         print("wan26: interrupted; a request already sent may still finish and be billed.", file=err)
-        print(f"wan26: what was saved is in {folder.path}", file=err)
+        _interrupted(folder.path, args.json)
         return EXIT_INTERRUPTED
+
+
+def _interrupted(folder: Path, as_json: bool, err: TextIO = sys.stderr) -> None:
+    """Each vendor's images saved, task still running (with the command that saves it later) and
+    image addresses not saved, read from the records its run wrote as it stopped."""
+    left = left_in(folder)
+    lines = [line for vendor in left for line in _told(vendor)]
+    if any(vendor.images for vendor in left):
+        lines.append(f"wan26: what was saved is in {folder}")
+    print("\n".join(lines), file=err, flush=True)
+    if as_json:
+        error = {"type": "Interrupted", "message": "interrupted"}
+        print(json.dumps({"error": error, "run_dir": str(folder), "vendors": [vendor.json() for vendor in left]}))
+
+
+def _told(vendor: VendorLeft) -> list[str]:
+    said = f"wan26: [{vendor.provider}]"
+    lines = [f"{said} {len(vendor.images)} image(s) saved in {vendor.run_dir}"] if vendor.images else []
+    if vendor.fetch:
+        lines.append(f"{said} task id {vendor.task_id}; save it within 24 h with: {vendor.fetch}")
+    if vendor.urls:
+        lines.append(f"{said} not saved; fetch these yourself before they expire (24 h):")
+        lines += [f"  {url}" for url in vendor.urls]
+    return lines
 
 
 def _keyed(env: Mapping[str, str]) -> list[str]:

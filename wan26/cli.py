@@ -305,9 +305,11 @@ def _providers(text: str) -> list[str]:
     """`a,b,c`: vendor names, each known, in the order given."""
     names = [name.strip().lower() for name in text.split(",") if name.strip()]
     unknown = [name for name in names if name not in ProviderName.__members__.values()]
-    if unknown or not names:
-        known = ", ".join(name.value for name in ProviderName)
-        raise argparse.ArgumentTypeError(f"{', '.join(unknown) or 'no vendor'} is not one of: {known}")
+    known = ", ".join(name.value for name in ProviderName)
+    if not names:
+        raise argparse.ArgumentTypeError(f"names no vendor; give one or more of: {known}, with commas between")
+    if unknown:
+        raise argparse.ArgumentTypeError(f"{', '.join(unknown)} is not one of: {known}")
     return names
 
 

@@ -268,6 +268,8 @@ def _reference_problems(images: tuple[object, ...], rules: ImageRules) -> Iterat
                 yield Violation(name, f"{reference!r} is not a complete http(s) URL")
         elif not rules.accepts_local:
             yield Violation(name, "this vendor takes image URLs only; put the image online and give its https:// URL")
+        elif Path(reference).is_dir():
+            yield Violation(name, f"is a folder, not an image file: {reference}")  # as images.py says it
         elif not Path(reference).is_file():
             yield Violation(name, f"file not found: {reference}")
         else:
