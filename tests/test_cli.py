@@ -329,10 +329,26 @@ def test_an_output_folder_under_the_home_folder_is_read_as_a_shell_would(fake_en
     assert not (work / "~").exists()
 
 
-@pytest.mark.parametrize("address", ["dashscope-intl.aliyuncs.com/api/v1", "https://", "ftp://files.example"])
+@pytest.mark.parametrize(
+    "address", ["dashscope-intl.aliyuncs.com/api/v1", "https://", "ftp://files.example", "http://[::1", "https://h:abc"]
+)
 def test_a_base_url_that_is_no_web_address_is_refused_naming_the_setting(address, fake_env, tmp_path, dashscope_fake):
     done = run_cli("text_to_image", "a fox", env=fake_env | {"DASHSCOPE_BASE_URL": address}, cwd=tmp_path)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "DASHSCOPE_BASE_URL is not a web address" in done.stderr and "https://" in done.stderr
     assert "network" not in done.stderr.lower()
     assert not (tmp_path / "outputs").exists()
+
+
+@pytest.mark.parametrize(
+    "command", [("text_to_image", "a fox"), ("batch", "jobs.csv"), ("compare", "a fox", "--providers", "dashscope")]
+)
+def test_an_output_folder_under_an_unknown_users_home_is_refused_naming_the_setting(
+    command, fake_env, tmp_path, dashscope_fake
+):
+    (tmp_path / "jobs.csv").write_text("prompt\na fox\n", encoding="utf-8")
+    env = fake_env | {"WAN26_OUTPUT_DIR": "~no-such-user-wan26/images"}
+    done = run_cli(*command, env=env, cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "WAN26_OUTPUT_DIR starts with ~" in done.stderr
+    assert dashscope_fake.requests == []

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import shutil
 
 import httpx
 import pytest
@@ -454,6 +455,29 @@ def test_a_stopped_task_fetched_into_its_folder_is_one_run_with_its_prompt(clien
         "blur",
         7,
     )
+
+
+def test_a_stopped_task_is_saved_even_when_its_folder_was_deleted_meanwhile(client_for, dashscope_fake, outputs):
+    """History's Delete removed the stopped run while its task went on: the image it was paid for
+    is still saved, with its record, in a folder of its own."""
+    dashscope_fake.task_script = ["RUNNING"]
+
+    async def stop_delete_then_fetch(client):
+        events = client.events(ImageRequest(Mode.TEXT_TO_IMAGE, "fox"), flow=Flow.TASK)
+        async for event in events:
+            if getattr(event, "task_status", None) == "RUNNING":
+                break
+        await events.aclose()
+        sent_in = client.run_dir
+        task_id = json.loads((sent_in / "run.json").read_text())["task_id"]
+        shutil.rmtree(sent_in)
+        dashscope_fake.tasks[task_id].script.append("SUCCEEDED")
+        return sent_in, await client.fetch(task_id, Mode.TEXT_TO_IMAGE, into=sent_in)
+
+    sent_in, result = client_for(stop_delete_then_fetch)
+    [image] = result.images
+    assert image.path.is_file() and image.path.is_relative_to(outputs)
+    assert json.loads((image.path.parent / "run.json").read_text())["status"] == "succeeded"
 
 
 def test_waiting_stops_at_the_deadline_and_says_how_to_fetch_later(client_for, dashscope_fake):

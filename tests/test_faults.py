@@ -31,6 +31,7 @@ from wan26 import (
     ImageRequest,
     Mode,
     PollPolicy,
+    ProviderError,
     ProviderTimeout,
     RetryPolicy,
     Timeouts,
@@ -490,6 +491,20 @@ def test_a_poll_outage_past_the_deadline_names_the_fetch_command(dashscope_fake,
     assert 1.5 < elapsed < BOUND_S
     assert error.task_id in dashscope_fake.tasks
     assert fetch_command(error.task_id) in error.hint and fetch_command(error.task_id) in str(error)
+    [record] = records(outputs)
+    assert (record["status"], record["task_id"]) == ("still_running", error.task_id)
+    assert len(dashscope_fake.generation_requests()) == 1
+
+
+def test_a_404_while_polling_a_task_just_sent_keeps_its_id_and_the_fetch_command(dashscope_fake, outputs):
+    """A proxy in DASHSCOPE_BASE_URL that passes the submission but not the status route: the task
+    was accepted (and may be billed), so it is kept as still running, with how to save it later."""
+    dashscope_fake.fail_next(404, "NotFound", "no route", target="poll", times=100_000)
+    error, _ = run_client(
+        generating(flow=Flow.TASK), base_url=dashscope_fake.base_url, api_key=dashscope_fake.api_key, outputs=outputs
+    )
+    assert isinstance(error, ProviderError) and error.task_id in dashscope_fake.tasks, error
+    assert fetch_command(error.task_id) in error.hint
     [record] = records(outputs)
     assert (record["status"], record["task_id"]) == ("still_running", error.task_id)
     assert len(dashscope_fake.generation_requests()) == 1

@@ -213,3 +213,12 @@ def test_control_characters_are_reported_with_every_other_violation():
     with pytest.raises(InvalidRequest) as caught:
         check(bad, LIMITS[EDIT])
     assert [violation.field for violation in caught.value.violations] == ["prompt", "images", "n"]
+
+
+def test_a_size_whose_sides_are_not_whole_numbers_names_each_side_instead_of_crashing():
+    request = ImageRequest(Mode.TEXT_TO_IMAGE, "fox", size=Size("1280", True))
+    said = {violation.field: violation.message for violation in violations(request, LIMITS[Mode.TEXT_TO_IMAGE])}
+    assert said == {
+        "size.width": "must be a whole number, not str '1280'",
+        "size.height": "must be a whole number, not bool True",
+    }

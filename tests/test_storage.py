@@ -2,6 +2,7 @@
 
 import io
 import os
+import shutil
 import threading
 import time
 import zlib
@@ -30,6 +31,17 @@ def test_two_runs_in_the_same_second_get_different_folders(tmp_path):
     now = datetime(2026, 11, 21, 12, 0, 0)
     first, second = RunFolder(tmp_path, "edit", now), RunFolder(tmp_path, "edit", now)
     assert first.path != second.path and first.path.name.startswith("20261121-120000-edit-")
+
+
+def test_a_reopened_run_folder_removed_meanwhile_is_made_again_for_the_image(tmp_path):
+    """A stopped run's task fetched into its folder while History's Delete removes it: the image
+    the task was paid for is saved all the same."""
+    earlier = RunFolder(tmp_path, "text_to_image")
+    earlier.save_image(1, png())
+    reopened = RunFolder.reopened(earlier.path)
+    shutil.rmtree(earlier.path)
+    path, _, _ = reopened.save_image(2, png())
+    assert path == earlier.path / "02.png" and path.read_bytes() == png()
 
 
 def test_nothing_is_created_until_something_is_written(tmp_path):

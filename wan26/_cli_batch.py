@@ -55,16 +55,20 @@ def run_batch(args: argparse.Namespace, err: TextIO | None = None, out: TextIO |
     load_dotenv(find_dotenv(usecwd=True))  # the .env of the folder the user runs from
     try:
         plan = _checked_plan(args, err)
+        folder = Path(args.out) if args.out or plan is None else _default_folder(plan)
     except (JobsFileError, ConfigError) as error:
         print(f"wan26: error: {error}", file=err)
         return EXIT_INVALID
     if plan is None:
         return EXIT_INVALID
-    folder = Path(args.out) if args.out else default_output_dir(os.environ) / f"batch-{plan.jobs_path.stem}"
     if args.dry_run:
         _print_plan(plan, folder, out)
         return EXIT_OK
     return _run(plan, folder, _options(args), err, out)
+
+
+def _default_folder(plan: Plan) -> Path:
+    return default_output_dir(os.environ) / f"batch-{plan.jobs_path.stem}"
 
 
 def _checked_plan(args: argparse.Namespace, err: TextIO) -> Plan | None:

@@ -63,14 +63,15 @@ def compare_command(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
 
 
-def _interrupted(folder: Path, as_json: bool, err: TextIO = sys.stderr) -> None:
+def _interrupted(folder: Path, as_json: bool) -> None:
     """Each vendor's images saved, task still running (with the command that saves it later) and
     image addresses not saved, read from the records its run wrote as it stopped."""
     left = left_in(folder)
     lines = [line for vendor in left for line in _told(vendor)]
     if any(vendor.images for vendor in left):
         lines.append(f"wan26: what was saved is in {folder}")
-    print("\n".join(lines), file=err, flush=True)
+    if lines:
+        print("\n".join(lines), file=sys.stderr, flush=True)
     if as_json:
         error = {"type": "Interrupted", "message": "interrupted"}
         print(json.dumps({"error": error, "run_dir": str(folder), "vendors": [vendor.json() for vendor in left]}))
@@ -79,8 +80,9 @@ def _interrupted(folder: Path, as_json: bool, err: TextIO = sys.stderr) -> None:
 def _told(vendor: VendorLeft) -> list[str]:
     said = f"wan26: [{vendor.provider}]"
     lines = [f"{said} {len(vendor.images)} image(s) saved in {vendor.run_dir}"] if vendor.images else []
-    if vendor.fetch:
-        lines.append(f"{said} task id {vendor.task_id}; save it within 24 h with: {vendor.fetch}")
+    if vendor.task_id:  # not ended when stopped: it may still finish, and be billed
+        how = f"save it within 24 h with: {vendor.fetch}" if vendor.fetch else "fetch it within 24 h"
+        lines.append(f"{said} task id {vendor.task_id}; {how}")
     if vendor.urls:
         lines.append(f"{said} not saved; fetch these yourself before they expire (24 h):")
         lines += [f"  {url}" for url in vendor.urls]

@@ -21,7 +21,7 @@ from wan26.limits import describe
 from wan26.pricing import estimate
 from wan26.providers import PROVIDERS, flows_of
 from wan26.providers._base import ModelOffer
-from wan26.storage import SIDECAR_NAME
+from wan26.storage import read_record
 from wan26.types import (
     Event,
     Finished,
@@ -161,6 +161,7 @@ class _Printer:
         # Interleaved text and image places, in order: text after an image waits here until it is saved.
         self.held: list[str | int] = []
         self.saved: dict[int, Path] = {}  # shown as saved
+        self.line_open = False  # interleaved text written without its line ended
         self.run_dir: Callable[[], Path | None] = lambda: None  # the folder of the run under way
 
     def show(self, event: Event) -> None:
@@ -192,8 +193,10 @@ class _Printer:
             part = self.held.pop(0)
             if isinstance(part, str):
                 self.out.write(part)
+                self.line_open = not part.endswith("\n") if part else self.line_open
             else:
                 self.out.write(f"\n[image {part}: {self.saved.get(part, 'not saved')}]\n")
+                self.line_open = False
         self.out.flush()
 
     def _show_image(self, event: ImageSaved) -> None:
@@ -239,7 +242,8 @@ class _Printer:
         """Ctrl-C, --timeout or a fault of ours: say what may still be billed and where it is."""
         self._settle_from_record()
         self._release(final=True)
-        if self.streams_text and not self.as_json and self.out.write("\n"):  # the text's line ended
+        if self.line_open:  # the text's line ended before what is said below
+            self.out.write("\n")
             self.out.flush()
         lines = [f"wan26: {why}; a request already sent may still finish and be billed."]
         if self.saved:
@@ -261,7 +265,7 @@ class _Printer:
         """Images saved but not shown yet (held behind an earlier one, or landing as the run was
         stopped), read from the record the run writes as it stops: shown as saved, not as lost."""
         folder = self.run_dir()
-        record = _record_in(folder) if folder is not None else {}
+        record = (read_record(folder) if folder is not None else None) or {}
         for entry in record.get("images") or ():
             index, name = entry.get("index"), entry.get("file")
             if folder is None or not isinstance(index, int) or not isinstance(name, str) or index in self.saved:
@@ -276,15 +280,6 @@ class _Printer:
 
     def _urls(self) -> list[str]:
         return [url for _, url in sorted(self.unsaved.items())]
-
-
-def _record_in(folder: Path) -> dict[str, Any]:
-    """The run record (run.json) in `folder`; empty where there is none yet, or it is unreadable."""
-    try:
-        record = json.loads((folder / SIDECAR_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return record if isinstance(record, dict) else {}
 
 
 def _seeds(result: GenerationResult) -> str:

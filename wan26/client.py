@@ -179,12 +179,19 @@ def _checked_base_url(facts: ProviderFacts, base_url: str | None, env: Mapping[s
     """The address requests go to, refused at once when it is no web address: httpx would only
     fail when sending, and that reads as the network being down."""
     written = (base_url or facts.base_url(env)).strip()
-    parts = urlsplit(written)
-    if parts.scheme in ("http", "https") and parts.hostname:
+    if _is_web_address(written):
         return written.rstrip("/")
     # Not quoted back: a proxy's address can carry a token, and a Space's visitors see this message.
     given = "The base_url given" if base_url else facts.base_url_env
     raise ConfigError(
-        f"{given} is not a web address: it must start with https:// and name a host "
-        f"(such as {facts.default_base_url})."
+        f"{given} is not a web address: it must start with https:// and name a host (such as {facts.default_base_url})."
     )
+
+
+def _is_web_address(address: str) -> bool:
+    try:
+        parts = urlsplit(address)
+        parts.port  # noqa: B018 (read for its check: a port that is no number raises ValueError)
+    except ValueError:  # "http://[::1" too
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)

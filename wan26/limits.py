@@ -90,15 +90,20 @@ _TYPES: tuple[tuple[str, tuple[type, ...], str], ...] = (
 )
 
 
+_SIDES = ("width", "height")
+
+
 def type_violations(request: ImageRequest) -> list[Violation]:
-    """One violation per field holding a value of the wrong type (True is no number here)."""
-    found = []
-    for field, types, wanted in _TYPES:
-        value = getattr(request, field)
-        is_bool_for_number = isinstance(value, bool) and bool not in types
-        if is_bool_for_number or not isinstance(value, types):
-            found.append(Violation(field, f"must be {wanted}, not {type(value).__name__} {value!r}"))
-    return found
+    """One violation per field holding a value of the wrong type (True is no number here), a
+    Size's sides included."""
+    fields = [(field, getattr(request, field), types, wanted) for field, types, wanted in _TYPES]
+    if isinstance(request.size, Size):
+        fields += [(f"size.{side}", getattr(request.size, side), (int,), "a whole number") for side in _SIDES]
+    return [
+        Violation(field, f"must be {wanted}, not {type(value).__name__} {value!r}")
+        for field, value, types, wanted in fields
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types)
+    ]
 
 
 def check(request: ImageRequest, limits: ModeLimits) -> None:
@@ -170,7 +175,7 @@ def _explicit_size_violations(size: Size, limits: ModeLimits) -> list[Violation]
         return found
     if size.pixels not in limits.pixels and size not in limits.also_allowed:
         found.append(Violation("size", f"{size} is {size.pixels:,} pixels; allowed {_pixel_range(limits)}"))
-    if min(size.width, size.height) > 0 and _ratio(size) > limits.ratio_max:
+    if _ratio(size) > limits.ratio_max:
         found.append(Violation("size", f"{size} has aspect ratio beyond 1:{limits.ratio_max} / {limits.ratio_max}:1"))
     return found
 

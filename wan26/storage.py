@@ -23,6 +23,8 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
+from wan26.errors import ConfigError
+
 SIDECAR_NAME = "run.json"
 PARTIAL_PREFIX = ".partial-"  # a file being written, renamed into place when whole
 STALE_PARTIAL_S = 86400.0  # a day: far longer than any save, so a file this old is no run's any more
@@ -35,7 +37,12 @@ class NotAnImage(ValueError):
 
 
 def default_output_dir(env: Mapping[str, str]) -> Path:
-    return Path(env.get("WAN26_OUTPUT_DIR") or "outputs").expanduser()  # "~/wan" as a shell would read it
+    """WAN26_OUTPUT_DIR, with "~/wan" read as a shell would, else `outputs`."""
+    try:
+        return Path(env.get("WAN26_OUTPUT_DIR") or "outputs").expanduser()
+    except RuntimeError:  # "~nobody/x", or no home folder known: Python cannot expand it
+        said = "WAN26_OUTPUT_DIR starts with ~ but no home folder was found for it; write the whole path."
+        raise ConfigError(said) from None
 
 
 class RunFolder:
@@ -57,7 +64,7 @@ class RunFolder:
     def reopened(cls, path: Path) -> RunFolder:
         """The folder of an earlier run, to save more into: a task that run sent, fetched later."""
         folder = cls(path.parent, "")
-        folder.path, folder._made = path, True
+        folder.path = path  # made again on the first write if it was removed meanwhile (History's Delete)
         return folder
 
     def check_writable(self) -> None:

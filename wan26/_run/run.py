@@ -46,7 +46,8 @@ class Run:
         self.fetched = True
         self.earlier = read_record(self.folder.path)  # None in a new folder
         check_output_folder(self.folder, self.ctx.output_dir)
-        return self._saved(in_turn(self.ctx, followed_task(self.ctx, task_id, self.request, None, self.task)))
+        followed = followed_task(self.ctx, task_id, self.request, None, self.task, typed=True)
+        return self._saved(in_turn(self.ctx, followed))
 
     async def _checked_and_sent(self) -> AsyncGenerator[VendorEvent, None]:
         """Every check first (nothing out of limits is billed), then the vendor's side of the run.

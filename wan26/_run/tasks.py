@@ -45,18 +45,25 @@ async def submitted_task(ctx: RunContext, wire: WireRequest, watch: TaskWatch) -
 
 
 async def followed_task(
-    ctx: RunContext, task_id: str, asked: ImageRequest, expected: int | None, watch: TaskWatch
+    ctx: RunContext,
+    task_id: str,
+    asked: ImageRequest,
+    expected: int | None,
+    watch: TaskWatch,
+    typed: bool = False,
 ) -> AsyncGenerator[VendorEvent, None]:
     """Poll `task_id` (made for `asked`'s mode and model) to its end and pass on what it made.
     `expected`: the number of images asked for, None where it is not known (interleave, image sets,
-    or a task submitted earlier)."""
+    or a task submitted earlier). `typed`: the id was given by a user (fetch), not just returned by
+    the vendor, so a 404 means no such task; for a task just sent it may be a proxy's fault, and the
+    task, accepted and billed, may go on."""
     watch.task_id, watch.unsettled = task_id, True
     try:
         async for event in _task_events(ctx, task_id, expected, watch):
             yield event
     except ProviderError as error:
         error.task_id = error.task_id or task_id
-        if isinstance(error, TaskNotFound) or error.status_code == 404:  # the vendor knows no such task
+        if isinstance(error, TaskNotFound) or (typed and error.status_code == 404):  # the vendor knows no such task
             watch.unsettled = False
         if watch.unsettled:  # a poll failed or the deadline passed: the task itself may go on
             advice = fetch_advice(task_id, asked.mode, ctx.adapter.facts.name, asked.model)

@@ -15,8 +15,9 @@ from wan26.types import Mode, Model
 
 @dataclass(frozen=True, slots=True)
 class VendorLeft:
-    """One vendor's run as its record tells it: the images saved, the task still to fetch (with the
-    command that fetches it), and the addresses of images sent but not saved."""
+    """One vendor's run as its record tells it: the images saved, the task still to fetch (its id,
+    None when it ended; the command that fetches it, None when the record cannot tell it), and the
+    addresses of images sent but not saved."""
 
     provider: str
     run_dir: Path
@@ -50,16 +51,10 @@ def _left(run_dir: Path, record: Mapping[str, Any]) -> VendorLeft:
     names = [entry["file"] for entry in _entries(record, "images") if isinstance(entry.get("file"), str)]
     images = tuple(run_dir / Path(name).name for name in names)  # the name only: the record may be moved
     urls = tuple(str(entry["source_url"]) for entry in _entries(record, "failed_downloads") if entry.get("source_url"))
-    task_id = record.get("task_id") if isinstance(record.get("task_id"), str) else None
-    unfinished = task_id is not None and not images and record.get("status") != "succeeded"
-    return VendorLeft(
-        str(record.get("provider") or run_dir.parent.name),
-        run_dir,
-        images,
-        task_id,
-        _fetch(task_id, record) if unfinished and task_id else None,
-        urls,
-    )
+    sent = record.get("task_id") if isinstance(record.get("task_id"), str) else None
+    task_id = sent if sent and not images and record.get("status") != "succeeded" else None  # still to fetch
+    provider = str(record.get("provider") or run_dir.parent.name)
+    return VendorLeft(provider, run_dir, images, task_id, _fetch(task_id, record) if task_id else None, urls)
 
 
 def _entries(record: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:

@@ -37,6 +37,9 @@ _MODERATION = (
 _INVALID = "Runware refused a parameter; the message says which and why."
 _TIMEOUT = "The model provider behind Runware did not answer in time. Try again in a moment."
 _NOT_FOUND = "Runware does not know this task: task ids expire, and are visible only to the key that made them."
+_FAILED_OR_NOT_FOUND = (
+    "Runware says this task failed or is not known: task ids expire, and are visible only to the key that made them."
+)
 _SERVER = "A problem on Runware's side. Try again in a moment."
 
 # runware-sdk errors.py: the safety, auth and server code sets, verbatim.
@@ -98,10 +101,13 @@ def cause_of(code: str) -> tuple[type[ProviderError], str] | None:
 
 
 def _other_cause(code: str) -> tuple[type[ProviderError], str] | None:
-    # Answered to a status query: the task is over or was never this key's, so polling again cannot help.
-    if code == "taskFailedOrNotFound" or code.endswith(("NotFound", "Expired")):
+    # Answered to a status query: the task failed, is over or was never this key's; polling again
+    # cannot help, and whether it ran (and was billed) cannot be told, so it is not called failed.
+    if code == "taskFailedOrNotFound":
+        return TaskNotFound, _FAILED_OR_NOT_FOUND
+    if code.startswith("task") and code.endswith(("NotFound", "Expired")):
         return TaskNotFound, _NOT_FOUND
-    if code == "taskCancelled":
+    if code == "taskCancelled" or code.endswith(("NotFound", "Expired")):  # e.g. a model id it does not know
         return ProviderFailure, _NOT_FOUND
     if code.startswith("provider"):  # the upstream (Alibaba) failed, not the request
         return ProviderFailure, _SERVER

@@ -1280,6 +1280,11 @@ PHRASES = _patterns(
             r"Runware does not know this task: task ids expire, and are visible only to the key that made them\.",
             "Runware 不认识这个任务：任务 ID 会过期，且只对创建它的密钥可见。",
         ),
+        (
+            r"Runware says this task failed or is not known: task ids expire, and are visible only to the key"
+            r" that made them\.",
+            "Runware 说这个任务失败了或不存在：任务 ID 会过期，且只对创建它的密钥可见。",
+        ),
         (r"A problem on Runware's side\. Try again in a moment\.", "Runware 那边出了问题。请稍后重试。"),
         (r"Docs: (?P<url>\S+)", "文档：{url}"),
         # ShortAPI
