@@ -250,14 +250,16 @@ def test_a_task_stopped_while_running_joins_history_with_what_it_made_later(brow
     open_history(page)
     captions = page.locator("#history-runs .caption-label")
     expect(captions.first).to_contain_text("stopped", timeout=15_000)  # its record: the prompt, no image yet
-    for _ in range(30):  # the task finishes at the vendor a few polls later, and is saved as a run of its own
+    for _ in range(30):  # the task finishes at the vendor a few polls later, and is saved into the same run
         page.wait_for_timeout(1000)
         page.locator("#history-refresh").click()
-        if cards(page).count() == 2:
+        if "stopped" not in captions.first.inner_text():
             break
-    expect(cards(page)).to_have_count(2)
-    fetched = next(i for i in range(2) if "(prompt not known)" in captions.nth(i).inner_text())
-    cards(page).nth(fetched).click()
+    expect(captions.first).not_to_contain_text("stopped")
+    expect(captions.first).to_contain_text("a lighthouse at dawn")  # one run, its prompt kept, not a second one
+    expect(page.locator("#history-runs").get_by_text("(prompt not known)")).to_have_count(0)
+    expect(cards(page)).to_have_count(1)  # a new visitor: only this run
+    cards(page).first.click()
     expect(page.locator("#history-images img")).to_have_count(1, timeout=10_000)
     shots(page, "history_stopped_task_followed")
     context.close()
