@@ -55,11 +55,11 @@ def run_batch(args: argparse.Namespace, err: TextIO | None = None, out: TextIO |
     load_dotenv(find_dotenv(usecwd=True))  # the .env of the folder the user runs from
     try:
         plan = _checked_plan(args, err)
-        folder = Path(args.out) if args.out or plan is None else _default_folder(plan)
+        if plan is None:
+            return EXIT_INVALID
+        folder = Path(args.out) if args.out else _default_folder(plan)
     except (JobsFileError, ConfigError) as error:
         print(f"wan26: error: {error}", file=err)
-        return EXIT_INVALID
-    if plan is None:
         return EXIT_INVALID
     if args.dry_run:
         _print_plan(plan, folder, out)
