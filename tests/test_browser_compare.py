@@ -153,3 +153,25 @@ def test_on_a_phone_a_comparison_is_brought_into_view_with_a_stop_under_its_summ
     expect(page.locator("#compare-summary")).to_contain_text("may still be billed")
     page.wait_for_timeout(6_500)  # past AI/ML API's answer: a stopped comparison shows nothing of it
     assert page.locator("#compare-aimlapi-images img").count() == 0
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 720), (390, 844)])
+def test_comparing_with_no_vendor_ticked_says_so_in_words_nothing_covers(visitor, shots, width, height):  # noqa: F811
+    page, fakes = visitor(width, height)
+    boxes = page.locator("#compare-vendors")
+    expect(boxes.get_by_label("Runware")).to_be_checked(timeout=10_000)
+    for box in boxes.locator("input[type=checkbox]").all():
+        box.uncheck()
+    page.locator("#compare-prompt textarea").fill("a fox")
+    page.locator("#compare-run").click()
+    said = boxes.locator(".validation-error")
+    expect(said).to_contain_text("Choose at least one vendor", timeout=10_000)
+    area = said.bounding_box()
+    # Its first and last words are on top where they are drawn: the field's label once covered the first.
+    for x in (area["x"] + 4, area["x"] + area["width"] - 30):
+        on_top = page.evaluate(
+            "([x, y]) => !!document.elementFromPoint(x, y)?.closest('.validation-error')", [x, area["y"] + 10]
+        )
+        assert on_top, (x, area)
+    shots(page, f"compare-no-vendor-{width}")
+    assert all(fake.requests == [] for fake in fakes.values())

@@ -90,6 +90,9 @@ CSS = """
 #intro p {margin: 0; font-size: 0.9em; opacity: 0.8}
 @media (max-width: 640px) {#intro p {display: none}}
 #pickers {gap: 0.5rem}
+/* Gradio draws a validation message of a checkbox group (and other non-text fields) in the block's
+   status layer, under the field's label: its first words were hidden there. Above it while shown. */
+[data-testid="status-tracker"]:has(> .validation-error) {z-index: 41}
 /* On a phone the pickers stand one above the other (see _header) and their labels are left to
    screen readers: the two names say what they are, and every tab's Generate stays in view. */
 @media (max-width: 480px) {
