@@ -61,13 +61,19 @@ def sent(fake, prompt: str) -> int:
     return sum(prompt in request.body.decode() for request in fake.generation_requests())
 
 
-def test_events_follow_each_row_from_sending_to_done(dashscope_fake, tmp_path):
+def three_quick_rows(dashscope_fake, tmp_path) -> tuple[BatchRun, list, Path]:
+    """A batch of three rows run to its end against the fake: the run, its events and its folder."""
     dashscope_fake.task_script = QUICK
     plan, folder = plan_of(tmp_path, ["a fox", "an owl", "a cat"]), tmp_path / "batch"
     journal = Journal.open(folder)
     run = BatchRun(plan, journal, default_clients(folder, dashscope_fake.env()), folder=folder)
     events = asyncio.run(events_of(run))
     journal.close()
+    return run, events, folder
+
+
+def test_events_follow_each_row_from_sending_to_done(dashscope_fake, tmp_path):
+    run, events, folder = three_quick_rows(dashscope_fake, tmp_path)
     assert statuses_by_row(events) == {n: [RowStatus.SENDING, RowStatus.ACCEPTED, RowStatus.DONE] for n in (1, 2, 3)}
     ended = events[-1]
     assert isinstance(ended, BatchEnded) and not ended.stopped
@@ -77,12 +83,7 @@ def test_events_follow_each_row_from_sending_to_done(dashscope_fake, tmp_path):
 
 def test_the_cost_under_way_counts_each_row_once(dashscope_fake, tmp_path):
     """The progress line's "(+$… under way)": three rows of $0.03 sent at once are $0.09, never more."""
-    dashscope_fake.task_script = QUICK
-    plan, folder = plan_of(tmp_path, ["a fox", "an owl", "a cat"]), tmp_path / "batch"
-    journal = Journal.open(folder)
-    run = BatchRun(plan, journal, default_clients(folder, dashscope_fake.env()), folder=folder)
-    events = asyncio.run(events_of(run))
-    journal.close()
+    _, events, _ = three_quick_rows(dashscope_fake, tmp_path)
     committed = [event.tally.committed_usd for event in events if isinstance(event, RowChanged)]
     assert max(committed) == pytest.approx(0.09) and committed[-1] == pytest.approx(0.09)
 

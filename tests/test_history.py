@@ -142,7 +142,7 @@ def test_a_page_reads_only_its_own_run_records(tmp_path, monkeypatch):
     runs_at(tmp_path, 30)
     reads = []
     real_load = json.load
-    monkeypatch.setattr("wan26.history.json.load", lambda file: reads.append(file.name) or real_load(file))
+    monkeypatch.setattr(json, "load", lambda file: reads.append(file.name) or real_load(file))
 
     list_runs(tmp_path, page=2, per_page=12)
 

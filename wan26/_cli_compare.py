@@ -16,7 +16,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from wan26._cli_run import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, request_from
 from wan26._cli_run import EXIT_PROVIDER as EXIT_FAILED
@@ -35,13 +35,15 @@ from wan26.compare import (
     run_compare,
     write_record,
 )
-from wan26.compare.left import VendorLeft, left_in
 from wan26.compare.record import error_json
 from wan26.errors import ConfigError, InvalidRequest, ProviderError
 from wan26.pricing import estimate
 from wan26.providers import PROVIDERS, get_adapter
 from wan26.storage import RunFolder, default_output_dir
 from wan26.types import ImageSaved, Mode, Progress
+
+if TYPE_CHECKING:
+    from wan26.compare.left import VendorLeft
 
 _HEADINGS = ("vendor", "status", "time", "seed", "cost", "files or error")
 
@@ -66,6 +68,8 @@ def compare_command(args: argparse.Namespace) -> int:
 def _interrupted(folder: Path, as_json: bool) -> None:
     """Each vendor's images saved, task still running (with the command that saves it later) and
     image addresses not saved, read from the records its run wrote as it stopped."""
+    from wan26.compare.left import left_in  # only when interrupted: a comparison's start does not pay for it
+
     left = left_in(folder)
     lines = [line for vendor in left for line in _told(vendor)]
     if any(vendor.images for vendor in left):

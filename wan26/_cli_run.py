@@ -21,7 +21,6 @@ from wan26.limits import describe
 from wan26.pricing import estimate
 from wan26.providers import PROVIDERS, flows_of
 from wan26.providers._base import ModelOffer
-from wan26.storage import read_record
 from wan26.types import (
     Event,
     Finished,
@@ -263,17 +262,18 @@ class _Printer:
 
     def _settle_from_record(self) -> None:
         """Images saved but not shown yet (held behind an earlier one, or landing as the run was
-        stopped), read from the record the run writes as it stops: shown as saved, not as lost."""
+        stopped), read from the run's folder as it stops: shown as saved, not as lost."""
+        from wan26.history import load_run  # only when a run ends early: a run's start does not pay for it
+
         folder = self.run_dir()
-        record = (read_record(folder) if folder is not None else None) or {}
-        for entry in record.get("images") or ():
-            index, name = entry.get("index"), entry.get("file")
-            if folder is None or not isinstance(index, int) or not isinstance(name, str) or index in self.saved:
+        run = load_run(folder.parent, folder.name) if folder is not None else None
+        for image in run.images if run is not None else ():
+            if image.index in self.saved:
                 continue
-            self.unsaved.pop(index, None)
-            self.saved[index] = folder / Path(name).name
+            self.unsaved.pop(image.index, None)
+            self.saved[image.index] = image.path
             if not self.streams_text and not self.as_json:
-                print(self.saved[index], file=self.out, flush=True)
+                print(image.path, file=self.out, flush=True)
 
     def _fetch(self) -> str:
         return fetch_command(self.task_id or "", self.mode or Mode.TEXT_TO_IMAGE, self.provider, self.model)

@@ -14,7 +14,6 @@ only, so one page costs the same with a hundred runs or ten thousand.
 from __future__ import annotations
 
 import io
-import json
 import math
 import os
 import re
@@ -25,11 +24,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from PIL import Image
 
-from wan26.storage import SIDECAR_NAME
+from wan26.storage import SIDECAR_NAME, open_no_follow, read_record
 from wan26.types import ImageSegment, Mode, SavedImage, Segment, TextSegment
 
 UNKNOWN_STATUS = "unknown"  # the status of a run whose run.json is missing or unreadable
@@ -37,7 +36,6 @@ _MODES = "|".join(re.escape(mode.value) for mode in Mode)
 # [0-9], not \d: \d also matches other scripts' digits, which RunFolder never writes.
 _RUN_ID = re.compile(rf"[0-9]{{8}}-[0-9]{{6}}-(?:{_MODES})-[0-9a-f]{{32}}")
 _IMAGE_FILE = re.compile(r"([0-9]{2,})\.(?:png|jpg|webp)")  # RunFolder.save_image: 01.png, 02.jpg…
-_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)  # absent on Windows, where the listing's own check remains
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
 
 
@@ -72,6 +70,7 @@ class PastRun:
     wan_model: str | None = None  # "wan2.7-pro"; None in records written before Wan 2.7 (those are 2.6)
     thinking: bool | None = None  # Wan 2.7 text to image
     palette: tuple[dict[str, Any], ...] = ()  # Wan 2.7: {"hex": "#C2D1E6", "percent": 60.0} each
+    unsaved_urls: tuple[str, ...] = ()  # images made but not saved: their addresses work for about 24 h
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,32 +187,17 @@ def _regular_files(folder: Path) -> set[str]:
         return set()  # deleted meanwhile, or unreadable: nothing to show
 
 
-def _open_no_follow(path: Path) -> IO[bytes]:
-    """Open `path` for reading, refusing a symlink put there since the folder was listed."""
-    return os.fdopen(os.open(path, os.O_RDONLY | _NO_FOLLOW | getattr(os, "O_BINARY", 0)), "rb")
-
-
 # ---- reading one run ------------------------------------------------------------------------
 
 
 def _read_run(folder: Path) -> PastRun | None:
     """The run in `folder`, from run.json and the image files present; None if it holds neither."""
     files = _regular_files(folder)
-    record = _record(folder / SIDECAR_NAME) if SIDECAR_NAME in files else None
+    record = read_record(folder) if SIDECAR_NAME in files else None
     images = _images(folder, files, record or {})
     if record is None and not images:
         return None
     return _past_run(folder, record or {}, images)
-
-
-def _record(path: Path) -> dict[str, Any] | None:
-    """run.json as a dict, or None if it cannot be read or is not a JSON object."""
-    try:
-        with _open_no_follow(path) as file:
-            record = json.load(file)
-    except (OSError, ValueError, RecursionError):  # ValueError: bad JSON or bad UTF-8
-        return None
-    return record if isinstance(record, dict) else None
 
 
 def _past_run(folder: Path, record: Mapping[str, Any], images: tuple[SavedImage, ...]) -> PastRun:
@@ -242,7 +226,12 @@ def _past_run(folder: Path, record: Mapping[str, Any], images: tuple[SavedImage,
         wan_model=_text(record, "wan_model"),
         thinking=record.get("thinking") if isinstance(record.get("thinking"), bool) else None,
         palette=tuple(entry for entry in _list(record, "palette") if isinstance(entry, dict)),
+        unsaved_urls=tuple(url for entry in _list(record, "failed_downloads") if (url := _source_url(entry))),
     )
+
+
+def _source_url(entry: object) -> str | None:
+    return _text(entry, "source_url") if isinstance(entry, dict) else None
 
 
 def _mode_of(run_id: str) -> Mode:
@@ -315,7 +304,7 @@ def _saved_image(path: Path, index: int, entry: Mapping[str, Any]) -> SavedImage
 def _image_size(path: Path) -> tuple[int, int]:
     """Width and height from the file's header (Pillow reads no pixels for this); 0×0 if unreadable."""
     try:
-        with _open_no_follow(path) as file, Image.open(file) as image:
+        with open_no_follow(path) as file, Image.open(file) as image:
             return image.size
     except (OSError, ValueError, Image.DecompressionBombError):
         return 0, 0
@@ -333,7 +322,7 @@ def _original_names(files: set[str]) -> list[str]:
 def _add_original(archive: zipfile.ZipFile, path: Path, name_in_zip: str) -> None:
     """Add `path` unchanged, with its modification time; skip it if it vanished meanwhile."""
     try:
-        with _open_no_follow(path) as file:
+        with open_no_follow(path) as file:
             data, modified = file.read(), os.fstat(file.fileno()).st_mtime
     except OSError:
         return

@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from PIL import Image, UnidentifiedImageError
 
@@ -140,12 +140,20 @@ class RunFolder:
 
 
 def read_record(folder: Path) -> dict[str, Any] | None:
-    """The run record (run.json) in `folder`; None where there is none, or it is unreadable."""
+    """The run record (run.json) in `folder` as a dict; None where there is none or it cannot be
+    read (bad JSON or UTF-8, nested too deep, a link put in its place)."""
     try:
-        record = json.loads((folder / SIDECAR_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        with open_no_follow(folder / SIDECAR_NAME) as file:
+            record = json.load(file)
+    except (OSError, ValueError, RecursionError):
         return None
     return record if isinstance(record, dict) else None
+
+
+def open_no_follow(path: Path) -> IO[bytes]:
+    """Open `path` for reading, refusing a symlink put there since the folder was listed (Windows
+    has no O_NOFOLLOW: there a folder listing's own check remains)."""
+    return os.fdopen(os.open(path, _READ_NO_FOLLOW), "rb")
 
 
 def _mode(path: Path) -> int | None:
@@ -216,6 +224,7 @@ _CREATE_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 # "replace via truncate" pattern and forces its blocks out when it is closed (auto_da_alloc,
 # https://docs.kernel.org/admin-guide/ext4.html): that cost more than the rest of writing run.json
 # (in-process A/B on this project's machine, 2026-11-30).
+_READ_NO_FOLLOW = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
 # O_NOFOLLOW: the file has had a name since the folder was made; a link put in its place is refused.
 _WRITE_EXISTING = os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 

@@ -3,14 +3,13 @@ read from the record each run writes as it stops, so nothing paid for goes unmen
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from wan26._run import fetch_command
-from wan26.storage import SIDECAR_NAME, read_record
-from wan26.types import Mode, Model
+from wan26.history import PastRun, load_run
+from wan26.types import Model
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,33 +37,22 @@ class VendorLeft:
 
 
 def left_in(folder: Path) -> list[VendorLeft]:
-    """Every run under `folder/<vendor>/` whose record could be read, in the vendors' order of names."""
-    found = []
-    for sidecar in sorted(folder.glob(f"*/*/{SIDECAR_NAME}")):
-        record = read_record(sidecar.parent)
-        if record is not None:
-            found.append(_left(sidecar.parent, record))
-    return found
+    """Every run under `folder/<vendor>/` that left a record or an image, in the vendors' order of names."""
+    runs = (load_run(run_dir.parent, run_dir.name) for run_dir in sorted(folder.glob("*/*")))
+    return [_left(run) for run in runs if run is not None]
 
 
-def _left(run_dir: Path, record: Mapping[str, Any]) -> VendorLeft:
-    names = [entry["file"] for entry in _entries(record, "images") if isinstance(entry.get("file"), str)]
-    images = tuple(run_dir / Path(name).name for name in names)  # the name only: the record may be moved
-    urls = tuple(str(entry["source_url"]) for entry in _entries(record, "failed_downloads") if entry.get("source_url"))
-    sent = record.get("task_id") if isinstance(record.get("task_id"), str) else None
-    task_id = sent if sent and not images and record.get("status") != "succeeded" else None  # still to fetch
-    provider = str(record.get("provider") or run_dir.parent.name)
-    return VendorLeft(provider, run_dir, images, task_id, _fetch(task_id, record) if task_id else None, urls)
+def _left(run: PastRun) -> VendorLeft:
+    images = tuple(image.path for image in run.images)
+    ended = bool(images) or run.status == "succeeded"
+    task_id = None if ended else run.task_id  # still to fetch
+    provider = run.provider or run.folder.parent.name
+    return VendorLeft(provider, run.folder, images, task_id, _fetch(task_id, provider, run), run.unsaved_urls)
 
 
-def _entries(record: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
-    entries = record.get(key)
-    return [entry for entry in entries if isinstance(entry, dict)] if isinstance(entries, list) else []
-
-
-def _fetch(task_id: str, record: Mapping[str, Any]) -> str | None:
+def _fetch(task_id: str | None, provider: str, run: PastRun) -> str | None:
     try:
-        mode, model = Mode(str(record.get("mode"))), Model(str(record.get("wan_model") or Model.WAN26.value))
+        model = Model(run.wan_model or Model.WAN26.value)
     except ValueError:  # a record written by hand, or by another version: no command rather than a wrong one
         return None
-    return fetch_command(task_id, mode, str(record.get("provider") or ""), model)
+    return fetch_command(task_id, run.mode, provider, model) if task_id else None
