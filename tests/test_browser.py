@@ -600,13 +600,13 @@ def shown_images_loaded(page, selector):
 
 
 @contextlib.contextmanager
-def app_started_in(folder, fake):
-    """`python <repo>/app.py` started from `folder`, with only `fake`'s vendor; yields its URL."""
+def app_started_in(folder, *fakes):
+    """`python <repo>/app.py` started from `folder`, with only the vendors of `fakes`; yields its URL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     no_keys = {adapter.facts.key_env: "" for adapter in PROVIDERS.values()}
-    env = {**os.environ, **no_keys, **fake.env(), "WAN26_MCP": "off"}
+    env = {**os.environ, **no_keys, **{k: v for fake in fakes for k, v in fake.env().items()}, "WAN26_MCP": "off"}
     env |= {"GRADIO_SERVER_PORT": str(port), "WAN26_OUTPUT_DIR": str(folder / "outputs"), "PYTHONPATH": str(GUARD)}
     app = subprocess.Popen([sys.executable, str(REPO / "app.py")], cwd=folder, env=env)
     url = f"http://127.0.0.1:{port}/"
@@ -637,3 +637,28 @@ def test_edit_examples_load_their_images_when_the_app_runs_from_another_folder(b
         finally:
             context.close()
     assert dashscope_fake.requests == []
+
+
+def test_started_from_another_folder_a_vendor_switch_adapts_the_form(browser, vendor_fakes, tmp_path, shots):
+    """Gradio checks the Edit examples' images again whenever the vendor switch rebuilds their table;
+    outside the folder the app was started from it refused them, and the whole switch failed with
+    them ("Error" under the form, the last vendor's sizes kept). Nothing else of the app's is served."""
+    with app_started_in(tmp_path, vendor_fakes["dashscope"], vendor_fakes["runware"]) as url:
+        context = browser.new_context(viewport={"width": 1280, "height": 720})
+        page = context.new_page()
+        try:
+            page.goto(url)
+            wait_for_page_load_event(page, "Runware")
+            pick_vendor(page, "Runware")
+            expect(page.locator("#text_to_image-notes")).to_contain_text("Runware takes no seed", timeout=10_000)
+            shots(page, "started_elsewhere_runware", full_page=False)
+            open_tab(page, "Edit")
+            click_example(page, "edit", "blue top hat")
+            expect(page.locator("#edit-references img")).to_have_count(2, timeout=10_000)
+            shown_images_loaded(page, "#edit-references")
+        finally:
+            context.close()
+        with httpx.Client(base_url=url) as stranger:
+            for file in (REPO / "wan26" / "ui" / "form_examples.py", REPO / ".env.example", REPO / "app.py"):
+                assert stranger.get(f"gradio_api/file={file}").status_code != 200, file
+    assert all(fake.requests == [] for fake in vendor_fakes.values())

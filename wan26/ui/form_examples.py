@@ -107,6 +107,12 @@ def interleave_examples(prompt: gr.Textbox, shape: gr.Radio) -> Examples:
     return form_examples(INTERLEAVE, [prompt, shape], Mode.INTERLEAVE)
 
 
+def shipped_images() -> list[Path]:
+    """The Edit examples' image files. Gradio checks them again whenever an update rebuilds the
+    examples' table (each page load and vendor switch), as if a handler had returned them."""
+    return sorted({IMAGES / name for names, _prompt in EDIT for name in names})
+
+
 def labelled(names: list[str]) -> list[tuple[str, str]]:
     """The shipped images as the references gallery holds them: path and "Image n" caption."""
     return [(str(IMAGES / name), f"Image {index}") for index, name in enumerate(names, start=1)]

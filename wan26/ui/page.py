@@ -44,7 +44,13 @@ from wan26.ui.controls import (
     size_choices,
     stop_below,
 )
-from wan26.ui.form_examples import edit_examples, headings, interleave_examples, text_to_image_examples
+from wan26.ui.form_examples import (
+    edit_examples,
+    headings,
+    interleave_examples,
+    shipped_images,
+    text_to_image_examples,
+)
 from wan26.ui.history_tab import CSS as HISTORY_CSS
 from wan26.ui.history_tab import HistoryTab
 from wan26.ui.i18n import I18N, Lang, both, lang_of, t, toast_css, with_english_labels
@@ -114,15 +120,20 @@ class StudioApp:
     def launch(self, **options: Any) -> Any:
         """Start the app; honours GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (default 127.0.0.1:7860).
 
-        No path is added to Gradio's allowed_paths: a visitor's browser gets only the images shown to
-        that visitor (links under random names in Gradio's cache), never the output folder or a run.json.
-        Files a crash left half-written in the output folder are removed here, once a day old."""
+        Gradio's allowed_paths gets only the Edit examples' own images (public, shown to everyone): a
+        visitor's browser gets only the images shown to that visitor (links under random names in
+        Gradio's cache), never the output folder or a run.json. Files a crash left half-written in
+        the output folder are removed here, once a day old."""
         check_output_dir(self.settings.output_dir)
         remove_stale_partials(self.settings.output_dir)
         # Who a visitor is, for the per-visitor limit, is read by wan26.guard.visitor_address
         # (WAN26_PROXY_HOPS); uvicorn must not first replace the client address with a header a visitor
         # can write (by default it does so for connections from 127.0.0.1).
         os.environ["FORWARDED_ALLOW_IPS"] = ""  # read by uvicorn when Gradio starts it
+        # Gradio allows its handlers' files only inside the folder the app was started from (or the
+        # temp folder): started elsewhere, it refused the examples' images each time the examples'
+        # table was rebuilt, and that failed the whole vendor-switch event with them.
+        options["allowed_paths"] = [*(options.get("allowed_paths") or ()), *map(str, shipped_images())]
         options.setdefault("mcp_server", self.settings.mcp_server)  # the three runs as MCP tools (WAN26_MCP)
         with warnings.catch_warnings():
             # Gradio warns that an MCP tool's gr.State inputs keep their defaults. For ours that is the
