@@ -651,6 +651,7 @@ def test_started_from_another_folder_a_vendor_switch_adapts_the_form(browser, ve
             wait_for_page_load_event(page, "Runware")
             pick_vendor(page, "Runware")
             expect(page.locator("#text_to_image-notes")).to_contain_text("Runware takes no seed", timeout=10_000)
+            expect(page.locator("#text_to_image-shape")).to_contain_text("1480×1112")  # Runware's 4:3, not DashScope's
             shots(page, "started_elsewhere_runware", full_page=False)
             open_tab(page, "Edit")
             click_example(page, "edit", "blue top hat")
@@ -658,7 +659,10 @@ def test_started_from_another_folder_a_vendor_switch_adapts_the_form(browser, ve
             shown_images_loaded(page, "#edit-references")
         finally:
             context.close()
-        with httpx.Client(base_url=url) as stranger:
-            for file in (REPO / "wan26" / "ui" / "form_examples.py", REPO / ".env.example", REPO / "app.py"):
-                assert stranger.get(f"gradio_api/file={file}").status_code != 200, file
+        examples = REPO / "wan26" / "ui" / "examples"
+        with httpx.Client(base_url=url) as stranger:  # the shipped images by path, and nothing beside them
+            assert stranger.get(f"gradio_api/file={examples / 'blue-hat.png'}").status_code == 200
+            beside = (examples, examples / "blue-hat.png.bak", examples.parent / "form_examples.py", REPO / "app.py")
+            for path in beside:
+                assert stranger.get(f"gradio_api/file={path}").status_code == 403, path
     assert all(fake.requests == [] for fake in vendor_fakes.values())

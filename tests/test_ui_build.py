@@ -169,3 +169,16 @@ def test_the_shipped_example_images_are_small_and_drawn_by_the_committed_script(
             assert min(shipped.size) >= 240  # Wan's smallest reference side
             difference = ImageChops.difference(shipped.convert("RGB"), made.drawn(drawing))
             assert max(high for _, high in difference.getextrema()) <= 8  # leeway for another Pillow's resampling
+
+
+def test_gradio_may_serve_the_example_images_by_path_and_nothing_more_than_the_operator_allows():
+    from wan26.ui.page import with_example_images
+
+    images = with_example_images(None, {})
+    names = ["blue-hat.png", "cat-at-sunset.png", "house-by-day.png", "red-cube.png"]
+    assert [Path(path).name for path in images] == names
+    assert all(Path(path).is_file() and Path(path).parent == REPO / "wan26" / "ui" / "examples" for path in images)
+    assert with_example_images(["/srv/shared"], {"GRADIO_ALLOWED_PATHS": "/elsewhere"}) == ["/srv/shared", *images]
+    assert with_example_images(None, {"GRADIO_ALLOWED_PATHS": "/a, /b"}) == ["/a", "/b", *images]  # as Gradio reads it
+    # Not a list: left whole for Gradio to refuse; taken apart, "/srv" would have allowed "/".
+    assert with_example_images("/srv", {}) == "/srv"

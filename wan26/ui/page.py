@@ -120,20 +120,17 @@ class StudioApp:
     def launch(self, **options: Any) -> Any:
         """Start the app; honours GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (default 127.0.0.1:7860).
 
-        Gradio's allowed_paths gets only the Edit examples' own images (public, shown to everyone): a
-        visitor's browser gets only the images shown to that visitor (links under random names in
-        Gradio's cache), never the output folder or a run.json. Files a crash left half-written in
-        the output folder are removed here, once a day old."""
+        A visitor's browser gets only the images shown to that visitor (links under random names in
+        Gradio's cache), never the output folder or a run.json; besides what the caller allows, the
+        only files served by their own path are the Edit examples' four images (`with_example_images`).
+        Files a crash left half-written in the output folder are removed here, once a day old."""
         check_output_dir(self.settings.output_dir)
         remove_stale_partials(self.settings.output_dir)
         # Who a visitor is, for the per-visitor limit, is read by wan26.guard.visitor_address
         # (WAN26_PROXY_HOPS); uvicorn must not first replace the client address with a header a visitor
         # can write (by default it does so for connections from 127.0.0.1).
         os.environ["FORWARDED_ALLOW_IPS"] = ""  # read by uvicorn when Gradio starts it
-        # Gradio allows its handlers' files only inside the folder the app was started from (or the
-        # temp folder): started elsewhere, it refused the examples' images each time the examples'
-        # table was rebuilt, and that failed the whole vendor-switch event with them.
-        options["allowed_paths"] = [*(options.get("allowed_paths") or ()), *map(str, shipped_images())]
+        options["allowed_paths"] = with_example_images(options.get("allowed_paths"), os.environ)
         options.setdefault("mcp_server", self.settings.mcp_server)  # the three runs as MCP tools (WAN26_MCP)
         with warnings.catch_warnings():
             # Gradio warns that an MCP tool's gr.State inputs keep their defaults. For ours that is the
@@ -143,6 +140,18 @@ class StudioApp:
             options = monitoring_options(self.blocks, options)
             skip_matplotlib_search()
             return self.blocks.launch(theme=gr.themes.Soft(), css=css, max_file_size="50mb", i18n=I18N, **options)
+
+
+def with_example_images(given: object, env: Mapping[str, str]) -> object:
+    """Gradio's allowed_paths as Gradio reads them (the caller's list, else GRADIO_ALLOWED_PATHS),
+    plus the Edit examples' own images. Gradio checks those again whenever an update rebuilds the
+    examples' table, and refuses files outside the folder the app was started from and the temp
+    folder: started elsewhere, that failed every vendor switch with it. Anything but a list is left
+    for Gradio to refuse (a string taken apart would allow "/")."""
+    if not given:
+        listed = env.get("GRADIO_ALLOWED_PATHS", "")
+        given = [item.strip() for item in listed.split(",")] if listed else []
+    return [*given, *map(str, shipped_images())] if isinstance(given, list) else given
 
 
 def check_output_dir(output_dir: Path) -> None:
