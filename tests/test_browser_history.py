@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import test_browser  # skips this module too when Chromium is missing
 from playwright.sync_api import expect
-from test_browser import open_advanced, run_as_task_then_stop
+from test_browser import open_advanced, pick_vendor, run_as_task_then_stop
 
 from history_app import free_port, history_env, launched
 
@@ -264,12 +264,6 @@ def test_a_task_stopped_while_running_joins_history_with_what_it_made_later(brow
     shots(page, "history_stopped_task_followed")
     context.close()
 
-
-def pick_vendor(page, title):
-    box = page.locator("#provider input")
-    box.click()
-    box.fill(title)
-    box.press("Enter")
 
 
 def test_reuse_switches_to_the_runs_vendor_then_fills_its_shape_and_seed(browser, app_env, vendor_fakes, monkeypatch):
