@@ -626,19 +626,18 @@ def app_started_in(folder, *fakes):
         app.wait(timeout=30)
 
 
+def two_references_from_an_edit_example(page):
+    """The Edit example with two shipped images, clicked: both land in the references and load."""
+    open_tab(page, "Edit")
+    shown_images_loaded(page, "#edit-examples")
+    click_example(page, "edit", "blue top hat")
+    expect(page.locator("#edit-references img")).to_have_count(2, timeout=10_000)
+    shown_images_loaded(page, "#edit-references")
+
+
 def test_edit_examples_load_their_images_when_the_app_runs_from_another_folder(browser, dashscope_fake, tmp_path):
-    with app_started_in(tmp_path, dashscope_fake) as url:
-        context = browser.new_context(viewport={"width": 1280, "height": 720})
-        page = context.new_page()
-        try:
-            page.goto(url)
-            open_tab(page, "Edit")
-            shown_images_loaded(page, "#edit-examples")
-            click_example(page, "edit", "blue top hat")
-            expect(page.locator("#edit-references img")).to_have_count(2, timeout=10_000)
-            shown_images_loaded(page, "#edit-references")
-        finally:
-            context.close()
+    with app_started_in(tmp_path, dashscope_fake) as url, new_visitor(browser, url, 1280, 720) as page:
+        two_references_from_an_edit_example(page)
     assert dashscope_fake.requests == []
 
 
@@ -647,21 +646,13 @@ def test_started_from_another_folder_a_vendor_switch_adapts_the_form(browser, ve
     outside the folder the app was started from it refused them, and the whole switch failed with
     them ("Error" under the form, the last vendor's sizes kept). Nothing else of the app's is served."""
     with app_started_in(tmp_path, vendor_fakes["dashscope"], vendor_fakes["runware"]) as url:
-        context = browser.new_context(viewport={"width": 1280, "height": 720})
-        page = context.new_page()
-        try:
-            page.goto(url)
+        with new_visitor(browser, url, 1280, 720) as page:
             wait_for_page_load_event(page, "Runware")
             pick_vendor(page, "Runware")
             expect(page.locator("#text_to_image-notes")).to_contain_text("Runware takes no seed", timeout=10_000)
             expect(page.locator("#text_to_image-shape")).to_contain_text("1480×1112")  # Runware's 4:3, not DashScope's
             shots(page, "started_elsewhere_runware", full_page=False)
-            open_tab(page, "Edit")
-            click_example(page, "edit", "blue top hat")
-            expect(page.locator("#edit-references img")).to_have_count(2, timeout=10_000)
-            shown_images_loaded(page, "#edit-references")
-        finally:
-            context.close()
+            two_references_from_an_edit_example(page)
         examples = REPO / "wan26" / "ui" / "examples"
         with httpx.Client(base_url=url) as stranger:  # the shipped images by path, and nothing beside them
             assert stranger.get(f"gradio_api/file={examples / 'blue-hat.png'}").status_code == 200
