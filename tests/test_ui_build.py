@@ -182,3 +182,21 @@ def test_gradio_may_serve_the_example_images_by_path_and_nothing_more_than_the_o
     assert with_example_images(None, {"GRADIO_ALLOWED_PATHS": "/a, /b"}) == ["/a", "/b", *images]  # as Gradio reads it
     # Not a list: left whole for Gradio to refuse; taken apart, "/srv" would have allowed "/".
     assert with_example_images("/srv", {}) == "/srv"
+
+
+def test_the_checks_redone_after_a_vendor_switch_each_get_their_own_inputs_in_one_event():
+    """One event does every check (Gradio's page pays per event): each check still gets its own
+    controls' values, a control two checks read is sent once, and the updates land in order."""
+    from wan26.ui.rechecks import Recheck, combined
+
+    choice, prompt, width, count_box, verdict_box, buttons = object(), object(), object(), object(), object(), [1, 2]
+    rechecks = [
+        Recheck(lambda text, picked, request: f"{len(text)} chars for {picked}", [prompt, choice], count_box),
+        Recheck(lambda picked, side, request: f"{picked}: {side} px", [choice, width], verdict_box),
+        Recheck(lambda picked, request: [picked, picked], [choice], buttons),
+    ]
+    rechecked, inputs, outputs = combined(rechecks)
+    assert inputs == [prompt, choice, width]
+    assert outputs == [count_box, verdict_box, 1, 2]
+    updates = rechecked(None, "a fox", "runware", 1280)
+    assert updates == ["5 chars for runware", "runware: 1280 px", "runware", "runware"]

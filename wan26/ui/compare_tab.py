@@ -16,7 +16,7 @@ from wan26.ui.i18n import I18N, Lang, both, lang_of, t
 from wan26.ui.in_view import results_into_view
 from wan26.ui.inputs import RANDOM_SEED
 from wan26.ui.models import DEFAULT_MODEL
-from wan26.ui.stop_note import stopped_note
+from wan26.ui.stop_note import stop_with_note
 from wan26.ui.vendors import SessionKeys
 
 # Shapes every text-to-image vendor has a size near: (label, the W×H sent).
@@ -158,8 +158,7 @@ class CompareTab:
         )
         page.run_events.append(event)  # its runs join this visitor's History, as every run's do
         stops = [self.stop.click, self.stop_below.click]
-        stop = gr.on(stops, None, None, None, cancels=[event], api_visibility="private")
-        page.stop_events.append(stop.then(stopped_note, self.summary, self.summary, **PRIVATE))
+        page.stop_events.append(stop_with_note(stops, event, self.summary, self.summary))
         self.providers.change(self._shown_columns, self.providers, self.columns, **PRIVATE)
         self.model.change(_options_of, self.model, [self.negative, self.extend], **PRIVATE)
         page.on_load.then(self._keyed, [page.session_keys], self.providers, **PRIVATE)

@@ -70,11 +70,12 @@ from wan26.ui.keys import KeyActions
 from wan26.ui.models import DEFAULT_MODEL, Chosen, chosen, model_choices
 from wan26.ui.palette import CSS as PALETTE_CSS
 from wan26.ui.palette import palette_controls
+from wan26.ui.rechecks import Recheck, combined
 from wan26.ui.run_cost import monitoring_options, skip_matplotlib_search
 from wan26.ui.runs import Runs
 from wan26.ui.settings import HistoryMode, Settings
 from wan26.ui.shown import inside
-from wan26.ui.stop_note import stopped_note
+from wan26.ui.stop_note import stop_with_note
 from wan26.ui.texts import no_key_help, offered, references_label
 from wan26.ui.validation import EDIT_INPUTS, IMAGE_SET_INPUTS, INTERLEAVE_INPUTS, T2I_INPUTS, validator
 from wan26.ui.visitor_cost import cache_signatures, lazy_session_configs
@@ -520,26 +521,26 @@ class _Page:
         self.vendor_adapted = adapted[0]  # History's "Reuse settings" fills the form after it
         rechecks = self._rechecks()
         for mode, count, price in self._counts():
-            rechecks.append((form.price(mode), [choice, count], price))
+            rechecks.append(Recheck(form.price(mode), [choice, count], price))
             count.change(form.price(mode), [choice, count], price, **PRIVATE)
-        for fn, inputs, output in rechecks:
-            for vendor_changed in adapted:  # raw: a value beyond the new vendor's bounds gets our verdict
-                vendor_changed.then(fn, inputs, output, preprocess=False, **PRIVATE)
+        rechecked, inputs, outputs = combined(rechecks)
+        for vendor_changed in adapted:  # raw: a value beyond the new vendor's bounds gets our verdict
+            vendor_changed.then(rechecked, inputs, outputs, preprocess=False, **PRIVATE)
         # The key's vendor follows the picker, but is never emptied when the picker has no vendor.
         provider.change(lambda name: name or gr.skip(), provider, self.key_vendor, **PRIVATE)
 
-    def _rechecks(self) -> list[tuple[Callable[..., Any], list[Any], Any]]:
+    def _rechecks(self) -> list[Recheck]:
         form, choice = self.form, self.choice
         return [
-            (form.prompt_count(Mode.TEXT_TO_IMAGE), [self.t_prompt, choice], self.t_count),
-            (form.prompt_count(Mode.EDIT), [self.e_prompt, choice], self.e_count),
-            (form.prompt_count(Mode.IMAGE_SET), [self.sets.prompt, choice], self.sets.count),
-            (form.prompt_count(Mode.INTERLEAVE), [self.i_prompt, choice], self.i_count),
-            (form.size_verdict(Mode.TEXT_TO_IMAGE), [choice, self.t_width, self.t_height], self.t_verdict),
-            (form.size_verdict(Mode.EDIT), [choice, self.e_width, self.e_height], self.e_verdict),
-            (form.size_verdict(Mode.IMAGE_SET), [choice, self.sets.width, self.sets.height], self.sets.verdict),
-            (form.size_verdict(Mode.INTERLEAVE), [choice, self.i_slide_w, self.i_slide_h], self.i_verdict),
-            (self._runnable, [choice], [self.t_run, self.e_run, self.sets.run, self.i_run]),
+            Recheck(form.prompt_count(Mode.TEXT_TO_IMAGE), [self.t_prompt, choice], self.t_count),
+            Recheck(form.prompt_count(Mode.EDIT), [self.e_prompt, choice], self.e_count),
+            Recheck(form.prompt_count(Mode.IMAGE_SET), [self.sets.prompt, choice], self.sets.count),
+            Recheck(form.prompt_count(Mode.INTERLEAVE), [self.i_prompt, choice], self.i_count),
+            Recheck(form.size_verdict(Mode.TEXT_TO_IMAGE), [choice, self.t_width, self.t_height], self.t_verdict),
+            Recheck(form.size_verdict(Mode.EDIT), [choice, self.e_width, self.e_height], self.e_verdict),
+            Recheck(form.size_verdict(Mode.IMAGE_SET), [choice, self.sets.width, self.sets.height], self.sets.verdict),
+            Recheck(form.size_verdict(Mode.INTERLEAVE), [choice, self.i_slide_w, self.i_slide_h], self.i_verdict),
+            Recheck(self._runnable, [choice], [self.t_run, self.e_run, self.sets.run, self.i_run]),
         ]
 
     def _counts(self) -> list[tuple[Mode, gr.Number, gr.Markdown]]:
@@ -556,7 +557,7 @@ class _Page:
             return "", DEFAULT_MODEL.value
         return provider, chosen(self.form.adapter(provider), model).model.value
 
-    def _runnable(self, choice: Any) -> list[Any]:
+    def _runnable(self, choice: Any, _request: gr.Request | None = None) -> list[Any]:
         """Generate works only with a vendor this visitor has a key for, in a mode it offers with the model."""
         picked = self.form.chosen(choice) if choice and choice[0] else None
         modes = (Mode.TEXT_TO_IMAGE, Mode.EDIT, Mode.IMAGE_SET, Mode.INTERLEAVE)
@@ -607,15 +608,12 @@ class _Page:
         s_event = self.sets.endpoint()
         self.run_events = [t_event, e_event, s_event, i_event]  # History records each run's folder after them
         self.stop_events = [
-            # The note after the cancellation, so that the run's last update cannot land on top of it.
-            gr.on([stop.click, below.click], None, None, None, cancels=[event], api_visibility="private").then(
-                stopped_note, details, details, **PRIVATE
-            )
-            for stop, below, event, details in (
-                (self.t_stop, self.t_stop_below, t_event, self.t_details),
-                (self.e_stop, self.e_stop_below, e_event, self.e_details),
-                (self.sets.stop, self.sets.stop_below, s_event, self.sets.details),
-                (self.i_stop, self.i_stop_below, i_event, self.i_details),
+            stop_with_note([stop.click, below.click], event, results, details)
+            for stop, below, event, results, details in (
+                (self.t_stop, self.t_stop_below, t_event, self.t_gallery, self.t_details),
+                (self.e_stop, self.e_stop_below, e_event, self.e_gallery, self.e_details),
+                (self.sets.stop, self.sets.stop_below, s_event, self.sets.gallery, self.sets.details),
+                (self.i_stop, self.i_stop_below, i_event, self.i_chat, self.i_details),
             )
         ]
         self.last_seeds = [gr.State(None) for _ in range(2)]  # the seed of each tab's last finished run

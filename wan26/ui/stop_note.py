@@ -3,13 +3,40 @@ nothing changed when no run was going on."""
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 import gradio as gr
 
+from wan26.ui.controls import PRIVATE
 from wan26.ui.i18n import Lang, lang_of, t
 
 RUNNING_MARK = "⏳"  # how the details of a run still going on begin (`PendingRun.markdown`, Compare's summary)
+
+
+def stop_with_note(triggers: list[Any], run: Any, results: gr.components.Component, details: gr.Markdown) -> Any:
+    """Stop (any of `triggers`) cancels the event `run`, then says so in `details`; the event that says it.
+
+    A run waiting in line, or not yet at its first update, has not changed its details: they still
+    show the run before it (or nothing), and a Stop there would change nothing the visitor can see.
+    Gradio's indicator on `results` shows that a run is under way, so the click marks such details
+    as running (in the browser, before the cancellation hides the indicator), and the note follows."""
+    if results.elem_id is None:
+        raise ValueError("the results need an elem_id to be found in the page")
+    marked = _marked_js(results.elem_id)
+    mark = gr.on(triggers, None, details, details, cancels=[run], js=marked, api_visibility="private")
+    # The note after the cancellation, so that the run's last update cannot land on top of it.
+    return mark.then(stopped_note, details, details, **PRIVATE)
+
+
+def _marked_js(results_id: str) -> str:
+    return f"""(details) => {{
+  const results = document.getElementById({json.dumps(results_id)});
+  const shown = results && results.querySelector('[data-testid=status-tracker]:not(.hide)');
+  const underWay = shown && !shown.querySelector('.error');  // waiting in line or running, not failed
+  return underWay && !(details || '').startsWith({json.dumps(RUNNING_MARK)}) ? {json.dumps(RUNNING_MARK)} : details;
+}}"""
 
 
 def stopped_note(details: str | None, request: gr.Request | None = None) -> str:
