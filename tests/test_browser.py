@@ -316,6 +316,7 @@ def test_switching_vendor_adapts_the_controls_and_runs_with_that_vendor(page, ve
     pick_vendor(page, "Runware")
     expect(page.locator("#text_to_image-notes")).to_contain_text("Runware takes no seed", timeout=10_000)
     expect(page.locator("#text_to_image-price")).to_contain_text("$0.030")
+    expect(page.locator("#own-key-vendor input")).to_have_value("Runware")  # a key pasted now is Runware's
     open_advanced(page, "text_to_image")
     expect(page.locator("#text_to_image-seed")).to_be_hidden()
     expect(page.locator("#text_to_image-watermark")).to_be_hidden()

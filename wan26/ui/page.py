@@ -526,8 +526,10 @@ class _Page:
         rechecked, inputs, outputs = combined(rechecks)
         for vendor_changed in adapted:  # raw: a value beyond the new vendor's bounds gets our verdict
             vendor_changed.then(rechecked, inputs, outputs, preprocess=False, **PRIVATE)
-        # The key's vendor follows the picker, but is never emptied when the picker has no vendor.
-        provider.change(lambda name: name or gr.skip(), provider, self.key_vendor, **PRIVATE)
+        # The key's vendor follows the picker, but is never emptied when the picker has no vendor. In
+        # the browser: an event the server answers costs the page more than this (wan26/ui/rechecks.py).
+        follow = "(name, current) => name || current"
+        provider.change(None, [provider, self.key_vendor], self.key_vendor, js=follow, api_visibility="private")
 
     def _rechecks(self) -> list[Recheck]:
         form, choice = self.form, self.choice
