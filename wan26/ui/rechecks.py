@@ -27,10 +27,11 @@ class Recheck:
 
 
 def combined(rechecks: Sequence[Recheck]) -> tuple[Callable[..., list[Any]], list[Any], list[Any]]:
-    """One handler doing every recheck, its inputs (each control once, in order) and its outputs."""
-    inputs = _each_once([control for recheck in rechecks for control in recheck.inputs])
+    """One handler doing every recheck, its inputs (each control once, in order) and its outputs.
+    (A check that raised would now lose the updates of them all, where before it lost its own.)"""
+    inputs = list(dict.fromkeys(control for recheck in rechecks for control in recheck.inputs))
     outputs = [output for recheck in rechecks for output in _listed(recheck.outputs)]
-    positions = [[_index_of(control, inputs) for control in recheck.inputs] for recheck in rechecks]
+    positions = [[inputs.index(control) for control in recheck.inputs] for recheck in rechecks]
 
     def rechecked(request: gr.Request, *values: Any) -> list[Any]:
         updates: list[Any] = []
@@ -44,16 +45,3 @@ def combined(rechecks: Sequence[Recheck]) -> tuple[Callable[..., list[Any]], lis
 
 def _listed(outputs: Any) -> list[Any]:
     return outputs if isinstance(outputs, list) else [outputs]
-
-
-def _each_once(controls: list[Any]) -> list[Any]:
-    """Compared by identity: Gradio's components compare equal by their settings."""
-    kept: list[Any] = []
-    for control in controls:
-        if not any(control is seen for seen in kept):
-            kept.append(control)
-    return kept
-
-
-def _index_of(control: Any, controls: list[Any]) -> int:
-    return next(index for index, seen in enumerate(controls) if seen is control)
