@@ -28,6 +28,9 @@ LOOK_EVERY_MS = 100
 # Until the indicator is up after a click (a moment); after that, looking goes on while it shows.
 STARTING_MS = 2000
 LOOK_FOR_MS = 60_000  # a run that waited longer than this in line is left where the visitor has got to
+# Gradio's indicator on a run's results while the run waits in line, is checked or runs (hidden once it
+# has ended; a failed run's keeps showing, with an `.error` inside). Also read by Stop (`stop_note`).
+SHOWN_INDICATOR = "[data-testid=status-tracker]:not(.hide)"
 
 
 def results_into_view(triggers: list[Any], results: gr.components.Component, details: gr.Markdown) -> None:
@@ -47,7 +50,7 @@ def _js(results_id: str, details_id: str) -> str:
   const details = document.getElementById({json.dumps(details_id)});
   if (!results || !details || !window.matchMedia('(max-width: {STACKED_MAX_PX}px)').matches) return;
   const before = details.textContent, started = Date.now();
-  const tracker = () => results.querySelector('[data-testid=status-tracker]:not(.hide)');
+  const tracker = () => results.querySelector({json.dumps(SHOWN_INDICATOR)});
   const look = () => {{
     const shown = tracker();
     if (details.textContent !== before || shown?.classList.contains('generating')) {{

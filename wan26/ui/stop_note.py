@@ -11,6 +11,7 @@ import gradio as gr
 
 from wan26.ui.controls import PRIVATE
 from wan26.ui.i18n import Lang, lang_of, t
+from wan26.ui.in_view import SHOWN_INDICATOR
 
 RUNNING_MARK = "⏳"  # how the details of a run still going on begin (`PendingRun.markdown`, Compare's summary)
 
@@ -33,7 +34,7 @@ def stop_with_note(triggers: list[Any], run: Any, results: gr.components.Compone
 def _marked_js(results_id: str) -> str:
     return f"""(details) => {{
   const results = document.getElementById({json.dumps(results_id)});
-  const shown = results && results.querySelector('[data-testid=status-tracker]:not(.hide)');
+  const shown = results && results.querySelector({json.dumps(SHOWN_INDICATOR)});
   const underWay = shown && !shown.querySelector('.error');  // waiting in line or running, not failed
   return underWay && !(details || '').startsWith({json.dumps(RUNNING_MARK)}) ? {json.dumps(RUNNING_MARK)} : details;
 }}"""
