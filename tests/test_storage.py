@@ -3,6 +3,8 @@
 import io
 import os
 import shutil
+import subprocess
+import sys
 import threading
 import time
 import zlib
@@ -12,7 +14,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from wan26.storage import NotAnImage, RunFolder, inspect_image, remove_stale_partials
+from wan26._spare_folders import MAX_FOLDERS, SpareFolders
+from wan26.history import list_runs
+from wan26.storage import SPARES, NotAnImage, RunFolder, inspect_image, made_spare, remove_stale_partials
 
 
 def png(width=32, height=16):
@@ -89,7 +93,8 @@ def test_a_record_written_while_the_first_image_is_saved_leaves_one_file(tmp_pat
         folder.write_sidecar({"status": "stopped"})
         saving.join()
         assert sorted(path.name for path in folder.path.iterdir()) == ["01.png", "run.json"]
-    assert not list(tmp_path.glob(".partial-*"))
+    SPARES.discard()
+    assert not list(tmp_path.rglob(".partial-*"))
 
 
 def test_a_record_that_cannot_be_written_leaves_no_file_made_ahead(tmp_path, monkeypatch):
@@ -124,15 +129,22 @@ def test_a_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
         folder.save_image(1, png())
     monkeypatch.undo()
     folder.write_sidecar({"status": "failed"})  # as the run does next: its record fills the file made for it
+    SPARES.discard()  # as at exit
     assert [path.name for path in folder.path.iterdir()] == ["run.json"]
     assert not list(tmp_path.rglob(".partial-*"))
 
 
-@pytest.mark.parametrize("image", [1, 2])
+@pytest.mark.parametrize("image", [1, 2, "in a folder made ahead"])
 def test_a_disk_full_during_a_write_leaves_no_partial_file(tmp_path, monkeypatch, image):
     folder = RunFolder(tmp_path, "edit")
     if image == 2:
         folder.save_image(1, png())
+    elif image != 1:  # a later run's first image, in the folder the run before had made ahead
+        earlier = RunFolder(tmp_path, "edit")
+        earlier.save_image(1, png())
+        earlier.write_sidecar({"status": "succeeded"})
+        SPARES.settled()
+        image = 1
 
     def full(descriptor):
         raise OSError(28, "No space left on device")
@@ -141,7 +153,8 @@ def test_a_disk_full_during_a_write_leaves_no_partial_file(tmp_path, monkeypatch
     with pytest.raises(OSError, match="No space left"):
         folder.save_image(image, png())
     folder.write_sidecar({"status": "failed"})  # as the run does next
-    assert not list(tmp_path.rglob(".partial-*"))
+    SPARES.discard()  # as at exit
+    assert not list(tmp_path.rglob(".partial-*")) and not list(tmp_path.glob(".spare-*"))
 
 
 def test_the_folder_and_the_record_file_are_made_before_the_first_images_fsync(tmp_path, monkeypatch):
@@ -161,6 +174,7 @@ def test_the_folder_and_the_record_file_are_made_before_the_first_images_fsync(t
     record_file, *images = sorted(folder.path.iterdir())
     assert images == [first, second] and first.read_bytes() == png()
     assert record_file.name.startswith(".partial-") and record_file.stat().st_size == 0
+    SPARES.discard()  # the next run's folder, made ahead
     assert sorted(tmp_path.iterdir()) == [folder.path]
     folder.write_sidecar({"status": "succeeded"})
     assert sorted(path.name for path in folder.path.iterdir()) == ["01.png", "02.png", "run.json"]
@@ -238,3 +252,101 @@ def test_a_run_folder_a_crash_left_holding_only_temporary_files_is_removed_with_
     assert remove_stale_partials(tmp_path) == 2
     # the run still saving stays, and so does an empty folder the user made
     assert sorted(path.name for path in tmp_path.iterdir()) == [saving.name, "mine"]
+
+
+# ---- run folders made ahead (wan26/_spare_folders.py) -------------------------------------------------
+
+
+def _spares(root):
+    return [path for path in root.iterdir() if path.name.startswith(".spare-")]
+
+
+def _run(root, label="text_to_image"):
+    folder = RunFolder(root, label)
+    folder.save_image(1, png())
+    folder.write_sidecar({"mode": label})
+    return folder
+
+
+def test_after_a_run_the_next_runs_folder_is_made_ahead_and_the_next_run_takes_it(tmp_path):
+    """The next run's first save makes one new file: its folder and run.json's file already exist."""
+    _run(tmp_path)
+    SPARES.settled()
+    [spare] = _spares(tmp_path)
+    [record_file] = spare.iterdir()
+    folder_inode, record_inode = spare.stat().st_ino, record_file.stat().st_ino
+    second = _run(tmp_path)
+    assert second.path.stat().st_ino == folder_inode and (second.path / "run.json").stat().st_ino == record_inode
+    assert sorted(path.name for path in second.path.iterdir()) == ["01.png", "run.json"]
+    assert (second.path / "01.png").read_bytes() == png()
+    SPARES.settled()
+    assert len(_spares(tmp_path)) == 1 and not spare.exists()  # a new one for the run after
+    assert list_runs(tmp_path).total == 2  # History lists the runs, not the spare
+
+
+def test_a_folder_made_ahead_and_removed_meanwhile_does_not_stop_a_run_saving(tmp_path):
+    """Another process's sweep, or a user clearing the folder, took the spare: the run makes its own."""
+    _run(tmp_path)
+    SPARES.settled()
+    for spare in _spares(tmp_path):
+        shutil.rmtree(spare)
+    second = _run(tmp_path)
+    assert sorted(path.name for path in second.path.iterdir()) == ["01.png", "run.json"]
+
+
+def test_a_folder_made_ahead_over_an_hour_ago_is_removed_rather_than_used(tmp_path, monkeypatch):
+    """A day old, another process's sweep may remove it while a run writes into it: an hour is the limit."""
+    now = [1000.0]
+    spares = SpareFolders(made_spare, clock=lambda: now[0])
+    monkeypatch.setattr("wan26.storage.SPARES", spares)
+    _run(tmp_path)
+    spares.settled()
+    [old] = _spares(tmp_path)
+    (old / "marker").write_bytes(b"")  # (kept there: the old folder is then left, not removed)
+    now[0] += 3601
+    second = _run(tmp_path)
+    spares.settled()
+    assert sorted(path.name for path in second.path.iterdir()) == ["01.png", "run.json"]  # a folder of its own
+    assert [path.name for path in old.iterdir()] == ["marker"]  # the old one's file removed
+    spares.discard()
+
+
+def test_folders_made_ahead_are_kept_in_the_last_few_output_folders_only(tmp_path):
+    """Each batch and comparison saves into a folder of its own: an old one keeps no spare."""
+    roots = [tmp_path / f"batch-{index}" for index in range(MAX_FOLDERS + 1)]
+    for root in roots:
+        _run(root)
+        SPARES.settled()
+    assert [len(_spares(root)) for root in roots] == [0] + [1] * MAX_FOLDERS
+
+
+def test_a_reopened_run_folder_never_takes_a_folder_made_ahead(tmp_path):
+    first = _run(tmp_path)
+    SPARES.settled()
+    [spare] = _spares(tmp_path)
+    shutil.rmtree(first.path)  # History's Delete, while a task of that run is still fetched into it
+    RunFolder.reopened(first.path).save_image(2, png())
+    assert spare.exists() and (first.path / "02.png").read_bytes() == png()
+
+
+def test_folders_made_ahead_are_removed_when_the_process_exits(tmp_path):
+    script = (
+        "import sys; from wan26.storage import RunFolder\n"
+        "for label in ('a', 'b'):\n"
+        f"    folder = RunFolder(sys.argv[1], label); folder.save_image(1, {png()!r}); folder.write_sidecar({{}})\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True, timeout=60)
+    runs = sorted(tmp_path.iterdir())
+    assert [path.name.split("-")[2] for path in runs] == ["a", "b"]  # nothing else: no spare left
+    assert all(sorted(path.name for path in run.iterdir()) == ["01.png", "run.json"] for run in runs)
+
+
+def test_a_folder_made_ahead_that_a_killed_process_left_is_removed_once_a_day_old(tmp_path):
+    _run(tmp_path)
+    SPARES.settled()
+    [spare] = _spares(tmp_path)
+    for path in spare.iterdir():
+        os.utime(path, (time.time() - 2 * 86400,) * 2)
+    assert remove_stale_partials(tmp_path) == 1
+    assert not spare.exists()
+    assert len(list_runs(tmp_path).runs) == 1
