@@ -212,7 +212,7 @@ def test_a_batch_folder_is_new_unguessable_and_holds_copies_of_what_its_rows_nam
     assert staged.images == {"cat.png": first / "inputs" / "cat.png"}
 
 
-def test_the_zip_holds_the_batch_folder_but_its_journal_and_no_link_out_of_it(tmp_path):
+def test_the_zip_holds_the_batch_folder_but_its_journal_hidden_folders_and_no_link_out_of_it(tmp_path):
     folder = new_folder(tmp_path)
     (folder / "run-1").mkdir()
     png(folder / "run-1" / "01.png")
@@ -221,6 +221,8 @@ def test_the_zip_holds_the_batch_folder_but_its_journal_and_no_link_out_of_it(tm
         (folder / name).write_text(name)
     (folder / "leak.txt").symlink_to("/etc/hostname")
     (folder / "leak-dir").symlink_to("/etc")
+    (folder / ".spare-0123").mkdir()  # the next run's folder, made ahead, an image being written in it
+    png(folder / ".spare-0123" / "01.png")
     archive = zip_folder(folder)
     top = zip_name(folder)
     with zipfile.ZipFile(archive) as bundle:

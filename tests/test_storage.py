@@ -350,3 +350,44 @@ def test_a_folder_made_ahead_that_a_killed_process_left_is_removed_once_a_day_ol
     assert remove_stale_partials(tmp_path) == 1
     assert not spare.exists()
     assert len(list_runs(tmp_path).runs) == 1
+
+
+def test_a_record_file_made_ahead_and_removed_meanwhile_does_not_lose_run_json(tmp_path):
+    """A clean-up of hidden files between the folder made ahead and the run's end."""
+    _run(tmp_path)
+    SPARES.settled()
+    folder = RunFolder(tmp_path, "text_to_image")
+    folder.save_image(1, png())
+    for made_ahead in folder.path.glob(".partial-*"):
+        made_ahead.unlink()
+    folder.write_sidecar({"status": "succeeded"})
+    assert sorted(path.name for path in folder.path.iterdir()) == ["01.png", "run.json"]
+    assert '"status": "succeeded"' in (folder.path / "run.json").read_text(encoding="utf-8")
+
+
+def test_an_image_saved_while_the_interpreter_shuts_down_is_reported_saved(tmp_path, monkeypatch):
+    """Ctrl-C in the app while a run saves: no new background work can start, and the save, done,
+    must not turn into an error (the run would report a saved image as lost)."""
+    spares = SpareFolders(made_spare)
+    monkeypatch.setattr("wan26.storage.SPARES", spares)
+    _run(tmp_path)
+    spares.settled()
+    spares._background().shutdown()  # as at interpreter exit: submit() now raises RuntimeError
+    path, _, _ = RunFolder(tmp_path, "text_to_image").save_image(1, png())
+    assert path.read_bytes() == png()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this system")
+def test_a_forked_child_does_not_take_its_parents_folder_made_ahead_and_exits(tmp_path):
+    script = (
+        "import os, sys; from wan26.storage import RunFolder, SPARES\n"
+        f"folder = RunFolder(sys.argv[1], 'edit'); folder.save_image(1, {png()!r}); SPARES.settled()\n"
+        "child = os.fork()\n"
+        "if child == 0:\n"
+        "    taken = SPARES.take(os.path.abspath(sys.argv[1]))\n"
+        "    SPARES.prepare(os.path.abspath(sys.argv[1]) + '-elsewhere')\n"
+        "    sys.exit(0 if taken is None else 3)  # atexit waits for the child's own thread\n"
+        "_, status = os.waitpid(child, 0)\n"
+        "sys.exit(os.waitstatus_to_exitcode(status))\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True, timeout=60)

@@ -60,14 +60,14 @@ class RunFolder:
         self._record_lock = threading.Lock()  # `_make_record_file` runs in a worker thread
         self._record_file: str | None = None  # run.json's file, made ahead and still empty
         self._record_written = False
-        self._new = True  # a spare folder may become this one
+        self._may_take_spare = True  # a new run's folder: a spare one may become it
 
     @classmethod
     def reopened(cls, path: Path) -> RunFolder:
         """The folder of an earlier run, to save more into: a task that run sent, fetched later."""
         folder = cls(path.parent, "")
         folder.path = path  # made again on the first write if it was removed meanwhile (History's Delete)
-        folder._new = False
+        folder._may_take_spare = False
         return folder
 
     def check_writable(self) -> None:
@@ -86,19 +86,20 @@ class RunFolder:
         """Write image number `index` unchanged, durably (it was paid for); its path, width and height.
 
         The first one comes with the run's folder and run.json's (empty) file: a spare folder made
-        ahead when there is one (`wan26._spare_folders`), else made now, before the image, so that
+        ahead when one is ready (`wan26._spare_folders`), else made now, before the image, so that
         the image's fsync carries them."""
         extension, width, height = inspect_image(data)
         path = self.path / f"{index:02d}{extension}"
         if self._made:
             write_atomically(path, data, durable=True)
             return path, width, height
-        spare = SPARES.take(str(self.path.parent)) if self._new else None
+        root = os.path.abspath(self.path.parent)  # the same key if the working folder changes
+        spare = SPARES.take(root) if self._may_take_spare else None
         if spare is None or not self._moved_into(spare, path.name, data):
             self._make()
             self._make_record_file()
             write_atomically(path, data, durable=True)
-        SPARES.prepare(str(self.path.parent))  # the next run's
+        SPARES.prepare(root)  # the next run's
         return path, width, height
 
     def _moved_into(self, spare: Spare, name: str, data: bytes) -> bool:
@@ -107,18 +108,15 @@ class RunFolder:
         image = os.path.join(spare.folder, name)
         try:
             _written(image, lambda: os.open(image, _CREATE_NEW, 0o600), data, durable=True)
+            # Fails where the record's write has made this folder and put a file in it meanwhile (a
+            # run stopped); an empty one made that instant is replaced, which POSIX rename allows.
             os.rename(spare.folder, self.path)
         except OSError:
             Path(image).unlink(missing_ok=True)
             removed(spare)
             return False
         self._made = True
-        record_file = os.path.join(self.path, os.path.basename(spare.record_file))
-        with self._record_lock:  # the record may have been written meanwhile (a run stopped)
-            if self._record_file is None and not self._record_written:
-                self._record_file = record_file
-                return True
-        Path(record_file).unlink(missing_ok=True)
+        self._claimed(os.path.join(self.path, os.path.basename(spare.record_file)))
         return True
 
     @property
@@ -134,14 +132,17 @@ class RunFolder:
         if self._record_written:
             return
         try:
-            name = _written_temporary(self.path, b"", durable=False)
+            self._claimed(_written_temporary(self.path, b"", durable=False))
         except OSError:
             return
+
+    def _claimed(self, record_file: str) -> None:
+        """`record_file` kept as run.json's file, or removed if the record was written meanwhile."""
         with self._record_lock:  # the record may be being written on the event loop meanwhile
             if self._record_file is None and not self._record_written:
-                self._record_file = name
+                self._record_file = record_file
                 return
-        Path(name).unlink(missing_ok=True)
+        Path(record_file).unlink(missing_ok=True)
 
     def write_sidecar(self, record: dict[str, Any]) -> Path:
         """Write run.json atomically. It is not fsynced: it only describes the run, and a sync costs
@@ -149,10 +150,13 @@ class RunFolder:
         path, data = self.sidecar_path, readable_json(record).encode()
         with self._record_lock:  # waits for a file being made ahead
             made_ahead, self._record_file, self._record_written = self._record_file, None, True
-        if made_ahead is None:
-            self._write_atomically(path, data, durable=False)
-        else:
-            _moved(_filled(made_ahead, data), path)
+        if made_ahead is not None:
+            try:
+                _moved(_filled(made_ahead, data), path)
+                return path
+            except FileNotFoundError:  # removed since it was made (a clean-up of hidden files): a new one
+                pass
+        self._write_atomically(path, data, durable=False)
         return path
 
     def _write_atomically(self, path: Path, data: bytes, durable: bool) -> None:

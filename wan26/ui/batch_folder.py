@@ -118,7 +118,8 @@ def zip_folder(folder: Path) -> Path:
 
 def _files(folder: Path) -> Iterator[Path]:
     for root, directories, names in os.walk(folder):  # os.walk follows no link to a folder
-        directories.sort()
+        # Not into hidden folders: the next run's folder, made ahead, may be holding an image half written.
+        directories[:] = sorted(name for name in directories if not name.startswith("."))
         for name in sorted(names):
             path = Path(root) / name
             if name not in _LEFT_OUT and not name.startswith(".partial-") and _regular(path):
