@@ -5,8 +5,8 @@ folder. On this project's machine (ext4 mounted without a journal), each new one
 over 1 ms of kernel time, by how many files were deleted in the minutes before: with no journal,
 ext4 passes over every inode freed in the last minute (five minutes, while its block is unwritten)
 before it hands out a new one (`recently_deleted` in
-https://github.com/torvalds/linux/blob/v6.18/fs/ext4/ialloc.c). After a run has saved its first
-image, a background thread makes the next run's folder and run.json's file in the same output
+https://github.com/torvalds/linux/blob/v6.18/fs/ext4/ialloc.c). After a run has written its record
+(its last write), a background thread makes the next run's folder and run.json's file in the same output
 folder; the next run there, when one is ready, writes its image straight into that folder and gives
 it the run's name. Without one (the first run in a process or an output folder, runs at once, a
 spare over an hour old), a run makes its own, as before.

@@ -99,7 +99,6 @@ class RunFolder:
             self._make()
             self._make_record_file()
             write_atomically(path, data, durable=True)
-        SPARES.prepare(root)  # the next run's
         return path, width, height
 
     def _moved_into(self, spare: Spare, name: str, data: bytes) -> bool:
@@ -146,8 +145,15 @@ class RunFolder:
 
     def write_sidecar(self, record: dict[str, Any]) -> Path:
         """Write run.json atomically. It is not fsynced: it only describes the run, and a sync costs
-        as much as the rest of a run's own work; a crash of the process loses nothing either way."""
-        path, data = self.sidecar_path, readable_json(record).encode()
+        as much as the rest of a run's own work; a crash of the process loses nothing either way.
+        Then, the run's writes over, the next run's folder is made ahead (`wan26._spare_folders`):
+        made as soon as the image was saved, it had competed with the run's last steps for the CPU."""
+        path = self._write_record(readable_json(record).encode())
+        SPARES.prepare(os.path.abspath(self.path.parent))
+        return path
+
+    def _write_record(self, data: bytes) -> Path:
+        path = self.sidecar_path
         with self._record_lock:  # waits for a file being made ahead
             made_ahead, self._record_file, self._record_written = self._record_file, None, True
         if made_ahead is not None:

@@ -14,7 +14,7 @@ Both talk to tests/benchmarks/fast_fake.py (its own process, on 127.0.0.1; answe
   (wan26/_spare_folders.py says why); this side shows what making three where the baseline makes
   one costs, apart from our code.
 
-After a run has saved its first image, ours makes the next run's folder and run.json's file in a
+After a run has written its record, ours makes the next run's folder and run.json's file in a
 background thread (`wan26/_spare_folders.py`); each call starts once that is done, outside the
 timing, as a user's next run comes seconds later. What making them costs is printed beside.
 
