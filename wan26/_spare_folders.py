@@ -87,7 +87,7 @@ class SpareFolders:
 
     def prepare(self, root: str) -> None:
         """Have a spare made for `root` in the background, unless one is there or on its way. Never
-        raises: it is called once an image is saved, and the image is what counts."""
+        raises: it is called once a run's record is written, and what the run saved is what counts."""
         with self._lock:
             if root in self._ready or root in self._pending:
                 return

@@ -293,8 +293,8 @@ def remove_stale_partials(root: Path, max_age_s: float = STALE_PARTIAL_S) -> int
     """Remove the temporary files a crash left in the output folder `root` (where earlier versions
     wrote a run's first image) and in its run folders (run.json's file is made with the folder, and
     each image is written there first) and spare folders (`wan26._spare_folders`) once they are
-    older than `max_age_s`; a younger one
-    may be a save still going on in another process. The number of files removed."""
+    older than `max_age_s`; a younger one may be a save still going on in another process. The
+    number of files removed."""
     cutoff = time.time() - max_age_s
     entries = _entries(root)
     folders = (entry.path for entry in entries if _is_folder(entry))
